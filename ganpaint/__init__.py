@@ -1,0 +1,12 @@
+"""ganpaint: GAN recipes for Keras 3 on TensorFlow.
+
+Example:
+>>> import ganpaint as gp
+>>> ds = gp.data.image_dataset("photos/", image_size=64, batch_size=32, augment="flip")
+"""
+
+__version__ = "0.1.0"
+
+from ganpaint import data  # noqa: E402
+
+__all__ = ["__version__", "data"]

@@ -1,0 +1,127 @@
+"""Per-image preprocessing as TensorFlow ops: decode, channels, resize, jitter, flip, scaling.
+
+Everything here works on uint8 images until `scale_to_unit`, so pipelines can cache compact
+uint8 tensors and pay for float conversion only after augmentation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+# ITU-R 601 luma, the weights tf.image.rgb_to_grayscale and PIL's "L" mode use.
+_LUMA = (0.2989, 0.5870, 0.1140)
+
+
+def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
+    """Decodes JPEG, PNG, GIF (first frame) or BMP bytes to a uint8 `[H, W, channels]` image.
+
+    Grayscale becomes RGB by repetition, RGB becomes grayscale by luma, and an alpha channel is
+    composited over white (transparent product shots then get a clean background instead of
+    whatever colour the transparent pixels happen to hold).
+
+    Args:
+        data: string scalar tensor. Encoded image bytes.
+        channels: int. 1 or 3. Defaults to 3.
+    """
+    image = tf.io.decode_image(data, channels=0, expand_animations=False, dtype=tf.uint8)
+    return convert_channels(image, channels)
+
+
+def convert_channels(image: tf.Tensor, channels: int = 3) -> tf.Tensor:
+    """Converts uint8 images `[..., C]` with C in {1, 2, 3, 4} to `channels` (1 or 3)."""
+    if channels not in (1, 3):
+        raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels}")
+    static_c = image.shape[-1]
+    if static_c == channels:
+        return image
+    x = tf.cast(image, tf.float32)
+    opaque = lambda: tf.fill(tf.concat([tf.shape(x)[:-1], [1]], 0), 255.0)  # noqa: E731
+    branches = [
+        lambda: (tf.repeat(x[..., :1], 3, axis=-1), opaque()),  # gray
+        lambda: (tf.repeat(x[..., :1], 3, axis=-1), x[..., 1:2]),  # gray + alpha
+        lambda: (x[..., :3], opaque()),  # RGB
+        lambda: (x[..., :3], x[..., 3:4]),  # RGBA
+    ]
+    if static_c is not None:
+        if static_c not in (1, 2, 3, 4):
+            raise ValueError(f"Images must have 1 to 4 channels. Received shape {image.shape}")
+        rgb, alpha = branches[static_c - 1]()
+    else:
+        c = tf.shape(image)[-1]
+        tf.debugging.assert_less_equal(c, 4, message="Images must have 1 to 4 channels")
+        rgb, alpha = tf.switch_case(c - 1, branches)
+    alpha = alpha / 255.0
+    rgb = rgb * alpha + 255.0 * (1.0 - alpha)
+    if channels == 1:
+        rgb = tf.reduce_sum(rgb * tf.constant(_LUMA), axis=-1, keepdims=True)
+    else:
+        rgb = tf.ensure_shape(rgb, [None] * (len(image.shape) - 1) + [3])
+    return tf.cast(tf.clip_by_value(tf.round(rgb), 0.0, 255.0), tf.uint8)
+
+
+def resize(image: tf.Tensor, size: tuple[int, int], mode: str = "stretch") -> tf.Tensor:
+    """Resizes a uint8 `[H, W, C]` image to `size`, antialiased bilinear, uint8 out.
+
+    An image already at `size` passes through untouched (pixel-exact).
+
+    Args:
+        size: (height, width).
+        mode: "stretch" resizes the whole image (the aspect ratio may change); "center_crop"
+            first cuts the largest centred window with the target aspect ratio.
+    """
+    if mode not in ("stretch", "center_crop"):
+        raise ValueError(f"`resize_mode` must be 'stretch' or 'center_crop'. Received: {mode!r}")
+    height, width = int(size[0]), int(size[1])
+    if mode == "center_crop":
+        image = _center_crop_to_aspect(image, height / width)
+    shape = tf.shape(image)
+
+    def _resize():
+        out = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(out), 0.0, 255.0), tf.uint8)
+
+    same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
+    out = tf.cond(same, lambda: image, _resize)
+    return tf.ensure_shape(out, [height, width, image.shape[-1]])
+
+
+def _center_crop_to_aspect(image: tf.Tensor, aspect: float) -> tf.Tensor:
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    h, w = shape[0], shape[1]
+    crop_h = tf.minimum(h, w * aspect)
+    crop_w = tf.minimum(w, h / aspect)
+    top = tf.cast((h - crop_h) // 2, tf.int32)
+    left = tf.cast((w - crop_w) // 2, tf.int32)
+    return tf.image.crop_to_bounding_box(
+        image, top, left, tf.cast(crop_h, tf.int32), tf.cast(crop_w, tf.int32)
+    )
+
+
+def random_crop(image: tf.Tensor, size: tuple[int, int], seed: tf.Tensor) -> tf.Tensor:
+    """Crops a random `size` window from `[H, W, C]`, stateless: the same seed, the same crop."""
+    crop_shape = [int(size[0]), int(size[1]), image.shape[-1]]
+    return tf.image.stateless_random_crop(image, crop_shape, seed=seed)
+
+
+def random_flip(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Flips `[H, W, C]` left-right with probability 1/2, stateless."""
+    return tf.image.stateless_random_flip_left_right(image, seed=seed)
+
+
+def scale_to_unit(image: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] to float32 [-1, 1], the range of a tanh generator."""
+    return tf.cast(image, tf.float32) / 127.5 - 1.0
+
+
+def to_uint8(images) -> np.ndarray:
+    """Inverts `scale_to_unit`: float images in [-1, 1] to uint8 [0, 255] (clipped, rounded).
+
+    Accepts numpy arrays, tensors and anything `np.asarray` takes.
+
+    Example:
+    >>> to_uint8(np.array([-1.0, 0.0, 1.0]))
+    array([  0, 128, 255], dtype=uint8)
+    """
+    x = np.asarray(images, dtype=np.float32)
+    return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
