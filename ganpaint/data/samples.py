@@ -49,16 +49,17 @@ def sample_path(name: str) -> str:
 
 # A warm, lifted-shadow palette with softened detail: a stand-in for a painter's style that a
 # translation network can learn, and that we can apply exactly to score it.
-_PALETTE = np.array([[0.80, 0.15, 0.05],
-                     [0.05, 0.80, 0.15],
-                     [0.10, 0.20, 0.70]], np.float32)
+_PALETTE = np.array([[0.95, 0.35, 0.00],
+                     [0.10, 0.80, 0.25],
+                     [0.00, 0.30, 0.55]], np.float32)
 
 
 def painterly(images: np.ndarray) -> np.ndarray:
     """The fixed "painting" transform of the bundled CycleGAN sample: uint8 in, uint8 out.
 
-    Softens detail (Gaussian blur, sigma 1.5 px), mixes colours toward a warm palette, lifts
-    the shadows and lowers contrast. Works on one image `[H, W, 3]` or a batch.
+    Softens detail (Gaussian blur, sigma 1.5 px), mixes colours toward a warm yellow-green
+    palette, lifts the shadows toward violet and lowers contrast. Works on one image
+    `[H, W, 3]` or a batch.
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[-1] != 3:
@@ -67,23 +68,31 @@ def painterly(images: np.ndarray) -> np.ndarray:
     x = images.astype(np.float32) / 255.0
     sigma = [0.0] * (x.ndim - 3) + [1.5, 1.5, 0.0]
     x = ndimage.gaussian_filter(x, sigma=sigma, mode="reflect")
-    x = x @ _PALETTE.T
-    x = 0.10 + 0.82 * x ** 0.85
+    x = np.clip(x @ _PALETTE.T, 0.0, 1.0) ** 0.8
+    x = np.array([0.20, 0.12, 0.28], np.float32) + 0.78 * x
     return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
 
 
-_MAP_PALETTE = np.array([[170, 211, 223],   # water
-                         [200, 225, 180],   # park
-                         [242, 239, 233],   # land
-                         [255, 255, 255],   # road
-                         [222, 210, 190],   # building
-                         [160, 160, 160]],  # shadow
-                        np.float32)
+# Map colours from dark to bright: water, park, land, road.
+_MAP_COLOURS = np.array([[170, 211, 223], [200, 225, 180], [236, 228, 210], [255, 255, 255]],
+                        np.uint8)
 
 
 def map_like(images: np.ndarray) -> np.ndarray:
-    """The fixed photo -> flat-colour "map" transform of the bundled pix2pix pairs."""
-    x = ndimage.gaussian_filter(np.asarray(images, np.float32),
-                                sigma=[0.0] * (np.ndim(images) - 3) + [2.0, 2.0, 0.0])
-    distance = ((x[..., None, :] - _MAP_PALETTE) ** 2).sum(-1)
-    return _MAP_PALETTE[distance.argmin(-1)].astype(np.uint8)
+    """The fixed photo -> flat-colour "map" transform of the bundled pix2pix pairs.
+
+    Blurs, then paints each pixel by its brightness band (dark: water, then park, land, road),
+    with dark outlines where the bands meet, like a street map.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.shape[-1] != 3:
+        raise ValueError(f"`images` must be uint8 RGB [..., H, W, 3]. Received "
+                         f"{images.dtype} {images.shape}")
+    lead = [0.0] * (images.ndim - 3)
+    luma = (images.astype(np.float32) * np.array([0.2989, 0.587, 0.114], np.float32)).sum(-1)
+    luma = ndimage.gaussian_filter(luma, sigma=lead + [2.5, 2.5])
+    band = np.digitize(luma, [70.0, 120.0, 170.0])
+    out = _MAP_COLOURS[band]
+    edges = ndimage.morphological_gradient(band, size=[1] * len(lead) + [3, 3]) > 0
+    out[edges] = (110, 110, 110)
+    return out

@@ -261,6 +261,10 @@ def _resolve_path(path: str, channels: int, want_labels: bool, on_error: str) ->
     if not tf.io.gfile.exists(path):
         raise ValueError(f"No such file or folder: {path}")
     if tf.io.gfile.isdir(path):
+        records = sorted(os.path.join(path, name) for name in tf.io.gfile.listdir(path)
+                         if name.lower().endswith(TFRECORD_EXTENSIONS))
+        if records:  # a Kaggle-style folder of shards, e.g. monet_tfrec/
+            return _tfrecord_source(records, f"TFRecords in {path}", want_labels, on_error)
         return _folder_source(path, want_labels, on_error)
     if lower.endswith(".npz"):
         return _load_npz(path, channels)

@@ -1,0 +1,33 @@
+# `make test` and `make demo` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONDONTWRITEBYTECODE = 1
+
+.PHONY: venv test demo bench samples clean
+
+venv: $(STAMP)
+
+# Re-installs only when the requirements or the package metadata change.
+$(STAMP): requirements.txt setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -e ".[dev,notebooks]"
+	touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest -q tests
+
+demo: venv
+	$(VENV)/bin/ganpaint demo --out outputs/demo
+
+bench: venv
+	$(PY) benchmarks/run.py --out benchmarks/results
+
+samples: venv
+	$(PY) scripts/make_samples.py --out data
+
+clean:
+	rm -rf $(VENV) outputs benchmarks/results .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from ganpaint.cli import main
+
+sys.exit(main())
