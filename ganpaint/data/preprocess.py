@@ -24,8 +24,18 @@ def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
         data: string scalar tensor. Encoded image bytes.
         channels: int. 1 or 3. Defaults to 3.
     """
-    image = tf.io.decode_image(data, channels=0, expand_animations=False, dtype=tf.uint8)
-    return convert_channels(image, channels)
+
+    def any_format():
+        image = tf.io.decode_image(data, channels=0, expand_animations=False, dtype=tf.uint8)
+        # Files that already have the wanted channels skip the float conversion.
+        same = tf.equal(tf.shape(image)[-1], channels)
+        return tf.cond(same, lambda: image[..., :channels],
+                       lambda: convert_channels(image, channels))
+
+    # JPEG has no alpha, and libjpeg converts gray <-> RGB itself, fastest of all.
+    is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
+    out = tf.cond(is_jpeg, lambda: tf.io.decode_jpeg(data, channels=channels), any_format)
+    return tf.ensure_shape(out, [None, None, channels])
 
 
 def convert_channels(image: tf.Tensor, channels: int = 3) -> tf.Tensor:
@@ -77,12 +87,16 @@ def resize(image: tf.Tensor, size: tuple[int, int], mode: str = "stretch") -> tf
         image = _center_crop_to_aspect(image, height / width)
     shape = tf.shape(image)
 
-    def _resize():
-        out = tf.image.resize(image, (height, width), method="bilinear", antialias=True)
+    def _resize(antialias):
+        out = tf.image.resize(image, (height, width), method="bilinear", antialias=antialias)
         return tf.cast(tf.clip_by_value(tf.round(out), 0.0, 255.0), tf.uint8)
 
+    # Antialiasing only changes a downscale; upscaling (286 px jitter) takes the fast kernel.
+    shrinks = tf.logical_or(shape[0] > height, shape[1] > width)
+
     same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
-    out = tf.cond(same, lambda: image, _resize)
+    out = tf.cond(same, lambda: image,
+                  lambda: tf.cond(shrinks, lambda: _resize(True), lambda: _resize(False)))
     return tf.ensure_shape(out, [height, width, image.shape[-1]])
 
 
