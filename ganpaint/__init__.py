@@ -7,6 +7,6 @@ Example:
 
 __version__ = "0.1.0"
 
-from ganpaint import data  # noqa: E402
+from ganpaint import data, plotting  # noqa: E402
 
-__all__ = ["__version__", "data"]
+__all__ = ["__version__", "data", "plotting"]
