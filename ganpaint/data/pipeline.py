@@ -84,12 +84,8 @@ def image_dataset(
     Example:
     >>> ds = image_dataset(images, image_size=64, batch_size=32, augment="flip", seed=0)
     """
-    size = _size_pair(image_size, "image_size")
-    _check_batch_size(batch_size)
-    tokens = _augment_tokens(augment)
-    load_size = _jitter_size(size, jitter_size) if "jitter" in tokens else size
-    src = sources.resolve(source, channels=channels, labels=labels, on_error=on_error)
-    _check_enough(src, batch_size, drop_remainder, repeat)
+    size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
+                                          channels, labels, on_error, drop_remainder, repeat)
 
     load = lambda image: preprocess.resize(image, load_size, resize_mode)  # noqa: E731
     base = _base_dataset(src, load, shuffle=shuffle, shuffle_buffer=shuffle_buffer, seed=seed,
@@ -140,12 +136,8 @@ def paired_dataset(
     """
     if direction not in ("AtoB", "BtoA"):
         raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
-    size = _size_pair(image_size, "image_size")
-    _check_batch_size(batch_size)
-    tokens = _augment_tokens(augment)
-    load_size = _jitter_size(size, jitter_size) if "jitter" in tokens else size
-    src = sources.resolve(source, channels=channels, labels=False, on_error=on_error)
-    _check_enough(src, batch_size, drop_remainder, repeat)
+    size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
+                                          channels, False, on_error, drop_remainder, repeat)
 
     def load(image):
         half = tf.shape(image)[1] // 2
@@ -215,6 +207,18 @@ def unpaired_dataset(
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _setup(source, image_size, batch_size, augment, jitter_size, channels, labels, on_error,
+           drop_remainder, repeat):
+    """Validates the arguments every pipeline shares, then resolves the source."""
+    size = _size_pair(image_size, "image_size")
+    _check_batch_size(batch_size)
+    tokens = _augment_tokens(augment)
+    load_size = _jitter_size(size, jitter_size) if "jitter" in tokens else size
+    src = sources.resolve(source, channels=channels, labels=labels, on_error=on_error)
+    _check_enough(src, batch_size, drop_remainder, repeat)
+    return size, tokens, load_size, src
 
 
 def _base_dataset(
