@@ -7,6 +7,14 @@ Example:
 
 __version__ = "0.1.0"
 
-from ganpaint import data, plotting  # noqa: E402
+from ganpaint import (  # noqa: E402
+    data,
+    discriminators,
+    generators,
+    inspection,
+    layers,
+    plotting,
+)
 
-__all__ = ["__version__", "data", "plotting"]
+__all__ = ["__version__", "data", "discriminators", "generators", "inspection", "layers",
+           "plotting"]

@@ -1,0 +1,342 @@
+"""Generators: DCGAN, CycleGAN ResNet, pix2pix U-Net, and an EfficientNet-backbone U-Net.
+
+Each builder is a plain function returning a named functional `keras.Model` with tanh output in
+[-1, 1] (float32 even under a mixed-precision policy). Weights start from N(0, 0.02), as the
+DCGAN, pix2pix and CycleGAN papers initialise them.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from ganpaint.layers import ReflectionPadding2D, conv_block, normalization
+
+GAN_INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def _image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
+    if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3
+            or not all(isinstance(d, int) and d > 0 for d in image_shape)):
+        raise ValueError(f"`{name}` must be (height, width, channels) of positive ints. "
+                         f"Received: {name}={image_shape!r}")
+    return tuple(image_shape)
+
+
+def _tanh_output(x, name="output"):
+    return layers.Activation("tanh", dtype="float32", name=name)(x)
+
+
+def _seed_size(image_shape) -> tuple[int, int]:
+    """(seed, number of 2x upsamplings): halve while even and at least 4 (28 -> 7 after 2)."""
+    results = []
+    for side in image_shape[:2]:
+        steps = 0
+        while side % 2 == 0 and side // 2 >= 4:
+            side //= 2
+            steps += 1
+        results.append((side, steps))
+    (h_seed, h_steps), (w_seed, w_steps) = results
+    if h_steps != w_steps or h_steps == 0:
+        raise ValueError("`image_shape` must have height and width that are the same power-of-"
+                         "two multiple of a seed of at least 4 (e.g. 28 = 7*4, 32 = 4*8, 320 = "
+                         f"5*64). Received: image_shape={image_shape!r}")
+    return (h_seed, w_seed), h_steps
+
+
+def dcgan_generator(
+    latent_dim: int = 128,
+    image_shape: tuple[int, int, int] = (64, 64, 3),
+    num_classes: int | None = None,
+    *,
+    base_filters: int = 64,
+    max_filters: int = 512,
+    embedding_dim: int = 50,
+    norm: str | None = "batch",
+    name: str = "dcgan_generator",
+) -> keras.Model:
+    """The DCGAN generator: noise -> Dense seed map -> transposed-conv upsampling -> tanh.
+
+    Any output size that is a power-of-two multiple of a seed of 4 or more: 28 (7x7 seed),
+    32, 64, 128 (4x4), 320 (5x5).
+
+    Args:
+        latent_dim: int. Size of the noise vector. Defaults to 128.
+        image_shape: (height, width, channels) of the output.
+        num_classes: int. When set, the model takes `[noise, labels]` (integer labels, shape
+            `[B]` or `[B, 1]`); each label is embedded, projected to a seed-sized map and
+            concatenated as an extra channel (the conditional GAN of Mirza & Osindero, in the
+            form the keras-io and CIFAR-10 notebooks use).
+        base_filters: int. Filters of the last upsampling block; each earlier block doubles them.
+        max_filters: int. Cap on filters.
+        embedding_dim: int. Label embedding size.
+        norm: "batch" (DCGAN), "instance" or None.
+
+    Example:
+    >>> g = dcgan_generator(100, (28, 28, 1), num_classes=10)
+    >>> g([keras.random.normal((2, 100)), keras.ops.array([3, 7])]).shape
+    (2, 28, 28, 1)
+    """
+    image_shape = _image_shape(image_shape)
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"`latent_dim` must be a positive int. Received: latent_dim={latent_dim!r}")
+    (seed_h, seed_w), steps = _seed_size(image_shape)
+    widths = [min(max_filters, base_filters * 2 ** (steps - 1 - i)) for i in range(steps)]
+
+    noise = keras.Input((latent_dim,), name="noise")
+    inputs = [noise]
+    x = layers.Dense(seed_h * seed_w * widths[0], use_bias=norm != "batch",
+                     kernel_initializer=GAN_INIT, name="project")(noise)
+    x = layers.Reshape((seed_h, seed_w, widths[0]), name="seed")(x)
+    x = normalization(norm, name="seed_norm")(x)
+    x = layers.ReLU(name="seed_act")(x)
+    if num_classes is not None:
+        label_map = _label_map(num_classes, embedding_dim, (seed_h, seed_w), inputs)
+        x = layers.Concatenate(name="with_label")([x, label_map])
+    for i, width in enumerate(widths[1:]):
+        x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
+                       kernel_initializer=GAN_INIT, name=f"up{i + 1}")
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
+                               kernel_initializer=GAN_INIT, name="to_image")(x)
+    return keras.Model(inputs if len(inputs) > 1 else noise, _tanh_output(x), name=name)
+
+
+def _label_map(num_classes, embedding_dim, spatial, inputs):
+    """Appends a label input to `inputs` and returns its embedding as a [H, W, 1] map."""
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+    label = keras.Input((1,), dtype="int32", name="label")
+    inputs.append(label)
+    e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
+    e = layers.Dense(spatial[0] * spatial[1], kernel_initializer=GAN_INIT,
+                     name="label_projection")(layers.Flatten(name="label_flat")(e))
+    return layers.Reshape((spatial[0], spatial[1], 1), name="label_map")(e)
+
+
+def resnet_generator(
+    image_shape: tuple[int, int, int] = (256, 256, 3),
+    n_blocks: int = 9,
+    *,
+    filters: int = 64,
+    norm: str = "instance",
+    affine_norm: bool = False,
+    output_channels: int | None = None,
+    name: str = "resnet_generator",
+) -> keras.Model:
+    """The CycleGAN generator (Johnson et al.; Zhu et al. 2017, appendix 7.2).
+
+    c7s1-64, d128, d256, R256 x n_blocks, u128, u64, c7s1-3 with reflection padding, instance
+    norm and a tanh output. 9 blocks for 256 px, 6 for 128 px in the paper. With the defaults
+    it has the reference implementation's 11,378,179 parameters at 256x256x3 (instance norm
+    without affine parameters, as PyTorch's InstanceNorm2d default; `affine_norm=True` adds
+    gamma and beta, as tensorflow-addons notebooks have).
+
+    Args:
+        image_shape: (height, width, channels); height and width divisible by 4.
+        n_blocks: int. Residual blocks.
+        filters: int. Width of the first layer (64).
+        norm: "instance" or "batch".
+        output_channels: int. Defaults to the input channels.
+    """
+    image_shape = _image_shape(image_shape)
+    if image_shape[0] % 4 or image_shape[1] % 4:
+        raise ValueError(f"`image_shape` height and width must be divisible by 4 (two stride-2 "
+                         f"downsamplings). Received: image_shape={image_shape!r}")
+    if not isinstance(n_blocks, int) or n_blocks < 0:
+        raise ValueError(f"`n_blocks` must be a non-negative int. Received: n_blocks={n_blocks!r}")
+    block = dict(norm=norm, affine=affine_norm, kernel_initializer=GAN_INIT)
+
+    inputs = keras.Input(image_shape, name="image")
+    x = ReflectionPadding2D(3, name="c7s1_pad")(inputs)
+    x = conv_block(x, filters, 7, padding="valid", name="c7s1", **block)
+    x = conv_block(x, filters * 2, 3, 2, name="d1", **block)
+    x = conv_block(x, filters * 4, 3, 2, name="d2", **block)
+    for i in range(n_blocks):
+        shortcut = x
+        y = ReflectionPadding2D(1, name=f"res{i}_pad1")(x)
+        y = conv_block(y, filters * 4, 3, padding="valid", name=f"res{i}_a", **block)
+        y = ReflectionPadding2D(1, name=f"res{i}_pad2")(y)
+        y = conv_block(y, filters * 4, 3, padding="valid", act=None, name=f"res{i}_b", **block)
+        x = layers.Add(name=f"res{i}_add")([shortcut, y])
+    x = conv_block(x, filters * 2, 3, 2, transpose=True, name="u1", **block)
+    x = conv_block(x, filters, 3, 2, transpose=True, name="u2", **block)
+    x = ReflectionPadding2D(3, name="out_pad")(x)
+    x = layers.Conv2D(output_channels or image_shape[-1], 7, padding="valid",
+                      kernel_initializer=GAN_INIT, name="out_conv")(x)
+    return keras.Model(inputs, _tanh_output(x), name=name)
+
+
+def unet_generator(
+    image_shape: tuple[int, int, int] = (256, 256, 3),
+    *,
+    depth: int | None = None,
+    filters: int = 64,
+    max_filters: int = 512,
+    norm: str = "batch",
+    dropout: float = 0.5,
+    dropout_blocks: int = 3,
+    output_channels: int | None = None,
+    name: str = "unet_generator",
+) -> keras.Model:
+    """The pix2pix U-Net (Isola et al. 2017): encoder C64-C128-C256-C512-..., decoder with
+    dropout on its first blocks and skip connections between mirrored layers.
+
+    4x4 convolutions with stride 2, LeakyReLU(0.2) in the encoder, ReLU in the decoder, no
+    norm on the first layer. At 256x256x3 with depth 8 it has about 54.4 M parameters.
+
+    Args:
+        image_shape: (height, width, channels). Height and width divisible by 2**depth.
+        depth: int. Number of stride-2 downsamplings. Defaults to the largest <= 8 that the
+            size allows: 8 for 256 (down to 1x1, as the paper), 6 for 320.
+        filters: int. Width of the first encoder layer.
+        max_filters: int. Cap on widths (512).
+        norm: "batch" (pix2pix) or "instance" (common in CycleGAN notebooks).
+        dropout: float. Dropout rate on the first `dropout_blocks` decoder blocks; pix2pix's
+            only noise source, so keep it on at inference too if you want its variety.
+        output_channels: int. Defaults to the input channels.
+    """
+    image_shape = _image_shape(image_shape)
+    h, w = image_shape[:2]
+    if depth is None:
+        depth = 0
+        while depth < 8 and h % 2 ** (depth + 1) == 0 and w % 2 ** (depth + 1) == 0:
+            depth += 1
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"`depth` must be a positive int. Received: depth={depth!r}")
+    if h % 2 ** depth or w % 2 ** depth:
+        raise ValueError(f"`image_shape` height and width must be divisible by 2**depth="
+                         f"{2 ** depth}. Received: image_shape={image_shape!r}, depth={depth}")
+    widths = [min(max_filters, filters * 2 ** i) for i in range(depth)]
+
+    inputs = keras.Input(image_shape, name="image")
+    x, skips = inputs, []
+    for i, width in enumerate(widths):
+        x = conv_block(x, width, 4, 2, norm=None if i == 0 else norm, act="leaky_relu",
+                       kernel_initializer=GAN_INIT, name=f"down{i + 1}")
+        skips.append(x)
+    for i, (width, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
+        x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
+                       dropout=dropout if i < dropout_blocks else 0.0,
+                       kernel_initializer=GAN_INIT, name=f"up{i + 1}")
+        x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
+    x = layers.Conv2DTranspose(output_channels or image_shape[-1], 4, strides=2, padding="same",
+                               kernel_initializer=GAN_INIT, name="out_conv")(x)
+    return keras.Model(inputs, _tanh_output(x), name=name)
+
+
+_EFFICIENTNETS = {f"EfficientNetB{i}" for i in range(8)} | {
+    f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")}
+
+
+def efficientnet_generator(
+    image_shape: tuple[int, int, int] = (128, 128, 3),
+    backbone: str = "EfficientNetB0",
+    cut: str | int = 16,
+    weights: str | None = None,
+    skips: bool = True,
+    *,
+    trainable_backbone: bool = True,
+    decoder_filters: tuple[int, ...] = (256, 128, 64, 32, 16),
+    norm: str = "instance",
+    output_channels: int = 3,
+    name: str | None = None,
+) -> keras.Model:
+    """A U-Net generator on a truncated Keras EfficientNet encoder (B0-B7 or V2).
+
+    The input in [-1, 1] is mapped to the [0, 255] the Keras EfficientNets expect (they
+    normalise internally). The encoder is the backbone up to `cut`, kept as one nested model
+    named "encoder" so its layers can be inspected; the decoder upsamples 2x per step back to
+    full size, with U-Net skips from the last layer of every encoder resolution, and ends in
+    tanh.
+
+    Args:
+        image_shape: (height, width, 3); divisible by the cut's stride.
+        backbone: "EfficientNetB0" ... "EfficientNetB7", "EfficientNetV2B0" ... "EfficientNetV2L".
+        cut: int stride (2, 4, 8, 16 or 32: the encoder ends with the last layer at
+            1/cut resolution), or a layer name of the backbone.
+        weights: None (random), "imagenet" (downloads; needs internet), or a path to a weights
+            file of the backbone without its top (as offline Kaggle notebooks attach).
+        skips: bool. U-Net skip connections from the encoder.
+        trainable_backbone: bool. False freezes the encoder.
+        decoder_filters: widths of the decoder steps, one per 2x upsampling (extra are unused).
+        norm: "instance" or "batch".
+        output_channels: int.
+
+    Example:
+    >>> g = efficientnet_generator((128, 128, 3), "EfficientNetB0", weights=None)
+    """
+    image_shape = _image_shape(image_shape)
+    if backbone not in _EFFICIENTNETS:
+        raise ValueError(f"`backbone` must be one of {sorted(_EFFICIENTNETS)}. "
+                         f"Received: backbone={backbone!r}")
+    if image_shape[-1] != 3:
+        raise ValueError(f"EfficientNet backbones take 3 channels. Received: "
+                         f"image_shape={image_shape!r}")
+    if isinstance(weights, str) and weights != "imagenet":
+        import os
+        if not os.path.exists(weights):
+            raise ValueError(f"`weights` file not found: {weights}")
+    builder = getattr(keras.applications, backbone)
+    kwargs = {"include_preprocessing": True} if "V2" in backbone else {}
+    full = builder(include_top=False, weights=weights, input_shape=image_shape, **kwargs)
+
+    # Spatial size of each layer's output, in order; the last layer of each size is a stage end.
+    height = image_shape[0]
+    # Main-path layers only: not the asymmetric padding before strided convs, nor the 1x1
+    # squeeze-excite branch.
+    strides = {height // 2 ** k for k in range(1, 6) if height % 2 ** k == 0}
+    sized = [(layer, layer.output.shape[1]) for layer in full.layers[1:]
+             if not isinstance(layer.output, (list, tuple)) and len(layer.output.shape) == 4
+             and layer.output.shape[1] in strides | {height}
+             and not isinstance(layer, layers.ZeroPadding2D)
+             and not ("_se_" in layer.name and not layer.name.endswith("se_excite"))]
+    if isinstance(cut, int):
+        if cut not in (2, 4, 8, 16, 32):
+            raise ValueError(f"`cut` must be a stride in (2, 4, 8, 16, 32) or a layer name. "
+                             f"Received: cut={cut!r}")
+        if height % cut or image_shape[1] % cut:
+            raise ValueError(f"`image_shape` height and width must be divisible by cut={cut}. "
+                             f"Received: image_shape={image_shape!r}")
+        at_cut = [layer for layer, h in sized if h == height // cut]
+        cut_layer = at_cut[-1]
+    else:
+        names = [layer.name for layer, _ in sized]
+        if cut not in names:
+            raise ValueError(f"`cut` {cut!r} is not a layer of {backbone}; stage ends are "
+                             f"{_stage_ends(sized, len(sized))}")
+        cut_layer = full.get_layer(cut)
+    cut_index = [layer for layer, _ in sized].index(cut_layer)
+    cut_size = cut_layer.output.shape[1]
+    stage_ends = [n for n in _stage_ends(sized, cut_index)
+                  if full.get_layer(n).output.shape[1] > cut_size]
+    encoder_outputs = [full.get_layer(n).output for n in stage_ends] + [cut_layer.output]
+    encoder = keras.Model(full.input, encoder_outputs, name="encoder")
+    encoder.trainable = trainable_backbone
+
+    inputs = keras.Input(image_shape, name="image")
+    x = layers.Rescaling(127.5, offset=127.5, name="to_backbone_range")(inputs)
+    *skip_maps, x = encoder(x)
+    skip_maps = {int(m.shape[1]): m for m in skip_maps}
+    steps = 0
+    while x.shape[1] < height:
+        width = decoder_filters[min(steps, len(decoder_filters) - 1)]
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{steps + 1}")(x)
+        if skips and x.shape[1] in skip_maps:
+            x = layers.Concatenate(name=f"skip{steps + 1}")([x, skip_maps[x.shape[1]]])
+        x = conv_block(x, width, 3, norm=norm, kernel_initializer=GAN_INIT,
+                       name=f"dec{steps + 1}a")
+        x = conv_block(x, width, 3, norm=norm, kernel_initializer=GAN_INIT,
+                       name=f"dec{steps + 1}b")
+        steps += 1
+    x = layers.Conv2D(output_channels, 3, padding="same", kernel_initializer=GAN_INIT,
+                      name="out_conv")(x)
+    return keras.Model(inputs, _tanh_output(x), name=name or f"{backbone.lower()}_generator")
+
+
+def _stage_ends(sized, stop: int) -> list[str]:
+    """Names of the last layer at each resolution below full size, before index `stop`."""
+    ends, full_size = {}, sized[0][1] if sized else None
+    for layer, h in sized[:stop]:
+        if h is not None and h != full_size:
+            ends[h] = layer.name
+    return list(ends.values())

@@ -1,0 +1,119 @@
+import keras
+import numpy as np
+import pytest
+
+from ganpaint import generators as G
+from test_layers import round_trip
+
+
+@pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3), (320, 3)])
+def test_dcgan_generator_sizes(size, channels):
+    g = G.dcgan_generator(16, (size, size, channels), base_filters=8, max_filters=32)
+    out = keras.ops.convert_to_numpy(g(np.random.normal(size=(2, 16)).astype("float32")))
+    assert out.shape == (2, size, size, channels)
+    assert out.dtype == np.float32 and np.abs(out).max() <= 1.0
+
+
+def test_conditional_dcgan_generator_uses_the_label(tmp_path):
+    g = G.dcgan_generator(8, (32, 32, 3), num_classes=10, base_filters=8)
+    z = np.random.normal(size=(2, 8)).astype("float32")
+    a = g.predict([z, np.array([1, 1])], verbose=0)
+    b = g.predict([z, np.array([7, 7])], verbose=0)
+    assert a.shape == (2, 32, 32, 3) and not np.allclose(a, b)
+    round_trip(g, tmp_path, [z, np.array([3, 4])])
+
+
+@pytest.mark.parametrize("shape", [(7, 7, 3), (28, 32, 3), (2, 2, 3), (64, 64)])
+def test_dcgan_generator_rejects_impossible_sizes(shape):
+    with pytest.raises(ValueError, match="image_shape"):
+        G.dcgan_generator(8, shape)
+
+
+def test_resnet_generator_matches_the_reference_parameter_count():
+    # The official CycleGAN resnet_9blocks at 256x256x3: 11.378 M.
+    assert G.resnet_generator((256, 256, 3), n_blocks=9).count_params() == 11_378_179
+
+
+def test_resnet_generator_small_round_trip(tmp_path):
+    g = G.resnet_generator((32, 32, 3), n_blocks=2, filters=8)
+    x = np.random.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    out = g.predict(x, verbose=0)
+    assert out.shape == (2, 32, 32, 3) and np.abs(out).max() <= 1.0
+    round_trip(g, tmp_path, x)
+
+
+def test_resnet_generator_rejects_odd_size():
+    with pytest.raises(ValueError, match=r"divisible by 4.*\(30, 32, 3\)"):
+        G.resnet_generator((30, 32, 3))
+
+
+def test_unet_generator_matches_pix2pix_parameter_count():
+    # pix2pix U-Net-256 (TF tutorial 54,425,859; PyTorch unet_256 54.41 M).
+    assert abs(G.unet_generator((256, 256, 3)).count_params() - 54.4e6) < 0.05e6
+
+
+@pytest.mark.parametrize("size, depth", [(256, 8), (320, 6), (48, 4)])
+def test_unet_default_depth_fits_the_size(size, depth):
+    g = G.unet_generator((size, size, 3), filters=4, max_filters=8)
+    assert g.output.shape == (None, size, size, 3)
+    assert len([l for l in g.layers if l.name.startswith("down") and l.name.endswith("_conv")]) \
+        == depth
+
+
+def test_unet_small_round_trip(tmp_path):
+    g = G.unet_generator((32, 32, 3), filters=8)
+    x = np.random.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    assert np.abs(g.predict(x, verbose=0)).max() <= 1.0
+    round_trip(g, tmp_path, x)
+
+
+def test_unet_rejects_a_depth_the_size_does_not_allow():
+    with pytest.raises(ValueError, match=r"divisible by 2\*\*depth=256.*\(320, 320, 3\)"):
+        G.unet_generator((320, 320, 3), depth=8)
+
+
+@pytest.mark.parametrize("backbone", ["EfficientNetB0", "EfficientNetV2B0"])
+def test_efficientnet_generator_builds_and_trains_one_step(backbone):
+    g = G.efficientnet_generator((32, 32, 3), backbone, weights=None,
+                                 decoder_filters=(16, 8, 8, 8))
+    x = np.random.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    out = g.predict(x, verbose=0)
+    assert out.shape == (2, 32, 32, 3) and np.abs(out).max() <= 1.0
+    encoder = g.get_layer("encoder")
+    assert [o.shape[1] for o in encoder.outputs] == [16, 8, 4, 2]  # skips + cut at 1/16
+    before = [w.numpy().copy() for w in g.trainable_weights[:3]]
+    g.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
+    history = g.fit(x, -x, epochs=1, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.allclose(b, w.numpy()) for b, w in zip(before, g.trainable_weights[:3]))
+
+
+def test_efficientnet_generator_loads_a_local_weights_file(tmp_path):
+    backbone = keras.applications.EfficientNetB0(include_top=False, weights=None,
+                                                 input_shape=(32, 32, 3))
+    path = str(tmp_path / "efficientnetb0_notop.weights.h5")
+    backbone.save_weights(path)
+    g = G.efficientnet_generator((32, 32, 3), weights=path, trainable_backbone=False)
+    encoder = g.get_layer("encoder")
+    np.testing.assert_array_equal(encoder.get_layer("stem_conv").kernel.numpy(),
+                                  backbone.get_layer("stem_conv").kernel.numpy())
+    assert not encoder.trainable and encoder.trainable_weights == []
+
+
+def test_efficientnet_generator_round_trip(tmp_path):
+    g = G.efficientnet_generator((32, 32, 3), skips=False, decoder_filters=(8,))
+    round_trip(g, tmp_path, np.zeros((1, 32, 32, 3), "float32"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(backbone="ResNet50"), r"`backbone` must be one of .* Received: backbone='ResNet50'"),
+    (dict(cut=3), r"`cut` must be a stride"),
+    (dict(cut="no_such_layer"), r"`cut` 'no_such_layer' is not a layer of EfficientNetB0"),
+    (dict(weights="/nonexistent/b0.h5"), r"`weights` file not found: /nonexistent/b0.h5"),
+    (dict(image_shape=(48, 48, 3), cut=32), r"divisible by cut=32"),
+    (dict(image_shape=(32, 32, 1)), r"take 3 channels"),
+])
+def test_efficientnet_generator_errors(kwargs, message):
+    args = dict(image_shape=(32, 32, 3)) | kwargs
+    with pytest.raises(ValueError, match=message):
+        G.efficientnet_generator(**args)
