@@ -7,6 +7,8 @@ DCGAN, pix2pix and CycleGAN papers initialise them.
 
 from __future__ import annotations
 
+import os
+
 import keras
 from keras import layers
 
@@ -273,7 +275,6 @@ def efficientnet_generator(
         raise ValueError(f"EfficientNet backbones take 3 channels. Received: "
                          f"image_shape={image_shape!r}")
     if isinstance(weights, str) and weights != "imagenet":
-        import os
         if not os.path.exists(weights):
             raise ValueError(f"`weights` file not found: {weights}")
     builder = getattr(keras.applications, backbone)
@@ -303,12 +304,10 @@ def efficientnet_generator(
         names = [layer.name for layer, _ in sized]
         if cut not in names:
             raise ValueError(f"`cut` {cut!r} is not a layer of {backbone}; stage ends are "
-                             f"{_stage_ends(sized, len(sized))}")
+                             f"{_stage_ends(sized, len(sized), 0)}")
         cut_layer = full.get_layer(cut)
     cut_index = [layer for layer, _ in sized].index(cut_layer)
-    cut_size = cut_layer.output.shape[1]
-    stage_ends = [n for n in _stage_ends(sized, cut_index)
-                  if full.get_layer(n).output.shape[1] > cut_size]
+    stage_ends = _stage_ends(sized, cut_index, cut_layer.output.shape[1])
     encoder_outputs = [full.get_layer(n).output for n in stage_ends] + [cut_layer.output]
     encoder = keras.Model(full.input, encoder_outputs, name="encoder")
     encoder.trainable = trainable_backbone
@@ -333,10 +332,11 @@ def efficientnet_generator(
     return keras.Model(inputs, _tanh_output(x), name=name or f"{backbone.lower()}_generator")
 
 
-def _stage_ends(sized, stop: int) -> list[str]:
-    """Names of the last layer at each resolution below full size, before index `stop`."""
+def _stage_ends(sized, stop: int, cut_size: int) -> list[str]:
+    """Names of the last layer at each resolution between full size and `cut_size` (both
+    excluded), among the first `stop` layers."""
     ends, full_size = {}, sized[0][1] if sized else None
     for layer, h in sized[:stop]:
-        if h is not None and h != full_size:
+        if h is not None and full_size != h > cut_size:
             ends[h] = layer.name
     return list(ends.values())

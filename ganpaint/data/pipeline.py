@@ -250,26 +250,25 @@ def _base_dataset(
         return ds.map(lambda i: (tf.gather(images_t, i), tf.gather(labels_t, i)),
                       num_parallel_calls=AUTOTUNE)
 
+    def decode(encoded, label):
+        return load(preprocess.decode_image(encoded, src.channels)), tf.cast(label, tf.int32)
+
     if src.files is not None:
         ds = tf.data.Dataset.from_tensor_slices((src.files, labels))
         if shuffle:
             # File order is shuffled once before caching so class-sorted folders mix well.
             ds = ds.shuffle(n, seed=seeds[0], reshuffle_each_iteration=True)
-        ds = ds.map(lambda path, label: (load(preprocess.decode_image(
-            tf.io.read_file(path), src.channels)), label), num_parallel_calls=AUTOTUNE)
+        ds = ds.map(lambda path, label: decode(tf.io.read_file(path), label),
+                    num_parallel_calls=AUTOTUNE)
     else:
-        ds = _tfrecord_dataset(src, shuffle and not has_labels, seeds[0])
-        channels = src.channels
+        records = _tfrecord_dataset(src, shuffle and not has_labels, seeds[0])
         if has_labels:  # labels given as an array follow the records in file order
-            ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(labels)))
-            ds = ds.map(lambda ex, label: (load(preprocess.decode_image(ex["image"], channels)),
-                                           label), num_parallel_calls=AUTOTUNE)
+            ds = tf.data.Dataset.zip((records, tf.data.Dataset.from_tensor_slices(labels)))
+            ds = ds.map(lambda ex, label: decode(ex["image"], label), num_parallel_calls=AUTOTUNE)
         else:
-            ds = ds.map(lambda ex: (load(preprocess.decode_image(ex["image"], channels)),
-                                    ex.get("label", tf.constant(-1, tf.int64))),
-                        num_parallel_calls=AUTOTUNE)
+            ds = records.map(lambda ex: decode(ex["image"], ex.get("label", -1)),
+                             num_parallel_calls=AUTOTUNE)
         ds = ds.apply(tf.data.experimental.assert_cardinality(n))
-    ds = ds.map(lambda image, label: (image, tf.cast(label, tf.int32)))
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     if shuffle:
