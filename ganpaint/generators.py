@@ -184,7 +184,8 @@ def unet_generator(
     dropout on its first blocks and skip connections between mirrored layers.
 
     4x4 convolutions with stride 2, LeakyReLU(0.2) in the encoder, ReLU in the decoder, no
-    norm on the first layer. At 256x256x3 with depth 8 it has about 54.4 M parameters.
+    norm on the first and the innermost layer. At 256x256x3 with depth 8 it has about 54.4 M
+    parameters.
 
     Args:
         image_shape: (height, width, channels). Height and width divisible by 2**depth.
@@ -213,7 +214,9 @@ def unet_generator(
     inputs = keras.Input(image_shape, name="image")
     x, skips = inputs, []
     for i, width in enumerate(widths):
-        x = conv_block(x, width, 4, 2, norm=None if i == 0 else norm, act="leaky_relu",
+        # No norm on the first layer (as the paper) nor on the innermost one (as the reference
+        # code): at 1x1, instance norm - and batch norm at batch size 1 - outputs zeros.
+        x = conv_block(x, width, 4, 2, norm=None if i in (0, depth - 1) else norm, act="leaky_relu",
                        kernel_initializer=GAN_INIT, name=f"down{i + 1}")
         skips.append(x)
     for i, (width, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):

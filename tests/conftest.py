@@ -6,6 +6,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# Two logical CPU devices, for the MirroredStrategy tests: this must run before TensorFlow
+# initialises its devices, so it lives here, ahead of every test module.
+_cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
 
 def write_image(path, image, fmt=None):
     """Writes a uint8 [H, W, C] array as JPEG or PNG (by extension), creating folders."""

@@ -48,8 +48,19 @@ def test_resnet_generator_rejects_odd_size():
 
 
 def test_unet_generator_matches_pix2pix_parameter_count():
-    # pix2pix U-Net-256 (TF tutorial 54,425,859; PyTorch unet_256 54.41 M).
+    # pix2pix U-Net-256: 54,424,387 here (TF tutorial 54,425,859, which also normalizes the
+    # 1x1 bottleneck; PyTorch unet_256 54.41 M, which counts no BN moving statistics).
     assert abs(G.unet_generator((256, 256, 3)).count_params() - 54.4e6) < 0.05e6
+
+
+@pytest.mark.parametrize("norm", ["instance", "batch"])
+def test_unet_bottleneck_is_not_normalized_to_zero_at_batch_one(norm):
+    # A norm on a 1x1 map (instance norm; batch norm at batch size 1) outputs zeros, which
+    # would cut the innermost layer out of the network.
+    g = G.unet_generator((16, 16, 3), filters=4, norm=norm)
+    bottleneck = keras.Model(g.input, g.get_layer("down4_act").output)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype("float32")
+    assert float(np.abs(bottleneck(x, training=True)).max()) > 1e-3
 
 
 @pytest.mark.parametrize("size, depth", [(256, 8), (320, 6), (48, 4)])
