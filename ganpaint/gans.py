@@ -74,6 +74,12 @@ def _check_meet(source, source_shape, target, target_shape, what):
                          f"`{target.name}` takes {target_shape}.")
 
 
+def _multi_worker(strategy) -> bool:
+    extended = getattr(strategy, "extended", None)
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and bool(getattr(extended, "_in_multi_worker_mode", lambda: False)()))
+
+
 def _l1(a, b):
     return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
 
@@ -296,9 +302,27 @@ class AdversarialModel(keras.Model):
         for tracker in self.trackers:
             if tracker.name in values and values[tracker.name] is not None:
                 tracker.update_state(values[tracker.name])
-        return {t.name: t.result() for t in self.trackers}
+        results = {t.name: t.result() for t in self.trackers}
+        if _multi_worker(self.distribute_strategy):
+            # Keras 3 reduces a step's outputs across workers with `reduce(MEAN, axis=0)`,
+            # which fails on scalars (tensorflow/tensorflow#72388); a [1] vector reduces to one.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
 
     # -- saving ---------------------------------------------------------------------------
+
+    _SEED_KEY = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        # Keras saves no SeedGenerator state; without it a resumed run would draw new noise.
+        super().save_own_variables(store)
+        store[self._SEED_KEY] = np.asarray(self.seed_generator.state.numpy())
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if self._SEED_KEY in keys:
+            self.seed_generator.state.assign(np.asarray(store[self._SEED_KEY]))
+        super().load_own_variables({k: store[k] for k in keys if k != self._SEED_KEY})
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

@@ -1,0 +1,145 @@
+"""Distribution: one MirroredStrategy step over two logical CPUs equals one single-device step on
+the same global batch, for every model; a two-process MultiWorkerMirroredStrategy run trains."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+from ganpaint import distribute
+
+from tiny_models import dataset, model, weights
+
+TWO_CPUS = ["/cpu:0", "/cpu:1"]
+
+
+@pytest.fixture(scope="module")
+def mirrored():
+    # One strategy for the module: strategies created one after another in a process can
+    # hand out clashing collective instance keys.
+    return tf.distribute.MirroredStrategy(TWO_CPUS)
+
+
+def test_two_logical_cpus_are_configured():
+    assert len(tf.config.list_logical_devices("CPU")) >= 2
+
+
+def test_get_strategy_defaults_to_one_replica_here():
+    strategy = distribute.get_strategy()
+    assert strategy.num_replicas_in_sync == 1
+    assert distribute.global_batch_size(16, strategy) == 16
+
+
+def test_get_strategy_with_devices_mirrors():
+    strategy = distribute.get_strategy(devices=TWO_CPUS)
+    assert isinstance(strategy, tf.distribute.MirroredStrategy)
+    assert distribute.global_batch_size(16, strategy) == 32
+    with pytest.raises(ValueError, match="devices"):
+        distribute.get_strategy(devices=[])
+
+
+def test_bad_tf_config_and_batch_sizes_are_named(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG"):
+        distribute.get_strategy()
+    with pytest.raises(ValueError, match="per_replica"):
+        distribute.global_batch_size(0)
+
+
+def test_global_batch_mean_averages_across_replicas(mirrored):
+    strategy = mirrored
+    values = strategy.experimental_distribute_values_from_function(
+        lambda ctx: tf.constant([[1.0], [3.0]]) + 10.0 * ctx.replica_id_in_sync_group)
+    means = strategy.run(distribute.global_batch_mean, args=(values,))
+    for local in strategy.experimental_local_results(means):
+        np.testing.assert_allclose(local, [[(1 + 3 + 11 + 13) / 4]])
+
+
+def _one_step(kind, strategy, **kwargs):
+    with strategy.scope():
+        m = model(kind, **kwargs)
+        # SGD: its update is proportional to the gradient, so a wrong loss scale shows (Adam's
+        # first step would hide it).
+        m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+    m.fit(dataset(kind, batch=4, n=4), epochs=1, verbose=0)
+    return m
+
+
+@pytest.mark.parametrize("kind, kwargs", [
+    ("gan", {}), ("gan", {"loss": "ralsgan"}), ("cgan", {}), ("acgan", {}),
+    ("cyclegan", {}), ("pix2pix", {})])
+def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
+    single = _one_step(kind, tf.distribute.get_strategy(), **kwargs)
+    mirrored = _one_step(kind, mirrored, **kwargs)
+    before = weights(model(kind, **kwargs))
+    moved = sum(float(np.abs(s - b).sum()) for b, s in zip(before, weights(single)))
+    assert moved > 1e-2  # the step did something...
+    for s, m in zip(weights(single), weights(mirrored)):
+        np.testing.assert_allclose(m, s, rtol=1e-4, atol=1e-6)  # ...and the same on 2 replicas
+
+
+def test_replicas_draw_different_noise(mirrored):
+    strategy = mirrored
+    with strategy.scope():
+        m = model("gan")
+    noise = strategy.run(lambda: m._noise(2, 8))
+    first, second = strategy.experimental_local_results(noise)
+    assert not np.allclose(first, second)
+
+
+WORKER = textwrap.dedent("""
+    import json, os, sys
+    sys.path.insert(0, {tests!r})
+    import numpy as np, tensorflow as tf
+    from ganpaint import distribute
+    from tiny_models import dataset, model, weights
+    strategy = distribute.get_strategy()
+    assert isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy), strategy
+    with strategy.scope():
+        m = model("gan")
+        m.compile()
+    history = m.fit(dataset("gan", batch=4, n=12), epochs=1, verbose=0).history
+    print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
+                      "steps": int(m.g_optimizer.iterations.numpy()),
+                      "d_loss": history["d_loss"][-1],
+                      "checksum": float(sum(np.abs(w).sum() for w in weights(m)))}}))
+""")
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
+    tests = os.path.dirname(os.path.abspath(__file__))
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER.format(tests=tests))
+    cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
+    procs = []
+    for index in range(2):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
+                   TF_CONFIG=json.dumps({"cluster": cluster,
+                                         "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen([sys.executable, str(script)], env=env, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    for r in results:
+        assert r["replicas"] == 2 and r["steps"] == 3 and np.isfinite(r["d_loss"])
+    # Both workers hold the same weights after the synchronous steps.
+    assert results[0]["checksum"] == pytest.approx(results[1]["checksum"], rel=1e-6)
