@@ -10,11 +10,14 @@ __version__ = "0.1.0"
 from ganpaint import (  # noqa: E402
     data,
     discriminators,
+    distribute,
+    gans,
     generators,
     inspection,
     layers,
+    losses,
     plotting,
 )
 
-__all__ = ["__version__", "data", "discriminators", "generators", "inspection", "layers",
-           "plotting"]
+__all__ = ["__version__", "data", "discriminators", "distribute", "gans", "generators",
+           "inspection", "layers", "losses", "plotting"]

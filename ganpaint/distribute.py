@@ -21,18 +21,29 @@ log = logging.getLogger(__name__)
 
 
 def _tpu_resolver(tpu: str | None):
-    """A TPU cluster resolver, or None when there is no TPU (Colab, Kaggle and Cloud TPU VMs)."""
-    try:
-        if tpu is not None:
-            return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-        if not (os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR")
-                or os.environ.get("TPU_ACCELERATOR_TYPE") or os.path.exists("/dev/accel0")
-                or os.path.exists("/dev/vfio/0")):
+    """A TPU cluster resolver, or None when there is no TPU.
+
+    Colab's and Kaggle's older TPU nodes announce themselves with `COLAB_TPU_ADDR`/`TPU_NAME`;
+    a TPU VM (Kaggle's current TPUs, Cloud TPU VMs) has the chips as local devices and needs
+    `tpu="local"`.
+    """
+    if tpu is None:
+        if os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR"):
+            tpu = ""
+        elif os.path.exists("/dev/accel0") or os.environ.get("TPU_ACCELERATOR_TYPE"):
+            tpu = "local"
+        else:
             return None
-        return tf.distribute.cluster_resolver.TPUClusterResolver()
-    except (ValueError, RuntimeError, tf.errors.NotFoundError) as exc:
-        if tpu is not None:
+        explicit = False
+    else:
+        explicit = True
+    try:
+        return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        if explicit:
             raise ValueError(f"Could not connect to the TPU {tpu!r}: {exc}") from exc
+        log.warning("ganpaint: a TPU seemed present but could not be reached (%s); "
+                    "using the GPU/CPU strategy instead.", exc)
         return None
 
 
@@ -56,8 +67,12 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     """
     resolver = _tpu_resolver(tpu)
     if resolver is not None:
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
+        try:
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+            raise ValueError(f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
+                             f"it: {str(exc).splitlines()[0]}") from exc
         strategy = tf.distribute.TPUStrategy(resolver)
     elif _workers_in_tf_config() > 1:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
