@@ -185,6 +185,7 @@ class AdversarialModel(keras.Model):
         self.trackers = [self._make_tracker(n) for n in self._metric_names
                          if n != "gradient_penalty" or loss == "wgan-gp"]
         self.g_optimizer = self.d_optimizer = None
+        self.gradient_norms = None
 
     # -- compile --------------------------------------------------------------------------
 
@@ -263,8 +264,36 @@ class AdversarialModel(keras.Model):
         with tape:  # the scaling must be on the tape
             scaled = optimizer.scale_loss(loss / distribute.num_replicas())
         grads = tape.gradient(scaled, variables)
+        role = "generator" if optimizer is self.g_optimizer else "discriminator"
+        if self.gradient_norms is not None:
+            self._record_norms(self.gradient_norms[role], optimizer, grads)
         optimizer.apply_gradients(zip(grads, variables))
         return grads
+
+    def track_gradient_norms(self):
+        """Record the gradient norm of every trainable variable at each update (what
+        `ganpaint.callbacks.GradientNorms` reads), in `self.gradient_norms`:
+        {"generator": Variable[n], "discriminator": Variable[m]} in the order of
+        `generator_variables` / `discriminator_variables`. Norms are per replica, of the
+        unscaled loss. The next `fit` retraces its step to include this."""
+        if self.gradient_norms is None:
+            with self.distribute_strategy.scope():
+                norms = {
+                    role: keras.Variable(np.zeros(len(variables), "float32"), trainable=False,
+                                         aggregation="only_first_replica",
+                                         name=f"{role}_gradient_norms")
+                    for role, variables in (("generator", self.generator_variables),
+                                            ("discriminator", self.discriminator_variables))}
+            # Not through Keras' attribute tracking: monitoring state stays out of checkpoints.
+            object.__setattr__(self, "gradient_norms", norms)
+            self.train_function = None
+
+    def _record_norms(self, store, optimizer, grads):
+        norms = tf.stack([tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(0.0)
+                          for g in grads])
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            norms = norms / tf.cast(optimizer.dynamic_scale, tf.float32)
+        store.assign(norms * distribute.num_replicas())
 
     def _noise(self, batch, dim):
         """Normal noise [batch, dim] for this replica: its slice of one global draw."""

@@ -1,4 +1,4 @@
-"""Looking inside networks: receptive fields (and, later, intermediate feature maps)."""
+"""Looking inside networks: intermediate feature maps and receptive fields."""
 
 from __future__ import annotations
 
@@ -61,3 +61,153 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
         raise ValueError(f"The receptive field fills the whole {size}x{size} probe; pass a "
                          "larger `input_size`.")
     return int(max(rows, cols))
+
+
+def _inputs_list(model):
+    return model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+
+
+def layer_paths(model: keras.Model, prefix: str = "") -> list[str]:
+    """Every layer name of `model`, nested models' layers as "outer/inner" (recursively)."""
+    names = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        names.append(prefix + layer.name)
+        if isinstance(layer, keras.Model):
+            names += layer_paths(layer, prefix + layer.name + "/")
+    return names
+
+
+def _resolve(model, name):
+    """The layer path [outer, ..., layer] for "a/b" or a bare name found at any depth."""
+    parts = name.split("/")
+    top = {l.name: l for l in model.layers}
+    if parts[0] in top:
+        layer = top[parts[0]]
+        if len(parts) == 1:
+            return [layer]
+        if isinstance(layer, keras.Model):
+            rest = _resolve(layer, "/".join(parts[1:]))
+            if rest is not None:
+                return [layer] + rest
+        return None
+    if len(parts) == 1:
+        found = []
+        for layer in model.layers:
+            if isinstance(layer, keras.Model):
+                sub = _resolve(layer, name)
+                if sub is not None:
+                    found.append([layer] + sub)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ValueError(f"Layer name {name!r} is in several nested models; write it as "
+                             f"{', '.join('/'.join(l.name for l in p) for p in found)}.")
+    return None
+
+
+def _nested_inputs(model, nested, x):
+    """The tensors `model` feeds into its nested model `nested` for input x."""
+    node = nested._inbound_nodes[-1]
+    feeds = keras.Model(_inputs_list(model), list(node.input_tensors))
+    out = feeds(x, training=False)
+    return out if len(node.input_tensors) > 1 else (out[0] if isinstance(out, list) else out)
+
+
+def feature_maps(model: keras.Model, x, layer_names: list[str] | None = None) -> dict:
+    """What each intermediate layer outputs for an input: the Keras FAQ feature-extraction
+    recipe, extended to nested models (e.g. the EfficientNet encoder inside
+    `efficientnet_generator`, whose layers are named "encoder/<layer>").
+
+    Args:
+        model: a functional keras.Model.
+        x: its input (a batch, or a list of batches for several inputs).
+        layer_names: names of layers, "outer/inner" for nested ones (a bare name is also found
+            inside a nested model when it is unique). Defaults to every top-level layer.
+
+    Returns:
+        {name: numpy array} in the order asked (a layer with several outputs gives a list).
+
+    Example:
+    >>> maps = feature_maps(g, images, ["encoder/block2a_expand_conv", "up1_conv"])
+    >>> {k: v.shape for k, v in maps.items()}
+    """
+    if layer_names is None:
+        layer_names = [l.name for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
+    if isinstance(layer_names, str):
+        layer_names = [layer_names]
+    paths, unknown = {}, []
+    for name in layer_names:
+        path = _resolve(model, name)
+        if path is None:
+            unknown.append(name)
+        else:
+            paths[name] = path
+    if unknown:
+        raise ValueError(f"No layer named {', '.join(map(repr, unknown))} in `{model.name}`. "
+                         f"Valid names: {', '.join(layer_paths(model))}")
+    results = {}
+    direct = [n for n, p in paths.items() if len(p) == 1]
+    if direct:
+        flat, spans = [], {}
+        for n in direct:  # a layer with several outputs (a nested encoder) gives a list
+            layer = paths[n][0]
+            # A nested model's own `.output` is inside its graph; its call in ours is a node.
+            out = (list(layer._inbound_nodes[-1].output_tensors) if isinstance(layer, keras.Model)
+                   else layer.output)
+            out = list(out) if isinstance(out, (list, tuple)) else [out]
+            spans[n] = (len(flat), len(out), len(out) > 1)
+            flat += out
+        outputs = keras.Model(_inputs_list(model), flat)(x, training=False)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        for n, (start, count, several) in spans.items():
+            values = [_numpy(o) for o in outputs[start:start + count]]
+            results[n] = values if several else values[0]
+    by_nested: dict[str, list[str]] = {}
+    for n, p in paths.items():
+        if len(p) > 1:
+            by_nested.setdefault(p[0].name, []).append(n)
+    for nested_name, names in by_nested.items():
+        nested = model.get_layer(nested_name)
+        inner = feature_maps(nested, _nested_inputs(model, nested, x),
+                             ["/".join(l.name for l in paths[n][1:]) for n in names])
+        results.update(dict(zip(names, inner.values())))
+    return {n: results[n] for n in layer_names}
+
+
+def _numpy(value):
+    if isinstance(value, (list, tuple)):
+        return [_numpy(v) for v in value]
+    return np.asarray(keras.ops.convert_to_numpy(value)).astype("float32")
+
+
+def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
+    """One row per layer: the first `channels` channels of image `index`'s feature maps
+    (dense outputs are shown as a strip). Returns the matplotlib Figure; saves it to `path`."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from ganpaint.plotting import _figure
+
+    if not maps:
+        raise ValueError("`maps` is empty.")
+    fig, axes = plt.subplots(len(maps), channels, figsize=(1.6 * channels, 1.7 * len(maps)),
+                             squeeze=False)
+    for row, (name, value) in zip(axes, maps.items()):
+        value = np.asarray(value[0] if isinstance(value, list) else value)[index]
+        if value.ndim == 1:
+            value = value[None, :, None]
+        for c, ax in enumerate(row):
+            ax.axis("off")
+            if value.ndim == 3 and c < value.shape[-1]:
+                ax.imshow(value[..., c], cmap="viridis", aspect="auto")
+        row[0].set_title(f"{name} {tuple(value.shape)}", fontsize=7, loc="left")
+    fig.tight_layout()
+    _figure(path, fig)
+    if path is not None:
+        plt.close(fig)
+    return fig

@@ -1,4 +1,4 @@
-"""Pictures: image grids (and, later, training curves)."""
+"""Pictures: image grids, training curves and gradient norms."""
 
 from __future__ import annotations
 
@@ -60,3 +60,134 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
         os.makedirs(parent, exist_ok=True)
     Image.fromarray(image).save(path)
     return path
+
+
+def _figure(path, fig):
+    if path is not None:
+        path = os.fspath(path)
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
+    return fig
+
+
+def _history_rows(history) -> list[dict]:
+    """Rows of {name: value} from a keras History, its `.history` dict, a list of dicts, or a
+    CSV path (as `LossHistory` writes)."""
+    if isinstance(history, (str, os.PathLike)):
+        import csv
+
+        with open(history, newline="") as f:
+            return [{k: float(v) for k, v in row.items() if v not in ("", None)}
+                    for row in csv.DictReader(f)]
+    history = getattr(history, "history", history)
+    if isinstance(history, dict):
+        n = max((len(v) for v in history.values()), default=0)
+        return [{"epoch": i + 1, **{k: float(v[i]) for k, v in history.items() if i < len(v)}}
+                for i in range(n)]
+    if isinstance(history, (list, tuple)):
+        return list(history)
+    raise ValueError("`history` must be a keras History, a dict of lists, a list of dicts or a "
+                     f"CSV path. Received: {type(history).__name__}")
+
+
+def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int | None = None,
+                 epochs=None):
+    """Loss curves: one panel per group (discriminator losses, generator losses, the rest).
+
+    Args:
+        history: keras `History`, `history.history`, a list of row dicts, or a CSV path.
+        path: where to save the PNG (folders are created); None only returns the figure.
+        x: the column for the x axis ("epoch" or "step").
+        names: which columns to plot. Defaults to every column except the x axis.
+        smooth: int. Moving-average window over rows (per-batch curves are noisy). Defaults to
+            about 1/50 of the rows when there are more than 200.
+        epochs: optional per-epoch rows drawn as markers over per-batch curves.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False) if path is not None else None
+    import matplotlib.pyplot as plt
+
+    rows = _history_rows(history)
+    if not rows:
+        raise ValueError("`history` has no rows to plot.")
+    if names is None:
+        names = []
+        for row in rows:
+            names += [k for k in row if k not in names and k not in ("epoch", "step", x)]
+    if smooth is None:
+        smooth = max(1, len(rows) // 50) if len(rows) > 200 else 1
+    groups = {"discriminator": [n for n in names if n.startswith("d_")],
+              "generator": [n for n in names if n.startswith("g_") or n in ("cycle_loss",
+                                                                             "identity_loss")]}
+    groups["other"] = [n for n in names if not any(n in g for g in groups.values())]
+    groups = {k: v for k, v in groups.items() if v}
+    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 3.5), squeeze=False)
+    for ax, (title, group) in zip(axes[0], groups.items()):
+        for name in group:
+            points = [(row.get(x, i + 1), row[name]) for i, row in enumerate(rows) if name in row]
+            if not points:
+                continue
+            xs, ys = map(np.asarray, zip(*points))
+            if smooth > 1 and len(ys) > smooth:
+                ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
+                xs = xs[smooth - 1:]
+            line, = ax.plot(xs, ys, label=name, lw=1)
+            if epochs and x == "step":
+                ends = [r["step"] for r in rows if "step" in r]
+                per_epoch = [(max(s for s, r in zip(ends, rows) if r.get("epoch") == e["epoch"]),
+                              e[name]) for e in epochs if name in e]
+                if per_epoch:
+                    ax.plot(*zip(*per_epoch), "o", color=line.get_color(), ms=3)
+        ax.set_title(title)
+        ax.set_xlabel(x)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _figure(path, fig)
+    if path is not None:
+        plt.close(fig)
+    return fig
+
+
+def plot_gradient_norms(rows, path=None):
+    """Gradient norm of each layer over training steps, one panel per network, log scale.
+
+    `rows` are dicts with step, network, layer, norm (what `callbacks.GradientNorms` records)
+    or the path of its CSV.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False) if path is not None else None
+    import matplotlib.pyplot as plt
+
+    rows = _history_rows(rows) if isinstance(rows, (str, os.PathLike)) else list(rows)
+    if not rows:
+        raise ValueError("No gradient norms to plot.")
+    networks = sorted({r["network"] for r in rows})
+    fig, axes = plt.subplots(1, len(networks), figsize=(6 * len(networks), 4), squeeze=False)
+    for ax, network in zip(axes[0], networks):
+        layers = []
+        for r in rows:
+            if r["network"] == network and r["layer"] not in layers:
+                layers.append(r["layer"])
+        cmap = plt.get_cmap("viridis", max(2, len(layers)))
+        for i, layer in enumerate(layers):
+            pts = [(r["step"], max(r["norm"], 1e-12)) for r in rows
+                   if r["network"] == network and r["layer"] == layer]
+            ax.plot(*zip(*pts), color=cmap(i), lw=1, label=layer if len(layers) <= 12 else None)
+        ax.set_yscale("log")
+        ax.set_title(f"{network}: gradient norm per layer (input to output: dark to light)")
+        ax.set_xlabel("step")
+        if len(layers) <= 12:
+            ax.legend(fontsize=6)
+    fig.tight_layout()
+    _figure(path, fig)
+    if path is not None:
+        plt.close(fig)
+    return fig

@@ -1,0 +1,351 @@
+"""Keras callbacks for GAN training: sample grids, the CycleGAN learning-rate schedule, a
+best-FID checkpoint, loss and gradient-norm histories.
+
+Each takes the folder it writes to (created when needed) and writes nowhere else.
+
+>>> gan.fit(ds, epochs=200, callbacks=[
+...     SampleGrid("out/grids", every=5),
+...     LinearDecay(constant_epochs=100, decay_epochs=100),
+...     FIDCheckpoint("out/best", real=real_images, every=10),
+...     LossHistory("out/history")])
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from ganpaint import plotting
+
+log = logging.getLogger(__name__)
+
+
+def _folder(out_dir, name="out_dir") -> str:
+    if out_dir is None or not str(out_dir).strip():
+        raise ValueError(f"`{name}` must name a folder to write into. Received: {name}={out_dir!r}")
+    return os.fspath(out_dir)
+
+
+def _every(every, name="every") -> int:
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={every!r}")
+    return every
+
+
+def _optimizers(model):
+    """The optimizers of a ganpaint model (or a plain Keras model's one), unwrapped from loss
+    scaling, whose learning rate a schedule sets."""
+    found = [getattr(model, n, None) for n in ("g_optimizer", "d_optimizer")]
+    found = [o for o in found if o is not None] or [model.optimizer]
+    return [getattr(o, "inner_optimizer", o) for o in found if o is not None]
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves a grid of samples every `every` epochs as `out_dir/epoch_0001.png`.
+
+    Unconditional GANs use fixed noise (drawn once from `seed`), so grids show one set of faces
+    evolving; labelled models (ConditionalGAN, ACGAN) draw one row per class; translation models
+    (CycleGAN, Pix2Pix) show each fixed input beside its translation.
+
+    Args:
+        out_dir: folder for the PNGs.
+        every: int. Epochs between grids.
+        n: int. Number of samples (per class for labelled models).
+        inputs: images in [-1, 1] to translate (CycleGAN, Pix2Pix); required for them.
+        num_classes: int. Classes of a labelled model (defaults to the generator's label
+            embedding size).
+        seed: int. Seed of the fixed noise.
+        show: bool or "auto". Also display the grid inline ("auto": in Jupyter).
+    """
+
+    def __init__(self, out_dir, every: int = 1, n: int = 16, inputs=None,
+                 num_classes: int | None = None, seed: int = 0, show="auto"):
+        super().__init__()
+        self.out_dir, self.every = _folder(out_dir), _every(every)
+        self.n, self.inputs, self.num_classes, self.seed = _every(n, "n"), inputs, num_classes, seed
+        self.show = _in_notebook() if show == "auto" else bool(show)
+        self.paths: list[str] = []
+
+    def _grid(self):
+        model = self.model
+        if hasattr(model, "translate"):
+            if self.inputs is None:
+                raise ValueError(f"SampleGrid needs `inputs` (images to translate) for "
+                                 f"{type(model).__name__}.")
+            inputs = np.asarray(self.inputs, "float32")[:self.n]
+            outputs = model.translate(inputs)
+            pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
+            return plotting.image_grid(pairs, cols=2 * min(4, len(inputs)))
+        rng = np.random.default_rng(self.seed)
+        labelled = len(model.generator.inputs) > 1
+        if not labelled:
+            noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
+            return plotting.image_grid(model.generate(noise=noise))
+        classes = self.num_classes or _embedding_size(model.generator)
+        noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
+        noise = np.tile(noise, (classes, 1))  # the same noise in every row: only the class changes
+        labels = np.repeat(np.arange(classes), self.n)
+        return plotting.image_grid(model.generate(noise=noise, labels=labels), cols=self.n)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        grid = self._grid()
+        path = plotting.save_image(os.path.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), grid)
+        self.paths.append(path)
+        if self.show:
+            from IPython.display import Image, display
+
+            display(Image(filename=path))
+
+
+def _embedding_size(generator) -> int:
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            return layer.input_dim
+    raise ValueError(f"Could not find the number of classes of `{generator.name}`; pass "
+                     "`num_classes`.")
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """The CycleGAN schedule: the initial learning rate for `constant_epochs`, then linear
+    decay over `decay_epochs`, on every optimizer of the model.
+
+    The factor for (0-based) epoch e is `1 - max(0, e + 1 - constant_epochs) / (decay_epochs + 1)`,
+    the reference code's `lambda_rule`: 1 through epoch `constant_epochs - 1`, then falling by
+    `1 / (decay_epochs + 1)` per epoch towards 0. It depends only on the epoch number, so a run
+    resumed at epoch k (`initial_epoch`, `BackupAndRestore`) continues at the right rate.
+
+    Args:
+        constant_epochs, decay_epochs: ints (100 and 100 in the paper).
+        initial_learning_rates: list of floats, one per optimizer (G, D). Defaults to the
+            optimizers' rates when training starts (the first time).
+    """
+
+    def __init__(self, constant_epochs: int, decay_epochs: int,
+                 initial_learning_rates: list[float] | None = None):
+        super().__init__()
+        for value, name in ((constant_epochs, "constant_epochs"), (decay_epochs, "decay_epochs")):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name}` must be an int >= 0. Received: {name}={value!r}")
+        self.constant_epochs, self.decay_epochs = constant_epochs, decay_epochs
+        self.initial_learning_rates = initial_learning_rates
+        self.history: list[tuple[int, list[float]]] = []
+
+    def factor(self, epoch: int) -> float:
+        return 1.0 - max(0, epoch + 1 - self.constant_epochs) / (self.decay_epochs + 1)
+
+    def on_train_begin(self, logs=None):
+        optimizers = _optimizers(self.model)
+        for opt in optimizers:
+            if isinstance(opt.learning_rate, keras.optimizers.schedules.LearningRateSchedule) or \
+                    callable(getattr(opt, "_learning_rate", None)):
+                raise ValueError("LinearDecay sets the learning rate itself; give the optimizers "
+                                 "a constant learning rate, not a schedule.")
+        if self.initial_learning_rates is None:
+            self.initial_learning_rates = [float(opt.learning_rate) for opt in optimizers]
+        if len(self.initial_learning_rates) != len(optimizers):
+            raise ValueError(f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
+                             f"values for {len(optimizers)} optimizers.")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        factor = max(0.0, self.factor(epoch))
+        rates = [lr * factor for lr in self.initial_learning_rates]
+        for opt, rate in zip(_optimizers(self.model), rates):
+            opt.learning_rate = rate
+        self.history.append((epoch, rates))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = self.history[-1][1][0]
+
+
+class FIDCheckpoint(keras.callbacks.Callback):
+    """Every `every` epochs, scores the model against real images, logs the score and keeps the
+    weights with the best one in `out_dir/best.weights.h5` (with `best.json`: epoch, score).
+
+    Args:
+        out_dir: folder for the checkpoint.
+        real: real images in [-1, 1] (array or dataset) to compare with.
+        every: int. Epochs between scores.
+        metric: "fid", "kid" (its mean) or "mifid"; lower is better for each.
+        extractor: feature extractor (`ganpaint.metrics.InceptionFeatures()` by default,
+            `LayerFeatures(classifier, layer)` offline).
+        n_samples: int. Images to generate per score (defaults to the number of real images).
+        inputs: images to translate (CycleGAN, Pix2Pix), instead of generating.
+        score_fn: callable(model) -> float, replacing all of the above (custom scores, tests).
+    """
+
+    def __init__(self, out_dir, real=None, every: int = 1, metric: str = "fid",
+                 extractor: Callable | None = None, n_samples: int | None = None, inputs=None,
+                 score_fn: Callable | None = None, verbose: bool = True):
+        super().__init__()
+        if metric not in ("fid", "kid", "mifid"):
+            raise ValueError(f"`metric` must be 'fid', 'kid' or 'mifid'. Received: metric={metric!r}")
+        if score_fn is None and real is None:
+            raise ValueError("FIDCheckpoint needs `real` images (or a `score_fn`).")
+        self.out_dir, self.every, self.metric = _folder(out_dir), _every(every), metric
+        self.real, self.extractor, self.n_samples, self.inputs = real, extractor, n_samples, inputs
+        self.score_fn, self.verbose = score_fn, verbose
+        self.best, self.best_epoch, self.scores = math.inf, None, []
+        self._real_features = None
+        self.path = os.path.join(self.out_dir, "best.weights.h5")
+
+    def _score(self):
+        if self.score_fn is not None:
+            return float(self.score_fn(self.model))
+        from ganpaint import metrics
+
+        if self.extractor is None:
+            self.extractor = metrics.InceptionFeatures()
+        if self._real_features is None:
+            self._real_features = metrics.compute_features(self.real, self.extractor,
+                                                           verbose=False)
+        if hasattr(self.model, "translate"):
+            if self.inputs is None:
+                raise ValueError("FIDCheckpoint needs `inputs` to translate for "
+                                 f"{type(self.model).__name__}.")
+            fakes = self.model.translate(self.inputs)
+        else:
+            fakes = self.model.generate(self.n_samples or len(self._real_features))
+        fake = metrics.compute_features(fakes, self.extractor, verbose=False)
+        if self.metric == "fid":
+            return metrics.fid_from_features(self._real_features, fake)
+        if self.metric == "kid":
+            return metrics.kid_from_features(self._real_features, fake)[0]
+        return metrics.mifid_from_features(self._real_features, fake)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        score = self._score()
+        self.scores.append((epoch + 1, score))
+        if logs is not None:
+            logs[self.metric] = score
+        if score < self.best:
+            self.best, self.best_epoch = score, epoch + 1
+            os.makedirs(self.out_dir, exist_ok=True)
+            self.model.save_weights(self.path, overwrite=True)
+            with open(os.path.join(self.out_dir, "best.json"), "w") as f:
+                json.dump({"epoch": epoch + 1, self.metric: score}, f)
+        if self.verbose:
+            log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
+                     self.best, self.best_epoch)
+
+
+class LossHistory(keras.callbacks.Callback):
+    """Records every reported loss per batch and per epoch, and writes `batches.csv`,
+    `epochs.csv` and `losses.png` into `out_dir` at each epoch's end.
+
+    Keras hands callbacks running means over the epoch; the per-batch values are recovered
+    from them exactly (`k * mean_k - (k - 1) * mean_(k-1)`).
+    """
+
+    def __init__(self, out_dir, plot: bool = True):
+        super().__init__()
+        self.out_dir, self.plot = _folder(out_dir), plot
+        self.batches: list[dict] = []
+        self.epochs: list[dict] = []
+        self._previous, self._seen, self._epoch, self._step = {}, 0, 0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._previous, self._seen, self._epoch = {}, 0, epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        count = batch + 1  # batches run so far this epoch (steps_per_execution may skip some)
+        new = count - self._seen
+        row = {"epoch": self._epoch + 1, "step": self._step + new}
+        for name, value in logs.items():
+            value = float(np.asarray(value).reshape(-1)[0])
+            previous = self._previous.get(name, 0.0)
+            row[name] = (count * value - self._seen * previous) / new
+            self._previous[name] = value
+        self._seen, self._step = count, self._step + new
+        self.batches.append(row)
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1}
+        row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()})
+        self.epochs.append(row)
+        os.makedirs(self.out_dir, exist_ok=True)
+        _write_csv(os.path.join(self.out_dir, "batches.csv"), self.batches)
+        _write_csv(os.path.join(self.out_dir, "epochs.csv"), self.epochs)
+        if self.plot:
+            plotting.plot_history(self.batches, path=os.path.join(self.out_dir, "losses.png"),
+                                  x="step", epochs=self.epochs)
+
+
+def _write_csv(path, rows):
+    names = []
+    for row in rows:
+        names += [k for k in row if k not in names]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class GradientNorms(keras.callbacks.Callback):
+    """Per-layer gradient norms of the generator(s) and discriminator(s) over training: the
+    gradient-flow check of the CIFAR-10 study. Every `every` batches it reads the norms the
+    model records (`AdversarialModel.track_gradient_norms`), combines each layer's variables
+    (sqrt of the sum of squares), and at each epoch's end writes `gradient_norms.csv` (step,
+    network, layer, norm) and `gradient_norms.png`.
+    """
+
+    def __init__(self, out_dir, every: int = 10, plot: bool = True):
+        super().__init__()
+        self.out_dir, self.every, self.plot = _folder(out_dir), _every(every), plot
+        self.rows: list[dict] = []
+        self._step = 0
+
+    def set_model(self, model):
+        super().set_model(model)
+        if not hasattr(model, "track_gradient_norms"):
+            raise ValueError("GradientNorms needs a ganpaint.gans model. Received "
+                             f"{type(model).__name__}.")
+        model.track_gradient_norms()
+        self._layers = {role: _layer_of_each(getattr(model, f"{role}_variables"))
+                        for role in ("generator", "discriminator")}
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        if self._step % self.every:
+            return
+        for role, store in self.model.gradient_norms.items():
+            norms = np.asarray(store.numpy() if hasattr(store, "numpy") else store)
+            per_layer: dict[str, float] = {}
+            for layer, norm in zip(self._layers[role], norms):
+                per_layer[layer] = per_layer.get(layer, 0.0) + float(norm) ** 2
+            for layer, sq in per_layer.items():
+                self.rows.append({"step": self._step, "network": role, "layer": layer,
+                                  "norm": math.sqrt(sq)})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.rows:
+            return
+        os.makedirs(self.out_dir, exist_ok=True)
+        _write_csv(os.path.join(self.out_dir, "gradient_norms.csv"), self.rows)
+        if self.plot:
+            plotting.plot_gradient_norms(self.rows, os.path.join(self.out_dir, "gradient_norms.png"))
+
+
+def _layer_of_each(variables) -> list[str]:
+    """'g_ab/down1_conv' for a variable whose path is 'g_ab/down1_conv/kernel'."""
+    return [v.path.rsplit("/", 1)[0] if "/" in v.path else v.path for v in variables]

@@ -1,0 +1,330 @@
+"""Scores for generated images: FID, KID, MiFID and Inception Score.
+
+Two layers, as TF-GAN and clean-fid split them:
+- pure float64 math on features: `frechet_distance`, `fid_from_features`, `kid_from_features`,
+  `mifid_from_features`, `inception_score_from_probs`;
+- the same on images, through an injectable feature extractor: `fid`, `kid`, `mifid`,
+  `inception_score`. The default extractor is InceptionV3's 2048-d pool features
+  (`InceptionFeatures`, `weights="imagenet"`, a local weights file, or None); `LayerFeatures`
+  turns any Keras model and layer into one (a digit classifier for MNIST, as many papers do).
+
+>>> real = compute_features(real_images, LayerFeatures(classifier, "features"))
+>>> fid_from_features(real, compute_features(fakes, LayerFeatures(classifier, "features")))
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+
+log = logging.getLogger(__name__)
+
+
+# -- pure math on features ------------------------------------------------------------------
+
+def _features(x, name) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"`{name}` must be features of shape [N >= 2, D]. Received shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"`{name}` contains NaN or inf features.")
+    return x
+
+
+def _pair(real, fake):
+    real, fake = _features(real, "real"), _features(fake, "fake")
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"`real` and `fake` features differ in size: {real.shape[1]} vs "
+                         f"{fake.shape[1]}. Were they made by the same extractor?")
+    return real, fake
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+    """||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 sqrt(sigma1 sigma2)), in float64.
+
+    As pytorch-fid / clean-fid: when the product is singular (`sqrtm` not finite), `eps` is
+    added to both diagonals; an imaginary part of the square root larger than 1e-3 on the
+    diagonal is an error, smaller ones (numerical noise) are dropped.
+    """
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
+    sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (len(mu1),) * 2:
+        raise ValueError(f"Mean and covariance shapes do not match: mu {mu1.shape}, {mu2.shape}; "
+                         f"sigma {sigma1.shape}, {sigma2.shape}")
+    diff = mu1 - mu2
+    covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    if not np.isfinite(covmean).all():
+        log.warning("FID: singular product of covariances; adding %g to the diagonals.", eps)
+        offset = np.eye(len(sigma1)) * eps
+        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError("FID: the matrix square root has a large imaginary component "
+                             f"({np.max(np.abs(covmean.imag)):.3g}); use more samples.")
+        covmean = covmean.real
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def statistics(features) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, covariance) of [N, D] features in float64: what FID compares."""
+    features = _features(features, "features")
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def fid_from_features(real, fake) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of features."""
+    real, fake = _pair(real, fake)
+    return frechet_distance(*statistics(real), *statistics(fake))
+
+
+def kid_from_features(real, fake, subsets: int = 100, subset_size: int = 1000,
+                      seed: int = 0) -> tuple[float, float]:
+    """Kernel Inception Distance: the unbiased MMD^2 with the kernel (x.y / d + 1)^3, averaged
+    over `subsets` random subsets of `subset_size` (Bińkowski et al. 2018; clean-fid's form).
+
+    `subset_size` is cut to the smaller set's size. Returns (mean, std) over subsets.
+    """
+    real, fake = _pair(real, fake)
+    if not isinstance(subsets, int) or subsets < 1:
+        raise ValueError(f"`subsets` must be a positive int. Received: subsets={subsets!r}")
+    m = min(int(subset_size), len(real), len(fake))
+    d = real.shape[1]
+    rng = np.random.default_rng(seed)
+    values = np.empty(subsets)
+    for i in range(subsets):
+        x = real[rng.choice(len(real), m, replace=False)]
+        y = fake[rng.choice(len(fake), m, replace=False)]
+        k_xx = (x @ x.T / d + 1) ** 3
+        k_yy = (y @ y.T / d + 1) ** 3
+        k_xy = (x @ y.T / d + 1) ** 3
+        within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+        values[i] = within - 2 * k_xy.mean()
+    return float(values.mean()), float(values.std())
+
+
+def memorization_distance(fake, train) -> float:
+    """Mean over generated features of the minimum cosine distance `1 - |cos|` to any training
+    feature (all-zero rows left out), as Kaggle's MiFID computes it."""
+    train, fake = _pair(train, fake)
+
+    def unit_rows(x):
+        x = x[np.sum(x, axis=1) != 0]
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    distances = 1.0 - np.abs(unit_rows(fake) @ unit_rows(train).T)
+    return float(np.mean(np.min(distances, axis=1)))
+
+
+def mifid_from_features(real, fake, train=None, epsilon: float = 0.1) -> float:
+    """Memorization-informed FID (Kaggle "Generative Dog Images"): FID / d_thr, where d is
+    `memorization_distance(fake, train)` and d_thr = d if d < epsilon else 1.
+
+    `train` (the generator's training images' features) defaults to `real`.
+    """
+    fid_value = fid_from_features(real, fake)
+    distance = memorization_distance(fake, real if train is None else train)
+    return float(fid_value / ((distance if distance < epsilon else 1.0) + 1e-15))
+
+
+def inception_score_from_probs(probs, splits: int = 10) -> tuple[float, float]:
+    """Inception Score exp(E_x KL(p(y|x) || p(y))) over `splits` splits: (mean, std)."""
+    probs = np.asarray(probs, np.float64)
+    if probs.ndim != 2 or len(probs) < splits:
+        raise ValueError(f"`probs` must be [N >= splits={splits}, classes]. Received shape "
+                         f"{probs.shape}")
+    if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1, atol=1e-3):
+        raise ValueError("`probs` rows must be probability distributions (softmax outputs).")
+    scores = []
+    for part in np.array_split(probs, splits):
+        marginal = part.mean(axis=0, keepdims=True)
+        kl = np.sum(part * (np.log(part + 1e-12) - np.log(marginal + 1e-12)), axis=1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+# -- feature extractors -----------------------------------------------------------------------
+
+def _rgb_at(images, size):
+    """Images as float32 RGB at `size` (bilinear with antialiasing, as clean-fid resizes)."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images, tf.float32)
+    if images.shape[-1] == 1:
+        images = tf.image.grayscale_to_rgb(images)
+    if tuple(images.shape[1:3]) != tuple(size):
+        images = tf.image.resize(images, size, method="bilinear", antialias=True)
+    return images
+
+
+class InceptionFeatures:
+    """InceptionV3 pool features (2048-d) of images in [-1, 1], resized to 299 with antialiasing.
+
+    Args:
+        weights: "imagenet" (downloads once), a path to a weights file (offline Kaggle
+            notebooks attach `inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`), or
+            None (random weights: only for tests).
+        include_top: bool. Output the 1000 class probabilities instead (for the Inception Score).
+    """
+
+    def __init__(self, weights: str | None = "imagenet", include_top: bool = False):
+        import keras
+
+        if weights not in (None, "imagenet") and not os.path.exists(str(weights)):
+            raise ValueError(f"`weights` must be 'imagenet', None or an existing file. "
+                             f"Received: weights={weights!r}")
+        self.include_top = include_top
+        self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
+        self.model = keras.applications.InceptionV3(
+            include_top=include_top, weights=weights, pooling=None if include_top else "avg",
+            input_shape=(299, 299, 3))
+
+    def __call__(self, images):
+        # Inception's own preprocessing maps [0, 255] to [-1, 1]: ours are there already.
+        return self.model(_rgb_at(images, (299, 299)), training=False)
+
+
+class LayerFeatures:
+    """Features from any Keras model's layer (flattened), e.g. a digit classifier's penultimate
+    layer for MNIST FID. Images are resized to the model's input size when they differ.
+
+    Args:
+        model: keras.Model taking images in [-1, 1] (or give `preprocess`).
+        layer: str. Layer name; None takes the model's output (e.g. class probabilities).
+        preprocess: callable applied to the images batch first.
+    """
+
+    def __init__(self, model, layer: str | None = None, preprocess: Callable | None = None):
+        import keras
+
+        if layer is not None:
+            names = [l.name for l in model.layers]
+            if layer not in names:
+                raise ValueError(f"`layer` {layer!r} is not in `{model.name}`. Its layers: "
+                                 f"{', '.join(names)}")
+            model = keras.Model(model.inputs, model.get_layer(layer).output)
+        self.model, self.preprocess = model, preprocess
+        self.name = f"{model.name}_{layer or 'output'}"
+        self.size = tuple(model.inputs[0].shape[1:3])
+        self.channels = model.inputs[0].shape[-1]
+
+    def __call__(self, images):
+        import tensorflow as tf
+
+        images = tf.convert_to_tensor(images, tf.float32)
+        if self.preprocess is not None:
+            images = self.preprocess(images)
+        if None not in self.size and tuple(images.shape[1:3]) != self.size:
+            images = tf.image.resize(images, self.size, antialias=True)
+        if self.channels == 3 and images.shape[-1] == 1:
+            images = tf.image.grayscale_to_rgb(images)
+        out = self.model(images, training=False)
+        return tf.reshape(out, (tf.shape(out)[0], -1))
+
+
+def _batches(images, batch_size):
+    """Yields numpy batches from an array, a tf.data.Dataset (of images or (images, ...)), or
+    a list of arrays."""
+    import tensorflow as tf
+
+    if isinstance(images, tf.data.Dataset):
+        for element in images:
+            batch = element[0] if isinstance(element, (tuple, list)) else element
+            yield np.asarray(batch)
+        return
+    array = np.asarray(images)
+    if array.ndim != 4:
+        raise ValueError(f"`images` must be a batch [N, H, W, C], or a tf.data.Dataset. "
+                         f"Received shape {array.shape}")
+    for i in range(0, len(array), batch_size):
+        yield array[i:i + batch_size]
+
+
+def compute_features(images, extractor: Callable, batch_size: int = 64, verbose: bool = True,
+                     cache: str | os.PathLike | None = None) -> np.ndarray:
+    """Features of many images, in batches, with a progress bar; optionally cached in `.npz`.
+
+    Args:
+        images: [N, H, W, C] float in [-1, 1], or a tf.data.Dataset yielding such batches.
+        extractor: callable mapping a batch to [B, D] (`InceptionFeatures()`, `LayerFeatures`).
+        cache: path of an `.npz` to reuse (for the real set): loaded when it exists and was made
+            by the same extractor, written otherwise.
+    """
+    name = getattr(extractor, "name", type(extractor).__name__)
+    if cache is not None and os.path.exists(cache):
+        with np.load(cache) as stored:
+            if str(stored["extractor"]) == name:
+                return stored["features"]
+        log.warning("Feature cache %s was made by another extractor; recomputing.", cache)
+    total = len(images) if not hasattr(images, "element_spec") else None
+    import keras
+
+    bar = keras.utils.Progbar(total, unit_name="image") if verbose else None
+    parts, seen = [], 0
+    for batch in _batches(images, batch_size):
+        parts.append(np.asarray(extractor(batch), np.float64).reshape(len(batch), -1))
+        seen += len(batch)
+        if bar is not None:
+            bar.update(seen)
+    if not parts:
+        raise ValueError("`images` is empty.")
+    features = np.concatenate(parts)
+    if cache is not None:
+        os.makedirs(os.path.dirname(os.fspath(cache)) or ".", exist_ok=True)
+        np.savez(cache, features=features, extractor=name)
+    return features
+
+
+class Score(float):
+    """A score that also says how many images it was computed on."""
+
+    def __new__(cls, value, n_real: int, n_fake: int, name: str = "score"):
+        self = super().__new__(cls, value)
+        self.n_real, self.n_fake, self.name = n_real, n_fake, name
+        return self
+
+    def __repr__(self):
+        return f"{self.name} {float(self):.4g} (real: {self.n_real} images, fake: {self.n_fake})"
+
+
+def _both(real, fake, extractor, batch_size, real_cache, verbose):
+    extractor = extractor if extractor is not None else InceptionFeatures()
+    real_f = compute_features(real, extractor, batch_size, verbose, cache=real_cache)
+    fake_f = compute_features(fake, extractor, batch_size, verbose)
+    return real_f, fake_f
+
+
+def fid(real, fake, extractor: Callable | None = None, batch_size: int = 64,
+        real_cache=None, verbose: bool = True) -> Score:
+    """FID between two image sets (arrays in [-1, 1] or datasets). See `compute_features`."""
+    real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
+    return Score(fid_from_features(real_f, fake_f), len(real_f), len(fake_f), "FID")
+
+
+def kid(real, fake, extractor: Callable | None = None, batch_size: int = 64, real_cache=None,
+        verbose: bool = True, **kwargs) -> tuple[float, float]:
+    """KID (mean, std) between two image sets; `kwargs` go to `kid_from_features`."""
+    real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
+    return kid_from_features(real_f, fake_f, **kwargs)
+
+
+def mifid(real, fake, extractor: Callable | None = None, train=None, epsilon: float = 0.1,
+          batch_size: int = 64, real_cache=None, verbose: bool = True) -> Score:
+    """MiFID between two image sets; `train` images default to `real`."""
+    real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
+    train_f = None if train is None else compute_features(train, extractor or InceptionFeatures(),
+                                                          batch_size, verbose)
+    return Score(mifid_from_features(real_f, fake_f, train_f, epsilon), len(real_f),
+                 len(fake_f), "MiFID")
+
+
+def inception_score(images, classifier: Callable | None = None, splits: int = 10,
+                    batch_size: int = 64, verbose: bool = True) -> tuple[float, float]:
+    """Inception Score (mean, std). `classifier` maps images to class probabilities; defaults
+    to `InceptionFeatures(include_top=True)`."""
+    classifier = classifier if classifier is not None else InceptionFeatures(include_top=True)
+    probs = compute_features(images, classifier, batch_size, verbose)
+    return inception_score_from_probs(probs, splits)
