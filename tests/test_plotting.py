@@ -26,3 +26,20 @@ def test_image_grid_rejects_a_bad_shape():
 def test_save_image_creates_folders(tmp_path):
     path = save_image(tmp_path / "a" / "b.png", np.zeros((3, 4, 1), np.uint8))
     assert Image.open(path).size == (4, 3)
+
+
+def test_plot_history_from_a_keras_history_dict_and_csv(tmp_path):
+    from ganpaint.plotting import plot_history
+
+    history = {"d_loss": [1.0, 0.8, 0.7], "g_loss": [0.7, 0.9, 1.1], "fid": [90.0, 70.0, 60.0]}
+    fig = plot_history(history, path=tmp_path / "h.png")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["discriminator", "generator", "other"]
+    assert [list(line.get_ydata()) for line in fig.axes[0].lines] == [[1.0, 0.8, 0.7]]
+    assert (tmp_path / "h.png").stat().st_size > 1000
+    csv_path = tmp_path / "epochs.csv"
+    csv_path.write_text("epoch,d_loss\n1,0.5\n2,0.25\n")
+    fig = plot_history(str(csv_path))
+    assert list(fig.axes[0].lines[0].get_ydata()) == [0.5, 0.25]
+    with pytest.raises(ValueError, match="history"):
+        plot_history(42)

@@ -1,0 +1,188 @@
+"""Callbacks write what they claim, with values a test can check."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+import keras
+
+from ganpaint import callbacks
+
+from tiny_models import arrays, dataset, model
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class ScriptedScores:
+    def __init__(self, scores):
+        self.scores, self.calls = list(scores), 0
+
+    def __call__(self, m):
+        self.calls += 1
+        return self.scores.pop(0)
+
+
+def test_fid_checkpoint_keeps_the_best_of_a_scripted_sequence(tmp_path):
+    m = model("gan")
+    m.compile()
+    scores = ScriptedScores([50.0, 30.0, 40.0, 20.0, 25.0])
+    saved = {}
+
+    class Snapshot(keras.callbacks.Callback):  # the weights at each epoch's end
+        def on_epoch_end(self, epoch, logs=None):
+            saved[epoch + 1] = [np.array(w) for w in self.model.generator.get_weights()]
+
+    check = callbacks.FIDCheckpoint(tmp_path / "best", score_fn=scores, every=1)
+    history = m.fit(dataset("gan"), epochs=5, verbose=0, callbacks=[Snapshot(), check])
+    assert history.history["fid"] == [50.0, 30.0, 40.0, 20.0, 25.0]
+    assert (check.best, check.best_epoch) == (20.0, 4)
+    assert json.load(open(tmp_path / "best" / "best.json")) == {"epoch": 4, "fid": 20.0}
+    restored = model("gan")
+    restored.compile()
+    restored.load_weights(check.path)
+    for a, b in zip(restored.generator.get_weights(), saved[4]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fid_checkpoint_scores_every_n_epochs_with_real_features(tmp_path):
+    m = model("gan")
+    m.compile()
+    real = arrays("gan", 20)[0]
+    flatten = lambda x: np.asarray(x).reshape(len(x), -1)  # noqa: E731
+    check = callbacks.FIDCheckpoint(tmp_path, real=real, every=2, extractor=flatten, n_samples=20,
+                                    verbose=False)
+    history = m.fit(dataset("gan"), epochs=4, verbose=0, callbacks=[check])
+    assert [e for e, _ in check.scores] == [2, 4]
+    assert all(np.isfinite(s) and s > 0 for _, s in check.scores)
+    assert os.path.exists(check.path)
+    with pytest.raises(ValueError, match="metric"):
+        callbacks.FIDCheckpoint(tmp_path, real=real, metric="is")
+    with pytest.raises(ValueError, match="needs `real`"):
+        callbacks.FIDCheckpoint(tmp_path)
+    with pytest.raises(ValueError, match="out_dir"):
+        callbacks.FIDCheckpoint("", real=real)
+
+
+def expected_rate(lr, epoch, constant, decay):
+    return lr * (1.0 - max(0, epoch + 1 - constant) / (decay + 1))
+
+
+def test_linear_decay_gives_the_exact_schedule_and_resumes(tmp_path):
+    m = model("cyclegan")
+    m.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
+    seen = []
+
+    class Rates(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append((float(self.model.g_optimizer.learning_rate),
+                         float(self.model.d_optimizer.learning_rate)))
+
+    decay = callbacks.LinearDecay(constant_epochs=2, decay_epochs=3)
+    m.fit(dataset("cyclegan", batch=4, n=4), epochs=5, verbose=0, callbacks=[decay, Rates()])
+    for epoch, (g, d) in enumerate(seen):
+        assert g == pytest.approx(expected_rate(2e-4, epoch, 2, 3))
+        assert d == pytest.approx(expected_rate(1e-4, epoch, 2, 3))
+    assert [round(g / 2e-4, 4) for g, _ in seen] == [1.0, 1.0, 0.75, 0.5, 0.25]
+
+    # A new model resumed at epoch 3 continues the schedule from the original rates.
+    resumed = model("cyclegan")
+    resumed.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
+    seen.clear()
+    resumed.fit(dataset("cyclegan", batch=4, n=4), epochs=5, initial_epoch=3, verbose=0,
+                callbacks=[callbacks.LinearDecay(2, 3), Rates()])
+    assert [round(g / 2e-4, 4) for g, _ in seen] == [0.5, 0.25]
+
+
+def test_linear_decay_rejects_schedules_and_bad_arguments():
+    m = model("gan")
+    m.compile(keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9)))
+    with pytest.raises(ValueError, match="constant learning rate"):
+        m.fit(dataset("gan"), epochs=1, verbose=0, callbacks=[callbacks.LinearDecay(1, 1)])
+    with pytest.raises(ValueError, match="decay_epochs"):
+        callbacks.LinearDecay(1, -1)
+
+
+def test_loss_history_recovers_per_batch_values_and_writes_files(tmp_path):
+    m = model("gan")
+    m.compile()
+    history = callbacks.LossHistory(tmp_path / "history")
+    fit = m.fit(dataset("gan", batch=2, n=8), epochs=2, verbose=0, callbacks=[history])
+    batches = rows(tmp_path / "history" / "batches.csv")
+    epochs = rows(tmp_path / "history" / "epochs.csv")
+    assert len(batches) == 8 and [int(r["step"]) for r in batches] == list(range(1, 9))
+    assert len(epochs) == 2
+    for e in (1, 2):  # the mean of an epoch's batch values is the epoch's logged loss
+        values = [float(r["d_loss"]) for r in batches if int(r["epoch"]) == e]
+        assert np.mean(values) == pytest.approx(fit.history["d_loss"][e - 1], rel=1e-5)
+        assert float(epochs[e - 1]["d_loss"]) == pytest.approx(fit.history["d_loss"][e - 1])
+    assert len({round(float(r["g_loss"]), 6) for r in batches}) > 1  # really per batch
+    assert os.path.getsize(tmp_path / "history" / "losses.png") > 1000
+
+
+def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):
+    m = model("gan")
+    lr = 100.0  # large, so each float32 weight change is resolved exactly enough
+    m.compile(keras.optimizers.SGD(lr), keras.optimizers.SGD(lr))
+    before = {v.path: np.asarray(v.value) for v in m.generator_variables + m.discriminator_variables}
+    norms = callbacks.GradientNorms(tmp_path / "grads", every=1)
+    m.fit(dataset("gan", batch=4, n=4), epochs=1, verbose=0, callbacks=[norms])  # one step
+    recorded = rows(tmp_path / "grads" / "gradient_norms.csv")
+    assert {r["network"] for r in recorded} == {"generator", "discriminator"}
+    assert os.path.getsize(tmp_path / "grads" / "gradient_norms.png") > 1000
+    # One SGD step moves each weight by lr * gradient, so each layer's recorded norm must be
+    # |change of its weights| / lr.
+    for r in recorded:
+        change = [np.asarray(v.value) - before[v.path]
+                  for v in m.generator_variables + m.discriminator_variables
+                  if v.path.rsplit("/", 1)[0] == r["layer"]]
+        assert change, r["layer"]
+        expected = np.sqrt(sum(float(np.sum(c ** 2)) for c in change)) / lr
+        assert float(r["norm"]) == pytest.approx(expected, rel=1e-3), r["layer"]
+    g_layers = {r["layer"] for r in recorded if r["network"] == "generator"}
+    assert any("project" in l for l in g_layers) and any("to_image" in l for l in g_layers)
+    plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    plain.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="ganpaint.gans model"):
+        plain.fit(np.zeros((2, 2)), np.zeros((2, 1)), verbose=0,
+                  callbacks=[callbacks.GradientNorms(tmp_path)])
+
+
+def test_gradient_norms_leave_checkpoints_unchanged(tmp_path):
+    m = model("gan")
+    m.compile()
+    m.save_weights(tmp_path / "before.weights.h5")
+    m.fit(dataset("gan"), epochs=1, verbose=0,
+          callbacks=[callbacks.GradientNorms(tmp_path / "g", every=1)])
+    m.save_weights(tmp_path / "after.weights.h5")
+    fresh = model("gan")
+    fresh.compile()
+    fresh.load_weights(tmp_path / "after.weights.h5")  # no extra variables to trip over
+
+
+@pytest.mark.parametrize("kind", ["gan", "acgan", "cyclegan"])
+def test_sample_grid_writes_pngs_every_n_epochs(kind, tmp_path):
+    m = model(kind)
+    m.compile()
+    inputs = arrays(kind, 3)[0] if kind == "cyclegan" else None
+    grid = callbacks.SampleGrid(tmp_path / "grids", every=2, n=4, inputs=inputs, show=False)
+    m.fit(dataset(kind), epochs=4, verbose=0, callbacks=[grid])
+    assert sorted(os.listdir(tmp_path / "grids")) == ["epoch_0002.png", "epoch_0004.png"]
+    from PIL import Image
+
+    picture = np.asarray(Image.open(grid.paths[0]))
+    if kind == "acgan":  # one row of 4 per class (3 classes)
+        assert picture.shape[0] == 3 * 16 + 2 * 2 and picture.shape[1] == 4 * 16 + 3 * 2
+    if kind == "cyclegan":  # input beside translation
+        assert picture.shape[1] == 6 * 16 + 5 * 2
+
+
+def test_sample_grid_for_translation_needs_inputs(tmp_path):
+    m = model("pix2pix")
+    m.compile()
+    with pytest.raises(ValueError, match="needs `inputs`"):
+        m.fit(dataset("pix2pix"), epochs=1, verbose=0,
+              callbacks=[callbacks.SampleGrid(tmp_path, show=False)])
