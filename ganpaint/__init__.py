@@ -8,6 +8,7 @@ Example:
 __version__ = "0.1.0"
 
 from ganpaint import (  # noqa: E402
+    callbacks,
     data,
     discriminators,
     distribute,
@@ -16,8 +17,9 @@ from ganpaint import (  # noqa: E402
     inspection,
     layers,
     losses,
+    metrics,
     plotting,
 )
 
-__all__ = ["__version__", "data", "discriminators", "distribute", "gans", "generators",
-           "inspection", "layers", "losses", "plotting"]
+__all__ = ["__version__", "callbacks", "data", "discriminators", "distribute", "gans",
+           "generators", "inspection", "layers", "losses", "metrics", "plotting"]

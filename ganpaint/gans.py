@@ -74,6 +74,12 @@ def _check_meet(source, source_shape, target, target_shape, what):
                          f"`{target.name}` takes {target_shape}.")
 
 
+def _non_negative(value, name) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def _multi_worker(strategy) -> bool:
     extended = getattr(strategy, "extended", None)
     return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
@@ -175,9 +181,7 @@ class AdversarialModel(keras.Model):
                  seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.adversarial = AdversarialLoss(loss, label_smoothing)
-        if not isinstance(gp_weight, (int, float)) or gp_weight < 0:
-            raise ValueError(f"`gp_weight` must be a number >= 0. Received: gp_weight={gp_weight!r}")
-        self.gp_weight = float(gp_weight)
+        self.gp_weight = _non_negative(gp_weight, "gp_weight")
         if seed is not None and not isinstance(seed, int):
             raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
         self.seed = seed
@@ -379,8 +383,25 @@ class AdversarialModel(keras.Model):
         return np.concatenate(out) if out else np.zeros((0,), "float32")
 
 
+class _OneGenerator(AdversarialModel):
+    """A model with one `generator` and one `discriminator` (GAN family, Pix2Pix)."""
+
+    _networks = ("generator", "discriminator")
+
+    @property
+    def generator_variables(self):
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        return self.discriminator.trainable_variables
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+
 @keras.saving.register_keras_serializable(package="ganpaint")
-class GAN(AdversarialModel):
+class GAN(_OneGenerator):
     """An unconditional GAN (DCGAN and friends) with any loss of `ganpaint.losses`.
 
     Each step: `d_steps` discriminator updates (the last one on the fakes the generator step
@@ -403,7 +424,6 @@ class GAN(AdversarialModel):
     >>> gan.fit(image_dataset(data, image_size=28, batch_size=64), epochs=5)
     """
 
-    _networks = ("generator", "discriminator")
     _metric_names = ("d_loss", "g_loss", "gradient_penalty")
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
@@ -430,17 +450,6 @@ class GAN(AdversarialModel):
                              f"({latent_dim or 'latent_dim'},). Received: latent_dim={latent_dim!r}")
         _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator),
                     "generator output vs discriminator input")
-
-    @property
-    def generator_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator.trainable_variables
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     # Hooks the conditional models override.
     def _split(self, data):
@@ -610,7 +619,7 @@ class ACGAN(_LabelledGAN):
                              "dcgan_discriminator(num_classes=..., aux_classifier=True)); "
                              f"`{discriminator.name}` has {len(outputs)} output(s).")
         super().__init__(generator, discriminator, latent_dim, **kwargs)
-        self.class_weight = float(class_weight)
+        self.class_weight = _non_negative(class_weight, "class_weight")
 
     def _make_tracker(self, name):
         if name == "d_class_accuracy":
@@ -673,11 +682,9 @@ class CycleGAN(AdversarialModel):
         _check_meet(g_ba, _output_shape(g_ba), d_a, _input_shape(d_a), "G_BA output vs D_A input")
         _check_meet(g_ab, _output_shape(g_ab), g_ba, shape_b, "G_AB output vs G_BA input")
         _check_meet(g_ba, _output_shape(g_ba), g_ab, shape_a, "G_BA output vs G_AB input")
-        for value, name in ((cycle_weight, "cycle_weight"), (identity_weight, "identity_weight")):
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
         self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
-        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        self.cycle_weight = _non_negative(cycle_weight, "cycle_weight")
+        self.identity_weight = _non_negative(identity_weight, "identity_weight")
         self.pool_size = pool_size
         self.pool_a = ImagePool(pool_size, name="pool_a")
         self.pool_b = ImagePool(pool_size, name="pool_b")
@@ -773,7 +780,7 @@ def _translate(net, images, batch_size, run):
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
-class Pix2Pix(AdversarialModel):
+class Pix2Pix(_OneGenerator):
     """pix2pix (Isola et al. 2017): a conditional GAN on paired images with an L1 term.
 
     Generator loss: adversarial(D([x, G(x)])) + l1_weight * |G(x) - y|. The discriminator, a
@@ -790,7 +797,6 @@ class Pix2Pix(AdversarialModel):
     The dataset yields (input, target) batches (`ganpaint.data.paired_dataset`).
     """
 
-    _networks = ("generator", "discriminator")
     _metric_names = ("g_loss", "g_gan_loss", "g_l1_loss", "d_loss")
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
@@ -807,22 +813,9 @@ class Pix2Pix(AdversarialModel):
                     "generator input vs discriminator input")
         _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator, 1),
                     "generator output vs discriminator target")
-        if not isinstance(l1_weight, (int, float)) or l1_weight < 0:
-            raise ValueError(f"`l1_weight` must be a number >= 0. Received: l1_weight={l1_weight!r}")
         self.generator, self.discriminator = generator, discriminator
-        self.l1_weight = float(l1_weight)
+        self.l1_weight = _non_negative(l1_weight, "l1_weight")
         self.built = True
-
-    @property
-    def generator_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_variables(self):
-        return self.discriminator.trainable_variables
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     def train_step(self, data):
         source, target = _as_pair(data, "Pix2Pix", "input, target")

@@ -63,8 +63,10 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
     return int(max(rows, cols))
 
 
-def _inputs_list(model):
-    return model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+def _model_inputs(model):
+    """The model's inputs in the structure it is called with (one tensor or a list)."""
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    return inputs[0] if len(inputs) == 1 else list(inputs)
 
 
 def layer_paths(model: keras.Model, prefix: str = "") -> list[str]:
@@ -110,7 +112,7 @@ def _resolve(model, name):
 def _nested_inputs(model, nested, x):
     """The tensors `model` feeds into its nested model `nested` for input x."""
     node = nested._inbound_nodes[-1]
-    feeds = keras.Model(_inputs_list(model), list(node.input_tensors))
+    feeds = keras.Model(_model_inputs(model), list(node.input_tensors))
     out = feeds(x, training=False)
     return out if len(node.input_tensors) > 1 else (out[0] if isinstance(out, list) else out)
 
@@ -159,7 +161,7 @@ def feature_maps(model: keras.Model, x, layer_names: list[str] | None = None) ->
             out = list(out) if isinstance(out, (list, tuple)) else [out]
             spans[n] = (len(flat), len(out), len(out) > 1)
             flat += out
-        outputs = keras.Model(_inputs_list(model), flat)(x, training=False)
+        outputs = keras.Model(_model_inputs(model), flat)(x, training=False)
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         for n, (start, count, several) in spans.items():
             values = [_numpy(o) for o in outputs[start:start + count]]
@@ -185,13 +187,9 @@ def _numpy(value):
 def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
     """One row per layer: the first `channels` channels of image `index`'s feature maps
     (dense outputs are shown as a strip). Returns the matplotlib Figure; saves it to `path`."""
-    import matplotlib
+    from ganpaint.plotting import _finish, _pyplot
 
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from ganpaint.plotting import _figure
+    plt = _pyplot(path)
 
     if not maps:
         raise ValueError("`maps` is empty.")
@@ -206,8 +204,4 @@ def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
             if value.ndim == 3 and c < value.shape[-1]:
                 ax.imshow(value[..., c], cmap="viridis", aspect="auto")
         row[0].set_title(f"{name} {tuple(value.shape)}", fontsize=7, loc="left")
-    fig.tight_layout()
-    _figure(path, fig)
-    if path is not None:
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)

@@ -62,13 +62,29 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
     return path
 
 
-def _figure(path, fig):
+def _pyplot(path):
+    """matplotlib.pyplot, headless (Agg) when only writing files and no backend is chosen."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finish(fig, path):
+    """Lay out, save to `path` (creating folders) and close; returns the figure."""
+    fig.tight_layout()
     if path is not None:
         path = os.fspath(path)
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, exist_ok=True)
         fig.savefig(path, dpi=100, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return fig
 
 
@@ -108,10 +124,7 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
     Returns:
         The matplotlib Figure.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False) if path is not None else None
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     rows = _history_rows(history)
     if not rows:
@@ -148,11 +161,7 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
         ax.set_xlabel(x)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    _figure(path, fig)
-    if path is not None:
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_gradient_norms(rows, path=None):
@@ -161,10 +170,7 @@ def plot_gradient_norms(rows, path=None):
     `rows` are dicts with step, network, layer, norm (what `callbacks.GradientNorms` records)
     or the path of its CSV.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False) if path is not None else None
-    import matplotlib.pyplot as plt
+    plt = _pyplot(path)
 
     rows = _history_rows(rows) if isinstance(rows, (str, os.PathLike)) else list(rows)
     if not rows:
@@ -186,8 +192,4 @@ def plot_gradient_norms(rows, path=None):
         ax.set_xlabel("step")
         if len(layers) <= 12:
             ax.legend(fontsize=6)
-    fig.tight_layout()
-    _figure(path, fig)
-    if path is not None:
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
