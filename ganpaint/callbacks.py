@@ -189,6 +189,9 @@ class FIDCheckpoint(keras.callbacks.Callback):
         n_samples: int. Images to generate per score (defaults to the number of real images).
         inputs: images to translate (CycleGAN, Pix2Pix), instead of generating.
         score_fn: callable(model) -> float, replacing all of the above (custom scores, tests).
+
+    A run resumed into the same `out_dir` starts from the best score recorded there, so it
+    never replaces a better checkpoint with a worse one.
     """
 
     def __init__(self, out_dir, real=None, every: int = 1, metric: str = "fid",
@@ -205,6 +208,15 @@ class FIDCheckpoint(keras.callbacks.Callback):
         self.best, self.best_epoch, self.scores = math.inf, None, []
         self._real_features = None
         self.path = os.path.join(self.out_dir, "best.weights.h5")
+
+    def on_train_begin(self, logs=None):
+        # A resumed run must not overwrite a better checkpoint from before the interruption.
+        record = os.path.join(self.out_dir, "best.json")
+        if math.isinf(self.best) and os.path.exists(record) and os.path.exists(self.path):
+            with open(record) as f:
+                saved = json.load(f)
+            if self.metric in saved:
+                self.best, self.best_epoch = float(saved[self.metric]), saved.get("epoch")
 
     def _score(self):
         if self.score_fn is not None:

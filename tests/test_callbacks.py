@@ -48,6 +48,23 @@ def test_fid_checkpoint_keeps_the_best_of_a_scripted_sequence(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_fid_checkpoint_resumed_in_the_same_folder_keeps_the_better_old_best(tmp_path):
+    m = model("gan")
+    m.compile()
+    m.fit(dataset("gan"), epochs=2, verbose=0, callbacks=[
+        callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([30.0, 10.0]))])
+    first = (tmp_path / "best.weights.h5").read_bytes()
+    again = callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([15.0, 12.0]))
+    m.fit(dataset("gan"), epochs=4, initial_epoch=2, verbose=0, callbacks=[again])
+    # Epochs 3 and 4 (15, 12) were worse than the old best (10): nothing was overwritten.
+    assert again.scores == [(3, 15.0), (4, 12.0)]
+    assert json.load(open(tmp_path / "best.json")) == {"epoch": 2, "fid": 10.0}
+    assert (tmp_path / "best.weights.h5").read_bytes() == first
+    later = callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([5.0]))
+    m.fit(dataset("gan"), epochs=5, initial_epoch=4, verbose=0, callbacks=[later])
+    assert json.load(open(tmp_path / "best.json")) == {"epoch": 5, "fid": 5.0}
+
+
 def test_fid_checkpoint_scores_every_n_epochs_with_real_features(tmp_path):
     m = model("gan")
     m.compile()
