@@ -188,6 +188,8 @@ class FIDCheckpoint(keras.callbacks.Callback):
             `LayerFeatures(classifier, layer)` offline).
         n_samples: int. Images to generate per score (defaults to the number of real images).
         inputs: images to translate (CycleGAN, Pix2Pix), instead of generating.
+        labels: int array, the class of each generated image for labelled models. Defaults to
+            every class equally often.
         score_fn: callable(model) -> float, replacing all of the above (custom scores, tests).
 
     A run resumed into the same `out_dir` starts from the best score recorded there, so it
@@ -196,8 +198,9 @@ class FIDCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, out_dir, real=None, every: int = 1, metric: str = "fid",
                  extractor: Callable | None = None, n_samples: int | None = None, inputs=None,
-                 score_fn: Callable | None = None, verbose: bool = True):
+                 score_fn: Callable | None = None, labels=None, verbose: bool = True):
         super().__init__()
+        self.labels = labels
         if metric not in ("fid", "kid", "mifid"):
             raise ValueError(f"`metric` must be 'fid', 'kid' or 'mifid'. Received: metric={metric!r}")
         if score_fn is None and real is None:
@@ -234,7 +237,12 @@ class FIDCheckpoint(keras.callbacks.Callback):
                                  f"{type(self.model).__name__}.")
             fakes = self.model.translate(self.inputs)
         else:
-            fakes = self.model.generate(self.n_samples or len(self._real_features))
+            n = self.n_samples or len(self._real_features)
+            labels = None
+            if len(self.model.generator.inputs) > 1:  # labelled: every class equally often
+                labels = self.labels if self.labels is not None else \
+                    np.arange(n) % _embedding_size(self.model.generator)
+            fakes = self.model.generate(n, labels=labels)
         fake = metrics.compute_features(fakes, self.extractor, verbose=False)
         if self.metric == "fid":
             return metrics.fid_from_features(self._real_features, fake)

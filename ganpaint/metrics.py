@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -56,7 +57,9 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
         raise ValueError(f"Mean and covariance shapes do not match: mu {mu1.shape}, {mu2.shape}; "
                          f"sigma {sigma1.shape}, {sigma2.shape}")
     diff = mu1 - mu2
-    covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    with warnings.catch_warnings():  # singular products are handled below, not just warned of
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
     if not np.isfinite(covmean).all():
         log.warning("FID: singular product of covariances; adding %g to the diagonals.", eps)
         offset = np.eye(len(sigma1)) * eps
@@ -223,6 +226,25 @@ class LayerFeatures:
             images = tf.image.grayscale_to_rgb(images)
         out = self.model(images, training=False)
         return tf.reshape(out, (tf.shape(out)[0], -1))
+
+
+class PixelFeatures:
+    """Pixels of images downsampled to `size` (antialiased), flattened: a cheap extractor that
+    needs no weights. Its "FID" tracks distribution shift on small offline samples (smoke runs,
+    the demo's sanity checks) but is not comparable with published Inception FIDs."""
+
+    def __init__(self, size: int = 16):
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"`size` must be a positive int. Received: size={size!r}")
+        self.size = size
+        self.name = f"pixels_{size}"
+
+    def __call__(self, images):
+        import tensorflow as tf
+
+        images = tf.convert_to_tensor(images, tf.float32)
+        small = tf.image.resize(images, (self.size, self.size), antialias=True)
+        return tf.reshape(small, (tf.shape(small)[0], -1))
 
 
 def _batches(images, batch_size):

@@ -1,0 +1,339 @@
+"""The seed experiments as named, ready-to-fit setups (presets as data, like keras-hub's).
+
+>>> setup = build("monet_cyclegan", data=("photo_tfrec/", "monet_tfrec/"), out_dir="runs/monet")
+>>> setup.fit()                 # model.fit with the recipe's callbacks; resumable
+>>> setup.model.translate(photos)
+
+Every recipe builds its networks and model inside `get_strategy().scope()`, so the same call
+runs on CPU, a GPU, several GPUs or a TPU. `smoke=True` shrinks sizes and epochs to run on the
+bundled samples in seconds (what the notebooks and tests use); any field can be overridden by
+keyword, e.g. `build("monet_cyclegan", image_size=320, receptive_field=16)`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from ganpaint import callbacks as cb
+from ganpaint import data as gdata
+from ganpaint import discriminators, distribute, gans, generators, metrics
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A seed experiment's hyperparameters. `model` is one of gan, cgan, acgan, cyclegan,
+    pix2pix; `sample` names the bundled sample(s) used when no data is given in smoke mode."""
+
+    name: str
+    summary: str
+    model: str
+    image_size: int
+    channels: int = 3
+    batch_size: int = 64
+    epochs: int = 100
+    sample: Any = None
+    num_classes: int | None = None
+    latent_dim: int = 128
+    loss: str = "bce"
+    label_smoothing: Any = None
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    optimizer: str = "adam"  # "adam" (beta_1 0.5) or "rmsprop"
+    base_filters: int = 64
+    max_filters: int = 512
+    generator: str = "dcgan"  # dcgan, unet, resnet, efficientnet
+    backbone: str = "EfficientNetB0"
+    backbone_weights: str | None = "imagenet"
+    receptive_field: int = 70
+    norm: str | None = "batch"
+    dropout: float = 0.0
+    augment: Any = "flip"
+    resize_mode: str = "stretch"
+    decay_epochs: int = 0  # LinearDecay: constant for epochs - decay_epochs, then decay
+    fid_every: int = 0  # 0: no FIDCheckpoint
+    fid_samples: int = 1000
+    fid_features: str = "inception"  # inception (imagenet), pixels (cheap, offline)
+    gradient_norms: bool = False
+    sample_every: int = 1
+    steps_per_epoch: int | None = None  # None: the whole dataset each epoch
+    smoke: dict = field(default_factory=dict)
+
+    def replace(self, **changes) -> "Recipe":
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValueError(f"Unknown recipe fields {unknown} for {self.name!r}. Fields: "
+                             f"{', '.join(f.name for f in dataclasses.fields(self))}")
+        return dataclasses.replace(self, **changes)
+
+
+_SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1)
+_SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_dim=16,
+                  fid_samples=16)
+_SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("dogs_dcgan", "DCGAN on Stanford Dogs / Kaggle all-dogs, 64 px", "gan", 64,
+           batch_size=32, epochs=100, sample="photo", label_smoothing=0.1,
+           resize_mode="center_crop", fid_every=10, fid_samples=1000,
+           smoke=dict(_SMOKE_GAN, image_size=32)),
+    Recipe("dogs_ralsgan", "Relativistic average LSGAN on dogs, 64 px (the Kaggle kernel)",
+           "gan", 64, batch_size=32, epochs=100, sample="photo", loss="ralsgan",
+           g_learning_rate=2e-4, d_learning_rate=2e-4, resize_mode="center_crop", fid_every=10,
+           smoke=dict(_SMOKE_GAN, image_size=32)),
+    Recipe("monet_dcgan", "DCGAN on Monet paintings, 320 px (5x5 seed, 6 doublings)", "gan",
+           320, batch_size=16, epochs=200, sample="monet", max_filters=512, fid_every=20,
+           smoke=dict(_SMOKE_GAN, image_size=40)),
+    Recipe("monet_cyclegan", "CycleGAN photo -> Monet: U-Net G, PatchGAN, linear decay, best FID",
+           "cyclegan", 256, batch_size=1, epochs=50, decay_epochs=25, sample=("photo", "monet"),
+           generator="unet", norm="instance", receptive_field=70, loss="lsgan",
+           augment="jitter+flip", fid_every=5, fid_samples=300,
+           smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1)),
+    Recipe("cans_efficientnet_cyclegan", "CycleGAN Coke <-> Pepsi with an EfficientNet-backbone G",
+           "cyclegan", 128, batch_size=4, epochs=100, decay_epochs=50,
+           sample=("photo", "monet"), generator="efficientnet", norm="instance",
+           receptive_field=70, loss="lsgan", fid_every=10, fid_samples=200,
+           smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1,
+                      backbone_weights=None)),
+    Recipe("mnist_acgan", "MNIST GAN whose discriminator also classifies digits (AC-GAN)",
+           "acgan", 28, channels=1, batch_size=64, epochs=50, sample="mnist", num_classes=10,
+           latent_dim=100, optimizer="rmsprop", g_learning_rate=5e-5, d_learning_rate=5e-5,
+           base_filters=64, max_filters=256, norm="batch", dropout=0.3, augment=None,
+           fid_every=5, fid_samples=1000, fid_features="pixels",
+           smoke=dict(_SMOKE_GAN, image_size=28, num_classes=10)),
+    Recipe("maps_pix2pix", "pix2pix aerial -> map, 600 px pairs resized to 256", "pix2pix", 256,
+           batch_size=1, epochs=200, sample="pairs", generator="unet", norm="batch",
+           dropout=0.5, receptive_field=70, augment="jitter+flip", fid_every=10,
+           fid_samples=200, smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16,
+                                       dropout=0.0)),
+    Recipe("cifar10_cgan", "Label-conditioned GAN on CIFAR-10: soft labels, separate LRs, "
+           "gradient norms", "cgan", 32, batch_size=64, epochs=100, sample="mnist",
+           num_classes=10, loss="bce", label_smoothing=((0.7, 1.2), (0.0, 0.3)),
+           g_learning_rate=2e-4, d_learning_rate=1e-4, dropout=0.4, gradient_norms=True,
+           augment="flip", fid_every=10, smoke=dict(_SMOKE_GAN, image_size=32, num_classes=10)),
+]}
+
+
+def get(name: str, smoke: bool = False, **overrides) -> Recipe:
+    """The recipe called `name`, with smoke settings and `overrides` applied."""
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}. Recipes: {', '.join(RECIPES)}")
+    recipe = RECIPES[name]
+    if smoke:
+        recipe = recipe.replace(**recipe.smoke)
+    return recipe.replace(**overrides) if overrides else recipe
+
+
+@dataclass
+class Setup:
+    """What `build` returns: a compiled model, its dataset and callbacks, ready to `fit`."""
+
+    recipe: Recipe
+    model: gans.AdversarialModel
+    dataset: Any
+    callbacks: list
+    out_dir: str
+    fixed_inputs: Any = None  # images the sample grid translates (translation recipes)
+    strategy: Any = None
+
+    def fit(self, epochs: int | None = None, resume: bool = False, verbose="auto", **kwargs):
+        """`model.fit` with the recipe's callbacks; `resume=True` continues an interrupted run
+        in `out_dir` (weights, optimizers, image pools, seeds and epoch). Saves
+        `out_dir/model.keras` at the end."""
+        callbacks = list(self.callbacks)
+        if resume:
+            callbacks.insert(0, keras.callbacks.BackupAndRestore(os.path.join(self.out_dir,
+                                                                              "backup")))
+        kwargs.setdefault("steps_per_epoch", self.recipe.steps_per_epoch)
+        history = self.model.fit(self.dataset, epochs=epochs or self.recipe.epochs,
+                                 callbacks=callbacks, verbose=verbose, **kwargs)
+        self.model.save(os.path.join(self.out_dir, "model.keras"))
+        return history
+
+
+def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool = False,
+          strategy=None, seed: int = 0, **overrides) -> Setup:
+    """Build a recipe: networks, compiled model, dataset and callbacks.
+
+    Args:
+        name: a key of `RECIPES`.
+        data: the training data: a path (folder, .npz, TFRecords, CSV) or array; for CycleGAN
+            a pair (domain A, domain B). None uses the bundled sample in smoke mode and the
+            standard download where one exists (CIFAR-10, MNIST); otherwise it is required.
+        out_dir: folder for grids, checkpoints and histories. Defaults to `outputs/<name>`.
+        smoke: bool. Tiny sizes and 2 epochs (bundled samples, seconds on a CPU).
+        strategy: a `tf.distribute.Strategy`. Defaults to `distribute.get_strategy()`.
+        seed: int. Seeds the weights, the data order and the noise.
+        overrides: any `Recipe` field.
+    """
+    recipe = get(name, smoke=smoke, **overrides)
+    out_dir = os.fspath(out_dir or os.path.join("outputs", name))
+    strategy = strategy or distribute.get_strategy(verbose=False)
+    global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
+    dataset, fixed_inputs, real = _data(recipe, data, smoke, global_batch, seed)
+    keras.utils.set_random_seed(seed)
+    with strategy.scope():
+        model = _model(recipe, seed)
+        model.compile(_optimizer(recipe, recipe.g_learning_rate),
+                      _optimizer(recipe, recipe.d_learning_rate))
+    return Setup(recipe, model, dataset, _callbacks(recipe, out_dir, fixed_inputs, real),
+                 out_dir, fixed_inputs, strategy)
+
+
+# -- pieces -----------------------------------------------------------------------------------
+
+def _optimizer(recipe, learning_rate):
+    if recipe.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    if recipe.optimizer == "adam":
+        return gans.default_optimizer(learning_rate)
+    raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
+
+
+def _shape(recipe):
+    return (recipe.image_size, recipe.image_size, recipe.channels)
+
+
+def _model(recipe, seed):
+    shape = _shape(recipe)
+    if recipe.model in ("gan", "cgan", "acgan"):
+        classes = recipe.num_classes if recipe.model != "gan" else None
+        g = generators.dcgan_generator(recipe.latent_dim, shape, classes,
+                                       base_filters=recipe.base_filters,
+                                       max_filters=recipe.max_filters, norm=recipe.norm)
+        d = discriminators.dcgan_discriminator(shape, classes, recipe.model == "acgan",
+                                               base_filters=recipe.base_filters,
+                                               max_filters=recipe.max_filters,
+                                               norm=None if recipe.loss == "wgan-gp" else recipe.norm,
+                                               dropout=recipe.dropout)
+        cls = {"gan": gans.GAN, "cgan": gans.ConditionalGAN, "acgan": gans.ACGAN}[recipe.model]
+        return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing, seed=seed)
+    if recipe.model == "cyclegan":
+        g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
+        d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
+                                                          filters=recipe.base_filters,
+                                                          norm=recipe.norm, name=name)
+                    for name in ("d_a", "d_b"))
+        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, loss=recipe.loss, seed=seed)
+    if recipe.model == "pix2pix":
+        d = discriminators.patchgan_discriminator(shape, recipe.receptive_field, conditional=True,
+                                                  filters=recipe.base_filters, norm=recipe.norm)
+        return gans.Pix2Pix(_translator(recipe, "generator"), d, loss=recipe.loss, seed=seed)
+    raise ValueError(f"Unknown model kind {recipe.model!r}")
+
+
+def _translator(recipe, name):
+    shape = _shape(recipe)
+    if recipe.generator == "unet":
+        return generators.unet_generator(shape, filters=recipe.base_filters,
+                                         max_filters=recipe.max_filters, norm=recipe.norm,
+                                         dropout=recipe.dropout, name=name)
+    if recipe.generator == "resnet":
+        return generators.resnet_generator(shape, filters=recipe.base_filters, norm=recipe.norm,
+                                           name=name)
+    if recipe.generator == "efficientnet":
+        return generators.efficientnet_generator(shape, recipe.backbone,
+                                                 weights=recipe.backbone_weights, norm=recipe.norm,
+                                                 name=name)
+    raise ValueError(f"`generator` must be unet, resnet or efficientnet. "
+                     f"Received: {recipe.generator!r}")
+
+
+def _source(recipe, data, smoke, which=0):
+    """The data source: given, a bundled sample (smoke), or the standard download."""
+    if data is not None:
+        return data[which] if recipe.model == "cyclegan" else data
+    if smoke:
+        sample = recipe.sample[which] if isinstance(recipe.sample, tuple) else recipe.sample
+        return gdata.sample_path(sample)
+    if recipe.name == "cifar10_cgan":
+        (x, y), _ = keras.datasets.cifar10.load_data()  # needs the internet once
+        return x, y.reshape(-1)
+    if recipe.name == "mnist_acgan":
+        (x, y), _ = keras.datasets.mnist.load_data()
+        return x[..., None], y
+    raise ValueError(f"Recipe {recipe.name!r} needs `data` (see data/README.md for where to get "
+                     "it and the layout), or smoke=True for the bundled sample.")
+
+
+def _image_source(source, **kwargs):
+    """image_dataset for a path, an array, or an (images, labels) pair of arrays."""
+    if isinstance(source, tuple) and len(source) == 2 and not isinstance(source[0], str):
+        return gdata.image_dataset(source[0], labels=source[1], **kwargs)
+    return gdata.image_dataset(source, **kwargs)
+
+
+def _data(recipe, data, smoke, batch, seed):
+    """(training dataset, fixed inputs for grids/translation scores, real images for FID)."""
+    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed)
+    if recipe.model in ("gan", "cgan", "acgan"):
+        labelled = recipe.model != "gan"
+        source = _source(recipe, data, smoke)
+        kwargs = dict(common, batch_size=batch, augment=recipe.augment,
+                      resize_mode=recipe.resize_mode)
+        if labelled and not isinstance(source, tuple):
+            kwargs["labels"] = True
+        dataset = _image_source(source, **kwargs)
+        real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
+                                                          augment=None, drop_remainder=False,
+                                                          resize_mode=recipe.resize_mode)),
+                             recipe.fid_samples)
+        return dataset, None, real
+    if recipe.model == "cyclegan":
+        a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
+        dataset = gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
+        plain = dict(common, batch_size=16, augment=None, drop_remainder=False)
+        inputs = _first_images(gdata.image_dataset(a, **plain), recipe.fid_samples)
+        real = _first_images(gdata.image_dataset(b, **plain), recipe.fid_samples)
+        return dataset, inputs, real
+    source = _source(recipe, data, smoke)
+    dataset = gdata.paired_dataset(source, batch_size=batch, augment=recipe.augment, **common)
+    pairs = gdata.paired_dataset(source, batch_size=16, augment=None, shuffle=False,
+                                 drop_remainder=False, **common)
+    inputs, targets = [], []
+    for x, y in pairs:
+        inputs.append(np.asarray(x))
+        targets.append(np.asarray(y))
+    inputs, targets = np.concatenate(inputs), np.concatenate(targets)
+    return dataset, inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
+
+
+def _first_images(dataset, n):
+    parts, count = [], 0
+    for element in dataset:
+        batch = np.asarray(element[0] if isinstance(element, (tuple, list)) else element)
+        parts.append(batch)
+        count += len(batch)
+        if count >= n:
+            break
+    return np.concatenate(parts)[:n]
+
+
+def _extractor(recipe):
+    if recipe.fid_features == "pixels":
+        return metrics.PixelFeatures()
+    if recipe.fid_features == "inception":
+        return None  # FIDCheckpoint builds InceptionV3 (imagenet) at the first score
+    raise ValueError(f"`fid_features` must be 'inception' or 'pixels'. "
+                     f"Received: {recipe.fid_features!r}")
+
+
+def _callbacks(recipe, out_dir, fixed_inputs, real):
+    found = [cb.SampleGrid(os.path.join(out_dir, "grids"), every=recipe.sample_every,
+                           n=8 if recipe.num_classes else 16,
+                           inputs=None if fixed_inputs is None else fixed_inputs[:8]),
+             cb.LossHistory(os.path.join(out_dir, "history"))]
+    if recipe.decay_epochs:
+        found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
+                                    recipe.decay_epochs))
+    if recipe.fid_every:
+        found.append(cb.FIDCheckpoint(os.path.join(out_dir, "best"), real=real,
+                                      every=recipe.fid_every, extractor=_extractor(recipe),
+                                      n_samples=len(real), inputs=fixed_inputs))
+    if recipe.gradient_norms:
+        found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"), every=10))
+    return found
