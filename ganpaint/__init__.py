@@ -19,7 +19,8 @@ from ganpaint import (  # noqa: E402
     losses,
     metrics,
     plotting,
+    recipes,
 )
 
 __all__ = ["__version__", "callbacks", "data", "discriminators", "distribute", "gans",
-           "generators", "inspection", "layers", "losses", "metrics", "plotting"]
+           "generators", "inspection", "layers", "losses", "metrics", "plotting", "recipes"]

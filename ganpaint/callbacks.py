@@ -282,8 +282,15 @@ class LossHistory(keras.callbacks.Callback):
         self.batches: list[dict] = []
         self.epochs: list[dict] = []
         self._previous, self._seen, self._epoch, self._step = {}, 0, 0, 0
+        self._started = False
 
     def on_epoch_begin(self, epoch, logs=None):
+        if not self._started:
+            self._started = True
+            if epoch > 0:  # a resumed run: keep the rows of the epochs before it
+                self.batches = _read_rows(os.path.join(self.out_dir, "batches.csv"), epoch)
+                self.epochs = _read_rows(os.path.join(self.out_dir, "epochs.csv"), epoch)
+                self._step = int(self.batches[-1]["step"]) if self.batches else 0
         self._previous, self._seen, self._epoch = {}, 0, epoch
 
     def on_train_batch_end(self, batch, logs=None):
@@ -311,6 +318,23 @@ class LossHistory(keras.callbacks.Callback):
                                   x="step", epochs=self.epochs)
 
 
+def _read_rows(path, up_to_epoch: int) -> list[dict]:
+    """Rows of a CSV this module wrote, for epochs 1..up_to_epoch; [] if there is none."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        rows = [{k: int(float(v)) if k in ("epoch", "step") else _number(v)
+                 for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+    return [r for r in rows if r.get("epoch", 0) <= up_to_epoch]
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return text  # names: network, layer
+
+
 def _write_csv(path, rows):
     names = []
     for row in rows:
@@ -325,15 +349,23 @@ class GradientNorms(keras.callbacks.Callback):
     """Per-layer gradient norms of the generator(s) and discriminator(s) over training: the
     gradient-flow check of the CIFAR-10 study. Every `every` batches it reads the norms the
     model records (`AdversarialModel.track_gradient_norms`), combines each layer's variables
-    (sqrt of the sum of squares), and at each epoch's end writes `gradient_norms.csv` (step,
-    network, layer, norm) and `gradient_norms.png`.
+    (sqrt of the sum of squares), and at each epoch's end writes `gradient_norms.csv` (epoch,
+    step, network, layer, norm) and `gradient_norms.png`. A resumed run keeps earlier rows.
     """
 
     def __init__(self, out_dir, every: int = 10, plot: bool = True):
         super().__init__()
         self.out_dir, self.every, self.plot = _folder(out_dir), _every(every), plot
         self.rows: list[dict] = []
-        self._step = 0
+        self._step, self._epoch, self._started = 0, 0, False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self._started:
+            self._started = True
+            if epoch > 0:  # a resumed run: keep the rows of the epochs before it
+                self.rows = _read_rows(os.path.join(self.out_dir, "gradient_norms.csv"), epoch)
+                self._step = max((int(r["step"]) for r in self.rows), default=0)
+        self._epoch = epoch
 
     def set_model(self, model):
         super().set_model(model)
@@ -354,8 +386,8 @@ class GradientNorms(keras.callbacks.Callback):
             for layer, norm in zip(self._layers[role], norms):
                 per_layer[layer] = per_layer.get(layer, 0.0) + float(norm) ** 2
             for layer, sq in per_layer.items():
-                self.rows.append({"step": self._step, "network": role, "layer": layer,
-                                  "norm": math.sqrt(sq)})
+                self.rows.append({"epoch": self._epoch + 1, "step": self._step, "network": role,
+                                  "layer": layer, "norm": math.sqrt(sq)})
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.rows:

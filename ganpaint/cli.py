@@ -2,7 +2,11 @@
 
     ganpaint make-npz FOLDER OUT --image-size 128
     ganpaint make-tfrecords SOURCE OUT --image-size 256 [--shards 4]
-    ganpaint demo [--out DIR]
+    ganpaint train RECIPE [--data PATH [PATH_B]] [--epochs N] [--out DIR] [--resume] [--smoke]
+    ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2]
+    ganpaint translate MODEL.keras INPUT OUT_DIR [--direction AtoB]
+    ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels]
+    ganpaint demo [--out DIR] [--epochs 40]
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -59,8 +62,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=95)
     p.add_argument("--skip-bad", action="store_true")
 
-    p = sub.add_parser("demo", help="run the demo on the bundled samples")
+    from ganpaint.recipes import RECIPES
+
+    p = sub.add_parser("train", help="train a recipe (see `ganpaint train --help`)")
+    p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
+                   help="one of: " + ", ".join(sorted(RECIPES)))
+    p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
+                   "two paths (domain A, domain B) for CycleGAN recipes")
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--image-size", type=_positive_int)
+    p.add_argument("--out", help="output folder (default outputs/RECIPE)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("sample", help="draw images from a trained GAN (.keras)")
+    p.add_argument("model", help="a model.keras written by `ganpaint train`")
+    p.add_argument("--out", required=True, help="output PNG grid (and .npz with --npz)")
+    p.add_argument("--n", type=_positive_int, default=64)
+    p.add_argument("--labels", help="comma-separated classes for labelled models "
+                   "(default: every class in turn)")
+    p.add_argument("--npz", action="store_true", help="also write the images as OUT.npz")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
+    p.add_argument("model")
+    p.add_argument("input", help="folder, .npz or TFRecords of input images")
+    p.add_argument("out", help="output folder for the translated PNGs")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB")
+    p.add_argument("--batch-size", type=_positive_int, default=8)
+
+    p = sub.add_parser("fid", help="FID between two image sets")
+    p.add_argument("real", help="folder, .npz or TFRecords")
+    p.add_argument("fake", help="folder, .npz or TFRecords")
+    p.add_argument("--image-size", type=_positive_int, default=299,
+                   help="size the images are loaded at (default 299)")
+    p.add_argument("--weights", default="imagenet",
+                   help="InceptionV3 weights: imagenet, a local .h5 file, or `pixels` for the "
+                        "weight-free pixel features (default imagenet)")
+    p.add_argument("--kid", action="store_true", help="also print KID")
+
+    p = sub.add_parser("demo", help="train an AC-GAN on the bundled digits and score it")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
+    p.add_argument("--epochs", type=_positive_int, default=40)
     p.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -69,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords,
+        return {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
+                "sample": _sample, "translate": _translate, "fid": _fid,
                 "demo": _demo}[args.command](args)
-    except ValueError as err:
+    except (ValueError, FileNotFoundError) as err:
         # Bad input is reported as one clear line, not a traceback.
         print(f"ganpaint {args.command}: error: {err}", file=sys.stderr)
         return 2
@@ -104,42 +150,133 @@ def _make_tfrecords(args) -> int:
     return 0
 
 
-def _demo(args) -> int:
-    """Until the training recipes land, the demo shows the input layer on the bundled data."""
+def _train(args) -> int:
+    from ganpaint import recipes
+
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("image_size", args.image_size)) if v is not None}
+    data = None
+    if args.data:
+        cyclegan = recipes.RECIPES[args.recipe].model == "cyclegan"
+        if cyclegan and len(args.data) != 2:
+            raise ValueError(f"{args.recipe} trains on two domains: give --data A B. "
+                             f"Received {len(args.data)} path(s).")
+        if not cyclegan and len(args.data) != 1:
+            raise ValueError(f"{args.recipe} takes one --data path. Received {len(args.data)}.")
+        for path in args.data:
+            if not os.path.exists(path) and not any(c in path for c in "*?[") \
+                    and not path.startswith("gs://"):
+                raise ValueError(f"--data path does not exist: {path}")
+        data = tuple(args.data) if cyclegan else args.data[0]
+    setup = recipes.build(args.recipe, data=data, out_dir=args.out, smoke=args.smoke,
+                          seed=args.seed, **overrides)
+    setup.fit(resume=args.resume, verbose=1)
+    print(f"model, grids and histories written to {os.path.abspath(setup.out_dir)}")
+    return 0
+
+
+def _load_model(path):
+    import keras
+
+    import ganpaint.gans  # noqa: F401 (registers the model classes)
+
+    if not os.path.exists(path):
+        raise ValueError(f"model file not found: {path}")
+    if not path.endswith(".keras"):
+        raise ValueError(f"expected a .keras model (as `ganpaint train` writes). Received: {path}")
+    return keras.saving.load_model(path, compile=False)
+
+
+def _sample(args) -> int:
     import numpy as np
 
-    from ganpaint import data
     from ganpaint.plotting import image_grid, save_image
 
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
-    digits = data.image_dataset(data.sample_path("mnist"), image_size=28, channels=1,
-                                batch_size=64, labels=True, seed=args.seed)
-    images, labels = next(iter(digits))
-    save_image(os.path.join(out, "mnist_batch.png"), image_grid(images, cols=8))
+    model = _load_model(args.model)
+    if not hasattr(model, "generate"):
+        raise ValueError(f"{args.model} holds a {type(model).__name__}, which translates images; "
+                         "use `ganpaint translate`.")
+    rng = np.random.default_rng(args.seed)
+    noise = rng.normal(size=(args.n, model.latent_dim)).astype("float32")
+    labels = None
+    if len(model.generator.inputs) > 1:
+        from ganpaint.callbacks import _embedding_size
 
-    cyclegan = data.unpaired_dataset(data.sample_path("photo"), data.sample_path("monet"),
-                                     image_size=256, batch_size=4, seed=args.seed)
-    photos, paintings = next(iter(cyclegan))
-    save_image(os.path.join(out, "photo_monet_batch.png"),
-               image_grid(np.concatenate([photos, paintings]), cols=4))
+        classes = _embedding_size(model.generator)
+        if args.labels:
+            try:
+                labels = np.array([int(x) for x in args.labels.split(",")], "int32")
+            except ValueError:
+                raise ValueError(f"--labels must be comma-separated ints. Received: "
+                                 f"{args.labels!r}") from None
+            if labels.min() < 0 or labels.max() >= classes:
+                raise ValueError(f"--labels must be classes 0..{classes - 1}. Received: {args.labels}")
+            labels = np.resize(labels, args.n)
+        else:
+            labels = np.arange(args.n, dtype="int32") % classes
+    elif args.labels:
+        raise ValueError("--labels applies to labelled models only; this GAN is unconditional.")
+    images = model.generate(noise=noise, labels=labels)
+    save_image(args.out, image_grid(images))
+    if args.npz:
+        from ganpaint.data import to_uint8
 
-    pix2pix = data.paired_dataset(data.sample_path("pairs"), image_size=256, batch_size=4,
-                                  seed=args.seed)
-    inputs, targets = next(iter(pix2pix))
-    save_image(os.path.join(out, "pairs_batch.png"),
-               image_grid(np.concatenate([inputs, targets]), cols=4))
+        np.savez_compressed(os.path.splitext(args.out)[0] + ".npz", images=to_uint8(images),
+                            **({"labels": labels} if labels is not None else {}))
+    print(f"wrote {args.n} images to {args.out}")
+    return 0
 
-    start, count = time.perf_counter(), 0
-    for a, _ in cyclegan.repeat().take(60):
-        count += int(a.shape[0])
-    rate = count / (time.perf_counter() - start)
-    print(f"digits: {digits.num_images} images, classes {digits.class_names}; first batch "
-          f"labels {labels.numpy()[:8].tolist()}...")
-    print(f"photo/monet: {cyclegan.num_images} images; jitter+flip at 256 px: "
-          f"{rate:.0f} images/s")
-    print(f"pix2pix pairs: {pix2pix.num_images}")
-    print(f"pictures written to {out}")
+
+def _translate(args) -> int:
+    import numpy as np
+
+    from ganpaint.data import image_dataset, to_uint8
+    from ganpaint.plotting import save_image
+
+    model = _load_model(args.model)
+    if not hasattr(model, "translate"):
+        raise ValueError(f"{args.model} holds a {type(model).__name__}, which generates from "
+                         "noise; use `ganpaint sample`.")
+    net = model.g_ab if args.direction == "AtoB" else getattr(model, "g_ba", None)
+    if net is None:
+        raise ValueError("--direction BtoA needs a CycleGAN model.")
+    h, w, c = net.inputs[0].shape[1:]
+    ds = image_dataset(args.input, image_size=(h, w), channels=c, batch_size=args.batch_size,
+                       shuffle=False, drop_remainder=False, cache=False)
+    os.makedirs(args.out, exist_ok=True)
+    count = 0
+    for batch in ds:
+        kwargs = {"direction": args.direction} if hasattr(model, "g_ba") else {}
+        for image in to_uint8(model.translate(np.asarray(batch), **kwargs)):
+            save_image(os.path.join(args.out, f"{count:05d}.png"), image)
+            count += 1
+    print(f"translated {count} images into {args.out}")
+    return 0
+
+
+def _fid(args) -> int:
+    from ganpaint import metrics
+    from ganpaint.data import image_dataset
+
+    if args.weights == "pixels":
+        extractor = metrics.PixelFeatures()
+    else:
+        extractor = metrics.InceptionFeatures(weights=args.weights)
+    sets = [image_dataset(path, image_size=args.image_size, batch_size=50, shuffle=False,
+                          drop_remainder=False, cache=False) for path in (args.real, args.fake)]
+    real, fake = (metrics.compute_features(ds, extractor) for ds in sets)
+    print(f"FID {metrics.fid_from_features(real, fake):.4f} "
+          f"(real: {len(real)} images, fake: {len(fake)}; features: {extractor.name})")
+    if args.kid:
+        mean, std = metrics.kid_from_features(real, fake, subsets=100, subset_size=1000)
+        print(f"KID {mean:.6f} ± {std:.6f}")
+    return 0
+
+
+def _demo(args) -> int:
+    from ganpaint import demo
+
+    demo.run(args.out, epochs=args.epochs, seed=args.seed)
     return 0
 
 

@@ -281,7 +281,8 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
             if str(stored["extractor"]) == name:
                 return stored["features"]
         log.warning("Feature cache %s was made by another extractor; recomputing.", cache)
-    total = len(images) if not hasattr(images, "element_spec") else None
+    total = (getattr(images, "num_images", None) if hasattr(images, "element_spec")
+             else len(images))
     import keras
 
     bar = keras.utils.Progbar(total, unit_name="image") if verbose else None
@@ -291,6 +292,8 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
         seen += len(batch)
         if bar is not None:
             bar.update(seen)
+    if bar is not None:
+        bar.update(seen, finalize=True)
     if not parts:
         raise ValueError("`images` is empty.")
     features = np.concatenate(parts)

@@ -51,6 +51,7 @@ class Recipe:
     backbone_weights: str | None = "imagenet"
     receptive_field: int = 70
     norm: str | None = "batch"
+    d_norm: str | None = "same"  # the discriminator's norm; "same" as `norm`
     dropout: float = 0.0
     augment: Any = "flip"
     resize_mode: str = "stretch"
@@ -59,6 +60,7 @@ class Recipe:
     fid_samples: int = 1000
     fid_features: str = "inception"  # inception (imagenet), pixels (cheap, offline)
     gradient_norms: bool = False
+    gradient_norms_every: int = 10  # batches between gradient-norm readings
     sample_every: int = 1
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
     smoke: dict = field(default_factory=dict)
@@ -71,7 +73,8 @@ class Recipe:
         return dataclasses.replace(self, **changes)
 
 
-_SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1)
+_SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1,
+              gradient_norms_every=1)
 _SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_dim=16,
                   fid_samples=16)
 _SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)
@@ -149,6 +152,7 @@ class Setup:
             callbacks.insert(0, keras.callbacks.BackupAndRestore(os.path.join(self.out_dir,
                                                                               "backup")))
         kwargs.setdefault("steps_per_epoch", self.recipe.steps_per_epoch)
+        kwargs.setdefault("shuffle", False)  # the datasets shuffle themselves
         history = self.model.fit(self.dataset, epochs=epochs or self.recipe.epochs,
                                  callbacks=callbacks, verbose=verbose, **kwargs)
         self.model.save(os.path.join(self.out_dir, "model.keras"))
@@ -208,7 +212,7 @@ def _model(recipe, seed):
         d = discriminators.dcgan_discriminator(shape, classes, recipe.model == "acgan",
                                                base_filters=recipe.base_filters,
                                                max_filters=recipe.max_filters,
-                                               norm=None if recipe.loss == "wgan-gp" else recipe.norm,
+                                               norm=_d_norm(recipe),
                                                dropout=recipe.dropout)
         cls = {"gan": gans.GAN, "cgan": gans.ConditionalGAN, "acgan": gans.ACGAN}[recipe.model]
         return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing, seed=seed)
@@ -216,14 +220,20 @@ def _model(recipe, seed):
         g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
         d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
                                                           filters=recipe.base_filters,
-                                                          norm=recipe.norm, name=name)
+                                                          norm=_d_norm(recipe), name=name)
                     for name in ("d_a", "d_b"))
         return gans.CycleGAN(g_ab, g_ba, d_a, d_b, loss=recipe.loss, seed=seed)
     if recipe.model == "pix2pix":
         d = discriminators.patchgan_discriminator(shape, recipe.receptive_field, conditional=True,
-                                                  filters=recipe.base_filters, norm=recipe.norm)
+                                                  filters=recipe.base_filters, norm=_d_norm(recipe))
         return gans.Pix2Pix(_translator(recipe, "generator"), d, loss=recipe.loss, seed=seed)
     raise ValueError(f"Unknown model kind {recipe.model!r}")
+
+
+def _d_norm(recipe):
+    if recipe.loss == "wgan-gp":
+        return None  # the gradient penalty is per example: no batch statistics in the critic
+    return recipe.norm if recipe.d_norm == "same" else recipe.d_norm
 
 
 def _translator(recipe, name):
@@ -335,5 +345,6 @@ def _callbacks(recipe, out_dir, fixed_inputs, real):
                                       every=recipe.fid_every, extractor=_extractor(recipe),
                                       n_samples=len(real), inputs=fixed_inputs))
     if recipe.gradient_norms:
-        found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"), every=10))
+        found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
+                                      every=recipe.gradient_norms_every))
     return found

@@ -1,5 +1,6 @@
 """The `ganpaint` console script: each subcommand on small real files, and bad arguments."""
 
+import json
 import subprocess
 import sys
 
@@ -61,12 +62,132 @@ def test_bad_arguments(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_demo_writes_its_pictures_into_the_folder_it_names(tmp_path):
+def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path):
     out = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert f"written to {out}" in result.stdout
-    assert sorted(p.name for p in out.iterdir()) == [
-        "mnist_batch.png", "pairs_batch.png", "photo_monet_batch.png"]
+    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out),
+                             "--epochs", "1"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"to {out}" in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"samples.png", "scores.json", "history", "model.keras"} <= names
+    assert (out / "history" / "losses.png").exists()
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["epochs"] == 1 and np.isfinite(scores["generated"]["fid"])
+    assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
+    assert scores["classifier_accuracy_held_out"] > 0.8  # the scorer itself works
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]  # nothing else in the cwd
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`ganpaint train` in smoke mode for an unconditional, a labelled and a CycleGAN recipe."""
+    root = tmp_path_factory.mktemp("train")
+    out = {}
+    for recipe in ("dogs_dcgan", "mnist_acgan", "monet_cyclegan"):
+        out[recipe] = root / recipe
+        assert cli.main(["train", recipe, "--smoke", "--epochs", "1", "--out",
+                         str(out[recipe])]) == 0
+    return out
+
+
+def test_train_writes_model_grids_and_history(trained):
+    for folder in trained.values():
+        assert (folder / "model.keras").exists()
+        assert list((folder / "grids").glob("epoch_*.png"))
+        assert (folder / "history" / "epochs.csv").exists()
+
+
+def test_train_resume_continues_an_interrupted_run(tmp_path, capsys):
+    import keras
+
+    from ganpaint import recipes
+
+    out = tmp_path / "run"
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    setup = recipes.build("dogs_dcgan", smoke=True, out_dir=str(out), epochs=3)
+    setup.callbacks.append(Interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        setup.fit(resume=True, verbose=0)
+    assert (out / "backup").exists()
+    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "3", "--out", str(out),
+                     "--resume"]) == 0
+    import ganpaint.gans  # noqa: F401
+
+    model = keras.saving.load_model(out / "model.keras")
+    assert int(model.g_optimizer.iterations) == 9  # 3 epochs of 3 steps, not 2 + 3
+    epochs = (out / "history" / "epochs.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in epochs[1:]] == ["1", "2", "3"]  # history kept
+    steps = (out / "history" / "batches.csv").read_text().splitlines()[1:]
+    assert len(steps) == 9
+    assert not (out / "backup").exists()  # a finished run removes its backup
+
+
+def test_sample_from_unconditional_and_labelled_models(trained, tmp_path, capsys):
+    from PIL import Image
+
+    assert cli.main(["sample", str(trained["dogs_dcgan"] / "model.keras"), "--out",
+                     str(tmp_path / "dogs.png"), "--n", "9", "--npz"]) == 0
+    assert Image.open(tmp_path / "dogs.png").size == (3 * 32 + 4, 3 * 32 + 4)
+    with np.load(tmp_path / "dogs.npz") as f:
+        assert f["images"].shape == (9, 32, 32, 3) and f["images"].dtype == np.uint8
+    assert cli.main(["sample", str(trained["mnist_acgan"] / "model.keras"), "--out",
+                     str(tmp_path / "digits.png"), "--n", "4", "--labels", "7", "--npz"]) == 0
+    with np.load(tmp_path / "digits.npz") as f:
+        assert f["labels"].tolist() == [7, 7, 7, 7]
+
+
+def test_translate_writes_one_png_per_input(trained, tmp_path, capsys):
+    out = tmp_path / "monet"
+    assert cli.main(["translate", str(trained["monet_cyclegan"] / "model.keras"),
+                     data.sample_path("photo"), str(out), "--batch-size", "7"]) == 0
+    assert len(list(out.glob("*.png"))) == 30
+
+
+def test_fid_between_two_folders(folder, tmp_path, capsys):
+    assert cli.main(["fid", str(folder / "coke"), str(folder / "pepsi"), "--weights", "pixels",
+                     "--image-size", "16", "--kid"]) == 0
+    out = capsys.readouterr().out
+    assert "\nFID " in out and "real: 2 images, fake: 2" in out and "KID" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "mnist_gan"], "invalid choice: 'mnist_gan'"),
+    (["train", "dogs_dcgan", "--epochs", "0"], "expected a positive int, got '0'"),
+])
+def test_bad_train_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "monet_cyclegan", "--data", "photos/"], "two domains: give --data A B"),
+    (["train", "dogs_dcgan", "--data", "no/such/dogs"], "--data path does not exist: no/such/dogs"),
+    (["train", "dogs_dcgan"], "needs `data`"),
+    (["sample", "missing.keras", "--out", "x.png"], "model file not found: missing.keras"),
+    (["sample", "model.h5", "--out", "x.png"], "model file not found"),
+    (["fid", "no/real", "no/fake", "--weights", "pixels"], "no/real"),
+    (["fid", "a", "b", "--weights", "missing.h5"], "weights"),
+])
+def test_bad_values_are_one_clear_line(argv, message, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+
+
+def test_sample_and_translate_refuse_the_wrong_kind_of_model(trained, tmp_path, capsys):
+    assert cli.main(["sample", str(trained["monet_cyclegan"] / "model.keras"), "--out",
+                     str(tmp_path / "x.png")]) == 2
+    assert "use `ganpaint translate`" in capsys.readouterr().err
+    assert cli.main(["translate", str(trained["dogs_dcgan"] / "model.keras"),
+                     data.sample_path("photo"), str(tmp_path / "t")]) == 2
+    assert "use `ganpaint sample`" in capsys.readouterr().err
+    assert cli.main(["sample", str(trained["mnist_acgan"] / "model.keras"), "--out",
+                     str(tmp_path / "x.png"), "--labels", "12"]) == 2
+    assert "classes 0..9" in capsys.readouterr().err
