@@ -212,14 +212,15 @@ class AdversarialModel(keras.Model):
                              f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
                              "steps_per_execution and run_eagerly; losses are set in the "
                              "constructor.")
-        self._compile_args = dict(g_optimizer=g_optimizer, d_optimizer=d_optimizer,
-                                  jit_compile=jit_compile, steps_per_execution=steps_per_execution,
-                                  run_eagerly=run_eagerly)
         g_opt, d_opt = _optimizer(g_optimizer, "g_optimizer"), _optimizer(d_optimizer, "d_optimizer")
         if g_opt is d_opt:
             raise ValueError("`g_optimizer` and `d_optimizer` must be two optimizer objects: one "
                              "optimizer cannot hold the state of both players.")
-        self._user_optimizers = (g_opt, d_opt)
+        # Kept out of Keras' attribute tracking, so checkpoints hold each optimizer once.
+        object.__setattr__(self, "_compile_args", dict(
+            jit_compile=jit_compile, steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly))
+        object.__setattr__(self, "_user_optimizers", (g_opt, d_opt))
         if _uses_float16([getattr(self, n) for n in self._networks]):
             g_opt = keras.optimizers.LossScaleOptimizer(g_opt, name="g_loss_scale_optimizer")
             d_opt = keras.optimizers.LossScaleOptimizer(d_opt, name="d_loss_scale_optimizer")
@@ -231,7 +232,7 @@ class AdversarialModel(keras.Model):
             d_opt.build(self.discriminator_variables)
 
     def get_compile_config(self):
-        if not getattr(self, "_compile_args", None):
+        if getattr(self, "_compile_args", None) is None:
             return None
         args = dict(self._compile_args)
         g_opt, d_opt = self._user_optimizers
@@ -508,7 +509,8 @@ class GAN(_OneGenerator):
         """Generate images (float32 in [-1, 1]) in batches, for any number of images.
 
         Args:
-            n: int. Number of images, with fresh noise from the model's seed generator.
+            n: int. Number of images, with fresh noise (a stream seeded by `seed`, apart from the
+                training noise).
             noise: array [N, latent_dim]. Use this noise instead (e.g. fixed noise for grids).
             labels: int array [N] (conditional models): the class of each image.
             batch_size: int. Images per generator call.
@@ -516,7 +518,11 @@ class GAN(_OneGenerator):
         if noise is None:
             if not isinstance(n, int) or n < 1:
                 raise ValueError(f"Give `n` (a positive int) or `noise`. Received: n={n!r}")
-            noise = tf.random.stateless_normal([n, self.latent_dim], self.seed_generator.next())
+            # Its own stream: sampling during training (callbacks) leaves the training noise,
+            # and so a resumed run, unchanged.
+            if getattr(self, "_sampling_rng", None) is None:
+                object.__setattr__(self, "_sampling_rng", np.random.default_rng(self.seed))
+            noise = self._sampling_rng.standard_normal((n, self.latent_dim), dtype=np.float32)
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
             raise ValueError(f"`noise` must have shape [N, {self.latent_dim}]. "
