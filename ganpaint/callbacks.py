@@ -322,17 +322,12 @@ def _read_rows(path, up_to_epoch: int) -> list[dict]:
     """Rows of a CSV this module wrote, for epochs 1..up_to_epoch; [] if there is none."""
     if not os.path.exists(path):
         return []
-    with open(path, newline="") as f:
-        rows = [{k: int(float(v)) if k in ("epoch", "step") else _number(v)
-                 for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+    rows = plotting._history_rows(path)  # numbers as floats, names as text
+    for row in rows:
+        for key in ("epoch", "step"):
+            if key in row:
+                row[key] = int(row[key])
     return [r for r in rows if r.get("epoch", 0) <= up_to_epoch]
-
-
-def _number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return text  # names: network, layer
 
 
 def _write_csv(path, rows):

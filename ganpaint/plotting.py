@@ -88,6 +88,14 @@ def _finish(fig, path):
     return fig
 
 
+def _value(text: str):
+    """A CSV cell as a number when it is one (losses, steps), else the text (layer names)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _history_rows(history) -> list[dict]:
     """Rows of {name: value} from a keras History, its `.history` dict, a list of dicts, or a
     CSV path (as `LossHistory` writes)."""
@@ -95,7 +103,7 @@ def _history_rows(history) -> list[dict]:
         import csv
 
         with open(history, newline="") as f:
-            return [{k: float(v) for k, v in row.items() if v not in ("", None)}
+            return [{k: _value(v) for k, v in row.items() if v not in ("", None)}
                     for row in csv.DictReader(f)]
     history = getattr(history, "history", history)
     if isinstance(history, dict):

@@ -43,3 +43,14 @@ def test_plot_history_from_a_keras_history_dict_and_csv(tmp_path):
     assert list(fig.axes[0].lines[0].get_ydata()) == [0.5, 0.25]
     with pytest.raises(ValueError, match="history"):
         plot_history(42)
+
+
+def test_plot_gradient_norms_from_the_callbacks_csv(tmp_path):
+    from ganpaint.plotting import plot_gradient_norms
+
+    path = tmp_path / "gradient_norms.csv"
+    path.write_text("epoch,step,network,layer,norm\n1,1,generator,g/up1_conv,0.5\n"
+                    "1,2,generator,g/up1_conv,0.25\n1,1,discriminator,d/logit,2.0\n")
+    fig = plot_gradient_norms(str(path), tmp_path / "g.png")
+    assert len(fig.axes) == 2 and (tmp_path / "g.png").stat().st_size > 1000
+    assert list(fig.axes[1].lines[0].get_ydata()) == [0.5, 0.25]  # generator panel, sorted
