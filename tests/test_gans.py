@@ -294,3 +294,16 @@ def test_mixed_float16_wraps_optimizers_in_loss_scaling(policy):
     assert isinstance(m.d_optimizer, keras.optimizers.LossScaleOptimizer)
     # The saved compile config holds the plain optimizers; loading wraps them again.
     assert m.get_compile_config()["g_optimizer"]["class_name"] == "Adam"
+
+
+@pytest.mark.parametrize("kind", ["gan", "acgan"])
+def test_fused_real_fake_critic_call_gives_the_same_step_as_two_calls(kind):
+    fused, split = model(kind), model(kind)
+    assert fused.fuse_critic  # no batch norm in these discriminators
+    split.fuse_critic = False
+    for m in (fused, split):
+        m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+        m.fit(dataset(kind, batch=4, n=4), epochs=1, verbose=0)
+    for a, b in zip(weights(fused), weights(split)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert not model("gan", norm="batch").fuse_critic  # DCGAN's separate BN batches kept
