@@ -14,17 +14,22 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bf16_layers  # noqa: E402
 import input_pipeline  # noqa: E402
+import quality  # noqa: E402
+import throughput  # noqa: E402
 
-BENCHMARKS = {"input_pipeline": input_pipeline.run}
+BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
+              "bf16_layers": bf16_layers.run, "quality": quality.run}
 
 
 def print_table(result: dict) -> None:
     rows = result["rows"]
     columns = list(rows[0])
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    print(f"\n{result['benchmark']}  (image_size={result.get('image_size')}, "
-          f"{result['cpu_count']} CPUs, TF {result['tensorflow']})")
+    print(f"\n{result['benchmark']}  ({result['cpu_count']} CPUs, TF {result['tensorflow']})")
+    if "peak" in result:
+        print("measured peak:", result["peak"])
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for r in rows:
         print("  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)))

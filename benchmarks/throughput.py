@@ -162,11 +162,33 @@ def time_textbook(step, args, steps):
     return _median_rate(window, steps)
 
 
+class _StepClock(keras.callbacks.Callback):
+    """Timestamps at batch ends inside one `fit`, so the rate excludes fit's start-up."""
+
+    def __init__(self):
+        super().__init__()
+        self.marks = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.marks.append((batch + 1, time.perf_counter()))
+
+
 def time_model(model, batch, steps, steps_per_execution):
+    """Steady-state steps/s of `model.fit`: one fit call, warm-up steps dropped, the median
+    of `WINDOWS` windows of at least `steps` steps."""
+    window = max(steps, steps_per_execution)
+    window = -(-window // steps_per_execution) * steps_per_execution
+    warmup = 2 * steps_per_execution
     data = tf.data.Dataset.from_tensors(batch).repeat()
-    model.fit(data, steps_per_epoch=2 * steps_per_execution, epochs=1, verbose=0, shuffle=False)
-    return _median_rate(lambda: model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0,
-                                          shuffle=False), steps)
+    clock = _StepClock()
+    model.fit(data, steps_per_epoch=warmup + WINDOWS * window, epochs=1, verbose=0,
+              shuffle=False, callbacks=[clock])
+    marks = dict(clock.marks)
+    rates = []
+    for w in range(WINDOWS):
+        start, end = warmup + w * window, warmup + (w + 1) * window
+        rates.append((end - start) / (marks[end] - marks[start]))
+    return statistics.median(rates)
 
 
 def _with_policy(policy, build):

@@ -718,6 +718,7 @@ class CycleGAN(AdversarialModel):
         self.pool_b = ImagePool(pool_size, name="pool_b")
         self.pool_a.build((None, *shape_a))
         self.pool_b.build((None, *shape_b))
+        self.fuse_calls = not any(_has_batch_norm(n) for n in (g_ab, g_ba, d_a, d_b))
         self.built = True
 
     @property
@@ -731,6 +732,14 @@ class CycleGAN(AdversarialModel):
     def call(self, inputs, training=False):
         return self.g_ab(inputs, training=training)
 
+    def _calls(self, net, inputs: list, training) -> list:
+        """`net` on each input; in one call on the concatenated batch when no network has
+        batch norm (each example's output then depends on that example only)."""
+        if len(inputs) == 1 or not self.fuse_calls:
+            return [net(x, training=training) for x in inputs]
+        outputs = net(tf.concat(inputs, axis=0), training=training)
+        return tf.split(outputs, [tf.shape(x)[0] for x in inputs], axis=0)
+
     def generator_losses(self, real_a, real_b, training: bool = True) -> dict:
         """Every term of the generators' objective, and the fakes the discriminators judge.
 
@@ -739,19 +748,22 @@ class CycleGAN(AdversarialModel):
         weighted total both generators minimise), and `fake_a`, `fake_b`.
         """
         needs_real = self.adversarial.needs_real_for_generator
-        fake_b = self.g_ab(real_a, training=training)
-        fake_a = self.g_ba(real_b, training=training)
+        identity = bool(self.identity_weight)
+        # Calls that do not depend on each other go through each network together.
+        fake_b, *same_b = self._calls(self.g_ab, [real_a] + [real_b] * identity, training)
+        fake_a, *same_a = self._calls(self.g_ba, [real_b] + [real_a] * identity, training)
         cycle_a_loss = _l1(self.g_ba(fake_b, training=training), real_a)
         cycle_b_loss = _l1(self.g_ab(fake_a, training=training), real_b)
-        g_ab_loss = self._generator_loss(self.d_b(real_b, training=training) if needs_real else None,
-                                         self.d_b(fake_b, training=training))
-        g_ba_loss = self._generator_loss(self.d_a(real_a, training=training) if needs_real else None,
-                                         self.d_a(fake_a, training=training))
+        *real_b_logits, fake_b_logits = self._calls(self.d_b, [real_b] * needs_real + [fake_b],
+                                                    training)
+        *real_a_logits, fake_a_logits = self._calls(self.d_a, [real_a] * needs_real + [fake_a],
+                                                    training)
+        g_ab_loss = self._generator_loss((real_b_logits or [None])[0], fake_b_logits)
+        g_ba_loss = self._generator_loss((real_a_logits or [None])[0], fake_a_logits)
         g_loss = g_ab_loss + g_ba_loss + self.cycle_weight * (cycle_a_loss + cycle_b_loss)
         identity_loss = None
-        if self.identity_weight:
-            identity_loss = (_l1(self.g_ba(real_a, training=training), real_a)
-                             + _l1(self.g_ab(real_b, training=training), real_b))
+        if identity:
+            identity_loss = _l1(same_a[0], real_a) + _l1(same_b[0], real_b)
             g_loss += self.cycle_weight * self.identity_weight * identity_loss
         return dict(g_ab_loss=g_ab_loss, g_ba_loss=g_ba_loss, cycle_a_loss=cycle_a_loss,
                     cycle_b_loss=cycle_b_loss, identity_loss=identity_loss, g_loss=g_loss,
@@ -771,10 +783,10 @@ class CycleGAN(AdversarialModel):
         pooled_a = self.pool_a.query(fake_a, pool_seed_a)
         with tf.GradientTape() as d_tape:
             d_a_loss = 0.5 * self._discriminator_loss(
-                self.d_a(real_a, training=True), self.d_a(pooled_a, training=True),
+                *self._calls(self.d_a, [real_a, pooled_a], True),
                 lambda x: self.d_a(x, training=True), real_a, pooled_a)[0]
             d_b_loss = 0.5 * self._discriminator_loss(
-                self.d_b(real_b, training=True), self.d_b(pooled_b, training=True),
+                *self._calls(self.d_b, [real_b, pooled_b], True),
                 lambda x: self.d_b(x, training=True), real_b, pooled_b)[0]
             d_loss = d_a_loss + d_b_loss
         self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)

@@ -296,11 +296,12 @@ def test_mixed_float16_wraps_optimizers_in_loss_scaling(policy):
     assert m.get_compile_config()["g_optimizer"]["class_name"] == "Adam"
 
 
-@pytest.mark.parametrize("kind", ["gan", "acgan"])
-def test_fused_real_fake_critic_call_gives_the_same_step_as_two_calls(kind):
+@pytest.mark.parametrize("kind", ["gan", "acgan", "cyclegan"])
+def test_fused_network_calls_give_the_same_step_as_separate_calls(kind):
     fused, split = model(kind), model(kind)
-    assert fused.fuse_critic  # no batch norm in these discriminators
-    split.fuse_critic = False
+    flag = "fuse_calls" if kind == "cyclegan" else "fuse_critic"
+    assert getattr(fused, flag)  # no batch norm in these networks
+    setattr(split, flag, False)
     for m in (fused, split):
         m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
         m.fit(dataset(kind, batch=4, n=4), epochs=1, verbose=0)
