@@ -39,6 +39,15 @@ def throughput_table(result) -> str:
     return "\n".join(lines)
 
 
+def bf16_table(result) -> str:
+    lines = ["| layer (forward + backward) | batch | float32 ms | bfloat16 ms | bf16 speed-up |",
+             "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['layer']} | {r['batch']} | {r['float32_ms']} | {r['bfloat16_ms']} | "
+                     f"{r['speedup']}× |")
+    return "\n".join(lines)
+
+
 def quality_table(result) -> str:
     lines = ["| task | implementation | steps | score | seconds |", "|---|---|---|---|---|"]
     for r in result["rows"]:
@@ -56,7 +65,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args()
-    for name, table in (("throughput", throughput_table), ("quality", quality_table)):
+    for name, table in (("throughput", throughput_table), ("bf16_layers", bf16_table),
+                        ("quality", quality_table)):
         result = _load(args.results, name)
         if result is not None:
             print(f"### {name}\n\n{table(result)}\n")

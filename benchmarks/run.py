@@ -25,14 +25,16 @@ BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run
 
 def print_table(result: dict) -> None:
     rows = result["rows"]
-    columns = list(rows[0])
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
+    columns = []
+    for r in rows:  # rows of one table may have different fields (quality's two tasks)
+        columns += [c for c in r if c not in columns]
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns]
     print(f"\n{result['benchmark']}  ({result['cpu_count']} CPUs, TF {result['tensorflow']})")
     if "peak" in result:
         print("measured peak:", result["peak"])
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for r in rows:
-        print("  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)))
+        print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)))
 
 
 def main() -> int:
