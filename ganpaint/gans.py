@@ -153,16 +153,18 @@ class ImagePool(keras.layers.Layer):
         distinct = tf.argsort(tf.random.stateless_uniform([self.pool_size], seed_perm))[:n]
         slot = tf.where(filling, fill_slot, tf.cast(distinct, tf.int32))
 
-        def write(pool, mask):
-            hot = tf.one_hot(slot, self.pool_size) * tf.cast(mask, tf.float32)[:, None]
+        slot_hot = tf.one_hot(slot, self.pool_size)
+        fill_hot = slot_hot * tf.cast(filling, tf.float32)[:, None]
+        swap_hot = slot_hot * tf.cast(swapping, tf.float32)[:, None]
+
+        def write(pool, hot):  # put each marked fake into its slot
             keep = 1.0 - tf.reduce_sum(hot, axis=0)
             keep = tf.reshape(keep, [-1] + [1] * (len(pool.shape) - 1))
-            return pool * keep + tf.tensordot(tf.transpose(hot), fakes, axes=1), hot
+            return pool * keep + tf.tensordot(tf.transpose(hot), fakes, axes=1)
 
-        pool, _ = write(pool, filling)
-        swapped_hot = tf.one_hot(slot, self.pool_size) * tf.cast(swapping, tf.float32)[:, None]
-        returned = tf.tensordot(swapped_hot, pool, axes=1)
-        pool, _ = write(pool, swapping)
+        pool = write(pool, fill_hot)
+        returned = tf.tensordot(swap_hot, pool, axes=1)  # read before the swap overwrites
+        pool = write(pool, swap_hot)
         self.images.assign(pool)
         self.count.assign(tf.minimum(count + n, self.pool_size))
         mask = tf.reshape(swapping, [-1] + [1] * (len(fakes.shape) - 1))
