@@ -19,7 +19,7 @@ import time
 import keras
 import numpy as np
 
-from ganpaint import callbacks, data, metrics, plotting, recipes
+from ganpaint import data, metrics, plotting, recipes
 
 DEMO_OVERRIDES = dict(
     # The recipe's RMSprop 5e-5 needs far more than a few CPU minutes; Adam 2e-4 with a

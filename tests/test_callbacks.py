@@ -72,7 +72,7 @@ def test_fid_checkpoint_scores_every_n_epochs_with_real_features(tmp_path):
     flatten = lambda x: np.asarray(x).reshape(len(x), -1)  # noqa: E731
     check = callbacks.FIDCheckpoint(tmp_path, real=real, every=2, extractor=flatten, n_samples=20,
                                     verbose=False)
-    history = m.fit(dataset("gan"), epochs=4, verbose=0, callbacks=[check])
+    m.fit(dataset("gan"), epochs=4, verbose=0, callbacks=[check])
     assert [e for e, _ in check.scores] == [2, 4]
     assert all(np.isfinite(s) and s > 0 for _, s in check.scores)
     assert os.path.exists(check.path)

@@ -10,7 +10,7 @@ from ganpaint import gans
 from ganpaint import generators as G
 from ganpaint import losses
 
-from tiny_models import CLASSES, LATENT, SIZE, arrays, dataset, model, networks, weights
+from tiny_models import LATENT, SIZE, arrays, dataset, model, networks, weights
 
 
 def fit(m, kind, epochs=1, **compile_kwargs):
