@@ -92,11 +92,10 @@ class SampleGrid(keras.callbacks.Callback):
             pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
             return plotting.image_grid(pairs, cols=2 * min(4, len(inputs)))
         rng = np.random.default_rng(self.seed)
-        labelled = len(model.generator.inputs) > 1
-        if not labelled:
+        if not hasattr(model, "num_classes"):
             noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
             return plotting.image_grid(model.generate(noise=noise))
-        classes = self.num_classes or _embedding_size(model.generator)
+        classes = self.num_classes or model.num_classes
         noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
         noise = np.tile(noise, (classes, 1))  # the same noise in every row: only the class changes
         labels = np.repeat(np.arange(classes), self.n)
@@ -112,14 +111,6 @@ class SampleGrid(keras.callbacks.Callback):
             from IPython.display import Image, display
 
             display(Image(filename=path))
-
-
-def _embedding_size(generator) -> int:
-    for layer in generator.layers:
-        if isinstance(layer, keras.layers.Embedding):
-            return layer.input_dim
-    raise ValueError(f"Could not find the number of classes of `{generator.name}`; pass "
-                     "`num_classes`.")
 
 
 class LinearDecay(keras.callbacks.Callback):
@@ -239,9 +230,9 @@ class FIDCheckpoint(keras.callbacks.Callback):
         else:
             n = self.n_samples or len(self._real_features)
             labels = None
-            if len(self.model.generator.inputs) > 1:  # labelled: every class equally often
+            if hasattr(self.model, "num_classes"):  # labelled: every class equally often
                 labels = self.labels if self.labels is not None else \
-                    np.arange(n) % _embedding_size(self.model.generator)
+                    np.arange(n) % self.model.num_classes
             fakes = self.model.generate(n, labels=labels)
         fake = metrics.compute_features(fakes, self.extractor, verbose=False)
         if self.metric == "fid":

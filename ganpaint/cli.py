@@ -199,10 +199,8 @@ def _sample(args) -> int:
     rng = np.random.default_rng(args.seed)
     noise = rng.normal(size=(args.n, model.latent_dim)).astype("float32")
     labels = None
-    if len(model.generator.inputs) > 1:
-        from ganpaint.callbacks import _embedding_size
-
-        classes = _embedding_size(model.generator)
+    if hasattr(model, "num_classes"):
+        classes = model.num_classes
         if args.labels:
             try:
                 labels = np.array([int(x) for x in args.labels.split(",")], "int32")

@@ -590,6 +590,15 @@ class _LabelledGAN(GAN):
     def _generate(self, noise, labels, training=True):
         return self.generator([noise, _labels_column(labels)], training=training)
 
+    @property
+    def num_classes(self) -> int:
+        """The number of classes: the size of the generator's label embedding."""
+        for layer in self.generator.layers:
+            if isinstance(layer, keras.layers.Embedding):
+                return layer.input_dim
+        raise ValueError(f"`{self.generator.name}` has no label Embedding to read the number of "
+                         "classes from.")
+
     def _check_labels(self, labels, n):
         if labels is None:
             raise ValueError(f"{type(self).__name__}.generate needs `labels`, one per image.")

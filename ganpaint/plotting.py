@@ -148,6 +148,10 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
                                                                              "identity_loss")]}
     groups["other"] = [n for n in names if not any(n in g for g in groups.values())]
     groups = {k: v for k, v in groups.items() if v}
+    epoch_end = {}  # each epoch's last step, where its per-epoch marker goes
+    for row in rows:
+        if "step" in row and "epoch" in row:
+            epoch_end[row["epoch"]] = max(row["step"], epoch_end.get(row["epoch"], row["step"]))
     fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 3.5), squeeze=False)
     for ax, (title, group) in zip(axes[0], groups.items()):
         for name in group:
@@ -160,9 +164,8 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
                 xs = xs[smooth - 1:]
             line, = ax.plot(xs, ys, label=name, lw=1)
             if epochs and x == "step":
-                ends = [r["step"] for r in rows if "step" in r]
-                per_epoch = [(max(s for s, r in zip(ends, rows) if r.get("epoch") == e["epoch"]),
-                              e[name]) for e in epochs if name in e]
+                per_epoch = [(epoch_end[e["epoch"]], e[name]) for e in epochs
+                             if name in e and e.get("epoch") in epoch_end]
                 if per_epoch:
                     ax.plot(*zip(*per_epoch), "o", color=line.get_color(), ms=3)
         ax.set_title(title)

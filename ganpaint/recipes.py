@@ -290,20 +290,21 @@ def _data(recipe, data, smoke, batch, seed):
         dataset = _image_source(source, **kwargs)
         real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
                                                           augment=None, drop_remainder=False,
+                                                          cache=False,
                                                           resize_mode=recipe.resize_mode)),
                              recipe.fid_samples)
         return dataset, None, real
     if recipe.model == "cyclegan":
         a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
         dataset = gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
-        plain = dict(common, batch_size=16, augment=None, drop_remainder=False)
+        plain = dict(common, batch_size=16, augment=None, drop_remainder=False, cache=False)
         inputs = _first_images(gdata.image_dataset(a, **plain), recipe.fid_samples)
         real = _first_images(gdata.image_dataset(b, **plain), recipe.fid_samples)
         return dataset, inputs, real
     source = _source(recipe, data, smoke)
     dataset = gdata.paired_dataset(source, batch_size=batch, augment=recipe.augment, **common)
     pairs = gdata.paired_dataset(source, batch_size=16, augment=None, shuffle=False,
-                                 drop_remainder=False, **common)
+                                 drop_remainder=False, cache=False, **common)
     inputs, targets = [], []
     for x, y in pairs:
         inputs.append(np.asarray(x))

@@ -116,8 +116,8 @@ if hasattr(model, "translate"):
     outputs = model.translate(inputs)
     pairs = np.stack([inputs, outputs], 1).reshape(-1, *inputs.shape[1:])
     show(gp.plotting.image_grid(pairs, cols=4), "input | output", size=8)
-elif len(model.generator.inputs) > 1:  # one row per class, the same noise in each row
-    classes = setup.recipe.num_classes
+elif hasattr(model, "num_classes"):  # one row per class, the same noise in each row
+    classes = model.num_classes
     noise = np.tile(np.random.default_rng(0).normal(size=(8, model.latent_dim)), (classes, 1))
     images = model.generate(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
     show(gp.plotting.image_grid(images, cols=8), "one row per class", size=8)
@@ -135,8 +135,7 @@ extractor = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeature
 real = next(cb for cb in setup.callbacks if isinstance(cb, gp.callbacks.FIDCheckpoint)).real
 fake = model.translate(setup.fixed_inputs) if hasattr(model, "translate") else None
 if fake is None:
-    labels = (np.arange(len(real)) % setup.recipe.num_classes
-              if len(model.generator.inputs) > 1 else None)
+    labels = np.arange(len(real)) % model.num_classes if hasattr(model, "num_classes") else None
     fake = model.generate(len(real), labels=labels)
 print(gp.metrics.fid(real, fake, extractor=extractor, verbose=False))"""),
         new_markdown_cell("## Inside the generator\n\nWhat intermediate layers output "
@@ -202,6 +201,8 @@ for field in (1, 16, 70):
 
 
 def write(path, cells):
+    for i, cell in enumerate(cells):  # stable ids: regenerating changes only what changed
+        cell["id"] = f"cell-{i:02d}"
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
