@@ -18,9 +18,11 @@ from ganpaint import (  # noqa: E402
     layers,
     losses,
     metrics,
+    optimizers,
     plotting,
     recipes,
 )
 
 __all__ = ["__version__", "callbacks", "data", "discriminators", "distribute", "gans",
-           "generators", "inspection", "layers", "losses", "metrics", "plotting", "recipes"]
+           "generators", "inspection", "layers", "losses", "metrics", "optimizers",
+           "plotting", "recipes"]

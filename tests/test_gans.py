@@ -9,6 +9,7 @@ from ganpaint import discriminators as D
 from ganpaint import gans
 from ganpaint import generators as G
 from ganpaint import losses
+from ganpaint.optimizers import FusedAdam
 
 from tiny_models import LATENT, SIZE, arrays, dataset, model, networks, weights
 
@@ -236,7 +237,7 @@ def test_default_optimizers_are_the_papers_adam():
     m = model("gan")
     m.compile()
     for opt in (m.g_optimizer, m.d_optimizer):
-        assert isinstance(opt, keras.optimizers.Adam)
+        assert isinstance(opt, FusedAdam)
         assert float(opt.learning_rate) == pytest.approx(2e-4) and opt.beta_1 == 0.5
     m.compile(1e-3, keras.optimizers.RMSprop(5e-5))
     assert float(m.g_optimizer.learning_rate) == pytest.approx(1e-3)
@@ -255,8 +256,10 @@ def test_model_round_trips_through_keras_file_with_its_optimizer_state(kind, tmp
         np.testing.assert_array_equal(a, b)
     assert float(loaded.g_optimizer.learning_rate) == pytest.approx(1e-3)
     assert int(loaded.g_optimizer.iterations) == int(m.g_optimizer.iterations) == 2
-    for a, b in zip(m.g_optimizer.variables, loaded.g_optimizer.variables):
+    for a, b in zip(m.g_optimizer.variables + m.d_optimizer.variables,
+                    loaded.g_optimizer.variables + loaded.d_optimizer.variables):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert isinstance(loaded.d_optimizer, FusedAdam)  # the default, by its registered name
     if kind == "cyclegan":
         np.testing.assert_array_equal(loaded.pool_a.images.value, m.pool_a.images.value)
         assert int(loaded.pool_b.count.value) == 6
@@ -293,7 +296,7 @@ def test_mixed_float16_wraps_optimizers_in_loss_scaling(policy):
     assert isinstance(m.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(m.d_optimizer, keras.optimizers.LossScaleOptimizer)
     # The saved compile config holds the plain optimizers; loading wraps them again.
-    assert m.get_compile_config()["g_optimizer"]["class_name"] == "Adam"
+    assert m.get_compile_config()["g_optimizer"]["class_name"] == "FusedAdam"
 
 
 @pytest.mark.parametrize("kind", ["gan", "acgan", "cyclegan"])
