@@ -111,14 +111,15 @@ WORKER = textwrap.dedent("""
     import json, os, sys
     sys.path.insert(0, {tests!r})
     import numpy as np, tensorflow as tf
-    from ganpaint import distribute, gans
-from ganpaint.optimizers import FusedAdam
+    from ganpaint import distribute
+    from ganpaint.optimizers import FusedAdam
     from tiny_models import dataset, model, weights
     strategy = distribute.get_strategy()
     assert isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy), strategy
     with strategy.scope():
         m = model("gan")
         m.compile()
+    assert isinstance(m.g_optimizer, FusedAdam)
     history = m.fit(dataset("gan", batch=4, n=12), epochs=1, verbose=0).history
     print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
                       "steps": int(m.g_optimizer.iterations.numpy()),
