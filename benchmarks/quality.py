@@ -1,4 +1,4 @@
-"""Quality at a fixed budget: ganpaint against the textbook step, same data, steps and seed.
+"""Quality at a fixed budget: ganpaint against the textbook step, same data, steps and seeds.
 
 - Digits: the demo's AC-GAN (`ganpaint demo` settings) against keras-io's conditional GAN
   (one-hot label channels, its networks and train step), both for the same number of steps
@@ -9,7 +9,14 @@
   against the TF tutorial's step (BCE, no pool, four gradient calls) on the bundled unpaired
   sample at 64 px, same U-Net and PatchGAN networks, same steps. The sample's paintings are
   the photos through a known transform (`ganpaint.data.painterly`), so each translation is
-  scored by its L1 distance to the true painting of that photo.
+  scored by its L1 distance to the true painting of that photo. ganpaint is run with the
+  paper's objective (LSGAN, pool of 50), the tutorial's (BCE, no pool), and the two mixes, to
+  tell the loss's effect from the pool's.
+Every row is trained with each of `SEEDS` (weights, data order, noise) and reports the mean,
+the standard deviation and each seed's score. The digit classifier that judges is trained
+once (seed 0).
+
+    python benchmarks/run.py --only quality
 """
 from __future__ import annotations
 
@@ -21,11 +28,12 @@ import tensorflow as tf
 
 from ganpaint import data, demo, discriminators, gans, generators, recipes
 
-import throughput
+import textbook
 
 DIGIT_EPOCHS = 40  # the demo's budget: 40 x 78 = 3,120 steps at batch 64
 CYCLE_STEPS = 600
 CYCLE_SIZE = 64
+SEEDS = (0, 1, 2)
 
 
 # -- digits -----------------------------------------------------------------------------------
@@ -81,44 +89,62 @@ def train_keras_io_cgan(images, labels, epochs, seed, batch_size=64, latent_dim=
         for real, one_hot in ds:
             step(real, one_hot)
 
-    def generate(noise_labels):
-        z, y = noise_labels
-        return generator(tf.concat([tf.random.normal((len(y), latent_dim), seed=seed),
-                                    tf.one_hot(y, 10)], 1)).numpy()
+    def generate(y):
+        z = np.random.default_rng(seed).normal(size=(len(y), latent_dim)).astype("float32")
+        return generator(tf.concat([z, tf.one_hot(y, 10)], 1)).numpy()
     return generate
 
 
-def digits(seed=0, epochs=DIGIT_EPOCHS):
-    images, labels = demo._load_digits()
-    train, held_out = slice(0, 4000), slice(4000, 5000)
-    classifier = demo.digit_classifier(images[train], labels[train], seed=seed)
-    fake_labels = np.repeat(np.arange(10), 100).astype("int32")
-    rows = []
-
-    start = time.perf_counter()
+def _train_demo_acgan(images, labels, epochs, seed):
     setup = recipes.build("mnist_acgan", data=(images, labels), out_dir="/tmp/ganpaint_bench_q",
                           seed=seed, epochs=epochs, **demo.DEMO_OVERRIDES)
-    setup.callbacks = []  # no pictures: the same work as the baseline
-    setup.model.fit(setup.dataset, epochs=epochs, verbose=0, shuffle=False)
-    noise = np.random.default_rng(seed).normal(size=(1000, setup.recipe.latent_dim)).astype("float32")
-    fakes = setup.model.generate(noise=noise, labels=fake_labels)
-    steps = epochs * (5000 // 64)
-    rows.append(_digit_row("ganpaint AC-GAN (demo settings)", classifier, images[held_out],
-                           fakes, fake_labels, steps, time.perf_counter() - start))
+    setup.model.fit(setup.dataset, epochs=epochs, verbose=0, shuffle=False)  # no callbacks:
+    # the same work as the baseline
+    latent = setup.recipe.latent_dim
 
-    start = time.perf_counter()
-    generate = train_keras_io_cgan(images, labels, epochs, seed)
-    fakes = generate((None, fake_labels))
-    rows.append(_digit_row("keras-io conditional GAN", classifier, images[held_out], fakes,
-                           fake_labels, steps, time.perf_counter() - start))
+    def generate(fake_labels):
+        noise = np.random.default_rng(seed).normal(size=(len(fake_labels), latent))
+        return setup.model.generate(noise=noise.astype("float32"), labels=fake_labels)
+
+    return generate
+
+
+def digits(seeds=SEEDS, epochs=DIGIT_EPOCHS):
+    images, labels = demo._load_digits()
+    train, held_out = slice(0, 4000), slice(4000, 5000)
+    classifier = demo.digit_classifier(images[train], labels[train], seed=0)
+    fake_labels = np.repeat(np.arange(10), 100).astype("int32")
+    steps = epochs * (5000 // 64)
+    rows = []
+    for name, train_fn in (("ganpaint AC-GAN (demo settings)", _train_demo_acgan),
+                           ("keras-io conditional GAN", train_keras_io_cgan)):
+        runs = []
+        for seed in seeds:
+            start = time.perf_counter()
+            generate = train_fn(images, labels, epochs, seed)
+            s = demo.scores(classifier, images[held_out], generate(fake_labels), fake_labels)
+            runs.append({"seed": seed, "fid_classifier": s["fid"],
+                         "class_accuracy": s["class_accuracy"],
+                         "seconds": time.perf_counter() - start})
+            print(name, runs[-1], flush=True)
+        rows.append(_summary("digits 28px", name, steps, runs))
     return rows
 
 
-def _digit_row(name, classifier, real, fakes, labels, steps, seconds):
-    s = demo.scores(classifier, real, fakes, labels)
-    return {"task": "digits 28px", "implementation": name, "steps": steps,
-            "fid_classifier": round(s["fid"], 2), "class_accuracy": round(s["class_accuracy"], 3),
-            "seconds": round(seconds, 1)}
+def _summary(task, name, steps, runs):
+    """One row: the mean and standard deviation over seeds of each score, and each seed's."""
+    row = {"task": task, "implementation": name, "steps": steps, "seeds": len(runs)}
+    for key in runs[0]:
+        if key == "seed":
+            continue
+        values = np.array([r[key] for r in runs], dtype="float64")
+        places = 1 if key == "seconds" else 4
+        row[key] = round(float(values.mean()), places)
+        if key != "seconds":
+            row[f"{key}_std"] = round(float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                                      places)
+            row[f"{key}_per_seed"] = [round(float(v), places) for v in values]
+    return row
 
 
 # -- photo -> painting --------------------------------------------------------------------------
@@ -132,9 +158,9 @@ def _photos_and_paintings(size):
     return photos, paintings, truth
 
 
-def _small_cyclegan_networks(size):
+def _small_cyclegan_networks(size, seed):
     shape = (size, size, 3)
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     return (generators.unet_generator(shape, filters=32, max_filters=128, norm="instance",
                                       dropout=0.0, name="g"),
             generators.unet_generator(shape, filters=32, max_filters=128, norm="instance",
@@ -143,44 +169,60 @@ def _small_cyclegan_networks(size):
             discriminators.patchgan_discriminator(shape, 16, filters=32, name="d_y"))
 
 
-def photo_to_painting(seed=0, steps=CYCLE_STEPS, size=CYCLE_SIZE):
-    photos, paintings, truth = _photos_and_paintings(size)
-    ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1, seed=seed,
-                               repeat=True)
-    rows = []
+CYCLE_VARIANTS = {
+    "ganpaint CycleGAN (paper: LSGAN, pool 50)": dict(loss="lsgan", pool_size=50),
+    "ganpaint CycleGAN (LSGAN, no pool)": dict(loss="lsgan", pool_size=0),
+    "ganpaint CycleGAN (BCE, pool 50)": dict(loss="bce", pool_size=50),
+    "ganpaint CycleGAN (tutorial's objective: BCE, no pool)": dict(loss="bce", pool_size=0),
+}
 
-    for name, kwargs in (("ganpaint CycleGAN (paper: LSGAN, pool 50)", {}),
-                         ("ganpaint CycleGAN (tutorial's objective: BCE, no pool)",
-                          dict(loss="bce", pool_size=0))):
-        start = time.perf_counter()
-        model = gans.CycleGAN(*_small_cyclegan_networks(size), seed=seed, **kwargs)
-        model.compile()
-        model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-        rows.append(_cycle_row(name, model.translate(photos), truth, steps,
-                               time.perf_counter() - start))
 
-    start = time.perf_counter()
-    g, f, d_x, d_y = _small_cyclegan_networks(size)
-    step = throughput.textbook_cyclegan_step(g, f, d_x, d_y)
+def _train_ganpaint_cyclegan(kwargs, photos, ds, steps, seed, size):
+    model = gans.CycleGAN(*_small_cyclegan_networks(size, seed), seed=seed, **kwargs)
+    model.compile()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return model.translate(photos)
+
+
+def _train_tutorial_cyclegan(photos, ds, steps, seed, size):
+    g, f, d_x, d_y = _small_cyclegan_networks(size, seed)
+    step = textbook.cyclegan_step(g, f, d_x, d_y)
     for a, b in ds.take(steps):
         step(a, b)
-    translated = np.concatenate([g(photos[i:i + 8], training=False).numpy()
-                                 for i in range(0, len(photos), 8)])
-    rows.append(_cycle_row("TF tutorial CycleGAN step", translated, truth, steps,
-                           time.perf_counter() - start))
-    identity = _cycle_row("(no model: the photo itself)", photos, truth, 0, 0.0)
-    return rows + [identity]
+    return np.concatenate([g(photos[i:i + 8], training=False).numpy()
+                           for i in range(0, len(photos), 8)])
 
 
-def _cycle_row(name, translated, truth, steps, seconds):
-    return {"task": f"photo->painting {CYCLE_SIZE}px", "implementation": name, "steps": steps,
-            "l1_to_true_painting": round(float(np.mean(np.abs(translated - truth))), 4),
-            "seconds": round(seconds, 1)}
+def photo_to_painting(seeds=SEEDS, steps=CYCLE_STEPS, size=CYCLE_SIZE):
+    photos, paintings, truth = _photos_and_paintings(size)
+    trainers = {name: (lambda kw: lambda ds, seed: _train_ganpaint_cyclegan(
+        kw, photos, ds, steps, seed, size))(kwargs) for name, kwargs in CYCLE_VARIANTS.items()}
+    trainers["TF tutorial CycleGAN step"] = lambda ds, seed: _train_tutorial_cyclegan(
+        photos, ds, steps, seed, size)
+    task = f"photo->painting {size}px"
+    rows = []
+    for name, train in trainers.items():
+        runs = []
+        for seed in seeds:
+            ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1,
+                                       seed=seed, repeat=True)
+            start = time.perf_counter()
+            translated = train(ds, seed)
+            runs.append({"seed": seed, "l1_to_true_painting": _l1(translated, truth),
+                         "seconds": time.perf_counter() - start})
+            print(name, runs[-1], flush=True)
+        rows.append(_summary(task, name, steps, runs))
+    identity = {"seed": 0, "l1_to_true_painting": _l1(photos, truth), "seconds": 0.0}
+    return rows + [_summary(task, "(no model: the photo itself)", 0, [identity])]
+
+
+def _l1(translated, truth):
+    return float(np.mean(np.abs(translated - truth)))
 
 
 def run() -> dict:
     rows = photo_to_painting() + digits()
     for r in rows:
         print(r, flush=True)
-    return {"benchmark": "quality", "rows": rows, "tensorflow": tf.__version__,
-            "cpu_count": __import__("os").cpu_count()}
+    return {"benchmark": "quality", "rows": rows, "seeds": list(SEEDS),
+            "tensorflow": tf.__version__, "cpu_count": __import__("os").cpu_count()}

@@ -48,16 +48,37 @@ def bf16_table(result) -> str:
     return "\n".join(lines)
 
 
+def _mean_std(row, key, scale=1.0, places=3):
+    mean, std = scale * row[key], scale * row.get(f"{key}_std", 0.0)
+    return f"{mean:.{places}f} ± {std:.{places}f}" if row.get("seeds", 1) > 1 else \
+        f"{mean:.{places}f}"
+
+
 def quality_table(result) -> str:
-    lines = ["| task | implementation | steps | score | seconds |", "|---|---|---|---|---|"]
+    lines = ["| task | implementation | steps | seeds | score (mean ± sd over seeds) | "
+             "per seed | seconds per run |", "|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         if "l1_to_true_painting" in r:
-            score = f"L1 to the true painting {r['l1_to_true_painting']:.4f}"
+            score = f"L1 to the true painting {_mean_std(r, 'l1_to_true_painting')}"
+            per_seed = ", ".join(f"{v:.3f}" for v in r.get("l1_to_true_painting_per_seed", []))
         else:
-            score = (f"FID (classifier features) {r['fid_classifier']:.2f}, right class "
-                     f"{100 * r['class_accuracy']:.1f} %")
-        lines.append(f"| {r['task']} | {r['implementation']} | {r['steps']} | {score} | "
-                     f"{r['seconds']} |")
+            score = (f"FID (classifier features) {_mean_std(r, 'fid_classifier', places=1)}, "
+                     f"right class {_mean_std(r, 'class_accuracy', 100, 1)} %")
+            per_seed = ", ".join(f"{f:.1f} / {100 * a:.0f} %" for f, a in zip(
+                r.get("fid_classifier_per_seed", []), r.get("class_accuracy_per_seed", [])))
+        lines.append(f"| {r['task']} | {r['implementation']} | {r['steps']} | "
+                     f"{r.get('seeds', 1)} | {score} | {per_seed} | {r['seconds']} |")
+    return "\n".join(lines)
+
+
+def profile_table(result) -> str:
+    categories = ("convolution", "optimizer", "cast", "normalization", "activation", "other")
+    lines = ["| implementation | precision | wall ms/step | op ms/step (all threads) | "
+             + " | ".join(categories) + " |", "|---" * (4 + len(categories)) + "|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['implementation']} | {r['precision']} | {r['wall_ms_per_step']} | "
+                     f"{r['op_ms_per_step']} | "
+                     + " | ".join(f"{r[c + '_ms']}" for c in categories) + " |")
     return "\n".join(lines)
 
 
@@ -65,8 +86,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args()
-    for name, table in (("throughput", throughput_table), ("bf16_layers", bf16_table),
-                        ("quality", quality_table)):
+    for name, table in (("throughput", throughput_table), ("profile", profile_table),
+                        ("bf16_layers", bf16_table), ("quality", quality_table)):
         result = _load(args.results, name)
         if result is not None:
             print(f"### {name}\n\n{table(result)}\n")

@@ -1,6 +1,9 @@
 """Runs the benchmarks, prints a table and writes JSON: `make bench`.
 
-    python benchmarks/run.py [--out benchmarks/results] [--only input_pipeline]
+    python benchmarks/run.py [--out benchmarks/results] [--only throughput] [--case pix2pix256]
+
+Throughput rows replace the same cases' rows in the existing JSON, case by case as they finish,
+so `--case` re-runs a few cases and an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bf16_layers  # noqa: E402
 import input_pipeline  # noqa: E402
+import op_profile  # noqa: E402
 import quality  # noqa: E402
 import throughput  # noqa: E402
 
 BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
-              "bf16_layers": bf16_layers.run, "quality": quality.run}
+              "profile": op_profile.run, "bf16_layers": bf16_layers.run, "quality": quality.run}
 
 
 def print_table(result: dict) -> None:
@@ -37,19 +41,43 @@ def print_table(result: dict) -> None:
         print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)))
 
 
+def _write(path, result, merge=False):
+    result = _merge(path, result) if merge else dict(result)
+    result["machine"] = platform.processor() or platform.machine()
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def _merge(path, result):
+    """`result`'s rows in place of the same cases' rows of the JSON at `path`, in case order."""
+    if not os.path.exists(path):
+        return result
+    with open(path) as f:
+        old = json.load(f)
+    new_cases = {r["case"] for r in result["rows"]}
+    rows = [r for r in old["rows"] if r["case"] not in new_cases] + result["rows"]
+    order = {case: i for i, case in enumerate(dict.fromkeys(
+        [r["case"] for r in old["rows"]] + [r["case"] for r in result["rows"]]))}
+    return {**result, "rows": sorted(rows, key=lambda r: order[r["case"]])}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    parser.add_argument("--case", choices=sorted(throughput.CASES), action="append",
+                        help="throughput cases to run (default: all)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for name in args.only or BENCHMARKS:
-        result = BENCHMARKS[name]()
-        result["machine"] = platform.processor() or platform.machine()
-        print_table(result)
+    for name in args.only or (["throughput"] if args.case else BENCHMARKS):
         path = os.path.join(args.out, f"{name}.json")
-        with open(path, "w") as f:
-            json.dump(result, f, indent=2)
+        if name == "throughput":  # written after each case: a long run keeps what it measured
+            result = throughput.run(args.case, on_case=lambda r: _write(path, r, merge=True))
+        else:
+            result = BENCHMARKS[name]()
+        result = _write(path, result, merge=name == "throughput")
+        print_table(result)
         print(f"written to {path}")
     return 0
 

@@ -1,166 +1,58 @@
-"""Training throughput of ganpaint's models against the textbook train steps, side by side.
+"""Training throughput of every ganpaint model against the textbook train step, side by side.
 
-For each case the same networks (same builders, same sizes, same data) are trained by
+For each case the same networks (same builders, sizes and seed) on the same batch are trained
+by
 - ganpaint's model (`model.fit` on a repeated batch; float32 or mixed bfloat16; with and
   without XLA; `steps_per_execution`), and
-- the textbook step, written the way the well-known tutorials write it:
-  - CycleGAN: the TF tutorial's step: six generator calls and four discriminator calls under
-    one persistent tape, four gradient calls, four optimizers, float32, no XLA;
-  - DCGAN: keras-io's `GAN.train_step`: fakes generated, concatenated with the real batch,
-    one discriminator update, new noise, one generator update.
-Each figure is the median of timed windows after a warm-up, in the same process. FLOPs per
-step are counted from the layers (`flops.py`) as 3x the forward FLOPs of every network call a
-step makes (forward + backward), the usual model-FLOPs convention; the achieved fraction is
-against this process's measured peak (`peak.py`).
+- the textbook step (`textbook.py`): the TF CycleGAN / pix2pix / DCGAN tutorials' steps and
+  keras-io's `GAN.train_step` (unconditional, conditional, and with a class head), float32 or
+  the same networks built under mixed bfloat16, no XLA.
+Each figure is the median rate of timed windows after a warm-up, in one process, the two
+sides' windows alternating. FLOPs per
+step (`flops.py`) count the textbook step's network calls: forward FLOPs x3 for a call that is
+differentiated (forward + backward), x1 for one that is not; the same task FLOPs are used for
+both implementations, so the achieved fraction of the measured peak (`peak.py`) compares
+useful work.
+
+    python benchmarks/run.py --only throughput [--case cyclegan128 ...]
 """
 from __future__ import annotations
 
 import os
 import statistics
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import discriminators, gans, generators
+from ganpaint import discriminators, gans, generators, recipes
 
 import flops
 import peak
+import textbook
 
-WINDOW_STEPS = {"cyclegan": 4, "pix2pix": 4, "dcgan": 20}
 WINDOWS = 3
-
-
-# -- textbook steps ---------------------------------------------------------------------------
-
-def textbook_cyclegan_step(g, f, d_x, d_y):
-    """The TF CycleGAN tutorial's train_step (tensorflow.org/tutorials/generative/cyclegan)."""
-    loss_obj = keras.losses.BinaryCrossentropy(from_logits=True)
-    opts = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)]
-    lam = 10.0
-
-    def disc_loss(real, generated):
-        return (loss_obj(tf.ones_like(real), real) + loss_obj(tf.zeros_like(generated),
-                                                                generated)) * 0.5
-
-    def gen_loss(generated):
-        return loss_obj(tf.ones_like(generated), generated)
-
-    def cycle_loss(real, cycled):
-        return lam * tf.reduce_mean(tf.abs(real - cycled))
-
-    def identity_loss(real, same):
-        return lam * 0.5 * tf.reduce_mean(tf.abs(real - same))
-
-    @tf.function
-    def step(real_x, real_y):
-        with tf.GradientTape(persistent=True) as tape:
-            fake_y = g(real_x, training=True)
-            cycled_x = f(fake_y, training=True)
-            fake_x = f(real_y, training=True)
-            cycled_y = g(fake_x, training=True)
-            same_x = f(real_x, training=True)
-            same_y = g(real_y, training=True)
-            disc_real_x = d_x(real_x, training=True)
-            disc_real_y = d_y(real_y, training=True)
-            disc_fake_x = d_x(fake_x, training=True)
-            disc_fake_y = d_y(fake_y, training=True)
-            total_cycle = cycle_loss(real_x, cycled_x) + cycle_loss(real_y, cycled_y)
-            total_g = gen_loss(disc_fake_y) + total_cycle + identity_loss(real_y, same_y)
-            total_f = gen_loss(disc_fake_x) + total_cycle + identity_loss(real_x, same_x)
-            d_x_loss = disc_loss(disc_real_x, disc_fake_x)
-            d_y_loss = disc_loss(disc_real_y, disc_fake_y)
-        for opt, loss, net in zip(opts, (total_g, total_f, d_x_loss, d_y_loss), (g, f, d_x, d_y)):
-            grads = tape.gradient(loss, net.trainable_variables)
-            opt.apply_gradients(zip(grads, net.trainable_variables))
-        return total_g
-
-    return step
-
-
-def textbook_dcgan_step(generator, discriminator, latent_dim):
-    """keras-io's DCGAN `train_step` (keras.io/examples/generative/dcgan_overriding_train_step)."""
-    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)  # D outputs logits in both
-    d_opt, g_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
-    seed = keras.random.SeedGenerator(1337)
-
-    @tf.function
-    def step(real_images):
-        batch = tf.shape(real_images)[0]
-        z = keras.random.normal((batch, latent_dim), seed=seed)
-        generated = generator(z)
-        combined = tf.concat([generated, real_images], axis=0)
-        labels = tf.concat([tf.ones((batch, 1)), tf.zeros((batch, 1))], axis=0)
-        labels += 0.05 * tf.random.uniform(tf.shape(labels))
-        with tf.GradientTape() as tape:
-            d_loss = loss_fn(labels, discriminator(combined))
-        grads = tape.gradient(d_loss, discriminator.trainable_weights)
-        d_opt.apply_gradients(zip(grads, discriminator.trainable_weights))
-        z = keras.random.normal((batch, latent_dim), seed=seed)
-        with tf.GradientTape() as tape:
-            g_loss = loss_fn(tf.zeros((batch, 1)), discriminator(generator(z)))
-        grads = tape.gradient(g_loss, generator.trainable_weights)
-        g_opt.apply_gradients(zip(grads, generator.trainable_weights))
-        return d_loss
-
-    return step
-
-
-# -- networks -----------------------------------------------------------------------------------
-
-def keras_io_mnist_networks(latent_dim=128):
-    """The 28 px networks of keras-io's MNIST GAN examples: 128-filter layers, sigmoid D."""
-    generator = keras.Sequential([
-        keras.Input((latent_dim,)),
-        keras.layers.Dense(7 * 7 * 128), keras.layers.LeakyReLU(0.2),
-        keras.layers.Reshape((7, 7, 128)),
-        keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-        keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-        keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(1, 7, padding="same", activation="tanh", dtype="float32"),
-    ], name="generator")
-    discriminator = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(64, 3, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(128, 3, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.GlobalMaxPooling2D(),
-        keras.layers.Dense(1, dtype="float32"),
-    ], name="discriminator")
-    return generator, discriminator
-
-
-def cyclegan_networks(size):
-    """The CycleGAN tutorial's networks: U-Net generators with instance norm, 70x70 PatchGAN."""
-    shape = (size, size, 3)
-    return (generators.unet_generator(shape, norm="instance", dropout=0.0, name="g"),
-            generators.unet_generator(shape, norm="instance", dropout=0.0, name="f"),
-            discriminators.patchgan_discriminator(shape, 70, name="d_x"),
-            discriminators.patchgan_discriminator(shape, 70, name="d_y"))
+SMALL_VARIANTS = ((False, 1), (True, 1), (True, 8))  # (jit_compile, steps_per_execution)
+LARGE_VARIANTS = ((False, 1), (True, 1))
+NO_XLA = ((False, 1),)  # 256 px: XLA's compile of the CycleGAN step ran out of this machine's
+# 24 GiB (the process was killed), and XLA is slower at 128 px on this CPU anyway
 
 
 # -- timing ---------------------------------------------------------------------------------------
+# The machine's speed drifts (shared CPU), so the two sides are timed in alternating windows:
+# textbook, ganpaint, textbook, ganpaint, ... and each side's figure is the median of its
+# windows. Ratios then compare windows taken seconds apart.
 
-def _median_rate(run_window, steps):
-    rates = []
-    for _ in range(WINDOWS):
-        start = time.perf_counter()
-        run_window()
-        rates.append(steps / (time.perf_counter() - start))
-    return statistics.median(rates)
-
-
-def time_textbook(step, args, steps):
-    step(*args)  # trace + warm up
-    step(*args)
-
-    def window():
-        for _ in range(steps):
-            out = step(*args)
-        float(out)
-
-    return _median_rate(window, steps)
+def textbook_window(step, args, steps):
+    """steps/s of `steps` calls of a warmed-up textbook step."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        out = step(*args)
+    float(out)
+    return steps / (time.perf_counter() - start)
 
 
 class _StepClock(keras.callbacks.Callback):
@@ -168,28 +60,21 @@ class _StepClock(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.marks = []
+        self.marks = {}
 
     def on_train_batch_end(self, batch, logs=None):
-        self.marks.append((batch + 1, time.perf_counter()))
+        self.marks[batch + 1] = time.perf_counter()
 
 
-def time_model(model, batch, steps, steps_per_execution):
-    """Steady-state steps/s of `model.fit`: one fit call, warm-up steps dropped, the median
-    of `WINDOWS` windows of at least `steps` steps."""
-    window = max(steps, steps_per_execution)
-    window = -(-window // steps_per_execution) * steps_per_execution
-    warmup = 2 * steps_per_execution
-    data = tf.data.Dataset.from_tensors(batch).repeat()
+def ganpaint_window(model, data, steps, steps_per_execution):
+    """steps/s of `model.fit` in its steady state: one `fit` call of one warm-up execution
+    plus `steps` (rounded up to whole executions), timed between batch ends."""
+    spe = steps_per_execution
+    steps = -(-max(steps, spe) // spe) * spe
     clock = _StepClock()
-    model.fit(data, steps_per_epoch=warmup + WINDOWS * window, epochs=1, verbose=0,
-              shuffle=False, callbacks=[clock])
-    marks = dict(clock.marks)
-    rates = []
-    for w in range(WINDOWS):
-        start, end = warmup + w * window, warmup + (w + 1) * window
-        rates.append((end - start) / (marks[end] - marks[start]))
-    return statistics.median(rates)
+    model.fit(data, steps_per_epoch=spe + steps, epochs=1, verbose=0, shuffle=False,
+              callbacks=[clock])
+    return steps / (clock.marks[spe + steps] - clock.marks[spe])
 
 
 def _with_policy(policy, build):
@@ -201,74 +86,214 @@ def _with_policy(policy, build):
         keras.config.set_dtype_policy("float32")
 
 
-def cyclegan_case(size, peak_flops):
-    rng = np.random.default_rng(0)
-    a = tf.constant(rng.uniform(-1, 1, (1, size, size, 3)), tf.float32)
-    b = tf.constant(rng.uniform(-1, 1, (1, size, size, 3)), tf.float32)
-    g, f, d_x, d_y = cyclegan_networks(size)
-    g_flops, d_flops = flops.forward_flops(g), flops.forward_flops(d_x)
-    nominal = 3 * (6 * g_flops + 4 * d_flops)  # the tutorial step's network calls
-    steps = WINDOW_STEPS["cyclegan"]
+# -- cases ----------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """One benchmark case: how to build each side and what a step does."""
+
+    name: str
+    images_per_step: int
+    window_steps: int
+    variants: tuple
+    batch: Callable[[], tuple]                       # the training batch (tensors)
+    textbook: Callable[[], tuple]                    # -> (step function, its args' builder)
+    ganpaint: Callable[[bool, int], keras.Model]     # (jit_compile, spe) -> compiled model
+    task_flops: Callable[[], int]                    # FLOPs of one textbook step
+
+
+def _images(shape, seed=0):
+    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, shape), tf.float32)
+
+
+def _labels(n, classes=10):
+    return tf.constant(np.arange(n) % classes, tf.int32)
+
+
+def _gan_flops(g, d, batch, keras_io):
+    """keras-io: G without a tape, D on 2B, then G and D differentiated (4G + 9D per example);
+    the TF DCGAN tutorial: G, D(real), D(fake), all differentiated (3G + 6D)."""
+    g, d = flops.forward_flops(g), flops.forward_flops(d)
+    return batch * ((4 * g + 9 * d) if keras_io else (3 * g + 6 * d))
+
+
+def dcgan28_case(batch=64):
+    latent = 128
+
+    def ganpaint(xla, spe):
+        g, d = textbook.keras_io_mnist_networks(latent)
+        model = gans.GAN(g, d, seed=0)
+        model.compile(jit_compile=xla, steps_per_execution=spe)
+        return model
+
+    def make_textbook():
+        g, d = textbook.keras_io_mnist_networks(latent)
+        return textbook.keras_io_gan_step(g, d, latent)
+
+    return Case(f"DCGAN 28px b{batch} (keras-io networks)", batch, 20, SMALL_VARIANTS,
+                lambda: (_images((batch, 28, 28, 1)),), make_textbook, ganpaint,
+                lambda: _gan_flops(*textbook.keras_io_mnist_networks(latent), batch, True))
+
+
+def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, flops_fn,
+                 make_batch, **overrides):
+    """A case on a recipe's networks: ganpaint's model from `recipes.build_model`, the
+    textbook step on a second build of the same networks."""
+    overrides = dict(image_size=size, **overrides)
+
+    def ganpaint(xla, spe):
+        return recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
+                                   **overrides)
+
+    def networks():
+        return _networks(recipes.build_model(recipe_name, **overrides))
+
+    recipe = recipes.get(recipe_name, **overrides)
+    return Case(label, batch * (2 if recipe.model == "cyclegan" else 1), window, variants,
+                lambda: make_batch(recipe, batch), lambda: make_step(recipe, *networks()),
+                ganpaint, lambda: flops_fn(*networks()))
+
+
+def _networks(model):
+    if isinstance(model, gans.CycleGAN):
+        return model.g_ab, model.g_ba, model.d_a, model.d_b
+    return model.generator, model.discriminator
+
+
+def _image_batch(recipe, batch):
+    return (_images((batch, recipe.image_size, recipe.image_size, recipe.channels)),)
+
+
+def _labelled_batch(recipe, batch):
+    return _image_batch(recipe, batch) + (_labels(batch, recipe.num_classes),)
+
+
+def _pair_batch(recipe, batch):
+    shape = (batch, recipe.image_size, recipe.image_size, recipe.channels)
+    return _images(shape, 0), _images(shape, 1)
+
+
+def dcgan64_case(batch=64):
+    return _recipe_case(f"DCGAN 64px b{batch} (dogs_dcgan)", "dogs_dcgan", 64, batch, 6,
+                        SMALL_VARIANTS,
+                        lambda r, g, d: textbook.dcgan_step(g, d, r.latent_dim),
+                        lambda g, d: _gan_flops(g, d, batch, False), _image_batch,
+                        label_smoothing=None)
+
+
+def cgan32_case(batch=64):
+    return _recipe_case(f"ConditionalGAN 32px b{batch} (cifar10_cgan)", "cifar10_cgan", 32,
+                        batch, 10, SMALL_VARIANTS,
+                        lambda r, g, d: textbook.keras_io_gan_step(g, d, r.latent_dim,
+                                                                   labels=True),
+                        lambda g, d: _gan_flops(g, d, batch, True), _labelled_batch)
+
+
+def acgan28_case(batch=64):
+    return _recipe_case(f"ACGAN 28px b{batch} (mnist_acgan)", "mnist_acgan", 28, batch, 20,
+                        SMALL_VARIANTS,
+                        lambda r, g, d: textbook.keras_io_gan_step(g, d, r.latent_dim,
+                                                                   labels=True,
+                                                                   aux_classifier=True),
+                        lambda g, d: _gan_flops(g, d, batch, True), _labelled_batch,
+                        optimizer="adam")  # the textbook step's optimizer
+
+
+def pix2pix_case(size, batch=1):
+    def task_flops(g, d):  # the tutorial: G, D(real pair), D(fake pair), all differentiated
+        return batch * (3 * flops.forward_flops(g) + 6 * flops.forward_flops(d))
+
+    return _recipe_case(f"Pix2Pix {size}px b{batch} (maps_pix2pix)", "maps_pix2pix", size,
+                        batch, 8 if size <= 128 else 4, LARGE_VARIANTS,
+                        lambda r, g, d: textbook.pix2pix_step(g, d), task_flops, _pair_batch)
+
+
+def cyclegan_networks(size):
+    """The CycleGAN tutorial's networks: U-Net generators with instance norm, 70x70 PatchGAN."""
+    shape = (size, size, 3)
+    return (generators.unet_generator(shape, norm="instance", dropout=0.0, name="g"),
+            generators.unet_generator(shape, norm="instance", dropout=0.0, name="f"),
+            discriminators.patchgan_discriminator(shape, 70, name="d_x"),
+            discriminators.patchgan_discriminator(shape, 70, name="d_y"))
+
+
+def cyclegan_case(size, batch=1):
+    def ganpaint(xla, spe):
+        model = gans.CycleGAN(*cyclegan_networks(size), loss="bce", seed=0)
+        model.compile(jit_compile=xla, steps_per_execution=spe)
+        return model
+
+    def task_flops():  # the tutorial: six G and four D calls, all differentiated
+        g, _, d, _ = cyclegan_networks(size)
+        return batch * 3 * (6 * flops.forward_flops(g) + 4 * flops.forward_flops(d))
+
+    shape = (batch, size, size, 3)
+    return Case(f"CycleGAN {size}px b{batch} (TF tutorial networks)", 2 * batch,
+                4 if size <= 128 else 2, LARGE_VARIANTS if size <= 128 else NO_XLA,
+                lambda: (_images(shape, 0), _images(shape, 1)),
+                lambda: textbook.cyclegan_step(*cyclegan_networks(size)), ganpaint, task_flops)
+
+
+CASES = {
+    "dcgan28": dcgan28_case,
+    "dcgan64": dcgan64_case,
+    "cgan32": cgan32_case,
+    "acgan28": acgan28_case,
+    "pix2pix128": lambda: pix2pix_case(128),
+    "pix2pix256": lambda: pix2pix_case(256),
+    "cyclegan128": lambda: cyclegan_case(128),
+    "cyclegan256": lambda: cyclegan_case(256),
+}
+
+
+def run_case(case: Case, peak_flops) -> list[dict]:
+    nominal = case.task_flops()
+    batch = case.batch()
+    fit_data = tf.data.Dataset.from_tensors(batch if len(batch) > 1 else batch[0]).repeat()
     rows = []
 
-    def add(impl, precision, xla, spe, rate):
-        rows.append({"case": f"CycleGAN {size}px b1", "implementation": impl,
-                     "precision": precision, "jit_compile": xla, "steps_per_execution": spe,
-                     "steps_per_s": round(rate, 3), "images_per_s": round(rate * 2, 3),
-                     "gflop_per_step": round(nominal / 1e9, 1),
-                     "fraction_of_peak": round(nominal * rate / peak_flops[precision], 3)})
-        print(rows[-1], flush=True)
+    def row(impl, precision, xla, spe, rates):
+        rate = statistics.median(rates)
+        r = {"case": case.name, "implementation": impl, "precision": precision,
+             "jit_compile": xla, "steps_per_execution": spe, "steps_per_s": round(rate, 3),
+             "images_per_s": round(rate * case.images_per_step, 2),
+             "gflop_per_step": round(nominal / 1e9, 2),
+             "fraction_of_peak": round(nominal * rate / peak_flops[precision], 3),
+             "windows": len(rates)}
+        print(r, flush=True)
+        return r
 
     for precision in ("float32", "bfloat16"):
         policy = "float32" if precision == "float32" else "mixed_bfloat16"
-        nets = _with_policy(policy, lambda: cyclegan_networks(size))
-        add("textbook", precision, False, 1,
-            time_textbook(textbook_cyclegan_step(*nets), (a, b), steps))
-        for xla in (False, True):
-            nets = _with_policy(policy, lambda: cyclegan_networks(size))
-            model = gans.CycleGAN(*nets, loss="bce", seed=0)
-            model.compile(jit_compile=xla)
-            add("ganpaint", precision, xla, 1, time_model(model, (a, b), steps, 1))
+        step = _with_policy(policy, case.textbook)
+        step(*batch)  # trace + warm up
+        step(*batch)
+        textbook_rates, ganpaint_rows = [], []
+        for xla, spe in case.variants:
+            model = _with_policy(policy, lambda: case.ganpaint(xla, spe))
+            model.fit(fit_data, steps_per_epoch=2 * spe, epochs=1, verbose=0)  # trace, warm up
+            rates = []
+            for _ in range(WINDOWS):
+                textbook_rates.append(textbook_window(step, batch, case.window_steps))
+                rates.append(ganpaint_window(model, fit_data, case.window_steps, spe))
+            ganpaint_rows.append(row("ganpaint", precision, xla, spe, rates))
+            del model
+        rows += [row("textbook", precision, False, 1, textbook_rates)] + ganpaint_rows
     return rows
 
 
-def dcgan_case(peak_flops, batch_size=64):
-    rng = np.random.default_rng(0)
-    real = tf.constant(rng.uniform(-1, 1, (batch_size, 28, 28, 1)), tf.float32)
-    g, d = keras_io_mnist_networks()
-    g_flops, d_flops = flops.forward_flops(g), flops.forward_flops(d)
-    # keras-io: G once outside a tape, D on 2B, then G and D with gradients.
-    nominal = batch_size * (3 * (g_flops + 2 * d_flops) + g_flops + d_flops)
-    steps = WINDOW_STEPS["dcgan"]
-    rows = []
-
-    def add(impl, precision, xla, spe, rate):
-        rows.append({"case": f"DCGAN 28px b{batch_size}", "implementation": impl,
-                     "precision": precision, "jit_compile": xla, "steps_per_execution": spe,
-                     "steps_per_s": round(rate, 3), "images_per_s": round(rate * batch_size, 1),
-                     "gflop_per_step": round(nominal / 1e9, 2),
-                     "fraction_of_peak": round(nominal * rate / peak_flops[precision], 3)})
-        print(rows[-1], flush=True)
-
-    for precision in ("float32", "bfloat16"):
-        policy = "float32" if precision == "float32" else "mixed_bfloat16"
-        g, d = _with_policy(policy, keras_io_mnist_networks)
-        add("textbook", precision, False, 1, time_textbook(textbook_dcgan_step(g, d, 128), (real,),
-                                                           steps))
-        for xla, spe in ((False, 1), (True, 1), (True, 8)):
-            g, d = _with_policy(policy, keras_io_mnist_networks)
-            model = gans.GAN(g, d, seed=0)
-            model.compile(jit_compile=xla, steps_per_execution=spe)
-            add("ganpaint", precision, xla, spe, time_model(model, real, steps, spe))
-    return rows
-
-
-def run(sizes=(128,)) -> dict:
+def run(cases=None, on_case=None) -> dict:
+    """All cases (or `cases`); `on_case(result so far)` is called after each case."""
+    unknown = sorted(set(cases or ()) - set(CASES))
+    if unknown:
+        raise ValueError(f"Unknown throughput cases {unknown}. Cases: {', '.join(CASES)}")
     peaks = peak.measure()
-    peak_flops = {"float32": peaks["float32_gflops"] * 1e9, "bfloat16": peaks["bfloat16_gflops"] * 1e9}
-    rows = dcgan_case(peak_flops)
-    for size in sizes:
-        rows += cyclegan_case(size, peak_flops)
-    return {"benchmark": "throughput", "peak": peaks, "rows": rows,
-            "cpu_count": os.cpu_count(),
-            "tensorflow": tf.__version__}
+    peak_flops = {"float32": peaks["float32_gflops"] * 1e9,
+                  "bfloat16": peaks["bfloat16_gflops"] * 1e9}
+    result = {"benchmark": "throughput", "peak": peaks, "rows": [],
+              "cpu_count": os.cpu_count(), "tensorflow": tf.__version__}
+    for name in cases or CASES:
+        result["rows"] += run_case(CASES[name](), peak_flops)
+        if on_case is not None:
+            on_case(result)
+    return result

@@ -179,13 +179,36 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
     strategy = strategy or distribute.get_strategy(verbose=False)
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
     dataset, fixed_inputs, real = _data(recipe, data, smoke, global_batch, seed)
+    model = build_model(recipe, strategy=strategy, seed=seed)
+    return Setup(recipe, model, dataset, _callbacks(recipe, out_dir, fixed_inputs, real),
+                 out_dir, fixed_inputs, strategy)
+
+
+def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
+                jit_compile: bool | str = "auto", steps_per_execution: int = 1, **overrides):
+    """A recipe's compiled training model (networks, loss, optimizers), without data.
+
+    For loading weights into, or timing: `build_model("maps_pix2pix", image_size=128)`.
+
+    Args:
+        recipe: a key of `RECIPES`, or a `Recipe`.
+        strategy: a `tf.distribute.Strategy`. Defaults to `distribute.get_strategy()`.
+        seed: int. Seeds the weights and the noise.
+        jit_compile, steps_per_execution: passed to `compile`.
+        smoke, overrides: as in `build`.
+    """
+    if not isinstance(recipe, Recipe):
+        recipe = get(recipe, smoke=smoke, **overrides)
+    elif smoke or overrides:
+        recipe = recipe.replace(**{**(recipe.smoke if smoke else {}), **overrides})
+    strategy = strategy or distribute.get_strategy(verbose=False)
     keras.utils.set_random_seed(seed)
     with strategy.scope():
         model = _model(recipe, seed)
         model.compile(_optimizer(recipe, recipe.g_learning_rate),
-                      _optimizer(recipe, recipe.d_learning_rate))
-    return Setup(recipe, model, dataset, _callbacks(recipe, out_dir, fixed_inputs, real),
-                 out_dir, fixed_inputs, strategy)
+                      _optimizer(recipe, recipe.d_learning_rate), jit_compile=jit_compile,
+                      steps_per_execution=steps_per_execution)
+    return model
 
 
 # -- pieces -----------------------------------------------------------------------------------
