@@ -98,9 +98,9 @@ class Case:
     variants: tuple
     batch: Callable[[], tuple]                       # the training batch (tensors)
     textbook: Callable[[], tuple]                    # -> (step function, its args' builder)
-    ganpaint: Callable[[bool, int], keras.Model]     # (jit_compile, spe) -> compiled model
+    ganpaint: Callable[..., keras.Model]             # (jit_compile, spe, **options) -> model
     task_flops: Callable[[], int]                    # FLOPs of one textbook step
-
+    options: dict = None  # label -> model options: ganpaint rows beyond its defaults
 
 def _images(shape, seed=0):
     return tf.constant(np.random.default_rng(seed).uniform(-1, 1, shape), tf.float32)
@@ -120,7 +120,7 @@ def _gan_flops(g, d, batch, keras_io):
 def dcgan28_case(batch=64):
     latent = 128
 
-    def ganpaint(xla, spe):
+    def ganpaint(xla, spe, **options):
         g, d = textbook.keras_io_mnist_networks(latent)
         model = gans.GAN(g, d, seed=0)
         model.compile(jit_compile=xla, steps_per_execution=spe)
@@ -136,14 +136,21 @@ def dcgan28_case(batch=64):
 
 
 def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, flops_fn,
-                 make_batch, **overrides):
+                 make_batch, options=None, **overrides):
     """A case on a recipe's networks: ganpaint's model from `recipes.build_model`, the
     textbook step on a second build of the same networks."""
     overrides = dict(image_size=size, **overrides)
 
-    def ganpaint(xla, spe):
-        return recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
-                                   **overrides)
+    def ganpaint(xla, spe, **model_options):
+        model = recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
+                                    **overrides)
+        if model_options:  # e.g. simultaneous=True: the same networks, another step
+            config = {**model.get_config(), **model_options}
+            optimizers = (model.g_optimizer, model.d_optimizer)
+            model = type(model).from_config(config)
+            model.compile(*(type(o).from_config(o.get_config()) for o in optimizers),
+                          jit_compile=xla, steps_per_execution=spe)
+        return model
 
     def networks():
         return _networks(recipes.build_model(recipe_name, **overrides))
@@ -151,7 +158,7 @@ def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, f
     recipe = recipes.get(recipe_name, **overrides)
     return Case(label, batch * (2 if recipe.model == "cyclegan" else 1), window, variants,
                 lambda: make_batch(recipe, batch), lambda: make_step(recipe, *networks()),
-                ganpaint, lambda: flops_fn(*networks()))
+                ganpaint, lambda: flops_fn(*networks()), options)
 
 
 def _networks(model):
@@ -178,6 +185,7 @@ def dcgan64_case(batch=64):
                         SMALL_VARIANTS,
                         lambda r, g, d: textbook.dcgan_step(g, d, r.latent_dim),
                         lambda g, d: _gan_flops(g, d, batch, False), _image_batch,
+                        options={"simultaneous": {"simultaneous": True}},  # the tutorial's rule
                         label_smoothing=None)
 
 
@@ -218,7 +226,7 @@ def cyclegan_networks(size):
 
 
 def cyclegan_case(size, batch=1):
-    def ganpaint(xla, spe):
+    def ganpaint(xla, spe, **options):
         model = gans.CycleGAN(*cyclegan_networks(size), loss="bce", seed=0)
         model.compile(jit_compile=xla, steps_per_execution=spe)
         return model
@@ -269,14 +277,17 @@ def run_case(case: Case, peak_flops) -> list[dict]:
         step(*batch)  # trace + warm up
         step(*batch)
         textbook_rates, ganpaint_rows = [], []
-        for xla, spe in case.variants:
-            model = _with_policy(policy, lambda: case.ganpaint(xla, spe))
+        runs = [("ganpaint", xla, spe, {}) for xla, spe in case.variants]
+        runs += [(f"ganpaint ({label})", False, 1, opts)
+                 for label, opts in (case.options or {}).items()]
+        for impl, xla, spe, opts in runs:
+            model = _with_policy(policy, lambda: case.ganpaint(xla, spe, **opts))
             model.fit(fit_data, steps_per_epoch=2 * spe, epochs=1, verbose=0)  # trace, warm up
             rates = []
             for _ in range(WINDOWS):
                 textbook_rates.append(textbook_window(step, batch, case.window_steps))
                 rates.append(ganpaint_window(model, fit_data, case.window_steps, spe))
-            ganpaint_rows.append(row("ganpaint", precision, xla, spe, rates))
+            ganpaint_rows.append(row(impl, precision, xla, spe, rates))
             del model
         rows += [row("textbook", precision, False, 1, textbook_rates)] + ganpaint_rows
     return rows

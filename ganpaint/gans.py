@@ -416,7 +416,10 @@ class GAN(_OneGenerator):
     """An unconditional GAN (DCGAN and friends) with any loss of `ganpaint.losses`.
 
     Each step: `d_steps` discriminator updates (the last one on the fakes the generator step
-    then reuses, as the PyTorch DCGAN example does), then one generator update. A
+    then reuses, as the PyTorch DCGAN example does), then one generator update, judged by the
+    updated discriminator. With `simultaneous=True` both networks' gradients are instead
+    taken at the current weights from one generator pass and one discriminator pass, as the
+    TF DCGAN and pix2pix tutorials do (one discriminator pass fewer per step). A
     discriminator without batch norm judges real and fake images in one call (`fuse_critic`);
     with batch norm they stay separate batches, as DCGAN prescribes.
 
@@ -427,6 +430,8 @@ class GAN(_OneGenerator):
         loss: "bce" (non-saturating, default), "minimax", "lsgan", "hinge", "wgan-gp",
             "rsgan", "rasgan" or "ralsgan".
         d_steps: int. Discriminator updates per generator update (5 for WGAN-GP).
+        simultaneous: bool. Update both networks from gradients at the same weights (needs
+            `d_steps=1`). Defaults to False: the generator sees the updated discriminator.
         label_smoothing: None, a float (real target 1 - s) or ranges ((0.7, 1.2), (0.0, 0.3)).
         gp_weight: float. Gradient-penalty weight for "wgan-gp". Defaults to 10.
         seed: int. Seed of the noise. Defaults to a random one.
@@ -441,8 +446,8 @@ class GAN(_OneGenerator):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  latent_dim: int | None = None, *, loss: str = "bce", d_steps: int = 1,
-                 label_smoothing=None, gp_weight: float = 10.0, seed: int | None = None,
-                 **kwargs):
+                 simultaneous: bool = False, label_smoothing=None, gp_weight: float = 10.0,
+                 seed: int | None = None, **kwargs):
         self._check_networks(generator, discriminator, latent_dim)
         super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
                          seed=seed, **kwargs)
@@ -451,6 +456,10 @@ class GAN(_OneGenerator):
         if not isinstance(d_steps, int) or d_steps < 1:
             raise ValueError(f"`d_steps` must be an int >= 1. Received: d_steps={d_steps!r}")
         self.d_steps = d_steps
+        if not isinstance(simultaneous, bool) or (simultaneous and d_steps != 1):
+            raise ValueError(f"`simultaneous` must be a bool, and True only with d_steps=1. "
+                             f"Received: simultaneous={simultaneous!r}, d_steps={d_steps!r}")
+        self.simultaneous = simultaneous
         self.fuse_critic = not _has_batch_norm(discriminator)
         self.built = True
 
@@ -492,10 +501,42 @@ class GAN(_OneGenerator):
         (real_logits, fake_logits), (real_classes, fake_classes) = split(logits), split(classes)
         return (real_logits, real_classes), (fake_logits, fake_classes)
 
+    def _discriminator_total(self, real_logits, fake_logits, real_classes, fake_classes,
+                             labels, critic, real, fake):
+        """The discriminator's loss (adversarial + penalty + class terms), its adversarial
+        part, the penalty, and the class loss on real images (or None)."""
+        d_loss, d_adv, penalty = self._discriminator_loss(real_logits, fake_logits, critic,
+                                                          real, fake)
+        real_class_loss = self._class_loss(real_classes, labels)
+        if real_class_loss is not None:
+            d_loss += self.class_weight * (real_class_loss
+                                           + self._class_loss(fake_classes, labels))
+        return d_loss, d_adv, penalty, real_class_loss
+
+    def _generator_total(self, real_logits, fake_logits, fake_classes, labels):
+        g_loss = self._generator_loss(real_logits, fake_logits)
+        fake_class_loss = self._class_loss(fake_classes, labels)
+        if fake_class_loss is not None:
+            g_loss += self.class_weight * fake_class_loss
+        return g_loss
+
     def train_step(self, data):
         real, labels = self._split(data)
         batch = tf.shape(real)[0]
         critic = lambda x: self._critic(x, labels)[0]  # noqa: E731 (the penalty's critic)
+        if self.simultaneous:
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = self._generate(self._noise(batch, self.latent_dim), labels)
+                (real_logits, real_classes), (fake_logits, fake_classes) = \
+                    self._critic_both(real, fake, labels)
+                d_loss, d_adv, penalty, real_class_loss = self._discriminator_total(
+                    real_logits, fake_logits, real_classes, fake_classes, labels, critic, real,
+                    ops.stop_gradient(fake))
+                g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
+            self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+            self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
+            return self._report(d_loss=d_adv, g_loss=g_loss, gradient_penalty=penalty,
+                                **self._class_report(real_classes, labels, real_class_loss))
         for step in range(self.d_steps):
             noise = self._noise(batch, self.latent_dim)
             if step == self.d_steps - 1:  # the generator update reuses these fakes
@@ -507,22 +548,16 @@ class GAN(_OneGenerator):
             with tf.GradientTape() as d_tape:
                 (real_logits, real_classes), (fake_logits, fake_classes) = \
                     self._critic_both(real, detached, labels)
-                d_loss, d_adv, penalty = self._discriminator_loss(
-                    real_logits, fake_logits, critic, real, detached)
-                real_class_loss = self._class_loss(real_classes, labels)
-                if real_class_loss is not None:
-                    d_loss += self.class_weight * (real_class_loss
-                                                   + self._class_loss(fake_classes, labels))
+                d_loss, d_adv, penalty, real_class_loss = self._discriminator_total(
+                    real_logits, fake_logits, real_classes, fake_classes, labels, critic, real,
+                    detached)
             self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
 
         with g_tape:
             fake_logits, fake_classes = self._critic(fake, labels)
             real_logits = (self._critic(real, labels)[0]
                            if self.adversarial.needs_real_for_generator else None)
-            g_loss = self._generator_loss(real_logits, fake_logits)
-            fake_class_loss = self._class_loss(fake_classes, labels)
-            if fake_class_loss is not None:
-                g_loss += self.class_weight * fake_class_loss
+            g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
         return self._report(d_loss=d_adv, g_loss=g_loss, gradient_penalty=penalty,
                             **self._class_report(real_classes, labels, real_class_loss))
@@ -566,7 +601,8 @@ class GAN(_OneGenerator):
         return None
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "d_steps": self.d_steps}
+        return {**super().get_config(), "latent_dim": self.latent_dim, "d_steps": self.d_steps,
+                "simultaneous": self.simultaneous}
 
 
 def _labels_column(labels):

@@ -46,6 +46,36 @@ def test_d_steps_runs_that_many_discriminator_updates_per_generator_update():
     assert int(m.d_optimizer.iterations) == 3 * int(m.g_optimizer.iterations) == 6
 
 
+def _one_sgd_step(kind, d_lr, **kwargs):
+    m = model(kind, **kwargs)
+    m.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(d_lr))
+    m.fit(dataset(kind, batch=4, n=4), epochs=1, verbose=0)
+    n_g = len(m.generator_variables)
+    w = weights(m)
+    return w[:n_g], w[n_g:]
+
+
+@pytest.mark.parametrize("kind, loss", [("gan", "bce"), ("gan", "ralsgan"), ("acgan", "bce")])
+def test_simultaneous_update_takes_both_gradients_at_the_same_weights(kind, loss):
+    g_alt, d_alt = _one_sgd_step(kind, 0.1, loss=loss)
+    g_sim, d_sim = _one_sgd_step(kind, 0.1, loss=loss, simultaneous=True)
+    for a, b in zip(d_alt, d_sim):  # the same noise, so the same discriminator update
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # The alternating generator step sees the updated discriminator, the simultaneous one
+    # the old: they differ, unless the discriminator did not move (learning rate 0).
+    assert max(float(np.abs(a - b).max()) for a, b in zip(g_alt, g_sim)) > 1e-6
+    g_frozen, _ = _one_sgd_step(kind, 0.0, loss=loss)
+    for a, b in zip(g_frozen, g_sim):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_simultaneous_needs_one_discriminator_step_and_round_trips():
+    with pytest.raises(ValueError, match="simultaneous"):
+        model("gan", simultaneous=True, d_steps=2)
+    m = model("gan", simultaneous=True)
+    assert gans.GAN.from_config(m.get_config()).simultaneous is True
+
+
 def test_soft_random_labels_train():
     m = model("cgan", label_smoothing=((0.7, 1.2), (0.0, 0.3)))
     assert np.isfinite(fit(m, "cgan")["d_loss"][0])
