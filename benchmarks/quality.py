@@ -13,8 +13,8 @@
   paper's objective (LSGAN, pool of 50), the tutorial's (BCE, no pool), and the two mixes, to
   tell the loss's effect from the pool's.
 Every row is trained with each of `PHOTO_SEEDS` / `DIGIT_SEEDS` (weights, data order, noise)
-and reports the mean, the standard deviation and each seed's score. The digit classifier that judges is trained
-once (seed 0).
+and reports the mean, the standard deviation and each seed's score. The digit classifier
+that judges is trained once (seed 0).
 
     python benchmarks/run.py --only quality
 """
@@ -221,8 +221,11 @@ def _l1(translated, truth):
     return float(np.mean(np.abs(translated - truth)))
 
 
-def run() -> dict:
-    rows = photo_to_painting() + digits()
+TASKS = {"photo_to_painting": photo_to_painting, "digits": digits}
+
+
+def run(tasks=None) -> dict:
+    rows = [row for name in tasks or TASKS for row in TASKS[name]()]
     for r in rows:
         print(r, flush=True)
     return {"benchmark": "quality", "rows": rows,

@@ -39,6 +39,45 @@ def throughput_table(result) -> str:
     return "\n".join(lines)
 
 
+def throughput_summary(result) -> str:
+    """One line per case (and ganpaint option): each rate as a multiple of the textbook
+    float32 step, and the achieved fraction of the measured peak."""
+    rows = result["rows"]
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    lines = ["| case | textbook fp32 steps/s | textbook bf16 | ganpaint fp32 | ganpaint bf16 | "
+             "ganpaint XLA (best) | of peak: textbook fp32 / ganpaint fp32 / ganpaint bf16 |",
+             "|---|---|---|---|---|---|---|"]
+
+    def pick(case, impl, precision, xla=False, spe=1):
+        return next((r for r in rows if r["case"] == case and r["implementation"] == impl
+                     and r["precision"] == precision and r["jit_compile"] == xla
+                     and r["steps_per_execution"] == spe), None)
+
+    for case in cases:
+        base = pick(case, "textbook", "float32")
+        tb16 = pick(case, "textbook", "bfloat16")
+        impls = [i for i in dict.fromkeys(r["implementation"] for r in rows if r["case"] == case)
+                 if i != "textbook"]
+        for impl in impls:
+            f32, b16 = pick(case, impl, "float32"), pick(case, impl, "bfloat16")
+            xla = [r for r in rows if r["case"] == case and r["implementation"] == impl
+                   and r["jit_compile"]]
+            best = max(xla, key=lambda r: r["steps_per_s"]) if xla else None
+
+            def x(r):
+                return f"{r['steps_per_s'] / base['steps_per_s']:.2f}×" if r else "–"
+
+            short = {"float32": "fp32", "bfloat16": "bf16"}
+            xla_text = (f"{x(best)} ({short[best['precision']]}, steps/exec "
+                        f"{best['steps_per_execution']})" if best else "–")
+            peak = " / ".join(f"{100 * r['fraction_of_peak']:.0f} %" if r else "–"
+                              for r in (base, f32, b16))
+            label = case if impl == "ganpaint" else f"{case}, {impl}"
+            lines.append(f"| {label} | {base['steps_per_s']:.2f} | {x(tb16)} | **{x(f32)}** | "
+                         f"**{x(b16)}** | {xla_text} | {peak} |")
+    return "\n".join(lines)
+
+
 def bf16_table(result) -> str:
     lines = ["| layer (forward + backward) | batch | float32 ms | bfloat16 ms | bf16 speed-up |",
              "|---|---|---|---|---|"]
@@ -86,7 +125,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args()
-    for name, table in (("throughput", throughput_table), ("profile", profile_table),
+    for name, table in (("throughput", throughput_summary), ("throughput", throughput_table),
+                        ("profile", profile_table),
                         ("bf16_layers", bf16_table), ("quality", quality_table)):
         result = _load(args.results, name)
         if result is not None:

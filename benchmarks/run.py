@@ -1,9 +1,11 @@
 """Runs the benchmarks, prints a table and writes JSON: `make bench`.
 
     python benchmarks/run.py [--out benchmarks/results] [--only throughput] [--case pix2pix256]
+                             [--task digits]
 
 Throughput rows replace the same cases' rows in the existing JSON, case by case as they finish,
-so `--case` re-runs a few cases and an interrupted run keeps what it measured.
+so `--case` re-runs a few cases and an interrupted run keeps what it measured; quality rows
+likewise by task (`--task photo_to_painting`).
 """
 
 from __future__ import annotations
@@ -41,25 +43,26 @@ def print_table(result: dict) -> None:
         print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)))
 
 
-def _write(path, result, merge=False):
-    result = _merge(path, result) if merge else dict(result)
+def _write(path, result, merge_key=None):
+    result = _merge(path, result, merge_key) if merge_key else dict(result)
     result["machine"] = platform.processor() or platform.machine()
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
     return result
 
 
-def _merge(path, result):
-    """`result`'s rows in place of the same cases' rows of the JSON at `path`, in case order."""
+def _merge(path, result, key):
+    """`result`'s rows in place of the rows of the JSON at `path` with the same `key` (a
+    throughput case, a quality task), in their first order."""
     if not os.path.exists(path):
         return result
     with open(path) as f:
         old = json.load(f)
-    new_cases = {r["case"] for r in result["rows"]}
-    rows = [r for r in old["rows"] if r["case"] not in new_cases] + result["rows"]
-    order = {case: i for i, case in enumerate(dict.fromkeys(
-        [r["case"] for r in old["rows"]] + [r["case"] for r in result["rows"]]))}
-    return {**result, "rows": sorted(rows, key=lambda r: order[r["case"]])}
+    new_keys = {r[key] for r in result["rows"]}
+    rows = [r for r in old["rows"] if r[key] not in new_keys] + result["rows"]
+    order = {k: i for i, k in enumerate(dict.fromkeys(
+        [r[key] for r in old["rows"]] + [r[key] for r in result["rows"]]))}
+    return {**result, "rows": sorted(rows, key=lambda r: order[r[key]])}
 
 
 def main() -> int:
@@ -68,15 +71,20 @@ def main() -> int:
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     parser.add_argument("--case", choices=sorted(throughput.CASES), action="append",
                         help="throughput cases to run (default: all)")
+    parser.add_argument("--task", choices=sorted(quality.TASKS), action="append",
+                        help="quality tasks to run (default: all)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for name in args.only or (["throughput"] if args.case else BENCHMARKS):
+    selected = (["throughput"] if args.case else []) + (["quality"] if args.task else [])
+    for name in args.only or selected or BENCHMARKS:
         path = os.path.join(args.out, f"{name}.json")
         if name == "throughput":  # written after each case: a long run keeps what it measured
-            result = throughput.run(args.case, on_case=lambda r: _write(path, r, merge=True))
+            result = throughput.run(args.case, on_case=lambda r: _write(path, r, "case"))
+            result = _write(path, result, "case")
+        elif name == "quality":
+            result = _write(path, quality.run(args.task), "task")
         else:
-            result = BENCHMARKS[name]()
-        result = _write(path, result, merge=name == "throughput")
+            result = _write(path, BENCHMARKS[name]())
         print_table(result)
         print(f"written to {path}")
     return 0

@@ -44,6 +44,6 @@ def test_throughput_rows_replace_the_same_cases(tmp_path):
     path.write_text(json.dumps(old))
     new = {"benchmark": "throughput", "peak": {"new": 1},
            "rows": [{"case": "B", "v": 3}, {"case": "C", "v": 3}]}
-    merged = bench_run._write(str(path), new, merge=True)
+    merged = bench_run._write(str(path), new, "case")
     assert merged["rows"] == [{"case": "A", "v": 1}, {"case": "B", "v": 3}, {"case": "C", "v": 3}]
     assert json.loads(path.read_text())["rows"] == merged["rows"]
