@@ -158,7 +158,8 @@ def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):
                   if v.path.rsplit("/", 1)[0] == r["layer"]]
         assert change, r["layer"]
         expected = np.sqrt(sum(float(np.sum(c ** 2)) for c in change)) / lr
-        assert float(r["norm"]) == pytest.approx(expected, rel=1e-3), r["layer"]
+        # abs: a layer whose gradient is ~1e-9 moves its weights by less than float32 resolves
+        assert float(r["norm"]) == pytest.approx(expected, rel=1e-3, abs=1e-8), r["layer"]
     g_layers = {r["layer"] for r in recorded if r["network"] == "generator"}
     assert any("project" in l for l in g_layers) and any("to_image" in l for l in g_layers)
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
