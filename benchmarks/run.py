@@ -79,8 +79,10 @@ def main() -> int:
     for name in args.only or selected or BENCHMARKS:
         path = os.path.join(args.out, f"{name}.json")
         if name == "throughput":  # written after each case: a long run keeps what it measured
-            result = throughput.run(args.case, on_case=lambda r: _write(path, r, "case"))
-            result = _write(path, result, "case")
+            written = {}
+            throughput.run(args.case,
+                           on_case=lambda r: written.update(result=_write(path, r, "case")))
+            result = written["result"]
         elif name == "quality":
             result = _write(path, quality.run(args.task), "task")
         else:

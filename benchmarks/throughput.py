@@ -99,9 +99,9 @@ class Case:
     window_steps: int
     variants: tuple
     batch: Callable[[], tuple]                       # the training batch (tensors)
-    textbook: Callable[[], tuple]                    # -> (step function, its args' builder)
+    textbook: Callable[[], tuple]                    # -> (step function, its networks)
     ganpaint: Callable[..., keras.Model]             # (jit_compile, spe, **options) -> model
-    task_flops: Callable[[], int]                    # FLOPs of one textbook step
+    task_flops: Callable[..., int]                   # (*networks) -> FLOPs of a textbook step
     options: dict = None  # label -> model options: ganpaint rows beyond its defaults
 
 def _images(shape, seed=0):
@@ -130,11 +130,11 @@ def dcgan28_case(batch=64):
 
     def make_textbook():
         g, d = textbook.keras_io_mnist_networks(latent)
-        return textbook.keras_io_gan_step(g, d, latent)
+        return textbook.keras_io_gan_step(g, d, latent), (g, d)
 
     return Case(f"DCGAN 28px b{batch} (keras-io networks)", batch, 20, SMALL_VARIANTS,
                 lambda: (_images((batch, 28, 28, 1)),), make_textbook, ganpaint,
-                lambda: _gan_flops(*textbook.keras_io_mnist_networks(latent), batch, True))
+                lambda g, d: _gan_flops(g, d, batch, True))
 
 
 def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, flops_fn,
@@ -143,24 +143,17 @@ def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, f
     textbook step on a second build of the same networks."""
     overrides = dict(image_size=size, **overrides)
 
-    def ganpaint(xla, spe, **model_options):
-        model = recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
-                                    **overrides)
-        if model_options:  # e.g. simultaneous=True: the same networks, another step
-            config = {**model.get_config(), **model_options}
-            optimizers = (model.g_optimizer, model.d_optimizer)
-            model = type(model).from_config(config)
-            model.compile(*(type(o).from_config(o.get_config()) for o in optimizers),
-                          jit_compile=xla, steps_per_execution=spe)
-        return model
+    def ganpaint(xla, spe, **options):  # options: more recipe fields (simultaneous=True)
+        return recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
+                                   **overrides, **options)
 
-    def networks():
-        return _networks(recipes.build_model(recipe_name, **overrides))
+    def make_textbook():
+        networks = _networks(recipes.build_model(recipe_name, **overrides))
+        return make_step(recipe, *networks), networks
 
     recipe = recipes.get(recipe_name, **overrides)
     return Case(label, batch * (2 if recipe.model == "cyclegan" else 1), window, variants,
-                lambda: make_batch(recipe, batch), lambda: make_step(recipe, *networks()),
-                ganpaint, lambda: flops_fn(*networks()), options)
+                lambda: make_batch(recipe, batch), make_textbook, ganpaint, flops_fn, options)
 
 
 def _networks(model):
@@ -233,15 +226,18 @@ def cyclegan_case(size, batch=1):
         model.compile(jit_compile=xla, steps_per_execution=spe)
         return model
 
-    def task_flops():  # the tutorial: six G and four D calls, all differentiated
-        g, _, d, _ = cyclegan_networks(size)
-        return batch * 3 * (6 * flops.forward_flops(g) + 4 * flops.forward_flops(d))
+    def task_flops(g, f, d_x, d_y):  # the tutorial: six G and four D calls, differentiated
+        return batch * 3 * (6 * flops.forward_flops(g) + 4 * flops.forward_flops(d_x))
+
+    def make_textbook():
+        networks = cyclegan_networks(size)
+        return textbook.cyclegan_step(*networks), networks
 
     shape = (batch, size, size, 3)
     return Case(f"CycleGAN {size}px b{batch} (TF tutorial networks)", 2 * batch,
                 4 if size <= 128 else 2, LARGE_VARIANTS if size <= 128 else NO_XLA,
-                lambda: (_images(shape, 0), _images(shape, 1)),
-                lambda: textbook.cyclegan_step(*cyclegan_networks(size)), ganpaint, task_flops)
+                lambda: (_images(shape, 0), _images(shape, 1)), make_textbook, ganpaint,
+                task_flops)
 
 
 CASES = {
@@ -257,8 +253,8 @@ CASES = {
 
 
 def run_case(case: Case, peak_flops) -> list[dict]:
-    nominal = case.task_flops()
     batch = case.batch()
+    nominal = None  # counted from the first textbook build's networks
     fit_data = tf.data.Dataset.from_tensors(batch if len(batch) > 1 else batch[0]).repeat()
     rows = []
 
@@ -275,7 +271,9 @@ def run_case(case: Case, peak_flops) -> list[dict]:
 
     for precision in ("float32", "bfloat16"):
         policy = "float32" if precision == "float32" else "mixed_bfloat16"
-        step = _with_policy(policy, case.textbook)
+        step, networks = _with_policy(policy, case.textbook)
+        if nominal is None:
+            nominal = case.task_flops(*networks)
         step(*batch)  # trace + warm up
         step(*batch)
         textbook_rates, ganpaint_rows = [], []

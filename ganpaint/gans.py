@@ -534,30 +534,27 @@ class GAN(_OneGenerator):
                     ops.stop_gradient(fake))
                 g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
             self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-            self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
-            return self._report(d_loss=d_adv, g_loss=g_loss, gradient_penalty=penalty,
-                                **self._class_report(real_classes, labels, real_class_loss))
-        for step in range(self.d_steps):
-            noise = self._noise(batch, self.latent_dim)
-            if step == self.d_steps - 1:  # the generator update reuses these fakes
-                with tf.GradientTape() as g_tape:
+        else:
+            for step in range(self.d_steps):
+                noise = self._noise(batch, self.latent_dim)
+                if step == self.d_steps - 1:  # the generator update reuses these fakes
+                    with tf.GradientTape() as g_tape:
+                        fake = self._generate(noise, labels)
+                else:
                     fake = self._generate(noise, labels)
-            else:
-                fake = self._generate(noise, labels)
-            detached = ops.stop_gradient(fake)
-            with tf.GradientTape() as d_tape:
-                (real_logits, real_classes), (fake_logits, fake_classes) = \
-                    self._critic_both(real, detached, labels)
-                d_loss, d_adv, penalty, real_class_loss = self._discriminator_total(
-                    real_logits, fake_logits, real_classes, fake_classes, labels, critic, real,
-                    detached)
-            self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-
-        with g_tape:
-            fake_logits, fake_classes = self._critic(fake, labels)
-            real_logits = (self._critic(real, labels)[0]
-                           if self.adversarial.needs_real_for_generator else None)
-            g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
+                detached = ops.stop_gradient(fake)
+                with tf.GradientTape() as d_tape:
+                    (real_logits, real_classes), (fake_logits, fake_classes) = \
+                        self._critic_both(real, detached, labels)
+                    d_loss, d_adv, penalty, real_class_loss = self._discriminator_total(
+                        real_logits, fake_logits, real_classes, fake_classes, labels, critic,
+                        real, detached)
+                self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+            with g_tape:  # judged by the updated discriminator
+                fake_logits, fake_classes = self._critic(fake, labels)
+                real_logits = (self._critic(real, labels)[0]
+                               if self.adversarial.needs_real_for_generator else None)
+                g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
         return self._report(d_loss=d_adv, g_loss=g_loss, gradient_penalty=penalty,
                             **self._class_report(real_classes, labels, real_class_loss))

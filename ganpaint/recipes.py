@@ -50,6 +50,7 @@ class Recipe:
     backbone: str = "EfficientNetB0"
     backbone_weights: str | None = "imagenet"
     receptive_field: int = 70
+    simultaneous: bool = False  # GAN family: both gradients at the same weights
     norm: str | None = "batch"
     d_norm: str | None = "same"  # the discriminator's norm; "same" as `norm`
     dropout: float = 0.0
@@ -121,11 +122,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 ]}
 
 
-def get(name: str, smoke: bool = False, **overrides) -> Recipe:
-    """The recipe called `name`, with smoke settings and `overrides` applied."""
-    if name not in RECIPES:
+def get(name: str | Recipe, smoke: bool = False, **overrides) -> Recipe:
+    """The recipe called `name` (or the `Recipe` given), with smoke settings and `overrides`
+    applied."""
+    if isinstance(name, Recipe):
+        recipe = name
+    elif name in RECIPES:
+        recipe = RECIPES[name]
+    else:
         raise ValueError(f"Unknown recipe {name!r}. Recipes: {', '.join(RECIPES)}")
-    recipe = RECIPES[name]
     if smoke:
         recipe = recipe.replace(**recipe.smoke)
     return recipe.replace(**overrides) if overrides else recipe
@@ -197,10 +202,7 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
         jit_compile, steps_per_execution: passed to `compile`.
         smoke, overrides: as in `build`.
     """
-    if not isinstance(recipe, Recipe):
-        recipe = get(recipe, smoke=smoke, **overrides)
-    elif smoke or overrides:
-        recipe = recipe.replace(**{**(recipe.smoke if smoke else {}), **overrides})
+    recipe = get(recipe, smoke=smoke, **overrides)
     strategy = strategy or distribute.get_strategy(verbose=False)
     keras.utils.set_random_seed(seed)
     with strategy.scope():
@@ -238,7 +240,8 @@ def _model(recipe, seed):
                                                norm=_d_norm(recipe),
                                                dropout=recipe.dropout)
         cls = {"gan": gans.GAN, "cgan": gans.ConditionalGAN, "acgan": gans.ACGAN}[recipe.model]
-        return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing, seed=seed)
+        return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing,
+                   simultaneous=recipe.simultaneous, seed=seed)
     if recipe.model == "cyclegan":
         g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
         d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
