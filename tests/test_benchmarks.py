@@ -47,3 +47,26 @@ def test_throughput_rows_replace_the_same_cases(tmp_path):
     merged = bench_run._write(str(path), new, "case")
     assert merged["rows"] == [{"case": "A", "v": 1}, {"case": "B", "v": 3}, {"case": "C", "v": 3}]
     assert json.loads(path.read_text())["rows"] == merged["rows"]
+
+
+def test_quality_rows_give_mean_sd_and_each_seed():
+    import quality
+    runs = [{"seed": 0, "l1": 0.25, "seconds": 10.0}, {"seed": 1, "l1": 0.15, "seconds": 12.0},
+            {"seed": 2, "l1": 0.20, "seconds": 14.0}]
+    row = quality._summary("task", "impl", 600, runs)
+    assert row["seeds"] == 3 and row["steps"] == 600
+    assert row["l1"] == pytest.approx(0.2) and row["l1_std"] == pytest.approx(0.05)  # ddof=1
+    assert row["l1_per_seed"] == [0.25, 0.15, 0.2]
+    assert row["seconds"] == 12.0 and "seconds_std" not in row
+    assert quality._summary("t", "i", 1, runs[:1])["l1_std"] == 0.0
+
+
+def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
+    import quality
+    short = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_STEPS)
+    long = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_LONG_STEPS)
+    assert short != long
+    path = tmp_path / "quality.json"
+    path.write_text(json.dumps({"rows": [{"task": short, "v": 1}, {"task": "digits", "v": 1}]}))
+    merged = bench_run._write(str(path), {"rows": [{"task": long, "v": 2}]}, "task")
+    assert [r["task"] for r in merged["rows"]] == [short, "digits", long]
