@@ -1,7 +1,8 @@
-"""Where a CycleGAN step's time goes: a TensorFlow profiler trace, summed by kind of op.
+"""Where a training step's time goes: a TensorFlow profiler trace, summed by kind of op.
 
-The TF tutorial's step and ganpaint's `CycleGAN` at 128 px, batch 1, float32 and mixed
-bfloat16, are traced for a few steps with `tf.profiler.experimental`; every op kernel event
+For the throughput cases in `CASES` (CycleGAN at 128 px, batch 1; the AC-GAN at 28 px, batch
+64), the textbook step and ganpaint's model, float32 and mixed bfloat16, are traced for a
+few steps with `tf.profiler.experimental`; every op kernel event
 of the trace (the `name:type` events on TensorFlow's compute threads) is summed by category:
 - convolution: Conv2D and its two backprops (oneDNN `_MklNative*` kernels here), matmul;
 - optimizer: every op under an optimizer's name scope, and fused `ResourceApply*` kernels;
@@ -31,7 +32,8 @@ from tensorflow.tsl.profiler.protobuf import xplane_pb2
 import textbook
 import throughput
 
-SIZE, STEPS = 128, 3
+STEPS = 3
+CASES = ("cyclegan128", "acgan28")  # batch 1 with large layers; batch 64 with small ones
 CATEGORIES = ("convolution", "optimizer", "cast", "normalization", "activation", "other")
 _OPTIMIZER_SCOPE = re.compile(r"^(fused_)?(adam|rmsprop|sgd|loss_scale_optimizer)(_\d+)?$")
 _ACTIVATIONS = ("LeakyRelu", "Relu", "Tanh", "Sigmoid", "Elu", "Selu")
@@ -81,51 +83,54 @@ def trace(run_steps, steps=STEPS):
     return by_category, by_type, wall
 
 
-def _textbook_runner(policy):
-    nets = throughput._with_policy(policy, lambda: throughput.cyclegan_networks(SIZE))
-    step = textbook.cyclegan_step(*nets)
-    a, b = throughput._images((1, SIZE, SIZE, 3), 0), throughput._images((1, SIZE, SIZE, 3), 1)
-    step(a, b)
-    step(a, b)
+def _textbook_runner(case, policy):
+    step, _ = throughput._with_policy(policy, case.textbook)
+    batch = case.batch()
+    step(*batch)  # trace + warm up
+    step(*batch)
 
     def run_steps(n):
         for _ in range(n):
-            out = step(a, b)
+            out = step(*batch)
         float(out)
 
     return run_steps
 
 
-def _ganpaint_runner(policy):
-    model = throughput._with_policy(policy, lambda: throughput.cyclegan_case(SIZE).ganpaint(
-        False, 1))
-    batch = (throughput._images((1, SIZE, SIZE, 3), 0), throughput._images((1, SIZE, SIZE, 3), 1))
-    data = tf.data.Dataset.from_tensors(batch).repeat()
+def _ganpaint_runner(case, policy):
+    model = throughput._with_policy(policy, lambda: case.ganpaint(False, 1))
+    batch = case.batch()
+    data = tf.data.Dataset.from_tensors(batch if len(batch) > 1 else batch[0]).repeat()
     model.fit(data, steps_per_epoch=2, verbose=0)  # build and trace
     iterator = iter(data)
 
     def run_steps(n):
         for _ in range(n):
             logs = model.train_function(iterator)
-        float(keras.ops.convert_to_numpy(logs["g_loss"]))
+        float(keras.ops.convert_to_numpy(next(iter(logs.values()))))
 
     return run_steps
 
 
-def run() -> dict:
-    trace(_textbook_runner("float32"), steps=1)  # the profiler's first session runs slow
+def run(cases=CASES) -> dict:
+    """Traces of each of `cases` (names of `throughput.CASES`): each implementation in float32
+    and mixed bfloat16."""
     rows, top_ops = [], {}
-    for implementation, runner in (("textbook", _textbook_runner),
-                                   ("ganpaint", _ganpaint_runner)):
-        for precision, policy in (("float32", "float32"), ("bfloat16", "mixed_bfloat16")):
-            by_category, by_type, wall = trace(runner(policy))
-            row = {"case": f"CycleGAN {SIZE}px b1", "implementation": implementation,
-                   "precision": precision, "wall_ms_per_step": round(wall, 1),
-                   "op_ms_per_step": round(sum(by_category.values()), 1)}
-            row.update({f"{c}_ms": round(by_category[c], 1) for c in CATEGORIES})
-            rows.append(row)
-            top_ops[f"{implementation} {precision}"] = {
-                t: round(ms, 1) for t, ms in by_type.most_common(8)}
-            print(row, flush=True)
+    for i, name in enumerate(cases):
+        case = throughput.CASES[name]()
+        if i == 0:
+            trace(_textbook_runner(case, "float32"), steps=1)  # the first session runs slow
+        for implementation, runner in (("textbook", _textbook_runner),
+                                       ("ganpaint", _ganpaint_runner)):
+            for precision, policy in (("float32", "float32"), ("bfloat16", "mixed_bfloat16")):
+                by_category, by_type, wall = trace(runner(case, policy))
+                row = {"case": case.name, "implementation": implementation,
+                       "precision": precision, "wall_ms_per_step": round(wall, 1),
+                       "op_ms_per_step": round(sum(by_category.values()), 1)}
+                row.update({f"{c}_ms": round(by_category[c], 1) for c in CATEGORIES})
+                rows.append(row)
+                top_ops[f"{case.name}: {implementation} {precision}"] = {
+                    t: round(ms, 1) for t, ms in by_type.most_common(8)}
+                print(row, flush=True)
     return {"benchmark": "profile", "rows": rows, "top_op_types_ms": top_ops,
             "tensorflow": tf.__version__, "cpu_count": os.cpu_count()}

@@ -112,10 +112,11 @@ def quality_table(result) -> str:
 
 def profile_table(result) -> str:
     categories = ("convolution", "optimizer", "cast", "normalization", "activation", "other")
-    lines = ["| implementation | precision | wall ms/step | op ms/step (all threads) | "
-             + " | ".join(categories) + " |", "|---" * (4 + len(categories)) + "|"]
+    lines = ["| case | implementation | precision | wall ms/step | op ms/step (all threads) | "
+             + " | ".join(categories) + " |", "|---" * (5 + len(categories)) + "|"]
     for r in result["rows"]:
-        lines.append(f"| {r['implementation']} | {r['precision']} | {r['wall_ms_per_step']} | "
+        lines.append(f"| {r['case']} | {r['implementation']} | {r['precision']} | "
+                     f"{r['wall_ms_per_step']} | "
                      f"{r['op_ms_per_step']} | "
                      + " | ".join(f"{r[c + '_ms']}" for c in categories) + " |")
     return "\n".join(lines)
