@@ -29,7 +29,6 @@ import keras
 import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
-import textbook
 import throughput
 
 STEPS = 3
