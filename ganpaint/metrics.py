@@ -59,7 +59,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     diff = mu1 - mu2
     with warnings.catch_warnings():  # singular products are handled below, not just warned of
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-        covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)  # no `disp`: removed in SciPy 1.18
     if not np.isfinite(covmean).all():
         log.warning("FID: singular product of covariances; adding %g to the diagonals.", eps)
         offset = np.eye(len(sigma1)) * eps
