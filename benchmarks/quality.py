@@ -23,6 +23,7 @@ that judges is trained once (seed 0).
 """
 from __future__ import annotations
 
+import tempfile
 import time
 
 import keras
@@ -101,10 +102,11 @@ def train_keras_io_cgan(images, labels, epochs, seed, batch_size=64, latent_dim=
 
 
 def _train_demo_acgan(images, labels, epochs, seed):
-    setup = recipes.build("mnist_acgan", data=(images, labels), out_dir="/tmp/ganpaint_bench_q",
-                          seed=seed, epochs=epochs, **demo.DEMO_OVERRIDES)
-    setup.model.fit(setup.dataset, epochs=epochs, verbose=0, shuffle=False)  # no callbacks:
-    # the same work as the baseline
+    with tempfile.TemporaryDirectory() as out_dir:  # nothing is kept: no callbacks run
+        setup = recipes.build("mnist_acgan", data=(images, labels), out_dir=out_dir, seed=seed,
+                              epochs=epochs, **demo.DEMO_OVERRIDES)
+        setup.model.fit(setup.dataset, epochs=epochs, verbose=0, shuffle=False)  # no
+        # callbacks: the same work as the baseline
     latent = setup.recipe.latent_dim
 
     def generate(fake_labels):

@@ -37,15 +37,19 @@ def _apply(tape, optimizer, loss, net):
     optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
 
+def _discriminator_loss(real, generated):
+    """The tutorials' `discriminator_loss`: BCE of real logits to 1 plus fakes' to 0."""
+    return _BCE(tf.ones_like(real), real) + _BCE(tf.zeros_like(generated), generated)
+
+
+def _generator_loss(generated):
+    """The tutorials' `generator_loss` (non-saturating): BCE of the fakes' logits to 1."""
+    return _BCE(tf.ones_like(generated), generated)
+
+
 def cyclegan_step(g, f, d_x, d_y, lam=10.0):
     """The TF CycleGAN tutorial's `train_step(real_x, real_y)`."""
     opts = [_adam() for _ in range(4)]
-
-    def disc_loss(real, generated):
-        return (_BCE(tf.ones_like(real), real) + _BCE(tf.zeros_like(generated), generated)) * 0.5
-
-    def gen_loss(generated):
-        return _BCE(tf.ones_like(generated), generated)
 
     def cycle_loss(real, cycled):
         return lam * tf.reduce_mean(tf.abs(real - cycled))
@@ -67,10 +71,12 @@ def cyclegan_step(g, f, d_x, d_y, lam=10.0):
             disc_fake_x = d_x(fake_x, training=True)
             disc_fake_y = d_y(fake_y, training=True)
             total_cycle = cycle_loss(real_x, cycled_x) + cycle_loss(real_y, cycled_y)
-            total_g = gen_loss(disc_fake_y) + total_cycle + identity_loss(real_y, same_y)
-            total_f = gen_loss(disc_fake_x) + total_cycle + identity_loss(real_x, same_x)
-            d_x_loss = disc_loss(disc_real_x, disc_fake_x)
-            d_y_loss = disc_loss(disc_real_y, disc_fake_y)
+            total_g = (_generator_loss(disc_fake_y) + total_cycle
+                       + identity_loss(real_y, same_y))
+            total_f = (_generator_loss(disc_fake_x) + total_cycle
+                       + identity_loss(real_x, same_x))
+            d_x_loss = 0.5 * _discriminator_loss(disc_real_x, disc_fake_x)
+            d_y_loss = 0.5 * _discriminator_loss(disc_real_y, disc_fake_y)
         for opt, loss, net in zip(opts, (total_g, total_f, d_x_loss, d_y_loss), (g, f, d_x, d_y)):
             _apply(tape, opt, loss, net)
         return total_g
@@ -88,11 +94,9 @@ def pix2pix_step(generator, discriminator, l1_weight=100.0):
             gen_output = generator(input_image, training=True)
             disc_real_output = discriminator([input_image, target], training=True)
             disc_generated_output = discriminator([input_image, gen_output], training=True)
-            gan_loss = _BCE(tf.ones_like(disc_generated_output), disc_generated_output)
             l1_loss = tf.reduce_mean(tf.abs(target - gen_output))
-            gen_total_loss = gan_loss + l1_weight * l1_loss
-            disc_loss = (_BCE(tf.ones_like(disc_real_output), disc_real_output)
-                         + _BCE(tf.zeros_like(disc_generated_output), disc_generated_output))
+            gen_total_loss = _generator_loss(disc_generated_output) + l1_weight * l1_loss
+            disc_loss = _discriminator_loss(disc_real_output, disc_generated_output)
         _apply(gen_tape, g_opt, gen_total_loss, generator)
         _apply(disc_tape, d_opt, disc_loss, discriminator)
         return gen_total_loss
@@ -111,9 +115,8 @@ def dcgan_step(generator, discriminator, latent_dim):
             generated_images = generator(noise, training=True)
             real_output = discriminator(images, training=True)
             fake_output = discriminator(generated_images, training=True)
-            gen_loss = _BCE(tf.ones_like(fake_output), fake_output)
-            disc_loss = (_BCE(tf.ones_like(real_output), real_output)
-                         + _BCE(tf.zeros_like(fake_output), fake_output))
+            gen_loss = _generator_loss(fake_output)
+            disc_loss = _discriminator_loss(real_output, fake_output)
         _apply(gen_tape, g_opt, gen_loss, generator)
         _apply(disc_tape, d_opt, disc_loss, discriminator)
         return disc_loss

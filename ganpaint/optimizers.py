@@ -4,7 +4,8 @@ Keras 3's Adam updates each variable with about a dozen separate element-wise op
 multiply, square, sqrt, divide, three assigns), each a full pass over the variable and its two
 slots. GAN generators are large and are often trained at batch 1 (CycleGAN, pix2pix), so
 those passes are a large share of a step: a trace of the TF tutorial's CycleGAN step at
-128 px (`benchmarks/op_profile.py`) spends 11-13 % of its op time in the optimizer.
+128 px (`benchmarks/op_profile.py`) spends 8-15 % of its op time in the optimizer (the larger
+share under mixed bfloat16, where the convolutions shrink and the update does not).
 `FusedAdam` does the same arithmetic in TensorFlow's single `ResourceApplyAdam` kernel per
 variable (the kernel `tf.compat.v1.train.AdamOptimizer` used), which has CPU, GPU and XLA/TPU
 implementations and works inside `tf.distribute` update contexts.
