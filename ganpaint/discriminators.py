@@ -1,6 +1,8 @@
 """Discriminators: DCGAN (optionally conditional or with a class head) and PatchGAN.
 
 They output logits (no sigmoid), in float32 under mixed precision; the losses decide.
+`spectral_norm=True` normalizes every convolution and dense layer (`ganpaint.layers.
+SpectralConv2D`, `SpectralDense`), as SN-GAN, SAGAN and BigGAN do.
 """
 
 from __future__ import annotations
@@ -8,8 +10,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ganpaint.generators import GAN_INIT, _image_shape, _label_map
-from ganpaint.layers import conv_block
+from ganpaint.generators import GAN_INIT, _check_classes, _image_shape, _label_map
+from ganpaint.layers import SpectralConv2D, SpectralDense, conv_block
+
+CONDITIONINGS = ("label_map", "projection")
+
+
+def _dense(units, spectral_norm, **kwargs):
+    return (SpectralDense if spectral_norm else layers.Dense)(units, **kwargs)
 
 # PatchGAN receptive field -> number of stride-2 layers (pix2pix appendix 6.1.2).
 _PATCHGAN_LAYERS = {16: 1, 70: 3, 286: 5}
@@ -25,6 +33,8 @@ def dcgan_discriminator(
     embedding_dim: int = 50,
     norm: str | None = "batch",
     dropout: float = 0.0,
+    spectral_norm: bool = False,
+    conditioning: str = "label_map",
     name: str = "dcgan_discriminator",
 ) -> keras.Model:
     """The DCGAN discriminator: stride-2 4x4 convs with LeakyReLU(0.2) down to 4x4 or less,
@@ -32,14 +42,21 @@ def dcgan_discriminator(
 
     Args:
         image_shape: (height, width, channels).
-        num_classes: int. With `aux_classifier=False` the model takes `[images, labels]` and
-            the label is embedded as an extra input channel (conditional GAN). With
+        num_classes: int. With `aux_classifier=False` the model takes `[images, labels]`
+            (conditional GAN), conditioned as `conditioning` says. With
             `aux_classifier=True` it takes images only and returns `[logit, class_logits]`
             (the AC-GAN discriminator, or the MNIST one that also classifies digits).
         aux_classifier: bool. Add the class-logits head.
         base_filters, max_filters: widths of the first layer and the cap (doubling per layer).
         norm: "batch" (DCGAN; never on the first layer), "instance", or None.
         dropout: float. Dropout after each block (the keras-io GAN examples use 0.3-0.4).
+        spectral_norm: bool. Spectrally normalize every conv and dense layer.
+        conditioning: how labels enter a conditional discriminator:
+            - "label_map": the label is embedded, projected to an image-sized map and
+              concatenated as an extra input channel (the seed notebooks' form);
+            - "projection": the projection discriminator (Miyato & Koyama 2018): logit =
+              psi(phi(x)) + <embed(y), phi(x)>, phi the flattened features. It learns labels
+              far faster than a label map.
 
     Example:
     >>> d = dcgan_discriminator((28, 28, 1), num_classes=10, aux_classifier=True)
@@ -49,23 +66,40 @@ def dcgan_discriminator(
     image_shape = _image_shape(image_shape)
     if aux_classifier and num_classes is None:
         raise ValueError("`aux_classifier=True` needs `num_classes`.")
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}. "
+                         f"Received: conditioning={conditioning!r}")
     image = keras.Input(image_shape, name="image")
     inputs, x = [image], image
-    if num_classes is not None and not aux_classifier:
+    conditional = num_classes is not None and not aux_classifier
+    if conditional and conditioning == "label_map":
         label_map = _label_map(num_classes, embedding_dim, image_shape[:2], inputs)
         x = layers.Concatenate(name="with_label")([x, label_map])
     size, i, width = min(image_shape[:2]), 0, base_filters
     while size > 4 or i == 0:
         x = conv_block(x, min(width, max_filters), 4, 2, norm=None if i == 0 else norm,
                        act="leaky_relu", dropout=dropout, kernel_initializer=GAN_INIT,
-                       name=f"down{i + 1}")
+                       spectral_norm=spectral_norm, name=f"down{i + 1}")
         size, i, width = -(-size // 2), i + 1, width * 2
     features = layers.Flatten(name="features")(x)
-    logit = layers.Dense(1, dtype="float32", kernel_initializer=GAN_INIT, name="logit")(features)
+    logit = _dense(1, spectral_norm, dtype="float32", kernel_initializer=GAN_INIT,
+                   name="logit")(features)
+    if conditional and conditioning == "projection":
+        label = keras.Input((1,), dtype="int32", name="label")
+        inputs.append(label)
+        _check_classes(num_classes)
+        embedded = layers.Embedding(num_classes, features.shape[-1],
+                                    embeddings_initializer=GAN_INIT,
+                                    name="label_embedding")(label)
+        embedded = layers.Flatten(name="label_flat")(embedded)
+        projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+        logit = layers.Add(dtype="float32", name="logit_with_projection")([logit, projection])
     if not aux_classifier:
         return keras.Model(inputs if len(inputs) > 1 else image, logit, name=name)
-    classes = layers.Dense(num_classes, dtype="float32", name="class_logits")(features)
+    classes = _dense(num_classes, spectral_norm, dtype="float32",
+                     name="class_logits")(features)
     return keras.Model(image, [logit, classes], name=name)
+
 
 
 def patchgan_discriminator(
@@ -76,6 +110,7 @@ def patchgan_discriminator(
     filters: int = 64,
     norm: str | None = "instance",
     affine_norm: bool = False,
+    spectral_norm: bool = False,
     name: str | None = None,
 ) -> keras.Model:
     """The PatchGAN discriminator of pix2pix and CycleGAN: a map of real/fake logits, one per
@@ -94,6 +129,7 @@ def patchgan_discriminator(
         norm: "instance" (CycleGAN), "batch" (pix2pix) or None.
         affine_norm: bool. Learn gamma/beta in the norm layers. Defaults to False, as the
             reference code's InstanceNorm2d.
+        spectral_norm: bool. Spectrally normalize every convolution.
     """
     image_shape = _image_shape(image_shape)
     if receptive_field not in (1, *_PATCHGAN_LAYERS):
@@ -107,13 +143,14 @@ def patchgan_discriminator(
         x = layers.Concatenate(name="input_target")([source, target])
     else:
         inputs, x = target, target
-    block = dict(kernel_initializer=GAN_INIT, act="leaky_relu", affine=affine_norm)
+    block = dict(kernel_initializer=GAN_INIT, act="leaky_relu", affine=affine_norm,
+                 spectral_norm=spectral_norm)
+    conv = SpectralConv2D if spectral_norm else layers.Conv2D
 
     if receptive_field == 1:
         x = conv_block(x, filters, 1, norm=None, name="pixel1", **block)
         x = conv_block(x, filters * 2, 1, norm=norm, name="pixel2", **block)
-        logits = layers.Conv2D(1, 1, dtype="float32", kernel_initializer=GAN_INIT,
-                               name="logits")(x)
+        logits = conv(1, 1, dtype="float32", kernel_initializer=GAN_INIT, name="logits")(x)
         return keras.Model(inputs, logits, name=name)
 
     n_layers = _PATCHGAN_LAYERS[receptive_field]
@@ -126,6 +163,6 @@ def patchgan_discriminator(
                        norm=norm, name=f"down{i + 1}", **block)
     x = conv_block(pad(x, n_layers + 1), filters * min(2 ** n_layers, 8), 4, 1,
                    padding="valid", norm=norm, name=f"down{n_layers + 1}", **block)
-    logits = layers.Conv2D(1, 4, padding="valid", dtype="float32", kernel_initializer=GAN_INIT,
-                           name="logits")(pad(x, n_layers + 2))
+    logits = conv(1, 4, padding="valid", dtype="float32", kernel_initializer=GAN_INIT,
+                  name="logits")(pad(x, n_layers + 2))
     return keras.Model(inputs, logits, name=name)

@@ -12,7 +12,8 @@ import os
 import keras
 from keras import layers
 
-from ganpaint.layers import ReflectionPadding2D, conv_block, normalization
+from ganpaint.layers import (ClassConditionalNormalization, ReflectionPadding2D, activation,
+                             conv_block, normalization)
 
 GAN_INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 
@@ -55,6 +56,7 @@ def dcgan_generator(
     max_filters: int = 512,
     embedding_dim: int = 50,
     norm: str | None = "batch",
+    conditioning: str = "label_map",
     name: str = "dcgan_generator",
 ) -> keras.Model:
     """The DCGAN generator: noise -> Dense seed map -> transposed-conv upsampling -> tanh.
@@ -66,13 +68,17 @@ def dcgan_generator(
         latent_dim: int. Size of the noise vector. Defaults to 128.
         image_shape: (height, width, channels) of the output.
         num_classes: int. When set, the model takes `[noise, labels]` (integer labels, shape
-            `[B]` or `[B, 1]`); each label is embedded, projected to a seed-sized map and
-            concatenated as an extra channel (the conditional GAN of Mirza & Osindero, in the
-            form the keras-io and CIFAR-10 notebooks use).
+            `[B]` or `[B, 1]`), conditioned as `conditioning` says.
         base_filters: int. Filters of the last upsampling block; each earlier block doubles them.
         max_filters: int. Cap on filters.
         embedding_dim: int. Label embedding size.
         norm: "batch" (DCGAN), "instance" or None.
+        conditioning: how labels enter a conditional generator:
+            - "label_map": each label is embedded, projected to a seed-sized map and
+              concatenated as an extra channel (the conditional GAN of Mirza & Osindero, in
+              the form the keras-io and CIFAR-10 notebooks use);
+            - "cbn": class-conditional normalization in every block (`norm` without learned
+              parameters, then a per-class gain and bias; Miyato & Koyama 2018, BigGAN).
 
     Example:
     >>> g = dcgan_generator(100, (28, 28, 1), num_classes=10)
@@ -85,28 +91,53 @@ def dcgan_generator(
     (seed_h, seed_w), steps = _seed_size(image_shape)
     widths = [min(max_filters, base_filters * 2 ** (steps - 1 - i)) for i in range(steps)]
 
+    if conditioning not in ("label_map", "cbn"):
+        raise ValueError(f"`conditioning` must be 'label_map' or 'cbn'. "
+                         f"Received: conditioning={conditioning!r}")
+    cbn = num_classes is not None and conditioning == "cbn"
+
     noise = keras.Input((latent_dim,), name="noise")
     inputs = [noise]
+    if cbn:
+        _check_classes(num_classes)
+        label = keras.Input((1,), dtype="int32", name="label")
+        inputs.append(label)
+
+    def norm_act(x, name, act="relu"):
+        if cbn:
+            x = ClassConditionalNormalization(num_classes, norm, name=f"{name}_norm")([x, label])
+        else:
+            x = normalization(norm, name=f"{name}_norm")(x)
+        return activation(act, f"{name}_act")(x)
+
     x = layers.Dense(seed_h * seed_w * widths[0], use_bias=norm != "batch",
                      kernel_initializer=GAN_INIT, name="project")(noise)
     x = layers.Reshape((seed_h, seed_w, widths[0]), name="seed")(x)
-    x = normalization(norm, name="seed_norm")(x)
-    x = layers.ReLU(name="seed_act")(x)
-    if num_classes is not None:
+    x = norm_act(x, "seed")
+    if num_classes is not None and not cbn:
         label_map = _label_map(num_classes, embedding_dim, (seed_h, seed_w), inputs)
         x = layers.Concatenate(name="with_label")([x, label_map])
     for i, width in enumerate(widths[1:]):
-        x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
-                       kernel_initializer=GAN_INIT, name=f"up{i + 1}")
+        if cbn:
+            x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=norm != "batch",
+                                       kernel_initializer=GAN_INIT, name=f"up{i + 1}_conv")(x)
+            x = norm_act(x, f"up{i + 1}")
+        else:
+            x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
+                           kernel_initializer=GAN_INIT, name=f"up{i + 1}")
     x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
                                kernel_initializer=GAN_INIT, name="to_image")(x)
     return keras.Model(inputs if len(inputs) > 1 else noise, _tanh_output(x), name=name)
 
 
-def _label_map(num_classes, embedding_dim, spatial, inputs):
-    """Appends a label input to `inputs` and returns its embedding as a [H, W, 1] map."""
+def _check_classes(num_classes):
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+
+
+def _label_map(num_classes, embedding_dim, spatial, inputs):
+    """Appends a label input to `inputs` and returns its embedding as a [H, W, 1] map."""
+    _check_classes(num_classes)
     label = keras.Input((1,), dtype="int32", name="label")
     inputs.append(label)
     e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)

@@ -1,4 +1,5 @@
-"""Layers the GAN networks share: instance norm, reflection padding, and conv blocks.
+"""Layers the GAN networks share: instance norm, reflection padding, spectral norm,
+class-conditional normalization, and conv blocks.
 
 Custom layers keep every constructor argument in `get_config` and are registered under the
 "ganpaint" package, so every model built from them round-trips through `.keras` files.
@@ -76,6 +77,147 @@ class ReflectionPadding2D(layers.Layer):
         return {**super().get_config(), "padding": self.padding}
 
 
+class _SpectralNorm:
+    """Spectral normalization (Miyato et al. 2018) as a reparameterisation: the layer computes
+    with W / sigma(W), sigma estimated by one power iteration per training call from a
+    persistent vector u, so the gradient flows through sigma as in the paper, PyTorch's
+    `spectral_norm` and TF-GAN.
+
+    Keras' own `keras.layers.SpectralNormalization` instead *assigns* W / sigma into the
+    kernel in every training call: the gradient then skips sigma (tensorflow/addons#1244),
+    the stored weights are rewritten by the forward pass, and a replica-context assignment of
+    a trainable variable is what `tf.distribute` forbids. Only u is state here.
+    """
+
+    def __init__(self, *args, power_iterations: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not isinstance(power_iterations, int) or power_iterations < 1:
+            raise ValueError(f"`power_iterations` must be an int >= 1. "
+                             f"Received: power_iterations={power_iterations!r}")
+        self.power_iterations = power_iterations
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.vector_u = self.add_weight(
+            shape=(1, self._kernel_variable().shape[-1]), name="vector_u", trainable=False,
+            initializer=keras.initializers.RandomNormal(stddev=1.0),
+            aggregation="only_first_replica")
+
+    def _kernel_variable(self):
+        return self.kernel
+
+    def normalized_kernel(self, training=False):
+        """W / sigma(W) in float32; a training call also advances u."""
+        kernel = keras.ops.cast(self._kernel_variable().value, "float32")
+        w = keras.ops.reshape(kernel, (-1, kernel.shape[-1]))
+        u = keras.ops.cast(self.vector_u.value, "float32")
+        for _ in range(self.power_iterations):
+            v = _l2_normalize(keras.ops.matmul(u, keras.ops.transpose(w)))
+            u = _l2_normalize(keras.ops.matmul(v, w))
+        u, v = keras.ops.stop_gradient(u), keras.ops.stop_gradient(v)
+        sigma = keras.ops.sum(keras.ops.matmul(v, w) * u)
+        if training:
+            self.vector_u.assign(u)
+        return kernel / sigma
+
+    # Conv2D and Dense save only kernel and bias; the generic Layer methods keep u as well.
+    def save_own_variables(self, store):
+        layers.Layer.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        layers.Layer.load_own_variables(self, store)
+
+    def get_config(self):
+        return {**super().get_config(), "power_iterations": self.power_iterations}
+
+
+def _l2_normalize(x):
+    return x / keras.ops.sqrt(keras.ops.sum(keras.ops.square(x)) + 1e-12)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class SpectralConv2D(_SpectralNorm, layers.Conv2D):
+    """`keras.layers.Conv2D` with a spectrally normalized kernel (`_SpectralNorm`).
+
+    Example:
+    >>> SpectralConv2D(8, 3, padding="same")(keras.ops.zeros((2, 16, 16, 3))).shape
+    (2, 16, 16, 8)
+    """
+
+    def call(self, inputs, training=False):
+        kernel = keras.ops.cast(self.normalized_kernel(training), self.compute_dtype)
+        outputs = self.convolution_op(inputs, kernel)
+        if self.use_bias:
+            outputs = keras.ops.add(outputs, keras.ops.reshape(self.bias, (1, 1, 1, self.filters)))
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class SpectralDense(_SpectralNorm, layers.Dense):
+    """`keras.layers.Dense` with a spectrally normalized kernel (`_SpectralNorm`)."""
+
+    def call(self, inputs, training=False):
+        kernel = keras.ops.cast(self.normalized_kernel(training), self.compute_dtype)
+        outputs = keras.ops.matmul(inputs, kernel)
+        if self.bias is not None:
+            outputs = keras.ops.add(outputs, self.bias)
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ClassConditionalNormalization(layers.Layer):
+    """Class-conditional normalization (de Vries et al. 2017; Miyato & Koyama 2018; BigGAN's
+    conditional batch norm): normalize without learned parameters, then scale and shift each
+    channel by a per-class gain and bias: `(1 + gamma[y]) * norm(x) + beta[y]`.
+
+    Called on `[features, labels]` with integer labels of shape [B] or [B, 1].
+
+    Args:
+        num_classes: int. Number of classes.
+        norm: "batch" (conditional batch norm, the default), "instance", or None (only the
+            per-class scale and shift).
+        momentum, epsilon: of the batch norm.
+    """
+
+    def __init__(self, num_classes: int, norm: str | None = "batch", momentum: float = 0.99,
+                 epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+        self.num_classes, self.norm = num_classes, norm
+        self.momentum, self.epsilon = momentum, epsilon
+        if norm == "batch":
+            self.normalizer = layers.BatchNormalization(momentum=momentum, epsilon=epsilon,
+                                                        center=False, scale=False, name="norm")
+        else:
+            self.normalizer = normalization(norm, name="norm", affine=False)
+
+    def build(self, input_shape):
+        feature_shape = input_shape[0]
+        channels = feature_shape[-1]
+        self.normalizer.build(feature_shape)
+        self.gamma = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
+                                     name="gamma")
+        self.beta = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
+                                    name="beta")
+
+    def call(self, inputs, training=False):
+        x, labels = inputs
+        labels = keras.ops.reshape(keras.ops.cast(labels, "int32"), (-1,))
+        x = self.normalizer(x, training=training)
+        shape = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
+        gamma = keras.ops.reshape(keras.ops.take(self.gamma, labels, axis=0), shape)
+        beta = keras.ops.reshape(keras.ops.take(self.beta, labels, axis=0), shape)
+        return x * keras.ops.cast(1.0 + gamma, x.dtype) + keras.ops.cast(beta, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "norm": self.norm,
+                "momentum": self.momentum, "epsilon": self.epsilon}
+
+
 def normalization(norm: str | None, name: str | None = None, affine: bool = True):
     """A normalization layer by name: "instance", "batch", or None (identity)."""
     if norm == "instance":
@@ -100,15 +242,19 @@ def activation(name: str | None, layer_name: str | None = None):
 def conv_block(x, filters: int, kernel_size: int = 3, strides: int = 1, *, norm="instance",
                act="relu", transpose: bool = False, padding: str = "same",
                use_bias: bool | None = None, dropout: float = 0.0, affine: bool = True,
-               kernel_initializer="glorot_uniform", name: str):
+               kernel_initializer="glorot_uniform", spectral_norm: bool = False, name: str):
     """Conv (or transposed conv) -> norm -> dropout -> activation, named `name_*`.
 
     `use_bias` defaults to False before batch norm (whose shift makes the bias redundant) and
-    True otherwise, as the pix2pix/CycleGAN reference code does.
+    True otherwise, as the pix2pix/CycleGAN reference code does. `spectral_norm=True` uses
+    `SpectralConv2D` (not for transposed convolutions).
     """
     if use_bias is None:
         use_bias = norm != "batch"
-    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    if spectral_norm and transpose:
+        raise ValueError("`spectral_norm` is for (discriminator) convolutions, not transposed ones.")
+    conv = layers.Conv2DTranspose if transpose else (SpectralConv2D if spectral_norm
+                                                     else layers.Conv2D)
     x = conv(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
              kernel_initializer=kernel_initializer, name=f"{name}_conv")(x)
     x = normalization(norm, name=f"{name}_norm", affine=affine)(x)

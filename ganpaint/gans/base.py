@@ -1,0 +1,500 @@
+"""The base of every ganpaint training model (`AdversarialModel`) and the helpers they share.
+
+Shared behaviour (`AdversarialModel`):
+- separate optimizers for the generator(s) and the discriminator(s), built in `compile` so a
+  checkpoint can be restored before the first step;
+- losses averaged over the *global* batch under `tf.distribute` (each replica's mean divided by
+  the replica count; gradients are summed by the optimizer), so one step on N replicas equals
+  one step on one device with the same global batch;
+- noise drawn from a seeded `keras.random.SeedGenerator`: the noise for the whole global batch
+  is drawn on every replica and each takes its slice, so replicas never share noise and the
+  result does not depend on the replica count;
+- mixed precision: with a `mixed_float16` policy the optimizers are wrapped in
+  `LossScaleOptimizer`; `mixed_bfloat16` needs no scaling. Losses are computed in float32;
+- `jit_compile` and `steps_per_execution` pass through `compile`;
+- the optimizers, seed state and image pools are attributes, so `model.save_weights` and
+  `keras.callbacks.BackupAndRestore` keep them and training resumes exactly where it stopped;
+- the small-data tools, on every model: `diff_augment` (DiffAugment on every image any
+  discriminator sees, real and fake, in both updates), `augment_p` / `ada_target` (a fixed or
+  adaptive probability of each transform), `ema` (a moving average of each generator, used for
+  every sample and translation) and `r1_weight` (the R1 penalty on real images, optionally lazy).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ganpaint import distribute
+from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
+from ganpaint.gans import ema as ema_lib
+from ganpaint.losses import AdversarialLoss, gradient_penalty
+from ganpaint.optimizers import FusedAdam
+
+
+def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5) -> keras.optimizers.Optimizer:
+    """Adam(2e-4, beta_1=0.5): the DCGAN, pix2pix and CycleGAN papers' optimizer, as
+    `ganpaint.optimizers.FusedAdam` (Keras' Adam arithmetic in one kernel per variable)."""
+    return FusedAdam(learning_rate=learning_rate, beta_1=beta_1)
+
+
+def _optimizer(value, name):
+    if value is None:
+        return default_optimizer()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return default_optimizer(float(value))
+    try:
+        return keras.optimizers.get(value)
+    except ValueError as exc:
+        raise ValueError(f"`{name}` must be a keras optimizer, its name, or a learning rate. "
+                         f"Received: {name}={value!r}") from exc
+
+
+def _uses_float16(models) -> bool:
+    policies = [keras.config.dtype_policy()] + [m.dtype_policy for m in models]
+    policies += [layer.dtype_policy for m in models for layer in m.layers]
+    return any(p.compute_dtype == "float16" for p in policies)
+
+
+def _input_shape(model, index=0):
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    return tuple(inputs[index].shape[1:])
+
+
+def _output_shape(model, index=0):
+    outputs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
+    return tuple(outputs[index].shape[1:])
+
+
+def _check_meet(source, source_shape, target, target_shape, what):
+    if source_shape != target_shape:
+        raise ValueError(f"{what}: `{source.name}` outputs images of shape {source_shape} but "
+                         f"`{target.name}` takes {target_shape}.")
+
+
+def _has_batch_norm(model) -> bool:
+    return any(isinstance(layer, keras.layers.BatchNormalization)
+               or (isinstance(layer, keras.Model) and _has_batch_norm(layer))
+               for layer in model.layers)
+
+
+def _non_negative(value, name) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
+def _multi_worker(strategy) -> bool:
+    extended = getattr(strategy, "extended", None)
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and bool(getattr(extended, "_in_multi_worker_mode", lambda: False)()))
+
+
+def _l1(a, b):
+    return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
+
+
+def _as_pair(data, model_name, what):
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return data[0], data[1]
+    raise ValueError(f"{model_name} trains on a dataset of ({what}) pairs. Received an element "
+                     f"of type {type(data).__name__}.")
+
+
+def _images_of(data):
+    """The images of a dataset element: a batch, or the first item of (images, labels)."""
+    return data[0] if isinstance(data, (tuple, list)) else data
+
+
+
+class _Current(keras.metrics.Metric):
+    """A metric that reports the last value it was given (ADA's p and r_t), not a mean."""
+
+    def __init__(self, name):
+        super().__init__(name=name)
+        self.current = self.add_variable((), "zeros", aggregation="only_first_replica",
+                                         name="current")
+
+    def update_state(self, value):
+        self.current.assign(tf.cast(value, self.current.dtype))
+
+    def result(self):
+        return self.current.value
+
+
+class AdversarialModel(keras.Model):
+    """Base of the ganpaint models: optimizers, loss averaging, seeds, trackers, saving, and
+    the small-data tools.
+
+    Subclasses set `_networks` (attribute names of the networks, for `get_config`),
+    `_generators` (those that `ema` averages), `_metric_names`, implement `train_step`,
+    `generator_variables` and `discriminator_variables`, and call `_init_small_data()` once
+    their networks are set.
+
+    Small-data arguments (keyword arguments of every model; `get_config` keeps them):
+        diff_augment: str or None. DiffAugment policy ("color,translation,cutout", or any
+            comma-separated subset; `ganpaint.augment`) applied to every image that a
+            discriminator sees, real and fake, in the discriminator and the generator update.
+            Pix2Pix's input image gets the same translation and cutout as its target.
+        augment_p: float or None. The probability of each transform for each image. Defaults
+            to 1 with `diff_augment` (the paper) and to a start of 0 with `ada_target`.
+        ada_target: float or None. Adaptive augmentation (ADA): p is steered so that
+            r_t = E[sign(D(real))] stays near this target (0.6 in the paper). Uses the
+            `diff_augment` policy, or all three transforms when that is None.
+        ada_interval: int. Steps between p updates (4).
+        ada_kimg: float. Thousands of images for p to go from 0 to 1 (20; StyleGAN2-ADA's 500
+            is for runs of tens of millions of images).
+        ema: float or None. Keep an exponential moving average of each generator with this
+            decay (0.999 is common); `generate`, `translate` and every callback use it.
+        ema_rampup: float or None. StyleGAN2's ramp-up: the EMA's half-life is at most this
+            fraction of the steps so far (0.05). None: the fixed decay from the first step.
+        r1_weight: float. Gamma of the R1 penalty gamma/2 * E|grad D(real)|^2 on the (augmented)
+            real images (Mescheder et al. 2018). 0 turns it off.
+        r1_every: int. Lazy regularisation (StyleGAN2): the penalty, times `r1_every`, every
+            `r1_every` discriminator updates.
+    """
+
+    _networks: tuple[str, ...] = ()
+    _generators: tuple[str, ...] = ()
+    _metric_names: tuple[str, ...] = ()
+
+    def __init__(self, *, loss: str = "bce", label_smoothing=None, gp_weight: float = 10.0,
+                 seed: int | None = None, diff_augment: str | None = None,
+                 augment_p: float | None = None, ada_target: float | None = None,
+                 ada_interval: int = 4, ada_kimg: float = 20.0, ema: float | None = None,
+                 ema_rampup: float | None = 0.05, r1_weight: float = 0.0, r1_every: int = 1,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.adversarial = AdversarialLoss(loss, label_smoothing)
+        self.gp_weight = _non_negative(gp_weight, "gp_weight")
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.diff_augment, self.augment_p, self.ada_target = diff_augment, augment_p, ada_target
+        self.ada_interval, self.ada_kimg = ada_interval, ada_kimg
+        self.augmenter = None
+        if diff_augment or augment_p is not None or ada_target is not None:
+            start = augment_p if augment_p is not None else (0.0 if ada_target is not None else 1.0)
+            self.augmenter = AdaptiveAugment(diff_augment or DEFAULT_POLICY, start, ada_target,
+                                             ada_interval, ada_kimg, name="augment")
+        ema_lib.check_ema(ema, ema_rampup)
+        self.ema, self.ema_rampup = ema, ema_rampup
+        self.r1_weight = _non_negative(r1_weight, "r1_weight")
+        if not isinstance(r1_every, int) or isinstance(r1_every, bool) or r1_every < 1:
+            raise ValueError(f"`r1_every` must be an int >= 1. Received: r1_every={r1_every!r}")
+        self.r1_every = r1_every
+        names = list(self._metric_names)
+        if self.r1_weight:
+            names.append("r1_penalty")
+        if self.augmenter is not None:
+            names.append("augment_p")
+            if self.augmenter.adaptive:
+                names.append("ada_rt")
+        self.trackers = [self._make_tracker(n) for n in names
+                         if n != "gradient_penalty" or loss == "wgan-gp"]
+        self.g_optimizer = self.d_optimizer = None
+        self.gradient_norms = None
+
+    def _init_small_data(self):
+        """Make the EMA copies of the generators (after the subclass has set them)."""
+        if self.ema is not None:
+            for name in self._generators:
+                setattr(self, f"ema_{name}", ema_lib.clone_network(getattr(self, name)))
+
+    def sampling_network(self, name: str, use_ema: bool = True) -> keras.Model:
+        """The generator `name` to sample or translate with: its EMA copy when the model keeps
+        one (and `use_ema`), else the trained network itself."""
+        if use_ema and self.ema is not None:
+            return getattr(self, f"ema_{name}")
+        return getattr(self, name)
+
+    def _update_ema(self):
+        """After a generator update: move each EMA copy towards its generator."""
+        if self.ema is None:
+            return
+        beta = ema_lib.ema_decay(self.g_optimizer.iterations - 1, self.ema, self.ema_rampup)
+        for name in self._generators:
+            ema_lib.update_ema(getattr(self, f"ema_{name}"), getattr(self, name), beta)
+
+    def _augment(self, images, condition=None):
+        """DiffAugment with the model's policy and p (identity when off). One seed for all
+        replicas: each takes its slice of the global batch's draws."""
+        if self.augmenter is None:
+            return images if condition is None else (images, condition)
+        return self.augmenter.augment(images, self.seed_generator.next(), condition)
+
+    def _observe_real(self, *real_logits):
+        """ADA: feed the discriminators' logits on real images to the p controller."""
+        if self.augmenter is not None and self.augmenter.adaptive:
+            flat = tf.concat([tf.reshape(tf.cast(x, tf.float32), [-1]) for x in real_logits], 0)
+            self.augmenter.observe(flat, tf.shape(real_logits[0])[0])
+
+    def _r1_penalty(self, critic, real):
+        """gamma/2 * E|grad_x D(x)|^2 on real images, times `r1_every` on every
+        `r1_every`-th discriminator update (0 otherwise); None when off. For patch outputs D(x)
+        is the image's mean logit."""
+        if not self.r1_weight:
+            return None
+
+        def penalty():
+            x = tf.identity(tf.cast(real, tf.float32))  # a tensor of this branch, to watch
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                logits = tf.cast(critic(x), tf.float32)
+                per_image = tf.reduce_mean(tf.reshape(logits, [tf.shape(logits)[0], -1]), axis=1)
+                total = tf.reduce_sum(per_image)
+            grads = tape.gradient(total, x)
+            squared = tf.reduce_sum(tf.square(grads), axis=list(range(1, len(grads.shape))))
+            return 0.5 * self.r1_weight * tf.reduce_mean(squared)
+
+        if self.r1_every == 1:
+            return penalty()
+        due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
+        return tf.cond(due, lambda: penalty() * float(self.r1_every), lambda: tf.constant(0.0))
+
+    def _small_data_report(self, r1=None) -> dict:
+        values = {"r1_penalty": r1}
+        if self.augmenter is not None:
+            values["augment_p"] = self.augmenter.p.value
+            values["ada_rt"] = self.augmenter.rt.value
+        return values
+
+    # -- compile --------------------------------------------------------------------------
+
+    def compile(self, g_optimizer=None, d_optimizer=None, *, jit_compile="auto",
+                steps_per_execution: int = 1, run_eagerly: bool = False, **kwargs):
+        """Set the optimizers and how the step runs.
+
+        Args:
+            g_optimizer, d_optimizer: keras optimizers, their names, or a learning rate (for
+                Adam with beta_1 0.5). Default to `default_optimizer()`: Adam(2e-4, beta_1=0.5).
+                CycleGAN's generator optimizer updates both generators, its discriminator
+                optimizer both discriminators (Adam's state is per weight, so this equals one
+                optimizer per network).
+            jit_compile: bool or "auto". XLA-compile the step ("auto": on GPU/TPU).
+            steps_per_execution: int. Steps per call of the compiled function.
+            run_eagerly: bool. Debug the step eagerly.
+        """
+        if kwargs:
+            raise ValueError(f"{type(self).__name__}.compile() got unexpected arguments "
+                             f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
+                             "steps_per_execution and run_eagerly; losses are set in the "
+                             "constructor.")
+        g_opt, d_opt = _optimizer(g_optimizer, "g_optimizer"), _optimizer(d_optimizer, "d_optimizer")
+        if g_opt is d_opt:
+            raise ValueError("`g_optimizer` and `d_optimizer` must be two optimizer objects: one "
+                             "optimizer cannot hold the state of both players.")
+        # Kept out of Keras' attribute tracking, so checkpoints hold each optimizer once.
+        object.__setattr__(self, "_compile_args", dict(
+            jit_compile=jit_compile, steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly))
+        object.__setattr__(self, "_user_optimizers", (g_opt, d_opt))
+        if _uses_float16([getattr(self, n) for n in self._networks]):
+            g_opt = keras.optimizers.LossScaleOptimizer(g_opt, name="g_loss_scale_optimizer")
+            d_opt = keras.optimizers.LossScaleOptimizer(d_opt, name="d_loss_scale_optimizer")
+        super().compile(optimizer=None, jit_compile=jit_compile,
+                        steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
+        self.g_optimizer, self.d_optimizer = g_opt, d_opt
+        with self.distribute_strategy.scope():
+            g_opt.build(self.generator_variables)
+            d_opt.build(self.discriminator_variables)
+
+    def get_compile_config(self):
+        if getattr(self, "_compile_args", None) is None:
+            return None
+        args = dict(self._compile_args)
+        g_opt, d_opt = self._user_optimizers
+        args["g_optimizer"] = keras.optimizers.serialize(g_opt)
+        args["d_optimizer"] = keras.optimizers.serialize(d_opt)
+        return args
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("g_optimizer", "d_optimizer"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.optimizers.deserialize(config[key])
+        self.compile(**config)
+
+    @property
+    def metrics(self):
+        return list(self.trackers)
+
+    def _make_tracker(self, name):
+        if name in ("augment_p", "ada_rt"):
+            return _Current(name)
+        return keras.metrics.Mean(name=name)
+
+    @property
+    def generator_variables(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def discriminator_variables(self) -> list:
+        raise NotImplementedError
+
+    # -- helpers for train steps ----------------------------------------------------------
+
+    def _apply(self, optimizer, tape, loss, variables):
+        """Apply the gradient of a per-replica mean loss, as a share of the global mean."""
+        with tape:  # the scaling must be on the tape
+            scaled = optimizer.scale_loss(loss / distribute.num_replicas())
+        grads = tape.gradient(scaled, variables)
+        role = "generator" if optimizer is self.g_optimizer else "discriminator"
+        if self.gradient_norms is not None:
+            self._record_norms(self.gradient_norms[role], optimizer, grads)
+        optimizer.apply_gradients(zip(grads, variables))
+        return grads
+
+    def track_gradient_norms(self):
+        """Record the gradient norm of every trainable variable at each update (what
+        `ganpaint.callbacks.GradientNorms` reads), in `self.gradient_norms`:
+        {"generator": Variable[n], "discriminator": Variable[m]} in the order of
+        `generator_variables` / `discriminator_variables`. Norms are per replica, of the
+        unscaled loss. The next `fit` retraces its step to include this."""
+        if self.gradient_norms is None:
+            with self.distribute_strategy.scope():
+                norms = {
+                    role: keras.Variable(np.zeros(len(variables), "float32"), trainable=False,
+                                         aggregation="only_first_replica",
+                                         name=f"{role}_gradient_norms")
+                    for role, variables in (("generator", self.generator_variables),
+                                            ("discriminator", self.discriminator_variables))}
+            # Not through Keras' attribute tracking: monitoring state stays out of checkpoints.
+            object.__setattr__(self, "gradient_norms", norms)
+            self.train_function = None
+
+    def _record_norms(self, store, optimizer, grads):
+        norms = tf.stack([tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(0.0)
+                          for g in grads])
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            norms = norms / tf.cast(optimizer.dynamic_scale, tf.float32)
+        store.assign(norms * distribute.num_replicas())
+
+    def _noise(self, batch, dim):
+        """Normal noise [batch, dim] for this replica: its slice of one global draw."""
+        replicas = distribute.num_replicas()
+        z = tf.random.stateless_normal([batch * replicas, dim], self.seed_generator.next())
+        if replicas == 1:
+            return z
+        return tf.slice(z, [distribute.replica_id() * batch, 0], [batch, dim])
+
+    def _replica_seed(self):
+        """A fresh stateless seed, different on each replica (soft labels, penalty mixing)."""
+        seed = self.seed_generator.next()
+        if distribute.num_replicas() == 1:
+            return seed
+        return tf.random.experimental.stateless_fold_in(seed, distribute.replica_id())
+
+    def _discriminator_loss(self, real_logits, fake_logits, critic=None, real=None, fake=None):
+        """The adversarial discriminator loss, plus the gradient penalty for `wgan-gp` and the
+        R1 penalty when `r1_weight` is set (`critic`, `real` and `fake` are what the
+        discriminator saw, augmented).
+
+        Returns (total, adversarial, gradient penalty or None, R1 penalty or None).
+        """
+        seed = self._replica_seed() if self.adversarial.needs_seed else None
+        loss = self.adversarial.discriminator(real_logits, fake_logits, seed=seed,
+                                              batch_mean=distribute.global_batch_mean)
+        total, penalty, r1 = loss, None, None
+        if self.adversarial.name == "wgan-gp" and critic is not None:
+            penalty = gradient_penalty(critic, real, fake, seed=self._replica_seed())
+            total = total + self.gp_weight * penalty
+        if critic is not None:
+            r1 = self._r1_penalty(critic, real)
+            if r1 is not None:
+                total = total + r1
+        return total, loss, penalty, r1
+
+    def _generator_loss(self, real_logits, fake_logits):
+        return self.adversarial.generator(real_logits, fake_logits,
+                                          batch_mean=distribute.global_batch_mean)
+
+    def _report(self, **values):
+        for tracker in self.trackers:
+            if tracker.name in values and values[tracker.name] is not None:
+                tracker.update_state(values[tracker.name])
+        results = {t.name: t.result() for t in self.trackers}
+        if _multi_worker(self.distribute_strategy):
+            # Keras 3 reduces a step's outputs across workers with `reduce(MEAN, axis=0)`,
+            # which fails on scalars (tensorflow/tensorflow#72388); a [1] vector reduces to one.
+            results = {k: tf.reshape(v, [1]) for k, v in results.items()}
+        return results
+
+    # -- saving ---------------------------------------------------------------------------
+
+    _SEED_KEY = "seed_generator_state"
+
+    def save_own_variables(self, store):
+        # Keras saves no SeedGenerator state; without it a resumed run would draw new noise.
+        super().save_own_variables(store)
+        store[self._SEED_KEY] = np.asarray(self.seed_generator.state.numpy())
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if self._SEED_KEY in keys:
+            self.seed_generator.state.assign(np.asarray(store[self._SEED_KEY]))
+        super().load_own_variables({k: store[k] for k in keys if k != self._SEED_KEY})
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        for key in self._networks:
+            config[key] = keras.saving.serialize_keras_object(getattr(self, key))
+        config.update(loss=self.adversarial.name, label_smoothing=self.adversarial.label_smoothing,
+                      gp_weight=self.gp_weight, seed=self.seed, diff_augment=self.diff_augment,
+                      augment_p=self.augment_p, ada_target=self.ada_target,
+                      ada_interval=self.ada_interval, ada_kimg=self.ada_kimg, ema=self.ema,
+                      ema_rampup=self.ema_rampup, r1_weight=self.r1_weight,
+                      r1_every=self.r1_every)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls._networks:
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("label_smoothing"), list):
+            config["label_smoothing"] = tuple(tuple(r) for r in config["label_smoothing"])
+        return cls(**config)
+
+    def _run_in_batches(self, fn, inputs: Sequence, batch_size: int):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+        n = len(inputs[0])
+        out = [np.asarray(fn(*[tf.convert_to_tensor(x[i:i + batch_size]) for x in inputs]))
+               for i in range(0, n, batch_size)]
+        return np.concatenate(out) if out else np.zeros((0,), "float32")
+
+
+class _OneGenerator(AdversarialModel):
+    """A model with one `generator` and one `discriminator` (GAN family, Pix2Pix)."""
+
+    _networks = ("generator", "discriminator")
+    _generators = ("generator",)
+
+    @property
+    def generator_variables(self):
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        return self.discriminator.trainable_variables
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+
+
+def _translate(net, images, batch_size, run):
+    images = np.asarray(images, "float32")
+    expected = _input_shape(net)
+    if images.ndim == len(expected):
+        images = images[None]
+    if tuple(images.shape[1:]) != expected:
+        raise ValueError(f"`images` must have shape [N, {', '.join(map(str, expected))}] for "
+                         f"`{net.name}`. Received: shape {images.shape}")
+    return run(lambda x: net(x, training=False), [images], batch_size)
+

@@ -1,0 +1,86 @@
+"""pix2pix: a conditional GAN on paired images with an L1 term."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _input_shape, _l1,
+                                _non_negative, _output_shape, _translate)
+
+
+@keras.saving.register_keras_serializable(package="ganpaint")
+class Pix2Pix(_OneGenerator):
+    """pix2pix (Isola et al. 2017): a conditional GAN on paired images with an L1 term.
+
+    Generator loss: adversarial(D([x, G(x)])) + l1_weight * |G(x) - y|. The discriminator, a
+    conditional PatchGAN taking [input, target], minimises half its loss on (x, y) and
+    (x, G(x)), as the paper does. The generator pass is shared by both updates, which both use
+    the discriminator from before the step (the TF tutorial's two-tape step).
+
+    Args:
+        generator: image-to-image model (e.g. `unet_generator`).
+        discriminator: `patchgan_discriminator(..., conditional=True)`.
+        l1_weight: float. Lambda of the L1 term. Defaults to 100.
+        loss: adversarial loss; "bce" by default, as the paper.
+        diff_augment, augment_p, ada_target, ema, r1_weight, ...: the small-data tools of
+            `AdversarialModel`. The discriminator's input image gets the same translation and
+            cutout as the target it judges (colour changes the target only).
+
+    The dataset yields (input, target) batches (`ganpaint.data.paired_dataset`).
+    """
+
+    _metric_names = ("g_loss", "g_gan_loss", "g_l1_loss", "d_loss")
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
+                 l1_weight: float = 100.0, loss: str = "bce", label_smoothing=None,
+                 gp_weight: float = 10.0, seed: int | None = None, **kwargs):
+        super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
+                         seed=seed, **kwargs)
+        inputs = discriminator.inputs if isinstance(discriminator.inputs, list) else [discriminator.inputs]
+        if len(inputs) != 2:
+            raise ValueError("Pix2Pix needs a conditional discriminator taking [input, target] "
+                             "(patchgan_discriminator(..., conditional=True)); "
+                             f"`{discriminator.name}` has {len(inputs)} input(s).")
+        _check_meet(generator, _input_shape(generator), discriminator, _input_shape(discriminator, 0),
+                    "generator input vs discriminator input")
+        _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator, 1),
+                    "generator output vs discriminator target")
+        self.generator, self.discriminator = generator, discriminator
+        self.l1_weight = _non_negative(l1_weight, "l1_weight")
+        self._init_small_data()
+        self.built = True
+
+    def train_step(self, data):
+        source, target = _as_pair(data, "Pix2Pix", "input, target")
+        needs_real = self.adversarial.needs_real_for_generator
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(source, training=True)
+            real_target, real_source = self._augment(target, source)
+            fake_target, fake_source = self._augment(fake, source)
+            real_logits = self.discriminator([real_source, real_target], training=True)
+            fake_logits = self.discriminator([fake_source, fake_target], training=True)
+            gan_loss = self._generator_loss(real_logits if needs_real else None, fake_logits)
+            l1_loss = _l1(fake, target)
+            g_loss = gan_loss + self.l1_weight * l1_loss
+            # The penalties' critic judges targets against the source they were seen with.
+            d_loss, _, _, r1 = self._discriminator_loss(
+                real_logits, fake_logits,
+                lambda x: self.discriminator([real_source, x], training=True), real_target,
+                tf.stop_gradient(fake_target))
+            d_loss = 0.5 * d_loss
+        self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
+        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+        self._observe_real(real_logits)
+        self._update_ema()
+        return self._report(g_loss=g_loss, g_gan_loss=gan_loss, g_l1_loss=l1_loss, d_loss=d_loss,
+                            **self._small_data_report(r1))
+
+    def translate(self, images, batch_size: int = 8, use_ema: bool = True) -> np.ndarray:
+        """Translate input images in [-1, 1] to targets, in batches (with the EMA generator
+        when the model keeps one and `use_ema`)."""
+        return _translate(self.sampling_network("generator", use_ema), images, batch_size,
+                          self._run_in_batches)
+
+    def get_config(self):
+        return {**super().get_config(), "l1_weight": self.l1_weight}
