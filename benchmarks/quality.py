@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from ganpaint import data, demo, discriminators, gans, generators, recipes
 
+import few_shot
 import textbook
 
 DIGIT_EPOCHS = 40  # the demo's budget: 40 x 78 = 3,120 steps at batch 64
@@ -246,7 +247,8 @@ def photo_to_painting_long(steps=CYCLE_LONG_STEPS):
 
 
 TASKS = {"photo_to_painting": photo_to_painting, "photo_to_painting_long": photo_to_painting_long,
-         "digits": digits}
+         "digits": digits, "few_shot_digits": few_shot.few_shot_digits,
+         "conditional_digits": few_shot.conditional_digits}
 
 
 def run(tasks=None) -> dict:

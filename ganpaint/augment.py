@@ -70,14 +70,17 @@ class _Draws:
     so the transform an image gets does not depend on how the batch is split."""
 
     def __init__(self, seed, batch):
-        self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12)))
+        # Philox named, not "auto_select": XLA would pick another generator, and a compiled
+        # step would draw other transforms than an eager one.
+        self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12, "philox")))
         self.batch = batch
         self.replicas = distribute.num_replicas()
         self.start = distribute.replica_id() * batch
 
     def uniform(self, tail=(), minval=0.0, maxval=1.0, dtype=tf.float32):
         shape = tf.concat([[self.batch * self.replicas], tf.constant(tail, tf.int32)], 0)
-        values = tf.random.stateless_uniform(shape, next(self.seeds), minval, maxval, dtype=dtype)
+        values = tf.random.stateless_uniform(shape, next(self.seeds), minval, maxval, dtype=dtype,
+                                             alg="philox")
         if self.replicas == 1:
             return values
         return values[self.start:self.start + self.batch]

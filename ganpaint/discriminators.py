@@ -88,8 +88,9 @@ def dcgan_discriminator(
         label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
         _check_classes(num_classes)
+        # Glorot-uniform, as the authors' code: N(0, 0.02) made labels far slower to learn.
         embedded = layers.Embedding(num_classes, features.shape[-1],
-                                    embeddings_initializer=GAN_INIT,
+                                    embeddings_initializer="glorot_uniform",
                                     name="label_embedding")(label)
         embedded = layers.Flatten(name="label_flat")(embedded)
         projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])

@@ -72,9 +72,13 @@ def _one_step(kind, strategy, optimizer=lambda: keras.optimizers.SGD(0.5), n=4, 
     return m
 
 
+AUGMENT = {"diff_augment": "color,translation,cutout"}
+
+
 @pytest.mark.parametrize("kind, kwargs", [
     ("gan", {}), ("gan", {"loss": "ralsgan"}), ("cgan", {}), ("acgan", {}),
-    ("cyclegan", {}), ("pix2pix", {})])
+    ("cyclegan", {}), ("pix2pix", {}),
+    ("gan", AUGMENT), ("cgan", AUGMENT), ("cyclegan", AUGMENT), ("pix2pix", AUGMENT)])
 def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
     single = _one_step(kind, tf.distribute.get_strategy(), **kwargs)
     mirrored = _one_step(kind, mirrored, **kwargs)
@@ -83,6 +87,42 @@ def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
     assert moved > 1e-2  # the step did something...
     for s, m in zip(weights(single), weights(mirrored)):
         np.testing.assert_allclose(m, s, rtol=1e-4, atol=1e-6)  # ...and the same on 2 replicas
+
+
+@pytest.mark.parametrize("kind", ["gan", "cyclegan"])
+def test_mirrored_small_data_step_equals_single_device_step_in_every_weight(kind, mirrored):
+    # EMA copies, ADA's p and its accumulators, R1 and DiffAugment all on: every weight of
+    # the model (not only the networks) is the same after a step on 2 replicas.
+    kwargs = dict(AUGMENT, ema=0.5, ema_rampup=None, ada_target=0.0, ada_interval=1,
+                  augment_p=0.5, ada_kimg=0.016, r1_weight=1.0)  # p moves by 0.25 a step
+    single = _one_step(kind, tf.distribute.get_strategy(), **kwargs)
+    replicated = _one_step(kind, mirrored, **kwargs)
+    assert float(single.augmenter.p.value) not in (0.0, 1.0)  # p moved, and so must match
+    for s, m in zip(single.weights, replicated.weights):
+        if "pool" in s.path:
+            continue  # each replica keeps its own image pool, by design
+        np.testing.assert_allclose(np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6,
+                                   err_msg=s.path)
+
+
+def test_mirrored_spectral_norm_step_equals_single_device_step(mirrored):
+    def build():
+        from ganpaint import discriminators as D, generators as G
+        keras.utils.set_random_seed(7)
+        return gans.GAN(G.dcgan_generator(8, (16, 16, 1), base_filters=8, norm=None),
+                        D.dcgan_discriminator((16, 16, 1), base_filters=8, norm=None,
+                                              spectral_norm=True), seed=3)
+
+    results = []
+    for strategy in (tf.distribute.get_strategy(), mirrored):
+        with strategy.scope():
+            m = build()
+            m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+        m.fit(dataset("gan", batch=4, n=4), epochs=1, verbose=0)
+        results.append(m)
+    for s, m in zip(results[0].weights, results[1].weights):
+        np.testing.assert_allclose(np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6,
+                                   err_msg=s.path)
 
 
 def test_fused_adam_updates_every_replica_as_one_device(mirrored):

@@ -1,6 +1,7 @@
 """Full-state resume: 4 epochs straight equal 2 epochs + checkpoint + a new model restored from
 it + 2 more, weight for weight, with op determinism on (in a subprocess, since determinism is a
-process-wide switch)."""
+process-wide switch). With DiffAugment, ADA, EMA and lazy R1 on, every weight of the model
+(the EMA generator and ADA's p included) comes back bit for bit."""
 import json
 import os
 import subprocess
@@ -16,38 +17,53 @@ SCRIPT = textwrap.dedent("""
     tf.config.experimental.enable_op_determinism()
     from tiny_models import dataset, model, weights
 
-    def compiled(kind, seed):
-        m = model(kind, seed=seed, **({{"pool_size": 6}} if kind == "cyclegan" else {{}}))
+    CASES = {{
+        "gan": ("gan", {{}}),
+        "cyclegan": ("cyclegan", {{"pool_size": 6}}),
+        "gan_small_data": ("gan", dict(diff_augment="color,translation,cutout", ada_target=0.6,
+                                       ada_interval=1, ada_kimg=0.5, ema=0.9, r1_weight=1.0,
+                                       r1_every=2)),
+        "pix2pix_small_data": ("pix2pix", dict(diff_augment="color,translation,cutout",
+                                               ema=0.9, ada_target=0.6, ada_interval=1)),
+    }}
+
+    def compiled(case, seed):
+        kind, kwargs = CASES[case]
+        m = model(kind, seed=seed, **kwargs)
         # A schedule that depends on the step, so its position must be restored too.
         schedule = keras.optimizers.schedules.PolynomialDecay(1e-3, 8, 1e-4)
         m.compile(keras.optimizers.Adam(schedule, beta_1=0.5), keras.optimizers.Adam(2e-4))
         return m
 
     results = {{}}
-    for kind in ("gan", "cyclegan"):
+    for case, (kind, _) in CASES.items():
         data = dataset(kind, batch=2, n=4)  # 2 steps an epoch, the same batches each epoch
-        straight = compiled(kind, seed=1)
+        straight = compiled(case, seed=1)
         straight.fit(data, epochs=4, verbose=0)
 
-        backup = {tmp!r} + "/" + kind
-        first = compiled(kind, seed=1)
+        backup = {tmp!r} + "/" + case
+        first = compiled(case, seed=1)
         first.fit(data, epochs=2, verbose=0, callbacks=[
             keras.callbacks.BackupAndRestore(backup, delete_checkpoint=False)])
-        resumed = compiled(kind, seed=99)  # another noise seed: the checkpoint must restore it
+        resumed = compiled(case, seed=99)  # another noise seed: the checkpoint must restore it
         for v in resumed.generator_variables:  # and other weights
             v.assign(tf.random.normal(v.shape) * 0.1)
         history = resumed.fit(data, epochs=4, verbose=0, callbacks=[
             keras.callbacks.BackupAndRestore(backup)])
-        diffs = [float(np.abs(a - b).max()) for a, b in zip(weights(straight), weights(resumed))]
-        results[kind] = {{
+        diffs = [float(np.abs(np.asarray(a, "float64") - np.asarray(b, "float64")).max())
+                 for a, b in zip(straight.weights, resumed.weights)]
+        results[case] = {{
             "max_diff": max(diffs),
             "epochs_run_after_resume": len(history.history[next(iter(history.history))]),
             "g_steps": [int(straight.g_optimizer.iterations), int(resumed.g_optimizer.iterations)],
             "lr": [float(straight.g_optimizer.learning_rate), float(resumed.g_optimizer.learning_rate)],
             "moved": float(sum(np.abs(a).sum() for a in weights(straight))),
         }}
+        if straight.augmenter is not None:
+            results[case]["p"] = [float(straight.augmenter.p.value),
+                                  float(resumed.augmenter.p.value)]
         if kind == "cyclegan":
-            results[kind]["pool_equal"] = bool(np.array_equal(
+            results[case]["pool_equal"] = bool(np.array_equal(
                 straight.pool_b.images.value, resumed.pool_b.images.value))
     print(json.dumps(results))
 """)
@@ -66,9 +82,9 @@ def resume_results(tmp_path_factory):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("kind", ["gan", "cyclegan"])
-def test_resumed_training_equals_straight_training(resume_results, kind):
-    r = resume_results[kind]
+@pytest.mark.parametrize("case", ["gan", "cyclegan", "gan_small_data", "pix2pix_small_data"])
+def test_resumed_training_equals_straight_training(resume_results, case):
+    r = resume_results[case]
     assert r["epochs_run_after_resume"] == 2  # fit picked up at epoch 2 of 4
     assert r["g_steps"] == [8, 8]
     assert r["lr"][0] == pytest.approx(r["lr"][1])  # the schedule's position came back
@@ -77,3 +93,8 @@ def test_resumed_training_equals_straight_training(resume_results, kind):
 
 def test_resume_restores_the_image_pool(resume_results):
     assert resume_results["cyclegan"]["pool_equal"]
+
+
+def test_resume_restores_ada_p_after_it_moved(resume_results):
+    p_straight, p_resumed = resume_results["gan_small_data"]["p"]
+    assert p_straight == p_resumed and p_straight != 0.0
