@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: every class in turn)")
     p.add_argument("--npz", action="store_true", help="also write the images as OUT.npz")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true", help="sample the trained generator, not "
+                   "its moving average (for models trained with ema=...)")
 
     p = sub.add_parser("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
     p.add_argument("model")
@@ -92,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="output folder for the translated PNGs")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB")
     p.add_argument("--batch-size", type=_positive_int, default=8)
+    p.add_argument("--no-ema", action="store_true", help="translate with the trained generator, "
+                   "not its moving average (for models trained with ema=...)")
 
     p = sub.add_parser("fid", help="FID between two image sets")
     p.add_argument("real", help="folder, .npz or TFRecords")
@@ -214,7 +218,7 @@ def _sample(args) -> int:
             labels = np.arange(args.n, dtype="int32") % classes
     elif args.labels:
         raise ValueError("--labels applies to labelled models only; this GAN is unconditional.")
-    images = model.generate(noise=noise, labels=labels)
+    images = model.generate(noise=noise, labels=labels, use_ema=not args.no_ema)
     save_image(args.out, image_grid(images))
     if args.npz:
         from ganpaint.data import to_uint8
@@ -245,6 +249,7 @@ def _translate(args) -> int:
     count = 0
     for batch in ds:
         kwargs = {"direction": args.direction} if hasattr(model, "g_ba") else {}
+        kwargs["use_ema"] = not args.no_ema
         for image in to_uint8(model.translate(np.asarray(batch), **kwargs)):
             save_image(os.path.join(args.out, f"{count:05d}.png"), image)
             count += 1

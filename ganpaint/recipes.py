@@ -43,7 +43,9 @@ class Recipe:
     label_smoothing: Any = None
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
-    optimizer: str = "adam"  # "adam" (beta_1 0.5) or "rmsprop"
+    optimizer: str = "adam"  # "adam" or "rmsprop"
+    beta_1: float = 0.5  # Adam's betas (DCGAN's 0.5; SAGAN's TTUR uses 0.0 and 0.9)
+    beta_2: float = 0.999
     base_filters: int = 64
     max_filters: int = 512
     generator: str = "dcgan"  # dcgan, unet, resnet, efficientnet
@@ -51,6 +53,16 @@ class Recipe:
     backbone_weights: str | None = "imagenet"
     receptive_field: int = 70
     simultaneous: bool = False  # GAN family: both gradients at the same weights
+    conditioning: str = "label_map"  # labelled D: "label_map" or "projection"
+    g_conditioning: str = "label_map"  # labelled G: "label_map" or "cbn"
+    spectral_norm: bool = False  # in the discriminator(s)
+    # The small-data tools (`ganpaint.gans.AdversarialModel`).
+    diff_augment: str | None = None  # e.g. "color,translation,cutout"
+    augment_p: float | None = None
+    ada_target: float | None = None  # e.g. 0.6
+    ema: float | None = None  # e.g. 0.999
+    r1_weight: float = 0.0
+    r1_every: int = 1
     norm: str | None = "batch"
     d_norm: str | None = "same"  # the discriminator's norm; "same" as `norm`
     dropout: float = 0.0
@@ -89,6 +101,14 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            "gan", 64, batch_size=32, epochs=100, sample="photo", loss="ralsgan",
            g_learning_rate=2e-4, d_learning_rate=2e-4, resize_mode="center_crop", fid_every=10,
            smoke=dict(_SMOKE_GAN, image_size=32)),
+    Recipe("dogs_sngan", "Breed-conditional SNGAN-projection on Stanford Dogs, 64 px: cbn G, "
+           "projection + spectral-norm D, hinge, DiffAugment, EMA, TTUR", "cgan", 64,
+           batch_size=64, epochs=200, sample="mnist", num_classes=120, latent_dim=128,
+           loss="hinge", g_learning_rate=1e-4, d_learning_rate=4e-4, beta_1=0.0, beta_2=0.9,
+           conditioning="projection", g_conditioning="cbn", spectral_norm=True, d_norm=None,
+           diff_augment="color,translation,cutout", ema=0.999, resize_mode="center_crop",
+           fid_every=10, fid_samples=1000,
+           smoke=dict(_SMOKE_GAN, image_size=32, num_classes=10)),
     Recipe("monet_dcgan", "DCGAN on Monet paintings, 320 px (5x5 seed, 6 doublings)", "gan",
            320, batch_size=16, epochs=200, sample="monet", max_filters=512, fid_every=20,
            smoke=dict(_SMOKE_GAN, image_size=40)),
@@ -219,7 +239,10 @@ def _optimizer(recipe, learning_rate):
     if recipe.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     if recipe.optimizer == "adam":
-        return gans.default_optimizer(learning_rate)
+        if (recipe.beta_1, recipe.beta_2) == (0.5, 0.999):
+            return gans.default_optimizer(learning_rate)
+        from ganpaint.optimizers import FusedAdam
+        return FusedAdam(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
     raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
 
 
@@ -227,32 +250,46 @@ def _shape(recipe):
     return (recipe.image_size, recipe.image_size, recipe.channels)
 
 
+def _small_data(recipe) -> dict:
+    return dict(diff_augment=recipe.diff_augment, augment_p=recipe.augment_p,
+                ada_target=recipe.ada_target, ema=recipe.ema, r1_weight=recipe.r1_weight,
+                r1_every=recipe.r1_every)
+
+
 def _model(recipe, seed):
     shape = _shape(recipe)
+    small_data = _small_data(recipe)
     if recipe.model in ("gan", "cgan", "acgan"):
         classes = recipe.num_classes if recipe.model != "gan" else None
         g = generators.dcgan_generator(recipe.latent_dim, shape, classes,
                                        base_filters=recipe.base_filters,
-                                       max_filters=recipe.max_filters, norm=recipe.norm)
+                                       max_filters=recipe.max_filters, norm=recipe.norm,
+                                       conditioning=recipe.g_conditioning)
         d = discriminators.dcgan_discriminator(shape, classes, recipe.model == "acgan",
                                                base_filters=recipe.base_filters,
                                                max_filters=recipe.max_filters,
                                                norm=_d_norm(recipe),
-                                               dropout=recipe.dropout)
+                                               dropout=recipe.dropout,
+                                               spectral_norm=recipe.spectral_norm,
+                                               conditioning=recipe.conditioning)
         cls = {"gan": gans.GAN, "cgan": gans.ConditionalGAN, "acgan": gans.ACGAN}[recipe.model]
         return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing,
-                   simultaneous=recipe.simultaneous, seed=seed)
+                   simultaneous=recipe.simultaneous, seed=seed, **small_data)
     if recipe.model == "cyclegan":
         g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
         d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
                                                           filters=recipe.base_filters,
-                                                          norm=_d_norm(recipe), name=name)
+                                                          norm=_d_norm(recipe),
+                                                          spectral_norm=recipe.spectral_norm,
+                                                          name=name)
                     for name in ("d_a", "d_b"))
-        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, loss=recipe.loss, seed=seed)
+        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, loss=recipe.loss, seed=seed, **small_data)
     if recipe.model == "pix2pix":
         d = discriminators.patchgan_discriminator(shape, recipe.receptive_field, conditional=True,
-                                                  filters=recipe.base_filters, norm=_d_norm(recipe))
-        return gans.Pix2Pix(_translator(recipe, "generator"), d, loss=recipe.loss, seed=seed)
+                                                  filters=recipe.base_filters, norm=_d_norm(recipe),
+                                                  spectral_norm=recipe.spectral_norm)
+        return gans.Pix2Pix(_translator(recipe, "generator"), d, loss=recipe.loss, seed=seed,
+                            **small_data)
     raise ValueError(f"Unknown model kind {recipe.model!r}")
 
 

@@ -22,6 +22,7 @@ from ganpaint.recipes import RECIPES  # noqa: E402
 DATA = {
     "dogs_dcgan": '"/kaggle/input/generative-dog-images/all-dogs/all-dogs"',
     "dogs_ralsgan": '"/kaggle/input/generative-dog-images/all-dogs/all-dogs"',
+    "dogs_sngan": '"/kaggle/input/stanford-dogs-dataset/images/Images"  # one folder per breed',
     "monet_dcgan": '"/kaggle/input/gan-getting-started/monet_tfrec"',
     "monet_cyclegan": '("/kaggle/input/gan-getting-started/photo_tfrec",\n'
                       '        "/kaggle/input/gan-getting-started/monet_tfrec")',
@@ -30,6 +31,28 @@ DATA = {
     "mnist_acgan": "None  # None downloads MNIST with keras.datasets",
     "maps_pix2pix": '"/kaggle/input/pix2pix-dataset/maps/maps/train"',
     "cifar10_cgan": "None  # None downloads CIFAR-10 with keras.datasets",
+}
+
+SMALL_DATA = ("**Little data?** The contest sets are small (300 Monet paintings, ~170 dogs a "
+              "breed), so the discriminator soon memorises them. Every recipe takes the "
+              "small-data tools as overrides of `gp.recipes.build`: "
+              "`diff_augment=\"color,translation,cutout\"` (DiffAugment on every image the "
+              "discriminator sees), `ada_target=0.6` (adaptive augmentation), `ema=0.999` (sample "
+              "from a moving average of the generator) and `spectral_norm=True`. See the "
+              "README's *Training with little data*.")
+
+# A recipe's own explanation, after its title.
+NOTES = {
+    "dogs_sngan": (
+        "This is the recipe of the Kaggle *Generative Dog Images* top solutions, in one place: "
+        "a generator conditioned on the breed by class-conditional batch norm (`cbn`), a "
+        "projection discriminator with spectral norm, the hinge loss, DiffAugment on real and "
+        "fake images, an EMA generator for every sample, and TTUR (D 4e-4, G 1e-4, Adam "
+        "betas 0 and 0.9, as SAGAN). Breeds come from the folder names of Stanford Dogs "
+        "(`Images/<breed>/*.jpg`). Watch `augment_p` and the losses in the history: a hinge "
+        "`d_loss` that falls to 0 means the discriminator has won."),
+    "dogs_dcgan": SMALL_DATA, "dogs_ralsgan": SMALL_DATA, "monet_dcgan": SMALL_DATA,
+    "monet_cyclegan": SMALL_DATA,
 }
 
 SETUP = """\
@@ -85,6 +108,7 @@ def recipe_notebook(name):
                           "`gp.recipes.build` and trained with `model.fit`. Set `DATA` to the "
                           "real dataset (see `data/README.md`); with `GANPAINT_SMOKE=1` the "
                           "notebook runs in seconds on the bundled sample."),
+        *([new_markdown_cell(NOTES[name])] if name in NOTES else []),
         new_code_cell(SETUP),
         new_code_cell(parameters(name), metadata={"tags": ["parameters"]}),
         new_code_cell(STRATEGY),

@@ -29,3 +29,26 @@ def test_build_model_takes_a_recipe_and_overrides():
         recipes.build_model("maps_pix2pix", image_sise=64)
     with pytest.raises(ValueError, match="Unknown recipe 'pix2pix'"):
         recipes.build_model("pix2pix")
+
+
+def test_the_modern_dogs_recipe_has_the_contest_winners_pieces():
+    from ganpaint.layers import ClassConditionalNormalization, SpectralConv2D
+
+    model = recipes.build_model("dogs_sngan", smoke=True)
+    assert model.adversarial.name == "hinge" and model.ema == 0.999
+    assert model.augmenter.policy == "color,translation,cutout"
+    assert any(isinstance(layer, ClassConditionalNormalization) for layer in model.generator.layers)
+    assert any(isinstance(layer, SpectralConv2D) for layer in model.discriminator.layers)
+    assert model.discriminator.get_layer("projection") is not None
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(4e-4)
+    assert (model.d_optimizer.beta_1, model.d_optimizer.beta_2) == (0.0, 0.9)
+
+
+@pytest.mark.parametrize("name", ["monet_cyclegan", "dogs_dcgan", "maps_pix2pix"])
+def test_small_data_options_reach_every_recipe_model(name):
+    model = recipes.build_model(name, smoke=True, diff_augment="translation", ada_target=0.6,
+                                ema=0.99, r1_weight=1.0, spectral_norm=True)
+    assert model.augmenter.policy == "translation" and model.augmenter.adaptive
+    assert model.ema == 0.99 and model.r1_weight == 1.0
+    assert all(hasattr(model, f"ema_{g}") for g in model._generators)
