@@ -1,6 +1,6 @@
-"""Markdown tables for the README from the JSON that `make bench` writes.
+"""Markdown tables for the README from the JSON that `make bench` writes, and its figures.
 
-    python benchmarks/report.py [--results benchmarks/results]
+    python benchmarks/report.py [--results benchmarks/results] [--figures docs]
 """
 from __future__ import annotations
 
@@ -93,10 +93,88 @@ def _mean_std(row, key, scale=1.0, places=3):
         f"{mean:.{places}f}"
 
 
+def _few_shot(row) -> bool:
+    return row["task"].startswith("few-shot")
+
+
+def _conditional(row) -> bool:
+    return row["task"].startswith("conditional digits")
+
+
+def few_shot_table(result) -> str:
+    """The few-shot digits rows: FID (and its ratio to plain's), the overfitting gap, the
+    distance to the nearest training digit, and ADA's final p."""
+    rows = [r for r in result["rows"] if _few_shot(r)]
+    plain = {r["task"]: r for r in rows if r["implementation"] == "plain"}
+    lines = ["| training digits, steps | setting | FID (classifier) | × plain | overfitting gap | "
+             "nearest training digit (held-out real: ref.) | final p | per seed FID / gap | "
+             "s/run |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        base = plain.get(r["task"])
+        ratio = f"{r['fid_classifier'] / base['fid_classifier']:.2f}×" if base else "–"
+        digits = r["task"].split(", ")[1].split()[0]
+        per_seed = ", ".join(f"{f:.1f} / {g:.2f}" for f, g in zip(
+            r["fid_classifier_per_seed"], r["overfit_gap_per_seed"]))
+        lines.append(f"| {digits}, {r['steps']:,} | {r['implementation']} | "
+                     f"{_mean_std(r, 'fid_classifier', places=1)} | {ratio} | "
+                     f"{_mean_std(r, 'overfit_gap', places=3)} | "
+                     f"{r['nearest_train_distance']:.3f} ({r['held_out_nearest_train_distance']:.3f})"
+                     f" | {r['final_p']:.2f} | {per_seed} | {r['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def conditional_table(result) -> str:
+    rows = [r for r in result["rows"] if _conditional(r)]
+    lines = ["| networks, loss | steps | right class | FID (classifier) | per seed class / FID |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        per_seed = ", ".join(f"{100 * a:.0f} % / {f:.1f}" for a, f in zip(
+            r["class_accuracy_per_seed"], r["fid_classifier_per_seed"]))
+        lines.append(f"| {r['implementation']} | {r['steps']:,} | "
+                     f"{_mean_std(r, 'class_accuracy', 100, 1)} % | "
+                     f"{_mean_std(r, 'fid_classifier', places=1)} | {per_seed} |")
+    return "\n".join(lines)
+
+
+def few_shot_curves(result, path) -> str | None:
+    """FID over steps (mean over seeds) of every few-shot row, one panel per training-set
+    size, written to `path`."""
+    rows = [r for r in result["rows"] if _few_shot(r) and "fid_curve" in r]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for r in (r for r in rows if r["task"] == task):
+            ax.plot(r["fid_curve"]["steps"], r["fid_curve"]["mean"], label=r["implementation"])
+        ax.set(title=task, xlabel="step", ylabel="FID (classifier features)", yscale="log")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def small_data_cost_table(result) -> str:
+    lines = ["| case | variant | steps/s | step time × plain |", "|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['case']} | {r['variant']} | {r['steps_per_s']:.3f} | "
+                     f"{r['step_time_vs_plain']:.2f}× |")
+    return "\n".join(lines)
+
+
 def quality_table(result) -> str:
     lines = ["| task | implementation | steps | seeds | score (mean ± sd over seeds) | "
              "per seed | seconds per run |", "|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
+        if _few_shot(r) or _conditional(r):
+            continue  # their own tables
         if "l1_to_true_painting" in r:
             score = f"L1 to the true painting {_mean_std(r, 'l1_to_true_painting')}"
             per_seed = ", ".join(f"{v:.3f}" for v in r.get("l1_to_true_painting_per_seed", []))
@@ -125,13 +203,21 @@ def profile_table(result) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
+    parser.add_argument("--figures", help="folder for the figures (the README's: docs)")
     args = parser.parse_args()
     for name, table in (("throughput", throughput_summary), ("throughput", throughput_table),
                         ("profile", profile_table),
-                        ("bf16_layers", bf16_table), ("quality", quality_table)):
+                        ("bf16_layers", bf16_table), ("quality", quality_table),
+                        ("quality", few_shot_table), ("quality", conditional_table),
+                        ("small_data_cost", small_data_cost_table)):
         result = _load(args.results, name)
         if result is not None:
-            print(f"### {name}\n\n{table(result)}\n")
+            print(f"### {name} ({table.__name__})\n\n{table(result)}\n")
+    quality = _load(args.results, "quality")
+    if args.figures and quality is not None:
+        written = few_shot_curves(quality, os.path.join(args.figures, "few_shot_fid_curves.png"))
+        if written:
+            print(f"figure: {written}")
 
 
 if __name__ == "__main__":

@@ -70,3 +70,21 @@ def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
     path.write_text(json.dumps({"rows": [{"task": short, "v": 1}, {"task": "digits", "v": 1}]}))
     merged = bench_run._write(str(path), {"rows": [{"task": long, "v": 2}]}, "task")
     assert [r["task"] for r in merged["rows"]] == [short, "digits", long]
+
+
+def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
+    import few_shot
+    import report
+
+    monkeypatch.setattr(few_shot, "CURVE_EVERY", 2)
+    rows = few_shot.few_shot_digits(seeds=(0,), rows=("plain", "ada_target 0.6"),
+                                    budgets={30: 4})
+    assert [r["implementation"] for r in rows] == ["plain", "ada_target 0.6"]
+    for r in rows:
+        assert r["steps"] == 4 and r["fid_curve"]["steps"] == [2, 4]
+        assert -1.0 <= r["overfit_gap"] <= 1.0 and r["nearest_train_distance"] > 0
+    result = {"rows": rows}
+    table = report.few_shot_table(result)
+    assert "| 30, 4 | plain |" in table and "1.00×" in table
+    assert report.few_shot_curves(result, str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 1000
