@@ -1,6 +1,6 @@
 """The `ganpaint` command line (also `python -m ganpaint`).
 
-    ganpaint make-npz FOLDER OUT --image-size 128
+    ganpaint make-npz FOLDER OUT [--image-size 128]
     ganpaint make-tfrecords SOURCE OUT --image-size 256 [--shards 4]
     ganpaint train RECIPE [--data PATH [PATH_B]] [--epochs N] [--out DIR] [--resume] [--smoke]
     ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2]
@@ -29,6 +29,9 @@ def _size(text: str):
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
+DEFAULT_NPZ_SIZE = 128  # the EfficientNet CycleGAN recipe's size: small enough for big folders
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -46,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("make-npz", help="decode and resize an image folder into one .npz")
     p.add_argument("folder", help="folder of images (class subfolders give labels)")
     p.add_argument("out", help="output .npz path")
-    p.add_argument("--image-size", type=_size, required=True, help="e.g. 128 or 256x320")
+    p.add_argument("--image-size", type=_size, default=None,
+                   help=f"e.g. 128 or 256x320 (default {DEFAULT_NPZ_SIZE}, reported when used)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3)
     p.add_argument("--resize-mode", choices=("stretch", "center_crop"), default="stretch")
     p.add_argument("--skip-bad", action="store_true", help="skip unreadable files, and list them")
@@ -130,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
 def _make_npz(args) -> int:
     from ganpaint.data import images_to_npz
 
+    if args.image_size is None:
+        args.image_size = DEFAULT_NPZ_SIZE
+        print(f"--image-size not given: resizing to {DEFAULT_NPZ_SIZE}x{DEFAULT_NPZ_SIZE} "
+              "(pass --image-size for another size)")
     summary = images_to_npz(args.folder, args.out, args.image_size, channels=args.channels,
                             resize_mode=args.resize_mode, compress=args.compress,
                             on_error="skip" if args.skip_bad else "raise")

@@ -16,6 +16,7 @@ from ganpaint.layers import (ClassConditionalNormalization, ReflectionPadding2D,
                              conv_block, normalization)
 
 GAN_INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+MIN_AUTO_UNET_DEPTH = 4
 
 
 def _image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
@@ -228,7 +229,8 @@ def unet_generator(
     Args:
         image_shape: (height, width, channels). Height and width divisible by 2**depth.
         depth: int. Number of stride-2 downsamplings. Defaults to the largest <= 8 that the
-            size allows: 8 for 256 (down to 1x1, as the paper), 6 for 320.
+            size allows: 8 for 256 (down to 1x1, as the paper), 6 for 320; a size that allows
+            fewer than 4 (300: 2) is refused unless `depth` is given.
         filters: int. Width of the first encoder layer.
         max_filters: int. Cap on widths (512).
         norm: "batch" (pix2pix) or "instance" (common in CycleGAN notebooks).
@@ -242,6 +244,13 @@ def unet_generator(
         depth = 0
         while depth < 8 and h % 2 ** (depth + 1) == 0 and w % 2 ** (depth + 1) == 0:
             depth += 1
+        if depth < MIN_AUTO_UNET_DEPTH:
+            # 300 = 4 x 75 would give depth 2: a U-Net that sees 10-pixel patches at most.
+            raise ValueError(
+                f"`image_shape` {tuple(image_shape)} allows only {depth} stride-2 "
+                f"downsamplings (a U-Net needs {MIN_AUTO_UNET_DEPTH} or more to see more than "
+                "small patches). Resize to a multiple of 16 (256 or 320, say), or pass "
+                f"`depth` to insist. Received: image_shape={tuple(image_shape)}")
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"`depth` must be a positive int. Received: depth={depth!r}")
     if h % 2 ** depth or w % 2 ** depth:

@@ -181,9 +181,18 @@ class InceptionFeatures:
                              f"Received: weights={weights!r}")
         self.include_top = include_top
         self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
-        self.model = keras.applications.InceptionV3(
-            include_top=include_top, weights=weights, pooling=None if include_top else "avg",
-            input_shape=(299, 299, 3))
+        try:
+            self.model = keras.applications.InceptionV3(
+                include_top=include_top, weights=weights,
+                pooling=None if include_top else "avg", input_shape=(299, 299, 3))
+        except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...")
+            if weights != "imagenet" or "fetch" not in str(exc).lower():
+                raise
+            raise ValueError(
+                "could not download the InceptionV3 ImageNet weights (no internet?). Pass a "
+                "local file instead: `--weights FILE` (CLI) or InceptionFeatures(weights=FILE), "
+                "FILE being inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 (on "
+                "Kaggle, attach it as a dataset).") from None
 
     def __call__(self, images):
         # Inception's own preprocessing maps [0, 255] to [-1, 1]: ours are there already.

@@ -37,6 +37,27 @@ def test_make_tfrecords_from_npz(folder, tmp_path, capsys):
     assert ds.num_images == 4
 
 
+def test_make_npz_without_a_size_uses_the_default_and_says_so(folder, tmp_path, capsys):
+    assert cli.main(["make-npz", str(folder), str(tmp_path / "d.npz")]) == 0
+    out = capsys.readouterr().out
+    assert f"--image-size not given: resizing to {cli.DEFAULT_NPZ_SIZE}x{cli.DEFAULT_NPZ_SIZE}" in out
+    with np.load(tmp_path / "d.npz") as f:
+        assert f["images"].shape[1:3] == (cli.DEFAULT_NPZ_SIZE, cli.DEFAULT_NPZ_SIZE)
+
+
+def test_fid_without_internet_names_the_weights_file_in_one_line(folder, capsys, monkeypatch):
+    from keras.src.utils import file_utils
+
+    def offline(*args, **kwargs):  # what keras raises when the download fails
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None")
+
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    assert cli.main(["fid", str(folder), str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--weights FILE" in err and "Traceback" not in err
+    assert "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5" in err
+
+
 def test_bad_input_is_one_clear_line(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert cli.main(["make-npz", str(tmp_path / "empty"), str(tmp_path / "o.npz"),
@@ -49,7 +70,6 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["make-npz", "a", "b", "--image-size", "big"], "expected an int or HxW, got 'big'"),
     (["make-npz", "a", "b", "--image-size", "0"], "expected a positive int or HxW"),
-    (["make-npz", "a", "b"], "the following arguments are required: --image-size"),
     (["make-tfrecords", "a", "b", "--image-size", "8", "--shards", "0"],
      "expected a positive int, got '0'"),
     (["make-tfrecords", "a", "b", "--image-size", "8", "--format", "gif"], "invalid choice"),

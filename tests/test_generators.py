@@ -78,6 +78,12 @@ def test_unet_small_round_trip(tmp_path):
     round_trip(g, tmp_path, x)
 
 
+def test_unet_refuses_a_shallow_automatic_depth_but_takes_an_explicit_one():
+    with pytest.raises(ValueError, match=r"allows only 2 stride-2 downsamplings.*`depth`"):
+        G.unet_generator((300, 300, 3))
+    assert G.unet_generator((300, 300, 3), depth=2, filters=4).output.shape == (None, 300, 300, 3)
+
+
 def test_unet_rejects_a_depth_the_size_does_not_allow():
     with pytest.raises(ValueError, match=r"divisible by 2\*\*depth=256.*\(320, 320, 3\)"):
         G.unet_generator((320, 320, 3), depth=8)
