@@ -12,10 +12,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Nothing here imports TensorFlow: `--help` and argument errors answer at once. A subcommand
+# imports what it needs, after `_quiet_tensorflow` has silenced TensorFlow's start-up logs.
 
 
 def _size(text: str):
@@ -44,6 +47,8 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganpaint", description="GAN recipes for Keras 3.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's and absl's log lines (hidden by default)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("make-npz", help="decode and resize an image folder into one .npz")
@@ -66,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", type=int, default=95)
     p.add_argument("--skip-bad", action="store_true")
 
-    from ganpaint.recipes import RECIPES
+    from ganpaint.recipe_presets import RECIPES  # pure Python: no TensorFlow
 
     p = sub.add_parser("train", help="train a recipe (see `ganpaint train --help`)")
     p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
@@ -121,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_tensorflow(args.verbose)
     try:
         return {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
                 "sample": _sample, "translate": _translate, "fid": _fid,
@@ -129,6 +135,54 @@ def main(argv: list[str] | None = None) -> int:
         # Bad input is reported as one clear line, not a traceback.
         print(f"ganpaint {args.command}: error: {err}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Send what C++ code writes to stderr (fd 2) to a temporary file; give it back if the
+    block fails, so an import error is never hidden."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _quiet_tensorflow(verbose: bool) -> None:
+    """Unless `verbose`: TensorFlow's C++ logs off (TF_CPP_MIN_LOG_LEVEL=3), the lines it prints
+    while loading (before absl's logging starts, which that variable does not reach; they come
+    twice, once per library) swallowed, and Python-side TensorFlow and absl logs at ERROR."""
+    if verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        with _native_stderr_captured():
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # device set-up logs (cuInit on a CPU machine)
+    except ImportError:
+        return  # the subcommand that needs TensorFlow reports it
+    import logging
+
+    tf.get_logger().setLevel(logging.ERROR)
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:
+        pass
 
 
 def _make_npz(args) -> int:
@@ -190,8 +244,9 @@ def _train(args) -> int:
 def _load_model(path):
     import keras
 
-    import ganpaint.gans  # noqa: F401 (registers the model classes)
+    import ganpaint
 
+    ganpaint.import_all()  # registers the model and layer classes the file names
     if not os.path.exists(path):
         raise ValueError(f"model file not found: {path}")
     if not path.endswith(".keras"):

@@ -11,9 +11,8 @@ keyword, e.g. `build("monet_cyclegan", image_size=320, receptive_field=16)`.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -22,138 +21,7 @@ import numpy as np
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
 from ganpaint import discriminators, distribute, gans, generators, metrics
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A seed experiment's hyperparameters. `model` is one of gan, cgan, acgan, cyclegan,
-    pix2pix; `sample` names the bundled sample(s) used when no data is given in smoke mode."""
-
-    name: str
-    summary: str
-    model: str
-    image_size: int
-    channels: int = 3
-    batch_size: int = 64
-    epochs: int = 100
-    sample: Any = None
-    num_classes: int | None = None
-    latent_dim: int = 128
-    loss: str = "bce"
-    label_smoothing: Any = None
-    g_learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
-    optimizer: str = "adam"  # "adam" or "rmsprop"
-    beta_1: float = 0.5  # Adam's betas (DCGAN's 0.5; SAGAN's TTUR uses 0.0 and 0.9)
-    beta_2: float = 0.999
-    base_filters: int = 64
-    max_filters: int = 512
-    generator: str = "dcgan"  # dcgan, unet, resnet, efficientnet
-    backbone: str = "EfficientNetB0"
-    backbone_weights: str | None = "imagenet"
-    receptive_field: int = 70
-    simultaneous: bool = False  # GAN family: both gradients at the same weights
-    conditioning: str = "label_map"  # labelled D: "label_map" or "projection"
-    g_conditioning: str = "label_map"  # labelled G: "label_map" or "cbn"
-    spectral_norm: bool = False  # in the discriminator(s)
-    # The small-data tools (`ganpaint.gans.AdversarialModel`).
-    diff_augment: str | None = None  # e.g. "color,translation,cutout"
-    augment_p: float | None = None
-    ada_target: float | None = None  # e.g. 0.6
-    ema: float | None = None  # e.g. 0.999
-    r1_weight: float = 0.0
-    r1_every: int = 1
-    norm: str | None = "batch"
-    d_norm: str | None = "same"  # the discriminator's norm; "same" as `norm`
-    dropout: float = 0.0
-    augment: Any = "flip"
-    resize_mode: str = "stretch"
-    decay_epochs: int = 0  # LinearDecay: constant for epochs - decay_epochs, then decay
-    fid_every: int = 0  # 0: no FIDCheckpoint
-    fid_samples: int = 1000
-    fid_features: str = "inception"  # inception (imagenet), pixels (cheap, offline)
-    gradient_norms: bool = False
-    gradient_norms_every: int = 10  # batches between gradient-norm readings
-    sample_every: int = 1
-    steps_per_epoch: int | None = None  # None: the whole dataset each epoch
-    smoke: dict = field(default_factory=dict)
-
-    def replace(self, **changes) -> "Recipe":
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
-        if unknown:
-            raise ValueError(f"Unknown recipe fields {unknown} for {self.name!r}. Fields: "
-                             f"{', '.join(f.name for f in dataclasses.fields(self))}")
-        return dataclasses.replace(self, **changes)
-
-
-_SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1,
-              gradient_norms_every=1)
-_SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_dim=16,
-                  fid_samples=16)
-_SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)
-
-RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("dogs_dcgan", "DCGAN on Stanford Dogs / Kaggle all-dogs, 64 px", "gan", 64,
-           batch_size=32, epochs=100, sample="photo", label_smoothing=0.1,
-           resize_mode="center_crop", fid_every=10, fid_samples=1000,
-           smoke=dict(_SMOKE_GAN, image_size=32)),
-    Recipe("dogs_ralsgan", "Relativistic average LSGAN on dogs, 64 px (the Kaggle kernel)",
-           "gan", 64, batch_size=32, epochs=100, sample="photo", loss="ralsgan",
-           g_learning_rate=2e-4, d_learning_rate=2e-4, resize_mode="center_crop", fid_every=10,
-           smoke=dict(_SMOKE_GAN, image_size=32)),
-    Recipe("dogs_sngan", "Breed-conditional SNGAN-projection on Stanford Dogs, 64 px: cbn G, "
-           "projection + spectral-norm D, hinge, DiffAugment, EMA, TTUR", "cgan", 64,
-           batch_size=64, epochs=200, sample="mnist", num_classes=120, latent_dim=128,
-           loss="hinge", g_learning_rate=1e-4, d_learning_rate=4e-4, beta_1=0.0, beta_2=0.9,
-           conditioning="projection", g_conditioning="cbn", spectral_norm=True, d_norm=None,
-           diff_augment="color,translation,cutout", ema=0.999, resize_mode="center_crop",
-           fid_every=10, fid_samples=1000,
-           smoke=dict(_SMOKE_GAN, image_size=32, num_classes=10)),
-    Recipe("monet_dcgan", "DCGAN on Monet paintings, 320 px (5x5 seed, 6 doublings)", "gan",
-           320, batch_size=16, epochs=200, sample="monet", max_filters=512, fid_every=20,
-           smoke=dict(_SMOKE_GAN, image_size=40)),
-    Recipe("monet_cyclegan", "CycleGAN photo -> Monet: U-Net G, PatchGAN, linear decay, best FID",
-           "cyclegan", 256, batch_size=1, epochs=50, decay_epochs=25, sample=("photo", "monet"),
-           generator="unet", norm="instance", receptive_field=70, loss="lsgan",
-           augment="jitter+flip", fid_every=5, fid_samples=300,
-           smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1)),
-    Recipe("cans_efficientnet_cyclegan", "CycleGAN Coke <-> Pepsi with an EfficientNet-backbone G",
-           "cyclegan", 128, batch_size=4, epochs=100, decay_epochs=50,
-           sample=("photo", "monet"), generator="efficientnet", norm="instance",
-           receptive_field=70, loss="lsgan", fid_every=10, fid_samples=200,
-           smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1,
-                      backbone_weights=None)),
-    Recipe("mnist_acgan", "MNIST GAN whose discriminator also classifies digits (AC-GAN)",
-           "acgan", 28, channels=1, batch_size=64, epochs=50, sample="mnist", num_classes=10,
-           latent_dim=100, optimizer="rmsprop", g_learning_rate=5e-5, d_learning_rate=5e-5,
-           base_filters=64, max_filters=256, norm="batch", dropout=0.3, augment=None,
-           fid_every=5, fid_samples=1000, fid_features="pixels",
-           smoke=dict(_SMOKE_GAN, image_size=28, num_classes=10)),
-    Recipe("maps_pix2pix", "pix2pix aerial -> map, 600 px pairs resized to 256", "pix2pix", 256,
-           batch_size=1, epochs=200, sample="pairs", generator="unet", norm="batch",
-           dropout=0.5, receptive_field=70, augment="jitter+flip", fid_every=10,
-           fid_samples=200, smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16,
-                                       dropout=0.0)),
-    Recipe("cifar10_cgan", "Label-conditioned GAN on CIFAR-10: soft labels, separate LRs, "
-           "gradient norms", "cgan", 32, batch_size=64, epochs=100, sample="mnist",
-           num_classes=10, loss="bce", label_smoothing=((0.7, 1.2), (0.0, 0.3)),
-           g_learning_rate=2e-4, d_learning_rate=1e-4, dropout=0.4, gradient_norms=True,
-           augment="flip", fid_every=10, smoke=dict(_SMOKE_GAN, image_size=32, num_classes=10)),
-]}
-
-
-def get(name: str | Recipe, smoke: bool = False, **overrides) -> Recipe:
-    """The recipe called `name` (or the `Recipe` given), with smoke settings and `overrides`
-    applied."""
-    if isinstance(name, Recipe):
-        recipe = name
-    elif name in RECIPES:
-        recipe = RECIPES[name]
-    else:
-        raise ValueError(f"Unknown recipe {name!r}. Recipes: {', '.join(RECIPES)}")
-    if smoke:
-        recipe = recipe.replace(**recipe.smoke)
-    return recipe.replace(**overrides) if overrides else recipe
+from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The `ganpaint` console script: each subcommand on small real files, and bad arguments."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -180,6 +181,18 @@ def test_sample_uses_the_ema_generator_unless_told_not_to(trained, tmp_path, cap
         assert raw["images"].max() < 200  # the trained generator's
 
 
+def test_the_command_loads_a_model_in_a_fresh_process(trained, tmp_path):
+    # The command imports lazily: loading must still find every ganpaint class (instance
+    # norm, reflection padding, the CycleGAN) that the file names.
+    command = os.path.join(os.path.dirname(sys.executable), "ganpaint")
+    out = tmp_path / "monet"
+    proc = subprocess.run([command, "translate", str(trained["monet_cyclegan"] / "model.keras"),
+                           data.sample_path("photo"), str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list(out.glob("*.png"))) == 30
+
+
 def test_translate_writes_one_png_per_input(trained, tmp_path, capsys):
     out = tmp_path / "monet"
     assert cli.main(["translate", str(trained["monet_cyclegan"] / "model.keras"),
@@ -229,3 +242,34 @@ def test_sample_and_translate_refuse_the_wrong_kind_of_model(trained, tmp_path, 
     assert cli.main(["sample", str(trained["mnist_acgan"] / "model.keras"), "--out",
                      str(tmp_path / "x.png"), "--labels", "12"]) == 2
     assert "classes 0..9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["sample", "--help"],
+                                  ["make-npz", "--help"], ["fid", "--help"]])
+def test_help_needs_no_tensorflow(argv, tmp_path):
+    # A `tensorflow` that cannot be imported, first on the path: help must still print.
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('tensorflow is not to be imported')\n")
+    command = os.path.join(os.path.dirname(sys.executable), "ganpaint")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "fake"))
+    proc = subprocess.run([command, *argv], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("usage: ganpaint")
+    if argv[0] == "train":
+        assert "dogs_sngan" in proc.stdout  # the recipes, listed without TensorFlow
+
+
+def test_the_command_prints_no_tensorflow_log_lines_unless_verbose(tmp_path):
+    command = os.path.join(os.path.dirname(sys.executable), "ganpaint")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    runs = {}
+    for flags in ([], ["--verbose"]):
+        proc = subprocess.run([command, *flags, "make-npz", str(tmp_path / "none"),
+                               str(tmp_path / "x.npz")], capture_output=True, text=True,
+                              timeout=300, env=env)
+        runs[bool(flags)] = proc.stderr
+    quiet = runs[False].strip().splitlines()
+    assert len(quiet) == 1 and quiet[0].startswith("ganpaint make-npz: error:"), quiet
+    assert "I0000" in runs[True] or "WARNING" in runs[True]  # --verbose lets them through
