@@ -6,6 +6,8 @@
     ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2]
     ganpaint translate MODEL.keras INPUT OUT_DIR [--direction AtoB]
     ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels]
+    ganpaint submit MODEL.keras [INPUTS] --out images.zip [--count N] [--contest monet|dogs]
+    ganpaint audit images.zip TRAINING_IMAGES [--weights imagenet|FILE|pixels]
     ganpaint demo [--out DIR] [--epochs 40]
 """
 
@@ -32,6 +34,7 @@ def _size(text: str):
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
+_CONTESTS = ("dogs", "monet")  # ganpaint.submission.CONTESTS, named here without its imports
 DEFAULT_NPZ_SIZE = 128  # the EfficientNet CycleGAN recipe's size: small enough for big folders
 
 
@@ -106,6 +109,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true", help="translate with the trained generator, "
                    "not its moving average (for models trained with ema=...)")
 
+    p = sub.add_parser("submit", help="a trained model straight into a contest's images.zip")
+    p.add_argument("model", help="a model.keras written by `ganpaint train`")
+    p.add_argument("inputs", nargs="?", help="images to translate (CycleGAN, pix2pix): folder, "
+                   "TFRecords or .npz; none for GANs")
+    p.add_argument("--out", required=True, help="the zip to write, e.g. images.zip")
+    p.add_argument("--count", type=_positive_int, help="images (default: every input, or the "
+                   "contest's minimum for GANs)")
+    p.add_argument("--size", type=_size, help="output size (default: the model's, or the "
+                   "contest's)")
+    p.add_argument("--format", choices=("jpg", "png"), default=None,
+                   help="default jpg (png for --contest dogs)")
+    p.add_argument("--contest", choices=sorted(_CONTESTS), help="warn when outside its rules")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--batch-size", type=_positive_int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true")
+
+    p = sub.add_parser("audit", help="check a submission zip and estimate its score")
+    p.add_argument("submission", help="the images.zip to check")
+    p.add_argument("training", help="the training images: folder, TFRecords or .npz")
+    p.add_argument("--weights", default="imagenet",
+                   help="InceptionV3 weights: imagenet (downloads), a local FILE, or pixels "
+                   "(no weights: a rough offline check)")
+    p.add_argument("--out", help="folder for audit.json and nearest.png (default: the zip's)")
+    p.add_argument("--contest", choices=sorted(_CONTESTS))
+
     p = sub.add_parser("fid", help="FID between two image sets")
     p.add_argument("real", help="folder, .npz or TFRecords")
     p.add_argument("fake", help="folder, .npz or TFRecords")
@@ -130,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
                 "sample": _sample, "translate": _translate, "fid": _fid,
+                "submit": _submit, "audit": _audit,
                 "demo": _demo}[args.command](args)
     except (ValueError, FileNotFoundError) as err:
         # Bad input is reported as one clear line, not a traceback.
@@ -317,6 +347,46 @@ def _translate(args) -> int:
             save_image(os.path.join(args.out, f"{count:05d}.png"), image)
             count += 1
     print(f"translated {count} images into {args.out}")
+    return 0
+
+
+def _submit(args) -> int:
+    import warnings
+
+    from ganpaint import submission
+
+    model = _load_model(args.model)
+    fmt = args.format or ("png" if args.contest == "dogs" else "jpg")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        result = submission.submit(model, args.out, inputs=args.inputs, count=args.count,
+                                   size=args.size, fmt=fmt, contest=args.contest,
+                                   overwrite=args.overwrite, batch_size=args.batch_size,
+                                   seed=args.seed, use_ema=not args.no_ema)
+    for problem in result["warnings"]:
+        print(f"ganpaint submit: warning: {problem}", file=sys.stderr)
+    print(f"wrote {result['count']} {result['format']} images of "
+          f"{result['size'][0]}x{result['size'][1]} to {result['path']}")
+    return 0
+
+
+def _audit(args) -> int:
+    from ganpaint import metrics, submission
+
+    extractor = (metrics.PixelFeatures() if args.weights == "pixels"
+                 else metrics.InceptionFeatures(weights=args.weights))
+    report = submission.audit(args.submission, args.training, out_dir=args.out,
+                              extractor=extractor, contest=args.contest)
+    checks = report["checks"]
+    print(f"{checks['count']} images, sizes {checks['sizes']}, formats {checks['formats']}, "
+          f"modes {checks['modes']}")
+    for problem in checks["problems"]:
+        print(f"ganpaint audit: warning: {problem}", file=sys.stderr)
+    print(f"FID {report['fid']:.3f}, memorisation distance {report['memorization_distance']:.4f}, "
+          f"MiFID {report['mifid']:.3f} ({report['provenance']['extractor']}); "
+          f"{len(report['flagged'])} images closer than {report['epsilon']} to a training image")
+    print(f"report: {os.path.join(os.path.dirname(report['picture']), 'audit.json')}, "
+          f"nearest pairs: {report['picture']}")
     return 0
 
 

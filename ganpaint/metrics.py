@@ -179,7 +179,8 @@ class InceptionFeatures:
         if weights not in (None, "imagenet") and not os.path.exists(str(weights)):
             raise ValueError(f"`weights` must be 'imagenet', None or an existing file. "
                              f"Received: weights={weights!r}")
-        self.include_top = include_top
+        self.include_top, self.weights = include_top, weights
+        self.input_size, self.resize_filter = 299, "bilinear, antialiased"  # provenance
         self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
         try:
             self.model = keras.applications.InceptionV3(
@@ -246,6 +247,7 @@ class PixelFeatures:
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"`size` must be a positive int. Received: size={size!r}")
         self.size = size
+        self.input_size, self.resize_filter = size, "bilinear, antialiased"  # provenance
         self.name = f"pixels_{size}"
 
     def __call__(self, images):

@@ -1,0 +1,328 @@
+"""Contest submissions: a trained model straight into `images.zip`, and an audit of the zip.
+
+>>> submit(model, "images.zip", inputs="photo_jpg/", contest="monet")   # CycleGAN / pix2pix
+>>> submit(gan, "images.zip", count=10_000, size=64, fmt="png", contest="dogs")
+>>> report = audit("images.zip", "all-dogs/", extractor=metrics.InceptionFeatures(FILE))
+
+`submit` streams: each batch is generated (or translated), encoded and written into the zip,
+so no folder of 10,000 files is needed, and the zip appears under its name only when complete.
+It refuses to overwrite unless told to, and warns when the count, size or format is outside
+the named contest's rules. `audit` checks the zip (count, size, mode, format), scores it
+against the training images (FID, the memorisation distance and MiFID as Kaggle computes them)
+and draws the 16 generated images nearest to a training image beside their neighbours, so
+that copies show.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+import zipfile
+from collections.abc import Iterator
+
+import numpy as np
+
+# The contests' rules for `images.zip`.
+CONTESTS = {
+    # Kaggle "I'm Something of a Painter Myself": 7,000-10,000 JPEGs of 256x256.
+    "monet": dict(min_count=7000, max_count=10000, size=(256, 256), formats=("jpg",)),
+    # Kaggle "Generative Dog Images": 10,000 PNGs of 64x64.
+    "dogs": dict(min_count=10000, max_count=10000, size=(64, 64), formats=("png",)),
+}
+FORMATS = {"jpg": "JPEG", "png": "PNG"}
+
+
+def _check_contest(contest, count, size, fmt) -> list[str]:
+    if contest is None:
+        return []
+    if contest not in CONTESTS:
+        raise ValueError(f"`contest` must be one of {sorted(CONTESTS)} or None. "
+                         f"Received: contest={contest!r}")
+    rules, problems = CONTESTS[contest], []
+    if not rules["min_count"] <= count <= rules["max_count"]:
+        problems.append(f"{count} images; the {contest} contest wants "
+                        f"{rules['min_count']:,}-{rules['max_count']:,}")
+    if tuple(size) != rules["size"]:
+        problems.append(f"images of {size[0]}x{size[1]}; the {contest} contest wants "
+                        f"{rules['size'][0]}x{rules['size'][1]}")
+    if fmt not in rules["formats"]:
+        problems.append(f"format {fmt}; the {contest} contest wants {'/'.join(rules['formats'])}")
+    return problems
+
+
+def _size(size):
+    if size is None:
+        return None
+    if isinstance(size, int) and size > 0:
+        return (size, size)
+    if (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(s, int) and s > 0 for s in size)):
+        return tuple(size)
+    raise ValueError(f"`size` must be a positive int or (height, width). Received: size={size!r}")
+
+
+def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[np.ndarray]:
+    """Batches of generated or translated images (float32 in [-1, 1]), `count` in all."""
+    if hasattr(model, "translate"):
+        from ganpaint.data import image_dataset
+
+        net = model.sampling_network("g_ab" if hasattr(model, "g_ab") else "generator",
+                                     use_ema)
+        h, w, c = net.inputs[0].shape[1:]
+        ds = image_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
+                           shuffle=False, drop_remainder=False, cache=False)
+        done = 0
+        while done < count:  # more images than inputs: go round the inputs again
+            before = done
+            for batch in ds:
+                batch = np.asarray(batch)[:count - done]
+                yield model.translate(batch, batch_size=batch_size, use_ema=use_ema)
+                done += len(batch)
+                if done >= count:
+                    return
+            if done == before:
+                raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
+        return
+    rng = np.random.default_rng(seed)
+    classes = getattr(model, "num_classes", None)  # labelled models: every class in turn
+    for start in range(0, count, batch_size):
+        n = min(batch_size, count - start)
+        noise = rng.standard_normal((n, model.latent_dim)).astype("float32")
+        labels = None if classes is None else (np.arange(start, start + n) % classes)
+        yield model.generate(noise=noise, labels=labels, batch_size=batch_size, use_ema=use_ema)
+
+
+def _encode(image: np.ndarray, size, fmt: str, quality: int) -> bytes:
+    from PIL import Image
+
+    picture = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
+    picture = picture.convert("RGB")
+    if size is not None and picture.size != (size[1], size[0]):
+        picture = picture.resize((size[1], size[0]), Image.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format=FORMATS[fmt], **({"quality": quality} if fmt == "jpg" else {}))
+    return buffer.getvalue()
+
+
+def submit(model, out: str, inputs=None, count: int | None = None, size=None,
+           fmt: str = "jpg", contest: str | None = None, overwrite: bool = False,
+           batch_size: int = 32, seed: int = 0, use_ema: bool = True, quality: int = 95,
+           verbose: bool = True) -> dict:
+    """Generate or translate straight into a zip of images, as the Kaggle contests want.
+
+    Args:
+        model: a trained ganpaint model: CycleGAN / Pix2Pix translate `inputs`; GAN,
+            ConditionalGAN and ACGAN generate (labelled ones cycle through the classes).
+        out: str. The zip to write (`images.zip`). It is written under a temporary name and
+            renamed when complete.
+        inputs: for translators, the images to translate (folder, TFRecords, .npz, array).
+        count: int. Number of images. Defaults to the number of inputs (translators) or to the
+            contest's minimum (generators).
+        size: int or (height, width). Output size; defaults to the model's (or the contest's).
+        fmt: "jpg" or "png".
+        contest: "monet" or "dogs": warn when count, size or format break its rules.
+        overwrite: bool. Replace an existing `out`; refused otherwise.
+        use_ema: bool. With an EMA generator, use it (default).
+
+    Returns:
+        A dict: path, count, size, format, and the contest `warnings`.
+    """
+    from ganpaint.data import to_uint8
+
+    out = os.fspath(out)
+    if fmt not in FORMATS:
+        raise ValueError(f"`fmt` must be 'jpg' or 'png'. Received: fmt={fmt!r}")
+    if os.path.exists(out) and not overwrite:
+        raise ValueError(f"{out} exists; pass overwrite=True (--overwrite) to replace it.")
+    if contest is not None and contest not in CONTESTS:
+        _check_contest(contest, 0, (0, 0), fmt)  # raises, naming the contests
+    translating = hasattr(model, "translate")
+    if translating and inputs is None:
+        raise ValueError(f"{type(model).__name__} translates images: give the `inputs` to "
+                         "translate (e.g. the contest's photos).")
+    if not translating and inputs is not None:
+        raise ValueError(f"{type(model).__name__} generates from noise; `inputs` must be None.")
+    size = _size(size) or (CONTESTS[contest]["size"] if contest else None)
+    if count is None:
+        if translating:
+            from ganpaint.data import image_dataset
+
+            count = image_dataset(inputs, image_size=8, batch_size=1, shuffle=False,
+                                  drop_remainder=False, cache=False).num_images
+        elif contest is not None:
+            count = CONTESTS[contest]["min_count"]
+        else:
+            raise ValueError("Give `count` (--count): how many images to generate.")
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"`count` must be a positive int. Received: count={count!r}")
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    partial = out + ".partial"
+    bar = None
+    if verbose:
+        import keras
+
+        bar = keras.utils.Progbar(count, unit_name="image")
+    written, shape = 0, None
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
+            for batch in _model_batches(model, inputs, count, batch_size, seed, use_ema):
+                for image in to_uint8(batch):
+                    data = _encode(image, size, fmt, quality)
+                    archive.writestr(f"{written:05d}.{fmt}", data)
+                    written += 1
+                shape = size or tuple(batch.shape[1:3])
+                if bar is not None:
+                    bar.update(written)
+        os.replace(partial, out)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    problems = _check_contest(contest, written, shape, fmt)
+    for problem in problems:
+        warnings.warn(f"{out}: {problem}", UserWarning, stacklevel=2)
+    return {"path": out, "count": written, "size": list(shape), "format": fmt,
+            "warnings": problems}
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+def _read_zip(path):
+    """(names, uint8 images [N, H, W, 3], per-image facts) of a submission zip."""
+    from PIL import Image
+
+    if not os.path.exists(path):
+        raise ValueError(f"submission not found: {path}")
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{path} is not a zip file.") from None
+    names, images, facts = [], [], []
+    with archive:
+        for name in sorted(archive.namelist()):
+            if name.endswith("/"):
+                continue
+            try:
+                picture = Image.open(io.BytesIO(archive.read(name)))
+                picture.load()
+            except Exception:
+                facts.append({"name": name, "format": None, "mode": None, "size": None})
+                continue
+            facts.append({"name": name, "format": picture.format, "mode": picture.mode,
+                          "size": [picture.size[1], picture.size[0]]})
+            names.append(name)
+            images.append(np.asarray(picture.convert("RGB")))
+    return names, images, facts
+
+
+def _checks(facts, contest) -> dict:
+    sizes = sorted({tuple(f["size"]) for f in facts if f["size"]})
+    formats = sorted({f["format"] for f in facts if f["format"]})
+    modes = sorted({f["mode"] for f in facts if f["mode"]})
+    unreadable = [f["name"] for f in facts if f["format"] is None]
+    checks = {"count": len(facts), "unreadable": unreadable, "sizes": [list(s) for s in sizes],
+              "formats": formats, "modes": modes, "problems": []}
+    if unreadable:
+        checks["problems"].append(f"{len(unreadable)} files are not images")
+    if len(sizes) > 1:
+        checks["problems"].append(f"mixed sizes {sizes}")
+    if modes and modes != ["RGB"]:
+        checks["problems"].append(f"image modes {modes}; RGB expected")
+    if contest is not None:
+        fmt = ({"JPEG": "jpg", "PNG": "png"}.get(formats[0], formats[0]) if len(formats) == 1
+               else "/".join(formats))
+        size = sizes[0] if len(sizes) == 1 else (0, 0)
+        checks["problems"] += _check_contest(contest, len(facts), size, fmt)
+    return checks
+
+
+def _provenance(extractor, n_fake, n_train) -> dict:
+    record = {"extractor": getattr(extractor, "name", type(extractor).__name__),
+              "n_generated": n_fake, "n_training": n_train, "dtype": "float64"}
+    weights = getattr(extractor, "weights", None)
+    if isinstance(weights, str) and os.path.isfile(weights):
+        digest = hashlib.sha256()
+        with open(weights, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        record.update(weights_file=os.path.abspath(weights), weights_sha256=digest.hexdigest())
+    for key in ("input_size", "resize_filter"):
+        if hasattr(extractor, key):
+            record[key] = getattr(extractor, key)
+    return record
+
+
+def audit(submission: str, training, out_dir: str | None = None, extractor=None,
+          contest: str | None = None, epsilon: float = 0.1, batch_size: int = 50,
+          verbose: bool = True) -> dict:
+    """Check a submission zip and estimate its score before spending a submission.
+
+    Args:
+        submission: the zip (`images.zip`).
+        training: the training images (folder, TFRecords, .npz, array): what the model saw.
+        out_dir: where to write `audit.json` and `nearest.png`. Defaults to the zip's folder.
+        extractor: features for the scores: `metrics.InceptionFeatures(...)` (the default,
+            ImageNet weights or a file) or any extractor (`metrics.PixelFeatures()` offline).
+        contest: "monet" or "dogs": also check the contest's rules.
+        epsilon: MiFID's memorisation threshold (Kaggle: 0.1).
+
+    Returns:
+        The report (also `audit.json`): checks, fid, memorization_distance, mifid, the
+        generated images closest to a training image (`flagged`: distance < epsilon), and the
+        provenance of the scores.
+    """
+    from ganpaint import metrics, plotting
+    from ganpaint.data import image_dataset
+
+    if contest is not None and contest not in CONTESTS:
+        _check_contest(contest, 0, (0, 0), "jpg")
+    names, images, facts = _read_zip(os.fspath(submission))
+    checks = _checks(facts, contest)
+    if not images:
+        raise ValueError(f"{submission} holds no readable images.")
+    h, w = images[0].shape[:2]
+    same = [im for im in images if im.shape[:2] == (h, w)]
+    generated = np.stack(same).astype("float32") / 127.5 - 1.0
+    train_ds = image_dataset(training, image_size=(h, w), channels=3, batch_size=batch_size,
+                             shuffle=False, drop_remainder=False, cache=False)
+    extractor = extractor if extractor is not None else metrics.InceptionFeatures()
+    fake_f = metrics.compute_features(generated, extractor, batch_size, verbose)
+    train_f = metrics.compute_features(train_ds, extractor, batch_size, verbose)
+    fid_value = metrics.fid_from_features(train_f, fake_f)
+    distance = metrics.memorization_distance(fake_f, train_f)
+    mifid = metrics.mifid_from_features(train_f, fake_f, epsilon=epsilon)
+
+    per_image, nearest = _nearest(fake_f, train_f)
+    order = np.argsort(per_image)[:16]
+    train_images = np.concatenate([np.asarray(b) for b in train_ds])
+    pairs = np.stack([np.stack([generated[i], train_images[nearest[i]]]) for i in order])
+    out_dir = os.fspath(out_dir or os.path.dirname(os.path.abspath(os.fspath(submission))))
+    os.makedirs(out_dir, exist_ok=True)
+    picture = os.path.join(out_dir, "nearest.png")
+    plotting.save_image(picture, plotting.image_grid(pairs.reshape(-1, h, w, 3), cols=8))
+    report = {
+        "submission": os.path.abspath(os.fspath(submission)), "checks": checks,
+        "fid": float(fid_value), "memorization_distance": float(distance),
+        "mifid": float(mifid), "epsilon": epsilon,
+        "nearest": [{"generated": names[i], "training_index": int(nearest[i]),
+                     "distance": float(per_image[i])} for i in order],
+        "flagged": [names[i] for i in np.flatnonzero(per_image < epsilon)],
+        "picture": picture, "provenance": _provenance(extractor, len(generated), len(train_f)),
+    }
+    with open(os.path.join(out_dir, "audit.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return report
+
+
+def _nearest(fake, train):
+    """Each generated image's cosine distance 1 - |cos| to its nearest training image (the
+    memorisation distance's own measure), and that image's index."""
+    def unit(x):
+        x = np.asarray(x, np.float64)
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        return x / np.where(norms == 0, 1.0, norms)
+
+    distances = 1.0 - np.abs(unit(fake) @ unit(train).T)
+    return distances.min(axis=1), distances.argmin(axis=1)
