@@ -235,6 +235,7 @@ class FIDCheckpoint(keras.callbacks.Callback):
                     np.arange(n) % self.model.num_classes
             fakes = self.model.generate(n, labels=labels)
         fake = metrics.compute_features(fakes, self.extractor, verbose=False)
+        self._n_fake = len(fake)
         if self.metric == "fid":
             return metrics.fid_from_features(self._real_features, fake)
         if self.metric == "kid":
@@ -252,8 +253,14 @@ class FIDCheckpoint(keras.callbacks.Callback):
             self.best, self.best_epoch = score, epoch + 1
             os.makedirs(self.out_dir, exist_ok=True)
             self.model.save_weights(self.path, overwrite=True)
+            record = {"epoch": epoch + 1, self.metric: score}
+            if self.score_fn is None:
+                from ganpaint import metrics
+
+                record["provenance"] = metrics.provenance(
+                    self.extractor, n_real=len(self._real_features), n_fake=self._n_fake)
             with open(os.path.join(self.out_dir, "best.json"), "w") as f:
-                json.dump({"epoch": epoch + 1, self.metric: score}, f)
+                json.dump(record, f, indent=2)
         if self.verbose:
             log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
                      self.best, self.best_epoch)

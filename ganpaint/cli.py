@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="InceptionV3 weights: imagenet, a local .h5 file, or `pixels` for the "
                         "weight-free pixel features (default imagenet)")
     p.add_argument("--kid", action="store_true", help="also print KID")
+    p.add_argument("--json", help="also write the scores and their provenance to this file")
 
     p = sub.add_parser("demo", help="train an AC-GAN on the bundled digits and score it")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
@@ -401,11 +402,21 @@ def _fid(args) -> int:
     sets = [image_dataset(path, image_size=args.image_size, batch_size=50, shuffle=False,
                           drop_remainder=False, cache=False) for path in (args.real, args.fake)]
     real, fake = (metrics.compute_features(ds, extractor) for ds in sets)
-    print(f"FID {metrics.fid_from_features(real, fake):.4f} "
+    record = {"fid": metrics.fid_from_features(real, fake)}
+    print(f"FID {record['fid']:.4f} "
           f"(real: {len(real)} images, fake: {len(fake)}; features: {extractor.name})")
     if args.kid:
         mean, std = metrics.kid_from_features(real, fake, subsets=100, subset_size=1000)
+        record.update(kid=mean, kid_std=std)
         print(f"KID {mean:.6f} ± {std:.6f}")
+    if args.json:
+        import json
+
+        record.update(real=os.path.abspath(args.real), fake=os.path.abspath(args.fake),
+                      image_size=args.image_size,
+                      provenance=metrics.provenance(extractor, len(real), len(fake)))
+        with open(args.json, "w") as f:
+            json.dump(record, f, indent=2)
     return 0
 
 

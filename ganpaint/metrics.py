@@ -14,6 +14,7 @@ Two layers, as TF-GAN and clean-fid split them:
 from __future__ import annotations
 
 import logging
+import hashlib
 import os
 import warnings
 from collections.abc import Callable
@@ -164,14 +165,27 @@ def _rgb_at(images, size):
 
 
 class InceptionFeatures:
-    """InceptionV3 pool features (2048-d) of images in [-1, 1], resized to 299 with antialiasing.
+    """Inception pool features (2048-d) of images in [-1, 1].
+
+    Two networks, chosen by `weights`:
+    - the 2015 TensorFlow Inception graph, `classify_image_graph_def.pb` (a path ending in
+      `.pb`): the network of TTUR's FID, which pytorch-fid, clean-fid and Kaggle's MiFID
+      reproduce, so scores compare with papers and the leaderboard. Its `pool_3` output is
+      returned; images are quantised to uint8 values and fed at their own size, and the graph
+      resizes them to 299 itself (bilinear), as the reference code feeds it. Get the file from
+      the TTUR / TensorFlow model archive (`inception-2015-12-05.tgz`; Colab downloads it, on
+      Kaggle attach it as a dataset);
+    - Keras' InceptionV3 ("imagenet", or its notop `.h5` weights file, or None for random
+      weights in tests): images resized to 299 with antialiasing. Its FIDs are internally
+      consistent but not comparable with published numbers.
 
     Args:
-        weights: "imagenet" (downloads once), a path to a weights file (offline Kaggle
-            notebooks attach `inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`), or
-            None (random weights: only for tests).
-        include_top: bool. Output the 1000 class probabilities instead (for the Inception Score).
+        weights: a `.pb` graph path, "imagenet" (downloads once), a Keras weights file
+            (`inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`), or None.
+        include_top: bool. Keras' model only: the 1000 class probabilities (Inception Score).
     """
+
+    GRAPH_INPUT, GRAPH_OUTPUT = "ExpandDims:0", "pool_3:0"  # the 2015 graph's tensor names
 
     def __init__(self, weights: str | None = "imagenet", include_top: bool = False):
         import keras
@@ -180,6 +194,15 @@ class InceptionFeatures:
             raise ValueError(f"`weights` must be 'imagenet', None or an existing file. "
                              f"Received: weights={weights!r}")
         self.include_top, self.weights = include_top, weights
+        self.graph = None
+        if isinstance(weights, str) and weights.endswith(".pb"):
+            if include_top:
+                raise ValueError("`include_top` is for Keras' InceptionV3; the 2015 graph "
+                                 "gives pool_3 features.")
+            self.graph = _load_inception_graph(weights, self.GRAPH_INPUT, self.GRAPH_OUTPUT)
+            self.input_size, self.resize_filter = 299, "bilinear inside the graph, from uint8"
+            self.name = "inception_2015_pool_3"
+            return
         self.input_size, self.resize_filter = 299, "bilinear, antialiased"  # provenance
         self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
         try:
@@ -196,8 +219,55 @@ class InceptionFeatures:
                 "Kaggle, attach it as a dataset).") from None
 
     def __call__(self, images):
+        if self.graph is not None:
+            import tensorflow as tf
+
+            images = tf.convert_to_tensor(images, tf.float32)
+            if images.shape[-1] == 1:
+                images = tf.image.grayscale_to_rgb(images)
+            # What the reference feeds: decoded uint8 pixel values, as float.
+            pixels = tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0))
+            return tf.reshape(self.graph(pixels), (tf.shape(pixels)[0], -1))
         # Inception's own preprocessing maps [0, 255] to [-1, 1]: ours are there already.
         return self.model(_rgb_at(images, (299, 299)), training=False)
+
+
+def _load_inception_graph(path, input_name, output_name):
+    """The frozen 2015 Inception graph as a TF 2 function from images [B, H, W, 3] (float
+    pixel values) to `pool_3` [B, 1, 1, 2048]. The graph's input is the output of an
+    `ExpandDims` of one decoded JPEG (batch 1); it is replaced by a placeholder of any batch,
+    so batches pass through at once."""
+    import tensorflow as tf
+
+    graph_def = tf.compat.v1.GraphDef()
+    try:
+        with open(path, "rb") as f:
+            graph_def.ParseFromString(f.read())
+    except Exception as exc:
+        raise ValueError(f"{path} is not a TensorFlow graph file (GraphDef .pb): {exc}") from None
+    node_name = input_name.split(":")[0]
+    names = {node.name for node in graph_def.node}
+    if node_name not in names or output_name.split(":")[0] not in names:
+        raise ValueError(f"{path} has no {input_name!r} and {output_name!r} tensors: not the "
+                         "2015 Inception graph (classify_image_graph_def.pb).")
+    for node in graph_def.node:
+        if node.name == node_name:  # the batch-1 ExpandDims becomes a batch-any placeholder
+            node.op = "Placeholder"
+            del node.input[:]
+            for key in list(node.attr):
+                if key != "T":
+                    del node.attr[key]
+            node.attr["dtype"].type = node.attr["T"].type
+            del node.attr["T"]
+            node.attr["shape"].shape.CopyFrom(
+                tf.TensorShape([None, None, None, 3]).as_proto())
+
+    def imported():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+
+    wrapped = tf.compat.v1.wrap_function(imported, [])
+    return wrapped.prune(feeds=wrapped.graph.get_tensor_by_name(input_name),
+                         fetches=wrapped.graph.get_tensor_by_name(output_name))
 
 
 class LayerFeatures:
@@ -256,6 +326,28 @@ class PixelFeatures:
         images = tf.convert_to_tensor(images, tf.float32)
         small = tf.image.resize(images, (self.size, self.size), antialias=True)
         return tf.reshape(small, (tf.shape(small)[0], -1))
+
+
+def provenance(extractor, n_real: int | None = None, n_fake: int | None = None) -> dict:
+    """How a score was computed, for its record: the extractor, its weights file and the
+    file's SHA-256, the input size and resize filter, the dtype of the statistics, and the
+    sizes of both sets. Scores from different records compare only when these agree."""
+    record = {"extractor": getattr(extractor, "name", type(extractor).__name__),
+              "dtype": "float64"}
+    weights = getattr(extractor, "weights", None)
+    if isinstance(weights, str) and os.path.isfile(weights):
+        digest = hashlib.sha256()
+        with open(weights, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        record.update(weights_file=os.path.abspath(weights), weights_sha256=digest.hexdigest())
+    elif weights is not None or hasattr(extractor, "weights"):
+        record["weights"] = weights
+    for key in ("input_size", "resize_filter"):
+        if hasattr(extractor, key):
+            record[key] = getattr(extractor, key)
+    record.update(n_real=n_real, n_fake=n_fake)
+    return record
 
 
 def _batches(images, batch_size):

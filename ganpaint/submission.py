@@ -14,7 +14,6 @@ that copies show.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -238,22 +237,6 @@ def _checks(facts, contest) -> dict:
     return checks
 
 
-def _provenance(extractor, n_fake, n_train) -> dict:
-    record = {"extractor": getattr(extractor, "name", type(extractor).__name__),
-              "n_generated": n_fake, "n_training": n_train, "dtype": "float64"}
-    weights = getattr(extractor, "weights", None)
-    if isinstance(weights, str) and os.path.isfile(weights):
-        digest = hashlib.sha256()
-        with open(weights, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        record.update(weights_file=os.path.abspath(weights), weights_sha256=digest.hexdigest())
-    for key in ("input_size", "resize_filter"):
-        if hasattr(extractor, key):
-            record[key] = getattr(extractor, key)
-    return record
-
-
 def audit(submission: str, training, out_dir: str | None = None, extractor=None,
           contest: str | None = None, epsilon: float = 0.1, batch_size: int = 50,
           verbose: bool = True) -> dict:
@@ -309,7 +292,8 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
         "nearest": [{"generated": names[i], "training_index": int(nearest[i]),
                      "distance": float(per_image[i])} for i in order],
         "flagged": [names[i] for i in np.flatnonzero(per_image < epsilon)],
-        "picture": picture, "provenance": _provenance(extractor, len(generated), len(train_f)),
+        "picture": picture,
+        "provenance": metrics.provenance(extractor, n_real=len(train_f), n_fake=len(generated)),
     }
     with open(os.path.join(out_dir, "audit.json"), "w") as f:
         json.dump(report, f, indent=2)

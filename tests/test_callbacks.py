@@ -76,6 +76,9 @@ def test_fid_checkpoint_scores_every_n_epochs_with_real_features(tmp_path):
     assert [e for e, _ in check.scores] == [2, 4]
     assert all(np.isfinite(s) and s > 0 for _, s in check.scores)
     assert os.path.exists(check.path)
+    record = json.load(open(tmp_path / "best.json"))
+    assert record["provenance"]["n_real"] == 20 and record["provenance"]["n_fake"] == 20
+    assert record["provenance"]["dtype"] == "float64" and "extractor" in record["provenance"]
     with pytest.raises(ValueError, match="metric"):
         callbacks.FIDCheckpoint(tmp_path, real=real, metric="is")
     with pytest.raises(ValueError, match="needs `real`"):

@@ -202,9 +202,14 @@ def test_translate_writes_one_png_per_input(trained, tmp_path, capsys):
 
 def test_fid_between_two_folders(folder, tmp_path, capsys):
     assert cli.main(["fid", str(folder / "coke"), str(folder / "pepsi"), "--weights", "pixels",
-                     "--image-size", "16", "--kid"]) == 0
+                     "--image-size", "16", "--kid", "--json", str(tmp_path / "fid.json")]) == 0
     out = capsys.readouterr().out
     assert "\nFID " in out and "real: 2 images, fake: 2" in out and "KID" in out
+    record = json.loads((tmp_path / "fid.json").read_text())
+    assert record["fid"] > 0 and "kid" in record
+    assert record["provenance"] == {"extractor": "pixels_16", "dtype": "float64",
+                                    "input_size": 16, "resize_filter": "bilinear, antialiased",
+                                    "n_real": 2, "n_fake": 2}
 
 
 @pytest.mark.parametrize("argv, message", [

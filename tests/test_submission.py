@@ -101,7 +101,8 @@ def test_the_audit_flags_a_copied_training_image_and_computes_kaggles_mifid(tmp_
     assert report["mifid"] == pytest.approx(report["fid"])
     assert report["checks"]["count"] == 20 and report["checks"]["modes"] == ["RGB"]
     assert report["provenance"]["extractor"] == "pixels_16"
-    assert report["provenance"]["n_generated"] == 20 and report["provenance"]["n_training"] == 40
+    assert report["provenance"]["n_fake"] == 20 and report["provenance"]["n_real"] == 40
+    assert report["provenance"]["input_size"] == 16
     assert json.loads((tmp_path / "audit.json").read_text())["flagged"] == ["007.png"]
     assert Image.open(tmp_path / "nearest.png").size[0] > 8 * 16
 
