@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = ("augment", "callbacks", "data", "discriminators", "distribute", "gans",
                "generators", "inspection", "layers", "losses", "metrics", "optimizers",
-               "plotting", "recipes")
+               "plotting", "recipes", "submission")
 __all__ = ["__version__", *_SUBMODULES]
 
 

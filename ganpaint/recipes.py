@@ -35,6 +35,7 @@ class Setup:
     out_dir: str
     fixed_inputs: Any = None  # images the sample grid translates (translation recipes)
     strategy: Any = None
+    real: Any = None  # real images the scores compare with (FIDCheckpoint's)
 
     def fit(self, epochs: int | None = None, resume: bool = False, verbose="auto", **kwargs):
         """`model.fit` with the recipe's callbacks; `resume=True` continues an interrupted run
@@ -74,7 +75,7 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
     dataset, fixed_inputs, real = _data(recipe, data, smoke, global_batch, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
     return Setup(recipe, model, dataset, _callbacks(recipe, out_dir, fixed_inputs, real),
-                 out_dir, fixed_inputs, strategy)
+                 out_dir, fixed_inputs, strategy, real)
 
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,

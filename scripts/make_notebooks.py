@@ -1,9 +1,11 @@
 """Writes notebooks/*.ipynb: one per recipe plus inspect_layers.ipynb.
 
-The notebooks share one skeleton (parameters, strategy, data, fit, pictures, FID, layers), so
-they are generated here rather than edited by hand: change this file and run
-`python scripts/make_notebooks.py`. Each runs in a smoke mode (`GANPAINT_SMOKE=1`, as the
-tests do) on the bundled samples.
+Each notebook is a short walkthrough of its own experiment, written here from its recipe so
+that it cannot drift from `ganpaint.recipes`: change this file and run
+`python scripts/make_notebooks.py` (a test checks the notebooks are what it writes). The cells
+a notebook gets depend on its kind of model, chosen here, so no notebook carries branches for
+experiments it does not run. Each runs in a smoke mode (`GANPAINT_SMOKE=1`, as the tests do)
+on the bundled samples.
 """
 from __future__ import annotations
 
@@ -16,48 +18,108 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from ganpaint.recipes import RECIPES  # noqa: E402
+from ganpaint.recipe_presets import RECIPES  # noqa: E402
 
-# Where the real data lives on Kaggle/Colab, as each notebook's DATA default.
+KAGGLE = "/kaggle/input"
+# Where the real data lives on Kaggle, as each notebook's DATA default.
 DATA = {
-    "dogs_dcgan": '"/kaggle/input/generative-dog-images/all-dogs/all-dogs"',
-    "dogs_ralsgan": '"/kaggle/input/generative-dog-images/all-dogs/all-dogs"',
-    "dogs_sngan": '"/kaggle/input/stanford-dogs-dataset/images/Images"  # one folder per breed',
-    "monet_dcgan": '"/kaggle/input/gan-getting-started/monet_tfrec"',
-    "monet_cyclegan": '("/kaggle/input/gan-getting-started/photo_tfrec",\n'
-                      '        "/kaggle/input/gan-getting-started/monet_tfrec")',
+    "dogs_dcgan": f'"{KAGGLE}/generative-dog-images/all-dogs/all-dogs"',
+    "dogs_ralsgan": f'"{KAGGLE}/generative-dog-images/all-dogs/all-dogs"',
+    "dogs_sngan": f'"{KAGGLE}/stanford-dogs-dataset/images/Images"  # one folder per breed',
+    "monet_dcgan": f'"{KAGGLE}/gan-getting-started/monet_tfrec"',
+    "monet_cyclegan": f'("{KAGGLE}/gan-getting-started/photo_tfrec",\n'
+                      f'        "{KAGGLE}/gan-getting-started/monet_tfrec")',
     "cans_efficientnet_cyclegan": '("cans/coke.npz", "cans/pepsi.npz")  '
                                   '# ganpaint make-npz cans/coke cans/coke.npz --image-size 128',
     "mnist_acgan": "None  # None downloads MNIST with keras.datasets",
-    "maps_pix2pix": '"/kaggle/input/pix2pix-dataset/maps/maps/train"',
+    "maps_pix2pix": f'"{KAGGLE}/pix2pix-dataset/maps/maps/train"',
     "cifar10_cgan": "None  # None downloads CIFAR-10 with keras.datasets",
 }
 
-SMALL_DATA = ("**Little data?** The contest sets are small (300 Monet paintings, ~170 dogs a "
-              "breed), so the discriminator soon memorises them. Every recipe takes the "
-              "small-data tools as overrides of `gp.recipes.build`: "
-              "`diff_augment=\"color,translation,cutout\"` (DiffAugment on every image the "
-              "discriminator sees), `ada_target=0.6` (adaptive augmentation), `ema=0.999` (sample "
-              "from a moving average of the generator) and `spectral_norm=True`. See the "
-              "README's *Training with little data*.")
-
-# A recipe's own explanation, after its title.
-NOTES = {
+# What each experiment is, in a few sentences: the notebook's opening.
+INTRO = {
+    "dogs_dcgan": (
+        "A DCGAN on the 20,580 photos of Stanford Dogs (the Kaggle *Generative Dog Images* "
+        "contest's data), at 64×64: transposed-convolution generator, strided-convolution "
+        "discriminator, both with batch norm, BCE with one-sided label smoothing 0.1. The "
+        "notebook ends with the contest's `images.zip` (10,000 PNGs of 64×64) and an audit "
+        "that estimates its MiFID before a submission is spent."),
+    "dogs_ralsgan": (
+        "The same DCGAN networks trained with the relativistic average LSGAN loss (the Kaggle "
+        "kernel that made RaLSGAN popular on dogs): each player judges whether a real image "
+        "looks more real than the average fake, and the other way round."),
     "dogs_sngan": (
-        "This is the recipe of the Kaggle *Generative Dog Images* top solutions, in one place: "
-        "a generator conditioned on the breed by class-conditional batch norm (`cbn`), a "
-        "projection discriminator with spectral norm, the hinge loss, DiffAugment on real and "
-        "fake images, an EMA generator for every sample, and TTUR (D 4e-4, G 1e-4, Adam "
-        "betas 0 and 0.9, as SAGAN). Breeds come from the folder names of Stanford Dogs "
-        "(`Images/<breed>/*.jpg`). Watch `augment_p` and the losses in the history: a hinge "
-        "`d_loss` that falls to 0 means the discriminator has won."),
-    "dogs_dcgan": SMALL_DATA, "dogs_ralsgan": SMALL_DATA, "monet_dcgan": SMALL_DATA,
-    "monet_cyclegan": SMALL_DATA,
+        "The Kaggle *Generative Dog Images* top solutions in one recipe: a generator "
+        "conditioned on the breed by class-conditional batch norm, a projection discriminator "
+        "with spectral norm, the hinge loss, DiffAugment on every image the discriminator "
+        "sees, an EMA generator for every sample, and TTUR (D 4e-4, G 1e-4, Adam betas 0 and "
+        "0.9, as SAGAN). Breeds come from the folder names of Stanford Dogs "
+        "(`Images/<breed>/*.jpg`). It ends with `images.zip` and its audit."),
+    "monet_dcgan": (
+        "A DCGAN that paints Monets from noise at 320×320: a 5×5 seed doubled six times. With "
+        "300 paintings this is the small-data case: try `diff_augment` and `ema` (see below)."),
+    "monet_cyclegan": (
+        "CycleGAN photo → Monet for the Kaggle *I'm Something of a Painter Myself* contest: "
+        "U-Net generators with instance norm, 70×70 PatchGAN discriminators, a 50-image pool, "
+        "cycle and identity losses, the learning rate constant then linearly decayed, and the "
+        "checkpoint with the best FID kept. It ends with the contest's `images.zip` (7,000–"
+        "10,000 JPEGs of 256×256) and an audit that estimates its MiFID."),
+    "cans_efficientnet_cyclegan": (
+        "CycleGAN between Coke and Pepsi cans, each domain an image folder turned into an "
+        "`.npz` (`ganpaint make-npz`), with generators on a truncated EfficientNetB0 encoder "
+        "(ImageNet weights, or a file on an offline Kaggle notebook). The last cells look at "
+        "what the encoder's intermediate layers see."),
+    "mnist_acgan": (
+        "An MNIST GAN whose discriminator also classifies the digits (AC-GAN): the "
+        "discriminator has a real/fake logit and a 10-class head, and both players are scored "
+        "on the class, so the generator learns to draw the digit it is asked for."),
+    "maps_pix2pix": (
+        "pix2pix on the maps dataset: each file is an aerial photo and its map side by side "
+        "(600×600 each, resized to 256); a U-Net translates the photo, a conditional 70×70 "
+        "PatchGAN judges (photo, map) pairs, and an L1 term (weight 100) keeps the map close "
+        "to the truth."),
+    "cifar10_cgan": (
+        "A label-conditioned GAN on CIFAR-10 with the tricks of the original notebook: random "
+        "soft labels (real 0.7–1.2, fake 0–0.3), separate learning rates (G 2e-4, D 1e-4), "
+        "dropout in the discriminator, and per-layer gradient norms recorded to watch the "
+        "gradient flow."),
 }
 
-SETUP = """\
-# On Colab or Kaggle, install ganpaint first (the repository, or a Kaggle dataset of it):
-#   !pip install -q "ganpaint @ git+https://github.com/<you>/ganpaint"
+SMALL_DATA = (
+    "**Little data?** The discriminator soon memorises a few hundred images. Every recipe "
+    "takes the small-data tools as overrides: `gp.recipes.build(..., diff_augment=\"color,"
+    "translation,cutout\", ema=0.999)` (DiffAugment and a moving-average generator), "
+    "`ada_target=0.6` (adaptive augmentation), `spectral_norm=True`. The README's *Training "
+    "with little data* says when to use which.")
+
+SUBMIT = {"monet_cyclegan": "monet", "dogs_dcgan": "dogs", "dogs_ralsgan": "dogs",
+          "dogs_sngan": "dogs"}
+# What the audit compares the submission with: the images the contest's score is about.
+AUDIT_REFERENCE = {"monet_cyclegan": f'"{KAGGLE}/gan-getting-started/monet_jpg"',
+                   "dogs_dcgan": "DATA", "dogs_ralsgan": "DATA", "dogs_sngan": "DATA"}
+
+INSTALL = """\
+# ganpaint, if this kernel does not have it yet: a wheel attached as a Kaggle dataset (works
+# with the internet off), one in Colab's Drive or in dist/ (`make wheel`), or what
+# GANPAINT_PIP names (a pip requirement, e.g. a git URL). --no-deps: Kaggle and Colab ship
+# TensorFlow, Keras, numpy, scipy, matplotlib and Pillow already.
+import glob
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("ganpaint") is None:
+    wheels = sorted(glob.glob("/kaggle/input/*/ganpaint-*.whl")
+                    + glob.glob("/content/drive/MyDrive/ganpaint-*.whl")
+                    + glob.glob("dist/ganpaint-*.whl"))
+    source = os.environ.get("GANPAINT_PIP") or (wheels[-1] if wheels else None)
+    if source is None:
+        raise RuntimeError("ganpaint is not installed: attach its wheel as a Kaggle dataset, put "
+                           "it in Drive, or set GANPAINT_PIP to a pip requirement.")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--no-deps", source])"""
+
+IMPORTS = """\
 import json
 import os
 
@@ -67,12 +129,11 @@ import numpy as np
 import ganpaint as gp
 
 
-def show(image, title=None, size=6):
+def show(images, title, cols=8, size=8):
     plt.figure(figsize=(size, size))
-    plt.imshow(np.squeeze(image), cmap="gray")
+    plt.imshow(np.squeeze(gp.plotting.image_grid(images, cols=cols)), cmap="gray")
     plt.axis("off")
-    if title:
-        plt.title(title)
+    plt.title(title)
     plt.show()"""
 
 STRATEGY = """\
@@ -86,103 +147,186 @@ if MIXED_PRECISION:  # bfloat16 on TPU and CPU, float16 (with loss scaling) on G
         "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16")"""
 
 
+def _kind(recipe) -> str:
+    if recipe.model in ("cyclegan", "pix2pix"):
+        return "translate"
+    return "labelled" if recipe.model in ("cgan", "acgan") else "generate"
+
+
 def parameters(name):
-    return f"""\
-# Parameters (papermill-style: this cell is tagged "parameters").
-SMOKE = os.environ.get("GANPAINT_SMOKE", "0") == "1"  # tiny sizes on the bundled samples
-RECIPE = "{name}"
-DATA = {DATA[name]}
-EPOCHS = None            # None: the recipe's ({RECIPES[name].epochs})
-OUT_DIR = "outputs/{name}"
-MIXED_PRECISION = False
-if SMOKE:
-    DATA = None          # the bundled sample"""
+    recipe = RECIPES[name]
+    lines = [
+        '# Parameters (papermill-style: this cell is tagged "parameters").',
+        'SMOKE = os.environ.get("GANPAINT_SMOKE", "0") == "1"  # tiny, on the bundled samples',
+        f"DATA = {DATA[name]}",
+        f"EPOCHS = None            # None: the recipe's {recipe.epochs}",
+        f'OUT_DIR = "outputs/{name}"',
+        "MIXED_PRECISION = False",
+    ]
+    if name in SUBMIT:
+        if name == "monet_cyclegan":
+            lines.append(f'PHOTOS = "{KAGGLE}/gan-getting-started/photo_jpg"  # what to translate')
+        lines.append(f"AUDIT_REFERENCE = {AUDIT_REFERENCE[name]}  # the contest's real images")
+        lines.append(f'INCEPTION = "{KAGGLE}/inception-2015/classify_image_graph_def.pb"  '
+                     "# MiFID's network; else Keras' InceptionV3")
+    lines += ["if SMOKE:", "    DATA = None          # the bundled sample"]
+    if name == "monet_cyclegan":
+        lines += ['    PHOTOS = gp.data.sample_path("photo")',
+                  '    AUDIT_REFERENCE = gp.data.sample_path("monet")']
+    elif name in SUBMIT:
+        lines += [f'    AUDIT_REFERENCE = gp.data.sample_path("{RECIPES[name].sample}")']
+    return "\n".join(lines)
+
+
+def _build_cells(name):
+    return [
+        new_markdown_cell("## Data, networks and model\n\n`gp.recipes.build` makes the input "
+                          "pipeline, the networks, the compiled model and the callbacks "
+                          "(sample grids, loss history, best-FID checkpoint) from the recipe; "
+                          "any recipe field can be overridden by keyword."),
+        new_code_cell(f"""\
+setup = gp.recipes.build("{name}", data=DATA, out_dir=OUT_DIR, smoke=SMOKE, strategy=strategy,
+                         **({{"epochs": EPOCHS}} if EPOCHS else {{}}))
+model = setup.model
+for role, network in model.networks.items():
+    print(f"{{role}}: {{network.name}}, {{network.count_params():,}} parameters")"""),
+    ]
+
+
+def _batch_cell(kind):
+    if kind == "translate":
+        return new_code_cell("""\
+a, b = next(iter(setup.dataset))
+show(np.concatenate([a[:4], b[:4]]), "a training batch: first row input domain, second target",
+     cols=4)""")
+    if kind == "labelled":
+        return new_code_cell("""\
+images, labels = next(iter(setup.dataset))
+show(images[:16], f"a training batch, classes {labels[:16].numpy().tolist()}")""")
+    return new_code_cell("""\
+images = next(iter(setup.dataset))
+show(images[:16], "a training batch")""")
+
+
+def _fit_cells():
+    return [
+        new_markdown_cell("## Training\n\n`resume=True` continues an interrupted run from "
+                          "`OUT_DIR/backup` (weights, optimizers, image pools, seeds, EMA, "
+                          "ADA's p and the epoch)."),
+        new_code_cell('history = setup.fit(resume=True, verbose=2 if SMOKE else "auto")'),
+        new_code_cell("""\
+gp.plotting.plot_history(os.path.join(OUT_DIR, "history", "batches.csv"), x="step")
+plt.show()"""),
+    ]
+
+
+def _samples_cells(kind):
+    if kind == "translate":
+        return [new_markdown_cell("## Translations\n\nFixed inputs and their translations "
+                                  "(with the EMA generator when the model keeps one)."),
+                new_code_cell("""\
+inputs = setup.fixed_inputs[:8]
+outputs = model.translate(inputs)
+show(np.stack([inputs, outputs], 1).reshape(-1, *inputs.shape[1:]), "input | output", cols=4)""")]
+    if kind == "labelled":
+        return [new_markdown_cell("## Samples\n\nOne row per class, the same noise in each "
+                                  "column: the class should change, the style should not."),
+                new_code_cell("""\
+classes = min(model.num_classes, 10)
+noise = np.tile(np.random.default_rng(0).normal(size=(8, model.latent_dim)), (classes, 1))
+images = model.generate(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
+show(images, f"classes 0-{classes - 1}, one per row")""")]
+    return [new_markdown_cell("## Samples"),
+            new_code_cell('show(model.generate(16), "generated", cols=4, size=6)')]
+
+
+def _score_cells(kind):
+    fakes = ("model.translate(setup.fixed_inputs)" if kind == "translate" else
+             "model.generate(len(setup.real), labels=np.arange(len(setup.real)) % "
+             "model.num_classes)" if kind == "labelled" else "model.generate(len(setup.real))")
+    return [
+        new_markdown_cell("## Scores\n\nThe best checkpoint by FID is in `OUT_DIR/best`, with "
+                          "its record (the score and how it was computed). In smoke mode the "
+                          "features are downsampled pixels (`gp.metrics.PixelFeatures`), which "
+                          "need no weights; otherwise Inception's."),
+        new_code_cell(f"""\
+record = os.path.join(OUT_DIR, "best", "best.json")
+if os.path.exists(record):
+    print(json.load(open(record)))
+features = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeatures()
+print(gp.metrics.fid(setup.real, {fakes}, extractor=features, verbose=False))"""),
+    ]
+
+
+def _submission_cells(name):
+    contest = SUBMIT[name]
+    if contest == "monet":
+        call = ('gp.submission.submit(model, "images.zip", inputs=PHOTOS, contest="monet",\n'
+                '                              count=30 if SMOKE else None, overwrite=True)')
+        what = "every photo of `photo_jpg` translated to a 256×256 JPEG"
+    else:
+        call = ('gp.submission.submit(model, "images.zip", contest="dogs", fmt="png",\n'
+                '                              count=16 if SMOKE else 10_000, overwrite=True)')
+        what = "10,000 generated 64×64 PNGs"
+    return [
+        new_markdown_cell(f"## The submission\n\n`images.zip`: {what}, streamed into the zip "
+                          "(no folder of thousands of files), with a warning if it breaks the "
+                          "contest's rules. Then the audit estimates the score before a "
+                          "submission is spent: FID against the contest's real images, the "
+                          "memorisation distance, MiFID as Kaggle computes it, and the "
+                          "generated images nearest to a real one beside it, so that copies "
+                          "show."),
+        new_code_cell(f"""\
+result = {call}
+print(result)"""),
+        new_code_cell("""\
+features = (gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeatures(
+    weights=INCEPTION if os.path.exists(INCEPTION) else "imagenet"))
+report = gp.submission.audit("images.zip", AUDIT_REFERENCE, out_dir=os.path.join(OUT_DIR, "audit"),
+                             extractor=features)
+print({k: report[k] for k in ("fid", "memorization_distance", "mifid", "flagged")})
+print(report["checks"]["problems"] or "the zip follows the rules")
+plt.figure(figsize=(12, 4))
+plt.imshow(plt.imread(report["picture"]))
+plt.axis("off")
+plt.title("nearest pairs: generated | closest real")
+plt.show()"""),
+    ]
 
 
 def recipe_notebook(name):
     recipe = RECIPES[name]
-    translating = recipe.model in ("cyclegan", "pix2pix")
-    cells = [
-        new_markdown_cell(f"# {recipe.summary}\n\nRecipe `{name}` of ganpaint: the networks, "
-                          "losses and schedule of the experiment, built by "
-                          "`gp.recipes.build` and trained with `model.fit`. Set `DATA` to the "
-                          "real dataset (see `data/README.md`); with `GANPAINT_SMOKE=1` the "
-                          "notebook runs in seconds on the bundled sample."),
-        *([new_markdown_cell(NOTES[name])] if name in NOTES else []),
-        new_code_cell(SETUP),
-        new_code_cell(parameters(name), metadata={"tags": ["parameters"]}),
-        new_code_cell(STRATEGY),
-        new_markdown_cell("## Data, networks, model and callbacks"),
-        new_code_cell("""\
-setup = gp.recipes.build(RECIPE, data=DATA, out_dir=OUT_DIR, smoke=SMOKE, strategy=strategy,
-                         **({"epochs": EPOCHS} if EPOCHS else {}))
-print(setup.recipe)
-for network in setup.model._networks:
-    net = getattr(setup.model, network)
-    print(f"{network}: {net.name}, {net.count_params():,} parameters")"""),
-        new_code_cell("""\
-batch = next(iter(setup.dataset))
-images = np.concatenate([np.asarray(b) for b in batch]) if %s else np.asarray(
-    batch[0] if isinstance(batch, tuple) else batch)
-show(gp.plotting.image_grid(images[:16]), "a training batch")""" % translating),
-        new_markdown_cell("## Training\n\n`resume=True` continues an interrupted run from "
-                          "`OUT_DIR/backup` (weights, optimizers, image pools, seeds, epoch)."),
-        new_code_cell("""\
-history = setup.fit(resume=True, verbose=2 if SMOKE else "auto")"""),
-        new_code_cell("""\
-gp.plotting.plot_history(os.path.join(OUT_DIR, "history", "batches.csv"), x="step")
-plt.show()"""),
-        new_markdown_cell("## Samples"),
-        new_code_cell("""\
-model = setup.model
-if hasattr(model, "translate"):
-    inputs = setup.fixed_inputs[:8]
-    outputs = model.translate(inputs)
-    pairs = np.stack([inputs, outputs], 1).reshape(-1, *inputs.shape[1:])
-    show(gp.plotting.image_grid(pairs, cols=4), "input | output", size=8)
-elif hasattr(model, "num_classes"):  # one row per class, the same noise in each row
-    classes = model.num_classes
-    noise = np.tile(np.random.default_rng(0).normal(size=(8, model.latent_dim)), (classes, 1))
-    images = model.generate(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
-    show(gp.plotting.image_grid(images, cols=8), "one row per class", size=8)
-else:
-    show(gp.plotting.image_grid(model.generate(16)), "generated")"""),
-        new_markdown_cell("## Scores\n\nThe best checkpoint by FID is kept in "
-                          "`OUT_DIR/best`. Offline and in smoke mode the features are "
-                          "downsampled pixels (`gp.metrics.PixelFeatures`); otherwise "
-                          "InceptionV3's pool features."),
-        new_code_cell("""\
-best_record = os.path.join(OUT_DIR, "best", "best.json")
-if os.path.exists(best_record):
-    print("best checkpoint:", json.load(open(best_record)))
-extractor = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeatures()
-real = next(cb for cb in setup.callbacks if isinstance(cb, gp.callbacks.FIDCheckpoint)).real
-fake = model.translate(setup.fixed_inputs) if hasattr(model, "translate") else None
-if fake is None:
-    labels = np.arange(len(real)) % model.num_classes if hasattr(model, "num_classes") else None
-    fake = model.generate(len(real), labels=labels)
-print(gp.metrics.fid(real, fake, extractor=extractor, verbose=False))"""),
-        new_markdown_cell("## Inside the generator\n\nWhat intermediate layers output "
-                          "(`gp.inspection.feature_maps`; nested backbones are reached as "
-                          "`encoder/<layer>`)."),
-        new_code_cell("""\
-g = getattr(model, "generator", None) or model.g_ab
-names = [l.name for l in g.layers if l.name.endswith(("_conv", "_act")) or l.name == "encoder"]
-names = [n for n in names if n != "encoder"][:2] + [n for n in names if n != "encoder"][-2:]
-x = setup.fixed_inputs[:1] if hasattr(model, "translate") else None
-if x is None:
-    z = np.random.default_rng(1).normal(size=(1, model.latent_dim)).astype("float32")
-    x = [z, np.zeros((1, 1), "int32")] if len(g.inputs) > 1 else z
-maps = gp.inspection.feature_maps(g, x, names)
-gp.inspection.plot_feature_maps(maps, channels=8)
-plt.show()"""),
-    ]
+    kind = _kind(recipe)
+    cells = [new_markdown_cell(f"# {recipe.summary}\n\n{INTRO[name]}\n\nRecipe `{name}` of "
+                               "ganpaint. Set `DATA` to the real dataset (`data/README.md` "
+                               "says where to get it); with `GANPAINT_SMOKE=1` the notebook "
+                               "runs in a minute on the bundled sample.")]
+    if name in ("dogs_dcgan", "dogs_ralsgan", "monet_dcgan", "monet_cyclegan"):
+        cells.append(new_markdown_cell(SMALL_DATA))
+    cells += [new_code_cell(INSTALL), new_code_cell(IMPORTS),
+              new_code_cell(parameters(name), metadata={"tags": ["parameters"]}),
+              new_code_cell(STRATEGY)]
+    cells += _build_cells(name) + [_batch_cell(kind)] + _fit_cells() + _samples_cells(kind)
+    cells += _score_cells(kind)
     if recipe.gradient_norms:
         cells += [new_markdown_cell("## Gradient flow\n\nPer-layer gradient norms of both "
                                     "networks over training (`callbacks.GradientNorms`)."),
                   new_code_cell("""\
 gp.plotting.plot_gradient_norms(os.path.join(OUT_DIR, "gradients", "gradient_norms.csv"))
 plt.show()""")]
+    if recipe.generator == "efficientnet":
+        cells += [new_markdown_cell("## Inside the generator\n\nWhat the EfficientNet "
+                                    "encoder's layers and the decoder output for one image "
+                                    "(`gp.inspection.feature_maps`; the nested encoder's "
+                                    "layers are `encoder/<layer>`)."),
+                  new_code_cell("""\
+g = model.networks["g_ab"]
+names = ["encoder/stem_activation", "encoder/block2a_expand_activation", "dec1b_act"]
+maps = gp.inspection.feature_maps(g, setup.fixed_inputs[:1], names)
+gp.inspection.plot_feature_maps(maps, channels=8)
+plt.show()""")]
+    if name in SUBMIT:
+        cells += _submission_cells(name)
     return cells
 
 
@@ -192,7 +336,7 @@ def inspect_notebook():
                           "EfficientNet-backbone generator (the Coke/Pepsi CycleGAN's), reached "
                           "inside its nested encoder, and the measured receptive fields of "
                           "the PatchGAN discriminators."),
-        new_code_cell(SETUP),
+        new_code_cell(INSTALL), new_code_cell(IMPORTS),
         new_code_cell("""\
 # Parameters
 SMOKE = os.environ.get("GANPAINT_SMOKE", "0") == "1"
@@ -224,21 +368,26 @@ for field in (1, 16, 70):
     ]
 
 
-def write(path, cells):
+def notebooks() -> dict:
+    """{file name: notebook} for every notebook this script writes."""
+    out = {f"{name}.ipynb": _notebook(recipe_notebook(name)) for name in RECIPES}
+    out["inspect_layers.ipynb"] = _notebook(inspect_notebook())
+    return out
+
+
+def _notebook(cells):
     for i, cell in enumerate(cells):  # stable ids: regenerating changes only what changed
         cell["id"] = f"cell-{i:02d}"
-    nb = new_notebook(cells=cells, metadata={
+    return new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    nbformat.write(nb, path)
 
 
 def main():
     out = os.path.join(os.path.dirname(HERE), "notebooks")
     os.makedirs(out, exist_ok=True)
-    for name in RECIPES:
-        write(os.path.join(out, f"{name}.ipynb"), recipe_notebook(name))
-    write(os.path.join(out, "inspect_layers.ipynb"), inspect_notebook())
+    for file_name, nb in notebooks().items():
+        nbformat.write(nb, os.path.join(out, file_name))
     print(f"wrote {len(RECIPES) + 1} notebooks to {out}")
 
 

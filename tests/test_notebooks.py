@@ -1,6 +1,8 @@
-"""Every notebook runs top to bottom in smoke mode (GANPAINT_SMOKE=1); a failing cell fails."""
+"""Every notebook runs top to bottom in smoke mode (GANPAINT_SMOKE=1); a failing cell fails.
+The notebooks are what scripts/make_notebooks.py writes, and use public names only."""
 import glob
 import os
+import re
 
 import nbformat
 import pytest
@@ -29,3 +31,27 @@ def test_notebook_runs_in_smoke_mode(path, tmp_path, monkeypatch):
               for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert (tmp_path / "outputs").exists() or "inspect_layers" in path  # wrote to its own folder
+
+
+def test_the_notebooks_are_what_the_generator_writes():
+    # One source: a hand edit of a notebook, or a recipe change without regenerating, fails.
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "scripts", "make_notebooks.py")
+    spec = importlib.util.spec_from_file_location("make_notebooks", path)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    for file_name, expected in generator.notebooks().items():
+        stored = nbformat.read(os.path.join(os.path.dirname(path), "..", "notebooks", file_name),
+                               as_version=4)
+        assert [c.source for c in stored.cells] == [c.source for c in expected.cells], (
+            f"{file_name} differs from scripts/make_notebooks.py: run it again")
+
+
+def test_notebooks_use_only_public_names():
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        private = re.findall(r"\.(_[a-z]\w*)", code)  # `x._name`, not `__name__`
+        assert not private, f"{path} reaches private names {private}"
+        assert "if True" not in code and "hasattr(model" not in code, path

@@ -199,6 +199,12 @@ class AdversarialModel(keras.Model):
         self.g_optimizer = self.d_optimizer = None
         self.gradient_norms = None
 
+    @property
+    def networks(self) -> dict:
+        """The trained networks by role, e.g. {"generator": ..., "discriminator": ...} or
+        CycleGAN's {"g_ab", "g_ba", "d_a", "d_b"} (EMA copies are `sampling_network`'s)."""
+        return {name: getattr(self, name) for name in self._networks}
+
     def _init_small_data(self):
         """Make the EMA copies of the generators (after the subclass has set them)."""
         if self.ema is not None:
