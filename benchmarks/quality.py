@@ -248,6 +248,7 @@ def photo_to_painting_long(steps=CYCLE_LONG_STEPS):
 
 TASKS = {"photo_to_painting": photo_to_painting, "photo_to_painting_long": photo_to_painting_long,
          "digits": digits, "few_shot_digits": few_shot.few_shot_digits,
+         "few_shot_digits_bn": few_shot.few_shot_digits_bn,
          "conditional_digits": few_shot.conditional_digits}
 
 

@@ -79,8 +79,10 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     monkeypatch.setattr(few_shot, "CURVE_EVERY", 2)
     rows = few_shot.few_shot_digits(seeds=(0,), rows=("plain", "ada_target 0.6"),
                                     budgets={30: 4})
-    assert [r["implementation"] for r in rows] == ["plain", "ada_target 0.6"]
-    for r in rows:
+    assert [r["implementation"] for r in rows] == ["plain", "ada_target 0.6",
+                                                   "(no model: the training digits, repeated)"]
+    assert rows[-1]["nearest_train_distance"] == 0.0 and rows[-1]["fid_classifier"] > 0
+    for r in rows[:2]:
         assert r["steps"] == 4 and r["fid_curve"]["steps"] == [2, 4]
         assert -1.0 <= r["overfit_gap"] <= 1.0 and r["nearest_train_distance"] > 0
     result = {"rows": rows}
