@@ -162,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 "sample": _sample, "translate": _translate, "fid": _fid,
                 "submit": _submit, "audit": _audit,
                 "demo": _demo}[args.command](args)
-    except (ValueError, FileNotFoundError) as err:
-        # Bad input is reported as one clear line, not a traceback.
+    except (ValueError, OSError) as err:
+        # Bad input (and unreadable or unwritable files) is one clear line, not a traceback.
         print(f"ganpaint {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -278,3 +278,11 @@ def test_the_command_prints_no_tensorflow_log_lines_unless_verbose(tmp_path):
     quiet = runs[False].strip().splitlines()
     assert len(quiet) == 1 and quiet[0].startswith("ganpaint make-npz: error:"), quiet
     assert "I0000" in runs[True] or "WARNING" in runs[True]  # --verbose lets them through
+
+
+def test_an_unwritable_output_is_one_line(folder, tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file, not a folder")
+    assert cli.main(["make-npz", str(folder), str(blocked / "out.npz"), "--image-size", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ganpaint make-npz: error:") and err.count("\n") == 1

@@ -20,7 +20,8 @@ SCRIPT = textwrap.dedent("""
     CASES = {{
         "gan": ("gan", {{}}),
         "cyclegan": ("cyclegan", {{"pool_size": 6}}),
-        "gan_small_data": ("gan", dict(diff_augment="color,translation,cutout", ada_target=0.6,
+        # ada_target -0.9: r_t is above it from the first steps, so p moves every step.
+        "gan_small_data": ("gan", dict(diff_augment="color,translation,cutout", ada_target=-0.9,
                                        ada_interval=1, ada_kimg=0.5, ema=0.9, r1_weight=1.0,
                                        r1_every=2)),
         "pix2pix_small_data": ("pix2pix", dict(diff_augment="color,translation,cutout",
