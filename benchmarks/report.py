@@ -154,7 +154,7 @@ def few_shot_curves(result, path) -> str | None:
             ax.plot(r["fid_curve"]["steps"], r["fid_curve"]["mean"], label=r["implementation"])
         ax.set(title=task, xlabel="step", ylabel="FID (classifier features)", yscale="log")
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

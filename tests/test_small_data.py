@@ -107,8 +107,11 @@ def test_bad_small_data_arguments_are_named():
 
 # -- ADA in training ------------------------------------------------------------------------
 
-def _ada_run(d_learning_rate, start_p):
+def _ada_run(d_learning_rate, start_p, undecided=False):
     m = model("gan", ada_target=0.6, ada_interval=1, ada_kimg=0.5, augment_p=start_p)
+    if undecided:  # a discriminator that cannot tell: its logit is 0 for every image
+        for weight in m.discriminator.get_layer("logit").weights:
+            weight.assign(np.zeros(weight.shape, "float32"))
     m.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(d_learning_rate))
     history = m.fit(dataset("gan", batch=4, n=4), epochs=40, verbose=0).history
     return float(m.augmenter.p.value), history
@@ -119,9 +122,11 @@ def test_ada_p_rises_against_a_discriminator_that_memorises_and_falls_otherwise(
     p, history = _ada_run(5e-3, 0.0)
     assert history["ada_rt"][-1] > 0.6 and p > 0.2, (p, history["ada_rt"][-5:])
     assert history["augment_p"][-1] == pytest.approx(p)
-    # A discriminator that does not learn is never sure: p falls from where it started.
-    p, history = _ada_run(0.0, 0.5)
-    assert p < 0.5 and history["ada_rt"][-1] < 0.6
+    # A discriminator that is never sure (r_t = 0 < 0.6): p falls from where it started,
+    # by batch * interval / (kimg * 1000) = 0.008 a step.
+    p, history = _ada_run(0.0, 0.5, undecided=True)
+    assert history["ada_rt"][-1] == 0.0
+    assert p == pytest.approx(max(0.0, 0.5 - 40 * 0.008), abs=1e-4)
 
 
 # -- R1 ----------------------------------------------------------------------------------------
