@@ -11,7 +11,6 @@ from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _has_batch
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
-@keras.saving.register_keras_serializable(package="ganpaint")
 class GAN(_OneGenerator):
     """An unconditional GAN (DCGAN and friends) with any loss of `ganpaint.losses`.
 
