@@ -27,7 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import augment, demo, discriminators, gans, generators
+from ganpaint import augment, demo, discriminators, gans, generators, metrics
 
 SEEDS = (0, 1)
 BATCH = 32
@@ -60,7 +60,8 @@ BN_ROWS = {
 ALL_ROWS = {**ROWS, **BN_ROWS}
 
 
-def digit_networks(seed, num_classes=None, conditioning=None, d_norm=None):
+def digit_networks(seed, num_classes=None, conditioning=None, d_norm=None,
+                   spectral_norm=False):
     keras.utils.set_random_seed(seed)
     g_kw, d_kw = {}, {}
     if conditioning is not None:
@@ -69,7 +70,8 @@ def digit_networks(seed, num_classes=None, conditioning=None, d_norm=None):
     g = generators.dcgan_generator(LATENT, (28, 28, 1), num_classes, base_filters=32,
                                    max_filters=128, norm="batch", **g_kw)
     d = discriminators.dcgan_discriminator((28, 28, 1), num_classes, base_filters=32,
-                                           max_filters=128, norm=d_norm, **d_kw)
+                                           max_filters=128, norm=d_norm,
+                                           spectral_norm=spectral_norm, **d_kw)
     return g, d
 
 
@@ -90,8 +92,6 @@ class _Judge:
     """The classifier's features of the held-out digits, computed once."""
 
     def __init__(self, classifier, held_out):
-        from ganpaint import metrics
-
         self.metrics = metrics
         self.features = metrics.LayerFeatures(classifier, "features")
         self.held_out = metrics.compute_features(held_out, self.features, verbose=False)
@@ -221,12 +221,7 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
         spectral = extra.pop("spectral_norm", False)
         runs = {s: [] for s in steps}
         for seed in seeds:
-            keras.utils.set_random_seed(seed)
-            g, d = digit_networks(seed, 10, conditioning)
-            if spectral:
-                d = discriminators.dcgan_discriminator(
-                    (28, 28, 1), 10, base_filters=32, max_filters=128, norm=None,
-                    conditioning=conditioning[1], spectral_norm=True)
+            g, d = digit_networks(seed, 10, conditioning, spectral_norm=spectral)
             model = gans.ConditionalGAN(g, d, seed=seed, **extra)
             model.compile()
 

@@ -34,7 +34,6 @@ def _size(text: str):
     return parts[0] if len(parts) == 1 else tuple(parts)
 
 
-_CONTESTS = ("dogs", "monet")  # ganpaint.submission.CONTESTS, named here without its imports
 DEFAULT_NPZ_SIZE = 128  # the EfficientNet CycleGAN recipe's size: small enough for big folders
 
 
@@ -75,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true")
 
     from ganpaint.recipe_presets import RECIPES  # pure Python: no TensorFlow
+    from ganpaint.submission import CONTESTS  # numpy and the standard library only
 
     p = sub.add_parser("train", help="train a recipe (see `ganpaint train --help`)")
     p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "contest's)")
     p.add_argument("--format", choices=("jpg", "png"), default=None,
                    help="default jpg (png for --contest dogs)")
-    p.add_argument("--contest", choices=sorted(_CONTESTS), help="warn when outside its rules")
+    p.add_argument("--contest", choices=sorted(CONTESTS), help="warn when outside its rules")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--batch-size", type=_positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="InceptionV3 weights: imagenet (downloads), a local FILE, or pixels "
                    "(no weights: a rough offline check)")
     p.add_argument("--out", help="folder for audit.json and nearest.png (default: the zip's)")
-    p.add_argument("--contest", choices=sorted(_CONTESTS))
+    p.add_argument("--contest", choices=sorted(CONTESTS))
 
     p = sub.add_parser("fid", help="FID between two image sets")
     p.add_argument("real", help="folder, .npz or TFRecords")
@@ -273,16 +273,13 @@ def _train(args) -> int:
 
 
 def _load_model(path):
-    import keras
-
     import ganpaint
 
-    ganpaint.import_all()  # registers the model and layer classes the file names
     if not os.path.exists(path):
         raise ValueError(f"model file not found: {path}")
     if not path.endswith(".keras"):
         raise ValueError(f"expected a .keras model (as `ganpaint train` writes). Received: {path}")
-    return keras.saving.load_model(path, compile=False)
+    return ganpaint.load_model(path, compile=False)
 
 
 def _sample(args) -> int:

@@ -99,16 +99,13 @@ class _SpectralNorm:
     def build(self, input_shape):
         super().build(input_shape)
         self.vector_u = self.add_weight(
-            shape=(1, self._kernel_variable().shape[-1]), name="vector_u", trainable=False,
+            shape=(1, self.kernel.shape[-1]), name="vector_u", trainable=False,
             initializer=keras.initializers.RandomNormal(stddev=1.0),
             aggregation="only_first_replica")
 
-    def _kernel_variable(self):
-        return self.kernel
-
     def normalized_kernel(self, training=False):
         """W / sigma(W) in float32; a training call also advances u."""
-        kernel = keras.ops.cast(self._kernel_variable().value, "float32")
+        kernel = keras.ops.cast(self.kernel.value, "float32")
         w = keras.ops.reshape(kernel, (-1, kernel.shape[-1]))
         u = keras.ops.cast(self.vector_u.value, "float32")
         for _ in range(self.power_iterations):

@@ -110,17 +110,27 @@ def kid_from_features(real, fake, subsets: int = 100, subset_size: int = 1000,
     return float(values.mean()), float(values.std())
 
 
-def memorization_distance(fake, train) -> float:
-    """Mean over generated features of the minimum cosine distance `1 - |cos|` to any training
-    feature (all-zero rows left out), as Kaggle's MiFID computes it."""
+def nearest_cosine(fake, train) -> tuple[np.ndarray, np.ndarray]:
+    """Each generated feature's cosine distance `1 - |cos|` to its nearest training feature,
+    and that feature's index in `train`. All-zero rows are left out, as Kaggle's MiFID does:
+    their distance is NaN, and no generated row is matched to one."""
     train, fake = _pair(train, fake)
 
     def unit_rows(x):
-        x = x[np.sum(x, axis=1) != 0]
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        return x / np.where(norms == 0, 1.0, norms), norms[:, 0] > 0
 
-    distances = 1.0 - np.abs(unit_rows(fake) @ unit_rows(train).T)
-    return float(np.mean(np.min(distances, axis=1)))
+    train_unit, train_ok = unit_rows(train)
+    fake_unit, fake_ok = unit_rows(fake)
+    distances = 1.0 - np.abs(fake_unit @ train_unit[train_ok].T)
+    nearest = np.flatnonzero(train_ok)[distances.argmin(axis=1)]
+    return np.where(fake_ok, distances.min(axis=1), np.nan), nearest
+
+
+def memorization_distance(fake, train) -> float:
+    """Mean over generated features of the minimum cosine distance `1 - |cos|` to any training
+    feature (all-zero rows left out), as Kaggle's MiFID computes it."""
+    return float(np.nanmean(nearest_cosine(fake, train)[0]))
 
 
 def mifid_from_features(real, fake, train=None, epsilon: float = 0.1) -> float:
@@ -341,7 +351,7 @@ def provenance(extractor, n_real: int | None = None, n_fake: int | None = None) 
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
         record.update(weights_file=os.path.abspath(weights), weights_sha256=digest.hexdigest())
-    elif weights is not None or hasattr(extractor, "weights"):
+    elif hasattr(extractor, "weights"):
         record["weights"] = weights
     for key in ("input_size", "resize_filter"):
         if hasattr(extractor, key):

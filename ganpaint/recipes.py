@@ -108,10 +108,7 @@ def _optimizer(recipe, learning_rate):
     if recipe.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     if recipe.optimizer == "adam":
-        if (recipe.beta_1, recipe.beta_2) == (0.5, 0.999):
-            return gans.default_optimizer(learning_rate)
-        from ganpaint.optimizers import FusedAdam
-        return FusedAdam(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
+        return gans.default_optimizer(learning_rate, recipe.beta_1, recipe.beta_2)
     raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
 
 

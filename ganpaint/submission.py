@@ -33,13 +33,19 @@ CONTESTS = {
 FORMATS = {"jpg": "JPEG", "png": "PNG"}
 
 
-def _check_contest(contest, count, size, fmt) -> list[str]:
-    if contest is None:
-        return []
-    if contest not in CONTESTS:
+def _rules(contest) -> dict | None:
+    """The named contest's rules (None for none); an unknown name is refused."""
+    if contest is not None and contest not in CONTESTS:
         raise ValueError(f"`contest` must be one of {sorted(CONTESTS)} or None. "
                          f"Received: contest={contest!r}")
-    rules, problems = CONTESTS[contest], []
+    return None if contest is None else CONTESTS[contest]
+
+
+def _check_contest(contest, count, size, fmt) -> list[str]:
+    rules = _rules(contest)
+    if rules is None:
+        return []
+    problems = []
     if not rules["min_count"] <= count <= rules["max_count"]:
         problems.append(f"{count} images; the {contest} contest wants "
                         f"{rules['min_count']:,}-{rules['max_count']:,}")
@@ -63,26 +69,17 @@ def _size(size):
 
 
 def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[np.ndarray]:
-    """Batches of generated or translated images (float32 in [-1, 1]), `count` in all."""
-    if hasattr(model, "translate"):
-        from ganpaint.data import image_dataset
-
-        net = model.sampling_network("g_ab" if hasattr(model, "g_ab") else "generator",
-                                     use_ema)
-        h, w, c = net.inputs[0].shape[1:]
-        ds = image_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
-                           shuffle=False, drop_remainder=False, cache=False)
+    """Batches of generated or translated images (float32 in [-1, 1]), `count` in all.
+    `inputs` is the dataset of images to translate (translators) or None."""
+    if inputs is not None:
         done = 0
         while done < count:  # more images than inputs: go round the inputs again
-            before = done
-            for batch in ds:
+            for batch in inputs:
                 batch = np.asarray(batch)[:count - done]
                 yield model.translate(batch, batch_size=batch_size, use_ema=use_ema)
                 done += len(batch)
                 if done >= count:
                     return
-            if done == before:
-                raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
         return
     rng = np.random.default_rng(seed)
     classes = getattr(model, "num_classes", None)  # labelled models: every class in turn
@@ -91,6 +88,19 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
         noise = rng.standard_normal((n, model.latent_dim)).astype("float32")
         labels = None if classes is None else (np.arange(start, start + n) % classes)
         yield model.generate(noise=noise, labels=labels, batch_size=batch_size, use_ema=use_ema)
+
+
+def _input_dataset(model, inputs, batch_size, use_ema):
+    """The images to translate, at the translating network's input size."""
+    from ganpaint.data import image_dataset
+
+    net = model.sampling_network("g_ab" if hasattr(model, "g_ab") else "generator", use_ema)
+    h, w, c = net.inputs[0].shape[1:]
+    ds = image_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
+                       shuffle=False, drop_remainder=False, cache=False)
+    if not ds.num_images:
+        raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
+    return ds
 
 
 def _encode(image: np.ndarray, size, fmt: str, quality: int) -> bytes:
@@ -135,23 +145,20 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
         raise ValueError(f"`fmt` must be 'jpg' or 'png'. Received: fmt={fmt!r}")
     if os.path.exists(out) and not overwrite:
         raise ValueError(f"{out} exists; pass overwrite=True (--overwrite) to replace it.")
-    if contest is not None and contest not in CONTESTS:
-        _check_contest(contest, 0, (0, 0), fmt)  # raises, naming the contests
+    rules = _rules(contest)
     translating = hasattr(model, "translate")
     if translating and inputs is None:
         raise ValueError(f"{type(model).__name__} translates images: give the `inputs` to "
                          "translate (e.g. the contest's photos).")
     if not translating and inputs is not None:
         raise ValueError(f"{type(model).__name__} generates from noise; `inputs` must be None.")
-    size = _size(size) or (CONTESTS[contest]["size"] if contest else None)
+    size = _size(size) or (rules["size"] if rules else None)
+    dataset = _input_dataset(model, inputs, batch_size, use_ema) if translating else None
     if count is None:
-        if translating:
-            from ganpaint.data import image_dataset
-
-            count = image_dataset(inputs, image_size=8, batch_size=1, shuffle=False,
-                                  drop_remainder=False, cache=False).num_images
-        elif contest is not None:
-            count = CONTESTS[contest]["min_count"]
+        if dataset is not None:
+            count = dataset.num_images
+        elif rules is not None:
+            count = rules["min_count"]
         else:
             raise ValueError("Give `count` (--count): how many images to generate.")
     if not isinstance(count, int) or count < 1:
@@ -167,7 +174,7 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     written, shape = 0, None
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
-            for batch in _model_batches(model, inputs, count, batch_size, seed, use_ema):
+            for batch in _model_batches(model, dataset, count, batch_size, seed, use_ema):
                 for image in to_uint8(batch):
                     data = _encode(image, size, fmt, quality)
                     archive.writestr(f"{written:05d}.{fmt}", data)
@@ -259,8 +266,7 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     from ganpaint import metrics, plotting
     from ganpaint.data import image_dataset
 
-    if contest is not None and contest not in CONTESTS:
-        _check_contest(contest, 0, (0, 0), "jpg")
+    _rules(contest)
     names, images, facts = _read_zip(os.fspath(submission))
     checks = _checks(facts, contest)
     if not images:
@@ -277,10 +283,16 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     distance = metrics.memorization_distance(fake_f, train_f)
     mifid = metrics.mifid_from_features(train_f, fake_f, epsilon=epsilon)
 
-    per_image, nearest = _nearest(fake_f, train_f)
-    order = np.argsort(per_image)[:16]
-    train_images = np.concatenate([np.asarray(b) for b in train_ds])
-    pairs = np.stack([np.stack([generated[i], train_images[nearest[i]]]) for i in order])
+    per_image, nearest = metrics.nearest_cosine(fake_f, train_f)
+    order = np.argsort(per_image)[:16]  # NaN (all-zero features) sorts last
+    wanted = {int(nearest[i]) for i in order}
+    neighbours, seen = {}, 0  # a second pass keeps only the 16 neighbours in memory
+    for batch in train_ds:
+        for j, image in enumerate(np.asarray(batch), start=seen):
+            if j in wanted:
+                neighbours[j] = image
+        seen += len(batch)
+    pairs = np.stack([np.stack([generated[i], neighbours[int(nearest[i])]]) for i in order])
     out_dir = os.fspath(out_dir or os.path.dirname(os.path.abspath(os.fspath(submission))))
     os.makedirs(out_dir, exist_ok=True)
     picture = os.path.join(out_dir, "nearest.png")
@@ -298,15 +310,3 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     with open(os.path.join(out_dir, "audit.json"), "w") as f:
         json.dump(report, f, indent=2)
     return report
-
-
-def _nearest(fake, train):
-    """Each generated image's cosine distance 1 - |cos| to its nearest training image (the
-    memorisation distance's own measure), and that image's index."""
-    def unit(x):
-        x = np.asarray(x, np.float64)
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        return x / np.where(norms == 0, 1.0, norms)
-
-    distances = 1.0 - np.abs(unit(fake) @ unit(train).T)
-    return distances.min(axis=1), distances.argmin(axis=1)

@@ -286,3 +286,24 @@ def test_an_unwritable_output_is_one_line(folder, tmp_path, capsys):
     assert cli.main(["make-npz", str(folder), str(blocked / "out.npz"), "--image-size", "8"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ganpaint make-npz: error:") and err.count("\n") == 1
+
+
+def test_importing_the_package_and_its_command_needs_no_tensorflow(tmp_path):
+    script = ("import sys, ganpaint, ganpaint.cli\n"
+              "ganpaint.cli.build_parser()\n"
+              "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
+
+
+def test_load_model_finds_every_ganpaint_class_in_a_fresh_process(trained, tmp_path):
+    script = ("import ganpaint as gp\n"
+              f"m = gp.load_model({str(trained['monet_cyclegan'] / 'model.keras')!r})\n"
+              "print(type(m).__name__)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, cwd=str(tmp_path), env=dict(os.environ,
+                                                                    TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "CycleGAN"

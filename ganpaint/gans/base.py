@@ -35,10 +35,11 @@ from ganpaint.losses import AdversarialLoss, gradient_penalty
 from ganpaint.optimizers import FusedAdam
 
 
-def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5) -> keras.optimizers.Optimizer:
+def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5,
+                      beta_2: float = 0.999) -> keras.optimizers.Optimizer:
     """Adam(2e-4, beta_1=0.5): the DCGAN, pix2pix and CycleGAN papers' optimizer, as
     `ganpaint.optimizers.FusedAdam` (Keras' Adam arithmetic in one kernel per variable)."""
-    return FusedAdam(learning_rate=learning_rate, beta_1=beta_1)
+    return FusedAdam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
 
 
 def _optimizer(value, name):
