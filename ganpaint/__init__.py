@@ -16,8 +16,8 @@ import sys
 __version__ = "0.1.0"
 
 _SUBMODULES = ("augment", "callbacks", "data", "discriminators", "distribute", "gans",
-               "generators", "inspection", "layers", "losses", "metrics", "optimizers",
-               "plotting", "recipes", "submission")
+               "generators", "guard", "inspection", "layers", "losses", "metrics",
+               "optimizers", "plotting", "recipes", "runs", "sessions", "submission")
 __all__ = ["__version__", "import_all", "load_model", *_SUBMODULES]
 
 

@@ -1,7 +1,10 @@
 """Keras callbacks for GAN training: sample grids, the CycleGAN learning-rate schedule, a
-best-FID checkpoint, loss and gradient-norm histories.
+best-FID checkpoint, loss and gradient-norm histories, and (from `ganpaint.guard`) the session
+deadline `TimeLimit` and the divergence watch `TrainingGuard`.
 
-Each takes the folder it writes to (created when needed) and writes nowhere else.
+Each takes the folder it writes to (created when needed, and checked writable before the
+first step) and writes nowhere else. An epoch cut short by a stop (`TimeLimit`, the guard) is
+not drawn or scored.
 
 >>> gan.fit(ds, epochs=200, callbacks=[
 ...     SampleGrid("out/grids", every=5),
@@ -22,6 +25,8 @@ import keras
 import numpy as np
 
 from ganpaint import plotting
+from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
+from ganpaint.runs import StepCheckpoint, check_writable, optimizers_of  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,6 @@ def _every(every, name="every") -> int:
     if not isinstance(every, int) or every < 1:
         raise ValueError(f"`{name}` must be a positive int. Received: {name}={every!r}")
     return every
-
-
-def _optimizers(model):
-    """The optimizers of a ganpaint model (or a plain Keras model's one), unwrapped from loss
-    scaling, whose learning rate a schedule sets."""
-    found = [getattr(model, n, None) for n in ("g_optimizer", "d_optimizer")]
-    found = [o for o in found if o is not None] or [model.optimizer]
-    return [getattr(o, "inner_optimizer", o) for o in found if o is not None]
 
 
 def _in_notebook() -> bool:
@@ -101,8 +98,11 @@ class SampleGrid(keras.callbacks.Callback):
         labels = np.repeat(np.arange(classes), self.n)
         return plotting.image_grid(model.generate(noise=noise, labels=labels), cols=self.n)
 
+    def on_train_begin(self, logs=None):
+        check_writable(self.out_dir, what="sample-grid folder")
+
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or self.model.stop_training:
             return
         grid = self._grid()
         path = plotting.save_image(os.path.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), grid)
@@ -125,7 +125,10 @@ class LinearDecay(keras.callbacks.Callback):
     Args:
         constant_epochs, decay_epochs: ints (100 and 100 in the paper).
         initial_learning_rates: list of floats, one per optimizer (G, D). Defaults to the
-            optimizers' rates when training starts (the first time).
+            optimizers' rates when training starts (the first time). Give them for a run
+            that may resume from a checkpoint, whose optimizers hold the decayed rates.
+
+    A `TrainingGuard` that lowered the rates (`model._ganpaint_lr_scale`) stays applied.
     """
 
     def __init__(self, constant_epochs: int, decay_epochs: int,
@@ -142,7 +145,7 @@ class LinearDecay(keras.callbacks.Callback):
         return 1.0 - max(0, epoch + 1 - self.constant_epochs) / (self.decay_epochs + 1)
 
     def on_train_begin(self, logs=None):
-        optimizers = _optimizers(self.model)
+        optimizers = optimizers_of(self.model)
         for opt in optimizers:
             if isinstance(opt.learning_rate, keras.optimizers.schedules.LearningRateSchedule) or \
                     callable(getattr(opt, "_learning_rate", None)):
@@ -155,9 +158,9 @@ class LinearDecay(keras.callbacks.Callback):
                              f"values for {len(optimizers)} optimizers.")
 
     def on_epoch_begin(self, epoch, logs=None):
-        factor = max(0.0, self.factor(epoch))
+        factor = max(0.0, self.factor(epoch)) * getattr(self.model, "_ganpaint_lr_scale", 1.0)
         rates = [lr * factor for lr in self.initial_learning_rates]
-        for opt, rate in zip(_optimizers(self.model), rates):
+        for opt, rate in zip(optimizers_of(self.model), rates):
             opt.learning_rate = rate
         self.history.append((epoch, rates))
 
@@ -204,6 +207,7 @@ class FIDCheckpoint(keras.callbacks.Callback):
         self.path = os.path.join(self.out_dir, "best.weights.h5")
 
     def on_train_begin(self, logs=None):
+        check_writable(self.out_dir, what="best-checkpoint folder")
         # A resumed run must not overwrite a better checkpoint from before the interruption.
         record = os.path.join(self.out_dir, "best.json")
         if math.isinf(self.best) and os.path.exists(record) and os.path.exists(self.path):
@@ -243,7 +247,7 @@ class FIDCheckpoint(keras.callbacks.Callback):
         return metrics.mifid_from_features(self._real_features, fake)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if (epoch + 1) % self.every or self.model.stop_training:
             return
         score = self._score()
         self.scores.append((epoch + 1, score))
@@ -252,15 +256,20 @@ class FIDCheckpoint(keras.callbacks.Callback):
         if score < self.best:
             self.best, self.best_epoch = score, epoch + 1
             os.makedirs(self.out_dir, exist_ok=True)
-            self.model.save_weights(self.path, overwrite=True)
+            # Written aside and renamed: a kill mid-write leaves the previous best intact.
+            partial = os.path.join(self.out_dir, "partial.weights.h5")
+            self.model.save_weights(partial, overwrite=True)
+            os.replace(partial, self.path)
             record = {"epoch": epoch + 1, self.metric: score}
             if self.score_fn is None:
                 from ganpaint import metrics
 
                 record["provenance"] = metrics.provenance(
                     self.extractor, n_real=len(self._real_features), n_fake=self._n_fake)
-            with open(os.path.join(self.out_dir, "best.json"), "w") as f:
+            record_path = os.path.join(self.out_dir, "best.json")
+            with open(record_path + ".partial", "w") as f:
                 json.dump(record, f, indent=2)
+            os.replace(record_path + ".partial", record_path)
         if self.verbose:
             log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
                      self.best, self.best_epoch)
@@ -271,7 +280,9 @@ class LossHistory(keras.callbacks.Callback):
     `epochs.csv` and `losses.png` into `out_dir` at each epoch's end.
 
     Keras hands callbacks running means over the epoch; the per-batch values are recovered
-    from them exactly (`k * mean_k - (k - 1) * mean_(k-1)`).
+    from them exactly (`k * mean_k - (k - 1) * mean_(k-1)`). `resumable_fit` calls `flush`
+    before each checkpoint and `resume_at` on resume, so after any number of interruptions
+    `batches.csv` holds every step once.
     """
 
     def __init__(self, out_dir, plot: bool = True):
@@ -282,6 +293,18 @@ class LossHistory(keras.callbacks.Callback):
         self._previous, self._seen, self._epoch, self._step = {}, 0, 0, 0
         self._started = False
 
+    def resume_at(self, step, steps_per_epoch):
+        """A run resumed at global `step`: keep the rows up to it (and the completed epochs)."""
+        self._started = True
+        self.batches = [r for r in _read_rows(os.path.join(self.out_dir, "batches.csv"))
+                        if r.get("step", 0) <= step]
+        self.epochs = _read_rows(os.path.join(self.out_dir, "epochs.csv"),
+                                 step // steps_per_epoch)
+        self._step = step
+
+    def on_train_begin(self, logs=None):
+        check_writable(self.out_dir, what="history folder")
+
     def on_epoch_begin(self, epoch, logs=None):
         if not self._started:
             self._started = True
@@ -290,6 +313,12 @@ class LossHistory(keras.callbacks.Callback):
                 self.epochs = _read_rows(os.path.join(self.out_dir, "epochs.csv"), epoch)
                 self._step = int(self.batches[-1]["step"]) if self.batches else 0
         self._previous, self._seen, self._epoch = {}, 0, epoch
+
+    def flush(self, step=None):
+        """Write the rows so far (before a checkpoint at `step`)."""
+        os.makedirs(self.out_dir, exist_ok=True)
+        _write_csv(os.path.join(self.out_dir, "batches.csv"), self.batches)
+        _write_csv(os.path.join(self.out_dir, "epochs.csv"), self.epochs)
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -307,17 +336,17 @@ class LossHistory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1}
         row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()})
-        self.epochs.append(row)
-        os.makedirs(self.out_dir, exist_ok=True)
-        _write_csv(os.path.join(self.out_dir, "batches.csv"), self.batches)
-        _write_csv(os.path.join(self.out_dir, "epochs.csv"), self.epochs)
+        if not self.model.stop_training:  # an epoch cut short gets no epoch row
+            self.epochs.append(row)
+        self.flush()
         if self.plot:
             plotting.plot_history(self.batches, path=os.path.join(self.out_dir, "losses.png"),
                                   x="step", epochs=self.epochs)
 
 
-def _read_rows(path, up_to_epoch: int) -> list[dict]:
-    """Rows of a CSV this module wrote, for epochs 1..up_to_epoch; [] if there is none."""
+def _read_rows(path, up_to_epoch: int | None = None) -> list[dict]:
+    """Rows of a CSV this module wrote, for epochs 1..up_to_epoch (all if None); [] if there
+    is none."""
     if not os.path.exists(path):
         return []
     rows = plotting._history_rows(path)  # numbers as floats, names as text
@@ -325,17 +354,19 @@ def _read_rows(path, up_to_epoch: int) -> list[dict]:
         for key in ("epoch", "step"):
             if key in row:
                 row[key] = int(row[key])
-    return [r for r in rows if r.get("epoch", 0) <= up_to_epoch]
+    return [r for r in rows if up_to_epoch is None or r.get("epoch", 0) <= up_to_epoch]
 
 
 def _write_csv(path, rows):
+    """Write aside and rename, so a kill mid-write leaves the previous file whole."""
     names = []
     for row in rows:
         names += [k for k in row if k not in names]
-    with open(path, "w", newline="") as f:
+    with open(path + ".partial", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=names)
         writer.writeheader()
         writer.writerows(rows)
+    os.replace(path + ".partial", path)
 
 
 class GradientNorms(keras.callbacks.Callback):
@@ -351,6 +382,17 @@ class GradientNorms(keras.callbacks.Callback):
         self.out_dir, self.every, self.plot = _folder(out_dir), _every(every), plot
         self.rows: list[dict] = []
         self._step, self._epoch, self._started = 0, 0, False
+
+    def resume_at(self, step, steps_per_epoch):
+        """A run resumed at global `step`: keep the rows up to it."""
+        self._started, self._step = True, step
+        self.rows = [r for r in _read_rows(os.path.join(self.out_dir, "gradient_norms.csv"))
+                     if r.get("step", 0) <= step]
+
+    def flush(self, step=None):
+        if self.rows:
+            os.makedirs(self.out_dir, exist_ok=True)
+            _write_csv(os.path.join(self.out_dir, "gradient_norms.csv"), self.rows)
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self._started:
@@ -385,8 +427,7 @@ class GradientNorms(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.rows:
             return
-        os.makedirs(self.out_dir, exist_ok=True)
-        _write_csv(os.path.join(self.out_dir, "gradient_norms.csv"), self.rows)
+        self.flush()
         if self.plot:
             plotting.plot_gradient_norms(self.rows, os.path.join(self.out_dir, "gradient_norms.png"))
 

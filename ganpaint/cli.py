@@ -2,7 +2,8 @@
 
     ganpaint make-npz FOLDER OUT [--image-size 128]
     ganpaint make-tfrecords SOURCE OUT --image-size 256 [--shards 4]
-    ganpaint train RECIPE [--data PATH [PATH_B]] [--epochs N] [--out DIR] [--resume] [--smoke]
+    ganpaint train RECIPE [--data PATH [PATH_B]] [--epochs N] [--out DIR] [--smoke]
+                   [--time-limit 8h] [--checkpoint-every STEPS] [--fresh | --resume]
     ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2]
     ganpaint translate MODEL.keras INPUT OUT_DIR [--direction AtoB]
     ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels]
@@ -35,6 +36,15 @@ def _size(text: str):
 
 
 DEFAULT_NPZ_SIZE = 128  # the EfficientNet CycleGAN recipe's size: small enough for big folders
+
+
+def _duration(text: str) -> float:
+    from ganpaint.sessions import parse_duration  # pure Python
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -85,7 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--image-size", type=_positive_int)
     p.add_argument("--out", help="output folder (default outputs/RECIPE)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--resume", action="store_true", help="require a checkpoint in --out to "
+                   "continue from (without it, a checkpoint is used when there is one)")
+    p.add_argument("--fresh", action="store_true", help="start again, moving the checkpoints "
+                   "in --out aside")
+    p.add_argument("--time-limit", type=_duration, metavar="DURATION",
+                   help="stop cleanly before this much time (8h, 11h30m, 90m), state saved; "
+                   "the same command continues the run")
+    p.add_argument("--checkpoint-every", type=_positive_int, metavar="STEPS",
+                   help="steps between checkpoints (default: the recipe's, 500)")
+    p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism: "
+                   "a resumed run ends bit for bit where an uninterrupted one ends")
     p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
     p.add_argument("--seed", type=int, default=0)
 
@@ -265,9 +285,16 @@ def _train(args) -> int:
                     and not path.startswith("gs://"):
                 raise ValueError(f"--data path does not exist: {path}")
         data = tuple(args.data) if cyclegan else args.data[0]
+    if args.resume and args.fresh:
+        raise ValueError("--resume and --fresh contradict each other: give one.")
+    if args.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     setup = recipes.build(args.recipe, data=data, out_dir=args.out, smoke=args.smoke,
                           seed=args.seed, **overrides)
-    setup.fit(resume=args.resume, verbose=1)
+    setup.fit(resume=True if args.resume else False if args.fresh else "auto", verbose=1,
+              time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
     print(f"model, grids and histories written to {os.path.abspath(setup.out_dir)}")
     return 0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ganpaint.generators import GAN_INIT, _check_classes, _image_shape, _label_map
+from ganpaint.generators import gan_init, _check_classes, _image_shape, _label_map
 from ganpaint.layers import SpectralConv2D, SpectralDense, conv_block
 
 CONDITIONINGS = ("label_map", "projection")
@@ -78,11 +78,11 @@ def dcgan_discriminator(
     size, i, width = min(image_shape[:2]), 0, base_filters
     while size > 4 or i == 0:
         x = conv_block(x, min(width, max_filters), 4, 2, norm=None if i == 0 else norm,
-                       act="leaky_relu", dropout=dropout, kernel_initializer=GAN_INIT,
+                       act="leaky_relu", dropout=dropout, kernel_initializer=gan_init(),
                        spectral_norm=spectral_norm, name=f"down{i + 1}")
         size, i, width = -(-size // 2), i + 1, width * 2
     features = layers.Flatten(name="features")(x)
-    logit = _dense(1, spectral_norm, dtype="float32", kernel_initializer=GAN_INIT,
+    logit = _dense(1, spectral_norm, dtype="float32", kernel_initializer=gan_init(),
                    name="logit")(features)
     if conditional and conditioning == "projection":
         label = keras.Input((1,), dtype="int32", name="label")
@@ -144,14 +144,14 @@ def patchgan_discriminator(
         x = layers.Concatenate(name="input_target")([source, target])
     else:
         inputs, x = target, target
-    block = dict(kernel_initializer=GAN_INIT, act="leaky_relu", affine=affine_norm,
+    block = dict(kernel_initializer=gan_init(), act="leaky_relu", affine=affine_norm,
                  spectral_norm=spectral_norm)
     conv = SpectralConv2D if spectral_norm else layers.Conv2D
 
     if receptive_field == 1:
         x = conv_block(x, filters, 1, norm=None, name="pixel1", **block)
         x = conv_block(x, filters * 2, 1, norm=norm, name="pixel2", **block)
-        logits = conv(1, 1, dtype="float32", kernel_initializer=GAN_INIT, name="logits")(x)
+        logits = conv(1, 1, dtype="float32", kernel_initializer=gan_init(), name="logits")(x)
         return keras.Model(inputs, logits, name=name)
 
     n_layers = _PATCHGAN_LAYERS[receptive_field]
@@ -164,6 +164,6 @@ def patchgan_discriminator(
                        norm=norm, name=f"down{i + 1}", **block)
     x = conv_block(pad(x, n_layers + 1), filters * min(2 ** n_layers, 8), 4, 1,
                    padding="valid", norm=norm, name=f"down{n_layers + 1}", **block)
-    logits = conv(1, 4, padding="valid", dtype="float32", kernel_initializer=GAN_INIT,
+    logits = conv(1, 4, padding="valid", dtype="float32", kernel_initializer=gan_init(),
                   name="logits")(pad(x, n_layers + 2))
     return keras.Model(inputs, logits, name=name)

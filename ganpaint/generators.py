@@ -12,10 +12,14 @@ import os
 import keras
 from keras import layers
 
-from ganpaint.layers import (ClassConditionalNormalization, ReflectionPadding2D, activation,
-                             conv_block, normalization)
+from ganpaint.layers import (ClassConditionalNormalization, ReflectionPadding2D, ResidualTanh,
+                             activation, conv_block, normalization)
 
-GAN_INIT = keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+def gan_init() -> keras.initializers.Initializer:
+    """N(0, 0.02), a new initializer per layer. One shared unseeded Keras initializer would
+    draw its seed once, at import (so weights would differ between processes despite
+    `keras.utils.set_random_seed`), and give every layer of the same shape the same values."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
 MIN_AUTO_UNET_DEPTH = 4
 
 
@@ -29,6 +33,20 @@ def _image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
 
 def _tanh_output(x, name="output"):
     return layers.Activation("tanh", dtype="float32", name=name)(x)
+
+
+def _translator_output(delta_conv, x, inputs, residual, output_channels):
+    """The last convolution and the output of a translator: tanh, or with `residual` the
+    input plus a learned change (`ResidualTanh`), the convolution starting at zero so the
+    untrained generator is the identity."""
+    if residual:
+        if (output_channels or inputs.shape[-1]) != inputs.shape[-1]:
+            raise ValueError("`residual=True` adds the change to the input, so the output "
+                             f"must have the input's {inputs.shape[-1]} channels. Received: "
+                             f"output_channels={output_channels}")
+        delta_conv.kernel_initializer = keras.initializers.Zeros()
+        return ResidualTanh(name="output")([delta_conv(x), inputs])
+    return _tanh_output(delta_conv(x))
 
 
 def _seed_size(image_shape) -> tuple[int, int]:
@@ -119,7 +137,7 @@ def dcgan_generator(
         return activation(act, f"{name}_act")(x)
 
     x = layers.Dense(seed_h * seed_w * widths[0], use_bias=norm != "batch",
-                     kernel_initializer=GAN_INIT, name="project")(x)
+                     kernel_initializer=gan_init(), name="project")(x)
     x = layers.Reshape((seed_h, seed_w, widths[0]), name="seed")(x)
     x = norm_act(x, "seed")
     if num_classes is not None and not cbn:
@@ -128,13 +146,13 @@ def dcgan_generator(
     for i, width in enumerate(widths[1:]):
         if cbn:
             x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=norm != "batch",
-                                       kernel_initializer=GAN_INIT, name=f"up{i + 1}_conv")(x)
+                                       kernel_initializer=gan_init(), name=f"up{i + 1}_conv")(x)
             x = norm_act(x, f"up{i + 1}")
         else:
             x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
-                           kernel_initializer=GAN_INIT, name=f"up{i + 1}")
+                           kernel_initializer=gan_init(), name=f"up{i + 1}")
     x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
-                               kernel_initializer=GAN_INIT, name="to_image")(x)
+                               kernel_initializer=gan_init(), name="to_image")(x)
     return keras.Model(inputs if len(inputs) > 1 else noise, _tanh_output(x), name=name)
 
 
@@ -149,7 +167,7 @@ def _label_map(num_classes, embedding_dim, spatial, inputs):
     label = keras.Input((1,), dtype="int32", name="label")
     inputs.append(label)
     e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
-    e = layers.Dense(spatial[0] * spatial[1], kernel_initializer=GAN_INIT,
+    e = layers.Dense(spatial[0] * spatial[1], kernel_initializer=gan_init(),
                      name="label_projection")(layers.Flatten(name="label_flat")(e))
     return layers.Reshape((spatial[0], spatial[1], 1), name="label_map")(e)
 
@@ -161,6 +179,7 @@ def resnet_generator(
     filters: int = 64,
     norm: str = "instance",
     affine_norm: bool = False,
+    residual: bool = False,
     output_channels: int | None = None,
     name: str = "resnet_generator",
 ) -> keras.Model:
@@ -176,7 +195,9 @@ def resnet_generator(
         image_shape: (height, width, channels); height and width divisible by 4.
         n_blocks: int. Residual blocks.
         filters: int. Width of the first layer (64).
-        norm: "instance" or "batch".
+        norm: "instance", "group" or "batch".
+        residual: bool. Output `tanh(delta + atanh(input))` with the last convolution starting
+            at zero, so the generator starts as the identity (`ganpaint.layers.ResidualTanh`).
         output_channels: int. Defaults to the input channels.
     """
     image_shape = _image_shape(image_shape)
@@ -185,7 +206,7 @@ def resnet_generator(
                          f"downsamplings). Received: image_shape={image_shape!r}")
     if not isinstance(n_blocks, int) or n_blocks < 0:
         raise ValueError(f"`n_blocks` must be a non-negative int. Received: n_blocks={n_blocks!r}")
-    block = dict(norm=norm, affine=affine_norm, kernel_initializer=GAN_INIT)
+    block = dict(norm=norm, affine=affine_norm, kernel_initializer=gan_init())
 
     inputs = keras.Input(image_shape, name="image")
     x = ReflectionPadding2D(3, name="c7s1_pad")(inputs)
@@ -202,9 +223,10 @@ def resnet_generator(
     x = conv_block(x, filters * 2, 3, 2, transpose=True, name="u1", **block)
     x = conv_block(x, filters, 3, 2, transpose=True, name="u2", **block)
     x = ReflectionPadding2D(3, name="out_pad")(x)
-    x = layers.Conv2D(output_channels or image_shape[-1], 7, padding="valid",
-                      kernel_initializer=GAN_INIT, name="out_conv")(x)
-    return keras.Model(inputs, _tanh_output(x), name=name)
+    out_conv = layers.Conv2D(output_channels or image_shape[-1], 7, padding="valid",
+                             kernel_initializer=gan_init(), name="out_conv")
+    return keras.Model(inputs, _translator_output(out_conv, x, inputs, residual,
+                                                  output_channels), name=name)
 
 
 def unet_generator(
@@ -216,6 +238,7 @@ def unet_generator(
     norm: str = "batch",
     dropout: float = 0.5,
     dropout_blocks: int = 3,
+    residual: bool = False,
     output_channels: int | None = None,
     name: str = "unet_generator",
 ) -> keras.Model:
@@ -233,9 +256,11 @@ def unet_generator(
             fewer than 4 (300: 2) is refused unless `depth` is given.
         filters: int. Width of the first encoder layer.
         max_filters: int. Cap on widths (512).
-        norm: "batch" (pix2pix) or "instance" (common in CycleGAN notebooks).
+        norm: "batch" (pix2pix), "instance" (common in CycleGAN notebooks) or "group".
         dropout: float. Dropout rate on the first `dropout_blocks` decoder blocks; pix2pix's
             only noise source, so keep it on at inference too if you want its variety.
+        residual: bool. Output `tanh(delta + atanh(input))` with the last convolution starting
+            at zero, so the generator starts as the identity (`ganpaint.layers.ResidualTanh`).
         output_channels: int. Defaults to the input channels.
     """
     image_shape = _image_shape(image_shape)
@@ -264,16 +289,18 @@ def unet_generator(
         # No norm on the first layer (as the paper) nor on the innermost one (as the reference
         # code): at 1x1, instance norm - and batch norm at batch size 1 - outputs zeros.
         x = conv_block(x, width, 4, 2, norm=None if i in (0, depth - 1) else norm, act="leaky_relu",
-                       kernel_initializer=GAN_INIT, name=f"down{i + 1}")
+                       kernel_initializer=gan_init(), name=f"down{i + 1}")
         skips.append(x)
     for i, (width, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
         x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
                        dropout=dropout if i < dropout_blocks else 0.0,
-                       kernel_initializer=GAN_INIT, name=f"up{i + 1}")
+                       kernel_initializer=gan_init(), name=f"up{i + 1}")
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
-    x = layers.Conv2DTranspose(output_channels or image_shape[-1], 4, strides=2, padding="same",
-                               kernel_initializer=GAN_INIT, name="out_conv")(x)
-    return keras.Model(inputs, _tanh_output(x), name=name)
+    out_conv = layers.Conv2DTranspose(output_channels or image_shape[-1], 4, strides=2,
+                                      padding="same", kernel_initializer=gan_init(),
+                                      name="out_conv")
+    return keras.Model(inputs, _translator_output(out_conv, x, inputs, residual,
+                                                  output_channels), name=name)
 
 
 _EFFICIENTNETS = {f"EfficientNetB{i}" for i in range(8)} | {
@@ -372,12 +399,12 @@ def efficientnet_generator(
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{steps + 1}")(x)
         if skips and x.shape[1] in skip_maps:
             x = layers.Concatenate(name=f"skip{steps + 1}")([x, skip_maps[x.shape[1]]])
-        x = conv_block(x, width, 3, norm=norm, kernel_initializer=GAN_INIT,
+        x = conv_block(x, width, 3, norm=norm, kernel_initializer=gan_init(),
                        name=f"dec{steps + 1}a")
-        x = conv_block(x, width, 3, norm=norm, kernel_initializer=GAN_INIT,
+        x = conv_block(x, width, 3, norm=norm, kernel_initializer=gan_init(),
                        name=f"dec{steps + 1}b")
         steps += 1
-    x = layers.Conv2D(output_channels, 3, padding="same", kernel_initializer=GAN_INIT,
+    x = layers.Conv2D(output_channels, 3, padding="same", kernel_initializer=gan_init(),
                       name="out_conv")(x)
     return keras.Model(inputs, _tanh_output(x), name=name or f"{backbone.lower()}_generator")
 

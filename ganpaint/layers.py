@@ -7,6 +7,8 @@ Custom layers keep every constructor argument in `get_config` and are registered
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
@@ -44,6 +46,35 @@ class InstanceNormalization(layers.GroupNormalization):
         config = super().get_config()
         config.pop("groups", None)
         return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ResidualTanh(layers.Layer):
+    """A translator's output that starts from its input: `tanh(delta + atanh(image))`.
+
+    With `delta` = 0 it returns `image` (clipped to +-(1 - `margin`), where atanh is finite),
+    so a generator whose last convolution starts at zero starts as the identity and learns
+    the change from the input rather than the whole picture from noise. The output stays in
+    (-1, 1) and its gradient is smooth everywhere, unlike `clip(image + delta)`.
+
+    Called on `[delta, image]`; computes in float32.
+    """
+
+    def __init__(self, margin: float = 1e-3, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.margin = float(margin)
+
+    def call(self, inputs):
+        delta, image = (keras.ops.cast(t, "float32") for t in inputs)
+        bound = 1.0 - self.margin
+        return keras.ops.tanh(delta + keras.ops.arctanh(keras.ops.clip(image, -bound, bound)))
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "margin": self.margin}
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -215,15 +246,25 @@ class ClassConditionalNormalization(layers.Layer):
                 "momentum": self.momentum, "epsilon": self.epsilon}
 
 
-def normalization(norm: str | None, name: str | None = None, affine: bool = True):
-    """A normalization layer by name: "instance", "batch", or None (identity)."""
+GROUP_NORM_GROUPS = 8
+
+
+def normalization(norm: str | None, name: str | None = None, affine: bool = True,
+                  channels: int | None = None):
+    """A normalization layer by name: "instance", "group" (8 groups, or fewer when `channels`
+    is not a multiple of 8), "batch", or None (identity)."""
     if norm == "instance":
         return InstanceNormalization(center=affine, scale=affine, name=name)
+    if norm == "group":
+        groups = math.gcd(GROUP_NORM_GROUPS, channels) if channels else GROUP_NORM_GROUPS
+        return layers.GroupNormalization(groups=groups, epsilon=1e-5, center=affine,
+                                         scale=affine, name=name)
     if norm == "batch":
         return layers.BatchNormalization(center=affine, scale=affine, name=name)
     if norm in (None, "none"):
         return layers.Identity(name=name)
-    raise ValueError(f"`norm` must be 'instance', 'batch' or None. Received: norm={norm!r}")
+    raise ValueError(f"`norm` must be 'instance', 'group', 'batch' or None. Received: "
+                     f"norm={norm!r}")
 
 
 def activation(name: str | None, layer_name: str | None = None):
@@ -254,7 +295,7 @@ def conv_block(x, filters: int, kernel_size: int = 3, strides: int = 1, *, norm=
                                                      else layers.Conv2D)
     x = conv(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
              kernel_initializer=kernel_initializer, name=f"{name}_conv")(x)
-    x = normalization(norm, name=f"{name}_norm", affine=affine)(x)
+    x = normalization(norm, name=f"{name}_norm", affine=affine, channels=filters)(x)
     if dropout:
         x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
     return activation(act, f"{name}_act")(x)

@@ -62,6 +62,7 @@ class Recipe:
     gradient_norms_every: int = 10  # batches between gradient-norm readings
     sample_every: int = 1
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
+    checkpoint_every: int = 500  # steps between checkpoints: what a kill can cost at most
     smoke: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> "Recipe":
@@ -73,7 +74,7 @@ class Recipe:
 
 
 _SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1,
-              gradient_norms_every=1)
+              gradient_norms_every=1, checkpoint_every=2)
 _SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_dim=16,
                   fid_samples=16)
 _SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)

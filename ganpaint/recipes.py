@@ -36,19 +36,33 @@ class Setup:
     fixed_inputs: Any = None  # images the sample grid translates (translation recipes)
     strategy: Any = None
     real: Any = None  # real images the scores compare with (FIDCheckpoint's)
+    make_dataset: Any = None  # builds a new `dataset` (what a resumed run's fits iterate)
 
-    def fit(self, epochs: int | None = None, resume: bool = False, verbose="auto", **kwargs):
-        """`model.fit` with the recipe's callbacks; `resume=True` continues an interrupted run
-        in `out_dir` (weights, optimizers, image pools, seeds and epoch). Saves
-        `out_dir/model.keras` at the end."""
-        callbacks = list(self.callbacks)
-        if resume:
-            callbacks.insert(0, keras.callbacks.BackupAndRestore(os.path.join(self.out_dir,
-                                                                              "backup")))
-        kwargs.setdefault("steps_per_epoch", self.recipe.steps_per_epoch)
-        kwargs.setdefault("shuffle", False)  # the datasets shuffle themselves
-        history = self.model.fit(self.dataset, epochs=epochs or self.recipe.epochs,
-                                 callbacks=callbacks, verbose=verbose, **kwargs)
+    def fit(self, epochs: int | None = None, resume: bool | str = "auto", verbose="auto",
+            time_limit=None, checkpoint_every: int | None = None, **kwargs):
+        """Train with the recipe's callbacks, in a run that survives interruption
+        (`ganpaint.runs.resumable_fit`): the whole state is checkpointed every
+        `checkpoint_every` steps in `out_dir/backup`, and calling `fit` again (in this process
+        or a new one) continues from the newest complete checkpoint, mid-epoch included.
+        Saves `out_dir/model.keras` at the end.
+
+        Args:
+            epochs: int. Epochs of the whole run. Defaults to the recipe's.
+            resume: "auto" (continue if there is a checkpoint), True (require one) or False
+                (start again; the old checkpoints are moved aside).
+            time_limit: seconds, "8h", or a `callbacks.TimeLimit`: stop before it with the
+                state saved (the notebooks pass the session's limit).
+            checkpoint_every: int. Steps between checkpoints. Defaults to the recipe's.
+            verbose, kwargs: passed to `model.fit`.
+        """
+        from ganpaint import runs
+
+        history = runs.resumable_fit(
+            self.model, self.make_dataset or self.dataset, out_dir=self.out_dir, epochs=epochs or self.recipe.epochs,
+            steps_per_epoch=kwargs.pop("steps_per_epoch", self.recipe.steps_per_epoch),
+            callbacks=self.callbacks, checkpoint_every=checkpoint_every
+            or self.recipe.checkpoint_every, time_limit=time_limit, resume=resume,
+            verbose=verbose, **kwargs)
         self.model.save(os.path.join(self.out_dir, "model.keras"))
         return history
 
@@ -72,10 +86,13 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
     out_dir = os.fspath(out_dir or os.path.join("outputs", name))
     strategy = strategy or distribute.get_strategy(verbose=False)
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
-    dataset, fixed_inputs, real = _data(recipe, data, smoke, global_batch, seed)
+    def make_dataset():
+        return _training_dataset(recipe, data, smoke, global_batch, seed)
+
+    fixed_inputs, real = _references(recipe, data, smoke, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
-    return Setup(recipe, model, dataset, _callbacks(recipe, out_dir, fixed_inputs, real),
-                 out_dir, fixed_inputs, strategy, real)
+    return Setup(recipe, model, make_dataset(), _callbacks(recipe, out_dir, fixed_inputs, real),
+                 out_dir, fixed_inputs, strategy, real, make_dataset)
 
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
@@ -206,40 +223,49 @@ def _image_source(source, **kwargs):
     return gdata.image_dataset(source, **kwargs)
 
 
-def _data(recipe, data, smoke, batch, seed):
-    """(training dataset, fixed inputs for grids/translation scores, real images for FID)."""
+def _training_dataset(recipe, data, smoke, batch, seed):
+    """The training dataset: a new object each call, so each `fit` of a resumed run iterates
+    a pipeline whose reshuffle counters start where an uninterrupted run's did."""
     common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed)
     if recipe.model in ("gan", "cgan", "acgan"):
-        labelled = recipe.model != "gan"
         source = _source(recipe, data, smoke)
         kwargs = dict(common, batch_size=batch, augment=recipe.augment,
                       resize_mode=recipe.resize_mode)
-        if labelled and not isinstance(source, tuple):
+        if recipe.model != "gan" and not isinstance(source, tuple):
             kwargs["labels"] = True
-        dataset = _image_source(source, **kwargs)
+        return _image_source(source, **kwargs)
+    if recipe.model == "cyclegan":
+        a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
+        return gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
+    return gdata.paired_dataset(_source(recipe, data, smoke), batch_size=batch,
+                                augment=recipe.augment, **common)
+
+
+def _references(recipe, data, smoke, seed):
+    """(fixed inputs for grids and translation scores, real images for FID)."""
+    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed)
+    if recipe.model in ("gan", "cgan", "acgan"):
+        source = _source(recipe, data, smoke)
         real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
                                                           augment=None, drop_remainder=False,
                                                           cache=False,
                                                           resize_mode=recipe.resize_mode)),
                              recipe.fid_samples)
-        return dataset, None, real
+        return None, real
     if recipe.model == "cyclegan":
         a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
-        dataset = gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
         plain = dict(common, batch_size=16, augment=None, drop_remainder=False, cache=False)
         inputs = _first_images(gdata.image_dataset(a, **plain), recipe.fid_samples)
         real = _first_images(gdata.image_dataset(b, **plain), recipe.fid_samples)
-        return dataset, inputs, real
-    source = _source(recipe, data, smoke)
-    dataset = gdata.paired_dataset(source, batch_size=batch, augment=recipe.augment, **common)
-    pairs = gdata.paired_dataset(source, batch_size=16, augment=None, shuffle=False,
-                                 drop_remainder=False, cache=False, **common)
+        return inputs, real
+    pairs = gdata.paired_dataset(_source(recipe, data, smoke), batch_size=16, augment=None,
+                                 shuffle=False, drop_remainder=False, cache=False, **common)
     inputs, targets = [], []
     for x, y in pairs:
         inputs.append(np.asarray(x))
         targets.append(np.asarray(y))
     inputs, targets = np.concatenate(inputs), np.concatenate(targets)
-    return dataset, inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
+    return inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
 
 
 def _first_images(dataset, n):
@@ -268,8 +294,10 @@ def _callbacks(recipe, out_dir, fixed_inputs, real):
                            inputs=None if fixed_inputs is None else fixed_inputs[:8]),
              cb.LossHistory(os.path.join(out_dir, "history"))]
     if recipe.decay_epochs:
+        # The rates are given: a resumed run's optimizers hold decayed ones.
         found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
-                                    recipe.decay_epochs))
+                                    recipe.decay_epochs,
+                                    [recipe.g_learning_rate, recipe.d_learning_rate]))
     if recipe.fid_every:
         found.append(cb.FIDCheckpoint(os.path.join(out_dir, "best"), real=real,
                                       every=recipe.fid_every, extractor=_extractor(recipe),
@@ -277,4 +305,7 @@ def _callbacks(recipe, out_dir, fixed_inputs, real):
     if recipe.gradient_norms:
         found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
                                       every=recipe.gradient_norms_every))
+    # First, so a trip rolls back before anything records or saves this step's state.
+    found.insert(0, cb.TrainingGuard(out_dir, inputs=None if fixed_inputs is None
+                                     else fixed_inputs[:16], real=real))
     return found

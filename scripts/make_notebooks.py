@@ -162,6 +162,11 @@ def parameters(name):
         f"EPOCHS = None            # None: the recipe's {recipe.epochs}",
         f'OUT_DIR = "outputs/{name}"',
         "MIXED_PRECISION = False",
+        "# Stop cleanly, state saved, before the session ends: Kaggle's limit (12 h on GPU, "
+        "9 h on TPU) from",
+        "# the kernel's start; on Colab, which has no fixed limit, say how long you expect, "
+        'e.g. "11h".',
+        "TIME_LIMIT = gp.sessions.session_seconds_left()  # None: no limit",
     ]
     if name in SUBMIT:
         if name == "monet_cyclegan":
@@ -210,10 +215,15 @@ show(images[:16], "a training batch")""")
 
 def _fit_cells():
     return [
-        new_markdown_cell("## Training\n\n`resume=True` continues an interrupted run from "
-                          "`OUT_DIR/backup` (weights, optimizers, image pools, seeds, EMA, "
-                          "ADA's p and the epoch)."),
-        new_code_cell('history = setup.fit(resume=True, verbose=2 if SMOKE else "auto")'),
+        new_markdown_cell(
+            "## Training\n\nThe whole state (weights, optimizers, image pools, seeds, EMA, "
+            "ADA's p, the step) is checkpointed every `checkpoint_every` steps in "
+            "`OUT_DIR/backup`. Run this cell again after a crash or a new session and it "
+            "continues from the last checkpoint, mid-epoch included. `TIME_LIMIT` stops it "
+            "before the session does; a `TrainingGuard` rolls back and slows down a run that "
+            "diverges (its decisions are in `OUT_DIR/guard.jsonl`)."),
+        new_code_cell('history = setup.fit(time_limit=TIME_LIMIT, verbose=2 if SMOKE else '
+                      '"auto")'),
         new_code_cell("""\
 gp.plotting.plot_history(os.path.join(OUT_DIR, "history", "batches.csv"), x="step")
 plt.show()"""),

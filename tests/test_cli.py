@@ -134,7 +134,7 @@ def test_train_resume_continues_an_interrupted_run(tmp_path, capsys):
     setup = recipes.build("dogs_dcgan", smoke=True, out_dir=str(out), epochs=3)
     setup.callbacks.append(Interrupt())
     with pytest.raises(KeyboardInterrupt):
-        setup.fit(resume=True, verbose=0)
+        setup.fit(verbose=0)
     assert (out / "backup").exists()
     assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "3", "--out", str(out),
                      "--resume"]) == 0
@@ -146,7 +146,10 @@ def test_train_resume_continues_an_interrupted_run(tmp_path, capsys):
     assert [line.split(",")[0] for line in epochs[1:]] == ["1", "2", "3"]  # history kept
     steps = (out / "history" / "batches.csv").read_text().splitlines()[1:]
     assert len(steps) == 9
-    assert not (out / "backup").exists()  # a finished run removes its backup
+    # A finished run keeps its last state: the same command again has nothing to do.
+    assert sorted((out / "backup").glob("*.json"))[-1].name == "step_000000009.json"
+    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "3", "--out", str(out)]) == 0
+    assert "is complete (9 steps); nothing to do" in capsys.readouterr().out
 
 
 def test_sample_from_unconditional_and_labelled_models(trained, tmp_path, capsys):
