@@ -7,10 +7,20 @@ each seed's score, as the quality benchmark does (the same task, networks and sc
 
 - CycleGAN, photo -> painting 64 px (`quality.photo_to_painting`'s task: L1 to the true
   painting of each photo), 600 steps of batch 1; the winners at 2,400 steps too.
+- pix2pix, photo -> map 64 px: pairs made by a fixed transform (`ganpaint.data.map_like`) of
+  the 30 bundled photos; trained on 24, scored by L1 to the true map of the 6 held out;
+  600 steps of batch 1 (the TF tutorial's batch), jitter and flip as the paper.
 
     python benchmarks/defaults_search.py --family cyclegan [--stage loss] [--steps 600]
+    python benchmarks/defaults_search.py --family pix2pix
+    python benchmarks/defaults_search.py --family cyclegan --steps 2400 --setting '{"loss": "bce"}'
 
-Rows go to `benchmarks/results/defaults_search.json`, merged by (family, steps, setting), so
+The README's tables were made with the stages at 600 steps, then `--setting` at 2,400 steps
+for the 600-step winner, the paper's setting and the tutorial's objective (pix2pix: the
+winner, the paper's and the TF tutorial's step); `report.py --figures docs` then writes
+`docs/benchmarks/defaults.json`, the record the tests pin the code's defaults to.
+
+Rows go to `benchmarks/results/defaults_search_<family>.json`, merged by (steps, setting), so
 a stage can be rerun alone; `report.py` prints the table.
 """
 from __future__ import annotations
@@ -31,10 +41,11 @@ from ganpaint import data, discriminators, gans, generators  # noqa: E402
 from ganpaint.gans.base import default_optimizer  # noqa: E402
 
 import quality  # noqa: E402
+import textbook  # noqa: E402
 
 SEEDS = (0, 1, 2)
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "defaults_search.json")
+                       "defaults_search_{family}.json")
 
 # -- CycleGAN -----------------------------------------------------------------------------------
 
@@ -107,23 +118,108 @@ def cyclegan_rows(settings, base, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
     return rows
 
 
+# -- pix2pix -------------------------------------------------------------------------------------
+
+PIX_PAPER = dict(loss="bce", l1_weight=100.0, norm="batch", dropout=0.5, receptive_field=16,
+                 spectral_norm=False, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, beta_2=0.999)
+PIX_TRAIN = 24  # photos trained on; the rest are held out and scored
+
+PIX_STAGES = {
+    "loss": {f"loss={loss}": dict(loss=loss) for loss in ("bce", "lsgan", "hinge", "ralsgan")},
+    "l1": {f"l1={w}": dict(l1_weight=w) for w in (50.0, 200.0, 400.0)},
+    "networks": {"instance norm": dict(norm="instance"), "no dropout": dict(dropout=0.0),
+                 "spectral norm D": dict(spectral_norm=True), "PatchGAN 70":
+                 dict(receptive_field=70)},
+    "optimizer": {"lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4), "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
+                  "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4)},
+    "small_data": {"diff_augment": dict(diff_augment="color,translation,cutout"),
+                   "ema 0.999": dict(ema=0.999)},
+}
+
+
+def photo_to_map_pairs(size=quality.CYCLE_SIZE):
+    """(training pairs side by side as uint8 [N, size, 2 * size, 3], held-out photos in
+    [-1, 1], their true maps in [-1, 1])."""
+    photos = data.to_uint8(quality._photos_and_paintings(size)[0])
+    maps = data.map_like(photos)
+    pairs = np.concatenate([photos, maps], axis=2)[:PIX_TRAIN]
+    scale = lambda x: x.astype("float32") / 127.5 - 1.0  # noqa: E731
+    return pairs, scale(photos[PIX_TRAIN:]), scale(maps[PIX_TRAIN:])
+
+
+def pix2pix_networks(size, seed, norm, dropout, receptive_field, spectral_norm):
+    shape = (size, size, 3)
+    keras.utils.set_random_seed(seed)
+    g = generators.unet_generator(shape, filters=32, max_filters=128, norm=norm,
+                                  dropout=dropout, name="generator")
+    d = discriminators.patchgan_discriminator(shape, receptive_field, conditional=True,
+                                              filters=32, norm=norm,
+                                              spectral_norm=spectral_norm, name="d")
+    return g, d
+
+
+def train_pix2pix(setting, ds, steps, seed, size, held_out):
+    s = {**PIX_PAPER, **setting}
+    g, d = pix2pix_networks(size, seed, s["norm"], s["dropout"], s["receptive_field"],
+                            s["spectral_norm"])
+    if s.get("tutorial"):
+        step = textbook.pix2pix_step(g, d, s["l1_weight"])
+        for a, b in ds.take(steps):
+            step(a, b)
+        return g(held_out, training=True).numpy()  # the tutorial translates with training=True
+    tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
+    model = gans.Pix2Pix(g, d, loss=s["loss"], l1_weight=s["l1_weight"], seed=seed, **tools)
+    model.compile(default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
+                  default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]))
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return model.translate(held_out)
+
+
+def pix2pix_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
+    pairs, held_out, truth = photo_to_map_pairs(size)
+    rows = []
+    for name, setting in settings.items():
+        runs = []
+        for seed in seeds:
+            ds = data.paired_dataset(pairs, image_size=size, batch_size=1, seed=seed,
+                                     augment=("jitter", "flip"), repeat=True)
+            start = time.perf_counter()
+            translated = train_pix2pix(setting, ds, steps, seed, size, held_out)
+            runs.append({"seed": seed, "l1_to_true_map": quality._l1(translated, truth),
+                         "seconds": time.perf_counter() - start})
+            print(name, runs[-1], flush=True)
+        row = quality._summary(f"photo->map {size}px, {len(truth)} held out", name, steps, runs)
+        rows.append({"family": "pix2pix", "setting": {**PIX_PAPER, **setting}, **row})
+    return rows
+
+
+FAMILIES = {
+    "cyclegan": dict(paper=CYCLE_PAPER, stages=CYCLE_STAGES, metric="l1_to_true_painting",
+                     rows=lambda settings, steps, seeds: cyclegan_rows(settings, {}, steps, seeds)),
+    "pix2pix": dict(paper=PIX_PAPER, stages=PIX_STAGES, metric="l1_to_true_map",
+                    rows=pix2pix_rows),
+}
+
+
 def best(rows, metric="l1_to_true_painting"):
     return min(rows, key=lambda r: r[metric])
 
 
 # -- results ------------------------------------------------------------------------------------
 
-def load(path=RESULTS) -> list:
+def load(family) -> list:
+    path = RESULTS.format(family=family)
     if not os.path.exists(path):
         return []
     with open(path) as f:
         return json.load(f)["rows"]
 
 
-def save(rows, path=RESULTS):
-    """Merge `rows` into the JSON at `path` by (family, steps, implementation)."""
-    key = lambda r: (r["family"], r["steps"], r["implementation"])  # noqa: E731
-    kept = {key(r): r for r in load(path)}
+def save(family, rows):
+    """Merge `rows` into the family's JSON by (steps, implementation)."""
+    path = RESULTS.format(family=family)
+    key = lambda r: (r["steps"], r["implementation"])  # noqa: E731
+    kept = {key(r): r for r in load(family)}
     kept.update({key(r): r for r in rows})
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w") as f:
@@ -131,36 +227,51 @@ def save(rows, path=RESULTS):
     os.replace(path + ".tmp", path)
 
 
-def search_cyclegan(stages, steps, seeds):
-    """Run `stages` in order; each starts from the best setting found so far at `steps`."""
-    base = {}
-    for stage in CYCLE_STAGES:
-        done = [r for r in load() if r["family"] == "cyclegan" and r["steps"] == steps]
-        if done:
-            winner = best(done)
-            base = {k: v for k, v in winner["setting"].items() if CYCLE_PAPER.get(k) != v}
+def search(family, stages, steps, seeds):
+    """Run `stages` of `family` in order; each starts from the best setting found so far at
+    `steps` (the tutorial's row never counts as a base)."""
+    spec = FAMILIES[family]
+    for stage in spec["stages"]:
         if stage not in stages:
             continue
-        print(f"stage {stage}: from {base or 'the paper setting'}", flush=True)
-        settings = {_describe({**base, **change}): {**base, **change}
-                    for change in CYCLE_STAGES[stage].values()}
-        save(cyclegan_rows(settings, {}, steps, seeds))
+        done = [r for r in load(family) if r["steps"] == steps
+                and not r["setting"].get("tutorial")]
+        base = {}
+        if done:
+            winner = best(done, spec["metric"])
+            base = {k: v for k, v in winner["setting"].items() if spec["paper"].get(k) != v}
+        print(f"{family} stage {stage}: from {base or 'the paper setting'}", flush=True)
+        settings = {_describe(spec["paper"], {**base, **change}): {**base, **change}
+                    for change in spec["stages"][stage].values()}
+        if family == "pix2pix" and stage == "loss":
+            settings["TF tutorial pix2pix step"] = {"tutorial": True}
+        save(family, spec["rows"](settings, steps, seeds))
 
 
-def _describe(setting):
+def _describe(paper, setting):
     """A row's name: what it changes from the paper setting."""
-    changed = {k: v for k, v in setting.items() if CYCLE_PAPER.get(k) != v}
+    changed = {k: v for k, v in setting.items() if paper.get(k) != v}
     return ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "paper setting"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--family", default="cyclegan", choices=("cyclegan",))
-    parser.add_argument("--stage", action="append", choices=tuple(CYCLE_STAGES))
+    parser.add_argument("--family", default="cyclegan", choices=tuple(FAMILIES))
+    parser.add_argument("--stage", action="append")
     parser.add_argument("--steps", type=int, default=quality.CYCLE_STEPS)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--setting", help="one setting as JSON (e.g. the winners at more "
+                        "steps), instead of the stages")
     args = parser.parse_args(argv)
-    search_cyclegan(args.stage or tuple(CYCLE_STAGES), args.steps, tuple(args.seeds))
+    if args.setting:
+        setting = json.loads(args.setting)
+        name = ("TF tutorial pix2pix step" if setting.get("tutorial")
+                else _describe(FAMILIES[args.family]["paper"], setting))
+        save(args.family, FAMILIES[args.family]["rows"]({name: setting}, args.steps,
+                                                        tuple(args.seeds)))
+        return
+    search(args.family, args.stage or tuple(FAMILIES[args.family]["stages"]), args.steps,
+           tuple(args.seeds))
 
 
 if __name__ == "__main__":

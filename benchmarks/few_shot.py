@@ -243,3 +243,69 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
             out.append(_summary(f"conditional digits 28px, {target} steps", name, target,
                                 runs[target]))
     return out
+
+
+# -- the conditional defaults: the obvious three lines ----------------------------------------
+
+DEFAULTS_STEPS = 600
+
+
+def _obvious_conditional(seed, paper=False):
+    """`dcgan_generator(num_classes=10)`, `dcgan_discriminator(num_classes=10)`,
+    `ConditionalGAN(g, d)`, `compile()`: the builders' defaults, or with `paper` the seed
+    notebooks' label map (DCGAN batch norm, no spectral norm)."""
+    keras.utils.set_random_seed(seed)
+    form = dict(conditioning="label_map") if paper else {}
+    g = generators.dcgan_generator(128, (28, 28, 1), num_classes=10, **form)
+    d = discriminators.dcgan_discriminator((28, 28, 1), num_classes=10,
+                                           **dict(form, spectral_norm=False) if paper else {})
+    model = gans.ConditionalGAN(g, d, seed=seed)
+    model.compile()
+    return model
+
+
+def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS):
+    """Rows for the obvious conditional GAN (today's builder defaults and the label map) and
+    the demo's AC-GAN, `steps` steps of batch 64 each, on the 4,000 training digits."""
+    from quality import _summary
+
+    images, labels = demo._load_digits()
+    train, train_labels = images[:4000], labels[:4000]
+    classifier = demo.digit_classifier(train, train_labels, seed=0)
+    fake_labels = np.repeat(np.arange(10), 100).astype("int32")
+    noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
+
+    def acgan(seed):
+        import tempfile
+
+        from ganpaint import recipes
+        with tempfile.TemporaryDirectory() as out_dir:
+            setup = recipes.build("mnist_acgan", data=(train, train_labels), out_dir=out_dir,
+                                  seed=seed, **demo.DEMO_OVERRIDES)
+        return setup.model, setup.dataset.repeat()
+
+    builds = {
+        "ConditionalGAN, builder defaults (cbn G, projection + SN D), default compile()":
+            lambda seed: (_obvious_conditional(seed), _dataset(train, seed, train_labels, 64)),
+        "ConditionalGAN, label map (G and D, batch norm, no SN), default compile()":
+            lambda seed: (_obvious_conditional(seed, paper=True),
+                          _dataset(train, seed, train_labels, 64)),
+        "ganpaint AC-GAN (demo settings)": acgan,
+    }
+    out = []
+    for name, build in builds.items():
+        runs = []
+        for seed in seeds:
+            model, ds = build(seed)
+            start = time.perf_counter()
+            model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+            seconds = time.perf_counter() - start
+            latent = noise[:, :model.latent_dim]
+            s = demo.scores(classifier, images[4000:5000],
+                            model.generate(noise=latent, labels=fake_labels), fake_labels)
+            runs.append({"seed": seed, "class_accuracy": s["class_accuracy"],
+                         "fid_classifier": s["fid"], "seconds": seconds})
+            print("conditional defaults", name, runs[-1], flush=True)
+        out.append(_summary(f"conditional digits 28px, obvious build, {steps} steps", name,
+                            steps, runs))
+    return out

@@ -5,21 +5,20 @@
   on the bundled 5,000 MNIST digits, scored like the demo: FID on a digit classifier's
   features against 1,000 held-out digits, and how often the classifier sees the requested
   class.
-- Photo -> painting: CycleGAN (ganpaint's step: LSGAN, image pool, joint generator update)
-  against the TF tutorial's step (BCE, no pool, four gradient calls) on the bundled unpaired
-  sample at 64 px, same U-Net and PatchGAN networks, same steps. The sample's paintings are
-  the photos through a known transform (`ganpaint.data.painterly`), so each translation is
-  scored by its L1 distance to the true painting of that photo. ganpaint is run with the
-  paper's objective (LSGAN, pool of 50), the tutorial's (BCE, no pool), and the two mixes, to
-  tell the loss's effect from the pool's.
-- Photo -> painting, long: the paper's objective and the tutorial's at 4x the steps, to tell
-  a slower start from a worse end point.
+- Photo -> painting: CycleGAN (ganpaint's step, with its default preset and with
+  preset="paper") against the TF tutorial's step (BCE, no pool, four gradient calls) on the
+  bundled unpaired sample at 64 px, same U-Net and PatchGAN networks, same steps. The
+  sample's paintings are the photos through a known transform (`ganpaint.data.painterly`),
+  so each translation is scored by its L1 distance to the true painting of that photo. The
+  ablation of the objective, and the 2,400-step rows, are `defaults_search.py`'s CycleGAN
+  search (same task, networks and seeds).
+- pix2pix, photo -> map: `defaults_search.py --family pix2pix`.
 Every row is trained with each of `PHOTO_SEEDS` / `DIGIT_SEEDS` (weights, data order, noise)
 and reports the mean, the standard deviation and each seed's score. The digit classifier
 that judges is trained once (seed 0).
 
     python benchmarks/run.py --only quality              # all tasks
-    python benchmarks/run.py --task photo_to_painting_long
+    python benchmarks/run.py --task photo_to_painting
 """
 from __future__ import annotations
 
@@ -37,7 +36,6 @@ import textbook
 
 DIGIT_EPOCHS = 40  # the demo's budget: 40 x 78 = 3,120 steps at batch 64
 CYCLE_STEPS = 600
-CYCLE_LONG_STEPS = 2400  # `photo_to_painting_long`: two objectives at 4x the budget
 CYCLE_SIZE = 64
 PHOTO_SEEDS = (0, 1, 2)
 DIGIT_SEEDS = (0, 1)  # the keras-io baseline takes ~7 CPU minutes a seed
@@ -177,11 +175,11 @@ def _small_cyclegan_networks(size, seed):
             discriminators.patchgan_discriminator(shape, 16, filters=32, name="d_y"))
 
 
+# The objective's ablation (loss, pool, weights, optimizer, networks) is the CycleGAN search
+# of `defaults_search.py`, on this task with these networks and seeds.
 CYCLE_VARIANTS = {
-    "ganpaint CycleGAN (paper: LSGAN, pool 50)": dict(loss="lsgan", pool_size=50),
-    "ganpaint CycleGAN (LSGAN, no pool)": dict(loss="lsgan", pool_size=0),
-    "ganpaint CycleGAN (BCE, pool 50)": dict(loss="bce", pool_size=50),
-    "ganpaint CycleGAN (tutorial's objective: BCE, no pool)": dict(loss="bce", pool_size=0),
+    "ganpaint CycleGAN (default preset)": dict(),
+    "ganpaint CycleGAN (preset=\"paper\": LSGAN, pool 50)": dict(preset="paper"),
 }
 
 
@@ -238,18 +236,10 @@ def _l1(translated, truth):
     return float(np.mean(np.abs(translated - truth)))
 
 
-def photo_to_painting_long(steps=CYCLE_LONG_STEPS):
-    """The paper's objective against the tutorial's at 4x the budget: is LSGAN behind only
-    early in training?"""
-    return photo_to_painting(steps=steps, tutorial=False, variants=(
-        "ganpaint CycleGAN (paper: LSGAN, pool 50)",
-        "ganpaint CycleGAN (tutorial's objective: BCE, no pool)"))
-
-
-TASKS = {"photo_to_painting": photo_to_painting, "photo_to_painting_long": photo_to_painting_long,
-         "digits": digits, "few_shot_digits": few_shot.few_shot_digits,
+TASKS = {"photo_to_painting": photo_to_painting, "digits": digits, "few_shot_digits": few_shot.few_shot_digits,
          "few_shot_digits_bn": few_shot.few_shot_digits_bn,
-         "conditional_digits": few_shot.conditional_digits}
+         "conditional_digits": few_shot.conditional_digits,
+         "conditional_defaults": few_shot.conditional_defaults}
 
 
 def run(tasks=None) -> dict:

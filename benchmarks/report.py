@@ -188,6 +188,158 @@ def quality_table(result) -> str:
     return "\n".join(lines)
 
 
+# -- the defaults search (`defaults_search.py`) -------------------------------------------------
+
+SEARCH_METRICS = {"cyclegan": ("l1_to_true_painting", "L1 to the true painting"),
+                  "pix2pix": ("l1_to_true_map", "L1 to the true map (held out)")}
+_PRESET_KEYS = {"cyclegan": ("loss", "pool_size", "cycle_weight", "identity_weight"),
+                "pix2pix": ("loss", "l1_weight")}
+_NETWORK_KEYS = ("residual", "norm", "dropout", "receptive_field", "spectral_norm")
+# The conditional digits rows (few_shot.CONDITIONAL_ROWS) as builder settings.
+CONDITIONAL_SETTINGS = {
+    "label map (G and D), bce": dict(g_conditioning="label_map", conditioning="label_map",
+                                     spectral_norm=False),
+    "cbn G + projection D, bce": dict(g_conditioning="cbn", conditioning="projection",
+                                      spectral_norm=False),
+    "cbn G + projection D, hinge": dict(g_conditioning="cbn", conditioning="projection",
+                                        spectral_norm=False, loss="hinge"),
+    "cbn G + projection D + spectral norm, bce": dict(g_conditioning="cbn",
+                                                      conditioning="projection",
+                                                      spectral_norm=True),
+    "cbn G + projection D + spectral norm, hinge": dict(g_conditioning="cbn",
+                                                        conditioning="projection",
+                                                        spectral_norm=True, loss="hinge"),
+}
+
+
+def search_winner(family, rows):
+    """The chosen setting: the best mean score at the longest budget where two or more
+    settings were measured (the short budget favours fast starters), else at the shortest;
+    but the paper's setting stays unless the best beats it by more than twice the larger of
+    their two standard deviations over seeds (a change of default must be clear)."""
+    metric = SEARCH_METRICS[family][0]
+    rows = [r for r in rows if not r["setting"].get("tutorial")]
+    budgets = sorted({r["steps"] for r in rows})
+    long = [b for b in budgets if sum(r["steps"] == b for r in rows) >= 2]
+    steps = long[-1] if long else budgets[0]
+    at = [r for r in rows if r["steps"] == steps]
+    best = min(at, key=lambda r: r[metric])
+    paper = next((r for r in at if r["implementation"] == "paper setting"), None)
+    if paper is not None:
+        spread = max(best.get(f"{metric}_std", 0.0), paper.get(f"{metric}_std", 0.0))
+        if paper[metric] - best[metric] <= 2 * spread:
+            return paper
+    return best
+
+
+def _as_preset(family, setting):
+    if setting["lr_g"] != setting["lr_d"]:
+        raise ValueError(f"the {family} winner uses two learning rates; the presets take one")
+    preset = {k: setting[k] for k in _PRESET_KEYS[family]}
+    preset.update(learning_rate=setting["lr_g"], beta_1=setting["beta_1"],
+                  beta_2=setting["beta_2"])
+    return preset
+
+
+def defaults_record(searches: dict, quality: dict | None) -> dict:
+    """What `docs/benchmarks/defaults.json` holds: per family, the chosen preset (from the
+    search's winner), the paper's (the search's base row), the networks the winner used, and
+    the rows behind the choice; for the labelled builders, the conditional benchmark's winner
+    at 600 steps."""
+    record = {}
+    for family, result in searches.items():
+        rows = result["rows"]
+        winner = search_winner(family, rows)
+        paper = next(r for r in rows if r["implementation"] == "paper setting")
+        record[family] = {
+            "chosen": winner["implementation"], "chosen_at_steps": winner["steps"],
+            "ganpaint": _as_preset(family, winner["setting"]),
+            "paper": _as_preset(family, paper["setting"]),
+            "networks": {k: winner["setting"][k] for k in _NETWORK_KEYS
+                         if k in winner["setting"]},
+            "rows": rows}
+    if quality is not None:
+        rows = [r for r in quality["rows"] if r["task"] == "conditional digits 28px, 600 steps"
+                and r["implementation"] in CONDITIONAL_SETTINGS]
+        if rows:
+            winner = max(rows, key=lambda r: r["class_accuracy"])
+            chosen = dict(CONDITIONAL_SETTINGS[winner["implementation"]])
+            chosen["d_norm"] = None if chosen["spectral_norm"] else "batch"
+            chosen.setdefault("loss", "bce")
+            record["conditional"] = {
+                "chosen": winner["implementation"], "ganpaint": chosen,
+                "paper": dict(CONDITIONAL_SETTINGS["label map (G and D), bce"], d_norm="batch",
+                              loss="bce"),
+                "rows": rows + [r for r in quality["rows"] if "obvious build" in r["task"]]}
+    return record
+
+
+def search_table(family, result) -> str:
+    metric, label = SEARCH_METRICS[family]
+    rows = sorted(result["rows"], key=lambda r: (r["steps"], r[metric]))
+    lines = [f"| steps | setting (what it changes from the paper's) | {label}, mean ± sd | "
+             "per seed | s/run |", "|---|---|---|---|---|"]
+    for r in rows:
+        per_seed = ", ".join(f"{v:.3f}" for v in r[f"{metric}_per_seed"])
+        lines.append(f"| {r['steps']:,} | {r['implementation']} | {_mean_std(r, metric)} | "
+                     f"{per_seed} | {r['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
+def defaults_table(record) -> str:
+    """The README's table of the defaults: each family's default and the paper's setting."""
+    def fmt(values):
+        return ", ".join(f"{k}={v}" for k, v in values.items())
+
+    lines = ["| family | default (`preset=\"ganpaint\"`) | the paper's (`preset=\"paper\"`) | "
+             "chosen by |", "|---|---|---|---|"]
+    for family in ("cyclegan", "pix2pix"):
+        if family in record:
+            r = record[family]
+            lines.append(f"| {family} | {fmt(r['ganpaint'])} | {fmt(r['paper'])} | best of the "
+                         f"search at {r['chosen_at_steps']:,} steps: {r['chosen']} |")
+    if "conditional" in record:
+        r = record["conditional"]
+        lines.append(f"| labelled `dcgan_generator` / `dcgan_discriminator` | "
+                     f"{fmt(r['ganpaint'])} | {fmt(r['paper'])} (`conditioning=\"label_map\"`) "
+                     f"| best right-class rate at 600 steps: {r['chosen']} |")
+    return "\n".join(lines)
+
+
+def side_by_side_table(record, quality) -> str:
+    """Photo -> painting: the default, the paper preset and the tutorials at each budget (the
+    quality task's rows, and at 2,400 steps the search's rows for default and paper)."""
+    lines = ["| steps | implementation | L1 to the true painting, mean ± sd | per seed | "
+             "s/run |", "|---|---|---|---|---|"]
+    metric = "l1_to_true_painting"
+
+    def line(steps, name, r):
+        per_seed = ", ".join(f"{v:.3f}" for v in r.get(f"{metric}_per_seed", [r[metric]]))
+        lines.append(f"| {steps:,} | {name} | {_mean_std(r, metric)} | {per_seed} | "
+                     f"{r['seconds']:.0f} |")
+
+    rows = [r for r in (quality or {}).get("rows", []) if metric in r]
+    search = record.get("cyclegan", {}).get("rows", [])
+    for task, steps in (("photo->painting 64px", 600), ("photo->painting 64px, 2400 steps", 2400)):
+        mine = [r for r in rows if r["task"] == task]
+        chosen = next((r for r in search if r["steps"] == steps
+                       and r["implementation"] == record["cyclegan"]["chosen"]), None)
+        paper = next((r for r in search if r["steps"] == steps
+                      and r["implementation"] == "paper setting"), None)
+        if steps == 2400:
+            if chosen:
+                line(steps, "ganpaint CycleGAN (default preset)", chosen)
+            if paper:
+                line(steps, 'ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', paper)
+        for r in mine:
+            if r["implementation"] != "(no model: the photo itself)":
+                line(steps, r["implementation"], r)
+        for r in mine:
+            if r["implementation"] == "(no model: the photo itself)":
+                line(0, r["implementation"], r)
+    return "\n".join(lines)
+
+
 def profile_table(result) -> str:
     categories = ("convolution", "optimizer", "cast", "normalization", "activation", "other")
     lines = ["| case | implementation | precision | wall ms/step | op ms/step (all threads) | "
@@ -213,7 +365,25 @@ def main():
         result = _load(args.results, name)
         if result is not None:
             print(f"### {name} ({table.__name__})\n\n{table(result)}\n")
+    searches = {family: result for family in SEARCH_METRICS
+                if (result := _load(args.results, f"defaults_search_{family}")) is not None}
+    for family, result in searches.items():
+        print(f"### defaults search: {family}\n\n{search_table(family, result)}\n")
+    cost = _load(args.results, "defaults_cost")
+    if cost is not None:
+        print(f"### defaults_cost\n\n{small_data_cost_table(cost)}\n")
     quality = _load(args.results, "quality")
+    if searches:
+        record = defaults_record(searches, quality)
+        print(f"### defaults\n\n{defaults_table(record)}\n")
+        if "cyclegan" in record:
+            print(f"### photo -> painting, side by side\n\n"
+                  f"{side_by_side_table(record, quality)}\n")
+        if args.figures:
+            path = os.path.join(args.figures, "benchmarks", "defaults.json")
+            with open(path, "w") as f:
+                json.dump(record, f, indent=1)
+            print(f"wrote {path}")
     if args.figures and quality is not None:
         written = few_shot_curves(quality, os.path.join(args.figures, "few_shot_fid_curves.png"))
         if written:

@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bf16_layers  # noqa: E402
+import defaults_cost  # noqa: E402
 import input_pipeline  # noqa: E402
 import op_profile  # noqa: E402
 import quality  # noqa: E402
@@ -28,7 +29,7 @@ import throughput  # noqa: E402
 
 BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
               "profile": op_profile.run, "bf16_layers": bf16_layers.run, "quality": quality.run,
-              "small_data_cost": small_data_cost.run}
+              "small_data_cost": small_data_cost.run, "defaults_cost": defaults_cost.run}
 
 
 def print_table(result: dict) -> None:

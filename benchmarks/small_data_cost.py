@@ -48,21 +48,24 @@ CASES = {
 }
 
 
-def run_case(name) -> list[dict]:
-    build, make_batch, window = CASES[name]
+def run_case(name, cases=None, variants=None) -> list[dict]:
+    """Time each of `variants` (label -> options for the case's builder; the first is the
+    base) on case `name` of `cases`, in alternating windows."""
+    cases, variants = cases or CASES, variants or VARIANTS
+    build, make_batch, window = cases[name]
     batch = make_batch()
     data = tf.data.Dataset.from_tensors(batch).repeat()
     models = {}
-    for label, options in VARIANTS.items():
+    for label, options in variants.items():
         models[label] = build(options)
         models[label].fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace, warm up
-    rates = {label: [] for label in VARIANTS}
+    rates = {label: [] for label in variants}
     for _ in range(WINDOWS):
         for label, model in models.items():
             rates[label].append(throughput.ganpaint_window(model, data, window, 1))
-    plain = statistics.median(rates["plain"])
+    plain = statistics.median(rates[next(iter(variants))])
     rows = []
-    for label in VARIANTS:
+    for label in variants:
         rate = statistics.median(rates[label])
         rows.append({"case": name, "variant": label, "steps_per_s": round(rate, 3),
                      "step_time_vs_plain": round(plain / rate, 3), "windows": WINDOWS})

@@ -8,7 +8,8 @@ Outputs, in the folder named at the end:
 - `history/losses.png` (+ CSVs): the losses over training;
 - `grids/`: the sample grid every 5 epochs;
 - `scores.json`: FID and KID against held-out real digits, the per-class accuracy of the
-  classifier on generated digits, and the same figures for real digits as the reference.
+  classifier on generated digits, the same figures for real digits as the reference, and how
+  often the `TrainingGuard` tripped (`guard.jsonl` holds its log if it did).
 """
 from __future__ import annotations
 
@@ -108,6 +109,8 @@ def run(out_dir: str = "outputs/demo", epochs: int = 40, seed: int = 0, verbose=
               "generated": scores(classifier, images[held_out], fakes, fake_labels),
               "real_reference": scores(classifier, images[held_out], images[train][:1000]),
               "classifier_accuracy_held_out": float(real_accuracy),
+              # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
+              "guard_trips": len(setup.callbacks[0].trips),
               "final_losses": {k: float(v[-1]) for k, v in history.history.items()}}
     with open(os.path.join(out_dir, "scores.json"), "w") as f:
         json.dump(result, f, indent=2)

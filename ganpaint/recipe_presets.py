@@ -25,13 +25,15 @@ class Recipe:
     sample: Any = None
     num_classes: int | None = None
     latent_dim: int = 128
-    loss: str = "bce"
+    # None (translation recipes): the model's preset decides (CycleGAN/Pix2Pix.PRESETS).
+    loss: str | None = "bce"
+    preset: str = "ganpaint"  # CycleGAN / Pix2Pix: "ganpaint" (measured) or "paper"
     label_smoothing: Any = None
-    g_learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
+    g_learning_rate: float | None = 2e-4
+    d_learning_rate: float | None = 2e-4
     optimizer: str = "adam"  # "adam" or "rmsprop"
-    beta_1: float = 0.5  # Adam's betas (DCGAN's 0.5; SAGAN's TTUR uses 0.0 and 0.9)
-    beta_2: float = 0.999
+    beta_1: float | None = 0.5  # Adam's betas (DCGAN's 0.5; SAGAN's TTUR uses 0.0 and 0.9)
+    beta_2: float | None = 0.999
     base_filters: int = 64
     max_filters: int = 512
     generator: str = "dcgan"  # dcgan, unet, resnet, efficientnet
@@ -39,9 +41,12 @@ class Recipe:
     backbone_weights: str | None = "imagenet"
     receptive_field: int = 70
     simultaneous: bool = False  # GAN family: both gradients at the same weights
-    conditioning: str = "label_map"  # labelled D: "label_map" or "projection"
-    g_conditioning: str = "label_map"  # labelled G: "label_map" or "cbn"
-    spectral_norm: bool = False  # in the discriminator(s)
+    # Labelled networks; None: the builders' defaults (cbn G; projection D with spectral norm
+    # and no batch norm), chosen by the conditional benchmark. The seed notebooks' form:
+    # conditioning="label_map", g_conditioning="label_map", spectral_norm=False.
+    conditioning: str | None = None  # labelled D: "label_map" or "projection"
+    g_conditioning: str | None = None  # labelled G: "label_map" or "cbn"
+    spectral_norm: bool | None = None  # in the discriminator(s); None: the builder's default
     # The small-data tools (`ganpaint.gans.AdversarialModel`).
     diff_augment: str | None = None  # e.g. "color,translation,cutout"
     augment_p: float | None = None
@@ -50,7 +55,8 @@ class Recipe:
     r1_weight: float = 0.0
     r1_every: int = 1
     norm: str | None = "batch"
-    d_norm: str | None = "same"  # the discriminator's norm; "same" as `norm`
+    d_norm: str | None = "auto"  # the discriminator's norm; "same" as `norm`; "auto": the
+    # DCGAN builder's (none with spectral norm, else batch), `norm` for a PatchGAN
     dropout: float = 0.0
     augment: Any = "flip"
     resize_mode: str = "stretch"
@@ -79,6 +85,10 @@ _SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_d
                   fid_samples=16)
 _SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)
 
+# The translation recipes leave the objective and Adam to the model's preset.
+_PRESET_DECIDES = dict(loss=None, g_learning_rate=None, d_learning_rate=None, beta_1=None,
+                       beta_2=None)
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("dogs_dcgan", "DCGAN on Stanford Dogs / Kaggle all-dogs, 64 px", "gan", 64,
            batch_size=32, epochs=100, sample="photo", label_smoothing=0.1,
@@ -101,13 +111,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            smoke=dict(_SMOKE_GAN, image_size=40)),
     Recipe("monet_cyclegan", "CycleGAN photo -> Monet: U-Net G, PatchGAN, linear decay, best FID",
            "cyclegan", 256, batch_size=1, epochs=50, decay_epochs=25, sample=("photo", "monet"),
-           generator="unet", norm="instance", receptive_field=70, loss="lsgan",
+           generator="unet", norm="instance", receptive_field=70, **_PRESET_DECIDES,
            augment="jitter+flip", fid_every=5, fid_samples=300,
            smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1)),
     Recipe("cans_efficientnet_cyclegan", "CycleGAN Coke <-> Pepsi with an EfficientNet-backbone G",
            "cyclegan", 128, batch_size=4, epochs=100, decay_epochs=50,
            sample=("photo", "monet"), generator="efficientnet", norm="instance",
-           receptive_field=70, loss="lsgan", fid_every=10, fid_samples=200,
+           receptive_field=70, **_PRESET_DECIDES, fid_every=10, fid_samples=200,
            smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1,
                       backbone_weights=None)),
     Recipe("mnist_acgan", "MNIST GAN whose discriminator also classifies digits (AC-GAN)",
@@ -118,7 +128,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            smoke=dict(_SMOKE_GAN, image_size=28, num_classes=10)),
     Recipe("maps_pix2pix", "pix2pix aerial -> map, 600 px pairs resized to 256", "pix2pix", 256,
            batch_size=1, epochs=200, sample="pairs", generator="unet", norm="batch",
-           dropout=0.5, receptive_field=70, augment="jitter+flip", fid_every=10,
+           dropout=0.5, receptive_field=70, **_PRESET_DECIDES, augment="jitter+flip",
+           fid_every=10,
            fid_samples=200, smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16,
                                        dropout=0.0)),
     Recipe("cifar10_cgan", "Label-conditioned GAN on CIFAR-10: soft labels, separate LRs, "

@@ -20,7 +20,7 @@ import numpy as np
 
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
-from ganpaint import discriminators, distribute, gans, generators, metrics
+from ganpaint import discriminators, distribute, gans, generators, metrics, runs
 from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
 
@@ -55,8 +55,6 @@ class Setup:
             checkpoint_every: int. Steps between checkpoints. Defaults to the recipe's.
             verbose, kwargs: passed to `model.fit`.
         """
-        from ganpaint import runs
-
         history = runs.resumable_fit(
             self.model, self.make_dataset or self.dataset, out_dir=self.out_dir, epochs=epochs or self.recipe.epochs,
             steps_per_epoch=kwargs.pop("steps_per_epoch", self.recipe.steps_per_epoch),
@@ -91,8 +89,10 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
 
     fixed_inputs, real = _references(recipe, data, smoke, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
-    return Setup(recipe, model, make_dataset(), _callbacks(recipe, out_dir, fixed_inputs, real),
-                 out_dir, fixed_inputs, strategy, real, make_dataset)
+    rates = [float(opt.learning_rate) for opt in runs.optimizers_of(model)]
+    return Setup(recipe, model, make_dataset(),
+                 _callbacks(recipe, out_dir, fixed_inputs, real, rates), out_dir, fixed_inputs,
+                 strategy, real, make_dataset)
 
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
@@ -125,7 +125,15 @@ def _optimizer(recipe, learning_rate):
     if recipe.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     if recipe.optimizer == "adam":
-        return gans.default_optimizer(learning_rate, recipe.beta_1, recipe.beta_2)
+        given = dict(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
+        if all(v is None for v in given.values()):
+            return None  # the model's preset
+        model = {"cyclegan": gans.CycleGAN, "pix2pix": gans.Pix2Pix}.get(recipe.model)
+        preset = model.PRESETS[recipe.preset] if model else {}
+        defaults = dict(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
+        defaults.update({k: preset[k] for k in defaults if k in preset})
+        return gans.default_optimizer(**{k: defaults[k] if v is None else v
+                                         for k, v in given.items()})
     raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
 
 
@@ -162,23 +170,27 @@ def _model(recipe, seed):
         g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
         d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
                                                           filters=recipe.base_filters,
-                                                          norm=_d_norm(recipe),
-                                                          spectral_norm=recipe.spectral_norm,
+                                                          norm=_d_norm(recipe, "patchgan"),
+                                                          spectral_norm=bool(recipe.spectral_norm),
                                                           name=name)
                     for name in ("d_a", "d_b"))
-        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, loss=recipe.loss, seed=seed, **small_data)
+        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, preset=recipe.preset, loss=recipe.loss,
+                             seed=seed, **small_data)
     if recipe.model == "pix2pix":
         d = discriminators.patchgan_discriminator(shape, recipe.receptive_field, conditional=True,
-                                                  filters=recipe.base_filters, norm=_d_norm(recipe),
-                                                  spectral_norm=recipe.spectral_norm)
-        return gans.Pix2Pix(_translator(recipe, "generator"), d, loss=recipe.loss, seed=seed,
-                            **small_data)
+                                                  filters=recipe.base_filters,
+                                                  norm=_d_norm(recipe, "patchgan"),
+                                                  spectral_norm=bool(recipe.spectral_norm))
+        return gans.Pix2Pix(_translator(recipe, "generator"), d, preset=recipe.preset,
+                            loss=recipe.loss, seed=seed, **small_data)
     raise ValueError(f"Unknown model kind {recipe.model!r}")
 
 
-def _d_norm(recipe):
+def _d_norm(recipe, builder="dcgan"):
     if recipe.loss == "wgan-gp":
         return None  # the gradient penalty is per example: no batch statistics in the critic
+    if recipe.d_norm == "auto":
+        return "auto" if builder == "dcgan" else recipe.norm
     return recipe.norm if recipe.d_norm == "same" else recipe.d_norm
 
 
@@ -288,7 +300,7 @@ def _extractor(recipe):
                      f"Received: {recipe.fid_features!r}")
 
 
-def _callbacks(recipe, out_dir, fixed_inputs, real):
+def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     found = [cb.SampleGrid(os.path.join(out_dir, "grids"), every=recipe.sample_every,
                            n=8 if recipe.num_classes else 16,
                            inputs=None if fixed_inputs is None else fixed_inputs[:8]),
@@ -297,7 +309,7 @@ def _callbacks(recipe, out_dir, fixed_inputs, real):
         # The rates are given: a resumed run's optimizers hold decayed ones.
         found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
                                     recipe.decay_epochs,
-                                    [recipe.g_learning_rate, recipe.d_learning_rate]))
+                                    list(initial_rates)))
     if recipe.fid_every:
         found.append(cb.FIDCheckpoint(os.path.join(out_dir, "best"), real=real,
                                       every=recipe.fid_every, extractor=_extractor(recipe),

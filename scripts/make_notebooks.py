@@ -60,10 +60,13 @@ INTRO = {
         "300 paintings this is the small-data case: try `diff_augment` and `ema` (see below)."),
     "monet_cyclegan": (
         "CycleGAN photo → Monet for the Kaggle *I'm Something of a Painter Myself* contest: "
-        "U-Net generators with instance norm, 70×70 PatchGAN discriminators, a 50-image pool, "
-        "cycle and identity losses, the learning rate constant then linearly decayed, and the "
-        "checkpoint with the best FID kept. It ends with the contest's `images.zip` (7,000–"
-        "10,000 JPEGs of 256×256) and an audit that estimates its MiFID."),
+        "U-Net generators with instance norm, 70×70 PatchGAN discriminators, cycle and "
+        "identity losses, the learning rate constant then linearly decayed, and the "
+        "checkpoint with the best FID kept. The objective is ganpaint's measured default "
+        "(relativistic average LSGAN, no image pool, cycle weight 5, Adam 4e-4); "
+        "`preset=\"paper\"` in `build` gives the paper's (LSGAN, a 50-image pool, cycle 10, "
+        "2e-4). It ends with the contest's `images.zip` (7,000–10,000 JPEGs of 256×256) and "
+        "an audit that estimates its MiFID."),
     "cans_efficientnet_cyclegan": (
         "CycleGAN between Coke and Pepsi cans, each domain an image folder turned into an "
         "`.npz` (`ganpaint make-npz`), with generators on a truncated EfficientNetB0 encoder "
@@ -82,7 +85,10 @@ INTRO = {
         "A label-conditioned GAN on CIFAR-10 with the tricks of the original notebook: random "
         "soft labels (real 0.7–1.2, fake 0–0.3), separate learning rates (G 2e-4, D 1e-4), "
         "dropout in the discriminator, and per-layer gradient norms recorded to watch the "
-        "gradient flow."),
+        "gradient flow. The labels enter as ganpaint's measured default: class-conditional "
+        "batch norm in the generator, a projection discriminator with spectral norm (the "
+        "original's label embedding is `conditioning=\"label_map\", g_conditioning="
+        "\"label_map\", spectral_norm=False`)."),
 }
 
 SMALL_DATA = (

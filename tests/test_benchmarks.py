@@ -64,7 +64,7 @@ def test_quality_rows_give_mean_sd_and_each_seed():
 def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
     import quality
     short = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_STEPS)
-    long = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_LONG_STEPS)
+    long = quality.cycle_task_name(quality.CYCLE_SIZE, 4 * quality.CYCLE_STEPS)
     assert short != long
     path = tmp_path / "quality.json"
     path.write_text(json.dumps({"rows": [{"task": short, "v": 1}, {"task": "digits", "v": 1}]}))
@@ -90,3 +90,50 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     assert "| 30, 4 | plain |" in table and "1.00×" in table
     assert report.few_shot_curves(result, str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
+    import defaults_search
+    import report
+
+    monkeypatch.setattr(defaults_search, "RESULTS", str(tmp_path / "search_{family}.json"))
+    monkeypatch.setattr(defaults_search, "CYCLE_STAGES",
+                        {"loss": {"bce": dict(loss="bce", pool_size=0)}})
+    monkeypatch.setattr(defaults_search, "FAMILIES", dict(
+        defaults_search.FAMILIES, cyclegan=dict(defaults_search.FAMILIES["cyclegan"],
+                                                stages=defaults_search.CYCLE_STAGES)))
+    defaults_search.main(["--family", "cyclegan", "--steps", "2", "--seeds", "0"])
+    defaults_search.main(["--family", "pix2pix", "--stage", "loss", "--steps", "2",
+                          "--seeds", "0"])
+    cyc = defaults_search.load("cyclegan")
+    pix = defaults_search.load("pix2pix")
+    assert [r["implementation"] for r in cyc] == ["loss=bce, pool_size=0"]
+    assert {r["implementation"] for r in pix} == {"paper setting", "loss=lsgan", "loss=hinge",
+                                                  "loss=ralsgan", "TF tutorial pix2pix step"}
+    assert all(0 < r["l1_to_true_map"] < 2 and r["seeds"] == 1 for r in pix)
+    # The 2-step pix2pix search feeds the defaults record and its README table.
+    record = report.defaults_record({"pix2pix": {"rows": pix}}, None)
+    assert record["pix2pix"]["paper"] == dict(loss="bce", l1_weight=100.0, learning_rate=2e-4,
+                                              beta_1=0.5, beta_2=0.999)
+    assert record["pix2pix"]["chosen"] != "TF tutorial pix2pix step"
+    assert "| pix2pix |" in report.defaults_table(record)
+
+
+def test_the_winner_is_taken_at_the_longest_budget_measured_twice():
+    import report
+
+    def row(name, steps, l1):
+        return {"implementation": name, "steps": steps, "l1_to_true_painting": l1,
+                "setting": {}}
+
+    rows = [row("fast start", 600, 0.05), row("slow start", 600, 0.08),
+            row("fast start", 2400, 0.04), row("slow start", 2400, 0.03),
+            row("only long", 9600, 0.01)]
+    assert report.search_winner("cyclegan", rows)["implementation"] == "slow start"
+    assert report.search_winner("cyclegan", rows[:2])["implementation"] == "fast start"
+    # A gain within the seeds' spread keeps the paper's setting.
+    close = [dict(row("paper setting", 600, 0.223), l1_to_true_painting_std=0.002),
+             dict(row("a bit better", 600, 0.219), l1_to_true_painting_std=0.003)]
+    assert report.search_winner("cyclegan", close)["implementation"] == "paper setting"
+    close[1]["l1_to_true_painting"] = 0.21
+    assert report.search_winner("cyclegan", close)["implementation"] == "a bit better"

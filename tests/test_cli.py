@@ -84,17 +84,20 @@ def test_bad_arguments(argv, message, capsys):
 
 
 def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path):
+    """The whole demo, 40 epochs (about 2 minutes): also the guard's false-alarm check over a
+    healthy run."""
     out = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out),
-                             "--epochs", "1"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"to {out}" in result.stdout
     names = {p.name for p in out.iterdir()}
     assert {"samples.png", "scores.json", "history", "model.keras"} <= names
     assert (out / "history" / "losses.png").exists()
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["epochs"] == 1 and np.isfinite(scores["generated"]["fid"])
+    assert scores["epochs"] == 40 and np.isfinite(scores["generated"]["fid"])
+    assert scores["guard_trips"] == 0 and not (out / "guard.jsonl").exists()
+    assert scores["generated"]["class_accuracy"] > 0.5  # it learned labels
     assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
     assert scores["classifier_accuracy_held_out"] > 0.8  # the scorer itself works
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]  # nothing else in the cwd

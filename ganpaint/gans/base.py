@@ -42,9 +42,9 @@ def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5,
     return FusedAdam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
 
 
-def _optimizer(value, name):
+def _optimizer(value, name, defaults=None):
     if value is None:
-        return default_optimizer()
+        return default_optimizer(**(defaults or {}))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return default_optimizer(float(value))
     try:
@@ -124,6 +124,17 @@ class _Current(keras.metrics.Metric):
 
     def result(self):
         return self.current.value
+
+
+def resolve_preset(cls, preset, given: dict) -> dict:
+    """The values of `cls.PRESETS[preset]`, with each argument the caller gave (not None) in
+    place of the preset's."""
+    if preset not in cls.PRESETS:
+        raise ValueError(f"`preset` must be one of {', '.join(map(repr, cls.PRESETS))}. "
+                         f"Received: preset={preset!r}")
+    values = dict(cls.PRESETS[preset])
+    values.update({k: v for k, v in given.items() if v is not None})
+    return values
 
 
 class AdversarialModel(keras.Model):
@@ -291,7 +302,9 @@ class AdversarialModel(keras.Model):
                              f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
                              "steps_per_execution and run_eagerly; losses are set in the "
                              "constructor.")
-        g_opt, d_opt = _optimizer(g_optimizer, "g_optimizer"), _optimizer(d_optimizer, "d_optimizer")
+        defaults = getattr(self, "preset_optimizer", None)
+        g_opt = _optimizer(g_optimizer, "g_optimizer", defaults)
+        d_opt = _optimizer(d_optimizer, "d_optimizer", defaults)
         if g_opt is d_opt:
             raise ValueError("`g_optimizer` and `d_optimizer` must be two optimizer objects: one "
                              "optimizer cannot hold the state of both players.")

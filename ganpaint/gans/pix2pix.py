@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _input_shape, _l1,
-                                _non_negative, _output_shape, _translate)
+                                _non_negative, _output_shape, _translate, resolve_preset)
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
@@ -18,11 +18,17 @@ class Pix2Pix(_OneGenerator):
     (x, G(x)), as the paper does. The generator pass is shared by both updates, which both use
     the discriminator from before the step (the TF tutorial's two-tape step).
 
+    Two presets set the objective and `compile()`'s default Adam (README "Defaults"):
+    "ganpaint" (the default, the winner of `benchmarks/defaults_search.py --family pix2pix`)
+    and "paper" (Isola et al.: bce, l1_weight 100, Adam 2e-4 with beta_1 0.5). An argument
+    given explicitly overrides its preset.
+
     Args:
         generator: image-to-image model (e.g. `unet_generator`).
         discriminator: `patchgan_discriminator(..., conditional=True)`.
-        l1_weight: float. Lambda of the L1 term. Defaults to 100.
-        loss: adversarial loss; "bce" by default, as the paper.
+        preset: "ganpaint" (default) or "paper", as above.
+        l1_weight: float. Lambda of the L1 term.
+        loss: adversarial loss (`ganpaint.losses.LOSSES`).
         diff_augment, augment_p, ada_target, ema, r1_weight, ...: the small-data tools of
             `AdversarialModel`. The discriminator's input image gets the same translation and
             cutout as the target it judges (colour changes the target only).
@@ -32,11 +38,23 @@ class Pix2Pix(_OneGenerator):
 
     _metric_names = ("g_loss", "g_gan_loss", "g_l1_loss", "d_loss")
 
+    PRESETS = {
+        "ganpaint": dict(loss="bce", l1_weight=100.0, learning_rate=2e-4, beta_1=0.5,
+                         beta_2=0.999),
+        "paper": dict(loss="bce", l1_weight=100.0, learning_rate=2e-4, beta_1=0.5,
+                      beta_2=0.999),
+    }
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
-                 l1_weight: float = 100.0, loss: str = "bce", label_smoothing=None,
-                 gp_weight: float = 10.0, seed: int | None = None, **kwargs):
+                 preset: str = "ganpaint", l1_weight: float | None = None,
+                 loss: str | None = None, label_smoothing=None, gp_weight: float = 10.0,
+                 seed: int | None = None, **kwargs):
+        values = resolve_preset(Pix2Pix, preset, dict(loss=loss, l1_weight=l1_weight))
+        loss, l1_weight = values["loss"], values["l1_weight"]
         super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
                          seed=seed, **kwargs)
+        self.preset = preset
+        self.preset_optimizer = {k: values[k] for k in ("learning_rate", "beta_1", "beta_2")}
         inputs = discriminator.inputs if isinstance(discriminator.inputs, list) else [discriminator.inputs]
         if len(inputs) != 2:
             raise ValueError("Pix2Pix needs a conditional discriminator taking [input, target] "
@@ -83,4 +101,4 @@ class Pix2Pix(_OneGenerator):
                           self._run_in_batches)
 
     def get_config(self):
-        return {**super().get_config(), "l1_weight": self.l1_weight}
+        return {**super().get_config(), "preset": self.preset, "l1_weight": self.l1_weight}

@@ -1,0 +1,113 @@
+"""The defaults are the measured ones: the code's defaults equal what the search's JSON
+(`docs/benchmarks/defaults.json`, written by `benchmarks/report.py`) says was chosen, and the
+README shows the table rendered from that JSON. Changing a default without re-measuring and
+re-rendering the table fails here. Also: the presets' mechanics, and the builders' labelled
+defaults."""
+import inspect
+import json
+import os
+import sys
+
+import keras
+import pytest
+
+from ganpaint import discriminators as D
+from ganpaint import gans, layers, recipes
+from ganpaint import generators as G
+
+from tiny_models import networks
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import report  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def chosen():
+    with open(os.path.join(ROOT, "docs", "benchmarks", "defaults.json")) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("family, cls", [("cyclegan", gans.CycleGAN), ("pix2pix", gans.Pix2Pix)])
+def test_model_presets_equal_the_measured_choice(chosen, family, cls):
+    assert cls.PRESETS["ganpaint"] == chosen[family]["ganpaint"]
+    assert cls.PRESETS["paper"] == chosen[family]["paper"]
+    assert inspect.signature(cls).parameters["preset"].default == "ganpaint"
+
+
+def test_labelled_builder_defaults_equal_the_measured_choice(chosen):
+    expected = chosen["conditional"]["ganpaint"]
+    g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8)
+    d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8)
+    assert any(isinstance(x, layers.ClassConditionalNormalization) for x in g.layers) == \
+        (expected["g_conditioning"] == "cbn")
+    assert ("projection" in [x.name for x in d.layers]) == (expected["conditioning"] == "projection")
+    assert any(isinstance(x, layers.SpectralConv2D) for x in d.layers) == expected["spectral_norm"]
+    assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers) == \
+        (expected["d_norm"] == "batch")
+
+
+def test_readme_shows_the_table_of_the_json(chosen):
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    table = report.defaults_table(chosen)
+    assert table in readme, "README's defaults table differs from docs/benchmarks/defaults.json: " \
+                            "run `python benchmarks/report.py --figures docs`"
+
+
+# -- presets ---------------------------------------------------------------------------------
+
+def test_the_paper_preset_is_one_argument_away():
+    m = gans.CycleGAN(*networks("cyclegan"), preset="paper")
+    assert (m.adversarial.name, m.pool_size, m.cycle_weight, m.identity_weight) == \
+        ("lsgan", 50, 10.0, 0.5)
+    m.compile()
+    assert float(m.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    p = gans.Pix2Pix(*networks("pix2pix"), preset="paper")
+    assert (p.adversarial.name, p.l1_weight) == ("bce", 100.0)
+
+
+def test_an_explicit_argument_overrides_its_preset():
+    m = gans.CycleGAN(*networks("cyclegan"), preset="paper", loss="hinge", pool_size=0)
+    assert (m.adversarial.name, m.pool_size, m.cycle_weight) == ("hinge", 0, 10.0)
+    m.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    assert float(m.g_optimizer.learning_rate) == pytest.approx(1e-3)
+
+
+def test_an_unknown_preset_is_named():
+    with pytest.raises(ValueError, match="preset.*'ganpaint', 'paper'.*Received: preset='junyanz'"):
+        gans.CycleGAN(*networks("cyclegan"), preset="junyanz")
+
+
+def test_presets_round_trip_through_keras_files(tmp_path):
+    m = gans.CycleGAN(*networks("cyclegan"), preset="paper", pool_size=4)
+    m.compile()
+    m.save(tmp_path / "m.keras")
+    back = keras.saving.load_model(tmp_path / "m.keras")
+    assert (back.preset, back.adversarial.name, back.pool_size) == ("paper", "lsgan", 4)
+
+
+def test_recipes_take_the_paper_preset():
+    model = recipes.build_model("monet_cyclegan", smoke=True, preset="paper")
+    assert (model.preset, model.adversarial.name) == ("paper", "lsgan")
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    default = recipes.build_model("monet_cyclegan", smoke=True)
+    assert default.preset == "ganpaint"
+
+
+def test_the_label_map_form_is_one_argument_away():
+    g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8, conditioning="label_map")
+    d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8,
+                              conditioning="label_map")
+    assert not any(isinstance(x, layers.ClassConditionalNormalization) for x in g.layers)
+    assert "with_label" in [x.name for x in d.layers]
+    assert not any(isinstance(x, layers.SpectralConv2D) for x in d.layers)
+    assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers)
+
+
+def test_unconditional_and_acgan_discriminators_keep_dcgan_batch_norm():
+    for d in (D.dcgan_discriminator((16, 16, 1), base_filters=8),
+              D.dcgan_discriminator((16, 16, 1), 3, aux_classifier=True, base_filters=8)):
+        assert not any(isinstance(x, layers.SpectralConv2D) for x in d.layers)
+        assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers)
