@@ -99,23 +99,32 @@ def train_cyclegan(setting, photos, ds, steps, seed, size):
     return model.translate(photos)
 
 
-def cyclegan_rows(settings, base, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
-    photos, paintings, truth = quality._photos_and_paintings(size)
+def seeded_rows(family, task, paper, metric, settings, steps, seeds, score):
+    """A row per setting: `score(setting, seed)` for each seed, summarised as the quality
+    benchmark's rows are, with the full setting recorded."""
     rows = []
-    for name, change in settings.items():
-        setting = {**base, **change}
+    for name, setting in settings.items():
         runs = []
         for seed in seeds:
-            ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1,
-                                       seed=seed, repeat=True)
             start = time.perf_counter()
-            translated = train_cyclegan(setting, photos, ds, steps, seed, size)
-            runs.append({"seed": seed, "l1_to_true_painting": quality._l1(translated, truth),
+            runs.append({"seed": seed, metric: score(setting, seed),
                          "seconds": time.perf_counter() - start})
             print(name, runs[-1], flush=True)
-        row = quality._summary(f"photo->painting {size}px", name, steps, runs)
-        rows.append({"family": "cyclegan", "setting": {**CYCLE_PAPER, **setting}, **row})
+        row = quality._summary(task, name, steps, runs)
+        rows.append({"family": family, "setting": {**paper, **setting}, **row})
     return rows
+
+
+def cyclegan_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
+    photos, paintings, truth = quality._photos_and_paintings(size)
+
+    def score(setting, seed):
+        ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1, seed=seed,
+                                   repeat=True)
+        return quality._l1(train_cyclegan(setting, photos, ds, steps, seed, size), truth)
+
+    return seeded_rows("cyclegan", f"photo->painting {size}px", CYCLE_PAPER,
+                       "l1_to_true_painting", settings, steps, seeds, score)
 
 
 # -- pix2pix -------------------------------------------------------------------------------------
@@ -177,25 +186,19 @@ def train_pix2pix(setting, ds, steps, seed, size, held_out):
 
 def pix2pix_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
     pairs, held_out, truth = photo_to_map_pairs(size)
-    rows = []
-    for name, setting in settings.items():
-        runs = []
-        for seed in seeds:
-            ds = data.paired_dataset(pairs, image_size=size, batch_size=1, seed=seed,
-                                     augment=("jitter", "flip"), repeat=True)
-            start = time.perf_counter()
-            translated = train_pix2pix(setting, ds, steps, seed, size, held_out)
-            runs.append({"seed": seed, "l1_to_true_map": quality._l1(translated, truth),
-                         "seconds": time.perf_counter() - start})
-            print(name, runs[-1], flush=True)
-        row = quality._summary(f"photo->map {size}px, {len(truth)} held out", name, steps, runs)
-        rows.append({"family": "pix2pix", "setting": {**PIX_PAPER, **setting}, **row})
-    return rows
+
+    def score(setting, seed):
+        ds = data.paired_dataset(pairs, image_size=size, batch_size=1, seed=seed,
+                                 augment=("jitter", "flip"), repeat=True)
+        return quality._l1(train_pix2pix(setting, ds, steps, seed, size, held_out), truth)
+
+    return seeded_rows("pix2pix", f"photo->map {size}px, {len(truth)} held out", PIX_PAPER,
+                       "l1_to_true_map", settings, steps, seeds, score)
 
 
 FAMILIES = {
     "cyclegan": dict(paper=CYCLE_PAPER, stages=CYCLE_STAGES, metric="l1_to_true_painting",
-                     rows=lambda settings, steps, seeds: cyclegan_rows(settings, {}, steps, seeds)),
+                     rows=cyclegan_rows),
     "pix2pix": dict(paper=PIX_PAPER, stages=PIX_STAGES, metric="l1_to_true_map",
                     rows=pix2pix_rows),
 }
@@ -216,15 +219,21 @@ def load(family) -> list:
 
 
 def save(family, rows):
-    """Merge `rows` into the family's JSON by (steps, implementation)."""
+    """Merge `rows` into the family's JSON by (steps, implementation), under a lock: several
+    runs (one budget each) may finish at once."""
+    import fcntl
+
     path = RESULTS.format(family=family)
-    key = lambda r: (r["steps"], r["implementation"])  # noqa: E731
-    kept = {key(r): r for r in load(family)}
-    kept.update({key(r): r for r in rows})
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump({"benchmark": "defaults_search", "rows": list(kept.values())}, f, indent=2)
-    os.replace(path + ".tmp", path)
+    key = lambda r: (r["steps"], r["implementation"])  # noqa: E731
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = {key(r): r for r in load(family)}
+        kept.update({key(r): r for r in rows})
+        with open(path + ".tmp", "w") as f:
+            json.dump({"benchmark": "defaults_search", "rows": list(kept.values())}, f,
+                      indent=2)
+        os.replace(path + ".tmp", path)
 
 
 def search(family, stages, steps, seeds):

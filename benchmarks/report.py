@@ -123,8 +123,11 @@ def few_shot_table(result) -> str:
     return "\n".join(lines)
 
 
-def conditional_table(result) -> str:
-    rows = [r for r in result["rows"] if _conditional(r)]
+def conditional_table(result, obvious=False) -> str:
+    """The conditional digits rows; with `obvious`, the rows of the obvious build (builder
+    defaults, `conditional_defaults`) instead of the conditioning study's."""
+    rows = [r for r in result["rows"] if _conditional(r)
+            and ("obvious build" in r["task"]) == obvious]
     lines = ["| networks, loss | steps | right class | FID (classifier) | per seed class / FID |",
              "|---|---|---|---|---|"]
     for r in rows:
@@ -296,8 +299,10 @@ def defaults_table(record) -> str:
     for family in ("cyclegan", "pix2pix"):
         if family in record:
             r = record[family]
-            lines.append(f"| {family} | {fmt(r['ganpaint'])} | {fmt(r['paper'])} | best of the "
-                         f"search at {r['chosen_at_steps']:,} steps: {r['chosen']} |")
+            why = (f"kept: no setting beat it by more than 2 sd at {r['chosen_at_steps']:,} "
+                   "steps" if r["chosen"] == "paper setting" else
+                   f"best of the search at {r['chosen_at_steps']:,} steps: {r['chosen']}")
+            lines.append(f"| {family} | {fmt(r['ganpaint'])} | {fmt(r['paper'])} | {why} |")
     if "conditional" in record:
         r = record["conditional"]
         lines.append(f"| labelled `dcgan_generator` / `dcgan_discriminator` | "
@@ -320,23 +325,28 @@ def side_by_side_table(record, quality) -> str:
 
     rows = [r for r in (quality or {}).get("rows", []) if metric in r]
     search = record.get("cyclegan", {}).get("rows", [])
-    for task, steps in (("photo->painting 64px", 600), ("photo->painting 64px, 2400 steps", 2400)):
-        mine = [r for r in rows if r["task"] == task]
-        chosen = next((r for r in search if r["steps"] == steps
-                       and r["implementation"] == record["cyclegan"]["chosen"]), None)
-        paper = next((r for r in search if r["steps"] == steps
-                      and r["implementation"] == "paper setting"), None)
-        if steps == 2400:
-            if chosen:
-                line(steps, "ganpaint CycleGAN (default preset)", chosen)
-            if paper:
-                line(steps, 'ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', paper)
-        for r in mine:
-            if r["implementation"] != "(no model: the photo itself)":
-                line(steps, r["implementation"], r)
-        for r in mine:
-            if r["implementation"] == "(no model: the photo itself)":
-                line(0, r["implementation"], r)
+
+    def pick(found, name, steps):
+        return next((r for r in found if r["implementation"] == name
+                     and r["steps"] == steps), None)
+
+    photo = next((r for r in rows if r["implementation"] == "(no model: the photo itself)"),
+                 None)
+    for steps in (600, 2400):
+        default = pick(rows, "ganpaint CycleGAN (default preset)", steps) or \
+            pick(search, record["cyclegan"]["chosen"], steps)
+        paper = pick(rows, 'ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', steps) or \
+            pick(search, "paper setting", steps)
+        for name, r in (("ganpaint CycleGAN (default preset)", default),
+                        ('ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', paper),
+                        ("ganpaint CycleGAN, paper with the tutorial's objective (BCE, no pool)",
+                         pick(search, "loss=bce, pool_size=0", steps)),
+                        ("TF tutorial CycleGAN step", pick(rows, "TF tutorial CycleGAN step",
+                                                           steps))):
+            if r is not None:
+                line(steps, name, r)
+    if photo is not None:
+        line(0, photo["implementation"], photo)
     return "\n".join(lines)
 
 
@@ -361,6 +371,7 @@ def main():
                         ("profile", profile_table),
                         ("bf16_layers", bf16_table), ("quality", quality_table),
                         ("quality", few_shot_table), ("quality", conditional_table),
+                        ("quality", lambda result: conditional_table(result, obvious=True)),
                         ("small_data_cost", small_data_cost_table)):
         result = _load(args.results, name)
         if result is not None:

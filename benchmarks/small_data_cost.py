@@ -35,7 +35,8 @@ def _dcgan64(options):
 
 def _cyclegan128(options):
     keras.utils.set_random_seed(0)
-    model = gans.CycleGAN(*throughput.cyclegan_networks(128), loss="bce", seed=0, **options)
+    model = gans.CycleGAN(*throughput.cyclegan_networks(128), preset="paper", loss="bce", seed=0,
+                          **options)
     model.compile()
     return model
 

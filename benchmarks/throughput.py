@@ -222,7 +222,7 @@ def cyclegan_networks(size):
 
 def cyclegan_case(size, batch=1):
     def ganpaint(xla, spe, **options):
-        model = gans.CycleGAN(*cyclegan_networks(size), loss="bce", seed=0)
+        model = gans.CycleGAN(*cyclegan_networks(size), preset="paper", loss="bce", seed=0)
         model.compile(jit_compile=xla, steps_per_execution=spe)
         return model
 

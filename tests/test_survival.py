@@ -177,7 +177,7 @@ def test_too_little_disk_for_two_checkpoints_fails_before_training(tmp_path, mon
     monkeypatch.setattr(runs.shutil, "disk_usage",
                         lambda path: type("U", (), {"free": 1000, "total": 1, "used": 1}))
     need = 2 * runs.state_bytes(setup.model)
-    with pytest.raises(OSError, match=rf"Not enough disk space .*0\.0 MB free.*two checkpoints"):
+    with pytest.raises(OSError, match=r"Not enough disk space .*0\.0 MB free.*two checkpoints"):
         setup.fit(verbose=0)
     assert int(setup.model.g_optimizer.iterations) == 0 and need > 1000
 
