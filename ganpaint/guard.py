@@ -157,10 +157,11 @@ class TrainingGuard(keras.callbacks.Callback):
         os.makedirs(self.out_dir, exist_ok=True)
         self.stopped = False
         self.model._ganpaint_lr_scale = self.lr_scale  # LinearDecay keeps applying it
-        self._d_losses = [] if getattr(getattr(self.model, "adversarial", None), "name",
-                                       "") == "wgan-gp" else None
+        # A Wasserstein critic's loss is negative by design: nothing to watch.
+        loss = getattr(getattr(self.model, "adversarial", None), "name", "")
+        self._watch_d = loss != "wgan-gp"
         if self._snapshot is None and self.store is None:
-            self._snapshot = (self.step, [keras.ops.convert_to_numpy(v) for v in training_state(self.model)])
+            self._take_snapshot()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._base = epoch, self.step
@@ -174,7 +175,7 @@ class TrainingGuard(keras.callbacks.Callback):
             detail = ", ".join(f"{k}={v}" for k, v in bad.items())
             return self._trip("non-finite loss", detail, None, batch)
         d = [v for k, v in values.items() if _D_LOSS.match(k)]
-        if self._d_losses is None and d and max(d) < self.d_loss_floor:
+        if self._watch_d and d and max(d) < self.d_loss_floor:
             if self._low_since is None:
                 self._low_since = self.step
             if self.step - self._low_since + 1 >= self.collapse_steps:
@@ -200,7 +201,12 @@ class TrainingGuard(keras.callbacks.Callback):
             onsets = [s for s in (self._low_since, self._dull_since) if s is not None]
             self.store.protect_before = min(onsets) if onsets else None
         if self.store is None and self.step % self.snapshot_every == 0 and all_finite(self.model):
-            self._snapshot = (self.step, [keras.ops.convert_to_numpy(v) for v in training_state(self.model)])
+            self._take_snapshot()
+
+    def _take_snapshot(self):
+        """The in-memory good state, when there is no checkpoint store to roll back to."""
+        self._snapshot = (self.step, [keras.ops.convert_to_numpy(v)
+                                      for v in training_state(self.model)])
 
     # -- checks -------------------------------------------------------------------------------
 
