@@ -56,11 +56,12 @@ class Setup:
             verbose, kwargs: passed to `model.fit`.
         """
         history = runs.resumable_fit(
-            self.model, self.make_dataset or self.dataset, out_dir=self.out_dir, epochs=epochs or self.recipe.epochs,
+            self.model, self.make_dataset or self.dataset, out_dir=self.out_dir,
+            epochs=epochs or self.recipe.epochs,
             steps_per_epoch=kwargs.pop("steps_per_epoch", self.recipe.steps_per_epoch),
-            callbacks=self.callbacks, checkpoint_every=checkpoint_every
-            or self.recipe.checkpoint_every, time_limit=time_limit, resume=resume,
-            verbose=verbose, **kwargs)
+            callbacks=self.callbacks,
+            checkpoint_every=checkpoint_every or self.recipe.checkpoint_every,
+            time_limit=time_limit, resume=resume, verbose=verbose, **kwargs)
         self.model.save(os.path.join(self.out_dir, "model.keras"))
         return history
 
