@@ -73,22 +73,10 @@ CYCLE_STAGES = {
 }
 
 
-def cyclegan_networks(size, seed, residual, norm, receptive_field, spectral_norm):
-    """The quality benchmark's small U-Nets and PatchGANs, with the searched options."""
-    shape = (size, size, 3)
-    keras.utils.set_random_seed(seed)
-    g = [generators.unet_generator(shape, filters=32, max_filters=128, norm=norm, dropout=0.0,
-                                   residual=residual, name=name) for name in ("g", "f")]
-    d = [discriminators.patchgan_discriminator(shape, receptive_field, filters=32, norm=norm,
-                                               spectral_norm=spectral_norm, name=name)
-         for name in ("d_x", "d_y")]
-    return (*g, *d)
-
-
 def train_cyclegan(setting, photos, ds, steps, seed, size):
     s = {**CYCLE_PAPER, **setting}
-    nets = cyclegan_networks(size, seed, s["residual"], s["norm"], s["receptive_field"],
-                             s["spectral_norm"])
+    nets = quality._small_cyclegan_networks(size, seed, s["residual"], s["norm"],
+                                            s["receptive_field"], s["spectral_norm"])
     tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
     model = gans.CycleGAN(*nets, loss=s["loss"], pool_size=s["pool_size"],
                           cycle_weight=s["cycle_weight"], identity_weight=s["identity_weight"],

@@ -164,15 +164,17 @@ def _photos_and_paintings(size):
     return photos, paintings, truth
 
 
-def _small_cyclegan_networks(size, seed):
+def _small_cyclegan_networks(size, seed, residual=False, norm="instance", receptive_field=16,
+                             spectral_norm=False):
+    """The task's small U-Nets and PatchGANs (the defaults search varies the options)."""
     shape = (size, size, 3)
     keras.utils.set_random_seed(seed)
-    return (generators.unet_generator(shape, filters=32, max_filters=128, norm="instance",
-                                      dropout=0.0, name="g"),
-            generators.unet_generator(shape, filters=32, max_filters=128, norm="instance",
-                                      dropout=0.0, name="f"),
-            discriminators.patchgan_discriminator(shape, 16, filters=32, name="d_x"),
-            discriminators.patchgan_discriminator(shape, 16, filters=32, name="d_y"))
+    g = [generators.unet_generator(shape, filters=32, max_filters=128, norm=norm, dropout=0.0,
+                                   residual=residual, name=name) for name in ("g", "f")]
+    d = [discriminators.patchgan_discriminator(shape, receptive_field, filters=32, norm=norm,
+                                               spectral_norm=spectral_norm, name=name)
+         for name in ("d_x", "d_y")]
+    return (*g, *d)
 
 
 # The objective's ablation (loss, pool, weights, optimizer, networks) is the CycleGAN search

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from ganpaint import data, metrics, plotting, recipes
+from ganpaint.guard import TrainingGuard
 
 DEMO_OVERRIDES = dict(
     # The recipe's RMSprop 5e-5 needs far more than a few CPU minutes; Adam 2e-4 with a
@@ -110,7 +111,8 @@ def run(out_dir: str = "outputs/demo", epochs: int = 40, seed: int = 0, verbose=
               "real_reference": scores(classifier, images[held_out], images[train][:1000]),
               "classifier_accuracy_held_out": float(real_accuracy),
               # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
-              "guard_trips": len(setup.callbacks[0].trips),
+              "guard_trips": sum(len(c.trips) for c in setup.callbacks
+                                 if isinstance(c, TrainingGuard)),
               "final_losses": {k: float(v[-1]) for k, v in history.history.items()}}
     with open(os.path.join(out_dir, "scores.json"), "w") as f:
         json.dump(result, f, indent=2)

@@ -35,18 +35,20 @@ def _tanh_output(x, name="output"):
     return layers.Activation("tanh", dtype="float32", name=name)(x)
 
 
-def _translator_output(delta_conv, x, inputs, residual, output_channels):
-    """The last convolution and the output of a translator: tanh, or with `residual` the
-    input plus a learned change (`ResidualTanh`), the convolution starting at zero so the
-    untrained generator is the identity."""
-    if residual:
-        if (output_channels or inputs.shape[-1]) != inputs.shape[-1]:
-            raise ValueError("`residual=True` adds the change to the input, so the output "
-                             f"must have the input's {inputs.shape[-1]} channels. Received: "
-                             f"output_channels={output_channels}")
-        delta_conv.kernel_initializer = keras.initializers.Zeros()
-        return ResidualTanh(name="output")([delta_conv(x), inputs])
-    return _tanh_output(delta_conv(x))
+def _translator_output(conv, x, inputs, residual, output_channels, kernel_size):
+    """The last convolution (`conv`: the layer class) and the output of a translator: tanh, or
+    with `residual` the input plus a learned change (`ResidualTanh`), the convolution
+    starting at zero so the untrained generator is the identity."""
+    channels = output_channels or inputs.shape[-1]
+    if residual and channels != inputs.shape[-1]:
+        raise ValueError("`residual=True` adds the change to the input, so the output must "
+                         f"have the input's {inputs.shape[-1]} channels. Received: "
+                         f"output_channels={output_channels}")
+    kwargs = dict(padding="valid") if conv is layers.Conv2D else dict(strides=2, padding="same")
+    delta = conv(channels, kernel_size, name="out_conv",
+                 kernel_initializer=keras.initializers.Zeros() if residual else gan_init(),
+                 **kwargs)(x)
+    return ResidualTanh(name="output")([delta, inputs]) if residual else _tanh_output(delta)
 
 
 def _seed_size(image_shape) -> tuple[int, int]:
@@ -226,10 +228,8 @@ def resnet_generator(
     x = conv_block(x, filters * 2, 3, 2, transpose=True, name="u1", **block)
     x = conv_block(x, filters, 3, 2, transpose=True, name="u2", **block)
     x = ReflectionPadding2D(3, name="out_pad")(x)
-    out_conv = layers.Conv2D(output_channels or image_shape[-1], 7, padding="valid",
-                             kernel_initializer=gan_init(), name="out_conv")
-    return keras.Model(inputs, _translator_output(out_conv, x, inputs, residual,
-                                                  output_channels), name=name)
+    return keras.Model(inputs, _translator_output(layers.Conv2D, x, inputs, residual,
+                                                  output_channels, 7), name=name)
 
 
 def unet_generator(
@@ -299,11 +299,8 @@ def unet_generator(
                        dropout=dropout if i < dropout_blocks else 0.0,
                        kernel_initializer=gan_init(), name=f"up{i + 1}")
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
-    out_conv = layers.Conv2DTranspose(output_channels or image_shape[-1], 4, strides=2,
-                                      padding="same", kernel_initializer=gan_init(),
-                                      name="out_conv")
-    return keras.Model(inputs, _translator_output(out_conv, x, inputs, residual,
-                                                  output_channels), name=name)
+    return keras.Model(inputs, _translator_output(layers.Conv2DTranspose, x, inputs, residual,
+                                                  output_channels, 4), name=name)
 
 
 _EFFICIENTNETS = {f"EfficientNetB{i}" for i in range(8)} | {

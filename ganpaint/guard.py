@@ -17,8 +17,8 @@ import time
 import keras
 import numpy as np
 
-from ganpaint.runs import (CheckpointStore, all_finite, optimizers_of, parse_duration, say,
-                           training_state)
+from ganpaint.runs import CheckpointStore, all_finite, optimizers_of, say, training_state
+from ganpaint.sessions import parse_duration
 
 _D_LOSS = re.compile(r"^d(_[a-z0-9]+)?_loss$")
 

@@ -114,27 +114,24 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
     keras.utils.set_random_seed(seed)
     with strategy.scope():
         model = _model(recipe, seed)
-        model.compile(_optimizer(recipe, recipe.g_learning_rate),
-                      _optimizer(recipe, recipe.d_learning_rate), jit_compile=jit_compile,
+        model.compile(_optimizer(recipe, recipe.g_learning_rate, model),
+                      _optimizer(recipe, recipe.d_learning_rate, model), jit_compile=jit_compile,
                       steps_per_execution=steps_per_execution)
     return model
 
 
 # -- pieces -----------------------------------------------------------------------------------
 
-def _optimizer(recipe, learning_rate):
+def _optimizer(recipe, learning_rate, model):
+    """The recipe's optimizer; a field left None takes the model's preset (translators)."""
     if recipe.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     if recipe.optimizer == "adam":
+        values = dict(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
+        values.update(getattr(model, "preset_optimizer", None) or {})
         given = dict(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
-        if all(v is None for v in given.values()):
-            return None  # the model's preset
-        model = {"cyclegan": gans.CycleGAN, "pix2pix": gans.Pix2Pix}.get(recipe.model)
-        preset = model.PRESETS[recipe.preset] if model else {}
-        defaults = dict(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
-        defaults.update({k: preset[k] for k in defaults if k in preset})
-        return gans.default_optimizer(**{k: defaults[k] if v is None else v
-                                         for k, v in given.items()})
+        values.update({k: v for k, v in given.items() if v is not None})
+        return gans.default_optimizer(**values)
     raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
 
 

@@ -35,8 +35,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint.sessions import parse_duration  # noqa: F401 (used by TimeLimit)
-
 CHECKPOINT_FOLDER = "backup"
 _NAME = re.compile(r"^step_(\d{9})\.json$")
 
@@ -282,7 +280,8 @@ class StepCheckpoint(keras.callbacks.Callback):
             a checkpoint never runs ahead of the history on disk).
     """
 
-    def __init__(self, store, every: int = 500, initial_step: int = 0, before_save=()):
+    def __init__(self, store, every: int = 500, initial_step: int = 0, before_save=(),
+                 restored: bool | None = None):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"`checkpoint_every` must be a positive int. Received: {every!r}")
@@ -290,12 +289,17 @@ class StepCheckpoint(keras.callbacks.Callback):
         self.every, self.step, self.before_save = every, initial_step, list(before_save)
         self.saved_step = initial_step  # the state training starts from is on disk (or step 0)
         self._epoch_base = initial_step
+        # Whether training starts from a checkpoint of the store (`resumable_fit` knows; on
+        # its own, any marker there counts). Without one, step 0 is saved first.
+        self._restored = restored
         self.info: dict = {}
 
     def on_train_begin(self, logs=None):
-        check_writable(self.store.folder, 2 * state_bytes(self.model), "checkpoint folder")
-        if self.store.latest_step() is None:
-            self.save()
+        if self._restored is None:  # the first fit only
+            check_writable(self.store.folder, 2 * state_bytes(self.model), "checkpoint folder")
+            self._restored = bool(self.store.markers())
+        if not self._restored:
+            self._restored = self.save()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_base = self.step
@@ -398,7 +402,8 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         if isinstance(cb, TrainingGuard) and cb.store is None:
             cb.store = store
     saver = StepCheckpoint(store, checkpoint_every, step,
-                           [cb.flush for cb in callbacks if hasattr(cb, "flush")])
+                           [cb.flush for cb in callbacks if hasattr(cb, "flush")],
+                           restored=marker is not None)
     saver.info = {"steps_per_epoch": steps_per_epoch, "epochs": epochs}
     # Stop callbacks and the guard act first; the saver last sees the state they leave.
     callbacks.append(saver)
@@ -407,6 +412,7 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         say(f"the run in {out_dir} is complete ({total:,} steps); nothing to do (resume=False "
             "starts again).")
         return keras.callbacks.History()
+
     def stream(position):
         data = dataset if position == step else make_dataset()
         return (data if steps_in(data) is None else data.repeat()).skip(position)
