@@ -25,8 +25,9 @@ import keras
 import numpy as np
 
 from ganpaint import plotting
+from ganpaint.errors import WeightsUnavailable
 from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
-from ganpaint.runs import StepCheckpoint, check_writable, optimizers_of  # noqa: F401
+from ganpaint.runs import StepCheckpoint, check_writable, optimizers_of, say  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,14 @@ class FIDCheckpoint(keras.callbacks.Callback):
         real: real images in [-1, 1] (array or dataset) to compare with.
         every: int. Epochs between scores.
         metric: "fid", "kid" (its mean) or "mifid"; lower is better for each.
-        extractor: feature extractor (`ganpaint.metrics.InceptionFeatures()` by default,
-            `LayerFeatures(classifier, layer)` offline).
+        extractor: feature extractor (`ganpaint.metrics.LayerFeatures(classifier, layer)`,
+            `PixelFeatures()`, ...). Defaults to Inception's, with `fid_weights`.
+        fid_weights: where the default extractor's Inception weights come from: a local
+            `classify_image_graph_def.pb` or Keras' notop `.h5` file, "imagenet" (downloads),
+            or None (default) to find one (`$GANPAINT_FID_WEIGHTS`, a file attached under
+            /kaggle/input, Keras' cache) and else download. The network is built when
+            training starts, so weights that cannot be had stop the run before its first step
+            rather than at the first score.
         n_samples: int. Images to generate per score (defaults to the number of real images).
         inputs: images to translate (CycleGAN, Pix2Pix), instead of generating.
         labels: int array, the class of each generated image for labelled models. Defaults to
@@ -192,8 +199,11 @@ class FIDCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, out_dir, real=None, every: int = 1, metric: str = "fid",
                  extractor: Callable | None = None, n_samples: int | None = None, inputs=None,
-                 score_fn: Callable | None = None, labels=None, verbose: bool = True):
+                 score_fn: Callable | None = None, labels=None, verbose: bool = True,
+                 fid_weights: str | None = None):
         super().__init__()
+        self.fid_weights = fid_weights
+        self.failures = []  # (epoch, reason) of scores that failed; training went on
         self.labels = labels
         if metric not in ("fid", "kid", "mifid"):
             raise ValueError(f"`metric` must be 'fid', 'kid' or 'mifid'. Received: metric={metric!r}")
@@ -208,6 +218,20 @@ class FIDCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         check_writable(self.out_dir, what="best-checkpoint folder")
+        if self.score_fn is None and self.extractor is None:
+            from ganpaint import metrics
+
+            # Now, before the first step: missing weights must not end a run at its first score.
+            try:
+                self.extractor = metrics.feature_extractor(self.fid_weights)
+            except WeightsUnavailable:
+                what = ("Training-time FID needs Inception weights, and they could not be "
+                        "downloaded (no internet?). ")
+                raise WeightsUnavailable(
+                    what + metrics.weights_hint("fid_weights=FILE", 'fid_features="pixels"',
+                                                'fid_features="off"'),
+                    cli=what + metrics.weights_hint("--fid-weights FILE", "--fid pixels",
+                                                    "--fid off")) from None
         # A resumed run must not overwrite a better checkpoint from before the interruption.
         record = os.path.join(self.out_dir, "best.json")
         if math.isinf(self.best) and os.path.exists(record) and os.path.exists(self.path):
@@ -222,7 +246,7 @@ class FIDCheckpoint(keras.callbacks.Callback):
         from ganpaint import metrics
 
         if self.extractor is None:
-            self.extractor = metrics.InceptionFeatures()
+            self.extractor = metrics.feature_extractor(self.fid_weights)
         if self._real_features is None:
             self._real_features = metrics.compute_features(self.real, self.extractor,
                                                            verbose=False)
@@ -249,7 +273,14 @@ class FIDCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or self.model.stop_training:
             return
-        score = self._score()
+        try:
+            score = self._score()
+        except Exception as exc:  # noqa: BLE001 - a failed score must never end the run
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            self.failures.append((epoch + 1, reason))
+            say(f"epoch {epoch + 1}: the {self.metric} score failed ({reason}); training goes on "
+                "without it.")
+            return
         self.scores.append((epoch + 1, score))
         if logs is not None:
             logs[self.metric] = score

@@ -1,15 +1,20 @@
 """The `ganpaint` command line (also `python -m ganpaint`).
 
-    ganpaint make-npz FOLDER OUT [--image-size 128]
-    ganpaint make-tfrecords SOURCE OUT --image-size 256 [--shards 4]
+    ganpaint make-npz SOURCE OUT [--image-size 128] [--overwrite]
+    ganpaint make-tfrecords SOURCE OUT --image-size 256 [--shards 4] [--overwrite]
     ganpaint train RECIPE [--data PATH [PATH_B]] [--epochs N] [--out DIR] [--smoke]
+                   [--fid inception|pixels|off] [--fid-weights FILE]
                    [--time-limit 8h] [--checkpoint-every STEPS] [--fresh | --resume]
-    ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2]
-    ganpaint translate MODEL.keras INPUT OUT_DIR [--direction AtoB]
-    ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels]
+    ganpaint sample MODEL.keras --out grid.png [--n 64] [--labels 0,1,2] [--overwrite]
+    ganpaint translate MODEL.keras INPUT OUT_DIR [--direction AtoB] [--overwrite]
+    ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels] [--json FILE]
     ganpaint submit MODEL.keras [INPUTS] --out images.zip [--count N] [--contest monet|dogs]
     ganpaint audit images.zip TRAINING_IMAGES [--weights imagenet|FILE|pixels]
+    ganpaint samples            (where the bundled samples are)
     ganpaint demo [--out DIR] [--epochs 40]
+
+Nothing a user made is replaced without `--overwrite` (files) or `--fresh` (a run, which is
+moved aside, not deleted). Errors are one line naming the file or flag and a fix.
 """
 
 from __future__ import annotations
@@ -57,23 +62,44 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganpaint", description="GAN recipes for Keras 3.")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's and absl's log lines (hidden by default)")
-    sub = parser.add_subparsers(dest="command", required=True)
+_VERBOSE_HELP = "show TensorFlow's and absl's log lines (hidden by default)"
+_SKIP_BAD_HELP = "leave unreadable image files out, and list them (default: stop at the first)"
+_OVERWRITE_HELP = "replace what is already at the output path (refused otherwise)"
 
-    p = sub.add_parser("make-npz", help="decode and resize an image folder into one .npz")
-    p.add_argument("folder", help="folder of images (class subfolders give labels)")
+
+class _Parser(argparse.ArgumentParser):
+    def add_subcommand(self, sub, name, **kwargs):
+        """A subcommand that also takes --verbose after its name."""
+        p = sub.add_parser(name, **kwargs)
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help=_VERBOSE_HELP)
+        return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ganpaint import __version__
+
+    parser = _Parser(prog="ganpaint", description="GAN recipes for Keras 3.")
+    parser.add_argument("--version", action="version", version=f"ganpaint {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=_VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
+    add = lambda name, **kw: parser.add_subcommand(sub, name, **kw)  # noqa: E731
+
+    p = add("make-npz", help="decode and resize images (a folder, TFRecords, .npz, CSV) into "
+            "one .npz, keeping labels and file names")
+    p.add_argument("folder", metavar="SOURCE", help="folder of images (class subfolders give "
+                   "labels), TFRecords, .npz or digit CSV")
     p.add_argument("out", help="output .npz path")
     p.add_argument("--image-size", type=_size, default=None,
                    help=f"e.g. 128 or 256x320 (default {DEFAULT_NPZ_SIZE}, reported when used)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3)
     p.add_argument("--resize-mode", choices=("stretch", "center_crop"), default="stretch")
-    p.add_argument("--skip-bad", action="store_true", help="skip unreadable files, and list them")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--compress", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
-    p = sub.add_parser("make-tfrecords", help="write images as Kaggle-layout TFRecords")
+    p = add("make-tfrecords", help="write images as Kaggle-layout TFRecords, keeping labels and "
+            "file names")
     p.add_argument("source", help="folder, .npz, .csv or TFRecords to read")
     p.add_argument("out", help="output file, e.g. out/photo.tfrec")
     p.add_argument("--image-size", type=_size, required=True)
@@ -81,12 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shards", type=_positive_int, default=1)
     p.add_argument("--format", choices=("jpeg", "png"), default="jpeg")
     p.add_argument("--quality", type=int, default=95)
-    p.add_argument("--skip-bad", action="store_true")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
     from ganpaint.recipe_presets import RECIPES  # pure Python: no TensorFlow
     from ganpaint.submission import CONTESTS  # numpy and the standard library only
 
-    p = sub.add_parser("train", help="train a recipe (see `ganpaint train --help`)")
+    p = add("train", help="train a recipe (see `ganpaint train --help`)")
     p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
                    help="one of: " + ", ".join(sorted(RECIPES)))
     p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
@@ -94,11 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--image-size", type=_positive_int)
-    p.add_argument("--out", help="output folder (default outputs/RECIPE)")
+    p.add_argument("--out", help="output folder (default outputs/RECIPE); one that holds "
+                   "another run is refused")
     p.add_argument("--resume", action="store_true", help="require a checkpoint in --out to "
                    "continue from (without it, a checkpoint is used when there is one)")
-    p.add_argument("--fresh", action="store_true", help="start again, moving the checkpoints "
-                   "in --out aside")
+    p.add_argument("--fresh", action="store_true", help="start again, moving the earlier run "
+                   "in --out aside to --out/replaced-TIME (nothing is deleted)")
+    p.add_argument("--fid", choices=("inception", "pixels", "off"), help="training-time FID: "
+                   "Inception features (the default for most recipes), downsampled pixels "
+                   "(no weights needed), or off")
+    p.add_argument("--fid-weights", metavar="FILE", help="Inception weights for training-time "
+                   "FID: classify_image_graph_def.pb or Keras' notop .h5 (default: "
+                   "$GANPAINT_FID_WEIGHTS, a file under /kaggle/input, Keras' cache, else "
+                   "download)")
     p.add_argument("--time-limit", type=_duration, metavar="DURATION",
                    help="stop cleanly before this much time (8h, 11h30m, 90m), state saved; "
                    "the same command continues the run")
@@ -109,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
     p.add_argument("--seed", type=int, default=0)
 
-    p = sub.add_parser("sample", help="draw images from a trained GAN (.keras)")
+    p = add("sample", help="draw images from a trained GAN (.keras)")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
     p.add_argument("--out", required=True, help="output PNG grid (and .npz with --npz)")
     p.add_argument("--n", type=_positive_int, default=64)
@@ -119,17 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true", help="sample the trained generator, not "
                    "its moving average (for models trained with ema=...)")
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
-    p = sub.add_parser("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
+    p = add("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
     p.add_argument("model")
-    p.add_argument("input", help="folder, .npz or TFRecords of input images")
-    p.add_argument("out", help="output folder for the translated PNGs")
-    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB")
+    p.add_argument("input", help="folder, .npz or TFRecords of input images; side-by-side "
+                   "pairs (pix2pix's layout) give their input halves")
+    p.add_argument("out", help="output folder for the translated PNGs (new or empty)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="CycleGAN: which generator; pix2pix pairs: AtoB reads the left halves, "
+                   "BtoA the right")
     p.add_argument("--batch-size", type=_positive_int, default=8)
     p.add_argument("--no-ema", action="store_true", help="translate with the trained generator, "
                    "not its moving average (for models trained with ema=...)")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--overwrite", action="store_true", help="write into a folder that is not "
+                   "empty (refused otherwise)")
 
-    p = sub.add_parser("submit", help="a trained model straight into a contest's images.zip")
+    p = add("submit", help="a trained model straight into a contest's images.zip")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
     p.add_argument("inputs", nargs="?", help="images to translate (CycleGAN, pix2pix): folder, "
                    "TFRecords or .npz; none for GANs")
@@ -145,28 +187,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
 
-    p = sub.add_parser("audit", help="check a submission zip and estimate its score")
+    p = add("audit", help="check a submission zip and estimate its score")
     p.add_argument("submission", help="the images.zip to check")
     p.add_argument("training", help="the training images: folder, TFRecords or .npz")
-    p.add_argument("--weights", default="imagenet",
-                   help="InceptionV3 weights: imagenet (downloads), a local FILE, or pixels "
-                   "(no weights: a rough offline check)")
+    p.add_argument("--weights", default=None,
+                   help="Inception weights: a local FILE (.pb graph or Keras .h5), imagenet "
+                   "(downloads), or pixels (no weights: a rough offline check); default: "
+                   "$GANPAINT_FID_WEIGHTS, a file under /kaggle/input, Keras' cache, else "
+                   "imagenet")
     p.add_argument("--out", help="folder for audit.json and nearest.png (default: the zip's)")
     p.add_argument("--contest", choices=sorted(CONTESTS))
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier audit.json "
+                   "and nearest.png in --out")
 
-    p = sub.add_parser("fid", help="FID between two image sets")
+    p = add("fid", help="FID between two image sets")
     p.add_argument("real", help="folder, .npz or TFRecords")
     p.add_argument("fake", help="folder, .npz or TFRecords")
     p.add_argument("--image-size", type=_positive_int, default=299,
                    help="size the images are loaded at (default 299)")
-    p.add_argument("--weights", default="imagenet",
-                   help="InceptionV3 weights: imagenet, a local .h5 file, or `pixels` for the "
-                        "weight-free pixel features (default imagenet)")
+    p.add_argument("--weights", default=None,
+                   help="Inception weights: a local FILE (.pb graph or Keras .h5), imagenet "
+                   "(downloads), or pixels (weight-free pixel features); default: "
+                   "$GANPAINT_FID_WEIGHTS, a file under /kaggle/input, Keras' cache, else "
+                   "imagenet")
     p.add_argument("--kid", action="store_true", help="also print KID")
     p.add_argument("--json", help="also write the scores and their provenance to this file")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
 
-    p = sub.add_parser("demo", help="train an AC-GAN on the bundled digits and score it")
+    add("samples", help="print where the bundled sample datasets are")
+
+    p = add("demo", help="train an AC-GAN on the bundled digits and score it")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--epochs", type=_positive_int, default=40)
     p.add_argument("--seed", type=int, default=0)
@@ -177,15 +231,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_tensorflow(args.verbose)
+    command = {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
+               "sample": _sample, "translate": _translate, "fid": _fid,
+               "submit": _submit, "audit": _audit, "samples": _samples,
+               "demo": _demo}[args.command]
     try:
-        return {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
-                "sample": _sample, "translate": _translate, "fid": _fid,
-                "submit": _submit, "audit": _audit,
-                "demo": _demo}[args.command](args)
+        return command(args)
     except (ValueError, OSError) as err:
-        # Bad input (and unreadable or unwritable files) is one clear line, not a traceback.
-        print(f"ganpaint {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        # Bad input (and unreadable or unwritable files) is one clear line, not a traceback;
+        # a UserError carries its fix as this interface names it (a flag, not an argument).
+        return _error(args.command, getattr(err, "cli", None) or err)
+    except KeyboardInterrupt:
+        print(f"ganpaint {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - TensorFlow's errors about files and data
+        if type(err).__module__.startswith("tensorflow") and hasattr(err, "message"):
+            return _error(args.command, f"TensorFlow could not read or run this input "
+                          f"({type(err).__name__}: {err.message.splitlines()[0]}); check the "
+                          "paths given (--verbose shows TensorFlow's log).")
+        raise
+
+
+def _error(command, message) -> int:
+    lines = str(message).splitlines() or [""]
+    print(f"ganpaint {command}: error: {lines[0]}", file=sys.stderr)
+    for line in lines[1:]:  # lists of bad files: one per line, under the error
+        print(f"  {line.strip()}", file=sys.stderr)
+    return 2
 
 
 @contextlib.contextmanager
@@ -236,6 +308,17 @@ def _quiet_tensorflow(verbose: bool) -> None:
         pass
 
 
+def _on_error(args) -> str:
+    return "skip" if getattr(args, "skip_bad", False) else "raise"
+
+
+def _refuse_existing(path, what, args) -> None:
+    from ganpaint.errors import refuse_existing
+
+    if not args.overwrite:
+        refuse_existing(path, what)
+
+
 def _make_npz(args) -> int:
     from ganpaint.data import images_to_npz
 
@@ -245,25 +328,28 @@ def _make_npz(args) -> int:
               "(pass --image-size for another size)")
     summary = images_to_npz(args.folder, args.out, args.image_size, channels=args.channels,
                             resize_mode=args.resize_mode, compress=args.compress,
-                            on_error="skip" if args.skip_bad else "raise")
-    classes = f", {len(summary['class_names'])} classes" if summary["class_names"] else ""
+                            on_error=_on_error(args), overwrite=args.overwrite)
+    classes = (f", {len(summary['class_names'])} classes" if summary["class_names"]
+               else ", with labels" if summary["labelled"] else "")
     print(f"wrote {summary['num_images']} images{classes} to {summary['path']}"
           + (f" (skipped {len(summary['skipped'])} bad files)" if summary["skipped"] else ""))
     return 0
 
 
 def _make_tfrecords(args) -> int:
-    import numpy as np
+    from ganpaint.data import load_images, write_tfrecords
 
-    from ganpaint.data import image_dataset, to_uint8, write_tfrecords
-
-    ds = image_dataset(args.source, image_size=args.image_size, batch_size=256,
-                       channels=args.channels, shuffle=False, cache=False,
-                       drop_remainder=False, on_error="skip" if args.skip_bad else "raise")
-    images = np.concatenate([to_uint8(batch) for batch in ds])
-    written = write_tfrecords(images, args.out, shards=args.shards, image_format=args.format,
-                              quality=args.quality)
-    print(f"wrote {len(images)} images to {len(written)} file(s): {', '.join(written)}")
+    found = load_images(args.source, args.image_size, channels=args.channels,
+                        on_error=_on_error(args))
+    labels = found["labels"]
+    written = write_tfrecords(found["images"], args.out, names=found["names"],
+                              labels=None if labels is None else [int(x) for x in labels],
+                              class_names=found["class_names"], shards=args.shards,
+                              image_format=args.format, quality=args.quality,
+                              overwrite=args.overwrite)
+    kept = "names and labels" if labels is not None else "names"
+    print(f"wrote {len(found['images'])} images ({kept} kept) to {len(written)} file(s): "
+          f"{', '.join(written)}")
     return 0
 
 
@@ -271,7 +357,8 @@ def _train(args) -> int:
     from ganpaint import recipes
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                   ("image_size", args.image_size)) if v is not None}
+                                   ("image_size", args.image_size), ("fid_features", args.fid),
+                                   ("fid_weights", args.fid_weights)) if v is not None}
     data = None
     if args.data:
         cyclegan = recipes.RECIPES[args.recipe].model == "cyclegan"
@@ -282,9 +369,12 @@ def _train(args) -> int:
             raise ValueError(f"{args.recipe} takes one --data path. Received {len(args.data)}.")
         for path in args.data:
             if not os.path.exists(path) and not any(c in path for c in "*?[") \
-                    and not path.startswith("gs://"):
+                    and "://" not in path:
                 raise ValueError(f"--data path does not exist: {path}")
         data = tuple(args.data) if cyclegan else args.data[0]
+    if args.fid_weights is not None and not os.path.isfile(args.fid_weights) \
+            and args.fid_weights != "imagenet":
+        raise ValueError(f"--fid-weights file not found: {args.fid_weights}")
     if args.resume and args.fresh:
         raise ValueError("--resume and --fresh contradict each other: give one.")
     if args.deterministic:
@@ -304,9 +394,34 @@ def _load_model(path):
 
     if not os.path.exists(path):
         raise ValueError(f"model file not found: {path}")
-    if not path.endswith(".keras"):
-        raise ValueError(f"expected a .keras model (as `ganpaint train` writes). Received: {path}")
-    return ganpaint.load_model(path, compile=False)
+    if os.path.isdir(path) or not path.endswith(".keras"):
+        raise ValueError(f"expected a .keras model file (as `ganpaint train` writes). "
+                         f"Received: {path}")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a readable .keras file (a .keras file is a zip "
+                         f"archive; this one is truncated or corrupt: {os.path.getsize(path):,} "
+                         "bytes). Copy it again, or use the run's backup/ checkpoint.")
+    try:
+        return ganpaint.load_model(path, compile=False)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a damaged file
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path} could not be loaded as a ganpaint model ({type(exc).__name__}: "
+                         f"{reason}). Is it a model.keras written by `ganpaint train`, complete "
+                         "and from this version?") from None
+
+
+def _parse_labels(text, classes, n):
+    import numpy as np
+
+    try:
+        labels = np.array([int(x) for x in text.split(",")], "int32")
+    except ValueError:
+        raise ValueError(f"--labels must be comma-separated ints. Received: {text!r}") from None
+    if labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"--labels must be classes 0..{classes - 1}. Received: {text}")
+    return np.resize(labels, n)
 
 
 def _sample(args) -> int:
@@ -314,6 +429,9 @@ def _sample(args) -> int:
 
     from ganpaint.plotting import image_grid, save_image
 
+    npz_path = os.path.splitext(args.out)[0] + ".npz"
+    for path, what in [(args.out, "picture")] + ([(npz_path, "file")] if args.npz else []):
+        _refuse_existing(path, what, args)
     model = _load_model(args.model)
     if not hasattr(model, "generate"):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, which translates images; "
@@ -322,18 +440,8 @@ def _sample(args) -> int:
     noise = rng.normal(size=(args.n, model.latent_dim)).astype("float32")
     labels = None
     if hasattr(model, "num_classes"):
-        classes = model.num_classes
-        if args.labels:
-            try:
-                labels = np.array([int(x) for x in args.labels.split(",")], "int32")
-            except ValueError:
-                raise ValueError(f"--labels must be comma-separated ints. Received: "
-                                 f"{args.labels!r}") from None
-            if labels.min() < 0 or labels.max() >= classes:
-                raise ValueError(f"--labels must be classes 0..{classes - 1}. Received: {args.labels}")
-            labels = np.resize(labels, args.n)
-        else:
-            labels = np.arange(args.n, dtype="int32") % classes
+        labels = (_parse_labels(args.labels, model.num_classes, args.n) if args.labels
+                  else np.arange(args.n, dtype="int32") % model.num_classes)
     elif args.labels:
         raise ValueError("--labels applies to labelled models only; this GAN is unconditional.")
     images = model.generate(noise=noise, labels=labels, use_ema=not args.no_ema)
@@ -341,34 +449,38 @@ def _sample(args) -> int:
     if args.npz:
         from ganpaint.data import to_uint8
 
-        np.savez_compressed(os.path.splitext(args.out)[0] + ".npz", images=to_uint8(images),
+        np.savez_compressed(npz_path, images=to_uint8(images),
                             **({"labels": labels} if labels is not None else {}))
-    print(f"wrote {args.n} images to {args.out}")
+    print(f"wrote {args.n} images to {args.out}" + (f" and {npz_path}" if args.npz else ""))
     return 0
 
 
 def _translate(args) -> int:
-    import numpy as np
-
-    from ganpaint.data import image_dataset, to_uint8
+    from ganpaint.data import to_uint8, translation_dataset
+    from ganpaint.errors import refuse_non_empty
     from ganpaint.plotting import save_image
 
+    if not args.overwrite:
+        refuse_non_empty(args.out)
+    elif os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"{args.out} is a file, not a folder; choose a folder path.")
     model = _load_model(args.model)
     if not hasattr(model, "translate"):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, which generates from "
                          "noise; use `ganpaint sample`.")
-    net = model.g_ab if args.direction == "AtoB" else getattr(model, "g_ba", None)
-    if net is None:
-        raise ValueError("--direction BtoA needs a CycleGAN model.")
+    cyclegan = hasattr(model, "g_ba")
+    net = model.sampling_network(("g_ab" if args.direction == "AtoB" else "g_ba") if cyclegan
+                                 else "generator", use_ema=not args.no_ema)
     h, w, c = net.inputs[0].shape[1:]
-    ds = image_dataset(args.input, image_size=(h, w), channels=c, batch_size=args.batch_size,
-                       shuffle=False, drop_remainder=False, cache=False)
+    ds = translation_dataset(args.input, image_size=(h, w), channels=c,
+                             batch_size=args.batch_size, direction=args.direction,
+                             on_error=_on_error(args))
+    print(f"reading {ds.layout} from {args.input}")
     os.makedirs(args.out, exist_ok=True)
+    kwargs = {"use_ema": not args.no_ema, **({"direction": args.direction} if cyclegan else {})}
     count = 0
     for batch in ds:
-        kwargs = {"direction": args.direction} if hasattr(model, "g_ba") else {}
-        kwargs["use_ema"] = not args.no_ema
-        for image in to_uint8(model.translate(np.asarray(batch), **kwargs)):
+        for image in to_uint8(model.translate(batch.numpy(), **kwargs)):
             save_image(os.path.join(args.out, f"{count:05d}.png"), image)
             count += 1
     print(f"translated {count} images into {args.out}")
@@ -380,6 +492,10 @@ def _submit(args) -> int:
 
     from ganpaint import submission
 
+    if os.path.exists(args.out) and not args.overwrite:
+        from ganpaint.errors import refuse_existing
+
+        refuse_existing(args.out, "submission zip")
     model = _load_model(args.model)
     fmt = args.format or ("png" if args.contest == "dogs" else "jpg")
     with warnings.catch_warnings(record=True):
@@ -387,7 +503,8 @@ def _submit(args) -> int:
         result = submission.submit(model, args.out, inputs=args.inputs, count=args.count,
                                    size=args.size, fmt=fmt, contest=args.contest,
                                    overwrite=args.overwrite, batch_size=args.batch_size,
-                                   seed=args.seed, use_ema=not args.no_ema)
+                                   seed=args.seed, use_ema=not args.no_ema,
+                                   on_error=_on_error(args))
     for problem in result["warnings"]:
         print(f"ganpaint submit: warning: {problem}", file=sys.stderr)
     print(f"wrote {result['count']} {result['format']} images of "
@@ -395,13 +512,30 @@ def _submit(args) -> int:
     return 0
 
 
-def _audit(args) -> int:
-    from ganpaint import metrics, submission
+def _extractor(weights):
+    """The features for `fid` and `audit`: found or given weights, fixes named as flags."""
+    from ganpaint import metrics
+    from ganpaint.errors import UserError
 
-    extractor = (metrics.PixelFeatures() if args.weights == "pixels"
-                 else metrics.InceptionFeatures(weights=args.weights))
+    try:
+        return metrics.feature_extractor(weights)
+    except UserError as err:
+        raise UserError(str(err), cli=str(err.cli).replace("--fid-weights FILE",
+                                                           "--weights FILE")) from None
+
+
+def _audit(args) -> int:
+    from ganpaint import submission
+
+    out_dir = args.out or os.path.dirname(os.path.abspath(args.submission))
+    if not args.overwrite:
+        from ganpaint.errors import refuse_existing
+
+        for name in ("audit.json", "nearest.png"):
+            refuse_existing(os.path.join(out_dir, name), "file of an earlier audit")
     report = submission.audit(args.submission, args.training, out_dir=args.out,
-                              extractor=extractor, contest=args.contest)
+                              extractor=_extractor(args.weights), contest=args.contest,
+                              overwrite=args.overwrite, on_error=_on_error(args))
     checks = report["checks"]
     print(f"{checks['count']} images, sizes {checks['sizes']}, formats {checks['formats']}, "
           f"modes {checks['modes']}")
@@ -419,18 +553,28 @@ def _fid(args) -> int:
     from ganpaint import metrics
     from ganpaint.data import image_dataset
 
-    if args.weights == "pixels":
-        extractor = metrics.PixelFeatures()
-    else:
-        extractor = metrics.InceptionFeatures(weights=args.weights)
+    if args.json:
+        _refuse_existing(args.json, "file", args)
+    extractor = _extractor(args.weights)
     sets = [image_dataset(path, image_size=args.image_size, batch_size=50, shuffle=False,
-                          drop_remainder=False, cache=False) for path in (args.real, args.fake)]
+                          drop_remainder=False, cache=False, on_error=_on_error(args))
+            for path in (args.real, args.fake)]
     real, fake = (metrics.compute_features(ds, extractor) for ds in sets)
     record = {"fid": metrics.fid_from_features(real, fake)}
     print(f"FID {record['fid']:.4f} "
           f"(real: {len(real)} images, fake: {len(fake)}; features: {extractor.name})")
+    if min(len(real), len(fake)) < real.shape[1]:
+        print(f"ganpaint fid: warning: fewer images than the {real.shape[1]} feature dimensions: "
+              "the score is biased upwards and compares only with scores on as many images",
+              file=sys.stderr)
     if args.kid:
-        mean, std = metrics.kid_from_features(real, fake, subsets=100, subset_size=1000)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mean, std = metrics.kid_from_features(real, fake, subsets=100, subset_size=1000)
+        for warning in caught:
+            print(f"ganpaint fid: warning: {warning.message}", file=sys.stderr)
         record.update(kid=mean, kid_std=std)
         print(f"KID {mean:.6f} ± {std:.6f}")
     if args.json:
@@ -441,6 +585,16 @@ def _fid(args) -> int:
                       provenance=metrics.provenance(extractor, len(real), len(fake)))
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
+    return 0
+
+
+def _samples(args) -> int:
+    from ganpaint.data.samples import SAMPLES, data_dir
+
+    print(f"bundled samples in {data_dir()} (use a path with --data, or by name in Python: "
+          "gp.data.sample_path(NAME)):")
+    for name, relative in SAMPLES.items():
+        print(f"  {name:6s} {data_dir() / relative}")
     return 0
 
 

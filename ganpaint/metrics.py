@@ -22,6 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg
 
+from ganpaint.errors import UserError, WeightsUnavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +98,16 @@ def kid_from_features(real, fake, subsets: int = 100, subset_size: int = 1000,
     if not isinstance(subsets, int) or subsets < 1:
         raise ValueError(f"`subsets` must be a positive int. Received: subsets={subsets!r}")
     m = min(int(subset_size), len(real), len(fake))
+    if m < 2:
+        raise ValueError(f"KID needs at least 2 images in each set; received {len(real)} real "
+                         f"and {len(fake)} generated.")
+    if m < int(subset_size):
+        warnings.warn(f"KID: subset_size={subset_size} but the sets hold {len(real)} real and "
+                      f"{len(fake)} generated images, so each subset takes {m}"
+                      + (" (every image: the std over subsets is 0 and says nothing about "
+                         "the score's uncertainty)" if m == min(len(real), len(fake)) and
+                         m == max(len(real), len(fake)) else "")
+                      + "; pass a smaller subset_size or more images.", stacklevel=2)
     d = real.shape[1]
     rng = np.random.default_rng(seed)
     values = np.empty(subsets)
@@ -174,6 +186,66 @@ def _rgb_at(images, size):
     return images
 
 
+GRAPH_FILE = "classify_image_graph_def.pb"  # the 2015 graph (TTUR, clean-fid, Kaggle MiFID)
+KERAS_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+WEIGHTS_ENV = "GANPAINT_FID_WEIGHTS"  # a local weights file for every Inception score
+# Folders searched for an attached weights file (Kaggle datasets appear under /kaggle/input).
+WEIGHTS_SEARCH_ROOTS = ["/kaggle/input"]
+
+
+def weights_hint(file_option: str, pixels_option: str | None = None,
+                 off_option: str | None = None) -> str:
+    """The offline fixes, named as the caller's interface names them."""
+    others = [o for o in (pixels_option, off_option) if o]
+    return (f"Pass {file_option} with {GRAPH_FILE} (the 2015 graph papers and Kaggle use) or "
+            f"{KERAS_WEIGHTS_FILE} (on Kaggle, attach it as a dataset: files under "
+            f"/kaggle/input are found), or set ${WEIGHTS_ENV}"
+            + (f"; or score without Inception: {' or '.join(others)}." if others else "."))
+
+
+def _keras_cache_file() -> str:
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return os.path.join(home, "models", KERAS_WEIGHTS_FILE)
+
+
+def find_fid_weights(weights: str | None = None) -> str:
+    """Where Inception's weights come from, without downloading anything.
+
+    `weights` given (a file, "imagenet" or "pixels") wins; otherwise, in order: the file named
+    by `$GANPAINT_FID_WEIGHTS`, a `classify_image_graph_def.pb` or Keras' notop `.h5` under
+    `/kaggle/input` (an attached dataset), Keras' own download cache, and last "imagenet"
+    (which downloads). A file that does not exist is an error naming it.
+    """
+    if weights is None or weights == "auto":
+        weights = os.environ.get(WEIGHTS_ENV) or None
+        if weights is not None and not os.path.isfile(weights):
+            raise UserError(f"${WEIGHTS_ENV}={weights} is not a file; point it at "
+                            f"{GRAPH_FILE} or {KERAS_WEIGHTS_FILE}, or unset it.")
+    if weights is None:
+        import glob
+
+        for root in WEIGHTS_SEARCH_ROOTS:
+            for name in (GRAPH_FILE, KERAS_WEIGHTS_FILE):
+                found = sorted(glob.glob(os.path.join(glob.escape(root), "**", name),
+                                         recursive=True))
+                if found:
+                    return found[0]
+        return _keras_cache_file() if os.path.isfile(_keras_cache_file()) else "imagenet"
+    if weights not in ("imagenet", "pixels") and not os.path.isfile(os.fspath(weights)):
+        raise UserError(f"Inception weights file not found: {weights}. "
+                        + weights_hint("fid_weights=FILE"),
+                        cli=f"Inception weights file not found: {weights}. "
+                        + weights_hint("--fid-weights FILE"))
+    return os.fspath(weights)
+
+
+def feature_extractor(weights: str | None = None):
+    """The FID feature extractor for `weights` ("pixels", "imagenet", a file, or None to find
+    one with `find_fid_weights`): built now, so missing weights fail here, not mid-run."""
+    weights = find_fid_weights(weights)
+    return PixelFeatures() if weights == "pixels" else InceptionFeatures(weights=weights)
+
+
 class InceptionFeatures:
     """Inception pool features (2048-d) of images in [-1, 1].
 
@@ -221,12 +293,17 @@ class InceptionFeatures:
                 pooling=None if include_top else "avg", input_shape=(299, 299, 3))
         except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...")
             if weights != "imagenet" or "fetch" not in str(exc).lower():
+                if isinstance(weights, str) and os.path.exists(weights):
+                    raise ValueError(f"{weights} is not a Keras InceptionV3 weights file "
+                                     f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                                     f"expected {KERAS_WEIGHTS_FILE} or the 2015 graph "
+                                     f"{GRAPH_FILE}.") from None
                 raise
-            raise ValueError(
-                "could not download the InceptionV3 ImageNet weights (no internet?). Pass a "
-                "local file instead: `--weights FILE` (CLI) or InceptionFeatures(weights=FILE), "
-                "FILE being inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 (on "
-                "Kaggle, attach it as a dataset).") from None
+            raise WeightsUnavailable(
+                "could not download the InceptionV3 ImageNet weights (no internet?). "
+                + weights_hint("weights=FILE"),
+                cli="could not download the InceptionV3 ImageNet weights (no internet?). "
+                + weights_hint("--weights FILE", "--weights pixels")) from None
 
     def __call__(self, images):
         if self.graph is not None:
@@ -378,22 +455,58 @@ def _batches(images, batch_size):
         yield array[i:i + batch_size]
 
 
+def _in_unit_range(batch: np.ndarray) -> np.ndarray:
+    """A batch as floats in [-1, 1]: uint8 images are converted (with a warning); floats
+    outside [-1, 1] are refused, never scored as they are (a [0, 255] float batch would give
+    an FID thousands of times too large)."""
+    if batch.dtype == np.uint8:
+        warnings.warn("Scoring uint8 images: converted from [0, 255] to [-1, 1] (the range "
+                      "ganpaint's scores expect).", stacklevel=4)
+        return batch.astype(np.float32) / 127.5 - 1.0
+    if np.issubdtype(batch.dtype, np.integer):
+        raise ValueError(f"`images` have integer dtype {batch.dtype}; give uint8 [0, 255] or "
+                         "floats in [-1, 1].")
+    if batch.size:
+        lo, hi = float(np.min(batch)), float(np.max(batch))
+        if lo < -1.01 or hi > 1.01 or not np.isfinite([lo, hi]).all():
+            raise ValueError(f"`images` must be floats in [-1, 1] (or uint8); received values in "
+                             f"[{lo:.4g}, {hi:.4g}]. From [0, 255]: x / 127.5 - 1; from [0, 1]: "
+                             "2 * x - 1.")
+    return batch
+
+
+def _content_key(images, batch_size) -> str:
+    """SHA-256 of the images' values (what a feature cache is keyed by)."""
+    digest = hashlib.sha256()
+    for batch in _batches(images, batch_size):
+        batch = np.ascontiguousarray(batch)
+        digest.update(str((batch.dtype.str, batch.shape[1:])).encode())
+        digest.update(batch.tobytes())
+    return digest.hexdigest()
+
+
 def compute_features(images, extractor: Callable, batch_size: int = 64, verbose: bool = True,
                      cache: str | os.PathLike | None = None) -> np.ndarray:
     """Features of many images, in batches, with a progress bar; optionally cached in `.npz`.
 
     Args:
-        images: [N, H, W, C] float in [-1, 1], or a tf.data.Dataset yielding such batches.
+        images: [N, H, W, C] float in [-1, 1] (uint8 [0, 255] is converted with a warning;
+            other ranges are refused), or a tf.data.Dataset yielding such batches.
         extractor: callable mapping a batch to [B, D] (`InceptionFeatures()`, `LayerFeatures`).
-        cache: path of an `.npz` to reuse (for the real set): loaded when it exists and was made
-            by the same extractor, written otherwise.
+        cache: path of an `.npz` to reuse (for the real set): loaded when it exists and was
+            made by the same extractor from the same images (a SHA-256 of their values),
+            written otherwise.
     """
     name = getattr(extractor, "name", type(extractor).__name__)
+    key = _content_key(images, batch_size) if cache is not None else None
     if cache is not None and os.path.exists(cache):
         with np.load(cache) as stored:
-            if str(stored["extractor"]) == name:
+            same = (str(stored["extractor"]) == name and "content" in stored.files
+                    and str(stored["content"]) == key)
+            if same:
                 return stored["features"]
-        log.warning("Feature cache %s was made by another extractor; recomputing.", cache)
+        log.warning("Feature cache %s was made by another extractor or from other images; "
+                    "recomputing.", cache)
     total = (getattr(images, "num_images", None) if hasattr(images, "element_spec")
              else len(images))
     import keras
@@ -401,6 +514,7 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
     bar = keras.utils.Progbar(total, unit_name="image") if verbose else None
     parts, seen = [], 0
     for batch in _batches(images, batch_size):
+        batch = _in_unit_range(batch)
         parts.append(np.asarray(extractor(batch), np.float64).reshape(len(batch), -1))
         seen += len(batch)
         if bar is not None:
@@ -412,8 +526,18 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
     features = np.concatenate(parts)
     if cache is not None:
         os.makedirs(os.path.dirname(os.fspath(cache)) or ".", exist_ok=True)
-        np.savez(cache, features=features, extractor=name)
+        np.savez(cache, features=features, extractor=name, content=key)
     return features
+
+
+def _warn_small(n_real: int, n_fake: int, dims: int, what: str = "FID") -> None:
+    """FID with fewer images than feature dimensions is strongly biased upwards (its
+    covariances are singular): fine for tracking a run, not for comparing with papers."""
+    if min(n_real, n_fake) < dims:
+        warnings.warn(f"{what} on {n_real} real and {n_fake} generated images with {dims}-d "
+                      f"features: fewer images than dimensions, so the score is biased upwards "
+                      "and compares only with scores on the same numbers of images (papers "
+                      "use 10,000-50,000).", stacklevel=3)
 
 
 class Score(float):
@@ -439,6 +563,7 @@ def fid(real, fake, extractor: Callable | None = None, batch_size: int = 64,
         real_cache=None, verbose: bool = True) -> Score:
     """FID between two image sets (arrays in [-1, 1] or datasets). See `compute_features`."""
     real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
+    _warn_small(len(real_f), len(fake_f), real_f.shape[1])
     return Score(fid_from_features(real_f, fake_f), len(real_f), len(fake_f), "FID")
 
 

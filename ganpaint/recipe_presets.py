@@ -63,7 +63,10 @@ class Recipe:
     decay_epochs: int = 0  # LinearDecay: constant for epochs - decay_epochs, then decay
     fid_every: int = 0  # 0: no FIDCheckpoint
     fid_samples: int = 1000
-    fid_features: str = "inception"  # inception (imagenet), pixels (cheap, offline)
+    fid_features: str = "inception"  # inception, pixels (cheap, offline) or off (no FID)
+    # Inception's weights for training-time FID: a local .pb/.h5 file, "imagenet", or None
+    # (find one: $GANPAINT_FID_WEIGHTS, a file under /kaggle/input, Keras' cache; else download).
+    fid_weights: str | None = None
     gradient_norms: bool = False
     gradient_norms_every: int = 10  # batches between gradient-norm readings
     sample_every: int = 1

@@ -21,6 +21,7 @@ import numpy as np
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
 from ganpaint import discriminators, distribute, gans, generators, metrics, runs
+from ganpaint.errors import UserError
 from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
 
@@ -49,7 +50,8 @@ class Setup:
         Args:
             epochs: int. Epochs of the whole run. Defaults to the recipe's.
             resume: "auto" (continue if there is a checkpoint), True (require one) or False
-                (start again; the old checkpoints are moved aside).
+                (start again; the earlier run's files are moved aside, nothing deleted). A
+                folder that holds another run (recipe, model or size) is refused.
             time_limit: seconds, "8h", or a `callbacks.TimeLimit`: stop before it with the
                 state saved (the notebooks pass the session's limit).
             checkpoint_every: int. Steps between checkpoints. Defaults to the recipe's.
@@ -61,7 +63,8 @@ class Setup:
             steps_per_epoch=kwargs.pop("steps_per_epoch", self.recipe.steps_per_epoch),
             callbacks=self.callbacks,
             checkpoint_every=checkpoint_every or self.recipe.checkpoint_every,
-            time_limit=time_limit, resume=resume, verbose=verbose, **kwargs)
+            time_limit=time_limit, resume=resume, verbose=verbose,
+            run_info={"recipe": self.recipe.name}, **kwargs)
         self.model.save(os.path.join(self.out_dir, "model.keras"))
         return history
 
@@ -216,14 +219,26 @@ def _source(recipe, data, smoke, which=0):
     if smoke:
         sample = recipe.sample[which] if isinstance(recipe.sample, tuple) else recipe.sample
         return gdata.sample_path(sample)
-    if recipe.name == "cifar10_cgan":
-        (x, y), _ = keras.datasets.cifar10.load_data()  # needs the internet once
-        return x, y.reshape(-1)
-    if recipe.name == "mnist_acgan":
-        (x, y), _ = keras.datasets.mnist.load_data()
-        return x[..., None], y
-    raise ValueError(f"Recipe {recipe.name!r} needs `data` (see data/README.md for where to get "
-                     "it and the layout), or smoke=True for the bundled sample.")
+    if recipe.name in _DOWNLOADS:
+        try:
+            (x, y), _ = getattr(keras.datasets, _DOWNLOADS[recipe.name]).load_data()
+        except Exception as exc:  # noqa: BLE001 - Keras raises a bare Exception offline
+            what = (f"Recipe {recipe.name!r} downloads {_DOWNLOADS[recipe.name].upper()} when "
+                    f"no data is given, and the download failed ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:120] if str(exc) else 'no reason given'}). ")
+            raise UserError(what + "Pass `data=` a local copy (data/README.md says where to "
+                            "get it), or smoke=True for the bundled sample.",
+                            cli=what + "Pass --data PATH (a local copy: data/README.md says "
+                            "where to get it), or --smoke for the bundled sample.") from None
+        return (x if x.ndim == 4 else x[..., None]), y.reshape(-1)
+    raise UserError(f"Recipe {recipe.name!r} needs `data` (see data/README.md for where to get "
+                    "it and the layout), or smoke=True for the bundled sample.",
+                    cli=f"Recipe {recipe.name} needs --data PATH (see data/README.md for where "
+                    "to get it and the layout), or --smoke for the bundled sample.")
+
+
+# Recipes whose data Keras downloads when none is given (needs the internet once).
+_DOWNLOADS = {"cifar10_cgan": "cifar10", "mnist_acgan": "mnist"}
 
 
 def _image_source(source, **kwargs):
@@ -292,10 +307,11 @@ def _first_images(dataset, n):
 def _extractor(recipe):
     if recipe.fid_features == "pixels":
         return metrics.PixelFeatures()
-    if recipe.fid_features == "inception":
-        return None  # FIDCheckpoint builds InceptionV3 (imagenet) at the first score
-    raise ValueError(f"`fid_features` must be 'inception' or 'pixels'. "
-                     f"Received: {recipe.fid_features!r}")
+    if recipe.fid_features in ("inception", "off"):
+        return None  # FIDCheckpoint builds Inception (`fid_weights`) when training starts
+    raise UserError(f"`fid_features` must be 'inception', 'pixels' or 'off'. "
+                    f"Received: {recipe.fid_features!r}",
+                    cli=f"--fid must be inception, pixels or off. Received: {recipe.fid_features!r}")
 
 
 def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
@@ -308,10 +324,12 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
         found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
                                     recipe.decay_epochs,
                                     list(initial_rates)))
-    if recipe.fid_every:
+    extractor = _extractor(recipe)
+    if recipe.fid_every and recipe.fid_features != "off":
         found.append(cb.FIDCheckpoint(os.path.join(out_dir, "best"), real=real,
-                                      every=recipe.fid_every, extractor=_extractor(recipe),
-                                      n_samples=len(real), inputs=fixed_inputs))
+                                      every=recipe.fid_every, extractor=extractor,
+                                      n_samples=len(real), inputs=fixed_inputs,
+                                      fid_weights=recipe.fid_weights))
     if recipe.gradient_norms:
         found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
                                       every=recipe.gradient_norms_every))

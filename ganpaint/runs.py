@@ -35,8 +35,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ganpaint.errors import UserError
+
 CHECKPOINT_FOLDER = "backup"
 _NAME = re.compile(r"^step_(\d{9})\.json$")
+RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes and recipe
+# What a run writes into its folder: `resume=False` (`--fresh`) moves these aside together.
+RUN_ENTRIES = (RUN_RECORD, "model.keras", CHECKPOINT_FOLDER, "best", "history", "grids",
+               "gradients", "guard.jsonl", "tensorboard", "audit")
 
 
 def say(message: str) -> None:
@@ -91,6 +97,99 @@ def training_state(model) -> list:
 def state_bytes(model) -> int:
     """Bytes of a checkpoint of `model` (before the file format's overhead)."""
     return int(sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in training_state(model)))
+
+
+# -- who owns the folder ------------------------------------------------------------------------
+
+def run_identity(model, **info) -> dict:
+    """What makes two runs the same run: the model's class, the shapes and dtypes of its
+    weights (another recipe, image size or width changes them) and `info` (e.g. the recipe's
+    name). Layer names are left out: they depend on what else the process built."""
+    shapes = json.dumps([[list(v.shape), str(v.dtype)] for v in model.weights])
+    return {"model": type(model).__name__,
+            "weights": hashlib.sha256(shapes.encode()).hexdigest()[:16],
+            "weight_count": len(model.weights), **info}
+
+
+def _describe(identity: dict) -> str:
+    parts = [f"recipe {identity['recipe']}"] if identity.get("recipe") else []
+    parts.append(f"a {identity.get('model', '?')} with {identity.get('weight_count', '?')} "
+                 f"weights of shapes {identity.get('weights', '?')}")
+    return ", ".join(parts)
+
+
+def move_run_aside(out_dir: str) -> str | None:
+    """Move every entry a run wrote in `out_dir` (`RUN_ENTRIES`) into
+    `out_dir/replaced-<time>/`; returns that folder (None when there was nothing). Nothing is
+    deleted; files that are not a run's stay where they are."""
+    present = [e for e in RUN_ENTRIES if os.path.lexists(os.path.join(out_dir, e))]
+    if not present:
+        return None
+    aside = os.path.join(out_dir, f"replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    base, n = aside, 1
+    while os.path.lexists(aside):
+        n += 1
+        aside = f"{base}-{n}"
+    os.makedirs(aside)
+    for entry in present:
+        os.replace(os.path.join(out_dir, entry), os.path.join(aside, entry))
+    say(f"starting again; the earlier run ({', '.join(present)}) was moved to {aside}")
+    return aside
+
+
+def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") -> bool:
+    """Make `out_dir` this run's folder, or refuse: a folder that holds another run (another
+    recipe, model, image size or width) is never trained into, since that would replace its
+    model, checkpoints, best weights and histories. With `resume=False` the earlier run is
+    moved aside (`move_run_aside`) instead. Returns whether the folder already held this run.
+
+    A folder from before run records (it holds a run's files but no `run.json`) is adopted
+    when its checkpoint loads into this model (`resumable_fit` checks), refused otherwise.
+    """
+    out_dir = os.fspath(out_dir)
+    record_path = os.path.join(out_dir, RUN_RECORD)
+    if resume is False:
+        move_run_aside(out_dir)
+    held = None
+    if os.path.exists(record_path):
+        try:
+            with open(record_path) as f:
+                held = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise UserError(
+                f"{record_path} is unreadable ({exc}); the folder's run cannot be identified. "
+                "Pass resume=False to move that run aside (nothing is deleted), or choose "
+                "another out_dir.",
+                cli=f"{record_path} is unreadable ({exc}); the folder's run cannot be "
+                "identified. Pass --fresh to move that run aside (nothing is deleted), or "
+                "choose another --out.") from None
+        keys = ("model", "weights", "recipe")
+        if any(held.get(k) != identity.get(k) for k in keys):
+            what = (f"{out_dir} holds another run ({_describe(held)}), not this one "
+                    f"({_describe(identity)}); training here would replace its model, "
+                    "checkpoints, best weights and histories. ")
+            raise UserError(what + "Pass resume=False to move that run aside (nothing is "
+                            "deleted), or choose another out_dir.",
+                            cli=what + "Pass --fresh to move that run aside (nothing is "
+                            "deleted), or choose another --out.")
+    if held is None:
+        _write_json_atomically(record_path, {**identity, "created": time.strftime(
+            "%Y-%m-%d %H:%M:%S")})
+    return held is not None
+
+
+def _refuse_unknown_run(out_dir: str) -> None:
+    present = [e for e in RUN_ENTRIES if e != RUN_RECORD
+               and os.path.lexists(os.path.join(out_dir, e))]
+    if not present:
+        return
+    os.remove(os.path.join(out_dir, RUN_RECORD))  # written by this call: not a run of ours
+    what = (f"{out_dir} holds files of an earlier run ({', '.join(present)}) whose checkpoints "
+            "do not load into this model: another recipe, model or size. ")
+    raise UserError(what + "Pass resume=False to move that run aside (nothing is deleted), or "
+                    "choose another out_dir.",
+                    cli=what + "Pass --fresh to move that run aside (nothing is deleted), or "
+                    "choose another --out.")
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
@@ -337,7 +436,8 @@ def steps_in(dataset) -> int | None:
 
 def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch: int | None = None,
                   callbacks=(), checkpoint_every: int = 500, time_limit=None,
-                  resume: bool | str = "auto", keep: int = 2, verbose="auto", **fit_kwargs):
+                  resume: bool | str = "auto", keep: int = 2, verbose="auto",
+                  run_info: dict | None = None, **fit_kwargs):
     """`model.fit` that can be killed at any moment and run again to continue.
 
     Args:
@@ -357,7 +457,11 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         time_limit: seconds, a duration string ("8h", "90m", "1h30m"), or a
             `ganpaint.callbacks.TimeLimit`: stop cleanly, state saved, before it.
         resume: "auto" (continue from a checkpoint if there is one), True (require one) or
-            False (start again; earlier checkpoints are moved aside to `backup.<time>`).
+            False (start again; the earlier run's files are moved aside to
+            `out_dir/replaced-<time>/`, nothing deleted).
+        run_info: dict. What else identifies the run (e.g. {"recipe": name}), recorded in
+            `out_dir/run.json` with the model's class and weight shapes. A folder that holds
+            another run is refused (`claim_run_folder`), so nothing of it is replaced.
         keep: int. Checkpoints kept (at least 2 keeps the previous one while a new one is
             written).
         verbose, fit_kwargs: passed to `model.fit`.
@@ -377,15 +481,15 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
                          "length.")
     folder = os.path.join(os.fspath(out_dir), CHECKPOINT_FOLDER)
     check_writable(out_dir, 2 * state_bytes(model))
-    if resume is False and os.path.isdir(folder) and os.listdir(folder):
-        aside = f"{folder}.{time.strftime('%Y%m%d-%H%M%S')}"
-        os.replace(folder, aside)
-        say(f"starting again; the earlier checkpoints were moved to {aside}")
+    known = claim_run_folder(out_dir, run_identity(model, **dict(run_info or {})), resume)
     store = CheckpointStore(folder, keep=keep)
 
     marker = store.restore(model) if resume is not False else None
+    if marker is None and not known and resume is not False:
+        _refuse_unknown_run(os.fspath(out_dir))
     if resume is True and marker is None:
-        raise ValueError(f"resume=True but there is no usable checkpoint in {folder}")
+        raise UserError(f"resume=True but there is no usable checkpoint in {folder}",
+                        cli=f"--resume but there is no usable checkpoint in {folder}")
     step = marker["step"] if marker else 0
     total = epochs * steps_per_epoch
     if marker:

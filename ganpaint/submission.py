@@ -23,6 +23,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ganpaint.errors import refuse_existing
+
 # The contests' rules for `images.zip`.
 CONTESTS = {
     # Kaggle "I'm Something of a Painter Myself": 7,000-10,000 JPEGs of 256x256.
@@ -90,16 +92,19 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
         yield model.generate(noise=noise, labels=labels, batch_size=batch_size, use_ema=use_ema)
 
 
-def _input_dataset(model, inputs, batch_size, use_ema):
-    """The images to translate, at the translating network's input size."""
-    from ganpaint.data import image_dataset
+def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise"):
+    """The images to translate, at the translating network's input size: single images, or
+    the input halves of side-by-side pairs (said in one line, never squashed)."""
+    from ganpaint.data import translation_dataset
 
     net = model.sampling_network("g_ab" if hasattr(model, "g_ab") else "generator", use_ema)
     h, w, c = net.inputs[0].shape[1:]
-    ds = image_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
-                       shuffle=False, drop_remainder=False, cache=False)
+    ds = translation_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
+                             on_error=on_error)
     if not ds.num_images:
         raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
+    if "pairs" in ds.layout:
+        print(f"ganpaint: {inputs} holds {ds.layout}; translating those", flush=True)
     return ds
 
 
@@ -118,7 +123,7 @@ def _encode(image: np.ndarray, size, fmt: str, quality: int) -> bytes:
 def submit(model, out: str, inputs=None, count: int | None = None, size=None,
            fmt: str = "jpg", contest: str | None = None, overwrite: bool = False,
            batch_size: int = 32, seed: int = 0, use_ema: bool = True, quality: int = 95,
-           verbose: bool = True) -> dict:
+           verbose: bool = True, on_error: str = "raise") -> dict:
     """Generate or translate straight into a zip of images, as the Kaggle contests want.
 
     Args:
@@ -126,7 +131,8 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
             ConditionalGAN and ACGAN generate (labelled ones cycle through the classes).
         out: str. The zip to write (`images.zip`). It is written under a temporary name and
             renamed when complete.
-        inputs: for translators, the images to translate (folder, TFRecords, .npz, array).
+        inputs: for translators, the images to translate (folder, TFRecords, .npz, array);
+            side-by-side pairs (pix2pix's layout) give their input halves.
         count: int. Number of images. Defaults to the number of inputs (translators) or to the
             contest's minimum (generators).
         size: int or (height, width). Output size; defaults to the model's (or the contest's).
@@ -143,8 +149,8 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     out = os.fspath(out)
     if fmt not in FORMATS:
         raise ValueError(f"`fmt` must be 'jpg' or 'png'. Received: fmt={fmt!r}")
-    if os.path.exists(out) and not overwrite:
-        raise ValueError(f"{out} exists; pass overwrite=True (--overwrite) to replace it.")
+    if not overwrite:
+        refuse_existing(out, "submission zip")
     rules = _rules(contest)
     translating = hasattr(model, "translate")
     if translating and inputs is None:
@@ -153,7 +159,8 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     if not translating and inputs is not None:
         raise ValueError(f"{type(model).__name__} generates from noise; `inputs` must be None.")
     size = _size(size) or (rules["size"] if rules else None)
-    dataset = _input_dataset(model, inputs, batch_size, use_ema) if translating else None
+    dataset = (_input_dataset(model, inputs, batch_size, use_ema, on_error) if translating
+               else None)
     if count is None:
         if dataset is not None:
             count = dataset.num_images
@@ -246,7 +253,7 @@ def _checks(facts, contest) -> dict:
 
 def audit(submission: str, training, out_dir: str | None = None, extractor=None,
           contest: str | None = None, epsilon: float = 0.1, batch_size: int = 50,
-          verbose: bool = True) -> dict:
+          verbose: bool = True, overwrite: bool = False, on_error: str = "raise") -> dict:
     """Check a submission zip and estimate its score before spending a submission.
 
     Args:
@@ -257,6 +264,9 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
             ImageNet weights or a file) or any extractor (`metrics.PixelFeatures()` offline).
         contest: "monet" or "dogs": also check the contest's rules.
         epsilon: MiFID's memorisation threshold (Kaggle: 0.1).
+        overwrite: bool. Replace an earlier `audit.json` / `nearest.png` in `out_dir`; refused
+            otherwise (before any work).
+        on_error: "raise" or "skip" unreadable training files.
 
     Returns:
         The report (also `audit.json`): checks, fid, memorization_distance, mifid, the
@@ -267,7 +277,11 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     from ganpaint.data import image_dataset
 
     _rules(contest)
+    out_dir = os.fspath(out_dir or os.path.dirname(os.path.abspath(os.fspath(submission))))
     names, images, facts = _read_zip(os.fspath(submission))
+    if not overwrite:  # before any scoring
+        for name in ("audit.json", "nearest.png"):
+            refuse_existing(os.path.join(out_dir, name), "file of an earlier audit")
     checks = _checks(facts, contest)
     if not images:
         raise ValueError(f"{submission} holds no readable images.")
@@ -275,8 +289,8 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     same = [im for im in images if im.shape[:2] == (h, w)]
     generated = np.stack(same).astype("float32") / 127.5 - 1.0
     train_ds = image_dataset(training, image_size=(h, w), channels=3, batch_size=batch_size,
-                             shuffle=False, drop_remainder=False, cache=False)
-    extractor = extractor if extractor is not None else metrics.InceptionFeatures()
+                             shuffle=False, drop_remainder=False, cache=False, on_error=on_error)
+    extractor = extractor if extractor is not None else metrics.feature_extractor()
     fake_f = metrics.compute_features(generated, extractor, batch_size, verbose)
     train_f = metrics.compute_features(train_ds, extractor, batch_size, verbose)
     fid_value = metrics.fid_from_features(train_f, fake_f)
@@ -293,7 +307,6 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
                 neighbours[j] = image
         seen += len(batch)
     pairs = np.stack([np.stack([generated[i], neighbours[int(nearest[i])]]) for i in order])
-    out_dir = os.fspath(out_dir or os.path.dirname(os.path.abspath(os.fspath(submission))))
     os.makedirs(out_dir, exist_ok=True)
     picture = os.path.join(out_dir, "nearest.png")
     plotting.save_image(picture, plotting.image_grid(pairs.reshape(-1, h, w, 3), cols=8))

@@ -33,8 +33,8 @@ def test_make_tfrecords_from_npz(folder, tmp_path, capsys):
     cli.main(["make-npz", str(folder), str(tmp_path / "cans.npz"), "--image-size", "16x12"])
     assert cli.main(["make-tfrecords", str(tmp_path / "cans.npz"), str(tmp_path / "r" / "c.tfrec"),
                      "--image-size", "16x12", "--shards", "2", "--format", "png"]) == 0
-    assert "wrote 4 images to 2 file(s)" in capsys.readouterr().out
-    ds = data.image_dataset(tmp_path / "r", image_size=(16, 12), batch_size=4)
+    assert "wrote 4 images (names and labels kept) to 2 file(s)" in capsys.readouterr().out
+    ds = data.image_dataset(tmp_path / "r", image_size=(16, 12), batch_size=4, labels=True)
     assert ds.num_images == 4
 
 
@@ -231,7 +231,7 @@ def test_bad_train_arguments(argv, message, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["train", "monet_cyclegan", "--data", "photos/"], "two domains: give --data A B"),
     (["train", "dogs_dcgan", "--data", "no/such/dogs"], "--data path does not exist: no/such/dogs"),
-    (["train", "dogs_dcgan"], "needs `data`"),
+    (["train", "dogs_dcgan"], "needs --data PATH"),
     (["sample", "missing.keras", "--out", "x.png"], "model file not found: missing.keras"),
     (["sample", "model.h5", "--out", "x.png"], "model file not found"),
     (["fid", "no/real", "no/fake", "--weights", "pixels"], "no/real"),

@@ -154,10 +154,15 @@ def test_image_level_fid_with_an_injected_extractor_and_cache(tmp_path):
                         real_cache=tmp_path / "real.npz")
     assert float(score) == pytest.approx(metrics.fid_from_features(flatten(real), flatten(fake)))
     assert (score.n_real, score.n_fake) == (40, 30) and "real: 40" in repr(score)
-    # The cache is reused (even if the real images change) while the extractor is the same.
-    again = metrics.fid(real[:10] * 0, fake, extractor=flatten, verbose=False,
+    # The cache is reused for the same images and extractor...
+    again = metrics.fid(real.copy(), fake, extractor=flatten, verbose=False,
                         real_cache=tmp_path / "real.npz")
     assert float(again) == pytest.approx(float(score))
+    # ...and never for other images: the cache is keyed by their content.
+    other = metrics.fid(real[:10] * 0.5, fake, extractor=flatten, verbose=False,
+                        real_cache=tmp_path / "real.npz")
+    assert float(other) == pytest.approx(
+        metrics.fid_from_features(flatten(real[:10] * 0.5), flatten(fake)))
     mean, _ = metrics.kid(real, fake, extractor=flatten, verbose=False, subsets=3, subset_size=20)
     assert np.isfinite(mean)
 

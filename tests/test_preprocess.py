@@ -8,7 +8,16 @@ from ganpaint.data import preprocess, samples
 def test_to_uint8_inverts_scale_to_unit():
     pixels = np.arange(256, dtype=np.uint8)
     np.testing.assert_array_equal(preprocess.to_uint8(preprocess.scale_to_unit(pixels)), pixels)
-    np.testing.assert_array_equal(preprocess.to_uint8([-3.0, 3.0]), [0, 255])  # clipped
+    np.testing.assert_array_equal(preprocess.to_uint8([-1.001, 1.001]), [0, 255])  # clipped
+
+
+def test_to_uint8_keeps_uint8_and_refuses_floats_outside_the_unit_range():
+    pixels = np.arange(256, dtype=np.uint8)
+    np.testing.assert_array_equal(preprocess.to_uint8(pixels), pixels)  # not whitened
+    with pytest.raises(ValueError, match=r"\[-1, 1\].*\[0, 255\]"):
+        preprocess.to_uint8(pixels.astype("float32"))
+    with pytest.raises(ValueError, match="integer dtype int64"):
+        preprocess.to_uint8(np.arange(3))
 
 
 def test_resize_is_identity_at_the_same_size():

@@ -148,7 +148,7 @@ def test_the_command_line_submits_and_audits(models, tmp_path, capsys):
     assert "wrote 6 png images of 64x64" in captured.out
     assert "warning: 6 images; the dogs contest wants" in captured.err
     assert cli.main(["submit", str(model_path), "--out", str(out), "--count", "6"]) == 2
-    assert "exists; pass overwrite=True (--overwrite)" in capsys.readouterr().err
+    assert "exists; pass --overwrite" in capsys.readouterr().err
     assert cli.main(["audit", str(out), data.sample_path("photo"), "--weights", "pixels",
                      "--out", str(tmp_path / "audit")]) == 0
     assert "MiFID" in capsys.readouterr().out

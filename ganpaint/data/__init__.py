@@ -6,11 +6,12 @@ Example:
 ...                            batch_size=64, labels=True, seed=0)
 """
 
-from ganpaint.data.pipeline import image_dataset, paired_dataset, unpaired_dataset
+from ganpaint.data.pipeline import (image_dataset, paired_dataset, translation_dataset,
+                                    unpaired_dataset)
 from ganpaint.data.preprocess import decode_image, resize, scale_to_unit, to_uint8
 from ganpaint.data.samples import map_like, painterly, sample_path
 from ganpaint.data.sources import IMAGE_EXTENSIONS, TFRECORD_EXTENSIONS
-from ganpaint.data.writers import images_to_npz, write_tfrecords
+from ganpaint.data.writers import images_to_npz, load_images, write_tfrecords
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -18,6 +19,7 @@ __all__ = [
     "decode_image",
     "image_dataset",
     "images_to_npz",
+    "load_images",
     "map_like",
     "paired_dataset",
     "painterly",
@@ -25,6 +27,7 @@ __all__ = [
     "sample_path",
     "scale_to_unit",
     "to_uint8",
+    "translation_dataset",
     "unpaired_dataset",
     "write_tfrecords",
 ]

@@ -158,6 +158,53 @@ def paired_dataset(
     return _annotate(ds, src)
 
 
+def translation_dataset(
+    source: Any,
+    *,
+    image_size: int | tuple[int, int],
+    batch_size: int,
+    channels: int = 3,
+    direction: str = "AtoB",
+    pairs: bool | None = None,
+    on_error: str = "raise",
+) -> tf.data.Dataset:
+    """The images a translator is given, in order, unshuffled: single images, or the input
+    halves of side-by-side pairs (pix2pix's layout) without squashing a pair into one input.
+
+    Args:
+        source: anything `image_dataset` reads.
+        image_size: int or (height, width). The translator's input size.
+        direction: "AtoB" takes the left half of each pair, "BtoA" the right half.
+        pairs: bool. None (default) decides from the first image: pairs when its width to
+            height is nearer twice the input's than the input's.
+
+    Returns:
+        A dataset of image batches with `num_images` and `layout` (what was read, in words).
+    """
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
+    h, w = _size_pair(image_size, "image_size")
+    src = sources.resolve(source, channels=channels, on_error=on_error)
+    first_h, first_w = sources.first_image_shape(src)
+    if pairs is None:
+        aspect = first_w / first_h
+        pairs = abs(aspect - 2 * w / h) < abs(aspect - w / h)
+    common = dict(batch_size=batch_size, channels=channels, shuffle=False, drop_remainder=False,
+                  cache=False, on_error=on_error)
+    if not pairs:
+        ds = image_dataset(source, image_size=(h, w), **common)
+        ds.layout = f"single images ({first_w}x{first_h})"
+        return ds
+    whole = image_dataset(source, image_size=(h, 2 * w), **common)
+    start = 0 if direction == "AtoB" else w
+    ds = whole.map(lambda x: x[:, :, start:start + w], num_parallel_calls=AUTOTUNE)
+    ds.num_images, ds.class_names, ds.skipped_files = (whole.num_images, whole.class_names,
+                                                       whole.skipped_files)
+    ds.layout = (f"side-by-side pairs ({first_w}x{first_h}): the "
+                 f"{'left' if direction == 'AtoB' else 'right'} halves ({direction})")
+    return ds
+
+
 def unpaired_dataset(
     a: Any,
     b: Any,

@@ -131,11 +131,24 @@ def scale_to_unit(image: tf.Tensor) -> tf.Tensor:
 def to_uint8(images) -> np.ndarray:
     """Inverts `scale_to_unit`: float images in [-1, 1] to uint8 [0, 255] (clipped, rounded).
 
-    Accepts numpy arrays, tensors and anything `np.asarray` takes.
+    Accepts numpy arrays, tensors and anything `np.asarray` takes. uint8 images are returned
+    as they are; floats outside [-1, 1] are refused.
 
     Example:
     >>> to_uint8(np.array([-1.0, 0.0, 1.0]))
     array([  0, 128, 255], dtype=uint8)
     """
-    x = np.asarray(images, dtype=np.float32)
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x  # already [0, 255]: converting again would whiten almost every pixel
+    if np.issubdtype(x.dtype, np.integer):
+        raise ValueError(f"`to_uint8` takes float images in [-1, 1]; received integer dtype "
+                         f"{x.dtype}. For [0, 255] integers use `x.astype('uint8')`.")
+    x = x.astype(np.float32)
+    if x.size:
+        lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+        if lo < -1.01 or hi > 1.01:
+            raise ValueError(f"`to_uint8` takes float images in [-1, 1]; received values in "
+                             f"[{lo:.4g}, {hi:.4g}]. From [0, 255] floats: "
+                             "`x.round().astype('uint8')`; from [0, 1]: `to_uint8(2 * x - 1)`.")
     return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)

@@ -42,6 +42,7 @@ class Source:
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     has_label_feature: bool = False
     channels: int = 3
+    names: list[str] | None = None  # one per image where the source names them (npz `names`)
 
 
 def resolve(
@@ -99,6 +100,32 @@ def resolve(
         resolved.labels = None
         resolved.has_label_feature = False
     return resolved
+
+
+def record_names(src: Source) -> list[str] | None:
+    """The `image_name` of every record of a TFRecord source (Kaggle's layout), in order."""
+    if not src.tfrecords:
+        return None
+    names = []
+    for record in tf.data.TFRecordDataset(src.tfrecords):
+        feature = tf.train.Example.FromString(record.numpy()).features.feature
+        value = feature["image_name"].bytes_list.value if "image_name" in feature else []
+        names.append(value[0].decode(errors="replace") if value else str(len(names)))
+    return names
+
+
+def first_image_shape(src: Source) -> tuple[int, int]:
+    """(height, width) of the first image of a resolved source, decoding one image at most."""
+    if src.images is not None:
+        return int(src.images.shape[1]), int(src.images.shape[2])
+    if src.files:
+        data = tf.io.read_file(src.files[0])
+    else:
+        record = next(iter(tf.data.TFRecordDataset(src.tfrecords[:1]).take(1)))
+        data = tf.train.Example.FromString(record.numpy()).features.feature["image"]
+        data = tf.constant(data.bytes_list.value[0])
+    shape = tf.image.decode_image(data, expand_animations=False).shape
+    return int(shape[0]), int(shape[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +243,10 @@ def _load_npz(path: str, channels: int) -> Source:
     if "labels" in contents:
         labels = _check_labels(contents["labels"], len(images), f"`labels` in {path}")
     class_names = [str(c) for c in contents["class_names"]] if "class_names" in contents else None
-    return Source(path, len(images), images=images, labels=labels, class_names=class_names)
+    names = [str(n) for n in contents["names"]] if "names" in contents and \
+        len(contents["names"]) == len(images) else None
+    return Source(path, len(images), images=images, labels=labels, class_names=class_names,
+                  names=names)
 
 
 def _load_digit_csv(path: str, channels: int) -> Source:

@@ -7,60 +7,69 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from ganpaint.data import preprocess, sources
+from ganpaint.errors import refuse_existing
 
 
-def images_to_npz(
-    folder: str | os.PathLike,
-    path: str | os.PathLike,
+def load_images(
+    source: Any,
     image_size: int | tuple[int, int],
     *,
     channels: int = 3,
     labels: bool | None = None,
     resize_mode: str = "stretch",
     on_error: str = "raise",
-    compress: bool = False,
-    verbose: bool = True,
 ) -> dict:
-    """Decodes and resizes every image under `folder` into one `.npz` file.
+    """Every image of any source `image_dataset` reads, as uint8 arrays with what names them.
 
-    The file holds `images` (uint8 `[N, H, W, C]`), `names` (paths relative to `folder`) and,
-    when the folder has one subfolder per class, `labels` (int32) and `class_names`.
-    `image_dataset(path, ...)` reads it back.
+    Returns a dict: `images` (uint8 `[N, H, W, C]`), `labels` (int32 or None), `names` (one
+    per image: a folder's relative paths, an npz's `names`, TFRecords' `image_name`; else
+    "0", "1", ...), `class_names` (or None) and `skipped` ([(file, reason)]).
 
     Args:
-        folder: a folder of images, searched recursively.
-        path: output file; `.npz` is appended if missing, parent folders are created.
-        image_size: int or (height, width).
-        channels: 1 or 3.
-        labels: True requires class subfolders, False ignores them, None (default) uses them
-            when every image is inside one.
-        resize_mode: "stretch" or "center_crop".
-        on_error: "raise" names the first file that cannot be decoded; "skip" leaves such files
-            out and warns with their names.
-        compress: bool. `np.savez_compressed` instead of `np.savez`.
-        verbose: bool. Show a progress bar.
-
-    Returns:
-        dict with `path`, `num_images`, `class_names` and `skipped` ([(file, reason)]).
-
-    Example:
-    >>> images_to_npz("cans/", "cans_128.npz", image_size=128)
+        labels: True requires labels, False drops them, None (default) keeps any the source
+            holds (class subfolders, an npz's `labels`, a CSV's `label`, TFRecords' `label`).
     """
-    from ganpaint.data.pipeline import _size_pair  # one validation for every size argument
+    from ganpaint.data.pipeline import _size_pair, image_dataset
 
     size = _size_pair(image_size, "image_size")
-    folder = os.fspath(folder)
-    path = os.fspath(path)
-    if not path.endswith(".npz"):
-        path += ".npz"
-    if not tf.io.gfile.isdir(folder):
-        raise ValueError(f"`folder` must be a folder of images. Received: {folder}")
-    src = sources.resolve(folder, channels=channels, labels=False, on_error=on_error)
+    if isinstance(source, (str, os.PathLike)) and tf.io.gfile.isdir(os.fspath(source)):
+        src = sources.resolve(source, channels=channels, labels=False, on_error=on_error)
+        if src.files is not None:
+            return _folder_images(os.fspath(source), src, size, channels, labels, resize_mode,
+                                  on_error)
+    if labels is None:
+        try:
+            src = sources.resolve(source, channels=channels, labels=True, on_error=on_error)
+        except ValueError as err:
+            if "holds no labels" not in str(err) and "label` feature" not in str(err):
+                raise
+            src = sources.resolve(source, channels=channels, labels=False, on_error=on_error)
+    else:
+        src = sources.resolve(source, channels=channels, labels=bool(labels), on_error=on_error)
+    labelled = src.labels is not None or src.has_label_feature
+    ds = image_dataset(source, image_size=size, batch_size=256, labels=labelled,
+                       channels=channels, resize_mode=resize_mode, shuffle=False, cache=False,
+                       drop_remainder=False, on_error=on_error)
+    images, found = [], []
+    for element in ds:
+        batch = element[0] if labelled else element
+        images.append(preprocess.to_uint8(batch))
+        if labelled:
+            found.append(np.asarray(element[1]))
+    names = src.names or sources.record_names(src)
+    if names is None and src.files is not None:
+        names = [os.path.basename(f) for f in src.files]
+    images = np.concatenate(images)
+    return {"images": images, "labels": np.concatenate(found).astype(np.int32) if labelled
+            else None, "names": names or [str(i) for i in range(len(images))],
+            "class_names": src.class_names, "skipped": list(src.skipped)}
+
+
+def _folder_images(folder, src, size, channels, labels, resize_mode, on_error) -> dict:
     files = src.files
     rel = [os.path.relpath(f, folder) for f in files]
     in_subfolders = all(os.sep in r for r in rel)
@@ -75,8 +84,7 @@ def images_to_npz(
         return preprocess.resize(image, size, resize_mode)
 
     images, kept, skipped = [], [], list(src.skipped)
-    bar = keras.utils.Progbar(len(files), unit_name="image") if verbose else None
-    for i, (file_path, name) in enumerate(zip(files, rel)):
+    for file_path, name in zip(files, rel):
         try:
             images.append(load(tf.constant(file_path)).numpy())
             kept.append(name)
@@ -85,29 +93,88 @@ def images_to_npz(
             if on_error == "raise":
                 raise ValueError(f"Cannot decode {file_path}: {reason}") from None
             skipped.append((file_path, reason))
-        if bar is not None:
-            bar.update(i + 1)
     if not images:
         raise ValueError(f"No image in {folder} could be decoded")
     if len(skipped) > len(src.skipped):
         names = "\n".join(f"  {f}: {r}" for f, r in skipped[len(src.skipped):][:10])
         warnings.warn(f"Skipped {len(skipped) - len(src.skipped)} undecodable file(s):\n{names}",
-                      stacklevel=2)
-
-    arrays = {"images": np.stack(images), "names": np.array(kept)}
-    class_names = None
+                      stacklevel=3)
+    result = {"images": np.stack(images), "labels": None, "names": kept, "class_names": None,
+              "skipped": skipped}
     if use_labels:
         top = [k.split(os.sep)[0] for k in kept]
-        class_names = sorted(set(top))
-        index = {c: i for i, c in enumerate(class_names)}
-        arrays["labels"] = np.array([index[t] for t in top], np.int32)
-        arrays["class_names"] = np.array(class_names)
+        result["class_names"] = sorted(set(top))
+        index = {c: i for i, c in enumerate(result["class_names"])}
+        result["labels"] = np.array([index[t] for t in top], np.int32)
+    return result
+
+
+def images_to_npz(
+    source: Any,
+    path: str | os.PathLike,
+    image_size: int | tuple[int, int],
+    *,
+    channels: int = 3,
+    labels: bool | None = None,
+    resize_mode: str = "stretch",
+    on_error: str = "raise",
+    compress: bool = False,
+    verbose: bool = True,
+    overwrite: bool = False,
+) -> dict:
+    """Decodes and resizes every image of `source` into one `.npz` file.
+
+    The file holds `images` (uint8 `[N, H, W, C]`), `names` (a folder's relative paths, an
+    npz's names, TFRecords' `image_name`) and, when the source has them, `labels` (int32) and
+    `class_names` (a folder's class subfolders). `image_dataset(path, ...)` reads it back.
+
+    Args:
+        source: a folder of images (searched recursively), or anything else `image_dataset`
+            reads: TFRecords, a `.npz`, a digit-recognizer `.csv`.
+        path: output file; `.npz` is appended if missing, parent folders are created. It is
+            written under a temporary name and renamed when complete.
+        image_size: int or (height, width).
+        channels: 1 or 3.
+        labels: True requires labels (a folder's class subfolders, ...), False ignores them,
+            None (default) keeps them when the source has them.
+        resize_mode: "stretch" or "center_crop".
+        on_error: "raise" names the first file that cannot be decoded; "skip" leaves such files
+            out and warns with their names.
+        compress: bool. `np.savez_compressed` instead of `np.savez`.
+        verbose: bool. Accepted for compatibility (reading is not shown).
+        overwrite: bool. Replace an existing `path`; refused otherwise.
+
+    Returns:
+        dict with `path`, `num_images`, `class_names`, `labelled` and `skipped`
+        ([(file, reason)]).
+
+    Example:
+    >>> images_to_npz("cans/", "cans_128.npz", image_size=128)
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        path += ".npz"
+    if not overwrite:
+        refuse_existing(path, "file")
+    if isinstance(source, (str, os.PathLike)) and not tf.io.gfile.exists(os.fspath(source)) \
+            and not any(c in os.fspath(source) for c in "*?["):
+        raise ValueError(f"No such file or folder: {os.fspath(source)}")
+    found = load_images(source, image_size, channels=channels, labels=labels,
+                        resize_mode=resize_mode, on_error=on_error)
+    arrays = {"images": found["images"], "names": np.array(found["names"])}
+    if found["labels"] is not None:
+        arrays["labels"] = found["labels"]
+    if found["class_names"]:
+        arrays["class_names"] = np.array(found["class_names"])
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
-    (np.savez_compressed if compress else np.savez)(path, **arrays)
-    return {"path": path, "num_images": len(images), "class_names": class_names,
-            "skipped": skipped}
+    partial = path[:-len(".npz")] + ".partial.npz"
+    (np.savez_compressed if compress else np.savez)(partial, **arrays)
+    os.replace(partial, path)
+    return {"path": path, "num_images": len(found["images"]),
+            "class_names": found["class_names"], "labelled": found["labels"] is not None,
+            "skipped": found["skipped"]}
 
 
 def write_tfrecords(
@@ -119,6 +186,8 @@ def write_tfrecords(
     shards: int = 1,
     image_format: str = "jpeg",
     quality: int = 95,
+    class_names: Sequence[str] | None = None,
+    overwrite: bool = False,
 ) -> list[str]:
     """Writes images as TFRecords in the Kaggle "I'm Something of a Painter" layout.
 
@@ -135,6 +204,9 @@ def write_tfrecords(
         shards: int. Number of files.
         image_format: "jpeg" (what Kaggle ships, lossy) or "png" (lossless).
         quality: int. JPEG quality, 1-100.
+        class_names: names of integer labels, written as each record's `target` (else the
+            label's number).
+        overwrite: bool. Replace existing files; refused otherwise (before anything is written).
 
     Returns:
         The list of files written.
@@ -169,21 +241,34 @@ def write_tfrecords(
     def bytes_feature(value: bytes):
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
+    stem, ext = os.path.splitext(path)
+    bounds = np.linspace(0, n, shards + 1).astype(int)
+    shard_paths = [path if shards == 1 else
+                   f"{stem}{shard:02d}-{bounds[shard + 1] - bounds[shard]}{ext or '.tfrec'}"
+                   for shard in range(shards)]
+    if not overwrite:
+        for shard_path in shard_paths:
+            refuse_existing(shard_path, "TFRecord file")
     parent = os.path.dirname(path)
     if parent:
         tf.io.gfile.makedirs(parent)
-    stem, ext = os.path.splitext(path)
-    bounds = np.linspace(0, n, shards + 1).astype(int)
+
+    def target(i):
+        if labels is None:
+            return b""
+        if class_names is not None and isinstance(labels[i], (int, np.integer)):
+            return str(class_names[int(labels[i])]).encode()
+        return str(labels[i]).encode()
+
     written = []
-    for shard in range(shards):
+    for shard, shard_path in enumerate(shard_paths):
         lo, hi = bounds[shard], bounds[shard + 1]
-        shard_path = path if shards == 1 else f"{stem}{shard:02d}-{hi - lo}{ext or '.tfrec'}"
         with tf.io.TFRecordWriter(shard_path) as writer:
             for i in range(lo, hi):
                 feature = {
                     "image_name": bytes_feature(str(names[i]).encode()),
                     "image": bytes_feature(encode(array[i])),
-                    "target": bytes_feature(b"" if labels is None else str(labels[i]).encode()),
+                    "target": bytes_feature(target(i)),
                 }
                 if labels is not None and isinstance(labels[i], (int, np.integer)):
                     feature["label"] = tf.train.Feature(
