@@ -15,7 +15,7 @@ import sys
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("augment", "callbacks", "data", "discriminators", "distribute", "gans",
+_SUBMODULES = ("augment", "callbacks", "data", "discriminators", "distribute", "export", "gans",
                "generators", "guard", "inspection", "layers", "losses", "metrics",
                "optimizers", "plotting", "recipes", "runs", "sessions", "submission")
 __all__ = ["__version__", "import_all", "load_model", *_SUBMODULES]
@@ -38,11 +38,32 @@ def import_all() -> None:
 
 
 def load_model(path, **kwargs):
-    """`keras.saving.load_model` for ganpaint models and layers (any `.keras` file)."""
+    """`keras.saving.load_model` for ganpaint models and layers (any `.keras` file).
+
+    A missing, truncated or corrupt file is a `ValueError` that says which of these it is."""
+    import os
+    import zipfile
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ValueError(f"model file not found: {path}")
+    if os.path.isdir(path) or not path.endswith(".keras"):
+        raise ValueError(f"expected a .keras model file (as `ganpaint train` writes). "
+                         f"Received: {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a readable .keras file (a .keras file is a zip "
+                         f"archive; this one is truncated or corrupt: {os.path.getsize(path):,} "
+                         "bytes). Copy it again, or use the run's backup/ checkpoint.")
     import_all()
     import keras
 
-    return keras.saving.load_model(path, **kwargs)
+    try:
+        return keras.saving.load_model(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a damaged file
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path} could not be loaded as a ganpaint model ({type(exc).__name__}: "
+                         f"{reason}). Is it a .keras file written by ganpaint, complete and "
+                         "from this version?") from None
 
 
 if "keras" in sys.modules:  # Keras is loaded anyway: make its files loadable at once

@@ -26,6 +26,7 @@ import numpy as np
 
 from ganpaint import plotting
 from ganpaint.errors import WeightsUnavailable
+from ganpaint.board import TensorBoardLog  # noqa: F401 (public here)
 from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
 from ganpaint.runs import StepCheckpoint, check_writable, optimizers_of, say  # noqa: F401
 

@@ -10,6 +10,8 @@
     ganpaint fid REAL FAKE [--weights imagenet|FILE|pixels] [--json FILE]
     ganpaint submit MODEL.keras [INPUTS] --out images.zip [--count N] [--contest monet|dogs]
     ganpaint audit images.zip TRAINING_IMAGES [--weights imagenet|FILE|pixels]
+    ganpaint export MODEL.keras --out PATH [--format savedmodel|tflite] [--no-ema]
+    ganpaint animate RUN --out progress.gif
     ganpaint samples            (where the bundled samples are)
     ganpaint demo [--out DIR] [--epochs 40]
 
@@ -130,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fid", choices=("inception", "pixels", "off"), help="training-time FID: "
                    "Inception features (the default for most recipes), downsampled pixels "
                    "(no weights needed), or off")
+    p.add_argument("--backbone-weights", metavar="FILE", help="EfficientNet recipes: the "
+                   "backbone's notop weights file, imagenet (downloads) or none (random)")
     p.add_argument("--fid-weights", metavar="FILE", help="Inception weights for training-time "
                    "FID: classify_image_graph_def.pb or Keras' notop .h5 (default: "
                    "$GANPAINT_FID_WEIGHTS, a file under /kaggle/input, Keras' cache, else "
@@ -142,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism: "
                    "a resumed run ends bit for bit where an uninterrupted one ends")
     p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
+    p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard "
+                   "logs (default: OUT/tensorboard, for `%%tensorboard --logdir OUT`)")
     p.add_argument("--seed", type=int, default=0)
 
     p = add("sample", help="draw images from a trained GAN (.keras)")
@@ -218,6 +225,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
 
+    p = add("export", help="write a trained model's generator as a SavedModel or TFLite "
+            "file, uint8 images in and out")
+    p.add_argument("model", help="a model.keras written by `ganpaint train`")
+    p.add_argument("--out", required=True, help="a folder (savedmodel) or a .tflite file")
+    p.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="CycleGAN: which generator to export")
+    p.add_argument("--no-ema", action="store_true", help="export the trained generator, not "
+                   "its moving average (for models trained with ema=...)")
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+
+    p = add("animate", help="the sample grids of a run as a GIF (or MP4), epoch on each frame")
+    p.add_argument("run", help="a run folder (--out of `ganpaint train`) or its grids/ folder")
+    p.add_argument("--out", required=True, help="the .gif (or .mp4, with imageio-ffmpeg)")
+    p.add_argument("--fps", type=float, default=2.0)
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+
     add("samples", help="print where the bundled sample datasets are")
 
     p = add("demo", help="train an AC-GAN on the bundled digits and score it")
@@ -233,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_tensorflow(args.verbose)
     command = {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
                "sample": _sample, "translate": _translate, "fid": _fid,
-               "submit": _submit, "audit": _audit, "samples": _samples,
+               "submit": _submit, "audit": _audit, "samples": _samples, "export": _export,
+               "animate": _animate,
                "demo": _demo}[args.command]
     try:
         return command(args)
@@ -359,6 +384,20 @@ def _train(args) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("image_size", args.image_size), ("fid_features", args.fid),
                                    ("fid_weights", args.fid_weights)) if v is not None}
+    if args.skip_bad:
+        overrides["on_error"] = "skip"
+    if args.no_tensorboard:
+        overrides["tensorboard"] = False
+    if args.backbone_weights is not None:
+        if args.recipe not in _backbone_recipes():
+            raise ValueError(f"--backbone-weights applies to EfficientNet recipes "
+                             f"({', '.join(_backbone_recipes())}), not {args.recipe}.")
+        weights = args.backbone_weights
+        if weights.lower() == "none":
+            weights = None
+        elif weights != "imagenet" and not os.path.isfile(weights):
+            raise ValueError(f"--backbone-weights file not found: {weights}")
+        overrides["backbone_weights"] = weights
     data = None
     if args.data:
         cyclegan = recipes.RECIPES[args.recipe].model == "cyclegan"
@@ -389,27 +428,16 @@ def _train(args) -> int:
     return 0
 
 
+def _backbone_recipes() -> list[str]:
+    from ganpaint.recipe_presets import RECIPES
+
+    return sorted(n for n, r in RECIPES.items() if r.generator == "efficientnet")
+
+
 def _load_model(path):
     import ganpaint
 
-    if not os.path.exists(path):
-        raise ValueError(f"model file not found: {path}")
-    if os.path.isdir(path) or not path.endswith(".keras"):
-        raise ValueError(f"expected a .keras model file (as `ganpaint train` writes). "
-                         f"Received: {path}")
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a readable .keras file (a .keras file is a zip "
-                         f"archive; this one is truncated or corrupt: {os.path.getsize(path):,} "
-                         "bytes). Copy it again, or use the run's backup/ checkpoint.")
-    try:
-        return ganpaint.load_model(path, compile=False)
-    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a damaged file
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path} could not be loaded as a ganpaint model ({type(exc).__name__}: "
-                         f"{reason}). Is it a model.keras written by `ganpaint train`, complete "
-                         "and from this version?") from None
+    return ganpaint.load_model(path, compile=False)
 
 
 def _parse_labels(text, classes, n):
@@ -585,6 +613,33 @@ def _fid(args) -> int:
                       provenance=metrics.provenance(extractor, len(real), len(fake)))
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
+    return 0
+
+
+def _export(args) -> int:
+    from ganpaint import export
+
+    _refuse_existing(args.out, "export", args)
+    model = _load_model(args.model)
+    if args.direction == "BtoA" and not hasattr(model, "g_ba"):
+        raise ValueError(f"--direction BtoA picks a CycleGAN's second generator; "
+                         f"{args.model} holds a {type(model).__name__}, which has one.")
+    path = export.export_generator(model, args.out, format=args.format,
+                                   use_ema=not args.no_ema, direction=args.direction,
+                                   overwrite=args.overwrite)
+    inputs = ("uint8 images" if hasattr(model, "translate") else
+              "noise and labels" if hasattr(model, "num_classes") else "noise")
+    print(f"wrote the generator of {args.model} to {path} ({args.format}; in: {inputs}, "
+          "out: uint8 images)")
+    return 0
+
+
+def _animate(args) -> int:
+    from ganpaint import plotting
+
+    path = plotting.progress_animation(args.run, args.out, fps=args.fps,
+                                       overwrite=args.overwrite)
+    print(f"wrote {len(plotting._grid_files(args.run))} frames to {path}")
     return 0
 
 

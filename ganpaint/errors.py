@@ -27,7 +27,8 @@ def refuse_existing(path, what: str = "file", python_fix: str = "overwrite=True"
     """Raise a `UserError` when `path` exists: nothing a user made is replaced silently."""
     path = os.fspath(path)
     if os.path.lexists(path):
-        message = f"{path} already exists; pass {{}} to replace it (a {what}), or choose another path."
+        message = (f"{path} already exists; pass {{}} to replace it (a {what}), or choose "
+                   "another path.")
         raise UserError(message.format(python_fix), cli=message.format(cli_fix))
 
 

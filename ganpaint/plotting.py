@@ -204,3 +204,167 @@ def plot_gradient_norms(rows, path=None):
         if len(layers) <= 12:
             ax.legend(fontsize=6)
     return _finish(fig, path)
+
+
+# -- animations ---------------------------------------------------------------------------------
+
+def _grid_files(source) -> list[str]:
+    """The sample grids of a run (`RUN/grids/epoch_*.png`), of a grids folder, or given."""
+    import glob
+
+    if isinstance(source, (list, tuple)):
+        files = [os.fspath(p) for p in source]
+    else:
+        folder = os.fspath(source)
+        if os.path.isdir(os.path.join(folder, "grids")):
+            folder = os.path.join(folder, "grids")
+        files = sorted(glob.glob(os.path.join(glob.escape(folder), "epoch_*.png")))
+        if not files:
+            raise ValueError(f"No sample grids (epoch_*.png) in {folder}: give a run folder "
+                             "(OUT of `ganpaint train`) or its grids/ folder.")
+    return files
+
+
+def _label(frame: np.ndarray, text: str) -> np.ndarray:
+    """`frame` with `text` on a white band above it."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.fromarray(frame).convert("RGB")
+    band = max(12, picture.height // 16)
+    canvas = Image.new("RGB", (picture.width, picture.height + band), "white")
+    canvas.paste(picture, (0, band))
+    ImageDraw.Draw(canvas).text((4, max(0, band // 2 - 6)), text, fill="black")
+    return np.asarray(canvas)
+
+
+def write_animation(frames, path, fps: float = 2.0, overwrite: bool = False) -> str:
+    """Write uint8 frames `[H, W, 3]` as a GIF (Pillow), or an MP4 where `imageio-ffmpeg` is
+    installed. The file is written aside and renamed; an existing one is refused unless
+    `overwrite`."""
+    from ganpaint.errors import UserError, refuse_existing
+
+    path = os.fspath(path)
+    if not overwrite:
+        refuse_existing(path, "animation")
+    frames = [np.asarray(f) for f in frames]
+    if not frames:
+        raise ValueError("No frames to animate.")
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    extension = os.path.splitext(path)[1].lower()
+    partial = path + ".partial" + extension
+    if extension == ".gif":
+        from PIL import Image
+
+        pictures = [Image.fromarray(f) for f in frames]
+        pictures[0].save(partial, save_all=True, append_images=pictures[1:], loop=0,
+                         duration=int(round(1000 / fps)), format="GIF")
+    elif extension == ".mp4":
+        try:
+            import imageio.v2 as imageio
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError:
+            raise UserError("an MP4 needs the imageio-ffmpeg package (pip install imageio "
+                            "imageio-ffmpeg); or write a .gif, which needs nothing more.") from None
+        even = [f[:f.shape[0] // 2 * 2, :f.shape[1] // 2 * 2] for f in frames]  # h264 sizes
+        imageio.mimwrite(partial, even, fps=fps, format="FFMPEG")
+    else:
+        raise UserError(f"An animation is a .gif or .mp4 file. Received: {path}")
+    os.replace(partial, path)
+    return path
+
+
+def progress_animation(source, path, fps: float = 2.0, overwrite: bool = False) -> str:
+    """The sample grids of a run as one animation, the epoch written on each frame: the TF
+    DCGAN tutorial's closing GIF.
+
+    Args:
+        source: a run folder (`ganpaint train --out`), its `grids/` folder, or a list of PNGs
+            (named `epoch_NNNN.png` for the labels).
+        path: the `.gif` (or `.mp4`, with imageio-ffmpeg) to write.
+        fps: frames per second.
+        overwrite: bool. Replace an existing file; refused otherwise.
+
+    Returns:
+        The path written.
+    """
+    import re
+
+    from PIL import Image
+
+    frames = []
+    files = _grid_files(source)
+    for file in files:
+        match = re.search(r"epoch_(\d+)", os.path.basename(file))
+        text = f"epoch {int(match.group(1))}" if match else os.path.basename(file)
+        frames.append(_label(np.asarray(Image.open(file).convert("RGB")), text))
+    size = frames[0].shape
+    frames = [f if f.shape == size else np.asarray(Image.fromarray(f).resize(size[1::-1]))
+              for f in frames]
+    return write_animation(frames, path, fps=fps, overwrite=overwrite)
+
+
+def slerp(a, b, t) -> np.ndarray:
+    """Spherical interpolation between noise vectors (rows of `a` and `b`) at fractions `t`:
+    Gaussian noise lives near a sphere, and a straight line between two draws passes through
+    improbable, too-short vectors (White, "Sampling generative networks", 2016)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    t = np.asarray(t, np.float64).reshape(-1, 1, 1)
+    cos = np.sum(a * b, -1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))[None, :, None]
+    sin = np.sin(omega)
+    linear = (1 - t) * a[None] + t * b[None]
+    spherical = (np.sin((1 - t) * omega) * a[None] + np.sin(t * omega) * b[None]) / \
+        np.where(sin == 0, 1.0, sin)
+    return np.where(sin < 1e-6, linear, spherical).astype(np.float32)  # [T, rows, D]
+
+
+def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0,
+                  labels=None, use_ema: bool = True, overwrite: bool = False) -> np.ndarray:
+    """Walk the latent space of a noise model: each row goes from one noise draw to another
+    in `steps` (spherical interpolation). Labelled models keep the noise pair and change the
+    class per row (every class in turn by default), so one style is shown in every class.
+
+    Args:
+        model: a trained GAN, ConditionalGAN or ACGAN.
+        path: optional `.png` (the grid) or `.gif` (one frame per step, every row at once).
+        steps: int. Images per row.
+        rows: int. Rows (ignored for labelled models without `labels`: one per class).
+        labels: int array: the class of each row (labelled models).
+        overwrite: bool. Replace an existing `path`.
+
+    Returns:
+        The images, float in [-1, 1], `[rows, steps, H, W, C]`.
+    """
+    from ganpaint.errors import refuse_existing
+
+    if not hasattr(model, "latent_dim"):
+        raise ValueError(f"interpolation walks a noise model's latent space; "
+                         f"{type(model).__name__} translates images.")
+    if path is not None and not overwrite:
+        refuse_existing(path, "picture")
+    rng = np.random.default_rng(seed)
+    if hasattr(model, "num_classes"):
+        labels = (np.arange(model.num_classes) if labels is None
+                  else np.asarray(labels, "int32").reshape(-1))
+        rows = len(labels)
+        a = np.tile(rng.standard_normal((1, model.latent_dim)), (rows, 1))
+        b = np.tile(rng.standard_normal((1, model.latent_dim)), (rows, 1))
+    else:
+        a, b = (rng.standard_normal((rows, model.latent_dim)) for _ in range(2))
+    noise = slerp(a, b, np.linspace(0, 1, steps))  # [steps, rows, D]
+    noise = noise.transpose(1, 0, 2).reshape(rows * steps, -1)
+    row_labels = None if labels is None else np.repeat(np.asarray(labels, "int32"), steps)
+    images = model.generate(noise=noise, labels=row_labels, use_ema=use_ema)
+    images = images.reshape(rows, steps, *images.shape[1:])
+    if path is not None:
+        path = os.fspath(path)
+        if path.lower().endswith(".gif"):
+            frames = [image_grid(images[:, t], cols=1 if rows <= 4 else None)
+                      for t in range(steps)]
+            frames = [f if f.shape[-1] == 3 else np.repeat(f, 3, -1) for f in frames]
+            write_animation(frames, path, fps=4, overwrite=True)
+        else:
+            save_image(path, image_grid(images.reshape(-1, *images.shape[2:]), cols=steps))
+    return images

@@ -60,6 +60,7 @@ class Recipe:
     dropout: float = 0.0
     augment: Any = "flip"
     resize_mode: str = "stretch"
+    on_error: str = "raise"  # unreadable image files: "raise" names them, "skip" leaves them out
     decay_epochs: int = 0  # LinearDecay: constant for epochs - decay_epochs, then decay
     fid_every: int = 0  # 0: no FIDCheckpoint
     fid_samples: int = 1000
@@ -70,6 +71,7 @@ class Recipe:
     gradient_norms: bool = False
     gradient_norms_every: int = 10  # batches between gradient-norm readings
     sample_every: int = 1
+    tensorboard: bool = True  # TensorBoardLog into OUT/tensorboard (`--no-tensorboard`)
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
     checkpoint_every: int = 500  # steps between checkpoints: what a kill can cost at most
     smoke: dict = field(default_factory=dict)

@@ -251,7 +251,8 @@ def _image_source(source, **kwargs):
 def _training_dataset(recipe, data, smoke, batch, seed):
     """The training dataset: a new object each call, so each `fit` of a resumed run iterates
     a pipeline whose reshuffle counters start where an uninterrupted run's did."""
-    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed)
+    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed,
+                  on_error=recipe.on_error)
     if recipe.model in ("gan", "cgan", "acgan"):
         source = _source(recipe, data, smoke)
         kwargs = dict(common, batch_size=batch, augment=recipe.augment,
@@ -268,7 +269,8 @@ def _training_dataset(recipe, data, smoke, batch, seed):
 
 def _references(recipe, data, smoke, seed):
     """(fixed inputs for grids and translation scores, real images for FID)."""
-    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed)
+    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed,
+                  on_error=recipe.on_error)
     if recipe.model in ("gan", "cgan", "acgan"):
         source = _source(recipe, data, smoke)
         real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
@@ -309,8 +311,8 @@ def _extractor(recipe):
         return metrics.PixelFeatures()
     if recipe.fid_features in ("inception", "off"):
         return None  # FIDCheckpoint builds Inception (`fid_weights`) when training starts
-    raise UserError(f"`fid_features` must be 'inception', 'pixels' or 'off'. "
-                    f"Received: {recipe.fid_features!r}",
+    raise UserError(f"`fid_features` must be 'inception', 'pixels' or 'off' (a weights file "
+                    f"goes to fid_weights=). Received: {recipe.fid_features!r}",
                     cli=f"--fid must be inception, pixels or off. Received: {recipe.fid_features!r}")
 
 
@@ -333,6 +335,9 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     if recipe.gradient_norms:
         found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
                                       every=recipe.gradient_norms_every))
+    if recipe.tensorboard:  # last: the grid and the scores of the epoch are there by then
+        found.append(cb.TensorBoardLog(os.path.join(out_dir, "tensorboard"),
+                                       sample_grid=found[0]))
     # First, so a trip rolls back before anything records or saves this step's state.
     found.insert(0, cb.TrainingGuard(out_dir, inputs=None if fixed_inputs is None
                                      else fixed_inputs[:16], real=real))

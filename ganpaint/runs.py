@@ -112,10 +112,16 @@ def run_identity(model, **info) -> dict:
 
 
 def _describe(identity: dict) -> str:
-    parts = [f"recipe {identity['recipe']}"] if identity.get("recipe") else []
-    parts.append(f"a {identity.get('model', '?')} with {identity.get('weight_count', '?')} "
-                 f"weights of shapes {identity.get('weights', '?')}")
-    return ", ".join(parts)
+    recipe = f"recipe {identity['recipe']}, " if identity.get("recipe") else ""
+    return f"{recipe}model {identity.get('model', '?')}"
+
+
+def _difference(held: dict, identity: dict) -> str:
+    """How the run in a folder differs from this one, in words."""
+    if held.get("recipe") != identity.get("recipe") or held.get("model") != identity.get("model"):
+        return f"it holds another run ({_describe(held)}), not this one ({_describe(identity)})"
+    return (f"it holds another run of {_describe(held)} whose networks have other shapes "
+            "(another image size, width or option)")
 
 
 def move_run_aside(out_dir: str) -> str | None:
@@ -165,9 +171,8 @@ def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") 
                 "choose another --out.") from None
         keys = ("model", "weights", "recipe")
         if any(held.get(k) != identity.get(k) for k in keys):
-            what = (f"{out_dir} holds another run ({_describe(held)}), not this one "
-                    f"({_describe(identity)}); training here would replace its model, "
-                    "checkpoints, best weights and histories. ")
+            what = (f"{out_dir}: {_difference(held, identity)}; training here would replace "
+                    "its model, checkpoints, best weights and histories. ")
             raise UserError(what + "Pass resume=False to move that run aside (nothing is "
                             "deleted), or choose another out_dir.",
                             cli=what + "Pass --fresh to move that run aside (nothing is "

@@ -173,13 +173,16 @@ def parameters(name):
         "# the kernel's start; on Colab, which has no fixed limit, say how long you expect, "
         'e.g. "11h".',
         "TIME_LIMIT = gp.sessions.session_seconds_left()  # None: no limit",
+        "# Inception weights for FID, while training and after: classify_image_graph_def.pb (the",
+        "# 2015 graph Kaggle scores with) or Keras' InceptionV3 notop .h5 file. None finds one:",
+        "# $GANPAINT_FID_WEIGHTS, a file attached under /kaggle/input, Keras' cache, else a download",
+        "# (which fails with the internet off: then the run stops before its first step and says so).",
+        "FID_WEIGHTS = None",
     ]
     if name in SUBMIT:
         if name == "monet_cyclegan":
             lines.append(f'PHOTOS = "{KAGGLE}/gan-getting-started/photo_jpg"  # what to translate')
         lines.append(f"AUDIT_REFERENCE = {AUDIT_REFERENCE[name]}  # the contest's real images")
-        lines.append(f'INCEPTION = "{KAGGLE}/inception-2015/classify_image_graph_def.pb"  '
-                     "# MiFID's network; else Keras' InceptionV3")
     lines += ["if SMOKE:", "    DATA = None          # the bundled sample"]
     if name == "monet_cyclegan":
         lines += ['    PHOTOS = gp.data.sample_path("photo")',
@@ -197,7 +200,7 @@ def _build_cells(name):
                           "any recipe field can be overridden by keyword."),
         new_code_cell(f"""\
 setup = gp.recipes.build("{name}", data=DATA, out_dir=OUT_DIR, smoke=SMOKE, strategy=strategy,
-                         **({{"epochs": EPOCHS}} if EPOCHS else {{}}))
+                         fid_weights=FID_WEIGHTS, **({{"epochs": EPOCHS}} if EPOCHS else {{}}))
 model = setup.model
 for role, network in model.networks.items():
     print(f"{{role}}: {{network.name}}, {{network.count_params():,}} parameters")"""),
@@ -269,7 +272,7 @@ def _score_cells(kind):
 record = os.path.join(OUT_DIR, "best", "best.json")
 if os.path.exists(record):
     print(json.load(open(record)))
-features = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeatures()
+features = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.feature_extractor(FID_WEIGHTS)
 print(gp.metrics.fid(setup.real, {fakes}, extractor=features, verbose=False))"""),
     ]
 
@@ -295,12 +298,11 @@ def _submission_cells(name):
         new_code_cell(f"""\
 result = {call}
 print(result)"""),
-        new_code_cell("""\
-features = (gp.metrics.PixelFeatures() if SMOKE else gp.metrics.InceptionFeatures(
-    weights=INCEPTION if os.path.exists(INCEPTION) else "imagenet"))
+        new_code_cell(f"""\
+features = gp.metrics.PixelFeatures() if SMOKE else gp.metrics.feature_extractor(FID_WEIGHTS)
 report = gp.submission.audit("images.zip", AUDIT_REFERENCE, out_dir=os.path.join(OUT_DIR, "audit"),
-                             extractor=features)
-print({k: report[k] for k in ("fid", "memorization_distance", "mifid", "flagged")})
+                             extractor=features, contest="{contest}", overwrite=True)
+print({{k: report[k] for k in ("fid", "memorization_distance", "mifid", "flagged")}})
 print(report["checks"]["problems"] or "the zip follows the rules")
 plt.figure(figsize=(12, 4))
 plt.imshow(plt.imread(report["picture"]))

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ganpaint import plotting
 from ganpaint.plotting import image_grid, save_image
 
 
@@ -54,3 +55,53 @@ def test_plot_gradient_norms_from_the_callbacks_csv(tmp_path):
     fig = plot_gradient_norms(str(path), tmp_path / "g.png")
     assert len(fig.axes) == 2 and (tmp_path / "g.png").stat().st_size > 1000
     assert list(fig.axes[1].lines[0].get_ydata()) == [0.5, 0.25]  # generator panel, sorted
+
+
+# -- animations ------------------------------------------------------------------------------
+
+def test_a_run_becomes_a_gif_with_one_labelled_frame_per_grid(tmp_path, capsys):
+    from PIL import Image
+
+    from ganpaint import cli
+
+    grids = tmp_path / "run" / "grids"
+    for epoch in (1, 2, 5):
+        plotting.save_image(grids / f"epoch_{epoch:04d}.png",
+                            np.full((20, 30, 3), 40 * epoch, np.uint8))
+    out = tmp_path / "progress.gif"
+    assert cli.main(["animate", str(tmp_path / "run"), "--out", str(out)]) == 0
+    gif = Image.open(out)
+    assert gif.n_frames == 3 and "wrote 3 frames" in capsys.readouterr().out
+    gif.seek(0)
+    assert gif.size[0] == 30 and gif.size[1] > 20  # the grid under its epoch label
+    before = out.read_bytes()
+    assert cli.main(["animate", str(tmp_path / "run"), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
+    assert cli.main(["animate", str(tmp_path), "--out", str(tmp_path / "x.gif")]) == 2
+    assert "No sample grids" in capsys.readouterr().err
+
+
+def test_slerp_keeps_the_ends_and_the_norm_of_orthogonal_unit_vectors():
+    a, b = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    path = plotting.slerp(a, b, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(path[0, 0], [1, 0], atol=1e-6)
+    np.testing.assert_allclose(path[-1, 0], [0, 1], atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(path[:, 0], axis=-1), 1.0, atol=1e-6)
+    same = plotting.slerp(a, a, [0.5])  # parallel: the straight line, no division by zero
+    np.testing.assert_allclose(same[0, 0], [1, 0])
+
+
+def test_interpolation_rows_for_noise_models_and_one_row_per_class(tmp_path):
+    import tiny_models
+
+    gan = tiny_models.model("gan")
+    images = plotting.interpolation(gan, tmp_path / "walk.png", steps=5, rows=3)
+    assert images.shape == (3, 5, 16, 16, 1) and (tmp_path / "walk.png").exists()
+    acgan = tiny_models.model("acgan")
+    walk = plotting.interpolation(acgan, tmp_path / "walk.gif", steps=4)
+    assert walk.shape[:2] == (tiny_models.CLASSES, 4)
+    from PIL import Image
+
+    assert Image.open(tmp_path / "walk.gif").n_frames == 4
+    with pytest.raises(ValueError, match="translates images"):
+        plotting.interpolation(tiny_models.model("pix2pix"))

@@ -219,13 +219,15 @@ def test_resume_true_without_a_checkpoint_is_an_error(tmp_path):
         setup.fit(verbose=0, resume=True)
 
 
-def test_resume_false_moves_the_old_checkpoints_aside(tmp_path, capsys):
+def test_resume_false_moves_the_old_run_aside(tmp_path, capsys):
     recipes.build("mnist_acgan", smoke=True, out_dir=str(tmp_path)).fit(verbose=0)
     again = recipes.build("mnist_acgan", smoke=True, out_dir=str(tmp_path))
     again.fit(verbose=0, resume=False)
     assert "moved to" in capsys.readouterr().out
     assert int(again.model.g_optimizer.iterations) == 6
-    assert [p for p in os.listdir(tmp_path) if p.startswith("backup.")]
+    aside = [p for p in os.listdir(tmp_path) if p.startswith("replaced-")]
+    assert len(aside) == 1  # the whole earlier run, its checkpoints among it
+    assert {"backup", "best", "history", "run.json"} <= set(os.listdir(tmp_path / aside[0]))
 
 
 def test_an_infinite_dataset_needs_steps_per_epoch(tmp_path):

@@ -152,7 +152,7 @@ def finished_run(tmp_path_factory):
 def test_train_refuses_a_folder_that_holds_another_run(finished_run, argv, capsys):
     before = snapshot(finished_run)
     assert cli.main(argv + ["--out", str(finished_run)]) == 2
-    one_line_error(capsys, str(finished_run), "holds another run", "--fresh")
+    one_line_error(capsys, str(finished_run), "it holds another run", "--fresh")
     assert snapshot(finished_run) == before
 
 

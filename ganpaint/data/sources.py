@@ -367,8 +367,11 @@ def _report(problems: list[tuple[str, str]], on_error: str, what: str) -> None:
     listing = "\n".join(f"  {path}: {reason}" for path, reason in problems[:10])
     more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
     if on_error == "raise":
-        raise ValueError(f"{len(problems)} bad file(s) in {what}:\n{listing}{more}\n"
-                         "Fix or remove them, or pass on_error='skip' to leave them out.")
+        from ganpaint.errors import UserError
+
+        message = f"{len(problems)} bad file(s) in {what}:\n{listing}{more}\nFix or remove them, "
+        raise UserError(message + "or pass on_error='skip' to leave them out.",
+                        cli=message + "or pass --skip-bad to leave them out.")
     warnings.warn(f"Skipped {len(problems)} bad file(s) in {what}:\n{listing}{more}",
                   stacklevel=4)
 

@@ -217,6 +217,16 @@ class AdversarialModel(keras.Model):
         CycleGAN's {"g_ab", "g_ba", "d_a", "d_b"} (EMA copies are `sampling_network`'s)."""
         return {name: getattr(self, name) for name in self._networks}
 
+    def export_generator(self, path, format: str = "savedmodel", use_ema: bool = True,
+                         direction: str = "AtoB", overwrite: bool = False) -> str:
+        """Write only the generator (its EMA copy by default) as a SavedModel folder or a
+        `.tflite` file, with uint8 serving signatures: images in and out for translators,
+        noise (and labels) in for generators. See `ganpaint.export.export_generator`."""
+        from ganpaint.export import export_generator
+
+        return export_generator(self, path, format=format, use_ema=use_ema,
+                                direction=direction, overwrite=overwrite)
+
     def _init_small_data(self):
         """Make the EMA copies of the generators (after the subclass has set them)."""
         if self.ema is not None:
