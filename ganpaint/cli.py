@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resize-mode", choices=("stretch", "center_crop"), default="stretch")
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--compress", action="store_true")
+    p.add_argument("--annotations", metavar="DIR", help="Pascal VOC files (Stanford Dogs' "
+                   "Annotation/): one image per annotated object, cropped from its box, "
+                   "labelled by its name")
+    p.add_argument("--box-margin", type=float, default=0.0, help="widen each box by this "
+                   "fraction of its size on each side (with --annotations)")
+    p.add_argument("--square", choices=("expand", "pad"), default="expand", help="make box "
+                   "crops square by growing the box over the photo, or by padding with black")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
     p = add("make-tfrecords", help="write images as Kaggle-layout TFRecords, keeping labels and "
@@ -147,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "a resumed run ends bit for bit where an uninterrupted one ends")
     p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
+    p.add_argument("--annotations", metavar="DIR", help="dog recipes: train on the dogs cut "
+                   "from their VOC boxes (Stanford Dogs' Annotation/ folder)")
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard "
                    "logs (default: OUT/tensorboard, for `%%tensorboard --logdir OUT`)")
     p.add_argument("--seed", type=int, default=0)
@@ -353,7 +362,9 @@ def _make_npz(args) -> int:
               "(pass --image-size for another size)")
     summary = images_to_npz(args.folder, args.out, args.image_size, channels=args.channels,
                             resize_mode=args.resize_mode, compress=args.compress,
-                            on_error=_on_error(args), overwrite=args.overwrite)
+                            on_error=_on_error(args), overwrite=args.overwrite,
+                            annotations=args.annotations, box_margin=args.box_margin,
+                            square=args.square)
     classes = (f", {len(summary['class_names'])} classes" if summary["class_names"]
                else ", with labels" if summary["labelled"] else "")
     print(f"wrote {summary['num_images']} images{classes} to {summary['path']}"
@@ -383,7 +394,8 @@ def _train(args) -> int:
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("image_size", args.image_size), ("fid_features", args.fid),
-                                   ("fid_weights", args.fid_weights)) if v is not None}
+                                   ("fid_weights", args.fid_weights),
+                                   ("annotations", args.annotations)) if v is not None}
     if args.skip_bad:
         overrides["on_error"] = "skip"
     if args.no_tensorboard:

@@ -61,6 +61,9 @@ class Recipe:
     augment: Any = "flip"
     resize_mode: str = "stretch"
     on_error: str = "raise"  # unreadable image files: "raise" names them, "skip" leaves them out
+    # GAN family: train on the objects cut from their VOC boxes (Stanford Dogs' Annotation/).
+    annotations: str | None = None
+    box_margin: float = 0.0
     decay_epochs: int = 0  # LinearDecay: constant for epochs - decay_epochs, then decay
     fid_every: int = 0  # 0: no FIDCheckpoint
     fid_samples: int = 1000

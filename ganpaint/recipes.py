@@ -85,6 +85,7 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
         overrides: any `Recipe` field.
     """
     recipe = get(name, smoke=smoke, **overrides)
+    _boxes(recipe)  # annotations are for the GAN family: say so before anything is built
     out_dir = os.fspath(out_dir or os.path.join("outputs", name))
     strategy = strategy or distribute.get_strategy(verbose=False)
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
@@ -256,7 +257,7 @@ def _training_dataset(recipe, data, smoke, batch, seed):
     if recipe.model in ("gan", "cgan", "acgan"):
         source = _source(recipe, data, smoke)
         kwargs = dict(common, batch_size=batch, augment=recipe.augment,
-                      resize_mode=recipe.resize_mode)
+                      resize_mode=recipe.resize_mode, **_boxes(recipe))
         if recipe.model != "gan" and not isinstance(source, tuple):
             kwargs["labels"] = True
         return _image_source(source, **kwargs)
@@ -265,6 +266,18 @@ def _training_dataset(recipe, data, smoke, batch, seed):
         return gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
     return gdata.paired_dataset(_source(recipe, data, smoke), batch_size=batch,
                                 augment=recipe.augment, **common)
+
+
+def _boxes(recipe) -> dict:
+    """The box-crop arguments of a GAN-family recipe trained on annotated objects."""
+    if recipe.annotations is None:
+        return {}
+    if recipe.model not in ("gan", "cgan", "acgan"):
+        raise UserError(f"`annotations` crops training images for the GAN recipes; "
+                        f"{recipe.name} is a {recipe.model}.",
+                        cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
+                        f"{recipe.model}.")
+    return dict(annotations=recipe.annotations, box_margin=recipe.box_margin)
 
 
 def _references(recipe, data, smoke, seed):
@@ -276,7 +289,8 @@ def _references(recipe, data, smoke, seed):
         real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
                                                           augment=None, drop_remainder=False,
                                                           cache=False,
-                                                          resize_mode=recipe.resize_mode)),
+                                                          resize_mode=recipe.resize_mode,
+                                                          **_boxes(recipe))),
                              recipe.fid_samples)
         return None, real
     if recipe.model == "cyclegan":

@@ -14,6 +14,7 @@ every epoch draws new ones.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,6 +47,9 @@ def image_dataset(
     cache: bool | str = True,
     drop_remainder: bool = True,
     on_error: str = "raise",
+    annotations: str | None = None,
+    box_margin: float = 0.0,
+    square: str = "expand",
 ) -> tf.data.Dataset:
     """Batches of float32 images in [-1, 1] from any source ganpaint reads.
 
@@ -76,6 +80,13 @@ def image_dataset(
         drop_remainder: bool. Keep every batch the same static shape, as TPUs require.
         on_error: "raise" or "skip" bad files (skipped files are warned about and listed in
             the dataset's `skipped_files`).
+        annotations: a folder of Pascal VOC files (Stanford Dogs' `Annotation/`): one image
+            per annotated object, cropped from its box (`ganpaint.data.annotations`); with
+            `labels=True` the labels are the objects' names (the breeds). `source` must then
+            be images (a folder or a list of files).
+        box_margin: float. Widen each box by this fraction of its size on each side.
+        square: "expand" (grow each box to a square over the photo) or "pad" (pad the crop
+            with black), as the dog notebooks do.
 
     Returns:
         A `tf.data.Dataset` of images `[B, H, W, C]` (or `(images, labels)`), with attributes
@@ -84,8 +95,17 @@ def image_dataset(
     Example:
     >>> ds = image_dataset(images, image_size=64, batch_size=32, augment="flip", seed=0)
     """
+    crops = None
+    if annotations is not None:
+        crops = _box_crops(source, annotations, image_size, augment, jitter_size, channels,
+                           on_error, box_margin, square)
+        source = crops["images"]
+        labels = crops["labels"] if labels is True else labels
     size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
                                           channels, labels, on_error, drop_remainder, repeat)
+    if crops is not None:
+        src.description, src.class_names = f"box crops ({annotations})", crops["class_names"]
+        src.skipped = crops["skipped"]
 
     load = lambda image: preprocess.resize(image, load_size, resize_mode)  # noqa: E731
     base = _base_dataset(src, load, shuffle=shuffle, shuffle_buffer=shuffle_buffer, seed=seed,
@@ -254,6 +274,22 @@ def unpaired_dataset(
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _box_crops(source, annotations, image_size, augment, jitter_size, channels, on_error,
+               margin, square) -> dict:
+    """The annotated objects of an image source, cropped at the pipeline's load size."""
+    from ganpaint.data.annotations import box_crops
+
+    size = _size_pair(image_size, "image_size")
+    load_size = _jitter_size(size, jitter_size) if "jitter" in _augment_tokens(augment) else size
+    src = sources.resolve(source, channels=channels, on_error=on_error)
+    if src.files is None:
+        raise ValueError(f"`annotations` crop image files; {src.description} holds no files "
+                         "(give the folder of photos the annotations describe).")
+    root = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
+    return box_crops(src.files, annotations, load_size, margin=margin, square=square,
+                     channels=channels, on_error=on_error, root=root)
 
 
 def _setup(source, image_size, batch_size, augment, jitter_size, channels, labels, on_error,

@@ -22,6 +22,9 @@ def load_images(
     labels: bool | None = None,
     resize_mode: str = "stretch",
     on_error: str = "raise",
+    annotations: str | None = None,
+    box_margin: float = 0.0,
+    square: str = "expand",
 ) -> dict:
     """Every image of any source `image_dataset` reads, as uint8 arrays with what names them.
 
@@ -32,10 +35,18 @@ def load_images(
     Args:
         labels: True requires labels, False drops them, None (default) keeps any the source
             holds (class subfolders, an npz's `labels`, a CSV's `label`, TFRecords' `label`).
+        annotations, box_margin, square: one image per annotated object, cropped from its box
+            (as `image_dataset` takes them); the objects' names are the labels.
     """
-    from ganpaint.data.pipeline import _size_pair, image_dataset
+    from ganpaint.data.pipeline import _box_crops, _size_pair, image_dataset
 
     size = _size_pair(image_size, "image_size")
+    if annotations is not None:
+        found = _box_crops(source, annotations, size, None, None, channels, on_error,
+                           box_margin, square)
+        if labels is False:
+            found["labels"], found["class_names"] = None, None
+        return found
     if isinstance(source, (str, os.PathLike)) and tf.io.gfile.isdir(os.fspath(source)):
         src = sources.resolve(source, channels=channels, labels=False, on_error=on_error)
         if src.files is not None:
@@ -121,6 +132,9 @@ def images_to_npz(
     compress: bool = False,
     verbose: bool = True,
     overwrite: bool = False,
+    annotations: str | None = None,
+    box_margin: float = 0.0,
+    square: str = "expand",
 ) -> dict:
     """Decodes and resizes every image of `source` into one `.npz` file.
 
@@ -143,6 +157,9 @@ def images_to_npz(
         compress: bool. `np.savez_compressed` instead of `np.savez`.
         verbose: bool. Accepted for compatibility (reading is not shown).
         overwrite: bool. Replace an existing `path`; refused otherwise.
+        annotations: a folder of Pascal VOC files (Stanford Dogs' `Annotation/`): one image
+            per annotated object, cropped from its box and made square (`square`: "expand"
+            or "pad"; `box_margin` widens each box), labelled by the object's name.
 
     Returns:
         dict with `path`, `num_images`, `class_names`, `labelled` and `skipped`
@@ -160,7 +177,8 @@ def images_to_npz(
             and not any(c in os.fspath(source) for c in "*?["):
         raise ValueError(f"No such file or folder: {os.fspath(source)}")
     found = load_images(source, image_size, channels=channels, labels=labels,
-                        resize_mode=resize_mode, on_error=on_error)
+                        resize_mode=resize_mode, on_error=on_error, annotations=annotations,
+                        box_margin=box_margin, square=square)
     arrays = {"images": found["images"], "names": np.array(found["names"])}
     if found["labels"] is not None:
         arrays["labels"] = found["labels"]
