@@ -36,6 +36,16 @@ DATA = {
     "cifar10_cgan": "None  # None downloads CIFAR-10 with keras.datasets",
 }
 
+# The dogs' VOC bounding boxes (Kaggle: Annotation.zip of generative-dog-images): train on
+# the dogs cut from their boxes, as the strong dog notebooks do.
+ANNOTATIONS = {
+    "dogs_dcgan": f'"{KAGGLE}/generative-dog-images/Annotation/Annotation"',
+    "dogs_ralsgan": f'"{KAGGLE}/generative-dog-images/Annotation/Annotation"',
+    "dogs_sngan": f'"{KAGGLE}/stanford-dogs-dataset/annotations/Annotation"',
+}
+# Notebooks that end with an export of the generator for apps and web pages.
+EXPORT = ("dogs_dcgan", "dogs_ralsgan", "dogs_sngan", "monet_cyclegan")
+
 # What each experiment is, in a few sentences: the notebook's opening.
 INTRO = {
     "dogs_dcgan": (
@@ -165,6 +175,8 @@ def parameters(name):
         '# Parameters (papermill-style: this cell is tagged "parameters").',
         'SMOKE = os.environ.get("GANPAINT_SMOKE", "0") == "1"  # tiny, on the bundled samples',
         f"DATA = {DATA[name]}",
+        *([f"ANNOTATIONS = {ANNOTATIONS[name]}  # VOC boxes: train on the dogs cut from "
+           "them; None: whole photos"] if name in ANNOTATIONS else []),
         f"EPOCHS = None            # None: the recipe's {recipe.epochs}",
         f'OUT_DIR = "outputs/{name}"',
         "MIXED_PRECISION = False",
@@ -184,6 +196,8 @@ def parameters(name):
             lines.append(f'PHOTOS = "{KAGGLE}/gan-getting-started/photo_jpg"  # what to translate')
         lines.append(f"AUDIT_REFERENCE = {AUDIT_REFERENCE[name]}  # the contest's real images")
     lines += ["if SMOKE:", "    DATA = None          # the bundled sample"]
+    if name in ANNOTATIONS:
+        lines += ["    ANNOTATIONS = None"]
     if name == "monet_cyclegan":
         lines += ['    PHOTOS = gp.data.sample_path("photo")',
                   '    AUDIT_REFERENCE = gp.data.sample_path("monet")']
@@ -193,6 +207,7 @@ def parameters(name):
 
 
 def _build_cells(name):
+    boxes = "annotations=ANNOTATIONS, " if name in ANNOTATIONS else ""
     return [
         new_markdown_cell("## Data, networks and model\n\n`gp.recipes.build` makes the input "
                           "pipeline, the networks, the compiled model and the callbacks "
@@ -200,7 +215,7 @@ def _build_cells(name):
                           "any recipe field can be overridden by keyword."),
         new_code_cell(f"""\
 setup = gp.recipes.build("{name}", data=DATA, out_dir=OUT_DIR, smoke=SMOKE, strategy=strategy,
-                         fid_weights=FID_WEIGHTS, **({{"epochs": EPOCHS}} if EPOCHS else {{}}))
+                         fid_weights=FID_WEIGHTS, {boxes}**({{"epochs": EPOCHS}} if EPOCHS else {{}}))
 model = setup.model
 for role, network in model.networks.items():
     print(f"{{role}}: {{network.name}}, {{network.count_params():,}} parameters")"""),
@@ -231,11 +246,28 @@ def _fit_cells():
             "continues from the last checkpoint, mid-epoch included. `TIME_LIMIT` stops it "
             "before the session does; a `TrainingGuard` rolls back and slows down a run that "
             "diverges (its decisions are in `OUT_DIR/guard.jsonl`)."),
+        new_markdown_cell("Watch it in TensorBoard (losses per window of steps, FID, learning "
+                          "rates, ADA's p, the sample grid each epoch) from the notebook: "
+                          "`%tensorboard` works on Colab and in Jupyter; on Kaggle, look at "
+                          "`OUT_DIR/history/losses.png` and the grids instead."),
+        new_code_cell("""\
+if not SMOKE:  # starts a TensorBoard server beside the notebook
+    get_ipython().run_line_magic("load_ext", "tensorboard")
+    get_ipython().run_line_magic("tensorboard", f"--logdir {os.path.join(OUT_DIR, 'tensorboard')}")"""),
         new_code_cell('history = setup.fit(time_limit=TIME_LIMIT, verbose=2 if SMOKE else '
                       '"auto")'),
         new_code_cell("""\
 gp.plotting.plot_history(os.path.join(OUT_DIR, "history", "batches.csv"), x="step")
 plt.show()"""),
+        new_markdown_cell("The sample grids of every epoch as one animation (the TF DCGAN "
+                          "tutorial's closing GIF; `ganpaint animate OUT_DIR --out "
+                          "progress.gif` from the shell)."),
+        new_code_cell("""\
+from IPython.display import Image as Picture
+
+gif = gp.plotting.progress_animation(OUT_DIR, os.path.join(OUT_DIR, "progress.gif"),
+                                     overwrite=True)
+Picture(filename=gif)"""),
     ]
 
 
@@ -256,7 +288,12 @@ noise = np.tile(np.random.default_rng(0).normal(size=(8, model.latent_dim)), (cl
 images = model.generate(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
 show(images, f"classes 0-{classes - 1}, one per row")""")]
     return [new_markdown_cell("## Samples"),
-            new_code_cell('show(model.generate(16), "generated", cols=4, size=6)')]
+            new_code_cell('show(model.generate(16), "generated", cols=4, size=6)'),
+            new_markdown_cell("A walk through the latent space: each row goes from one noise "
+                              "draw to another along the sphere the noise lives near."),
+            new_code_cell("""\
+walk = gp.plotting.interpolation(model, steps=8, rows=4)
+show(walk.reshape(-1, *walk.shape[2:]), "spherical interpolation", cols=8)""")]
 
 
 def _score_cells(kind):
@@ -345,7 +382,35 @@ gp.inspection.plot_feature_maps(maps, channels=8)
 plt.show()""")]
     if name in SUBMIT:
         cells += _submission_cells(name)
+    if name in EXPORT:
+        cells += _export_cells(kind)
     return cells
+
+
+def _export_cells(kind):
+    if kind == "translate":
+        use = """\
+photos = tf.constant(gp.data.to_uint8(setup.fixed_inputs[:4]))
+served = tf.saved_model.load(path).signatures["serving_default"]
+images = served(images=photos)["images"]"""
+    else:
+        labels = ",\n                labels=tf.range(8))" if kind == "labelled" else ")"
+        use = f"""\
+served = tf.saved_model.load(path).signatures["from_seed"]
+images = served(seed=tf.constant(0, tf.int64), count=tf.constant(8){labels}["images"]"""
+    return [
+        new_markdown_cell("## Export\n\nOnly the generator (its moving average when the "
+                          "model keeps one), with a serving signature that speaks uint8 "
+                          "images: a SavedModel for TensorFlow Serving and TF.js, a TFLite "
+                          "file for phones (`ganpaint export OUT_DIR/model.keras --out ...`)."),
+        new_code_cell(f"""\
+import tensorflow as tf
+
+path = model.export_generator(os.path.join(OUT_DIR, "generator"), overwrite=True)
+model.export_generator(os.path.join(OUT_DIR, "generator.tflite"), format="tflite", overwrite=True)
+{use}
+show(images.numpy(), "from the exported generator", cols=4, size=6)"""),
+    ]
 
 
 def inspect_notebook():
