@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 from ganpaint import data, discriminators, gans, generators  # noqa: E402
 from ganpaint.gans.base import default_optimizer  # noqa: E402
 
+import common  # noqa: E402
 import quality  # noqa: E402
 import textbook  # noqa: E402
 
@@ -75,7 +76,7 @@ CYCLE_STAGES = {
 
 def train_cyclegan(setting, photos, ds, steps, seed, size):
     s = {**CYCLE_PAPER, **setting}
-    nets = quality._small_cyclegan_networks(size, seed, s["residual"], s["norm"],
+    nets = common.small_cyclegan_networks(size, seed, s["residual"], s["norm"],
                                             s["receptive_field"], s["spectral_norm"])
     tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
     model = gans.CycleGAN(*nets, loss=s["loss"], pool_size=s["pool_size"],
@@ -98,18 +99,18 @@ def seeded_rows(family, task, paper, metric, settings, steps, seeds, score):
             runs.append({"seed": seed, metric: score(setting, seed),
                          "seconds": time.perf_counter() - start})
             print(name, runs[-1], flush=True)
-        row = quality._summary(task, name, steps, runs)
+        row = common.summary(task, name, steps, runs)
         rows.append({"family": family, "setting": {**paper, **setting}, **row})
     return rows
 
 
 def cyclegan_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
-    photos, paintings, truth = quality._photos_and_paintings(size)
+    photos, paintings, truth = common.photos_and_paintings(size)
 
     def score(setting, seed):
         ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1, seed=seed,
                                    repeat=True)
-        return quality._l1(train_cyclegan(setting, photos, ds, steps, seed, size), truth)
+        return common.l1_to_truth(train_cyclegan(setting, photos, ds, steps, seed, size), truth)
 
     return seeded_rows("cyclegan", f"photo->painting {size}px", CYCLE_PAPER,
                        "l1_to_true_painting", settings, steps, seeds, score)
@@ -137,7 +138,7 @@ PIX_STAGES = {
 def photo_to_map_pairs(size=quality.CYCLE_SIZE):
     """(training pairs side by side as uint8 [N, size, 2 * size, 3], held-out photos in
     [-1, 1], their true maps in [-1, 1])."""
-    photos = data.to_uint8(quality._photos_and_paintings(size)[0])
+    photos = data.to_uint8(common.photos_and_paintings(size)[0])
     maps = data.map_like(photos)
     pairs = np.concatenate([photos, maps], axis=2)[:PIX_TRAIN]
     scale = lambda x: x.astype("float32") / 127.5 - 1.0  # noqa: E731
@@ -178,7 +179,7 @@ def pix2pix_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
     def score(setting, seed):
         ds = data.paired_dataset(pairs, image_size=size, batch_size=1, seed=seed,
                                  augment=("jitter", "flip"), repeat=True)
-        return quality._l1(train_pix2pix(setting, ds, steps, seed, size, held_out), truth)
+        return common.l1_to_truth(train_pix2pix(setting, ds, steps, seed, size, held_out), truth)
 
     return seeded_rows("pix2pix", f"photo->map {size}px, {len(truth)} held out", PIX_PAPER,
                        "l1_to_true_map", settings, steps, seeds, score)

@@ -29,6 +29,8 @@ import tensorflow as tf
 
 from ganpaint import augment, demo, discriminators, gans, generators, metrics
 
+from common import summary  # one summary format for every quality row
+
 SEEDS = (0, 1)
 BATCH = 32
 BUDGETS = {30: 3000, 100: 2000}  # training digits -> steps
@@ -140,7 +142,6 @@ def _train_few_shot(kwargs, train, steps, seed, judge, noise):
 
 def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
     """Rows for each training-set size and each setting in `rows` (names of `ROWS`)."""
-    from quality import _summary  # one summary format for every quality row
 
     images, labels = demo._load_digits()
     train_pool, held_out = images[:4000], images[4000:5000]
@@ -168,7 +169,7 @@ def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
                 print(f"few-shot {n} digits", name, runs[-1], flush=True)
                 runs[-1]["curve"] = curve
             curves = [r.pop("curve") for r in runs]
-            row = _summary(f"few-shot digits, {n} training digits", name, steps, runs)
+            row = summary(f"few-shot digits, {n} training digits", name, steps, runs)
             row["fid_curve"] = {"steps": [c[0] for c in curves[0]],
                                 "mean": [round(float(np.mean([c[i][1] for c in curves])), 3)
                                          for i in range(len(curves[0]))]}
@@ -177,7 +178,7 @@ def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
             out.append(row)
         # What copying the training digits would score: each repeated to 1,000 images.
         copies = np.resize(train, (1000, *train.shape[1:]))
-        out.append(_summary(f"few-shot digits, {n} training digits",
+        out.append(summary(f"few-shot digits, {n} training digits",
                             "(no model: the training digits, repeated)", 0,
                             [{"seed": 0, "fid_classifier": judge.fid(copies), "overfit_gap": 0.0,
                               "nearest_train_distance": 0.0, "final_p": 0.0, "seconds": 0.0}]))
@@ -207,7 +208,6 @@ CONDITIONAL_EVERY = 120  # divides both budgets
 
 
 def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_ROWS)):
-    from quality import _summary
 
     images, labels = demo._load_digits()
     train, train_labels = images[:4000], labels[:4000]
@@ -240,7 +240,7 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
                 runs[done].append({"seed": seed, **result, "seconds": seconds})
                 print("conditional", name, done, runs[done][-1], flush=True)
         for target in steps:
-            out.append(_summary(f"conditional digits 28px, {target} steps", name, target,
+            out.append(summary(f"conditional digits 28px, {target} steps", name, target,
                                 runs[target]))
     return out
 
@@ -267,7 +267,6 @@ def _obvious_conditional(seed, paper=False):
 def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS):
     """Rows for the obvious conditional GAN (today's builder defaults and the label map) and
     the demo's AC-GAN, `steps` steps of batch 64 each, on the 4,000 training digits."""
-    from quality import _summary
 
     images, labels = demo._load_digits()
     train, train_labels = images[:4000], labels[:4000]
@@ -306,6 +305,6 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS):
             runs.append({"seed": seed, "class_accuracy": s["class_accuracy"],
                          "fid_classifier": s["fid"], "seconds": seconds})
             print("conditional defaults", name, runs[-1], flush=True)
-        out.append(_summary(f"conditional digits 28px, obvious build, {steps} steps", name,
+        out.append(summary(f"conditional digits 28px, obvious build, {steps} steps", name,
                             steps, runs))
     return out

@@ -29,10 +29,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import data, demo, discriminators, gans, generators, recipes
+from ganpaint import data, demo, gans, recipes
 
 import few_shot
 import textbook
+from common import l1_to_truth, photos_and_paintings, small_cyclegan_networks, summary
 
 DIGIT_EPOCHS = 40  # the demo's budget: 40 x 78 = 3,120 steps at batch 64
 CYCLE_STEPS = 600
@@ -133,49 +134,11 @@ def digits(seeds=DIGIT_SEEDS, epochs=DIGIT_EPOCHS):
                          "class_accuracy": s["class_accuracy"],
                          "seconds": time.perf_counter() - start})
             print(name, runs[-1], flush=True)
-        rows.append(_summary("digits 28px", name, steps, runs))
+        rows.append(summary("digits 28px", name, steps, runs))
     return rows
 
 
-def _summary(task, name, steps, runs):
-    """One row: the mean and standard deviation over seeds of each score, and each seed's."""
-    row = {"task": task, "implementation": name, "steps": steps, "seeds": len(runs)}
-    for key in runs[0]:
-        if key == "seed":
-            continue
-        values = np.array([r[key] for r in runs], dtype="float64")
-        places = 1 if key == "seconds" else 4
-        row[key] = round(float(values.mean()), places)
-        if key != "seconds":
-            row[f"{key}_std"] = round(float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                                      places)
-            row[f"{key}_per_seed"] = [round(float(v), places) for v in values]
-    return row
-
-
 # -- photo -> painting --------------------------------------------------------------------------
-
-def _photos_and_paintings(size):
-    photos = np.concatenate([b.numpy() for b in data.image_dataset(
-        data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False)])
-    paintings = np.concatenate([b.numpy() for b in data.image_dataset(
-        data.sample_path("monet"), image_size=size, batch_size=30, shuffle=False)])
-    truth = data.painterly(data.to_uint8(photos)).astype("float32") / 127.5 - 1.0
-    return photos, paintings, truth
-
-
-def _small_cyclegan_networks(size, seed, residual=False, norm="instance", receptive_field=16,
-                             spectral_norm=False):
-    """The task's small U-Nets and PatchGANs (the defaults search varies the options)."""
-    shape = (size, size, 3)
-    keras.utils.set_random_seed(seed)
-    g = [generators.unet_generator(shape, filters=32, max_filters=128, norm=norm, dropout=0.0,
-                                   residual=residual, name=name) for name in ("g", "f")]
-    d = [discriminators.patchgan_discriminator(shape, receptive_field, filters=32, norm=norm,
-                                               spectral_norm=spectral_norm, name=name)
-         for name in ("d_x", "d_y")]
-    return (*g, *d)
-
 
 # The objective's ablation (loss, pool, weights, optimizer, networks) is the CycleGAN search
 # of `defaults_search.py`, on this task with these networks and seeds.
@@ -186,14 +149,14 @@ CYCLE_VARIANTS = {
 
 
 def _train_ganpaint_cyclegan(kwargs, photos, ds, steps, seed, size):
-    model = gans.CycleGAN(*_small_cyclegan_networks(size, seed), seed=seed, **kwargs)
+    model = gans.CycleGAN(*small_cyclegan_networks(size, seed), seed=seed, **kwargs)
     model.compile()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return model.translate(photos)
 
 
 def _train_tutorial_cyclegan(photos, ds, steps, seed, size):
-    g, f, d_x, d_y = _small_cyclegan_networks(size, seed)
+    g, f, d_x, d_y = small_cyclegan_networks(size, seed)
     step = textbook.cyclegan_step(g, f, d_x, d_y)
     for a, b in ds.take(steps):
         step(a, b)
@@ -205,7 +168,7 @@ def photo_to_painting(seeds=PHOTO_SEEDS, steps=CYCLE_STEPS, size=CYCLE_SIZE,
                       variants=tuple(CYCLE_VARIANTS), tutorial=True):
     """Rows for ganpaint's CycleGAN with each objective in `variants` (names of
     `CYCLE_VARIANTS`), the TF tutorial's step if `tutorial`, and the untranslated photo."""
-    photos, paintings, truth = _photos_and_paintings(size)
+    photos, paintings, truth = photos_and_paintings(size)
     trainers = {name: (lambda kw: lambda ds, seed: _train_ganpaint_cyclegan(
         kw, photos, ds, steps, seed, size))(CYCLE_VARIANTS[name]) for name in variants}
     if tutorial:
@@ -220,22 +183,18 @@ def photo_to_painting(seeds=PHOTO_SEEDS, steps=CYCLE_STEPS, size=CYCLE_SIZE,
                                        seed=seed, repeat=True)
             start = time.perf_counter()
             translated = train(ds, seed)
-            runs.append({"seed": seed, "l1_to_true_painting": _l1(translated, truth),
+            runs.append({"seed": seed, "l1_to_true_painting": l1_to_truth(translated, truth),
                          "seconds": time.perf_counter() - start})
             print(name, runs[-1], flush=True)
-        rows.append(_summary(task, name, steps, runs))
-    identity = {"seed": 0, "l1_to_true_painting": _l1(photos, truth), "seconds": 0.0}
-    return rows + [_summary(task, "(no model: the photo itself)", 0, [identity])]
+        rows.append(summary(task, name, steps, runs))
+    identity = {"seed": 0, "l1_to_true_painting": l1_to_truth(photos, truth), "seconds": 0.0}
+    return rows + [summary(task, "(no model: the photo itself)", 0, [identity])]
 
 
 def cycle_task_name(size, steps):
     """The rows' `task` (run.py merges rows by it): the budget is named unless it is the
     default, so the long task's rows never replace the short one's."""
     return f"photo->painting {size}px" + ("" if steps == CYCLE_STEPS else f", {steps} steps")
-
-
-def _l1(translated, truth):
-    return float(np.mean(np.abs(translated - truth)))
 
 
 TASKS = {"photo_to_painting": photo_to_painting, "digits": digits, "few_shot_digits": few_shot.few_shot_digits,

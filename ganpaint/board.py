@@ -17,7 +17,7 @@ import os
 import keras
 import numpy as np
 
-from ganpaint.runs import check_writable, optimizers_of
+from ganpaint.checkpoints import check_writable, optimizers_of, write_atomically
 
 
 class TensorBoardLog(keras.callbacks.Callback):
@@ -135,7 +135,7 @@ def truncate_events(folder, step: int) -> int:
     removed = 0
     for path in sorted(glob.glob(os.path.join(glob.escape(os.fspath(folder)),
                                               "events.out.tfevents.*"))):
-        if path.endswith(".partial"):
+        if ".partial" in os.path.basename(path):
             continue
         events = [tf.compat.v1.Event.FromString(r.numpy())
                   for r in tf.data.TFRecordDataset([path])]
@@ -143,9 +143,10 @@ def truncate_events(folder, step: int) -> int:
         if len(kept) == len(events):
             continue
         removed += len(events) - len(kept)
-        partial = path + ".partial"
-        with tf.io.TFRecordWriter(partial) as writer:
-            for event in kept:
-                writer.write(event.SerializeToString())
-        os.replace(partial, path)
+        def write(partial):
+            with tf.io.TFRecordWriter(partial) as writer:
+                for event in kept:
+                    writer.write(event.SerializeToString())
+
+        write_atomically(path, write)
     return removed

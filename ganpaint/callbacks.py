@@ -4,7 +4,16 @@ deadline `TimeLimit` and the divergence watch `TrainingGuard`.
 
 Each takes the folder it writes to (created when needed, and checked writable before the
 first step) and writes nowhere else. An epoch cut short by a stop (`TimeLimit`, the guard) is
-not drawn or scored.
+not drawn or scored. They ask the model nothing about its kind: they call `model.sample` and
+`model.sample_grid`, which every ganpaint model answers.
+
+The resume protocol (`ganpaint.runs.resumable_fit` drives it; a callback of your own may join):
+- `resume_at(step, steps_per_epoch)`: called once before training when a run continues from
+  the checkpoint of global `step`: drop what was recorded after it (`LossHistory` its CSV rows,
+  `TensorBoardLog` its event points), since those steps are trained again;
+- `flush(step)`: called before every checkpoint is written: put on disk what a checkpoint at
+  `step` must not run ahead of (rows, event files);
+- `stopped`: an attribute that, when true after a `fit`, ends the run (`TimeLimit`, the guard).
 
 >>> gan.fit(ds, epochs=200, callbacks=[
 ...     SampleGrid("out/grids", every=5),
@@ -28,7 +37,8 @@ from ganpaint import plotting
 from ganpaint.errors import WeightsUnavailable
 from ganpaint.board import TensorBoardLog  # noqa: F401 (public here)
 from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
-from ganpaint.runs import StepCheckpoint, check_writable, optimizers_of, say  # noqa: F401
+from ganpaint.checkpoints import (StepCheckpoint, check_writable, optimizers_of,  # noqa: F401
+                                  say, write_atomically)
 
 log = logging.getLogger(__name__)
 
@@ -81,24 +91,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.paths: list[str] = []
 
     def _grid(self):
-        model = self.model
-        if hasattr(model, "translate"):
-            if self.inputs is None:
-                raise ValueError(f"SampleGrid needs `inputs` (images to translate) for "
-                                 f"{type(model).__name__}.")
-            inputs = np.asarray(self.inputs, "float32")[:self.n]
-            outputs = model.translate(inputs)
-            pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
-            return plotting.image_grid(pairs, cols=2 * min(4, len(inputs)))
-        rng = np.random.default_rng(self.seed)
-        if not hasattr(model, "num_classes"):
-            noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
-            return plotting.image_grid(model.generate(noise=noise))
-        classes = self.num_classes or model.num_classes
-        noise = rng.normal(size=(self.n, model.latent_dim)).astype("float32")
-        noise = np.tile(noise, (classes, 1))  # the same noise in every row: only the class changes
-        labels = np.repeat(np.arange(classes), self.n)
-        return plotting.image_grid(model.generate(noise=noise, labels=labels), cols=self.n)
+        images, cols = self.model.sample_grid(self.n, inputs=self.inputs, seed=self.seed,
+                                              classes=self.num_classes)
+        return plotting.image_grid(images, cols=cols)
 
     def on_train_begin(self, logs=None):
         check_writable(self.out_dir, what="sample-grid folder")
@@ -130,7 +125,7 @@ class LinearDecay(keras.callbacks.Callback):
             optimizers' rates when training starts (the first time). Give them for a run
             that may resume from a checkpoint, whose optimizers hold the decayed rates.
 
-    A `TrainingGuard` that lowered the rates (`model._ganpaint_lr_scale`) stays applied.
+    A `TrainingGuard` that lowered the rates (`model.learning_rate_scale`) stays applied.
     """
 
     def __init__(self, constant_epochs: int, decay_epochs: int,
@@ -160,7 +155,7 @@ class LinearDecay(keras.callbacks.Callback):
                              f"values for {len(optimizers)} optimizers.")
 
     def on_epoch_begin(self, epoch, logs=None):
-        factor = max(0.0, self.factor(epoch)) * getattr(self.model, "_ganpaint_lr_scale", 1.0)
+        factor = max(0.0, self.factor(epoch)) * getattr(self.model, "learning_rate_scale", 1.0)
         rates = [lr * factor for lr in self.initial_learning_rates]
         for opt, rate in zip(optimizers_of(self.model), rates):
             opt.learning_rate = rate
@@ -251,18 +246,11 @@ class FIDCheckpoint(keras.callbacks.Callback):
         if self._real_features is None:
             self._real_features = metrics.compute_features(self.real, self.extractor,
                                                            verbose=False)
-        if hasattr(self.model, "translate"):
-            if self.inputs is None:
-                raise ValueError("FIDCheckpoint needs `inputs` to translate for "
-                                 f"{type(self.model).__name__}.")
-            fakes = self.model.translate(self.inputs)
-        else:
-            n = self.n_samples or len(self._real_features)
-            labels = None
-            if hasattr(self.model, "num_classes"):  # labelled: every class equally often
-                labels = self.labels if self.labels is not None else \
-                    np.arange(n) % self.model.num_classes
-            fakes = self.model.generate(n, labels=labels)
+        if self.inputs is not None:  # translators: every input, translated
+            fakes = self.model.sample(inputs=self.inputs)
+        else:  # labelled models: every class equally often unless `labels` say otherwise
+            fakes = self.model.sample(self.n_samples or len(self._real_features),
+                                      labels=self.labels)
         fake = metrics.compute_features(fakes, self.extractor, verbose=False)
         self._n_fake = len(fake)
         if self.metric == "fid":
@@ -287,21 +275,17 @@ class FIDCheckpoint(keras.callbacks.Callback):
             logs[self.metric] = score
         if score < self.best:
             self.best, self.best_epoch = score, epoch + 1
-            os.makedirs(self.out_dir, exist_ok=True)
             # Written aside and renamed: a kill mid-write leaves the previous best intact.
-            partial = os.path.join(self.out_dir, "partial.weights.h5")
-            self.model.save_weights(partial, overwrite=True)
-            os.replace(partial, self.path)
+            write_atomically(self.path, lambda p: self.model.save_weights(p, overwrite=True),
+                             suffix=".weights.h5")
             record = {"epoch": epoch + 1, self.metric: score}
             if self.score_fn is None:
                 from ganpaint import metrics
 
                 record["provenance"] = metrics.provenance(
                     self.extractor, n_real=len(self._real_features), n_fake=self._n_fake)
-            record_path = os.path.join(self.out_dir, "best.json")
-            with open(record_path + ".partial", "w") as f:
-                json.dump(record, f, indent=2)
-            os.replace(record_path + ".partial", record_path)
+            write_atomically(os.path.join(self.out_dir, "best.json"),
+                             lambda p: _dump_json(p, record))
         if self.verbose:
             log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
                      self.best, self.best_epoch)
@@ -394,11 +378,19 @@ def _write_csv(path, rows):
     names = []
     for row in rows:
         names += [k for k in row if k not in names]
-    with open(path + ".partial", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=names)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(path + ".partial", path)
+
+    def write(partial):
+        with open(partial, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=names)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_atomically(path, write)
+
+
+def _dump_json(path, value):
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2)
 
 
 class GradientNorms(keras.callbacks.Callback):

@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
     add = lambda name, **kw: parser.add_subcommand(sub, name, **kw)  # noqa: E731
 
+    for define in _SUBCOMMANDS:
+        define(add)
+    return parser
+
+
+def _parse_make_npz(add) -> None:
     p = add("make-npz", help="decode and resize images (a folder, TFRecords, .npz, CSV) into "
             "one .npz, keeping labels and file names")
     p.add_argument("folder", metavar="SOURCE", help="folder of images (class subfolders give "
@@ -107,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "crops square by growing the box over the photo, or by padding with black")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
+
+def _parse_make_tfrecords(add) -> None:
     p = add("make-tfrecords", help="write images as Kaggle-layout TFRecords, keeping labels and "
             "file names")
     p.add_argument("source", help="folder, .npz, .csv or TFRecords to read")
@@ -119,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
+
+def _parse_train(add) -> None:
     from ganpaint.recipe_presets import RECIPES  # pure Python: no TensorFlow
-    from ganpaint.submission import CONTESTS  # numpy and the standard library only
 
     p = add("train", help="train a recipe (see `ganpaint train --help`)")
     p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
@@ -160,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "logs (default: OUT/tensorboard, for `%%tensorboard --logdir OUT`)")
     p.add_argument("--seed", type=int, default=0)
 
+
+def _parse_sample(add) -> None:
     p = add("sample", help="draw images from a trained GAN (.keras)")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
     p.add_argument("--out", required=True, help="output PNG grid (and .npz with --npz)")
@@ -172,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "its moving average (for models trained with ema=...)")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
+
+def _parse_translate(add) -> None:
     p = add("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
     p.add_argument("model")
     p.add_argument("input", help="folder, .npz or TFRecords of input images; side-by-side "
@@ -186,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--overwrite", action="store_true", help="write into a folder that is not "
                    "empty (refused otherwise)")
+
+
+def _parse_submit(add) -> None:
+    from ganpaint.submission import CONTESTS  # numpy and the standard library only
 
     p = add("submit", help="a trained model straight into a contest's images.zip")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
@@ -205,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
 
+
+def _parse_audit(add) -> None:
+    from ganpaint.submission import CONTESTS  # numpy and the standard library only
+
     p = add("audit", help="check a submission zip and estimate its score")
     p.add_argument("submission", help="the images.zip to check")
     p.add_argument("training", help="the training images: folder, TFRecords or .npz")
@@ -219,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an earlier audit.json "
                    "and nearest.png in --out")
 
+
+def _parse_fid(add) -> None:
     p = add("fid", help="FID between two image sets")
     p.add_argument("real", help="folder, .npz or TFRecords")
     p.add_argument("fake", help="folder, .npz or TFRecords")
@@ -234,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
 
+
+def _parse_export(add) -> None:
     p = add("export", help="write a trained model's generator as a SavedModel or TFLite "
             "file, uint8 images in and out")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
@@ -245,19 +270,30 @@ def build_parser() -> argparse.ArgumentParser:
                    "its moving average (for models trained with ema=...)")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
+
+def _parse_animate(add) -> None:
     p = add("animate", help="the sample grids of a run as a GIF (or MP4), epoch on each frame")
     p.add_argument("run", help="a run folder (--out of `ganpaint train`) or its grids/ folder")
     p.add_argument("--out", required=True, help="the .gif (or .mp4, with imageio-ffmpeg)")
     p.add_argument("--fps", type=float, default=2.0)
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
+
+def _parse_samples(add) -> None:
     add("samples", help="print where the bundled sample datasets are")
 
+
+def _parse_demo(add) -> None:
     p = add("demo", help="train an AC-GAN on the bundled digits and score it")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--epochs", type=_positive_int, default=40)
     p.add_argument("--seed", type=int, default=0)
-    return parser
+
+
+# `ganpaint --help` lists them in this order.
+_SUBCOMMANDS = (_parse_make_npz, _parse_make_tfrecords, _parse_train, _parse_sample,
+                _parse_translate, _parse_submit, _parse_audit, _parse_fid, _parse_export,
+                _parse_animate, _parse_samples, _parse_demo)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -473,18 +509,16 @@ def _sample(args) -> int:
     for path, what in [(args.out, "picture")] + ([(npz_path, "file")] if args.npz else []):
         _refuse_existing(path, what, args)
     model = _load_model(args.model)
-    if not hasattr(model, "generate"):
+    if model.takes_inputs:
         raise ValueError(f"{args.model} holds a {type(model).__name__}, which translates images; "
                          "use `ganpaint translate`.")
+    if args.labels and model.num_classes is None:
+        raise ValueError("--labels applies to labelled models only; this GAN is unconditional.")
     rng = np.random.default_rng(args.seed)
     noise = rng.normal(size=(args.n, model.latent_dim)).astype("float32")
-    labels = None
-    if hasattr(model, "num_classes"):
-        labels = (_parse_labels(args.labels, model.num_classes, args.n) if args.labels
-                  else np.arange(args.n, dtype="int32") % model.num_classes)
-    elif args.labels:
-        raise ValueError("--labels applies to labelled models only; this GAN is unconditional.")
-    images = model.generate(noise=noise, labels=labels, use_ema=not args.no_ema)
+    labels = (_parse_labels(args.labels, model.num_classes, args.n) if args.labels
+              else model.class_labels(args.n))  # every class in turn
+    images = model.sample(noise=noise, labels=labels, use_ema=not args.no_ema)
     save_image(args.out, image_grid(images))
     if args.npz:
         from ganpaint.data import to_uint8
@@ -505,22 +539,21 @@ def _translate(args) -> int:
     elif os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"{args.out} is a file, not a folder; choose a folder path.")
     model = _load_model(args.model)
-    if not hasattr(model, "translate"):
+    if not model.takes_inputs:
         raise ValueError(f"{args.model} holds a {type(model).__name__}, which generates from "
                          "noise; use `ganpaint sample`.")
-    cyclegan = hasattr(model, "g_ba")
-    net = model.sampling_network(("g_ab" if args.direction == "AtoB" else "g_ba") if cyclegan
-                                 else "generator", use_ema=not args.no_ema)
-    h, w, c = net.inputs[0].shape[1:]
+    # pix2pix has one generator: --direction picks the half of a pair it reads.
+    direction = args.direction if args.direction in model.directions else "AtoB"
+    h, w, c = model.translator(direction, use_ema=not args.no_ema).inputs[0].shape[1:]
     ds = translation_dataset(args.input, image_size=(h, w), channels=c,
                              batch_size=args.batch_size, direction=args.direction,
                              on_error=_on_error(args))
     print(f"reading {ds.layout} from {args.input}")
     os.makedirs(args.out, exist_ok=True)
-    kwargs = {"use_ema": not args.no_ema, **({"direction": args.direction} if cyclegan else {})}
     count = 0
     for batch in ds:
-        for image in to_uint8(model.translate(batch.numpy(), **kwargs)):
+        for image in to_uint8(model.sample(inputs=batch.numpy(), direction=direction,
+                                           use_ema=not args.no_ema)):
             save_image(os.path.join(args.out, f"{count:05d}.png"), image)
             count += 1
     print(f"translated {count} images into {args.out}")
@@ -633,14 +666,14 @@ def _export(args) -> int:
 
     _refuse_existing(args.out, "export", args)
     model = _load_model(args.model)
-    if args.direction == "BtoA" and not hasattr(model, "g_ba"):
+    if args.direction == "BtoA" and "BtoA" not in model.directions:
         raise ValueError(f"--direction BtoA picks a CycleGAN's second generator; "
                          f"{args.model} holds a {type(model).__name__}, which has one.")
     path = export.export_generator(model, args.out, format=args.format,
                                    use_ema=not args.no_ema, direction=args.direction,
                                    overwrite=args.overwrite)
-    inputs = ("uint8 images" if hasattr(model, "translate") else
-              "noise and labels" if hasattr(model, "num_classes") else "noise")
+    inputs = ("uint8 images" if model.takes_inputs else
+              "noise and labels" if model.num_classes is not None else "noise")
     print(f"wrote the generator of {args.model} to {path} ({args.format}; in: {inputs}, "
           "out: uint8 images)")
     return 0

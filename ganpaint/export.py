@@ -76,16 +76,10 @@ class _Generator(tf.Module):
 
 
 def _module(model, use_ema: bool, direction: str, antialias: bool = True):
-    if hasattr(model, "translate"):
-        if hasattr(model, "g_ba"):
-            if direction not in ("AtoB", "BtoA"):
-                raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: {direction!r}")
-            name = "g_ab" if direction == "AtoB" else "g_ba"
-        else:
-            name = "generator"
-        return _Translator(model.sampling_network(name, use_ema), antialias)
+    if model.takes_inputs:
+        return _Translator(model.translator(direction, use_ema), antialias)
     return _Generator(model.sampling_network("generator", use_ema), model.latent_dim,
-                      hasattr(model, "num_classes"))
+                      model.num_classes is not None)
 
 
 def export_generator(model, path, format: str = "savedmodel", use_ema: bool = True,
@@ -131,14 +125,13 @@ def export_generator(model, path, format: str = "savedmodel", use_ema: bool = Tr
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], module)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     flat = converter.convert()
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    partial = path + ".partial"
-    with open(partial, "wb") as f:
-        f.write(flat)
-    os.replace(partial, path)
-    return path
+    from ganpaint.checkpoints import write_atomically
+
+    def write(partial):
+        with open(partial, "wb") as f:
+            f.write(flat)
+
+    return write_atomically(path, write)
 
 
 def run_tflite(path, **inputs) -> np.ndarray:

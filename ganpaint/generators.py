@@ -356,20 +356,7 @@ def efficientnet_generator(
             raise ValueError(f"`weights` file not found: {weights}")
     builder = getattr(keras.applications, backbone)
     kwargs = {"include_preprocessing": True} if "V2" in backbone else {}
-    try:
-        full = builder(include_top=False, weights=weights, input_shape=image_shape, **kwargs)
-    except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...") offline
-        if weights != "imagenet" or "fetch" not in str(exc).lower():
-            raise
-        from ganpaint.errors import WeightsUnavailable
-
-        what = (f"could not download the {backbone} ImageNet weights (no internet?). The "
-                f"notop weights file ({backbone.lower()}_notop.h5 from keras-applications; on "
-                "Kaggle, attach it as a dataset) can be given instead: ")
-        raise WeightsUnavailable(what + "backbone_weights=FILE (recipes) or weights=FILE; "
-                                 "None trains the backbone from scratch.",
-                                 cli=what + "--backbone-weights FILE, or --backbone-weights "
-                                 "none to train it from scratch.") from None
+    full = _backbone(builder, backbone, weights, image_shape, **kwargs)
 
     # Spatial size of each layer's output, in order; the last layer of each size is a stage end.
     height = image_shape[0]
@@ -430,3 +417,21 @@ def _stage_ends(sized, stop: int, cut_size: int) -> list[str]:
         if h is not None and full_size != h > cut_size:
             ends[h] = layer.name
     return list(ends.values())
+
+
+def _backbone(builder, backbone, weights, image_shape, **kwargs):
+    """A Keras application without its top; offline, "imagenet" is one line naming the fixes."""
+    try:
+        return builder(include_top=False, weights=weights, input_shape=image_shape, **kwargs)
+    except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...") offline
+        if weights != "imagenet" or "fetch" not in str(exc).lower():
+            raise
+        from ganpaint.errors import WeightsUnavailable
+
+        what = (f"could not download the {backbone} ImageNet weights (no internet?). The "
+                f"notop weights file ({backbone.lower()}_notop.h5 from keras-applications; on "
+                "Kaggle, attach it as a dataset) can be given instead: ")
+        raise WeightsUnavailable(what + "backbone_weights=FILE (recipes) or weights=FILE; "
+                                 "None trains the backbone from scratch.",
+                                 cli=what + "--backbone-weights FILE, or --backbone-weights "
+                                 "none to train it from scratch.") from None

@@ -17,7 +17,7 @@ import time
 import keras
 import numpy as np
 
-from ganpaint.runs import CheckpointStore, all_finite, optimizers_of, say, training_state
+from ganpaint.checkpoints import CheckpointStore, all_finite, optimizers_of, say, training_state
 from ganpaint.sessions import parse_duration
 
 _D_LOSS = re.compile(r"^d(_[a-z0-9]+)?_loss$")
@@ -138,7 +138,6 @@ class TrainingGuard(keras.callbacks.Callback):
         self._epoch = 0
         self._reset_counters()
         self._snapshot = None
-        self._noise = None
 
     def _reset_counters(self, offset=0):
         """Forget the running means: a new epoch, or metrics reset after batch `offset`."""
@@ -156,10 +155,10 @@ class TrainingGuard(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         os.makedirs(self.out_dir, exist_ok=True)
         self.stopped = False
-        self.model._ganpaint_lr_scale = self.lr_scale  # LinearDecay keeps applying it
-        # A Wasserstein critic's loss is negative by design: nothing to watch.
-        loss = getattr(getattr(self.model, "adversarial", None), "name", "")
-        self._watch_d = loss != "wgan-gp"
+        self.model.learning_rate_scale = self.lr_scale  # LinearDecay keeps applying it
+        # A loss with no floor (a Wasserstein critic's) says nothing when it nears 0.
+        adversarial = getattr(self.model, "adversarial", None)
+        self._watch_d = adversarial is None or not adversarial.objective.can_be_negative
         if self._snapshot is None and self.store is None:
             self._take_snapshot()
 
@@ -227,19 +226,14 @@ class TrainingGuard(keras.callbacks.Callback):
 
     def _diversity(self):
         model = self.model
-        if hasattr(model, "translate"):
+        if not hasattr(model, "sample"):  # not a ganpaint model: nothing to judge
+            return None
+        if model.takes_inputs:
             if self.inputs is None:
                 return None
-            fakes, reference = model.translate(self.inputs, use_ema=False), self.inputs
-        elif hasattr(model, "generate"):
-            if self._noise is None:
-                self._noise = np.random.default_rng(0).normal(
-                    size=(16, model.latent_dim)).astype("float32")
-            labels = np.arange(16) % model.num_classes if hasattr(model, "num_classes") else None
-            fakes, reference = model.generate(noise=self._noise, labels=labels,
-                                              use_ema=False), self.real
-        else:
-            return None
+            fakes, reference = model.sample(inputs=self.inputs, use_ema=False), self.inputs
+        else:  # the same 16 draws at every check (every class in turn when labelled)
+            fakes, reference = model.sample(16, seed=0, use_ema=False), self.real
         spread = float(np.mean(np.std(fakes, axis=0)))
         if reference is not None:
             spread /= max(float(np.mean(np.std(reference, axis=0))), 1e-8)
@@ -271,7 +265,7 @@ class TrainingGuard(keras.callbacks.Callback):
             self.lr_scale *= self.lr_factor
             for opt in optimizers_of(self.model):
                 opt.learning_rate = float(opt.learning_rate) * self.lr_factor
-            self.model._ganpaint_lr_scale = self.lr_scale
+            self.model.learning_rate_scale = self.lr_scale
         for metric in self.model.metrics:
             metric.reset_state()
         self._reset_counters(offset=batch + 1)

@@ -12,13 +12,16 @@ CycleGAN and pix2pix halve theirs in `ganpaint.gans`, as their papers do.
 | `lsgan`   | (real - 1)^2 + fake^2                          | (fake - 1)^2                  |
 | `hinge`   | relu(1 - real) + relu(1 + fake)                | -fake                         |
 | `wgan-gp` | fake - real (+ `gradient_penalty`, in the model) | -fake                       |
+|           | R1 (`r1_penalty`, any loss): E |grad_x D(real)|^2, weighted by the model |  |
 | `rsgan`   | BCE(real - fake, 1)                            | BCE(fake - real, 1)           |
 | `rasgan`  | BCE(real - E fake, 1) + BCE(fake - E real, 0)  | the same with targets swapped |
 | `ralsgan` | (real - E fake - 1)^2 + (fake - E real + 1)^2  | the same with signs swapped   |
 
 `E` is the mean over the batch (per patch position for PatchGAN maps). The relativistic losses
 take a `batch_mean` function so that a model under `tf.distribute` can average over the
-*global* batch (`ganpaint.gans` does).
+*global* batch (`ganpaint.gans` does). The table itself is `OBJECTIVES`: each entry holds its
+two functions and its properties (relativistic, penalty, can be negative, smoothable); adding a
+loss is one entry there.
 
 Label smoothing (`bce`, `minimax`, `lsgan`, `rasgan`, `ralsgan`) is given as `label_smoothing`:
 - a float `s`: one-sided smoothing, real target `1 - s` (Salimans et al. 2016; 0.1 gives 0.9);
@@ -33,6 +36,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Union
 
 import keras
@@ -40,9 +44,6 @@ from keras import ops
 
 LabelSmoothing = Union[None, float, tuple[tuple[float, float], tuple[float, float]]]
 
-LOSSES = ("bce", "minimax", "lsgan", "hinge", "wgan-gp", "rsgan", "rasgan", "ralsgan")
-RELATIVISTIC = ("rsgan", "rasgan", "ralsgan")
-SMOOTHABLE = ("bce", "minimax", "lsgan", "rasgan", "ralsgan")
 
 
 def _float(x):
@@ -253,10 +254,103 @@ def ralsgan_generator_loss(real, fake, batch_mean: Callable = batch_mean):
             + ops.mean(ops.square(real - batch_mean(fake) + 1.0)))
 
 
-# -- lookup -------------------------------------------------------------------------------
+# -- R1 ------------------------------------------------------------------------------------
+
+def r1_penalty(critic: Callable, real):
+    """E_x |grad_x D(x)|^2 on real images (Mescheder et al. 2018; StyleGAN2's R1, before its
+    gamma/2 weight). For patch outputs D(x) is the image's mean logit. Float32 throughout."""
+    import tensorflow as tf  # the nested tape is TF-specific
+
+    x = tf.identity(tf.cast(real, tf.float32))  # a tensor of this branch, to watch
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        logits = tf.cast(critic(x), tf.float32)
+        per_image = tf.reduce_mean(tf.reshape(logits, [tf.shape(logits)[0], -1]), axis=1)
+        total = tf.reduce_sum(per_image)
+    grads = tape.gradient(total, x)
+    return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(grads.shape)))))
+
+
+# -- the table of objectives ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Objective:
+    """One adversarial objective: its two losses (with one signature for every objective)
+    and the properties the models, the guard and the recipes ask about.
+
+    Attributes:
+        name: str. What `loss=` takes.
+        discriminator: (real, fake, label_smoothing, seed, batch_mean) -> loss.
+        generator: (real, fake, batch_mean) -> loss.
+        relativistic: bool. The generator's loss also needs D(real).
+        penalty: "gradient_penalty" when the critic needs one (WGAN-GP), else None.
+        can_be_negative: bool. The discriminator's loss has no floor at 0 (a Wasserstein
+            critic), so "D loss near 0" says nothing.
+        smoothable: bool. Takes `label_smoothing`.
+    """
+
+    name: str
+    discriminator: Callable
+    generator: Callable
+    relativistic: bool = False
+    penalty: str | None = None
+    can_be_negative: bool = False
+    smoothable: bool = False
+
+
+def _smoothed(fn):
+    return lambda real, fake, label_smoothing, seed, batch_mean: fn(
+        real, fake, label_smoothing=label_smoothing, seed=seed)
+
+
+def _relativistic_smoothed(fn):
+    return lambda real, fake, label_smoothing, seed, batch_mean: fn(
+        real, fake, label_smoothing=label_smoothing, seed=seed, batch_mean=batch_mean)
+
+
+def _plain(fn):
+    return lambda real, fake, label_smoothing, seed, batch_mean: fn(real, fake)
+
+
+def _of_fake(fn):
+    return lambda real, fake, batch_mean: fn(fake)
+
+
+OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
+    Objective("bce", _smoothed(bce_discriminator_loss), _of_fake(bce_generator_loss),
+              smoothable=True),
+    Objective("minimax", _smoothed(bce_discriminator_loss), _of_fake(minimax_generator_loss),
+              smoothable=True),
+    Objective("lsgan", _smoothed(lsgan_discriminator_loss), _of_fake(lsgan_generator_loss),
+              smoothable=True),
+    Objective("hinge", _plain(hinge_discriminator_loss), _of_fake(hinge_generator_loss)),
+    Objective("wgan-gp", _plain(wasserstein_discriminator_loss),
+              _of_fake(wasserstein_generator_loss), penalty="gradient_penalty",
+              can_be_negative=True),
+    Objective("rsgan", _plain(rsgan_discriminator_loss),
+              lambda real, fake, batch_mean: rsgan_generator_loss(real, fake),
+              relativistic=True),
+    Objective("rasgan", _relativistic_smoothed(rasgan_discriminator_loss),
+              lambda real, fake, batch_mean: rasgan_generator_loss(real, fake, batch_mean),
+              relativistic=True, smoothable=True),
+    Objective("ralsgan", _relativistic_smoothed(ralsgan_discriminator_loss),
+              lambda real, fake, batch_mean: ralsgan_generator_loss(real, fake, batch_mean),
+              relativistic=True, smoothable=True),
+]}
+LOSSES = tuple(OBJECTIVES)
+RELATIVISTIC = tuple(n for n, o in OBJECTIVES.items() if o.relativistic)
+SMOOTHABLE = tuple(n for n, o in OBJECTIVES.items() if o.smoothable)
+
+
+def objective(name: str) -> Objective:
+    """The table's entry for `name`; an unknown name is an error that lists the table."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"`loss` must be one of {', '.join(OBJECTIVES)}. Received: loss={name!r}")
+    return OBJECTIVES[name]
+
 
 class AdversarialLoss:
-    """The pair of losses a model uses, looked up by name.
+    """The pair of losses a model uses, looked up by name in `OBJECTIVES`.
 
     `discriminator(real, fake, seed=None, batch_mean=...)` and `generator(real, fake, ...)`
     have one signature for every variant; `needs_real_for_generator` says whether the
@@ -269,49 +363,21 @@ class AdversarialLoss:
     """
 
     def __init__(self, name: str = "bce", label_smoothing: LabelSmoothing = None):
-        if name not in LOSSES:
-            raise ValueError(f"`loss` must be one of {', '.join(LOSSES)}. Received: loss={name!r}")
-        if label_smoothing is not None and name not in SMOOTHABLE:
+        self.objective = objective(name)
+        if label_smoothing is not None and not self.objective.smoothable:
             raise ValueError(f"`label_smoothing` applies to the losses {', '.join(SMOOTHABLE)}, "
                              f"not {name!r}. Received: label_smoothing={label_smoothing!r}")
         self.name = name
         self.label_smoothing = label_smoothing
-        self.needs_real_for_generator = name in RELATIVISTIC
+        self.needs_real_for_generator = self.objective.relativistic
         self.needs_seed = (label_smoothing is not None
                            and not isinstance(_check_smoothing(label_smoothing), float))
 
     def discriminator(self, real, fake, seed=None, batch_mean: Callable = batch_mean):
-        smoothing = dict(label_smoothing=self.label_smoothing, seed=seed)
-        if self.name in ("bce", "minimax"):
-            return bce_discriminator_loss(real, fake, **smoothing)
-        if self.name == "lsgan":
-            return lsgan_discriminator_loss(real, fake, **smoothing)
-        if self.name == "hinge":
-            return hinge_discriminator_loss(real, fake)
-        if self.name == "wgan-gp":
-            return wasserstein_discriminator_loss(real, fake)
-        if self.name == "rsgan":
-            return rsgan_discriminator_loss(real, fake)
-        if self.name == "rasgan":
-            return rasgan_discriminator_loss(real, fake, batch_mean=batch_mean, **smoothing)
-        return ralsgan_discriminator_loss(real, fake, batch_mean=batch_mean, **smoothing)
+        return self.objective.discriminator(real, fake, self.label_smoothing, seed, batch_mean)
 
     def generator(self, real, fake, batch_mean: Callable = batch_mean):
-        if self.name == "bce":
-            return bce_generator_loss(fake)
-        if self.name == "minimax":
-            return minimax_generator_loss(fake)
-        if self.name == "lsgan":
-            return lsgan_generator_loss(fake)
-        if self.name == "hinge":
-            return hinge_generator_loss(fake)
-        if self.name == "wgan-gp":
-            return wasserstein_generator_loss(fake)
-        if self.name == "rsgan":
-            return rsgan_generator_loss(real, fake)
-        if self.name == "rasgan":
-            return rasgan_generator_loss(real, fake, batch_mean=batch_mean)
-        return ralsgan_generator_loss(real, fake, batch_mean=batch_mean)
+        return self.objective.generator(real, fake, batch_mean)
 
     def __repr__(self):
         return f"AdversarialLoss({self.name!r}, label_smoothing={self.label_smoothing!r})"

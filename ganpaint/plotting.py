@@ -249,17 +249,17 @@ def write_animation(frames, path, fps: float = 2.0, overwrite: bool = False) -> 
     frames = [np.asarray(f) for f in frames]
     if not frames:
         raise ValueError("No frames to animate.")
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
+    from ganpaint.checkpoints import write_atomically
+
     extension = os.path.splitext(path)[1].lower()
-    partial = path + ".partial" + extension
     if extension == ".gif":
         from PIL import Image
 
         pictures = [Image.fromarray(f) for f in frames]
-        pictures[0].save(partial, save_all=True, append_images=pictures[1:], loop=0,
-                         duration=int(round(1000 / fps)), format="GIF")
+
+        def write(partial):
+            pictures[0].save(partial, save_all=True, append_images=pictures[1:], loop=0,
+                             duration=int(round(1000 / fps)), format="GIF")
     elif extension == ".mp4":
         try:
             import imageio.v2 as imageio
@@ -268,11 +268,12 @@ def write_animation(frames, path, fps: float = 2.0, overwrite: bool = False) -> 
             raise UserError("an MP4 needs the imageio-ffmpeg package (pip install imageio "
                             "imageio-ffmpeg); or write a .gif, which needs nothing more.") from None
         even = [f[:f.shape[0] // 2 * 2, :f.shape[1] // 2 * 2] for f in frames]  # h264 sizes
-        imageio.mimwrite(partial, even, fps=fps, format="FFMPEG")
+
+        def write(partial):
+            imageio.mimwrite(partial, even, fps=fps, format="FFMPEG")
     else:
         raise UserError(f"An animation is a .gif or .mp4 file. Received: {path}")
-    os.replace(partial, path)
-    return path
+    return write_atomically(path, write, suffix=extension)
 
 
 def progress_animation(source, path, fps: float = 2.0, overwrite: bool = False) -> str:
@@ -339,13 +340,13 @@ def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0
     """
     from ganpaint.errors import refuse_existing
 
-    if not hasattr(model, "latent_dim"):
+    if model.takes_inputs:
         raise ValueError(f"interpolation walks a noise model's latent space; "
                          f"{type(model).__name__} translates images.")
     if path is not None and not overwrite:
         refuse_existing(path, "picture")
     rng = np.random.default_rng(seed)
-    if hasattr(model, "num_classes"):
+    if model.num_classes is not None:
         labels = (np.arange(model.num_classes) if labels is None
                   else np.asarray(labels, "int32").reshape(-1))
         rows = len(labels)
@@ -356,7 +357,7 @@ def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0
     noise = slerp(a, b, np.linspace(0, 1, steps))  # [steps, rows, D]
     noise = noise.transpose(1, 0, 2).reshape(rows * steps, -1)
     row_labels = None if labels is None else np.repeat(np.asarray(labels, "int32"), steps)
-    images = model.generate(noise=noise, labels=row_labels, use_ema=use_ema)
+    images = model.sample(noise=noise, labels=row_labels, use_ema=use_ema)
     images = images.reshape(rows, steps, *images.shape[1:])
     if path is not None:
         path = os.fspath(path)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
-from ganpaint import discriminators, distribute, gans, generators, metrics, runs
+from ganpaint import discriminators, distribute, gans, generators, losses, metrics, runs
 from ganpaint.errors import UserError
 from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
@@ -189,7 +189,7 @@ def _model(recipe, seed):
 
 
 def _d_norm(recipe, builder="dcgan"):
-    if recipe.loss == "wgan-gp":
+    if recipe.loss is not None and losses.objective(recipe.loss).penalty:
         return None  # the gradient penalty is per example: no batch statistics in the critic
     if recipe.d_norm == "auto":
         return "auto" if builder == "dcgan" else recipe.norm

@@ -78,18 +78,17 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
         while done < count:  # more images than inputs: go round the inputs again
             for batch in inputs:
                 batch = np.asarray(batch)[:count - done]
-                yield model.translate(batch, batch_size=batch_size, use_ema=use_ema)
+                yield model.sample(inputs=batch, batch_size=batch_size, use_ema=use_ema)
                 done += len(batch)
                 if done >= count:
                     return
         return
     rng = np.random.default_rng(seed)
-    classes = getattr(model, "num_classes", None)  # labelled models: every class in turn
     for start in range(0, count, batch_size):
         n = min(batch_size, count - start)
         noise = rng.standard_normal((n, model.latent_dim)).astype("float32")
-        labels = None if classes is None else (np.arange(start, start + n) % classes)
-        yield model.generate(noise=noise, labels=labels, batch_size=batch_size, use_ema=use_ema)
+        yield model.sample(noise=noise, labels=model.class_labels(n, start),  # every class in turn
+                           batch_size=batch_size, use_ema=use_ema)
 
 
 def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise"):
@@ -97,8 +96,7 @@ def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise"):
     the input halves of side-by-side pairs (said in one line, never squashed)."""
     from ganpaint.data import translation_dataset
 
-    net = model.sampling_network("g_ab" if hasattr(model, "g_ab") else "generator", use_ema)
-    h, w, c = net.inputs[0].shape[1:]
+    h, w, c = model.translator("AtoB", use_ema).inputs[0].shape[1:]
     ds = translation_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
                              on_error=on_error)
     if not ds.num_images:
@@ -152,7 +150,7 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     if not overwrite:
         refuse_existing(out, "submission zip")
     rules = _rules(contest)
-    translating = hasattr(model, "translate")
+    translating = model.takes_inputs
     if translating and inputs is None:
         raise ValueError(f"{type(model).__name__} translates images: give the `inputs` to "
                          "translate (e.g. the contest's photos).")
@@ -170,29 +168,27 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
             raise ValueError("Give `count` (--count): how many images to generate.")
     if not isinstance(count, int) or count < 1:
         raise ValueError(f"`count` must be a positive int. Received: count={count!r}")
-    folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    partial = out + ".partial"
     bar = None
     if verbose:
         import keras
 
         bar = keras.utils.Progbar(count, unit_name="image")
     written, shape = 0, None
-    try:
+
+    def write(partial):  # streamed: each batch is encoded into the zip as it comes
+        nonlocal written, shape
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
             for batch in _model_batches(model, dataset, count, batch_size, seed, use_ema):
                 for image in to_uint8(batch):
-                    data = _encode(image, size, fmt, quality)
-                    archive.writestr(f"{written:05d}.{fmt}", data)
+                    archive.writestr(f"{written:05d}.{fmt}", _encode(image, size, fmt, quality))
                     written += 1
                 shape = size or tuple(batch.shape[1:3])
                 if bar is not None:
                     bar.update(written)
-        os.replace(partial, out)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+
+    from ganpaint.checkpoints import write_atomically
+
+    write_atomically(out, write)
     problems = _check_contest(contest, written, shape, fmt)
     for problem in problems:
         warnings.warn(f"{out}: {problem}", UserWarning, stacklevel=2)

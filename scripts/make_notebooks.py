@@ -277,7 +277,7 @@ def _samples_cells(kind):
                                   "(with the EMA generator when the model keeps one)."),
                 new_code_cell("""\
 inputs = setup.fixed_inputs[:8]
-outputs = model.translate(inputs)
+outputs = model.sample(inputs=inputs)
 show(np.stack([inputs, outputs], 1).reshape(-1, *inputs.shape[1:]), "input | output", cols=4)""")]
     if kind == "labelled":
         return [new_markdown_cell("## Samples\n\nOne row per class, the same noise in each "
@@ -285,10 +285,10 @@ show(np.stack([inputs, outputs], 1).reshape(-1, *inputs.shape[1:]), "input | out
                 new_code_cell("""\
 classes = min(model.num_classes, 10)
 noise = np.tile(np.random.default_rng(0).normal(size=(8, model.latent_dim)), (classes, 1))
-images = model.generate(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
+images = model.sample(noise=noise.astype("float32"), labels=np.repeat(np.arange(classes), 8))
 show(images, f"classes 0-{classes - 1}, one per row")""")]
     return [new_markdown_cell("## Samples"),
-            new_code_cell('show(model.generate(16), "generated", cols=4, size=6)'),
+            new_code_cell('show(model.sample(16), "generated", cols=4, size=6)'),
             new_markdown_cell("A walk through the latent space: each row goes from one noise "
                               "draw to another along the sphere the noise lives near."),
             new_code_cell("""\
@@ -297,9 +297,9 @@ show(walk.reshape(-1, *walk.shape[2:]), "spherical interpolation", cols=8)""")]
 
 
 def _score_cells(kind):
-    fakes = ("model.translate(setup.fixed_inputs)" if kind == "translate" else
-             "model.generate(len(setup.real), labels=np.arange(len(setup.real)) % "
-             "model.num_classes)" if kind == "labelled" else "model.generate(len(setup.real))")
+    # Translators translate their inputs; labelled models draw every class in turn.
+    fakes = ("model.sample(inputs=setup.fixed_inputs)" if kind == "translate" else
+             "model.sample(len(setup.real))")
     return [
         new_markdown_cell("## Scores\n\nThe best checkpoint by FID is in `OUT_DIR/best`, with "
                           "its record (the score and how it was computed). In smoke mode the "

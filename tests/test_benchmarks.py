@@ -9,6 +9,7 @@ import pytest
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
 sys.path.insert(0, BENCH)
 
+import common  # noqa: E402
 import flops  # noqa: E402
 import op_profile  # noqa: E402
 import run as bench_run  # noqa: E402
@@ -53,12 +54,12 @@ def test_quality_rows_give_mean_sd_and_each_seed():
     import quality
     runs = [{"seed": 0, "l1": 0.25, "seconds": 10.0}, {"seed": 1, "l1": 0.15, "seconds": 12.0},
             {"seed": 2, "l1": 0.20, "seconds": 14.0}]
-    row = quality._summary("task", "impl", 600, runs)
+    row = common.summary("task", "impl", 600, runs)
     assert row["seeds"] == 3 and row["steps"] == 600
     assert row["l1"] == pytest.approx(0.2) and row["l1_std"] == pytest.approx(0.05)  # ddof=1
     assert row["l1_per_seed"] == [0.25, 0.15, 0.2]
     assert row["seconds"] == 12.0 and "seconds_std" not in row
-    assert quality._summary("t", "i", 1, runs[:1])["l1_std"] == 0.0
+    assert common.summary("t", "i", 1, runs[:1])["l1_std"] == 0.0
 
 
 def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):

@@ -24,7 +24,7 @@ import pytest
 
 LAUNCHER = textwrap.dedent("""
     import os, signal, sys, threading
-    from ganpaint import runs
+    from ganpaint import checkpoints as runs
     from ganpaint.cli import main
 
     kind, _, value = os.environ.get("GP_KILL", ":").partition(":")

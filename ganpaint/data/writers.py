@@ -184,12 +184,10 @@ def images_to_npz(
         arrays["labels"] = found["labels"]
     if found["class_names"]:
         arrays["class_names"] = np.array(found["class_names"])
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    partial = path[:-len(".npz")] + ".partial.npz"
-    (np.savez_compressed if compress else np.savez)(partial, **arrays)
-    os.replace(partial, path)
+    from ganpaint.checkpoints import write_atomically
+
+    write_atomically(path, lambda partial: (np.savez_compressed if compress else np.savez)(
+        partial, **arrays), suffix=".npz")
     return {"path": path, "num_images": len(found["images"]),
             "class_names": found["class_names"], "labelled": found["labels"] is not None,
             "skipped": found["skipped"]}

@@ -31,7 +31,7 @@ from keras import ops
 from ganpaint import distribute
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.gans import ema as ema_lib
-from ganpaint.losses import AdversarialLoss, gradient_penalty
+from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ganpaint.optimizers import FusedAdam
 
 
@@ -207,7 +207,7 @@ class AdversarialModel(keras.Model):
             if self.augmenter.adaptive:
                 names.append("ada_rt")
         self.trackers = [self._make_tracker(n) for n in names
-                         if n != "gradient_penalty" or loss == "wgan-gp"]
+                         if n != "gradient_penalty" or self.adversarial.objective.penalty]
         self.g_optimizer = self.d_optimizer = None
         self.gradient_norms = None
 
@@ -216,6 +216,80 @@ class AdversarialModel(keras.Model):
         """The trained networks by role, e.g. {"generator": ..., "discriminator": ...} or
         CycleGAN's {"g_ab", "g_ba", "d_a", "d_b"} (EMA copies are `sampling_network`'s)."""
         return {name: getattr(self, name) for name in self._networks}
+
+    # A factor on every learning rate that schedules apply on top of theirs (`LinearDecay`
+    # multiplies by it); `TrainingGuard` lowers it after a trip. Public: a schedule of your own
+    # should honour it too.
+    learning_rate_scale = 1.0
+
+    # -- sampling: one entry for every caller (callbacks, guard, submissions, CLI, notebooks) --
+    takes_inputs = False  # translators take images; noise models draw noise
+    num_classes = None  # labelled models: the number of classes
+    directions = ()  # translators: the directions `sample(direction=...)` takes
+
+    def sample(self, n: int | None = None, *, inputs=None, labels=None, noise=None,
+               seed: int | None = None, direction: str = "AtoB", use_ema: bool = True,
+               batch_size: int | None = None) -> np.ndarray:
+        """Images from this model, float32 in [-1, 1], whatever kind it is: noise models
+        generate `n` (or one per row of `noise`; labelled ones every class in turn unless
+        `labels` are given); translators translate `inputs` (the first `n` of them). With the
+        EMA generator when the model keeps one and `use_ema`.
+
+        Args:
+            n: int. How many images.
+            inputs: images in [-1, 1] to translate (translators only).
+            labels: int array, the class of each image (labelled models).
+            noise: array [N, latent_dim] (noise models); else drawn (from `seed` if given).
+            seed: int. Draw the noise from this seed, so that calls repeat.
+            direction: "AtoB" or "BtoA" (CycleGAN).
+        """
+        if not self.takes_inputs:
+            raise NotImplementedError  # the noise models override this
+        if inputs is None:
+            raise ValueError(f"{type(self).__name__} translates images: give the `inputs`.")
+        if labels is not None or noise is not None:
+            raise ValueError(f"{type(self).__name__} translates images; `labels` and `noise` "
+                             "are for noise models.")
+        if direction not in self.directions:
+            raise ValueError(f"`direction` must be one of {self.directions} for "
+                             f"{type(self).__name__}. Received: direction={direction!r}")
+        inputs = np.asarray(inputs, "float32")
+        inputs = inputs[:n] if n else inputs
+        net = self.translator(direction, use_ema)
+        return _translate(net, inputs, batch_size or 8, self._run_in_batches)
+
+    def sample_grid(self, n: int = 16, *, inputs=None, seed: int = 0, classes=None,
+                    use_ema: bool = True) -> tuple[np.ndarray, int | None]:
+        """The images of a sample grid and its number of columns: each input beside its
+        translation (translators), one row per class with the same noise in every row
+        (labelled models), or `n` samples of fixed noise."""
+        if self.takes_inputs:
+            if inputs is None:
+                raise ValueError(f"A sample grid of a {type(self).__name__} needs `inputs` "
+                                 "(images to translate).")
+            inputs = np.asarray(inputs, "float32")[:n]
+            outputs = self.sample(inputs=inputs, use_ema=use_ema)
+            pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
+            return pairs, 2 * min(4, len(inputs))
+        rng = np.random.default_rng(seed)
+        noise = rng.normal(size=(n, self.latent_dim)).astype("float32")
+        if self.num_classes is None:
+            return self.sample(noise=noise, use_ema=use_ema), None
+        classes = classes or self.num_classes
+        labels = np.repeat(np.arange(classes), n)  # the same noise in every row
+        return self.sample(noise=np.tile(noise, (classes, 1)), labels=labels,
+                           use_ema=use_ema), n
+
+    def class_labels(self, n: int, start: int = 0) -> np.ndarray | None:
+        """Every class in turn for images `start .. start + n` (None for unlabelled models):
+        the labels of a sample that covers the classes equally."""
+        if self.num_classes is None:
+            return None
+        return (np.arange(start, start + n) % self.num_classes).astype("int32")
+
+    def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
+        """The network that translates in `direction` (translators only)."""
+        raise ValueError(f"{type(self).__name__} generates from noise; it has no translator.")
 
     def export_generator(self, path, format: str = "savedmodel", use_ema: bool = True,
                          direction: str = "AtoB", overwrite: bool = False) -> str:
@@ -269,15 +343,7 @@ class AdversarialModel(keras.Model):
             return None
 
         def penalty():
-            x = tf.identity(tf.cast(real, tf.float32))  # a tensor of this branch, to watch
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                logits = tf.cast(critic(x), tf.float32)
-                per_image = tf.reduce_mean(tf.reshape(logits, [tf.shape(logits)[0], -1]), axis=1)
-                total = tf.reduce_sum(per_image)
-            grads = tape.gradient(total, x)
-            squared = tf.reduce_sum(tf.square(grads), axis=list(range(1, len(grads.shape))))
-            return 0.5 * self.r1_weight * tf.reduce_mean(squared)
+            return 0.5 * self.r1_weight * r1_penalty(critic, real)
 
         if self.r1_every == 1:
             return penalty()
@@ -430,7 +496,7 @@ class AdversarialModel(keras.Model):
         loss = self.adversarial.discriminator(real_logits, fake_logits, seed=seed,
                                               batch_mean=distribute.global_batch_mean)
         total, penalty, r1 = loss, None, None
-        if self.adversarial.name == "wgan-gp" and critic is not None:
+        if self.adversarial.objective.penalty == "gradient_penalty" and critic is not None:
             penalty = gradient_penalty(critic, real, fake, seed=self._replica_seed())
             total = total + self.gp_weight * penalty
         if critic is not None:

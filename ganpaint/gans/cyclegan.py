@@ -241,6 +241,14 @@ class CycleGAN(AdversarialModel):
                             identity_loss=terms["identity_loss"], d_a_loss=d_a_loss,
                             d_b_loss=d_b_loss, **self._small_data_report(r1))
 
+    takes_inputs = True
+    directions = ("AtoB", "BtoA")
+
+    def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
+        if direction not in self.directions:
+            raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
+        return self.sampling_network("g_ab" if direction == "AtoB" else "g_ba", use_ema)
+
     def translate(self, images, direction: str = "AtoB", batch_size: int = 8,
                   use_ema: bool = True) -> np.ndarray:
         """Translate images in [-1, 1] with G_AB ("AtoB") or G_BA ("BtoA"), in batches; with

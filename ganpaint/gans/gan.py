@@ -171,6 +171,23 @@ class GAN(_OneGenerator):
     def _class_report(self, real_classes, labels, class_loss):
         return {}
 
+    def sample(self, n: int | None = None, *, inputs=None, labels=None, noise=None,
+               seed: int | None = None, direction: str = "AtoB", use_ema: bool = True,
+               batch_size: int | None = None) -> np.ndarray:
+        if inputs is not None:
+            raise ValueError(f"{type(self).__name__} generates from noise; `inputs` are for "
+                             "translators.")
+        if noise is None and seed is not None:
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f"Give `n` (a positive int) or `noise`. Received: n={n!r}")
+            noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+            noise = noise.astype("float32")
+        count = len(noise) if noise is not None else n
+        if labels is None and self.num_classes is not None and isinstance(count, int):
+            labels = self.class_labels(count)
+        return self.generate(None if noise is not None else n, noise=noise, labels=labels,
+                             batch_size=batch_size or 256, use_ema=use_ema)
+
     def generate(self, n: int | None = None, noise=None, labels=None,
                  batch_size: int = 256, use_ema: bool = True) -> np.ndarray:
         """Generate images (float32 in [-1, 1]) in batches, for any number of images, with

@@ -91,6 +91,15 @@ class Pix2Pix(_OneGenerator):
         return self._report(g_loss=g_loss, g_gan_loss=gan_loss, g_l1_loss=l1_loss, d_loss=d_loss,
                             **self._small_data_report(r1))
 
+    takes_inputs = True
+    directions = ("AtoB",)  # one generator: input -> target
+
+    def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
+        if direction != "AtoB":
+            raise ValueError("Pix2Pix has one generator (input -> target): direction='AtoB'. "
+                             f"Received: direction={direction!r}")
+        return self.sampling_network("generator", use_ema)
+
     def translate(self, images, batch_size: int = 8, use_ema: bool = True) -> np.ndarray:
         """Translate input images in [-1, 1] to targets, in batches (with the EMA generator
         when the model keeps one and `use_ema`)."""
