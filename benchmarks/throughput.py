@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import discriminators, gans, generators, recipes
+from ganpaint import discriminators, families, gans, generators, recipes
 
 import flops
 import peak
@@ -152,7 +152,8 @@ def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, f
         return make_step(recipe, *networks), networks
 
     recipe = recipes.get(recipe_name, **overrides)
-    return Case(label, batch * (2 if recipe.model == "cyclegan" else 1), window, variants,
+    images_per_example = families.family(recipe.model).domains  # CycleGAN: an image per domain
+    return Case(label, batch * images_per_example, window, variants,
                 lambda: make_batch(recipe, batch), make_textbook, ganpaint, flops_fn, options)
 
 

@@ -15,9 +15,10 @@ import sys
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("augment", "callbacks", "data", "discriminators", "distribute", "export", "gans",
-               "generators", "guard", "inspection", "layers", "losses", "metrics",
-               "optimizers", "plotting", "recipes", "runs", "sessions", "submission")
+_SUBMODULES = ("augment", "board", "callbacks", "checkpoints", "data", "discriminators",
+               "distribute", "errors", "export", "families", "gans", "generators", "guard",
+               "inspection", "layers", "losses", "metrics", "optimizers", "plotting",
+               "recipes", "runs", "sessions", "submission")
 __all__ = ["__version__", "import_all", "load_model", *_SUBMODULES]
 
 

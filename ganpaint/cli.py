@@ -448,17 +448,18 @@ def _train(args) -> int:
         overrides["backbone_weights"] = weights
     data = None
     if args.data:
-        cyclegan = recipes.RECIPES[args.recipe].model == "cyclegan"
-        if cyclegan and len(args.data) != 2:
-            raise ValueError(f"{args.recipe} trains on two domains: give --data A B. "
-                             f"Received {len(args.data)} path(s).")
-        if not cyclegan and len(args.data) != 1:
-            raise ValueError(f"{args.recipe} takes one --data path. Received {len(args.data)}.")
+        from ganpaint import families
+
+        domains = families.family(recipes.RECIPES[args.recipe].model).domains
+        if len(args.data) != domains:
+            raise ValueError(f"{args.recipe} trains on two domains: give --data A B. Received "
+                             f"{len(args.data)} path(s)." if domains == 2 else
+                             f"{args.recipe} takes one --data path. Received {len(args.data)}.")
         for path in args.data:
             if not os.path.exists(path) and not any(c in path for c in "*?[") \
                     and "://" not in path:
                 raise ValueError(f"--data path does not exist: {path}")
-        data = tuple(args.data) if cyclegan else args.data[0]
+        data = tuple(args.data) if domains > 1 else args.data[0]
     if args.fid_weights is not None and not os.path.isfile(args.fid_weights) \
             and args.fid_weights != "imagenet":
         raise ValueError(f"--fid-weights file not found: {args.fid_weights}")

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import keras
-import numpy as np
 
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
-from ganpaint import discriminators, distribute, gans, generators, losses, metrics, runs
+from ganpaint import distribute, families, gans, metrics, runs
 from ganpaint.errors import UserError
 from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
@@ -85,14 +84,23 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
         overrides: any `Recipe` field.
     """
     recipe = get(name, smoke=smoke, **overrides)
-    _boxes(recipe)  # annotations are for the GAN family: say so before anything is built
+    family = families.family(recipe.model)
+    if recipe.annotations is not None and not family.crops_boxes:
+        raise UserError(f"`annotations` crops training images for the GAN recipes; "
+                        f"{recipe.name} is a {recipe.model}.",
+                        cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
+                        f"{recipe.model}.")
     out_dir = os.fspath(out_dir or os.path.join("outputs", name))
     strategy = strategy or distribute.get_strategy(verbose=False)
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
-    def make_dataset():
-        return _training_dataset(recipe, data, smoke, global_batch, seed)
+    sources = _sources(recipe, data, smoke)
 
-    fixed_inputs, real = _references(recipe, data, smoke, seed)
+    def make_dataset():
+        # A new pipeline each call, so each `fit` of a resumed run iterates one whose
+        # reshuffle counters start where an uninterrupted run's did.
+        return family.training_dataset(recipe, sources, global_batch, seed)
+
+    fixed_inputs, real = family.references(recipe, sources, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
     rates = [float(opt.learning_rate) for opt in runs.optimizers_of(model)]
     return Setup(recipe, model, make_dataset(),
@@ -117,7 +125,7 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
     strategy = strategy or distribute.get_strategy(verbose=False)
     keras.utils.set_random_seed(seed)
     with strategy.scope():
-        model = _model(recipe, seed)
+        model = families.family(recipe.model).build(recipe, seed)
         model.compile(_optimizer(recipe, recipe.g_learning_rate, model),
                       _optimizer(recipe, recipe.d_learning_rate, model), jit_compile=jit_compile,
                       steps_per_execution=steps_per_execution)
@@ -139,84 +147,16 @@ def _optimizer(recipe, learning_rate, model):
     raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
 
 
-def _shape(recipe):
-    return (recipe.image_size, recipe.image_size, recipe.channels)
-
-
-def _small_data(recipe) -> dict:
-    return dict(diff_augment=recipe.diff_augment, augment_p=recipe.augment_p,
-                ada_target=recipe.ada_target, ema=recipe.ema, r1_weight=recipe.r1_weight,
-                r1_every=recipe.r1_every)
-
-
-def _model(recipe, seed):
-    shape = _shape(recipe)
-    small_data = _small_data(recipe)
-    if recipe.model in ("gan", "cgan", "acgan"):
-        classes = recipe.num_classes if recipe.model != "gan" else None
-        g = generators.dcgan_generator(recipe.latent_dim, shape, classes,
-                                       base_filters=recipe.base_filters,
-                                       max_filters=recipe.max_filters, norm=recipe.norm,
-                                       conditioning=recipe.g_conditioning)
-        d = discriminators.dcgan_discriminator(shape, classes, recipe.model == "acgan",
-                                               base_filters=recipe.base_filters,
-                                               max_filters=recipe.max_filters,
-                                               norm=_d_norm(recipe),
-                                               dropout=recipe.dropout,
-                                               spectral_norm=recipe.spectral_norm,
-                                               conditioning=recipe.conditioning)
-        cls = {"gan": gans.GAN, "cgan": gans.ConditionalGAN, "acgan": gans.ACGAN}[recipe.model]
-        return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing,
-                   simultaneous=recipe.simultaneous, seed=seed, **small_data)
-    if recipe.model == "cyclegan":
-        g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
-        d_a, d_b = (discriminators.patchgan_discriminator(shape, recipe.receptive_field,
-                                                          filters=recipe.base_filters,
-                                                          norm=_d_norm(recipe, "patchgan"),
-                                                          spectral_norm=bool(recipe.spectral_norm),
-                                                          name=name)
-                    for name in ("d_a", "d_b"))
-        return gans.CycleGAN(g_ab, g_ba, d_a, d_b, preset=recipe.preset, loss=recipe.loss,
-                             seed=seed, **small_data)
-    if recipe.model == "pix2pix":
-        d = discriminators.patchgan_discriminator(shape, recipe.receptive_field, conditional=True,
-                                                  filters=recipe.base_filters,
-                                                  norm=_d_norm(recipe, "patchgan"),
-                                                  spectral_norm=bool(recipe.spectral_norm))
-        return gans.Pix2Pix(_translator(recipe, "generator"), d, preset=recipe.preset,
-                            loss=recipe.loss, seed=seed, **small_data)
-    raise ValueError(f"Unknown model kind {recipe.model!r}")
-
-
-def _d_norm(recipe, builder="dcgan"):
-    if recipe.loss is not None and losses.objective(recipe.loss).penalty:
-        return None  # the gradient penalty is per example: no batch statistics in the critic
-    if recipe.d_norm == "auto":
-        return "auto" if builder == "dcgan" else recipe.norm
-    return recipe.norm if recipe.d_norm == "same" else recipe.d_norm
-
-
-def _translator(recipe, name):
-    shape = _shape(recipe)
-    if recipe.generator == "unet":
-        return generators.unet_generator(shape, filters=recipe.base_filters,
-                                         max_filters=recipe.max_filters, norm=recipe.norm,
-                                         dropout=recipe.dropout, name=name)
-    if recipe.generator == "resnet":
-        return generators.resnet_generator(shape, filters=recipe.base_filters, norm=recipe.norm,
-                                           name=name)
-    if recipe.generator == "efficientnet":
-        return generators.efficientnet_generator(shape, recipe.backbone,
-                                                 weights=recipe.backbone_weights, norm=recipe.norm,
-                                                 name=name)
-    raise ValueError(f"`generator` must be unet, resnet or efficientnet. "
-                     f"Received: {recipe.generator!r}")
+def _sources(recipe, data, smoke) -> tuple:
+    """The data source of each of the family's domains (one, or CycleGAN's two)."""
+    return tuple(_source(recipe, data, smoke, which)
+                 for which in range(families.family(recipe.model).domains))
 
 
 def _source(recipe, data, smoke, which=0):
     """The data source: given, a bundled sample (smoke), or the standard download."""
     if data is not None:
-        return data[which] if recipe.model == "cyclegan" else data
+        return data[which] if families.family(recipe.model).domains > 1 else data
     if smoke:
         sample = recipe.sample[which] if isinstance(recipe.sample, tuple) else recipe.sample
         return gdata.sample_path(sample)
@@ -240,84 +180,6 @@ def _source(recipe, data, smoke, which=0):
 
 # Recipes whose data Keras downloads when none is given (needs the internet once).
 _DOWNLOADS = {"cifar10_cgan": "cifar10", "mnist_acgan": "mnist"}
-
-
-def _image_source(source, **kwargs):
-    """image_dataset for a path, an array, or an (images, labels) pair of arrays."""
-    if isinstance(source, tuple) and len(source) == 2 and not isinstance(source[0], str):
-        return gdata.image_dataset(source[0], labels=source[1], **kwargs)
-    return gdata.image_dataset(source, **kwargs)
-
-
-def _training_dataset(recipe, data, smoke, batch, seed):
-    """The training dataset: a new object each call, so each `fit` of a resumed run iterates
-    a pipeline whose reshuffle counters start where an uninterrupted run's did."""
-    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed,
-                  on_error=recipe.on_error)
-    if recipe.model in ("gan", "cgan", "acgan"):
-        source = _source(recipe, data, smoke)
-        kwargs = dict(common, batch_size=batch, augment=recipe.augment,
-                      resize_mode=recipe.resize_mode, **_boxes(recipe))
-        if recipe.model != "gan" and not isinstance(source, tuple):
-            kwargs["labels"] = True
-        return _image_source(source, **kwargs)
-    if recipe.model == "cyclegan":
-        a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
-        return gdata.unpaired_dataset(a, b, batch_size=batch, augment=recipe.augment, **common)
-    return gdata.paired_dataset(_source(recipe, data, smoke), batch_size=batch,
-                                augment=recipe.augment, **common)
-
-
-def _boxes(recipe) -> dict:
-    """The box-crop arguments of a GAN-family recipe trained on annotated objects."""
-    if recipe.annotations is None:
-        return {}
-    if recipe.model not in ("gan", "cgan", "acgan"):
-        raise UserError(f"`annotations` crops training images for the GAN recipes; "
-                        f"{recipe.name} is a {recipe.model}.",
-                        cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
-                        f"{recipe.model}.")
-    return dict(annotations=recipe.annotations, box_margin=recipe.box_margin)
-
-
-def _references(recipe, data, smoke, seed):
-    """(fixed inputs for grids and translation scores, real images for FID)."""
-    common = dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed,
-                  on_error=recipe.on_error)
-    if recipe.model in ("gan", "cgan", "acgan"):
-        source = _source(recipe, data, smoke)
-        real = _first_images(_image_source(source, **dict(common, batch_size=64, shuffle=True,
-                                                          augment=None, drop_remainder=False,
-                                                          cache=False,
-                                                          resize_mode=recipe.resize_mode,
-                                                          **_boxes(recipe))),
-                             recipe.fid_samples)
-        return None, real
-    if recipe.model == "cyclegan":
-        a, b = _source(recipe, data, smoke, 0), _source(recipe, data, smoke, 1)
-        plain = dict(common, batch_size=16, augment=None, drop_remainder=False, cache=False)
-        inputs = _first_images(gdata.image_dataset(a, **plain), recipe.fid_samples)
-        real = _first_images(gdata.image_dataset(b, **plain), recipe.fid_samples)
-        return inputs, real
-    pairs = gdata.paired_dataset(_source(recipe, data, smoke), batch_size=16, augment=None,
-                                 shuffle=False, drop_remainder=False, cache=False, **common)
-    inputs, targets = [], []
-    for x, y in pairs:
-        inputs.append(np.asarray(x))
-        targets.append(np.asarray(y))
-    inputs, targets = np.concatenate(inputs), np.concatenate(targets)
-    return inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
-
-
-def _first_images(dataset, n):
-    parts, count = [], 0
-    for element in dataset:
-        batch = np.asarray(element[0] if isinstance(element, (tuple, list)) else element)
-        parts.append(batch)
-        count += len(batch)
-        if count >= n:
-            break
-    return np.concatenate(parts)[:n]
 
 
 def _extractor(recipe):

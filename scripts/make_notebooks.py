@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from ganpaint.families import family  # noqa: E402
 from ganpaint.recipe_presets import RECIPES  # noqa: E402
 
 KAGGLE = "/kaggle/input"
@@ -164,9 +165,7 @@ if MIXED_PRECISION:  # bfloat16 on TPU and CPU, float16 (with loss scaling) on G
 
 
 def _kind(recipe) -> str:
-    if recipe.model in ("cyclegan", "pix2pix"):
-        return "translate"
-    return "labelled" if recipe.model in ("cgan", "acgan") else "generate"
+    return family(recipe.model).kind
 
 
 def parameters(name):
