@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 
 
@@ -362,11 +363,81 @@ def profile_table(result) -> str:
     return "\n".join(lines)
 
 
+# -- the docs' tables, rendered from the JSON beside them ---------------------------------------
+
+# A table in README.md or docs/*.md between `<!-- table: NAME -->` and `<!-- /table -->` is
+# this rendering of docs/benchmarks/*.json: `report.py --docs .` rewrites each one, and
+# tests/test_defaults.py fails when one differs, so no figure drifts from its measurement.
+DOC_TABLES = {
+    "defaults": lambda j: defaults_table(j("defaults")),
+    "defaults_search_cyclegan": lambda j: search_table("cyclegan", j("defaults_search_cyclegan")),
+    "defaults_search_pix2pix": lambda j: search_table("pix2pix", j("defaults_search_pix2pix")),
+    "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
+    "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
+    "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
+    "small_data_cost": lambda j: small_data_cost_table(j("small_data_cost")),
+    "few_shot": lambda j: few_shot_table(j("quality")),
+    "quality": lambda j: quality_table(j("quality")),
+    "user_path_sweep": lambda j: user_path_table(j("user_path_sweep")),
+}
+_MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re.S)
+
+
+def user_path_table(result) -> str:
+    """Outcomes of `scripts/sweep_user_path.py`, before and after the user-path work."""
+    outcomes = sorted(set(result["before"]) | set(result["after"]),
+                      key=lambda o: -result["before"].get(o, 0))
+    rows = [f"| {o} | {result['before'].get(o, 0)} | {result['after'].get(o, 0)} |"
+            for o in outcomes]
+    return "\n".join(["| outcome | before | after |", "|---|---|---|", *rows])
+
+
+def rendered(name, json_folder) -> str:
+    def load(stem):
+        with open(os.path.join(json_folder, f"{stem}.json")) as f:
+            return json.load(f)
+
+    if name not in DOC_TABLES:
+        raise ValueError(f"Unknown table {name!r} in the docs. Tables: {', '.join(DOC_TABLES)}")
+    return DOC_TABLES[name](load).strip()
+
+
+def marked_tables(text) -> list[tuple[str, str]]:
+    """(name, content) of every marked table in a Markdown text."""
+    return [(m.group(2), m.group(3).strip()) for m in _MARKED.finditer(text)]
+
+
+def render_docs(root, json_folder=None) -> list[str]:
+    """Rewrite every marked table of README.md and docs/*.md under `root`; returns the files
+    changed."""
+    json_folder = json_folder or os.path.join(root, "docs", "benchmarks")
+    pages = [os.path.join(root, "README.md")] + sorted(
+        os.path.join(root, "docs", p) for p in os.listdir(os.path.join(root, "docs"))
+        if p.endswith(".md"))
+    changed = []
+    for page in pages:
+        with open(page) as f:
+            text = f.read()
+        new = _MARKED.sub(lambda m: f"{m.group(1)}\n{rendered(m.group(2), json_folder)}\n"
+                          f"{m.group(4)}", text)
+        if new != text:
+            with open(page, "w") as f:
+                f.write(new)
+            changed.append(page)
+    return changed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
     parser.add_argument("--figures", help="folder for the figures (the README's: docs)")
+    parser.add_argument("--docs", metavar="ROOT", help="rewrite the marked tables of "
+                        "ROOT/README.md and ROOT/docs/*.md from ROOT/docs/benchmarks/*.json")
     args = parser.parse_args()
+    if args.docs:
+        for page in render_docs(args.docs):
+            print(f"rewrote the tables of {page}")
+        return
     for name, table in (("throughput", throughput_summary), ("throughput", throughput_table),
                         ("profile", profile_table),
                         ("bf16_layers", bf16_table), ("quality", quality_table),

@@ -214,6 +214,10 @@ class FIDCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         check_writable(self.out_dir, what="best-checkpoint folder")
+        if self.score_fn is None and self.inputs is None and \
+                getattr(self.model, "takes_inputs", False):
+            raise ValueError(f"FIDCheckpoint needs `inputs` (images to translate) for "
+                             f"{type(self.model).__name__}.")
         if self.score_fn is None and self.extractor is None:
             from ganpaint import metrics
 

@@ -13,12 +13,15 @@ ends, bit for bit. How:
   the position only (the pipelines shuffle and augment from seeds), so a resumed run skips
   the batches already trained on (`Dataset.skip`, which still reads them: seconds per
   thousand small batches) and sees exactly the batches an uninterrupted run would see.
-- `CheckpointStore` writes `step_<N>.weights.h5` under a temporary name, renames it, then
-  writes `step_<N>.json` (size and SHA-256 of the weights): the marker is the commit. It keeps
-  the previous checkpoint until the new one is complete. On resume a truncated or corrupt
-  file is detected (one line says which) and the previous checkpoint is used.
+- The checkpoints are `ganpaint.checkpoints`' (`CheckpointStore`: atomic, verified, the
+  previous one kept until the new one is complete; a truncated or corrupt file is named in
+  one line and the previous checkpoint used).
 - A run that stops mid-epoch resumes mid-epoch: the rest of that epoch is one `fit`, then the
-  remaining epochs another, with callbacks told the step (`resume_at`).
+  remaining epochs another, with callbacks told the step (`resume_at`; the protocol is in
+  `ganpaint.callbacks`).
+- A run owns its folder: `run.json` records the model, its weight shapes and the recipe, and
+  another run is refused there (`claim_run_folder`); `resume=False` moves the earlier run
+  aside to `out_dir/replaced-<time>/` and deletes nothing.
 """
 from __future__ import annotations
 

@@ -111,3 +111,28 @@ def test_unconditional_and_acgan_discriminators_keep_dcgan_batch_norm():
               D.dcgan_discriminator((16, 16, 1), 3, aux_classifier=True, base_filters=8)):
         assert not any(isinstance(x, layers.SpectralConv2D) for x in d.layers)
         assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers)
+
+
+def test_every_marked_table_of_the_readme_and_docs_is_the_rendering_of_its_json():
+    pages = [os.path.join(ROOT, "README.md")] + sorted(
+        os.path.join(ROOT, "docs", p) for p in os.listdir(os.path.join(ROOT, "docs"))
+        if p.endswith(".md"))
+    seen = set()
+    for page in pages:
+        with open(page) as f:
+            for name, content in report.marked_tables(f.read()):
+                expected = report.rendered(name, os.path.join(ROOT, "docs", "benchmarks"))
+                assert content == expected, f"{page}: table {name!r} differs from its JSON: " \
+                                            "run `python benchmarks/report.py --docs .`"
+                seen.add(name)
+    # The README's headline figures are among them, and every renderer is used somewhere.
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = {name for name, _ in report.marked_tables(f.read())}
+    assert {"defaults", "user_path_sweep"} <= readme
+    assert seen == set(report.DOC_TABLES)
+
+
+def test_the_readme_is_a_newcomers_page():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        lines = f.read().splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; details belong in docs/"
