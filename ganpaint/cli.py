@@ -566,10 +566,7 @@ def _submit(args) -> int:
 
     from ganpaint import submission
 
-    if os.path.exists(args.out) and not args.overwrite:
-        from ganpaint.errors import refuse_existing
-
-        refuse_existing(args.out, "submission zip")
+    _refuse_existing(args.out, "submission zip", args)  # before the model takes seconds to load
     model = _load_model(args.model)
     fmt = args.format or ("png" if args.contest == "dogs" else "jpg")
     with warnings.catch_warnings(record=True):
@@ -601,12 +598,6 @@ def _extractor(weights):
 def _audit(args) -> int:
     from ganpaint import submission
 
-    out_dir = args.out or os.path.dirname(os.path.abspath(args.submission))
-    if not args.overwrite:
-        from ganpaint.errors import refuse_existing
-
-        for name in ("audit.json", "nearest.png"):
-            refuse_existing(os.path.join(out_dir, name), "file of an earlier audit")
     report = submission.audit(args.submission, args.training, out_dir=args.out,
                               extractor=_extractor(args.weights), contest=args.contest,
                               overwrite=args.overwrite, on_error=_on_error(args))
@@ -665,7 +656,7 @@ def _fid(args) -> int:
 def _export(args) -> int:
     from ganpaint import export
 
-    _refuse_existing(args.out, "export", args)
+    _refuse_existing(args.out, "export", args)  # before the model takes seconds to load
     model = _load_model(args.model)
     if args.direction == "BtoA" and "BtoA" not in model.directions:
         raise ValueError(f"--direction BtoA picks a CycleGAN's second generator; "
