@@ -17,8 +17,11 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt -e ".[dev,notebooks]"
 	touch $(STAMP)
 
+# Two workers (pytest-xdist; a file stays on one worker, so module fixtures are built once),
+# one TensorFlow thread each (tests/conftest.py): most of a test's
+# time is single-threaded tracing, so two workers finish the suite sooner than one.
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 demo: venv
 	$(VENV)/bin/ganpaint demo --out outputs/demo

@@ -379,8 +379,50 @@ DOC_TABLES = {
     "few_shot": lambda j: few_shot_table(j("quality")),
     "quality": lambda j: quality_table(j("quality")),
     "user_path_sweep": lambda j: user_path_table(j("user_path_sweep")),
+    "known_answer_tuning_600": lambda j: known_answer_table(j("known_answer_cyclegan"),
+                                                            "tuning", 600),
+    "known_answer_held_out_600": lambda j: known_answer_table(j("known_answer_cyclegan"),
+                                                              "held_out", 600),
+    "known_answer_held_out_2400": lambda j: known_answer_table(j("known_answer_cyclegan"),
+                                                               "held_out", 2400),
+    "step_cost": lambda j: small_data_cost_table(j("step_cost")),
+    "profile": lambda j: profile_table(j("profile")),
+    "throughput": lambda j: throughput_summary(j("throughput")),
 }
 _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re.S)
+
+
+def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:
+    """One line per task of `suite` at `steps`: the unchanged input's L1 to the truth, then
+    each setting's mean ± sd over seeds (bold: the best), and whether the default is closer
+    than the unchanged input."""
+    rows = [r for r in result["rows"] if r["suite"] == suite and r["steps"] == steps
+            and r["size"] == size and r["width"] == width]
+    settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    head = ["task", "unchanged input"] + settings
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    means = {s: [] for s in settings}
+    for task in tasks:
+        by_setting = {r["setting"]: r for r in rows if r["task"] == task}
+        unchanged = next(iter(by_setting.values()))["unchanged_l1"]
+        best = min(r["l1_to_truth"] for s, r in by_setting.items() if s in settings)
+        cells = []
+        for s in settings:
+            r = by_setting.get(s)
+            if r is None:
+                cells.append("–")
+                continue
+            means[s].append(r["l1_to_truth"])
+            cell = _mean_std(r, "l1_to_truth")
+            cells.append(f"**{cell}**" if r["l1_to_truth"] == best else cell)
+        near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
+        lines.append(f"| {task}{near} | {unchanged:.3f} | " + " | ".join(cells) + " |")
+    if len(tasks) > 1:
+        lines.append("| **mean** | | " + " | ".join(
+            f"{sum(means[s]) / len(means[s]):.3f}" if len(means[s]) == len(tasks) else "–"
+            for s in settings) + " |")
+    return "\n".join(lines)
 
 
 def user_path_table(result) -> str:

@@ -25,11 +25,13 @@ import input_pipeline  # noqa: E402
 import op_profile  # noqa: E402
 import quality  # noqa: E402
 import small_data_cost  # noqa: E402
+import step_cost  # noqa: E402
 import throughput  # noqa: E402
 
 BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
               "profile": op_profile.run, "bf16_layers": bf16_layers.run, "quality": quality.run,
-              "small_data_cost": small_data_cost.run, "defaults_cost": defaults_cost.run}
+              "small_data_cost": small_data_cost.run, "defaults_cost": defaults_cost.run,
+              "step_cost": step_cost.run}
 
 
 def print_table(result: dict) -> None:

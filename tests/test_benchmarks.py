@@ -4,6 +4,7 @@ import os
 import sys
 
 import keras
+import numpy as np
 import pytest
 
 BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
@@ -11,6 +12,7 @@ sys.path.insert(0, BENCH)
 
 import common  # noqa: E402
 import flops  # noqa: E402
+import known_answer  # noqa: E402
 import op_profile  # noqa: E402
 import run as bench_run  # noqa: E402
 
@@ -138,3 +140,57 @@ def test_the_winner_is_taken_at_the_longest_budget_measured_twice():
     assert report.search_winner("cyclegan", close)["implementation"] == "paper setting"
     close[1]["l1_to_true_painting"] = 0.21
     assert report.search_winner("cyclegan", close)["implementation"] == "a bit better"
+
+
+# -- known-answer tasks (issue 25) ----------------------------------------------------------------
+
+def test_known_answer_suites_are_fixed_disjoint_and_cover_every_task():
+    for tasks, suites in ((known_answer.TRANSLATION, known_answer.TRANSLATION_SUITES),
+                          (known_answer.PAIRED, known_answer.PAIRED_SUITES)):
+        tuning, held_out = set(suites["tuning"]), set(suites["held_out"])
+        assert not tuning & held_out and tuning | held_out == set(tasks)
+    assert len(known_answer.TRANSLATION) >= 8 and len(known_answer.PAIRED) >= 4
+
+
+def test_known_answer_transforms_do_what_they_say():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 32, 32, 3)).astype("uint8")
+    x = images.astype("float32")
+    assert (known_answer.warm(images)[..., 0] >= images[..., 0]).all()
+    assert (known_answer.cool(images)[..., 2] >= images[..., 2]).all()
+    assert (known_answer.gamma(images) >= images).all()  # gamma < 1 brightens
+    np.testing.assert_array_equal(known_answer.swap_rb(images), images[..., ::-1])
+    assert known_answer.blur(images).astype("float32").std() < x.std()
+    assert known_answer.sharpen(images).astype("float32").std() >= x.std() - 1
+    assert len(np.unique(known_answer.posterize(images))) <= 4
+    sketch = known_answer.sketch(images)
+    assert (sketch[..., 0] == sketch[..., 2]).all()  # grey
+    for transform in list(known_answer.TRANSLATION.values()) + [known_answer.cartoon,
+                                                                known_answer.halftone]:
+        out = transform(images)
+        assert out.dtype == np.uint8 and out.shape == images.shape
+
+
+def test_known_answer_tasks_split_photos_into_disjoint_domains_and_held_out_photos():
+    photos = known_answer.photographs(32)
+    a, b, test = known_answer.split(photos)
+    assert len(a) + len(b) + len(test) == len(photos) >= 40
+    task = known_answer.translation_task("warm")
+    np.testing.assert_allclose(task["test"], known_answer.to_unit(test))
+    np.testing.assert_allclose(task["truth"], known_answer.to_unit(known_answer.warm(test)))
+    pairs = known_answer.paired_task("deblur")["pairs"]
+    assert pairs.shape == (len(a) + len(b), 32, 64, 3)
+
+
+def test_known_answer_cyclegan_runs_end_to_end_and_merges_rows(tmp_path):
+    path = str(tmp_path / "known_answer_cyclegan.json")
+    argv = ["--task", "warm", "--setting", "default", "--setting", "tutorial", "--steps", "1",
+            "2", "--seeds", "0", "--size", "16", "--out", path]
+    assert known_answer.main(argv) == 0
+    rows = json.load(open(path))["rows"]
+    assert {(r["setting"], r["steps"]) for r in rows} == {
+        ("default", 1), ("default", 2), ("tutorial", 1), ("tutorial", 2)}
+    assert all(r["suite"] == "tuning" and np.isfinite(r["l1_to_truth"]) for r in rows)
+    assert known_answer.main(argv[:4] + ["--steps", "1", "--seeds", "0", "--size", "16",
+                                         "--out", path]) == 0
+    assert len(json.load(open(path))["rows"]) == 4  # the same rows replaced, not added

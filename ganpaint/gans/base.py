@@ -77,8 +77,12 @@ def _check_meet(source, source_shape, target, target_shape, what):
 
 
 def _has_batch_norm(model) -> bool:
-    return any(isinstance(layer, keras.layers.BatchNormalization)
-               or (isinstance(layer, keras.Model) and _has_batch_norm(layer))
+    return _has_layer(model, keras.layers.BatchNormalization)
+
+
+def _has_layer(model, kinds) -> bool:
+    return any(isinstance(layer, kinds)
+               or (isinstance(layer, keras.Model) and _has_layer(layer, kinds))
                for layer in model.layers)
 
 

@@ -1,13 +1,15 @@
 """CycleGAN (two generators, two discriminators, unpaired domains) and its image pool."""
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from ganpaint.gans.base import (AdversarialModel, _as_pair, _check_meet, _has_batch_norm,
-                                _input_shape, _l1, _non_negative, _output_shape, _translate,
+                                _has_layer, _input_shape, _l1, _non_negative, _output_shape, _translate,
                                 resolve_preset)
 
 
@@ -156,6 +158,12 @@ class CycleGAN(AdversarialModel):
         self.pool_b.build((None, *shape_b))
         self.fuse_calls = not any(_has_batch_norm(n) for n in (g_ab, g_ba, d_a, d_b))
         self._init_small_data()
+        # The discriminators' update sees what the generators' update saw (same weights, same
+        # fakes) unless a pool swaps fakes, augmentation redraws, or batch norm / dropout make
+        # a second call differ: then one forward pass serves both updates.
+        self.shares_forward = (not pool_size and self.augmenter is None and self.fuse_calls
+                               and not any(_has_layer(d, keras.layers.Dropout)
+                                           for d in (d_a, d_b)))
         self.built = True
 
     @property
@@ -177,12 +185,15 @@ class CycleGAN(AdversarialModel):
         outputs = net(tf.concat(inputs, axis=0), training=training)
         return tf.split(outputs, [tf.shape(x)[0] for x in inputs], axis=0)
 
-    def generator_losses(self, real_a, real_b, training: bool = True) -> dict:
+    def generator_losses(self, real_a, real_b, training: bool = True,
+                         real_logits: bool = False) -> dict:
         """Every term of the generators' objective, and the fakes the discriminators judge.
 
         Returns a dict with `g_ab_loss`, `g_ba_loss` (adversarial), `cycle_a_loss`
         (|G_BA(G_AB(a)) - a|), `cycle_b_loss`, `identity_loss` (None when off), `g_loss` (the
-        weighted total both generators minimise), and `fake_a`, `fake_b`.
+        weighted total both generators minimise), and `fake_a`, `fake_b`; with `real_logits`
+        (or a relativistic loss) also the discriminators' logits `real_a_logits`,
+        `fake_a_logits`, `real_b_logits`, `fake_b_logits`.
         """
         needs_real = self.adversarial.needs_real_for_generator
         identity = bool(self.identity_weight)
@@ -192,12 +203,20 @@ class CycleGAN(AdversarialModel):
         cycle_a_loss = _l1(self.g_ba(fake_b, training=training), real_a)
         cycle_b_loss = _l1(self.g_ab(fake_a, training=training), real_b)
         seen = (lambda x: self._augment(x)) if training else (lambda x: x)  # noqa: E731
-        *real_b_logits, fake_b_logits = self._calls(
-            self.d_b, [seen(real_b)] * needs_real + [seen(fake_b)], training)
-        *real_a_logits, fake_a_logits = self._calls(
-            self.d_a, [seen(real_a)] * needs_real + [seen(fake_a)], training)
-        g_ab_loss = self._generator_loss((real_b_logits or [None])[0], fake_b_logits)
-        g_ba_loss = self._generator_loss((real_a_logits or [None])[0], fake_a_logits)
+        logits = {}
+        for domain, d, real, fake in (("b", self.d_b, real_b, fake_b),
+                                      ("a", self.d_a, real_a, fake_a)):
+            if real_logits:  # the discriminators' update differentiates both halves
+                logits[f"real_{domain}_logits"], logits[f"fake_{domain}_logits"] = self._calls(
+                    d, [seen(real), seen(fake)], training)
+                continue
+            # The generators' gradient flows through the fakes' half only: the reals' logits
+            # come from a call of their own, which the tape does not differentiate.
+            logits[f"fake_{domain}_logits"] = d(seen(fake), training=training)
+            if needs_real:
+                logits[f"real_{domain}_logits"] = d(seen(real), training=training)
+        g_ab_loss = self._generator_loss(logits.get("real_b_logits"), logits["fake_b_logits"])
+        g_ba_loss = self._generator_loss(logits.get("real_a_logits"), logits["fake_a_logits"])
         g_loss = g_ab_loss + g_ba_loss + self.cycle_weight * (cycle_a_loss + cycle_b_loss)
         identity_loss = None
         if identity:
@@ -205,12 +224,16 @@ class CycleGAN(AdversarialModel):
             g_loss += self.cycle_weight * self.identity_weight * identity_loss
         return dict(g_ab_loss=g_ab_loss, g_ba_loss=g_ba_loss, cycle_a_loss=cycle_a_loss,
                     cycle_b_loss=cycle_b_loss, identity_loss=identity_loss, g_loss=g_loss,
-                    fake_a=fake_a, fake_b=fake_b)
+                    fake_a=fake_a, fake_b=fake_b, **logits)
 
     def train_step(self, data):
         real_a, real_b = _as_pair(data, "CycleGAN", "domain A, domain B")
-        with tf.GradientTape() as g_tape:
-            terms = self.generator_losses(real_a, real_b)
+        # With `shares_forward` the discriminators' tape records the generators' forward pass
+        # too, and their update reuses its logits: the same numbers as a second pass.
+        d_tape = tf.GradientTape()
+        with tf.GradientTape() as g_tape, (d_tape if self.shares_forward
+                                           else contextlib.nullcontext()):
+            terms = self.generator_losses(real_a, real_b, real_logits=self.shares_forward)
             g_loss = terms["g_loss"]
         fake_a, fake_b = terms["fake_a"], terms["fake_b"]
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
@@ -220,9 +243,13 @@ class CycleGAN(AdversarialModel):
         pooled_b = self._augment(self.pool_b.query(fake_b, pool_seed_b))
         pooled_a = self._augment(self.pool_a.query(fake_a, pool_seed_a))
         seen_a, seen_b = self._augment(real_a), self._augment(real_b)
-        with tf.GradientTape() as d_tape:
-            real_a_logits, fake_a_logits = self._calls(self.d_a, [seen_a, pooled_a], True)
-            real_b_logits, fake_b_logits = self._calls(self.d_b, [seen_b, pooled_b], True)
+        with d_tape:
+            if self.shares_forward:
+                real_a_logits, fake_a_logits = terms["real_a_logits"], terms["fake_a_logits"]
+                real_b_logits, fake_b_logits = terms["real_b_logits"], terms["fake_b_logits"]
+            else:
+                real_a_logits, fake_a_logits = self._calls(self.d_a, [seen_a, pooled_a], True)
+                real_b_logits, fake_b_logits = self._calls(self.d_b, [seen_b, pooled_b], True)
             d_a_loss, _, _, r1_a = self._discriminator_loss(
                 real_a_logits, fake_a_logits, lambda x: self.d_a(x, training=True), seen_a,
                 pooled_a)

@@ -49,11 +49,39 @@ def ema_decay(step, decay: float, rampup: float | None):
 
 
 def update_ema(average: keras.Model, source: keras.Model, beta):
-    """average <- beta * average + (1 - beta) * source, for every variable of the networks."""
+    """average <- beta * average + (1 - beta) * source, for every variable of the networks
+    (integer variables, e.g. a seed state, are copied).
+
+    On one replica the floating-point variables are updated in one XLA-compiled pass,
+    average -= (1 - beta) * (average - source), which XLA fuses into one loop per variable
+    (read both, write the average) in place of the half-dozen element-wise kernels of the
+    plain expression, each a pass over the variable (`benchmarks/op_profile.py` measures
+    it); inside an XLA-compiled step it is inlined. With more than one replica
+    (`MirroredStrategy`, TPUs) each replica assigns the blend through the strategy's
+    variable: an in-place update there would be summed over the replicas.
+    """
     beta = tf.cast(beta, tf.float32)
-    for avg, var in zip(average.weights, source.weights):
+    pairs = list(zip(average.weights, source.weights))
+    for avg, var in pairs:
         if "int" in str(avg.dtype):
-            avg.assign(var.value)  # counters (e.g. a seed state) are copied, not averaged
-            continue
-        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value, tf.float32)
-        avg.assign(tf.cast(new, avg.dtype))
+            avg.assign(var.value)
+    floats = [(avg, var) for avg, var in pairs if "int" not in str(avg.dtype)]
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        for avg, var in floats:
+            new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value,
+                                                                                tf.float32)
+            avg.assign(tf.cast(new, avg.dtype))
+    elif floats:
+        _ema_pass([_tf_variable(a) for a, _ in floats], [_tf_variable(v) for _, v in floats],
+                  beta)
+
+
+def _tf_variable(variable):
+    return getattr(variable, "value", variable)
+
+
+@tf.function(jit_compile=True)
+def _ema_pass(averages, sources, beta):
+    for avg, src in zip(averages, sources):
+        delta = (1.0 - beta) * (tf.cast(avg, tf.float32) - tf.cast(src, tf.float32))
+        avg.assign_sub(tf.cast(delta, avg.dtype))

@@ -1,0 +1,433 @@
+"""Known-answer tasks: translations whose true output is computed, so a translator is scored
+by its L1 distance to the truth on held-out images (issue 25's suite).
+
+Each task is a fixed transform T of photographs. CycleGAN sees unpaired domains: photos A and
+T(other photos) B; pix2pix sees pairs (x, T(x)). Both are scored on photos neither domain
+holds, by mean |G(x) - T(x)| in [-1, 1] units, beside the unchanged photo's |x - T(x)|.
+
+The photographs are the 30 bundled photos plus crops of the colour photographs that ship
+with scikit-image and scikit-learn (astronaut, coffee, chelsea, rocket, china, flower), split
+once by a fixed permutation: 40 % domain A, 40 % domain B, 20 % held out.
+
+The split into tuning tasks (a search may look at them) and held-out tasks (it may not) is
+fixed here, before any search runs:
+
+| transform | what it does | near identity | suite |
+|---|---|---|---|
+| warm | red up, blue down (colour tone) | yes | tuning |
+| gamma | brightening curve, gamma 0.6 | yes | tuning |
+| sepia | channel mixing to sepia | no | tuning |
+| blur | Gaussian blur, sigma 1 px at 32 px | yes | tuning |
+| sketch | pencil sketch: 1 - edge strength of the grey image | no | tuning |
+| cool | red down, blue up (colour tone) | yes | held out |
+| contrast | S-shaped contrast curve | yes | held out |
+| swap_rb | red and blue channels swapped | no | held out |
+| sharpen | unsharp mask, amount 1 | yes | held out |
+| painterly | `ganpaint.data.painterly` (blur, palette, lifted shadows) | no | held out |
+
+pix2pix tasks (paired), where the adversarial term can matter (L1 alone blurs structure):
+
+| transform | what it does | suite |
+|---|---|---|
+| map | `ganpaint.data.map_like` (flat colour bands with outlines) | tuning |
+| posterize | 4 levels per channel, after a blur (flat regions, hard edges) | tuning |
+| deblur | the input blurred (sigma 1.5 px), the target the sharp photo | held out |
+| cartoon | posterize plus dark outlines | held out |
+| halftone | dot-screen texture modulated by brightness | held out |
+
+    python benchmarks/known_answer.py --family cyclegan --suite tuning --steps 600
+    python benchmarks/known_answer.py --family cyclegan --suite held_out --steps 600 2400
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from scipy import ndimage
+
+from ganpaint import data
+
+# -- transforms (uint8 [..., H, W, 3] in, uint8 out; sizes in pixels of a 32 px image) --------
+
+
+def _float(images):
+    return np.asarray(images).astype(np.float32) / 255.0
+
+
+def _uint8(x):
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
+
+
+def _per_image(fn, images):
+    images = np.asarray(images)
+    return np.stack([fn(x) for x in images]) if images.ndim == 4 else fn(images)
+
+
+def _scale(images):
+    """Pixel distances are given for 32 px; scale them to the image's size."""
+    return np.asarray(images).shape[-2] / 32.0
+
+
+def warm(images):
+    x = _float(images)
+    return _uint8(x * np.array([1.15, 1.0, 0.82]) + np.array([0.03, 0.0, 0.0]))
+
+
+def cool(images):
+    x = _float(images)
+    return _uint8(x * np.array([0.85, 1.0, 1.12]) + np.array([0.0, 0.0, 0.03]))
+
+
+def gamma(images):
+    return _uint8(_float(images) ** 0.75)
+
+
+def contrast(images):
+    x = _float(images)
+    smooth = x * x * (3.0 - 2.0 * x)  # smoothstep: an S-curve through (0.5, 0.5)
+    return _uint8(x + 0.8 * (smooth - x))
+
+
+def sepia(images):
+    mix = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+    return _uint8(_float(images) @ mix.T)
+
+
+def swap_rb(images):
+    return np.ascontiguousarray(np.asarray(images)[..., ::-1])
+
+
+def _blur(x, sigma):
+    return ndimage.gaussian_filter(x, sigma=[sigma, sigma, 0.0])
+
+
+def blur(images):
+    s = _scale(images)
+    return _uint8(_per_image(lambda x: _blur(x, 1.0 * s), _float(images)))
+
+
+def sharpen(images):
+    s = _scale(images)
+    return _uint8(_per_image(lambda x: x + 1.0 * (x - _blur(x, 1.0 * s)), _float(images)))
+
+
+def _edges(x, sigma):
+    grey = _blur(x, sigma).mean(-1)
+    return np.hypot(ndimage.sobel(grey, 0), ndimage.sobel(grey, 1))
+
+
+def sketch(images):
+    s = _scale(images)
+
+    def one(x):
+        strength = np.clip(_edges(x, 0.5 * s) * 2.0, 0.0, 1.0)
+        return np.repeat((1.0 - strength)[..., None], 3, -1)
+
+    return _uint8(_per_image(one, _float(images)))
+
+
+def painterly(images):
+    return data.painterly(np.asarray(images))
+
+
+def map_like(images):
+    return data.map_like(np.asarray(images))
+
+
+def _posterized(x, s):
+    return np.round(_blur(x, 0.7 * s) * 3.0) / 3.0  # 4 levels per channel
+
+
+def posterize(images):
+    s = _scale(images)
+    return _uint8(_per_image(lambda x: _posterized(x, s), _float(images)))
+
+
+def cartoon(images):
+    s = _scale(images)
+
+    def one(x):
+        outline = np.clip(_edges(x, 0.7 * s) * 2.5 - 0.3, 0.0, 1.0)[..., None]
+        return _posterized(x, s) * (1.0 - outline)
+
+    return _uint8(_per_image(one, _float(images)))
+
+
+def halftone(images):
+    s = _scale(images)
+
+    def one(x):
+        h, w = x.shape[:2]
+        period = max(2.0, 4.0 * s)
+        rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+        screen = 0.5 + 0.25 * (np.cos(2 * np.pi * rows / period)
+                               + np.cos(2 * np.pi * cols / period))  # in [0, 1]
+        tone = _blur(x, 0.5 * s)
+        return np.clip((tone - screen[..., None]) * 4.0 + 0.5, 0.0, 1.0)
+
+    return _uint8(_per_image(one, _float(images)))
+
+
+def _blurred_input(images):
+    s = _scale(images)
+    return _uint8(_per_image(lambda x: _blur(x, 1.5 * s), _float(images)))
+
+
+def identity(images):
+    return np.asarray(images)
+
+
+TRANSLATION = {"warm": warm, "gamma": gamma, "sepia": sepia, "blur": blur, "sketch": sketch,
+               "cool": cool, "contrast": contrast, "swap_rb": swap_rb, "sharpen": sharpen,
+               "painterly": painterly}
+NEAR_IDENTITY = 0.15  # a task is near identity when |x - T(x)| of its held-out photos is below
+TRANSLATION_SUITES = {"tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
+                      "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly")}
+
+# name -> (input transform, target transform)
+PAIRED = {
+    "map": (identity, map_like), "posterize": (identity, posterize),
+    "deblur": (_blurred_input, identity), "cartoon": (identity, cartoon),
+    "halftone": (identity, halftone),
+}
+PAIRED_SUITES = {"tuning": ("map", "posterize"), "held_out": ("deblur", "cartoon", "halftone")}
+
+
+# -- photographs ----------------------------------------------------------------------------------
+
+def _resize_uint8(image, size):
+    import tensorflow as tf
+
+    return tf.cast(tf.clip_by_value(tf.round(tf.image.resize(
+        tf.constant(image, tf.float32), (size, size), antialias=True)), 0, 255), tf.uint8).numpy()
+
+
+def _square_crops(image, size):
+    """The largest square crops along the image's long side (2 or 3), each resized to
+    `size`."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    long = max(h, w)
+    count = 3 if long >= 1.8 * side else 2
+    starts = np.linspace(0, long - side, count).astype(int)
+    crops = [image[:, s:s + side] if w >= h else image[s:s + side] for s in starts]
+    return [_resize_uint8(c, size) for c in crops]
+
+
+@functools.lru_cache(maxsize=4)
+def photographs(size: int) -> np.ndarray:
+    """uint8 [N, size, size, 3]: the bundled photos and crops of the registry packages'
+    colour photographs, in a fixed shuffled order."""
+    import skimage.data
+    from sklearn.datasets import load_sample_images
+
+    bundled = np.concatenate([b.numpy() for b in data.image_dataset(
+        data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False)])
+    bundled = data.to_uint8(bundled)
+    extra = [getattr(skimage.data, name)() for name in
+             ("astronaut", "coffee", "chelsea", "rocket")] + list(load_sample_images().images)
+    crops = [c for image in extra for c in _square_crops(image[..., :3], size)]
+    images = np.concatenate([bundled, np.stack(crops)])
+    return images[np.random.default_rng(2025).permutation(len(images))]
+
+
+def split(images):
+    """(domain A, domain B, held out): 40 %, 40 %, 20 % of `images`."""
+    n = len(images)
+    a, b = int(0.4 * n), int(0.8 * n)
+    return images[:a], images[a:b], images[b:]
+
+
+def to_unit(images):
+    return np.asarray(images).astype(np.float32) / 127.5 - 1.0
+
+
+def translation_task(name: str, size: int = 32) -> dict:
+    """The unpaired task `name`: float arrays in [-1, 1] — `a` (photos), `b` (the transform of
+    other photos), `test` (held-out photos) and `truth` (their transform)."""
+    transform = TRANSLATION[name]
+    a, b, test = split(photographs(size))
+    return {"a": to_unit(a), "b": to_unit(transform(b)), "test": to_unit(test),
+            "truth": to_unit(transform(test))}
+
+
+def paired_task(name: str, size: int = 32) -> dict:
+    """The paired task `name`: `pairs` (uint8 [N, size, 2 size, 3], input | target side by
+    side, from domains A and B), `test` and `truth` in [-1, 1]."""
+    source, target = PAIRED[name]
+    a, b, test = split(photographs(size))
+    train = np.concatenate([a, b])
+    pairs = np.concatenate([source(train), target(train)], axis=2)
+    return {"pairs": pairs, "test": to_unit(source(test)), "truth": to_unit(target(test))}
+
+
+def l1(translated, truth) -> float:
+    return float(np.mean(np.abs(np.asarray(translated) - np.asarray(truth))))
+
+
+# -- CycleGAN on the translation tasks -------------------------------------------------------------
+
+# What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
+# `textbook.cyclegan_step`), the networks' options (`residual` output, `affine` norm), and any
+# `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
+CYCLE_SETTINGS = {
+    "default": {},
+    "paper": {"preset": "paper"},
+    "tutorial": {"step": "tutorial"},
+    "paper, no pool": {"preset": "paper", "pool_size": 0},
+    "paper objective, bce, no pool": {"preset": "paper", "loss": "bce", "pool_size": 0},
+    "default, residual output": {"residual": True},
+    "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, "residual": True},
+    "tutorial, residual output": {"step": "tutorial", "residual": True},
+}
+WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
+
+
+def cyclegan_networks(size: int, seed: int, width: int = 16, residual: bool = False,
+                      affine: bool = False):
+    """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
+    PatchGANs, as a user would build them for 32-64 px."""
+    import keras
+
+    from ganpaint import discriminators, generators
+
+    keras.utils.set_random_seed(seed)
+    shape = (size, size, 3)
+    g = [generators.resnet_generator(shape, 3, filters=width, residual=residual,
+                                     affine_norm=affine, name=name) for name in ("g", "f")]
+    d = [discriminators.patchgan_discriminator(shape, 16, filters=2 * width, affine_norm=affine,
+                                               name=name) for name in ("d_x", "d_y")]
+    return (*g, *d)
+
+
+def _translate(net, images, batch=16):
+    return np.concatenate([np.asarray(net(images[i:i + batch], training=False))
+                           for i in range(0, len(images), batch)])
+
+
+def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32,
+                   width: int = 16) -> dict:
+    """{budget: L1 of the held-out translations to the truth} of one run, scored at each of
+    `budgets` (steps of batch 1) along the way."""
+    from ganpaint import gans
+
+    setting = dict(setting)
+    step_kind = setting.pop("step", "ganpaint")
+    nets = cyclegan_networks(size, seed, width, setting.pop("residual", False),
+                             setting.pop("affine", False))
+    ds = data.unpaired_dataset(task["a"], task["b"], image_size=size, batch_size=1, seed=seed,
+                               repeat=True)
+    scores, done = {}, 0
+    if step_kind == "tutorial":
+        import textbook
+
+        step, iterator = textbook.cyclegan_step(*nets), iter(ds)
+        for budget in sorted(budgets):
+            for _ in range(budget - done):
+                step(*next(iterator))
+            done = budget
+            scores[budget] = l1(_translate(nets[0], task["test"]), task["truth"])
+        return scores
+    model = gans.CycleGAN(*nets, seed=seed, **setting)
+    model.compile()
+    for budget in sorted(budgets):
+        model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
+        done = budget
+        scores[budget] = l1(model.translate(task["test"]), task["truth"])
+    return scores
+
+
+# -- the runner ----------------------------------------------------------------------------------
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                       "known_answer_{family}.json")
+SEEDS = (0, 1, 2)
+
+
+def _key(row):
+    return (row["task"], row["setting"], row["size"], row["width"], row["steps"])
+
+
+def merge_rows(path, rows):
+    """`rows` in place of the rows of the JSON at `path` with the same (task, setting, size,
+    width, steps); the file is rewritten after every run, so a long search keeps its rows."""
+    old = []
+    if os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)["rows"]
+    new = {_key(r) for r in rows}
+    merged = [r for r in old if _key(r) not in new] + rows
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"benchmark": "known_answer", "rows": merged}, f, indent=1)
+    return merged
+
+
+def cyclegan_rows(tasks, settings, budgets, seeds=SEEDS, size=32, width="small", path=None):
+    """One row per (task, setting, budget): mean, sd and each seed's L1 to the truth."""
+    import common
+
+    rows = []
+    for task_name in tasks:
+        task = translation_task(task_name, size)
+        unchanged = l1(task["test"], task["truth"])
+        for name in settings:
+            runs = {b: [] for b in budgets}
+            for seed in seeds:
+                start = time.perf_counter()
+                scores = train_cyclegan(task, CYCLE_SETTINGS[name], seed, budgets, size,
+                                        WIDTHS[width])
+                seconds = time.perf_counter() - start
+                for b in budgets:
+                    runs[b].append({"seed": seed, "l1_to_truth": scores[b], "seconds": seconds})
+                print(task_name, name, seed, {b: round(v, 4) for b, v in scores.items()},
+                      f"{seconds:.0f}s", flush=True)
+            for b in budgets:
+                row = common.summary(task_name, name, b, runs[b])
+                row.update(setting=name, size=size, width=width,
+                           near_identity=unchanged < NEAR_IDENTITY,
+                           unchanged_l1=round(unchanged, 4),
+                           suite=next(s for s, members in TRANSLATION_SUITES.items()
+                                      if task_name in members))
+                rows.append(row)
+            if path:
+                merge_rows(path, rows)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", choices=("cyclegan",), default="cyclegan")
+    parser.add_argument("--suite", choices=tuple(TRANSLATION_SUITES), default="tuning")
+    parser.add_argument("--task", action="append", help="tasks (default: the suite's)")
+    parser.add_argument("--setting", action="append", choices=tuple(CYCLE_SETTINGS),
+                        help="settings (default: all)")
+    parser.add_argument("--steps", type=int, nargs="+", default=[600])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--width", choices=tuple(WIDTHS), default="small")
+    parser.add_argument("--out", default=None, help="JSON to merge rows into")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow threads (1: run two processes side by side)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    tasks = args.task or TRANSLATION_SUITES[args.suite]
+    path = args.out or RESULTS.format(family=args.family)
+    cyclegan_rows(tasks, args.setting or tuple(CYCLE_SETTINGS), args.steps, args.seeds,
+                  args.size, args.width, path)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.exit(main())

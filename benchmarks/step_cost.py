@@ -1,0 +1,73 @@
+"""What each of issue 23's step changes buys, measured in one process against the step
+without it (alternating windows, float32, no XLA; `small_data_cost`'s method):
+
+- CycleGAN's shared forward pass (`CycleGAN.shares_forward`: the discriminators' update reuses
+  the logits of the generators' update when no pool, augmentation, batch norm or dropout makes
+  a second pass differ), on the default preset at 128 px;
+- the one-pass EMA (`ganpaint.gans.ema.update_ema`: one XLA-fused pass per variable) against
+  the plain blend it replaced, with `ema=0.999` on the same model.
+
+    python benchmarks/run.py --only step_cost
+"""
+from __future__ import annotations
+
+import os
+from unittest import mock
+
+import keras
+import tensorflow as tf
+
+from ganpaint import gans
+from ganpaint.gans import ema as ema_lib
+
+import small_data_cost
+import throughput
+
+
+def _plain_ema(average, source, beta):
+    """The EMA update before issue 23: the blend as element-wise kernels, then an assign."""
+    beta = tf.cast(beta, tf.float32)
+    for avg, var in zip(average.weights, source.weights):
+        if "int" in str(avg.dtype):
+            avg.assign(var.value)
+            continue
+        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value, tf.float32)
+        avg.assign(tf.cast(new, avg.dtype))
+
+
+def _cyclegan128(options):
+    options = dict(options)
+    shares, plain_ema = options.pop("shares_forward", True), options.pop("plain_ema", False)
+    keras.utils.set_random_seed(0)
+    model = gans.CycleGAN(*throughput.cyclegan_networks(128), seed=0, **options)
+    model.shares_forward = shares and model.shares_forward
+    model.compile()
+    if plain_ema:  # the step is traced with the old update (the patch holds while tracing)
+        update = model._update_ema
+
+        def update_with_plain_blend():
+            with mock.patch.object(ema_lib, "update_ema", _plain_ema):
+                update()
+
+        model._update_ema = update_with_plain_blend
+    return model
+
+
+VARIANTS = {
+    "two forward passes (before)": {"shares_forward": False},
+    "shared forward pass (default)": {},
+    "ema 0.999, plain blend (before)": {"ema": 0.999, "plain_ema": True},
+    "ema 0.999, one-pass update (default)": {"ema": 0.999},
+}
+
+CASES = {"CycleGAN 128px b1 (TF tutorial networks), default preset": (
+    _cyclegan128, lambda: (throughput._images((1, 128, 128, 3), 0),
+                           throughput._images((1, 128, 128, 3), 1)), 4)}
+
+
+def run() -> dict:
+    rows = []
+    for name in CASES:
+        rows += small_data_cost.run_case(name, CASES, VARIANTS)
+    return {"benchmark": "step_cost", "rows": rows, "cpu_count": os.cpu_count(),
+            "tensorflow": tf.__version__}
