@@ -275,15 +275,17 @@ def l1(translated, truth) -> float:
 # What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
 # `textbook.cyclegan_step`), the networks' options (`residual` output, `affine` norm), and any
 # `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
+# "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today;
+# "previous default" what it gave before the search (a plain tanh output).
 CYCLE_SETTINGS = {
-    "default": {},
-    "paper": {"preset": "paper"},
-    "tutorial": {"step": "tutorial"},
-    "paper, no pool": {"preset": "paper", "pool_size": 0},
-    "paper objective, bce, no pool": {"preset": "paper", "loss": "bce", "pool_size": 0},
-    "default, residual output": {"residual": True},
+    "default": {"residual": True},
+    "previous default": {"residual": False},
+    "paper": {"preset": "paper", "residual": False},
+    "tutorial": {"step": "tutorial", "residual": False},
+    "paper, no pool": {"preset": "paper", "pool_size": 0, "residual": False},
+    "paper objective, bce, no pool": {"preset": "paper", "loss": "bce", "pool_size": 0,
+                                      "residual": False},
     "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, "residual": True},
-    "tutorial, residual output": {"step": "tutorial", "residual": True},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 

@@ -184,7 +184,7 @@ def resnet_generator(
     filters: int = 64,
     norm: str = "instance",
     affine_norm: bool = False,
-    residual: bool = False,
+    residual: bool | None = None,
     output_channels: int | None = None,
     name: str = "resnet_generator",
 ) -> keras.Model:
@@ -201,11 +201,17 @@ def resnet_generator(
         n_blocks: int. Residual blocks.
         filters: int. Width of the first layer (64).
         norm: "instance", "group" or "batch".
-        residual: bool. Output `tanh(delta + atanh(input))` with the last convolution starting
-            at zero, so the generator starts as the identity (`ganpaint.layers.ResidualTanh`).
+        residual: bool or None. Output `tanh(delta + atanh(input))` with the last convolution
+            starting at zero, so the generator starts as the identity
+            (`ganpaint.layers.ResidualTanh`). None (the default) means True when the output has
+            the input's channels: on the known-answer suite it beat the plain output on every
+            tuning and held-out colour task (docs/defaults.md, "Known-answer tasks").
+            `residual=False` is the paper's generator.
         output_channels: int. Defaults to the input channels.
     """
     image_shape = _image_shape(image_shape)
+    if residual is None:
+        residual = output_channels in (None, image_shape[-1])
     if image_shape[0] % 4 or image_shape[1] % 4:
         raise ValueError(f"`image_shape` height and width must be divisible by 4 (two stride-2 "
                          f"downsamplings). Received: image_shape={image_shape!r}")

@@ -68,7 +68,10 @@ class ResidualTanh(layers.Layer):
     def call(self, inputs):
         delta, image = (keras.ops.cast(t, "float32") for t in inputs)
         bound = 1.0 - self.margin
-        return keras.ops.tanh(delta + keras.ops.arctanh(keras.ops.clip(image, -bound, bound)))
+        x = keras.ops.clip(image, -bound, bound)
+        # atanh(x) as 0.5 * log((1 + x) / (1 - x)): TFLite has no Atanh kernel, and an
+        # exported translator must convert with the builtin ops alone.
+        return keras.ops.tanh(delta + 0.5 * keras.ops.log((1.0 + x) / (1.0 - x)))
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]

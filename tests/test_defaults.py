@@ -58,6 +58,22 @@ def test_readme_shows_the_table_of_the_json(chosen):
 
 # -- presets ---------------------------------------------------------------------------------
 
+def test_the_resnet_generators_output_is_the_held_out_winner():
+    # The known-answer suite's "default" (what the held-out table reports) is what the
+    # builder gives without arguments; the paper's plain output is one argument away.
+    import known_answer
+
+    with open(os.path.join(ROOT, "docs", "benchmarks", "known_answer_cyclegan.json")) as f:
+        rows = json.load(f)["rows"]
+    held_out = {r["setting"] for r in rows if r["suite"] == "held_out"}
+    assert {"default", "previous default", "paper", "tutorial"} <= held_out
+    assert known_answer.CYCLE_SETTINGS["default"] == {"residual": True}
+    shape = (16, 16, 3)
+    assert isinstance(G.resnet_generator(shape, 1, filters=4).layers[-1], layers.ResidualTanh)
+    assert not isinstance(G.resnet_generator(shape, 1, filters=4, residual=False).layers[-1],
+                          layers.ResidualTanh)
+
+
 def test_the_paper_preset_is_one_argument_away():
     m = gans.CycleGAN(*networks("cyclegan"), preset="paper")
     assert (m.adversarial.name, m.pool_size, m.cycle_weight, m.identity_weight) == \

@@ -1,13 +1,10 @@
 """Each speed-up of the training step gives the numbers of the straightforward computation:
-the one-pass EMA and CycleGAN's shared forward pass; and every model
-still trains under XLA with `steps_per_execution=2` in every precision, plain and with the
-small-data tools (the TPU path)."""
+the one-pass EMA and CycleGAN's shared forward pass, on one device and on two replicas."""
 import numpy as np
 import pytest
 import tensorflow as tf
 import keras
 
-from ganpaint import gans
 from ganpaint.gans import ema
 
 from tiny_models import dataset, model, weights
@@ -54,26 +51,3 @@ def test_cyclegan_shares_its_forward_only_where_a_second_pass_is_the_same():
     assert model("cyclegan").shares_forward  # the default preset: no pool
     assert not model("cyclegan", preset="paper").shares_forward  # the pool swaps fakes
     assert not model("cyclegan", pool_size=0, diff_augment="color").shares_forward
-
-
-TOOLS = dict(diff_augment="color,translation,cutout", ada_target=0.6, ada_interval=1,
-             ema=0.99, r1_weight=1.0, r1_every=2)
-
-
-@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])  # float32: test_gans
-@pytest.mark.parametrize("tools", [False, True], ids=["plain", "tools"])
-@pytest.mark.parametrize("kind", ["gan", "cgan", "acgan", "cyclegan", "pix2pix"])
-def test_every_model_trains_under_xla_with_steps_per_execution(kind, tools, precision):
-    keras.config.set_dtype_policy(precision)
-    try:
-        m = model(kind, **(TOOLS if tools else {}))
-        before = weights(m)
-        m.compile(jit_compile=True, steps_per_execution=2)
-        history = m.fit(dataset(kind, batch=2, n=4), epochs=1, verbose=0).history
-    finally:
-        keras.config.set_dtype_policy("float32")
-    assert m.jit_compile is True and m.steps_per_execution == 2
-    assert all(np.isfinite(values[-1]) for values in history.values()), history
-    after = weights(m)
-    assert all(np.isfinite(w).all() for w in after)
-    assert sum(float(np.abs(a - b).sum()) for a, b in zip(after, before)) > 0  # it trained

@@ -42,6 +42,18 @@ def test_resnet_generator_small_round_trip(tmp_path):
     round_trip(g, tmp_path, x)
 
 
+def test_resnet_generator_starts_as_the_identity_when_channels_match():
+    x = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 16, 16, 3)).astype("float32")
+    g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4)  # the default: residual
+    np.testing.assert_allclose(g(x).numpy(), x, atol=1e-5)
+    plain = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, residual=False)
+    assert np.abs(plain(x).numpy() - x).mean() > 0.1
+    gray_to_rgb = G.resnet_generator((16, 16, 1), n_blocks=1, filters=4, output_channels=3)
+    assert gray_to_rgb.output_shape == (None, 16, 16, 3)  # no residual across channel counts
+    with pytest.raises(ValueError, match="input's 1 channels"):
+        G.resnet_generator((16, 16, 1), n_blocks=1, filters=4, output_channels=3, residual=True)
+
+
 def test_resnet_generator_rejects_odd_size():
     with pytest.raises(ValueError, match=r"divisible by 4.*\(30, 32, 3\)"):
         G.resnet_generator((30, 32, 3))

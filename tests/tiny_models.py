@@ -29,8 +29,10 @@ def networks(kind, norm=None):
         return [G.dcgan_generator(LATENT, gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4),
                 D.dcgan_discriminator(gray, CLASSES, aux_classifier=True, base_filters=8, norm=norm)]
     if kind == "cyclegan":
-        return [G.resnet_generator(rgb, n_blocks=1, filters=4, name="g_ab"),
-                G.resnet_generator(rgb, n_blocks=1, filters=4, name="g_ba"),
+        # Plain outputs: a residual generator starts as the identity, where the cycle losses'
+        # L1 has no gradient, and these tests follow gradients through every term.
+        return [G.resnet_generator(rgb, n_blocks=1, filters=4, residual=False, name="g_ab"),
+                G.resnet_generator(rgb, n_blocks=1, filters=4, residual=False, name="g_ba"),
                 D.patchgan_discriminator(rgb, 16, filters=4, name="d_a"),
                 D.patchgan_discriminator(rgb, 16, filters=4, name="d_b")]
     if kind == "pix2pix":
