@@ -7,7 +7,7 @@ import keras
 
 from ganpaint.gans import ema
 
-from tiny_models import dataset, model, weights
+from tiny_models import arrays, dataset, model, weights
 
 
 def test_ema_pass_equals_the_plain_blend_in_graph_and_eager():
@@ -33,11 +33,13 @@ def mirrored():
 @pytest.mark.parametrize("on_two_replicas", [False, True])
 def test_cyclegan_shared_forward_equals_a_second_pass(on_two_replicas, mirrored):
     # The default preset's relativistic loss: the generators' update needs real logits too.
+    # On one device with R1 as well, whose penalty differentiates D again inside the tape.
     strategy = mirrored if on_two_replicas else tf.distribute.get_strategy()
+    kwargs = {} if on_two_replicas else {"r1_weight": 1.0}
     trained = []
     for share in (True, False):
         with strategy.scope():
-            m = model("cyclegan")
+            m = model("cyclegan", **kwargs)
             assert m.shares_forward
             m.shares_forward = share
             m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
@@ -45,6 +47,22 @@ def test_cyclegan_shared_forward_equals_a_second_pass(on_two_replicas, mirrored)
         trained.append(m)
     for a, b in zip(weights(trained[0]), weights(trained[1])):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_cyclegan_shared_forward_calls_each_discriminator_once_a_step():
+    a, b = (tf.constant(x[:2]) for x in arrays("cyclegan"))
+    convolutions = {}
+    for share in (True, False):
+        m = model("cyclegan")
+        m.shares_forward = share
+        m.compile()
+        graph = tf.function(m.train_step).get_concrete_function((a, b)).graph
+        convolutions[share] = sum(op.type == "Conv2D" and "d_a" in op.name
+                                  for op in graph.get_operations())
+    layers = sum(isinstance(x, keras.layers.Conv2D) for x in model("cyclegan").d_a.layers)
+    # Shared: one call on (real, fake). Two passes: the fakes and the reals in the
+    # generators' update, then (real, fake) again in the discriminators'.
+    assert convolutions == {True: layers, False: 3 * layers}
 
 
 def test_cyclegan_shares_its_forward_only_where_a_second_pass_is_the_same():
