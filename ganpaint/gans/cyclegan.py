@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras import ops
 
 from ganpaint.gans.base import (AdversarialModel, _as_pair, _check_meet, _has_batch_norm,
-                                _has_layer, _input_shape, _l1, _non_negative, _output_shape, _translate,
-                                resolve_preset)
+                                _has_layer, _input_shape, _l1, _non_negative, _output_shape,
+                                _translate, resolve_preset)
 
 
 class ImagePool(keras.layers.Layer):

@@ -55,7 +55,7 @@ def update_ema(average: keras.Model, source: keras.Model, beta):
     On one replica the floating-point variables are updated in one XLA-compiled pass,
     average -= (1 - beta) * (average - source), which XLA fuses into one loop per variable
     (read both, write the average) in place of the half-dozen element-wise kernels of the
-    plain expression, each a pass over the variable (`benchmarks/op_profile.py` measures
+    plain expression, each a pass over the variable (`benchmarks/step_cost.py` measures
     it); inside an XLA-compiled step it is inlined. With more than one replica
     (`MirroredStrategy`, TPUs) each replica assigns the blend through the strategy's
     variable: an in-place update there would be summed over the replicas.
