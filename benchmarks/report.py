@@ -383,6 +383,8 @@ DOC_TABLES = {
         j("known_answer_cyclegan"), "tuning", 600, KNOWN_ANSWER_SETTINGS),
     "known_answer_held_out_600": lambda j: known_answer_table(
         j("known_answer_cyclegan"), "held_out", 600, KNOWN_ANSWER_SETTINGS[:4]),
+    "known_answer_held_out_2400": lambda j: known_answer_table(
+        j("known_answer_cyclegan"), "held_out", 2400, ["default", "tutorial"]),
     "step_cost": lambda j: small_data_cost_table(j("step_cost")),
     "profile": lambda j: profile_table(j("profile")),
     "throughput": lambda j: throughput_summary(j("throughput")),
