@@ -24,17 +24,6 @@ import small_data_cost
 import throughput
 
 
-def _plain_ema(average, source, beta):
-    """The EMA update before issue 23: the blend as element-wise kernels, then an assign."""
-    beta = tf.cast(beta, tf.float32)
-    for avg, var in zip(average.weights, source.weights):
-        if "int" in str(avg.dtype):
-            avg.assign(var.value)
-            continue
-        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value, tf.float32)
-        avg.assign(tf.cast(new, avg.dtype))
-
-
 def _cyclegan128(options):
     options = dict(options)
     shares, plain_ema = options.pop("shares_forward", True), options.pop("plain_ema", False)
@@ -46,7 +35,7 @@ def _cyclegan128(options):
         update = model._update_ema
 
         def update_with_plain_blend():
-            with mock.patch.object(ema_lib, "update_ema", _plain_ema):
+            with mock.patch.object(ema_lib, "update_ema", ema_lib.blend_ema):
                 update()
 
         model._update_ema = update_with_plain_blend

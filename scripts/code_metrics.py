@@ -22,7 +22,7 @@ for base, pkg in (("ganpaint", "ganpaint"), ("benchmarks", "benchmarks")):
                     if m.startswith(pkg):
                         imports[mod].add(m)
                         for a in node.names:
-                            if f"{m}.{a.name}".replace(".", "/") and os.path.exists(os.path.join(root, *f"{m}.{a.name}".split(".")) + ".py"):
+                            if os.path.exists(os.path.join(root, *f"{m}.{a.name}".split(".")) + ".py"):
                                 imports[mod].add(f"{m}.{a.name}")
                     elif base == "benchmarks" and os.path.exists(os.path.join(root, "benchmarks", m + ".py")):
                         imports[mod].add("benchmarks." + m)

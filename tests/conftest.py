@@ -6,13 +6,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-# Two logical CPU devices, for the MirroredStrategy tests: this must run before TensorFlow
-# initialises its devices, so it lives here, ahead of every test module.
 # Under pytest-xdist (`make test` runs two workers) each worker gets one intra-op thread, so
 # the two workers share the machine's cores instead of fighting over them.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(2)
+
+# Two logical CPU devices, for the MirroredStrategy tests: this must run before TensorFlow
+# initialises its devices, so it lives here, ahead of every test module.
 _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 

@@ -54,26 +54,35 @@ def update_ema(average: keras.Model, source: keras.Model, beta):
 
     On one replica the floating-point variables are updated in one XLA-compiled pass,
     average -= (1 - beta) * (average - source), which XLA fuses into one loop per variable
-    (read both, write the average) in place of the half-dozen element-wise kernels of the
-    plain expression, each a pass over the variable (`benchmarks/step_cost.py` measures
-    it); inside an XLA-compiled step it is inlined. With more than one replica
-    (`MirroredStrategy`, TPUs) each replica assigns the blend through the strategy's
-    variable: an in-place update there would be summed over the replicas.
+    (read both, write the average) in place of the half-dozen element-wise kernels of
+    `blend_ema`, each a pass over the variable (`benchmarks/step_cost.py` measures it);
+    inside an XLA-compiled step it is inlined. With more than one replica (`MirroredStrategy`,
+    TPUs) it is `blend_ema`, each replica assigning through the strategy's variable: an
+    in-place update there would be summed over the replicas.
     """
-    beta = tf.cast(beta, tf.float32)
-    pairs = list(zip(average.weights, source.weights))
-    for avg, var in pairs:
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        return blend_ema(average, source, beta)
+    floats = []
+    for avg, var in zip(average.weights, source.weights):
         if "int" in str(avg.dtype):
             avg.assign(var.value)
-    floats = [(avg, var) for avg, var in pairs if "int" not in str(avg.dtype)]
-    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-        for avg, var in floats:
-            new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value,
-                                                                                tf.float32)
-            avg.assign(tf.cast(new, avg.dtype))
-    elif floats:
-        _ema_pass([_tf_variable(a) for a, _ in floats], [_tf_variable(v) for _, v in floats],
-                  beta)
+        else:
+            floats.append((_tf_variable(avg), _tf_variable(var)))
+    if floats:
+        _ema_pass([a for a, _ in floats], [v for _, v in floats], tf.cast(beta, tf.float32))
+
+
+def blend_ema(average: keras.Model, source: keras.Model, beta):
+    """`update_ema` as element-wise kernels and an assign per variable: the form for several
+    replicas, and the one the one-pass update is measured against."""
+    beta = tf.cast(beta, tf.float32)
+    for avg, var in zip(average.weights, source.weights):
+        if "int" in str(avg.dtype):
+            avg.assign(var.value)
+            continue
+        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value,
+                                                                            tf.float32)
+        avg.assign(tf.cast(new, avg.dtype))
 
 
 def _tf_variable(variable):
