@@ -4,9 +4,9 @@ The small-data tools' own benchmark, on real MNIST digits (the bundled 5,000):
 - a DCGAN (the demo's widths: latent 64, 32-128 filters, batch-norm G, norm-free D), BCE,
   Adam(2e-4, 0.5), batch 32, trained on the first 30 digits for 3,000 steps or the first 100
   for 2,000 steps of a fixed shuffle, each row with the same seeds;
-- FID on the digit classifier's features (the demo's judge, trained on 4,000 digits) between
-  1,000 generated digits and the 1,000 held-out digits, every `CURVE_EVERY` steps (the curve)
-  and at the end (the score);
+- FID on the digit classifier's features (the demo's judge, trained once on 4,000 digits and
+  stored: `judges.py`) between 1,000 generated digits and the 1,000 held-out digits, every
+  `CURVE_EVERY` steps (the curve) and at the end (the score);
 - the discriminator's overfitting gap, ADA's own measure: mean sigmoid(D(training digits))
   minus mean sigmoid(D(held-out digits)), on unaugmented images;
 - memorisation: each generated digit's RMS pixel distance to its nearest training digit,
@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from ganpaint import augment, demo, discriminators, gans, generators, metrics
 
+import judges  # the digit judge, stored once
 from common import summary  # one summary format for every quality row
 
 SEEDS = (0, 1)
@@ -145,7 +146,7 @@ def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
 
     images, labels = demo._load_digits()
     train_pool, held_out = images[:4000], images[4000:5000]
-    classifier = demo.digit_classifier(train_pool, labels[:4000], seed=0)
+    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     judge = _Judge(classifier, held_out)
     noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
     out = []
@@ -175,14 +176,15 @@ def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
                                          for i in range(len(curves[0]))]}
             row["held_out_nearest_train_distance"] = round(held_distance, 4)
             row["settings"] = ALL_ROWS[name]
-            out.append(row)
+            out.append({**row, **judges.record()})
         # What copying the training digits would score: each repeated to 1,000 images.
         copies = np.resize(train, (1000, *train.shape[1:]))
         out.append(summary(f"few-shot digits, {n} training digits",
                             "(no model: the training digits, repeated)", 0,
                             [{"seed": 0, "fid_classifier": judge.fid(copies), "overfit_gap": 0.0,
                               "nearest_train_distance": 0.0, "final_p": 0.0, "seconds": 0.0}]))
-        out[-1]["held_out_nearest_train_distance"] = round(held_distance, 4)
+        out[-1].update(held_out_nearest_train_distance=round(held_distance, 4),
+                       **judges.record())
     return out
 
 
@@ -211,7 +213,7 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
 
     images, labels = demo._load_digits()
     train, train_labels = images[:4000], labels[:4000]
-    classifier = demo.digit_classifier(train, train_labels, seed=0)
+    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     fake_labels = np.repeat(np.arange(10), 100).astype("int32")
     noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
     out = []
@@ -240,8 +242,8 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
                 runs[done].append({"seed": seed, **result, "seconds": seconds})
                 print("conditional", name, done, runs[done][-1], flush=True)
         for target in steps:
-            out.append(summary(f"conditional digits 28px, {target} steps", name, target,
-                                runs[target]))
+            out.append({**summary(f"conditional digits 28px, {target} steps", name, target,
+                                  runs[target]), **judges.record()})
     return out
 
 
@@ -270,7 +272,7 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS):
 
     images, labels = demo._load_digits()
     train, train_labels = images[:4000], labels[:4000]
-    classifier = demo.digit_classifier(train, train_labels, seed=0)
+    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     fake_labels = np.repeat(np.arange(10), 100).astype("int32")
     noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
 
@@ -305,6 +307,6 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS):
             runs.append({"seed": seed, "class_accuracy": s["class_accuracy"],
                          "fid_classifier": s["fid"], "seconds": seconds})
             print("conditional defaults", name, runs[-1], flush=True)
-        out.append(summary(f"conditional digits 28px, obvious build, {steps} steps", name,
-                            steps, runs))
+        out.append({**summary(f"conditional digits 28px, obvious build, {steps} steps", name,
+                              steps, runs), **judges.record()})
     return out

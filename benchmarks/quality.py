@@ -15,7 +15,8 @@
 - pix2pix, photo -> map: `defaults_search.py --family pix2pix`.
 Every row is trained with each of `PHOTO_SEEDS` / `DIGIT_SEEDS` (weights, data order, noise)
 and reports the mean, the standard deviation and each seed's score. The digit classifier
-that judges is trained once (seed 0).
+that judges is trained once and stored (`judges.py`); each digits row names its file and
+SHA-256, so rows from two runs compare.
 
     python benchmarks/run.py --only quality              # all tasks
     python benchmarks/run.py --task photo_to_painting
@@ -32,6 +33,7 @@ import tensorflow as tf
 from ganpaint import data, demo, gans, recipes
 
 import few_shot
+import judges
 import textbook
 from common import l1_to_truth, photos_and_paintings, small_cyclegan_networks, summary
 
@@ -119,7 +121,7 @@ def _train_demo_acgan(images, labels, epochs, seed):
 def digits(seeds=DIGIT_SEEDS, epochs=DIGIT_EPOCHS):
     images, labels = demo._load_digits()
     train, held_out = slice(0, 4000), slice(4000, 5000)
-    classifier = demo.digit_classifier(images[train], labels[train], seed=0)
+    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     fake_labels = np.repeat(np.arange(10), 100).astype("int32")
     steps = epochs * (5000 // 64)
     rows = []
@@ -134,7 +136,7 @@ def digits(seeds=DIGIT_SEEDS, epochs=DIGIT_EPOCHS):
                          "class_accuracy": s["class_accuracy"],
                          "seconds": time.perf_counter() - start})
             print(name, runs[-1], flush=True)
-        rows.append(summary("digits 28px", name, steps, runs))
+        rows.append({**summary("digits 28px", name, steps, runs), **judges.record()})
     return rows
 
 

@@ -12,6 +12,7 @@ sys.path.insert(0, BENCH)
 
 import common  # noqa: E402
 import flops  # noqa: E402
+import judges  # noqa: E402
 import known_answer  # noqa: E402
 import op_profile  # noqa: E402
 import run as bench_run  # noqa: E402
@@ -85,6 +86,7 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     assert [r["implementation"] for r in rows] == ["plain", "ada_target 0.6",
                                                    "(no model: the training digits, repeated)"]
     assert rows[-1]["nearest_train_distance"] == 0.0 and rows[-1]["fid_classifier"] > 0
+    assert {r["judge_sha256"] for r in rows} == {judges.record()["judge_sha256"]}
     for r in rows[:2]:
         assert r["steps"] == 4 and r["fid_curve"]["steps"] == [2, 4]
         assert -1.0 <= r["overfit_gap"] <= 1.0 and r["nearest_train_distance"] > 0
@@ -93,6 +95,29 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     assert "| 30, 4 | plain |" in table and "1.00×" in table
     assert report.few_shot_curves(result, str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_the_stored_digit_judge_is_the_recorded_one_and_reads_digits():
+    manifest = json.load(open(judges.MANIFEST))[judges.DIGIT]
+    assert judges.sha256(os.path.join(judges.JUDGES, judges.DIGIT)) == manifest["sha256"]
+    assert judges.record() == {"judge": "benchmarks/judges/digit_classifier.keras",
+                               "judge_sha256": manifest["sha256"]}
+    accuracy = judges.check_digit_judge()
+    assert accuracy == pytest.approx(manifest["held_out_accuracy"], abs=1e-4)
+    assert accuracy > 0.9
+
+
+def test_a_changed_digit_judge_is_refused_with_the_fix(monkeypatch, tmp_path):
+    changed = tmp_path / judges.DIGIT
+    changed.write_bytes(open(os.path.join(judges.JUDGES, judges.DIGIT), "rb").read() + b"x")
+    (tmp_path / "judges.json").write_text(open(judges.MANIFEST).read())
+    monkeypatch.setattr(judges, "JUDGES", str(tmp_path))
+    monkeypatch.setattr(judges, "MANIFEST", str(tmp_path / "judges.json"))
+    with pytest.raises(ValueError, match="digit_classifier.keras has SHA-256 .*--retrain"):
+        judges.digit_judge()
+    changed.unlink()
+    with pytest.raises(FileNotFoundError, match="judges.py --retrain"):
+        judges.digit_judge()
 
 
 def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
