@@ -38,7 +38,9 @@ pix2pix tasks (paired), where the adversarial term can matter (L1 alone blurs st
 
     python benchmarks/known_answer.py --family cyclegan --suite tuning --steps 600
     python benchmarks/known_answer.py --family cyclegan --suite held_out --steps 600
-    python benchmarks/known_answer.py --suite held_out --steps 2400 --seeds 0 1 --setting default --setting tutorial
+    python benchmarks/known_answer.py --suite held_out --steps 2400 --setting default --setting paper --setting tutorial
+    python benchmarks/known_answer.py --family pix2pix --suite tuning --steps 600 --seeds 0 1
+    python benchmarks/known_answer.py --family pix2pix --suite held_out --steps 600 --setting default --setting tutorial
 """
 from __future__ import annotations
 
@@ -273,6 +275,11 @@ CYCLE_SETTINGS = {
     "paper objective, bce, no pool": {"preset": "paper", "loss": "bce", "pool_size": 0,
                                       "residual": False},
     "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, "residual": True},
+    # Candidates for "do no harm" on near-identity tasks (issue 25's second search).
+    "default, ema": {"residual": True, "ema": 0.999},
+    "default, lr 2e-4": {"residual": True, "learning_rate": 2e-4},
+    "default, identity 1": {"residual": True, "identity_weight": 1.0},
+    "default, cycle 10": {"residual": True, "cycle_weight": 10.0},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
@@ -302,6 +309,7 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
 
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
+    learning_rate = setting.pop("learning_rate", None)  # both players' Adam, beta_1 0.5
     nets = cyclegan_networks(size, seed, width, setting.pop("residual", False),
                              setting.pop("affine", False))
     ds = data.unpaired_dataset(task["a"], task["b"], image_size=size, batch_size=1, seed=seed,
@@ -319,7 +327,71 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
                                                          verbose=0), task["truth"])
         return scores
     model = gans.CycleGAN(*nets, seed=seed, **setting)
-    model.compile()
+    model.compile(learning_rate, learning_rate)
+    for budget in sorted(budgets):
+        model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
+        done = budget
+        scores[budget] = l1_to_truth(model.translate(task["test"]), task["truth"])
+    return scores
+
+
+# -- pix2pix on the paired tasks ------------------------------------------------------------------
+
+# What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's
+# step, `textbook.pix2pix_step`, which also translates with training=True as the tutorial
+# does), the U-Net's `residual` output, a `learning_rate` for both players, and any `Pix2Pix`
+# argument. Pix2Pix's "ganpaint" preset is the paper's, so "default" is also `preset="paper"`.
+PIX_SETTINGS = {
+    "default": {},
+    "tutorial": {"step": "tutorial"},
+    "default, ema": {"ema": 0.999},
+    "default, residual output": {"residual": True},
+    "default, lsgan": {"loss": "lsgan"},
+}
+
+
+def pix2pix_networks(size: int, seed: int, width: int = 16, residual: bool = False):
+    """The builders' pix2pix networks at a task's size, as a user would build them: a U-Net
+    (batch norm, dropout) of 2x `width` to 8x `width` filters, a conditional 16 px PatchGAN."""
+    import keras
+
+    from ganpaint import discriminators, generators
+
+    keras.utils.set_random_seed(seed)
+    shape = (size, size, 3)
+    g = generators.unet_generator(shape, filters=2 * width, max_filters=8 * width,
+                                  residual=residual, name="generator")
+    d = discriminators.patchgan_discriminator(shape, 16, conditional=True, filters=2 * width,
+                                              name="discriminator")
+    return g, d
+
+
+def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32,
+                  width: int = 16) -> dict:
+    """{budget: L1 of the held-out translations to the truth} of one pix2pix run."""
+    from ganpaint import gans
+
+    setting = dict(setting)
+    step_kind = setting.pop("step", "ganpaint")
+    learning_rate = setting.pop("learning_rate", None)
+    g, d = pix2pix_networks(size, seed, width, setting.pop("residual", False))
+    ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed,
+                             repeat=True)
+    scores, done = {}, 0
+    if step_kind == "tutorial":
+        import textbook
+
+        step, iterator = textbook.pix2pix_step(g, d), iter(ds)
+        for budget in sorted(budgets):
+            for _ in range(budget - done):
+                step(*next(iterator))
+            done = budget
+            translated = np.concatenate([g(task["test"][i:i + 16], training=True).numpy()
+                                         for i in range(0, len(task["test"]), 16)])
+            scores[budget] = l1_to_truth(translated, task["truth"])
+        return scores
+    model = gans.Pix2Pix(g, d, seed=seed, **setting)
+    model.compile(learning_rate, learning_rate)
     for budget in sorted(budgets):
         model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
         done = budget
@@ -329,6 +401,12 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
 
 # -- the runner ----------------------------------------------------------------------------------
 
+FAMILIES = {
+    "cyclegan": dict(task=translation_task, train=train_cyclegan, settings=CYCLE_SETTINGS,
+                     suites=TRANSLATION_SUITES),
+    "pix2pix": dict(task=paired_task, train=train_pix2pix, settings=PIX_SETTINGS,
+                    suites=PAIRED_SUITES),
+}
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "known_answer_{family}.json")
 SEEDS = (0, 1, 2)
@@ -353,18 +431,19 @@ def merge_rows(path, rows):
     return merged
 
 
-def cyclegan_rows(tasks, settings, budgets, seeds=SEEDS, size=32, width="small", path=None):
-    """One row per (task, setting, budget): mean, sd and each seed's L1 to the truth."""
-    rows = []
+def task_rows(family, tasks, settings, budgets, seeds=SEEDS, size=32, width="small", path=None):
+    """One row per (task, setting, budget) of `family` ("cyclegan" or "pix2pix"): mean, sd
+    and each seed's L1 to the truth, beside the unchanged input's."""
+    spec, rows = FAMILIES[family], []
     for task_name in tasks:
-        task = translation_task(task_name, size)
+        task = spec["task"](task_name, size)
         unchanged = l1_to_truth(task["test"], task["truth"])
         for name in settings:
             runs = {b: [] for b in budgets}
             for seed in seeds:
                 start = time.perf_counter()
-                scores = train_cyclegan(task, CYCLE_SETTINGS[name], seed, budgets, size,
-                                        WIDTHS[width])
+                scores = spec["train"](task, spec["settings"][name], seed, budgets, size,
+                                       WIDTHS[width])
                 seconds = time.perf_counter() - start
                 for b in budgets:
                     runs[b].append({"seed": seed, "l1_to_truth": scores[b], "seconds": seconds})
@@ -375,7 +454,7 @@ def cyclegan_rows(tasks, settings, budgets, seeds=SEEDS, size=32, width="small",
                 row.update(setting=name, size=size, width=width,
                            near_identity=unchanged < NEAR_IDENTITY,
                            unchanged_l1=round(unchanged, 4),
-                           suite=next(s for s, members in TRANSLATION_SUITES.items()
+                           suite=next(s for s, members in spec["suites"].items()
                                       if task_name in members))
                 rows.append(row)
             if path:
@@ -385,11 +464,11 @@ def cyclegan_rows(tasks, settings, budgets, seeds=SEEDS, size=32, width="small",
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--family", choices=("cyclegan",), default="cyclegan")
+    parser.add_argument("--family", choices=tuple(FAMILIES), default="cyclegan")
     parser.add_argument("--suite", choices=tuple(TRANSLATION_SUITES), default="tuning")
     parser.add_argument("--task", action="append", help="tasks (default: the suite's)")
-    parser.add_argument("--setting", action="append", choices=tuple(CYCLE_SETTINGS),
-                        help="settings (default: all)")
+    parser.add_argument("--setting", action="append",
+                        help="settings (default: all of the family's)")
     parser.add_argument("--steps", type=int, nargs="+", default=[600])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--size", type=int, default=32)
@@ -398,15 +477,23 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow threads (1: run two processes side by side)")
     args = parser.parse_args(argv)
+    spec = FAMILIES[args.family]
+    for option, given, known in (("--setting", args.setting, spec["settings"]),
+                                 ("--task", args.task, TRANSLATION if args.family == "cyclegan"
+                                  else PAIRED)):
+        unknown = [v for v in given or () if v not in known]
+        if unknown:
+            parser.error(f"{option} {unknown[0]!r} is not a {args.family} {option[2:]}; "
+                         f"choose from {', '.join(map(repr, known))}")
     if args.threads:
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    tasks = args.task or TRANSLATION_SUITES[args.suite]
+    tasks = args.task or spec["suites"][args.suite]
     path = args.out or RESULTS.format(family=args.family)
-    cyclegan_rows(tasks, args.setting or tuple(CYCLE_SETTINGS), args.steps, args.seeds,
-                  args.size, args.width, path)
+    task_rows(args.family, tasks, args.setting or tuple(spec["settings"]), args.steps,
+              args.seeds, args.size, args.width, path)
     return 0
 
 

@@ -219,3 +219,17 @@ def test_known_answer_cyclegan_runs_end_to_end_and_merges_rows(tmp_path):
     assert known_answer.main(argv[:4] + ["--steps", "1", "--seeds", "0", "--size", "16",
                                          "--out", path]) == 0
     assert len(json.load(open(path))["rows"]) == 4  # the same rows replaced, not added
+
+
+def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, capsys):
+    path = str(tmp_path / "known_answer_pix2pix.json")
+    argv = ["--family", "pix2pix", "--task", "deblur", "--setting", "default", "--setting",
+            "tutorial", "--steps", "1", "--seeds", "0", "--size", "16", "--out", path]
+    assert known_answer.main(argv) == 0
+    rows = json.load(open(path))["rows"]
+    assert {(r["setting"], r["suite"]) for r in rows} == {("default", "held_out"),
+                                                          ("tutorial", "held_out")}
+    assert all(np.isfinite(r["l1_to_truth"]) and r["unchanged_l1"] > 0 for r in rows)
+    with pytest.raises(SystemExit):
+        known_answer.main(["--family", "pix2pix", "--setting", "paper, no pool"])
+    assert "--setting 'paper, no pool' is not a pix2pix setting" in capsys.readouterr().err
