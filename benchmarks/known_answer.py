@@ -280,6 +280,8 @@ CYCLE_SETTINGS = {
     "default, lr 2e-4": {"residual": True, "learning_rate": 2e-4},
     "default, identity 1": {"residual": True, "identity_weight": 1.0},
     "default, cycle 10": {"residual": True, "cycle_weight": 10.0},
+    "default, cycle 10, ema": {"residual": True, "cycle_weight": 10.0, "ema": 0.999},
+    "default, cycle 20": {"residual": True, "cycle_weight": 20.0},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
@@ -339,30 +341,38 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
 
 # What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's
 # step, `textbook.pix2pix_step`, which also translates with training=True as the tutorial
-# does), the U-Net's `residual` output, a `learning_rate` for both players, and any `Pix2Pix`
-# argument. Pix2Pix's "ganpaint" preset is the paper's, so "default" is also `preset="paper"`.
+# does), the U-Net's `residual` output, `dropout` and `norm`, a `learning_rate` for both
+# players, and any `Pix2Pix` argument. Pix2Pix's "ganpaint" preset is the paper's, so
+# "default" is also `preset="paper"`.
 PIX_SETTINGS = {
     "default": {},
     "tutorial": {"step": "tutorial"},
     "default, ema": {"ema": 0.999},
     "default, residual output": {"residual": True},
     "default, lsgan": {"loss": "lsgan"},
+    "default, no dropout": {"dropout": 0.0},
+    "default, instance norm": {"norm": "instance"},
+    "default, lr 4e-4": {"learning_rate": 4e-4},
+    "default, l1 weight 200": {"l1_weight": 200.0},
 }
 
 
-def pix2pix_networks(size: int, seed: int, width: int = 16, residual: bool = False):
+def pix2pix_networks(size: int, seed: int, width: int = 16, residual: bool = False,
+                     dropout: float = 0.5, norm: str | None = None):
     """The builders' pix2pix networks at a task's size, as a user would build them: a U-Net
-    (batch norm, dropout) of 2x `width` to 8x `width` filters, a conditional 16 px PatchGAN."""
+    (batch norm, dropout) of 2x `width` to 8x `width` filters, a conditional 16 px PatchGAN
+    (instance norm); `norm`, when given, for both."""
     import keras
 
     from ganpaint import discriminators, generators
 
     keras.utils.set_random_seed(seed)
     shape = (size, size, 3)
+    norms = {"norm": norm} if norm else {}
     g = generators.unet_generator(shape, filters=2 * width, max_filters=8 * width,
-                                  residual=residual, name="generator")
+                                  dropout=dropout, residual=residual, name="generator", **norms)
     d = discriminators.patchgan_discriminator(shape, 16, conditional=True, filters=2 * width,
-                                              name="discriminator")
+                                              name="discriminator", **norms)
     return g, d
 
 
@@ -374,7 +384,8 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
     learning_rate = setting.pop("learning_rate", None)
-    g, d = pix2pix_networks(size, seed, width, setting.pop("residual", False))
+    g, d = pix2pix_networks(size, seed, width, **{k: setting.pop(k) for k in
+                                                  ("residual", "dropout", "norm") if k in setting})
     ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed,
                              repeat=True)
     scores, done = {}, 0

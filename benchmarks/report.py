@@ -399,15 +399,15 @@ KNOWN_ANSWER_SETTINGS = ["default", "previous default", "paper", "tutorial", "pa
 
 def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:
     """One line per task of `suite` at `steps`: the unchanged input's L1 to the truth, then
-    each setting's mean ± sd over seeds (bold: the best), and whether the default is closer
-    than the unchanged input."""
+    each setting's mean ± sd over seeds (bold: the best); then each setting's mean L1 and its
+    mean rank among the settings shown (1: closest to the truth; the search's rule)."""
     rows = [r for r in result["rows"] if r["suite"] == suite and r["steps"] == steps
             and r["size"] == size and r["width"] == width]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     head = ["task", "unchanged input"] + settings
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    means = {s: [] for s in settings}
+    means, ranks = {s: [] for s in settings}, {s: [] for s in settings}
     for task in tasks:
         by_setting = {r["setting"]: r for r in rows if r["task"] == task}
         unchanged = next(iter(by_setting.values()))["unchanged_l1"]
@@ -419,14 +419,18 @@ def known_answer_table(result, suite, steps, settings=None, size=32, width="smal
                 cells.append("–")
                 continue
             means[s].append(r["l1_to_truth"])
+            ranks[s].append(1 + sum(o["l1_to_truth"] < r["l1_to_truth"]
+                                    for t, o in by_setting.items() if t in settings))
             cell = _mean_std(r, "l1_to_truth")
             cells.append(f"**{cell}**" if r["l1_to_truth"] == best else cell)
         near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
         lines.append(f"| {task}{near} | {unchanged:.3f} | " + " | ".join(cells) + " |")
     if len(tasks) > 1:
-        lines.append("| **mean** | | " + " | ".join(
-            f"{sum(means[s]) / len(means[s]):.3f}" if len(means[s]) == len(tasks) else "–"
-            for s in settings) + " |")
+        complete = [s for s in settings if len(means[s]) == len(tasks)]
+        for label, values, form in (("mean", means, "{:.3f}"), ("mean rank", ranks, "{:.1f}")):
+            lines.append(f"| **{label}** | | " + " | ".join(
+                form.format(sum(values[s]) / len(tasks)) if s in complete else "–"
+                for s in settings) + " |")
     return "\n".join(lines)
 
 

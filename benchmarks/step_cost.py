@@ -5,7 +5,10 @@ without it (alternating windows, float32, no XLA; `small_data_cost`'s method):
   the logits of the generators' update when no pool, augmentation, batch norm or dropout makes
   a second pass differ), on the default preset at 128 px;
 - the one-pass EMA (`ganpaint.gans.ema.update_ema`: one XLA-fused pass per variable) against
-  the plain blend it replaced, with `ema=0.999` on the same model.
+  the plain blend it replaced, with `ema=0.999` on the same model;
+- issue 25's new default, the ResNet generator's residual output (`residual=None`: an
+  identity start), against the plain tanh output, on the builders' ResNet generators (6
+  blocks, as the paper at 128 px) and 70 px PatchGANs, default preset.
 
     python benchmarks/run.py --only step_cost
 """
@@ -42,6 +45,19 @@ def _cyclegan128(options):
     return model
 
 
+def _resnet128(options):
+    from ganpaint import discriminators, generators
+
+    keras.utils.set_random_seed(0)
+    shape = (128, 128, 3)
+    g = [generators.resnet_generator(shape, 6, residual=options["residual"], name=name)
+         for name in ("g", "f")]
+    d = [discriminators.patchgan_discriminator(shape, 70, name=name) for name in ("d_x", "d_y")]
+    model = gans.CycleGAN(*g, *d, seed=0)
+    model.compile()
+    return model
+
+
 VARIANTS = {
     "two forward passes (before)": {"shares_forward": False},
     "shared forward pass (default)": {},
@@ -49,14 +65,29 @@ VARIANTS = {
     "ema 0.999, one-pass update (default)": {"ema": 0.999},
 }
 
-CASES = {"CycleGAN 128px b1 (TF tutorial networks), default preset": (
-    _cyclegan128, lambda: (throughput._images((1, 128, 128, 3), 0),
-                           throughput._images((1, 128, 128, 3), 1)), 4)}
+RESIDUAL_VARIANTS = {
+    "plain tanh output (residual=False, before)": {"residual": False},
+    "residual output (default)": {"residual": None},
+}
 
 
-def run() -> dict:
+def _pair_128():
+    return throughput._images((1, 128, 128, 3), 0), throughput._images((1, 128, 128, 3), 1)
+
+
+# case -> (builder, batch, steps per window, variants)
+CASES = {
+    "CycleGAN 128px b1 (TF tutorial networks), default preset": (_cyclegan128, _pair_128, 4,
+                                                                 VARIANTS),
+    "CycleGAN 128px b1 (ResNet 6 blocks, PatchGAN 70), default preset": (
+        _resnet128, _pair_128, 4, RESIDUAL_VARIANTS),
+}
+
+
+def run(cases=None) -> dict:
     rows = []
-    for name in CASES:
-        rows += small_data_cost.run_case(name, CASES, VARIANTS)
+    for name in cases or CASES:
+        build, batch, window, variants = CASES[name]
+        rows += small_data_cost.run_case(name, {name: (build, batch, window)}, variants)
     return {"benchmark": "step_cost", "rows": rows, "cpu_count": os.cpu_count(),
             "tensorflow": tf.__version__}

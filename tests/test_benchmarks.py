@@ -233,3 +233,19 @@ def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, c
     with pytest.raises(SystemExit):
         known_answer.main(["--family", "pix2pix", "--setting", "paper, no pool"])
     assert "--setting 'paper, no pool' is not a pix2pix setting" in capsys.readouterr().err
+
+
+def test_known_answer_table_gives_mean_and_mean_rank_with_the_best_in_bold():
+    import report
+
+    def row(task, setting, l1):
+        return {"task": task, "setting": setting, "steps": 600, "suite": "tuning", "size": 32,
+                "width": "small", "l1_to_truth": l1, "l1_to_truth_std": 0.01, "seeds": 2,
+                "unchanged_l1": 0.1, "near_identity": task == "warm"}
+
+    result = {"rows": [row("warm", "a", 0.08), row("warm", "b", 0.2),
+                       row("gamma", "a", 0.3), row("gamma", "b", 0.1)]}
+    table = report.known_answer_table(result, "tuning", 600, ["a", "b"])
+    assert "| warm (near identity) | 0.100 | **0.080 ± 0.010** | 0.200 ± 0.010 |" in table
+    assert "| **mean** | | 0.190 | 0.150 |" in table
+    assert "| **mean rank** | | 1.5 | 1.5 |" in table
