@@ -385,6 +385,10 @@ DOC_TABLES = {
         j("known_answer_cyclegan"), "held_out", 600, KNOWN_ANSWER_SETTINGS[:4]),
     "known_answer_held_out_2400": lambda j: known_answer_table(
         j("known_answer_cyclegan"), "held_out", 2400, ["default", "tutorial"]),
+    "known_answer_pix2pix_tuning_600": lambda j: known_answer_table(
+        j("known_answer_pix2pix"), "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
+    "known_answer_pix2pix_held_out_600": lambda j: known_answer_table(
+        j("known_answer_pix2pix"), "held_out", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS[:3]),
     "step_cost": lambda j: small_data_cost_table(j("step_cost")),
     "profile": lambda j: profile_table(j("profile")),
     "throughput": lambda j: throughput_summary(j("throughput")),
@@ -395,6 +399,11 @@ _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re
 # The settings of `known_answer.CYCLE_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_SETTINGS = ["default", "previous default", "paper", "tutorial", "paper, no pool",
                          "paper objective, bce, no pool", "paper, no pool, residual output"]
+# The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
+KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "default, instance norm",
+                                 "default, no dropout", "default, lr 4e-4", "default, ema",
+                                 "default, lsgan", "default, l1 weight 200",
+                                 "default, residual output"]
 
 
 def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:
