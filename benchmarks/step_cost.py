@@ -20,7 +20,7 @@ from unittest import mock
 import keras
 import tensorflow as tf
 
-from ganpaint import gans
+from ganpaint import discriminators, gans, generators
 from ganpaint.gans import ema as ema_lib
 
 import small_data_cost
@@ -46,8 +46,6 @@ def _cyclegan128(options):
 
 
 def _resnet128(options):
-    from ganpaint import discriminators, generators
-
     keras.utils.set_random_seed(0)
     shape = (128, 128, 3)
     g = [generators.resnet_generator(shape, 6, residual=options["residual"], name=name)
