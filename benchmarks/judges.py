@@ -17,6 +17,8 @@ import json
 import os
 import sys
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,7 +73,6 @@ def digit_judge():
 def retrain_digit_judge() -> dict:
     """Train the digit judge as `DIGIT_TRAINING` says, store it and return its manifest entry."""
     import keras
-    import numpy as np
 
     from ganpaint import demo
 
@@ -83,21 +84,22 @@ def retrain_digit_judge() -> dict:
     judge = keras.Model.from_config(model.get_config())  # the weights, without Adam's state
     judge.set_weights(model.get_weights())
     judge.save(path)
-    predicted = judge.predict(images[4000:], batch_size=256, verbose=0).argmax(1)
-    accuracy = np.mean(predicted == labels[4000:])
-    return {"sha256": sha256(path), "held_out_accuracy": round(float(accuracy), 4),
+    return {"sha256": sha256(path), "held_out_accuracy": round(_held_out_accuracy(judge), 4),
             "training": DIGIT_TRAINING}
+
+
+def _held_out_accuracy(classifier) -> float:
+    """Accuracy on the 1,000 digits the judge was not trained on."""
+    from ganpaint import demo
+
+    images, labels = demo._load_digits()
+    predicted = classifier.predict(images[4000:], batch_size=256, verbose=0).argmax(1)
+    return float(np.mean(predicted == labels[4000:]))
 
 
 def check_digit_judge() -> float:
     """The stored judge's accuracy on the 1,000 held-out digits (after the hash check)."""
-    import numpy as np
-
-    from ganpaint import demo
-
-    images, labels = demo._load_digits()
-    predicted = digit_judge().predict(images[4000:], batch_size=256, verbose=0).argmax(1)
-    return float(np.mean(predicted == labels[4000:]))
+    return _held_out_accuracy(digit_judge())
 
 
 def main(argv=None) -> int:

@@ -316,25 +316,43 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
                              setting.pop("affine", False))
     ds = data.unpaired_dataset(task["a"], task["b"], image_size=size, batch_size=1, seed=seed,
                                repeat=True)
-    scores, done = {}, 0
     if step_kind == "tutorial":
         import textbook
 
-        step, iterator = textbook.cyclegan_step(*nets), iter(ds)
-        for budget in sorted(budgets):
-            for _ in range(budget - done):
-                step(*next(iterator))
-            done = budget
-            scores[budget] = l1_to_truth(nets[0].predict(task["test"], batch_size=16,
-                                                         verbose=0), task["truth"])
-        return scores
+        return _scores_along(budgets, _steps(textbook.cyclegan_step(*nets), ds),
+                             lambda: nets[0].predict(task["test"], batch_size=16, verbose=0),
+                             task["truth"])
     model = gans.CycleGAN(*nets, seed=seed, **setting)
     model.compile(learning_rate, learning_rate)
+    return _scores_along(budgets, _fit(model, ds), lambda: model.translate(task["test"]),
+                         task["truth"])
+
+
+def _scores_along(budgets, advance, translate, truth) -> dict:
+    """{budget: L1 of `translate()` to `truth`}, training `advance(n)` n more steps up to each
+    of `budgets` in turn: one run scored along the way."""
+    scores, done = {}, 0
     for budget in sorted(budgets):
-        model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
+        advance(budget - done)
         done = budget
-        scores[budget] = l1_to_truth(model.translate(task["test"]), task["truth"])
+        scores[budget] = l1_to_truth(translate(), truth)
     return scores
+
+
+def _steps(step, ds):
+    """`advance` for a textbook step: n calls on the next n batches of `ds`."""
+    iterator = iter(ds)
+
+    def advance(n):
+        for _ in range(n):
+            step(*next(iterator))
+
+    return advance
+
+
+def _fit(model, ds):
+    """`advance` for a ganpaint model: `fit` for n steps."""
+    return lambda n: model.fit(ds, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False)
 
 
 # -- pix2pix on the paired tasks ------------------------------------------------------------------
@@ -392,40 +410,34 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
                                                   ("residual", "dropout", "norm") if k in setting})
     ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed,
                              repeat=True)
-    scores, done = {}, 0
-    if step_kind == "tutorial":
+    test = task["test"]
+    if step_kind == "tutorial":  # the tutorial translates its batch of 16 in training mode
         import textbook
 
-        step, iterator = textbook.pix2pix_step(g, d), iter(ds)
-        for budget in sorted(budgets):
-            for _ in range(budget - done):
-                step(*next(iterator))
-            done = budget
-            translated = np.concatenate([g(task["test"][i:i + 16], training=True).numpy()
-                                         for i in range(0, len(task["test"]), 16)])
-            scores[budget] = l1_to_truth(translated, task["truth"])
-        return scores
+        return _scores_along(budgets, _steps(textbook.pix2pix_step(g, d), ds),
+                             lambda: _in_training_mode(g, test, 16), task["truth"])
     model = gans.Pix2Pix(g, d, seed=seed, **setting)
     model.compile(learning_rate, learning_rate)
-    for budget in sorted(budgets):
-        model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
-        done = budget
-        if paper_inference:
-            translated = np.concatenate([g(x[None], training=True).numpy()
-                                         for x in task["test"]])
-        else:
-            translated = model.translate(task["test"])
-        scores[budget] = l1_to_truth(translated, task["truth"])
-    return scores
+    if paper_inference:  # the paper: each image alone (draws dropout noise, moves BN averages)
+        return _scores_along(budgets, _fit(model, ds), lambda: _in_training_mode(g, test, 1),
+                             task["truth"])
+    return _scores_along(budgets, _fit(model, ds), lambda: model.translate(test),
+                         task["truth"])
+
+
+def _in_training_mode(generator, images, batch_size):
+    """The generator's outputs with batch norm on each batch's own statistics, dropout on."""
+    return np.concatenate([generator(images[i:i + batch_size], training=True).numpy()
+                           for i in range(0, len(images), batch_size)])
 
 
 # -- the runner ----------------------------------------------------------------------------------
 
 FAMILIES = {
     "cyclegan": dict(task=translation_task, train=train_cyclegan, settings=CYCLE_SETTINGS,
-                     suites=TRANSLATION_SUITES),
+                     tasks=TRANSLATION, suites=TRANSLATION_SUITES),
     "pix2pix": dict(task=paired_task, train=train_pix2pix, settings=PIX_SETTINGS,
-                    suites=PAIRED_SUITES),
+                    tasks=PAIRED, suites=PAIRED_SUITES),
 }
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "known_answer_{family}.json")
@@ -499,8 +511,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     spec = FAMILIES[args.family]
     for option, given, known in (("--setting", args.setting, spec["settings"]),
-                                 ("--task", args.task, TRANSLATION if args.family == "cyclegan"
-                                  else PAIRED)):
+                                 ("--task", args.task, spec["tasks"])):
         unknown = [v for v in given or () if v not in known]
         if unknown:
             parser.error(f"{option} {unknown[0]!r} is not a {args.family} {option[2:]}; "

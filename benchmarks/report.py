@@ -379,24 +379,6 @@ DOC_TABLES = {
     "few_shot": lambda j: few_shot_table(j("quality")),
     "quality": lambda j: quality_table(j("quality")),
     "user_path_sweep": lambda j: user_path_table(j("user_path_sweep")),
-    "known_answer_tuning_600": lambda j: known_answer_table(
-        j("known_answer_cyclegan"), "tuning", 600, KNOWN_ANSWER_SETTINGS),
-    "known_answer_candidates_600": lambda j: known_answer_table(
-        j("known_answer_cyclegan"), "tuning", 600, KNOWN_ANSWER_CANDIDATES),
-    "known_answer_held_out_600": lambda j: known_answer_table(
-        j("known_answer_cyclegan"), "held_out", 600,
-        KNOWN_ANSWER_SETTINGS[:4] + ["default, cycle 10"]),
-    "known_answer_held_out_2400": lambda j: known_answer_table(
-        j("known_answer_cyclegan"), "held_out", 2400,
-        ["default", "paper", "tutorial", "default, cycle 10"]),
-    "known_answer_pix2pix_tuning_600": lambda j: known_answer_table(
-        j("known_answer_pix2pix"), "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
-    "known_answer_pix2pix_held_out_600": lambda j: known_answer_table(
-        j("known_answer_pix2pix"), "held_out", 600,
-        KNOWN_ANSWER_PIX2PIX_SETTINGS[:3] + ["default, paper's inference"]),
-    "known_answer_pix2pix_held_out_2400": lambda j: known_answer_table(
-        j("known_answer_pix2pix"), "held_out", 2400,
-        ["default", "tutorial", "default, paper's inference"]),
     "step_cost": lambda j: small_data_cost_table(j("step_cost")),
     "profile": lambda j: profile_table(j("profile")),
     "throughput": lambda j: throughput_summary(j("throughput")),
@@ -416,6 +398,27 @@ KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "default, instance norm"
                                  "default, no dropout", "default, lr 4e-4", "default, ema",
                                  "default, lsgan", "default, l1 weight 200",
                                  "default, residual output"]
+# The known-answer tables of the docs: name -> (family, suite, steps, settings shown).
+KNOWN_ANSWER_TABLES = {
+    "known_answer_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_SETTINGS),
+    "known_answer_candidates_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_CANDIDATES),
+    "known_answer_held_out_600": ("cyclegan", "held_out", 600,
+                                  KNOWN_ANSWER_SETTINGS[:4] + ["default, cycle 10"]),
+    "known_answer_held_out_2400": ("cyclegan", "held_out", 2400,
+                                   ["default", "paper", "tutorial", "default, cycle 10"]),
+    "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
+                                        KNOWN_ANSWER_PIX2PIX_SETTINGS),
+    "known_answer_pix2pix_held_out_600": ("pix2pix", "held_out", 600,
+                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:3]
+                                          + ["default, paper's inference"]),
+    "known_answer_pix2pix_held_out_2400": ("pix2pix", "held_out", 2400,
+                                           ["default", "tutorial",
+                                            "default, paper's inference"]),
+}
+DOC_TABLES.update({
+    name: (lambda family, suite, steps, settings: lambda j: known_answer_table(
+        j(f"known_answer_{family}"), suite, steps, settings))(*spec)
+    for name, spec in KNOWN_ANSWER_TABLES.items()})
 
 
 def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:

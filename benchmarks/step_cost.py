@@ -82,9 +82,9 @@ CASES = {
 }
 
 
-def run(cases=None) -> dict:
+def run() -> dict:
     rows = []
-    for name in cases or CASES:
+    for name in CASES:
         build, batch, window, variants = CASES[name]
         rows += small_data_cost.run_case(name, {name: (build, batch, window)}, variants)
     return {"benchmark": "step_cost", "rows": rows, "cpu_count": os.cpu_count(),
