@@ -360,8 +360,9 @@ def _fit(model, ds):
 # What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's
 # step, `textbook.pix2pix_step`, which also translates with training=True as the tutorial
 # does), the U-Net's `residual` output, `dropout` and `norm`, a `learning_rate` for both
-# players, and any `Pix2Pix` argument. Pix2Pix's "ganpaint" preset is the paper's, so
-# "default" is also `preset="paper"`.
+# players, `score` ("dropout on": translated by the paper's rule in full, which `Pix2Pix`
+# does not offer), and any `Pix2Pix` argument (`inference` among them). Pix2Pix's
+# "ganpaint" preset is the paper's, so "default" is also `preset="paper"`.
 PIX_SETTINGS = {
     "default": {},
     "tutorial": {"step": "tutorial"},
@@ -372,9 +373,11 @@ PIX_SETTINGS = {
     "default, instance norm": {"norm": "instance"},
     "default, lr 4e-4": {"learning_rate": 4e-4},
     "default, l1 weight 200": {"l1_weight": 200.0},
-    # Scored as the pix2pix paper infers: each image alone, batch norm on its own statistics
-    # and dropout on (training=True), where `translate` uses the moving averages.
-    "default, paper's inference": {"inference": "paper"},
+    # The default translates with batch norm on each image's own statistics, as the paper
+    # infers, dropout off. Keras' inference mode, the default before, uses the moving
+    # averages; the paper's rule in full also keeps dropout on (one fixed mask).
+    "default, moving averages": {"inference": "moving_averages"},
+    "default, dropout on at inference": {"score": "dropout on"},
 }
 
 
@@ -405,9 +408,9 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
     learning_rate = setting.pop("learning_rate", None)
-    paper_inference = setting.pop("inference", None) == "paper"
-    g, d = pix2pix_networks(size, seed, width, **{k: setting.pop(k) for k in
-                                                  ("residual", "dropout", "norm") if k in setting})
+    score = setting.pop("score", None)
+    shape = {k: setting.pop(k) for k in ("residual", "dropout", "norm") if k in setting}
+    g, d = pix2pix_networks(size, seed, width, **shape)
     ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed,
                              repeat=True)
     test = task["test"]
@@ -418,11 +421,19 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
                              lambda: _in_training_mode(g, test, 16), task["truth"])
     model = gans.Pix2Pix(g, d, seed=seed, **setting)
     model.compile(learning_rate, learning_rate)
-    if paper_inference:  # the paper: each image alone (draws dropout noise, moves BN averages)
-        return _scores_along(budgets, _fit(model, ds), lambda: _in_training_mode(g, test, 1),
-                             task["truth"])
-    return _scores_along(budgets, _fit(model, ds), lambda: model.translate(test),
-                         task["truth"])
+    translate = ((lambda: _paper_rule(g, test)) if score == "dropout on"
+                 else lambda: model.translate(test))
+    return _scores_along(budgets, _fit(model, ds), translate, task["truth"])
+
+
+def _paper_rule(generator, images):
+    """The pix2pix paper's test-time rule in full: each image alone in training mode (batch
+    norm on its own statistics, dropout on), from the dropout seed as it stands (one mask for
+    every image), with no state changed."""
+    trainable = [v.value for v in generator.trainable_variables]
+    non_trainable = [v.value for v in generator.non_trainable_variables]
+    return np.stack([generator.stateless_call(trainable, non_trainable, image[None],
+                                              training=True)[0][0].numpy() for image in images])
 
 
 def _in_training_mode(generator, images, batch_size):

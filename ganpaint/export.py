@@ -35,9 +35,10 @@ def _to_uint8(images):
 
 
 class _Translator(tf.Module):
-    def __init__(self, net, antialias: bool = True):
+    def __init__(self, net, infer, antialias: bool = True):
         super().__init__()
-        self.net, self.antialias = net, antialias
+        # `infer`: how the model translates with `net` (Pix2Pix: per image, as the paper).
+        self.net, self.infer, self.antialias = net, infer, antialias
         h, w, c = net.inputs[0].shape[1:]
         self.size, self.channels = (h, w), c
         self.serve = tf.function(self._serve, input_signature=[
@@ -46,7 +47,7 @@ class _Translator(tf.Module):
     def _serve(self, images):
         x = tf.cast(images, tf.float32) / 127.5 - 1.0
         x = tf.image.resize(x, self.size, method="bilinear", antialias=self.antialias)
-        return {"images": _to_uint8(self.net(x, training=False))}
+        return {"images": _to_uint8(self.infer(x))}
 
 
 class _Generator(tf.Module):
@@ -77,7 +78,8 @@ class _Generator(tf.Module):
 
 def _module(model, use_ema: bool, direction: str, antialias: bool = True):
     if model.takes_inputs:
-        return _Translator(model.translator(direction, use_ema), antialias)
+        net = model.translator(direction, use_ema)
+        return _Translator(net, model._inference(net), antialias)
     return _Generator(model.sampling_network("generator", use_ema), model.latent_dim,
                       model.num_classes is not None)
 

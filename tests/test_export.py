@@ -69,6 +69,35 @@ def test_savedmodel_and_tflite_exports_match_the_keras_model(trained_like, kind,
     assert_same_images(got, raw)
 
 
+
+def test_a_pix2pix_export_translates_each_image_as_the_model_does(tmp_path):
+    """Batch norm and dropout: the export normalises each image on its own statistics, as
+    `translate` does, in both formats; and the Keras way when the model asks for it."""
+    import keras
+
+    from ganpaint import discriminators, gans, generators
+
+    keras.utils.set_random_seed(2)
+    shape = (16, 16, 3)
+    for inference in ("per_image", "moving_averages"):
+        model = gans.Pix2Pix(generators.unet_generator(shape, filters=4, dropout=0.5),
+                             discriminators.patchgan_discriminator(shape, 16, conditional=True,
+                                                                   filters=4),
+                             ema=0.5, inference=inference)
+        for v in model.ema_generator.non_trainable_variables:
+            if "moving_mean" in v.path:  # far from any image's own statistics
+                v.assign(np.full(v.shape, 0.7, "float32"))
+        inputs, expected = _inputs_and_expected(model, "pix2pix")
+        saved = model.export_generator(tmp_path / inference)
+        got = tf.saved_model.load(saved).signatures["serving_default"](
+            images=tf.constant(inputs["images"]))["images"].numpy()
+        assert_same_images(got, expected)
+        flat = model.export_generator(tmp_path / f"{inference}.tflite", format="tflite")
+        assert_same_images(export.run_tflite(flat, **inputs), expected)
+        # The first image alone translates as it does in the batch.
+        alone = export.run_tflite(flat, images=inputs["images"][:1])
+        assert_same_images(alone, expected[:1])
+
 def test_a_generator_export_draws_its_own_noise_from_a_seed(trained_like, tmp_path):
     served = tf.saved_model.load(trained_like["acgan"].export_generator(tmp_path / "s"))
     draw = served.signatures["from_seed"]

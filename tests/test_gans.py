@@ -254,6 +254,75 @@ def test_translate_in_batches_and_checks_shapes():
     assert model("pix2pix").translate(a, batch_size=4).shape == a.shape
 
 
+
+def _paper_pix2pix(**kwargs):
+    """A pix2pix whose U-Net has batch norm and dropout, with moving averages far from any
+    image's own statistics (as after batch-1 training)."""
+    keras.utils.set_random_seed(3)
+    g = G.unet_generator((SIZE, SIZE, 3), filters=4, dropout=0.5)
+    m = gans.Pix2Pix(g, D.patchgan_discriminator((SIZE, SIZE, 3), 16, conditional=True,
+                                                 filters=4), seed=1, **kwargs)
+    for net in [m.generator] + ([m.ema_generator] if m.ema else []):
+        for v in net.non_trainable_variables:
+            if "moving_mean" in v.path:
+                v.assign(np.full(v.shape, 0.7, "float32"))
+    return m
+
+
+def _each_image_on_its_own_statistics(net, images):
+    """The plain, stateful way: each image alone through the same U-Net built without
+    dropout, in training mode, its weights put back after each call."""
+    plain = G.unet_generator((SIZE, SIZE, 3), filters=4, dropout=0.0)
+    plain.set_weights(net.get_weights())
+    start = [v.numpy() for v in plain.variables]
+    out = []
+    for image in images:
+        out.append(plain(image[None], training=True).numpy()[0])
+        for v, value in zip(plain.variables, start):
+            v.assign(value)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("use_ema", [False, True])
+def test_pix2pix_translates_each_image_on_its_own_statistics_and_changes_nothing(use_ema):
+    m = _paper_pix2pix(ema=0.5)
+    net = m.sampling_network("generator", use_ema)
+    state = [v.numpy().copy() for v in m.variables]
+    x = arrays("cyclegan", 5)[0]
+    out = m.translate(x, batch_size=2, use_ema=use_ema)
+    np.testing.assert_allclose(out, _each_image_on_its_own_statistics(net, x), atol=1e-5)
+    assert all(np.array_equal(v.numpy(), s) for v, s in zip(m.variables, state))  # nothing moved
+    assert not m.ema_generator.trainable and not any(  # the EMA copy stays frozen
+        layer.trainable for layer in m.ema_generator._flatten_layers())
+    # A translation depends on its image alone: not on the batch, its order, or earlier calls.
+    np.testing.assert_allclose(m.translate(x[::-1], batch_size=5, use_ema=use_ema), out[::-1],
+                               atol=1e-5)
+    np.testing.assert_allclose(m.sample(inputs=x[2:3], use_ema=use_ema), out[2:3], atol=1e-5)
+    # Keras' usual inference, one argument away, uses the moving averages.
+    keras_way = gans.Pix2Pix(m.generator, m.discriminator, inference="moving_averages")
+    np.testing.assert_allclose(keras_way.translate(x, use_ema=False),
+                               np.asarray(m.generator(x, training=False)), atol=1e-5)
+    assert np.abs(keras_way.translate(x, use_ema=False)
+                  - m.translate(x, use_ema=False)).max() > 0.05
+
+
+def test_pix2pix_inference_is_checked_and_saved(tmp_path):
+    with pytest.raises(ValueError, match="`inference` must be one of 'per_image', "
+                                         "'moving_averages'. Received: inference='paper'"):
+        model("pix2pix", inference="paper")
+    m = _paper_pix2pix(inference="moving_averages")
+    m.compile()
+    m.save(tmp_path / "p.keras")
+    assert keras.saving.load_model(tmp_path / "p.keras").inference == "moving_averages"
+    assert model("pix2pix").inference == "per_image"
+
+
+def test_pix2pix_translates_per_image_under_mixed_bfloat16(policy):
+    policy("mixed_bfloat16")
+    m = _paper_pix2pix()
+    out = m.translate(arrays("cyclegan", 3)[0])
+    assert out.dtype == np.float32 and np.isfinite(out).all()
+
 # -- compile options, saving ----------------------------------------------------------------
 
 def test_jit_compile_and_steps_per_execution_pass_through():

@@ -259,8 +259,7 @@ class AdversarialModel(keras.Model):
                              f"{type(self).__name__}. Received: direction={direction!r}")
         inputs = np.asarray(inputs, "float32")
         inputs = inputs[:n] if n else inputs
-        net = self.translator(direction, use_ema)
-        return _translate(net, inputs, batch_size or 8, self._run_in_batches)
+        return self._translate(self.translator(direction, use_ema), inputs, batch_size or 8)
 
     def sample_grid(self, n: int = 16, *, inputs=None, seed: int = 0, classes=None,
                     use_ema: bool = True) -> tuple[np.ndarray, int | None]:
@@ -560,6 +559,23 @@ class AdversarialModel(keras.Model):
             config["label_smoothing"] = tuple(tuple(r) for r in config["label_smoothing"])
         return cls(**config)
 
+    def _inference(self, net: keras.Model):
+        """The function that `net` (a generator or its EMA copy) translates or generates with,
+        here and in exported models: Keras' inference mode (batch norm on its moving averages,
+        dropout off). Pix2Pix may override it (`inference="per_image"`)."""
+        return lambda x: net(x, training=False)
+
+    def _translate(self, net: keras.Model, images, batch_size: int) -> np.ndarray:
+        """`images` (one, or a batch) translated by `net` as the model infers, in batches."""
+        images = np.asarray(images, "float32")
+        expected = _input_shape(net)
+        if images.ndim == len(expected):
+            images = images[None]
+        if tuple(images.shape[1:]) != expected:
+            raise ValueError(f"`images` must have shape [N, {', '.join(map(str, expected))}] "
+                             f"for `{net.name}`. Received: shape {images.shape}")
+        return self._run_in_batches(self._inference(net), [images], batch_size)
+
     def _run_in_batches(self, fn, inputs: Sequence, batch_size: int):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
@@ -585,16 +601,3 @@ class _OneGenerator(AdversarialModel):
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
-
-
-
-def _translate(net, images, batch_size, run):
-    images = np.asarray(images, "float32")
-    expected = _input_shape(net)
-    if images.ndim == len(expected):
-        images = images[None]
-    if tuple(images.shape[1:]) != expected:
-        raise ValueError(f"`images` must have shape [N, {', '.join(map(str, expected))}] for "
-                         f"`{net.name}`. Received: shape {images.shape}")
-    return run(lambda x: net(x, training=False), [images], batch_size)
-

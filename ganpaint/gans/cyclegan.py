@@ -10,7 +10,7 @@ from keras import ops
 
 from ganpaint.gans.base import (AdversarialModel, _as_pair, _check_meet, _has_batch_norm,
                                 _has_layer, _input_shape, _l1, _non_negative, _output_shape,
-                                _translate, resolve_preset)
+                                resolve_preset)
 
 
 class ImagePool(keras.layers.Layer):
@@ -283,7 +283,7 @@ class CycleGAN(AdversarialModel):
         if direction not in ("AtoB", "BtoA"):
             raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
         net = self.sampling_network("g_ab" if direction == "AtoB" else "g_ba", use_ema)
-        return _translate(net, images, batch_size, self._run_in_batches)
+        return self._translate(net, images, batch_size)
 
     def get_config(self):
         return {**super().get_config(), "preset": self.preset,
