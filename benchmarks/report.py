@@ -394,7 +394,8 @@ KNOWN_ANSWER_CANDIDATES = ["default", "default, cycle 10", "default, cycle 20",
                            "default, cycle 10, ema", "default, ema", "default, lr 2e-4",
                            "default, identity 1"]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
-KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "default, instance norm",
+KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "default, moving averages",
+                                 "default, dropout on at inference", "default, instance norm",
                                  "default, no dropout", "default, lr 4e-4", "default, ema",
                                  "default, lsgan", "default, l1 weight 200",
                                  "default, residual output"]
@@ -408,12 +409,12 @@ KNOWN_ANSWER_TABLES = {
                                    ["default", "paper", "tutorial", "default, cycle 10"]),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
+    "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
+                                         KNOWN_ANSWER_PIX2PIX_SETTINGS[:4]),
     "known_answer_pix2pix_held_out_600": ("pix2pix", "held_out", 600,
-                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:3]
-                                          + ["default, paper's inference"]),
+                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:5]),
     "known_answer_pix2pix_held_out_2400": ("pix2pix", "held_out", 2400,
-                                           ["default", "tutorial",
-                                            "default, paper's inference"]),
+                                           KNOWN_ANSWER_PIX2PIX_SETTINGS[:4]),
 }
 DOC_TABLES.update({
     name: (lambda family, suite, steps, settings: lambda j: known_answer_table(

@@ -223,12 +223,13 @@ def test_known_answer_cyclegan_runs_end_to_end_and_merges_rows(tmp_path):
 
 def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, capsys):
     path = str(tmp_path / "known_answer_pix2pix.json")
-    argv = ["--family", "pix2pix", "--task", "deblur", "--setting", "default", "--setting",
-            "tutorial", "--steps", "1", "--seeds", "0", "--size", "16", "--out", path]
+    settings = ["default", "tutorial", "default, moving averages",
+                "default, dropout on at inference"]  # every way of translating
+    argv = ["--family", "pix2pix", "--task", "deblur", "--steps", "1", "--seeds", "0", "--size",
+            "16", "--out", path] + [arg for s in settings for arg in ("--setting", s)]
     assert known_answer.main(argv) == 0
     rows = json.load(open(path))["rows"]
-    assert {(r["setting"], r["suite"]) for r in rows} == {("default", "held_out"),
-                                                          ("tutorial", "held_out")}
+    assert {(r["setting"], r["suite"]) for r in rows} == {(s, "held_out") for s in settings}
     assert all(np.isfinite(r["l1_to_truth"]) and r["unchanged_l1"] > 0 for r in rows)
     with pytest.raises(SystemExit):
         known_answer.main(["--family", "pix2pix", "--setting", "paper, no pool"])

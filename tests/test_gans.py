@@ -315,6 +315,30 @@ def test_pix2pix_inference_is_checked_and_saved(tmp_path):
     m.save(tmp_path / "p.keras")
     assert keras.saving.load_model(tmp_path / "p.keras").inference == "moving_averages"
     assert model("pix2pix").inference == "per_image"
+    assert keras.saving.load_model(_saved(model("pix2pix"), tmp_path / "new.keras")
+                                   ).inference == "per_image"
+    # A file saved before the option existed translates as it did then.
+    old = _saved(model("pix2pix"), tmp_path / "old.keras", drop="inference")
+    assert keras.saving.load_model(old).inference == "moving_averages"
+
+
+def _saved(m, path, drop=None):
+    """`m` saved to `path`; with `drop`, that key taken out of the file's model config."""
+    import json
+    import zipfile
+
+    m.compile()
+    m.save(path)
+    if drop:
+        with zipfile.ZipFile(path) as z:
+            files = {name: z.read(name) for name in z.namelist()}
+        config = json.loads(files["config.json"])
+        del config["config"][drop]
+        files["config.json"] = json.dumps(config).encode()
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+    return path
 
 
 def test_pix2pix_translates_per_image_under_mixed_bfloat16(policy):

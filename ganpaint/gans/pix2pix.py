@@ -129,6 +129,11 @@ class Pix2Pix(_OneGenerator):
         return {**super().get_config(), "preset": self.preset, "l1_weight": self.l1_weight,
                 "inference": self.inference}
 
+    @classmethod
+    def from_config(cls, config):
+        # A model saved before `inference` existed translates as it did then.
+        return super().from_config({"inference": "moving_averages", **config})
+
 
 _PER_IMAGE = weakref.WeakKeyDictionary()  # network -> its traced per-image translation
 
