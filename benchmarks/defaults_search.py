@@ -118,8 +118,11 @@ def cyclegan_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
 
 # -- pix2pix -------------------------------------------------------------------------------------
 
+# `inference`: how `Pix2Pix` translates the held-out photos; the paper's per-image batch norm
+# (rows before it existed say "moving_averages", Keras' inference, the rule then).
 PIX_PAPER = dict(loss="bce", l1_weight=100.0, norm="batch", dropout=0.5, receptive_field=16,
-                 spectral_norm=False, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, beta_2=0.999)
+                 spectral_norm=False, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, beta_2=0.999,
+                 inference="per_image")
 PIX_TRAIN = 24  # photos trained on; the rest are held out and scored
 
 PIX_STAGES = {
@@ -166,7 +169,8 @@ def train_pix2pix(setting, ds, steps, seed, size, held_out):
             step(a, b)
         return g(held_out, training=True).numpy()  # the tutorial translates with training=True
     tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
-    model = gans.Pix2Pix(g, d, loss=s["loss"], l1_weight=s["l1_weight"], seed=seed, **tools)
+    model = gans.Pix2Pix(g, d, loss=s["loss"], l1_weight=s["l1_weight"],
+                         inference=s["inference"], seed=seed, **tools)
     model.compile(default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
                   default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]))
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)

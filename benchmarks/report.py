@@ -375,6 +375,7 @@ DOC_TABLES = {
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
+    "conditional_digits": lambda j: conditional_table(j("quality")),
     "small_data_cost": lambda j: small_data_cost_table(j("small_data_cost")),
     "few_shot": lambda j: few_shot_table(j("quality")),
     "quality": lambda j: quality_table(j("quality")),
@@ -394,11 +395,10 @@ KNOWN_ANSWER_CANDIDATES = ["default", "default, cycle 10", "default, cycle 20",
                            "default, cycle 10, ema", "default, ema", "default, lr 2e-4",
                            "default, identity 1"]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
-KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "default, moving averages",
-                                 "default, dropout on at inference", "default, instance norm",
-                                 "default, no dropout", "default, lr 4e-4", "default, ema",
-                                 "default, lsgan", "default, l1 weight 200",
-                                 "default, residual output"]
+KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "tutorial", "paper", "paper, moving averages",
+                                 "paper, dropout on at inference", "paper, no dropout",
+                                 "paper, instance norm", "paper, ema", "paper, lsgan",
+                                 "paper, l1 weight 200", "paper, residual output"]
 # The known-answer tables of the docs: name -> (family, suite, steps, settings shown).
 KNOWN_ANSWER_TABLES = {
     "known_answer_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_SETTINGS),
@@ -410,11 +410,11 @@ KNOWN_ANSWER_TABLES = {
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
-                                         KNOWN_ANSWER_PIX2PIX_SETTINGS[:4]),
+                                         KNOWN_ANSWER_PIX2PIX_SETTINGS[:6]),
     "known_answer_pix2pix_held_out_600": ("pix2pix", "held_out", 600,
-                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:5]),
+                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:7]),
     "known_answer_pix2pix_held_out_2400": ("pix2pix", "held_out", 2400,
-                                           KNOWN_ANSWER_PIX2PIX_SETTINGS[:4]),
+                                           KNOWN_ANSWER_PIX2PIX_SETTINGS[:6]),
 }
 DOC_TABLES.update({
     name: (lambda family, suite, steps, settings: lambda j: known_answer_table(

@@ -223,8 +223,8 @@ def test_known_answer_cyclegan_runs_end_to_end_and_merges_rows(tmp_path):
 
 def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, capsys):
     path = str(tmp_path / "known_answer_pix2pix.json")
-    settings = ["default", "tutorial", "default, moving averages",
-                "default, dropout on at inference"]  # every way of translating
+    settings = ["default", "tutorial", "paper, moving averages",
+                "paper, dropout on at inference"]  # every way of translating
     argv = ["--family", "pix2pix", "--task", "deblur", "--steps", "1", "--seeds", "0", "--size",
             "16", "--out", path] + [arg for s in settings for arg in ("--setting", s)]
     assert known_answer.main(argv) == 0
