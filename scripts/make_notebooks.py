@@ -270,10 +270,21 @@ Picture(filename=gif)"""),
     ]
 
 
-def _samples_cells(kind):
+# What a translation notebook says about how its model translates, by model.
+TRANSLATION_NOTES = {
+    "pix2pix": " Each photo is translated with batch norm on its own statistics, as the "
+               "pix2pix paper does at test time, rather than on the moving averages of batch-1 "
+               "training, which fit no single photo well (`Pix2Pix(..., "
+               "inference=\"per_image\")`, the default; `docs/defaults.md` has the "
+               "measurements).",
+}
+
+
+def _samples_cells(kind, model=None):
     if kind == "translate":
         return [new_markdown_cell("## Translations\n\nFixed inputs and their translations "
-                                  "(with the EMA generator when the model keeps one)."),
+                                  "(with the EMA generator when the model keeps one)."
+                                  + TRANSLATION_NOTES.get(model, "")),
                 new_code_cell("""\
 inputs = setup.fixed_inputs[:8]
 outputs = model.sample(inputs=inputs)
@@ -360,7 +371,7 @@ def recipe_notebook(name):
     cells += [new_code_cell(INSTALL), new_code_cell(IMPORTS),
               new_code_cell(parameters(name), metadata={"tags": ["parameters"]}),
               new_code_cell(STRATEGY)]
-    cells += _build_cells(name) + [_batch_cell(kind)] + _fit_cells() + _samples_cells(kind)
+    cells += _build_cells(name) + [_batch_cell(kind)] + _fit_cells() + _samples_cells(kind, recipe.model)
     cells += _score_cells(kind)
     if recipe.gradient_norms:
         cells += [new_markdown_cell("## Gradient flow\n\nPer-layer gradient norms of both "
