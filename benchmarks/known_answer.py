@@ -359,9 +359,9 @@ def _fit(model, ds):
 
 # What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's
 # step, `textbook.pix2pix_step`, which also translates with training=True as the tutorial
-# does), the U-Net's `residual` output, `dropout` and `norm`, a `learning_rate` for both
-# players, `score` ("dropout on": translated by the paper's rule in full, which `Pix2Pix`
-# does not offer), and any `Pix2Pix` argument (`preset` and `inference` among them).
+# does), the U-Net's `residual` output, `dropout` and `norm`, `score` ("dropout on":
+# translated by the paper's rule in full, `per_image_inference(..., dropout=True)`, which
+# `Pix2Pix` does not use), and any `Pix2Pix` argument (`preset` and `inference` among them).
 # "default" is `Pix2Pix(g, d)`: the paper's objective with Adam 4e-4, translating with batch
 # norm on each image's own statistics. The other settings change one thing from the paper's
 # (`preset="paper"`, Adam 2e-4), which was the default when they were searched.
@@ -408,7 +408,6 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
 
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
-    learning_rate = setting.pop("learning_rate", None)
     score = setting.pop("score", None)
     shape = {k: setting.pop(k) for k in ("residual", "dropout", "norm") if k in setting}
     g, d = pix2pix_networks(size, seed, width, **shape)
@@ -421,20 +420,14 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
         return _scores_along(budgets, _steps(textbook.pix2pix_step(g, d), ds),
                              lambda: _in_training_mode(g, test, 16), task["truth"])
     model = gans.Pix2Pix(g, d, seed=seed, **setting)
-    model.compile(learning_rate, learning_rate)
-    translate = ((lambda: _paper_rule(g, test)) if score == "dropout on"
-                 else lambda: model.translate(test))
+    model.compile()
+    if score == "dropout on":
+        from ganpaint.gans.pix2pix import per_image_inference
+
+        translate = lambda: per_image_inference(g, test, dropout=True).numpy()  # noqa: E731
+    else:
+        translate = lambda: model.translate(test)  # noqa: E731
     return _scores_along(budgets, _fit(model, ds), translate, task["truth"])
-
-
-def _paper_rule(generator, images):
-    """The pix2pix paper's test-time rule in full: each image alone in training mode (batch
-    norm on its own statistics, dropout on), from the dropout seed as it stands (one mask for
-    every image), with no state changed."""
-    trainable = [v.value for v in generator.trainable_variables]
-    non_trainable = [v.value for v in generator.non_trainable_variables]
-    return np.stack([generator.stateless_call(trainable, non_trainable, image[None],
-                                              training=True)[0][0].numpy() for image in images])
 
 
 def _in_training_mode(generator, images, batch_size):

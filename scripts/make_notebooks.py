@@ -371,7 +371,8 @@ def recipe_notebook(name):
     cells += [new_code_cell(INSTALL), new_code_cell(IMPORTS),
               new_code_cell(parameters(name), metadata={"tags": ["parameters"]}),
               new_code_cell(STRATEGY)]
-    cells += _build_cells(name) + [_batch_cell(kind)] + _fit_cells() + _samples_cells(kind, recipe.model)
+    cells += (_build_cells(name) + [_batch_cell(kind)] + _fit_cells()
+              + _samples_cells(kind, recipe.model))
     cells += _score_cells(kind)
     if recipe.gradient_norms:
         cells += [new_markdown_cell("## Gradient flow\n\nPer-layer gradient norms of both "

@@ -140,17 +140,18 @@ class Pix2Pix(_OneGenerator):
 _PER_IMAGE = weakref.WeakKeyDictionary()  # network -> its traced per-image translation
 
 
-def per_image_inference(net: keras.Model, images):
+def per_image_inference(net: keras.Model, images, dropout: bool = False):
     """`net(images)` with each image's batch norm on the image's own statistics, as the
-    pix2pix paper infers (at batch 1 in training mode), with dropout off and no state
-    changed: the moving averages stay as they are, and a translation depends on its image
-    alone. Batched (`tf.vectorized_map`) and exact per image. Frozen batch norm layers (an
-    EMA copy is frozen) normalise per image too.
+    pix2pix paper infers (at batch 1 in training mode), with no state changed: the moving
+    averages stay as they are, and a translation depends on its image alone. Batched
+    (`tf.vectorized_map`) and exact per image. Frozen batch norm layers (an EMA copy is
+    frozen) normalise per image too.
 
-    The paper also keeps dropout on at test time, as noise. Measured against that (with one
-    fixed mask, so that translations repeat), leaving dropout out scored a little better on 4
-    of the 5 known-answer tasks at 2,400 steps (docs/defaults.md)."""
-    with _per_image_mode(net):
+    dropout: bool. Keep dropout on, as the paper does at test time (its noise), with the
+    dropout seeds as they stand: one mask for every image, so translations still repeat.
+    Off by default: leaving it out scored a little better on 4 of the 5 known-answer tasks
+    at 2,400 steps (docs/defaults.md)."""
+    with _per_image_mode(net, dropout):
         trainable = [v.value for v in net.trainable_variables]
         non_trainable = [v.value for v in net.non_trainable_variables]
 
@@ -162,14 +163,14 @@ def per_image_inference(net: keras.Model, images):
 
 
 @contextlib.contextmanager
-def _per_image_mode(net):
+def _per_image_mode(net, dropout: bool):
     """While the call is traced: batch norm layers thawed (a frozen one ignores
-    training=True) and dropout rates at 0; both as they were afterwards."""
+    training=True) and, unless `dropout`, dropout rates at 0; both as they were afterwards."""
     layers = list(net._flatten_layers())
     frozen = [layer for layer in layers
               if isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable]
-    dropouts = [(layer, layer.rate) for layer in layers
-                if isinstance(layer, keras.layers.Dropout)]
+    dropouts = [] if dropout else [(layer, layer.rate) for layer in layers
+                                   if isinstance(layer, keras.layers.Dropout)]
     for layer in frozen:
         layer.trainable = True
     for layer, _ in dropouts:
