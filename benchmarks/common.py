@@ -2,8 +2,11 @@
 summary over seeds, and the photo -> painting task's data, networks and score."""
 from __future__ import annotations
 
+import time
+
 import keras
 import numpy as np
+import tensorflow as tf
 
 from ganpaint import data, discriminators, generators
 
@@ -51,3 +54,40 @@ def small_cyclegan_networks(size, seed, residual=False, norm="instance", recepti
 
 def l1_to_truth(translated, truth):
     return float(np.mean(np.abs(translated - truth)))
+
+
+# -- training with scores along the way (few-shot and conditional benchmarks) ------------
+
+def batches(images, seed, labels=None, batch=32):
+    """Shuffled, repeated batches of `images` (and `labels`), the benchmarks' input."""
+    items = images if labels is None else (images, labels)
+    ds = tf.data.Dataset.from_tensor_slices(items)
+    # Repeat before batching: 30 digits make less than one batch of 32.
+    return ds.shuffle(len(images), seed=seed).repeat().batch(batch, drop_remainder=True)
+
+
+class _Every(keras.callbacks.Callback):
+    """Calls `score(steps_done)` at the end of each epoch (of `steps_per_epoch` steps) and
+    keeps the results; the time it takes is kept apart from the training time."""
+
+    def __init__(self, steps_per_epoch, score):
+        super().__init__()
+        self.steps_per_epoch, self.score = steps_per_epoch, score
+        self.results, self.eval_seconds = [], 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.perf_counter()
+        result = self.score((epoch + 1) * self.steps_per_epoch)
+        if result is not None:
+            self.results.append(result)
+        self.eval_seconds += time.perf_counter() - start
+
+
+def fit_scoring(model, ds, steps, every, score):
+    """One `fit` over `steps` (one data iterator), scoring every `every` steps. Returns
+    (scores, training seconds)."""
+    callback = _Every(every, score)
+    start = time.perf_counter()
+    model.fit(ds, steps_per_epoch=every, epochs=steps // every, verbose=0, shuffle=False,
+              callbacks=[callback])
+    return callback.results, time.perf_counter() - start - callback.eval_seconds

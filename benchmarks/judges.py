@@ -1,13 +1,13 @@
 """The benchmarks' judges, trained once and stored, so that scores from two runs compare.
 
 A judge is a network that scores generated images: the digit classifier behind the digits'
-FID and "right class" rates. Retraining it in every process gave each run its own judge
+FID and "right class" rates, and the texture classifier behind the textures' (`textures.py`). Retraining it in every process gave each run its own judge
 (same seed, but not the same weights across machines and TensorFlow builds), so figures from
 two runs did not compare. Now it is trained once, stored under `benchmarks/judges/` with its
 SHA-256 in `judges.json`, and every record names the file and its hash (`record()`).
 
     python benchmarks/judges.py            # check the stored judges (hash, held-out accuracy)
-    python benchmarks/judges.py --retrain  # train them again and rewrite judges.json
+    python benchmarks/judges.py --retrain texture_classifier.keras  # train one again
 """
 from __future__ import annotations
 
@@ -25,10 +25,49 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 JUDGES = os.path.join(HERE, "judges")
 MANIFEST = os.path.join(JUDGES, "judges.json")
 DIGIT = "digit_classifier.keras"
-# How the digit judge is trained: the demo's classifier on the first 4,000 bundled digits (in
-# `demo._load_digits`' fixed order), seed 0; the last 1,000 are its held-out set.
+TEXTURE = "texture_classifier.keras"
+# How each judge is trained (seed 0 each):
+# - digits: the demo's classifier on the first 4,000 bundled digits (in `demo._load_digits`'
+#   fixed order); the last 1,000 are its held-out set;
+# - textures: `textures.classifier` on the 4,000 training crops; the 1,000 held-out crops
+#   (from blocks of each photograph that no training crop touches) are its held-out set.
 DIGIT_TRAINING = {"digits": "bundled MNIST, demo._load_digits() order, first 4,000",
                   "held_out": "the last 1,000", "epochs": 4, "seed": 0}
+TEXTURE_TRAINING = {"images": "textures.load('train'): 10 classes x 400 crops of 32 px",
+                    "held_out": "textures.load('held_out'): 10 x 100", "epochs": 8, "seed": 0}
+
+
+def _digits(split):
+    from ganpaint import demo
+
+    images, labels = demo._load_digits()
+    part = slice(0, 4000) if split == "train" else slice(4000, 5000)
+    return images[part], labels[part]
+
+
+def _train_digits(images, labels):
+    from ganpaint import demo
+
+    return demo.digit_classifier(images, labels, epochs=DIGIT_TRAINING["epochs"],
+                                 seed=DIGIT_TRAINING["seed"])
+
+
+def _train_textures(images, labels):
+    import textures
+
+    return textures.classifier(images, labels, epochs=TEXTURE_TRAINING["epochs"],
+                               seed=TEXTURE_TRAINING["seed"])
+
+
+def _textures(split):
+    import textures
+
+    return textures.load(split)
+
+
+# name -> (the data: split -> (images, labels), the trainer, how it is trained)
+SPECS = {DIGIT: (_digits, _train_digits, DIGIT_TRAINING),
+         TEXTURE: (_textures, _train_textures, TEXTURE_TRAINING)}
 
 
 def sha256(path: str) -> str:
@@ -52,67 +91,78 @@ def record(name: str = DIGIT) -> dict:
     return {"judge": f"benchmarks/judges/{name}", "judge_sha256": entry["sha256"]}
 
 
-def digit_judge():
-    """The stored digit classifier, after checking its hash against `judges.json`."""
+def judge(name: str):
+    """The stored judge `name`, after checking its hash against `judges.json`."""
     import keras
 
-    path = os.path.join(JUDGES, DIGIT)
-    entry = _manifest().get(DIGIT)
+    path = os.path.join(JUDGES, name)
+    entry = _manifest().get(name)
     if entry is None or not os.path.exists(path):
-        raise FileNotFoundError(f"No stored digit judge at {path}. Train it once with "
-                                "`python benchmarks/judges.py --retrain`.")
+        raise FileNotFoundError(f"No stored judge at {path}. Train it once with "
+                                f"`python benchmarks/judges.py --retrain {name}`.")
     found = sha256(path)
     if found != entry["sha256"]:
         raise ValueError(f"{path} has SHA-256 {found}, but {MANIFEST} records "
                          f"{entry['sha256']}: the judge changed, so its scores would not compare "
                          "with the stored ones. Restore the file (git checkout) or retrain and "
-                         "re-run every table it scored (`--retrain`).")
+                         f"re-run every table it scored (`--retrain {name}`).")
     return keras.saving.load_model(path)
 
 
-def retrain_digit_judge() -> dict:
-    """Train the digit judge as `DIGIT_TRAINING` says, store it and return its manifest entry."""
+def digit_judge():
+    """The stored digit classifier (hash checked)."""
+    return judge(DIGIT)
+
+
+def texture_judge():
+    """The stored texture classifier (hash checked)."""
+    return judge(TEXTURE)
+
+
+def retrain(name: str) -> dict:
+    """Train judge `name` as `SPECS` says, store it and return its manifest entry."""
     import keras
 
-    from ganpaint import demo
-
-    images, labels = demo._load_digits()
-    model = demo.digit_classifier(images[:4000], labels[:4000],
-                                  epochs=DIGIT_TRAINING["epochs"], seed=DIGIT_TRAINING["seed"])
+    load, train, training = SPECS[name]
+    model = train(*load("train"))
     os.makedirs(JUDGES, exist_ok=True)
-    path = os.path.join(JUDGES, DIGIT)
-    judge = keras.Model.from_config(model.get_config())  # the weights, without Adam's state
-    judge.set_weights(model.get_weights())
-    judge.save(path)
-    return {"sha256": sha256(path), "held_out_accuracy": round(_held_out_accuracy(judge), 4),
-            "training": DIGIT_TRAINING}
+    path = os.path.join(JUDGES, name)
+    stored = keras.Model.from_config(model.get_config())  # the weights, without Adam's state
+    stored.set_weights(model.get_weights())
+    stored.save(path)
+    return {"sha256": sha256(path), "held_out_accuracy": round(held_out_accuracy(name, stored), 4),
+            "training": training}
 
 
-def _held_out_accuracy(classifier) -> float:
-    """Accuracy on the 1,000 digits the judge was not trained on."""
-    from ganpaint import demo
-
-    images, labels = demo._load_digits()
-    predicted = classifier.predict(images[4000:], batch_size=256, verbose=0).argmax(1)
-    return float(np.mean(predicted == labels[4000:]))
+def held_out_accuracy(name: str, classifier=None) -> float:
+    """Judge `name`'s accuracy on its held-out set (the stored judge, hash checked, unless
+    `classifier` is given)."""
+    images, labels = SPECS[name][0]("held_out")
+    classifier = classifier if classifier is not None else judge(name)
+    predicted = classifier.predict(images, batch_size=256, verbose=0).argmax(1)
+    return float(np.mean(predicted == labels))
 
 
 def check_digit_judge() -> float:
-    """The stored judge's accuracy on the 1,000 held-out digits (after the hash check)."""
-    return _held_out_accuracy(digit_judge())
+    """The stored digit judge's accuracy on the 1,000 held-out digits (after the hash check)."""
+    return held_out_accuracy(DIGIT)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--retrain", action="store_true",
-                        help="train the judges again and rewrite judges.json")
+    parser.add_argument("--retrain", nargs="+", choices=tuple(SPECS), default=[],
+                        metavar="NAME", help="train these judges again and rewrite their "
+                        f"entries in judges.json (one of {', '.join(SPECS)}); every table "
+                        "they scored must then be re-run")
     args = parser.parse_args(argv)
-    if args.retrain:
-        manifest = {**_manifest(), DIGIT: retrain_digit_judge()}
+    for name in args.retrain:
+        manifest = {**_manifest(), name: retrain(name)}
         with open(MANIFEST, "w") as f:
             json.dump(manifest, f, indent=1)
-    print(f"{DIGIT}: sha256 {_manifest()[DIGIT]['sha256']}, held-out accuracy "
-          f"{check_digit_judge():.4f}")
+    for name in SPECS:
+        if name in _manifest():
+            print(f"{name}: sha256 {_manifest()[name]['sha256']}, held-out accuracy "
+                  f"{held_out_accuracy(name):.4f}")
     return 0
 
 

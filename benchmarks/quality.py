@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from ganpaint import data, demo, gans, recipes
 
+import conditional
 import few_shot
 import judges
 import textbook
@@ -203,8 +204,9 @@ def cycle_task_name(size, steps):
 
 TASKS = {"photo_to_painting": photo_to_painting, "digits": digits, "few_shot_digits": few_shot.few_shot_digits,
          "few_shot_digits_bn": few_shot.few_shot_digits_bn,
-         "conditional_digits": few_shot.conditional_digits,
-         "conditional_defaults": few_shot.conditional_defaults}
+         "conditional_digits": conditional.conditional_digits,
+         "conditional_defaults": conditional.conditional_defaults,
+         "conditional_textures": conditional.conditional_textures}
 
 
 def run(tasks=None) -> dict:

@@ -98,8 +98,8 @@ def _few_shot(row) -> bool:
     return row["task"].startswith("few-shot")
 
 
-def _conditional(row) -> bool:
-    return row["task"].startswith("conditional digits")
+def _conditional(row, labelled_set="digits") -> bool:
+    return row["task"].startswith(f"conditional {labelled_set} ")
 
 
 def few_shot_table(result) -> str:
@@ -124,10 +124,11 @@ def few_shot_table(result) -> str:
     return "\n".join(lines)
 
 
-def conditional_table(result, obvious=False) -> str:
-    """The conditional digits rows; with `obvious`, the rows of the obvious build (builder
-    defaults, `conditional_defaults`) instead of the conditioning study's."""
-    rows = [r for r in result["rows"] if _conditional(r)
+def conditional_table(result, obvious=False, labelled_set="digits") -> str:
+    """The conditional rows of one labelled set ("digits" or "textures"); with `obvious`, the
+    rows of the obvious build (builder defaults, `conditional.conditional_defaults`) instead
+    of the conditioning study's."""
+    rows = [r for r in result["rows"] if _conditional(r, labelled_set)
             and ("obvious build" in r["task"]) == obvious]
     lines = ["| networks, loss | steps | right class | FID (classifier) | per seed class / FID |",
              "|---|---|---|---|---|"]
@@ -375,6 +376,8 @@ DOC_TABLES = {
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
+    "conditional_textures": lambda j: conditional_table(j("quality"), obvious=True,
+                                                        labelled_set="textures"),
     "conditional_digits": lambda j: conditional_table(j("quality")),
     "small_data_cost": lambda j: small_data_cost_table(j("small_data_cost")),
     "few_shot": lambda j: few_shot_table(j("quality")),

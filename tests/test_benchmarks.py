@@ -120,6 +120,62 @@ def test_a_changed_digit_judge_is_refused_with_the_fix(monkeypatch, tmp_path):
         judges.digit_judge()
 
 
+def test_the_texture_set_splits_each_photograph_into_disjoint_blocks():
+    import textures
+
+    train, train_labels = textures.load("train")
+    held_out, held_labels = textures.load("held_out")
+    assert train.shape == (4000, 32, 32, 3) and held_out.shape == (1000, 32, 32, 3)
+    assert np.bincount(train_labels).tolist() == [400] * 10
+    assert np.bincount(held_labels).tolist() == [100] * 10
+    assert -1.0 <= train.min() and train.max() <= 1.0 and train.dtype == np.float32
+    # Grey textures are grey, colour ones are not.
+    spread = [np.ptp(train[train_labels == c], axis=-1).max() for c in range(10)]
+    assert all(s == 0 for s in spread[:4]) and all(s > 0.1 for s in spread[4:])
+    # Every crop lies within one block, and no block gives crops to both splits.
+    for label in range(10):
+        blocks = {}
+        for split in ("train", "held_out"):
+            corners = textures.crop_corners((160, 240), label, split)
+            assert len(corners) == textures.PER_CLASS[split]
+            for y, x in corners:
+                assert y // 40 == (y + 31) // 40 and x // 40 == (x + 31) // 40
+            blocks[split] = {(y // 40, x // 40) for y, x in corners}
+        assert not blocks["train"] & blocks["held_out"]
+        assert all((i + 2 * j) % 4 == 0 for i, j in blocks["held_out"])
+    np.testing.assert_array_equal(textures.load("held_out")[0], held_out)
+    with pytest.raises(ValueError, match="split"):
+        textures.load("test")
+
+
+def test_the_stored_texture_judge_is_the_recorded_one_and_reads_textures():
+    manifest = json.load(open(judges.MANIFEST))[judges.TEXTURE]
+    assert judges.record(judges.TEXTURE) == {
+        "judge": "benchmarks/judges/texture_classifier.keras",
+        "judge_sha256": manifest["sha256"]}
+    accuracy = judges.held_out_accuracy(judges.TEXTURE)
+    assert accuracy == pytest.approx(manifest["held_out_accuracy"], abs=1e-4)
+    assert accuracy > 0.85
+
+
+def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
+    import conditional
+    import report
+
+    rows = conditional.conditional_textures(seeds=(0,), steps=2)
+    assert [r["implementation"] for r in rows] == [
+        conditional.BUILDER_DEFAULTS, conditional.LABEL_MAP,
+        "cifar10_cgan recipe (its settings)"]
+    assert {r["judge_sha256"] for r in rows} == {judges.record(judges.TEXTURE)["judge_sha256"]}
+    assert all(r["task"] == "conditional textures 32px, obvious build, 2 steps" for r in rows)
+    assert all(0.0 <= r["class_accuracy"] <= 1.0 and r["fid_classifier"] > 0 for r in rows)
+    digits = conditional.conditional_defaults(seeds=(0,), steps=2, rows=[conditional.LABEL_MAP])
+    assert digits[0]["judge_sha256"] == judges.record()["judge_sha256"]
+    table = report.conditional_table({"rows": rows + digits}, obvious=True,
+                                     labelled_set="textures")
+    assert table.count("\n") == 4 and "cifar10_cgan" in table
+
+
 def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     import defaults_search
     import report

@@ -1,0 +1,185 @@
+"""Labelled GANs: how fast the requested class is learned, on the digits (where the labelled
+builders' defaults were chosen) and on the textures (a set held out from that choice).
+
+- The conditioning study (`--task conditional_digits`): `ConditionalGAN` with the few-shot
+  benchmark's narrow networks (32-128 filters, latent 64) on the 4,000 training digits, batch
+  64, for 600 and 3,120 steps: label map against class-conditional batch norm (G) with a
+  projection discriminator, with and without spectral norm, BCE and hinge.
+- The obvious build (`--task conditional_defaults` on the digits, `--task
+  conditional_textures` on the textures): the three lines a user writes,
+  `dcgan_generator(128, shape, num_classes=10)`, `dcgan_discriminator(shape, num_classes=10)`,
+  `ConditionalGAN(g, d)` and `compile()`, 600 steps of batch 64, beside the same lines with
+  the seed notebooks' label map and the recipe a user would run on such data (the demo's
+  AC-GAN on the digits, `cifar10_cgan` on the textures).
+
+Each is scored by its set's stored judge (`judges.py`): how often it sees the requested class
+in 1,000 generated images (100 a class), and FID on its features against the 1,000 held-out
+images.
+
+    python benchmarks/run.py --task conditional_digits
+    python benchmarks/run.py --task conditional_defaults
+    python benchmarks/run.py --task conditional_textures
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import keras
+import numpy as np
+
+from ganpaint import demo, discriminators, gans, generators, recipes
+
+import judges
+import textures
+from common import batches, fit_scoring, summary
+from few_shot import LATENT, digit_networks
+
+# -- the conditioning study: projection + cbn against the label map --------------------------
+
+CONDITIONAL_ROWS = {
+    "label map (G and D), bce": (("label_map", "label_map"), {}),
+    "cbn G + projection D, bce": (("cbn", "projection"), {}),
+    "cbn G + projection D, hinge": (("cbn", "projection"), dict(loss="hinge")),
+    "cbn G + projection D + spectral norm, bce": (("cbn", "projection"),
+                                                   dict(spectral_norm=True)),
+    "cbn G + projection D + spectral norm, hinge": (("cbn", "projection"),
+                                                     dict(loss="hinge", spectral_norm=True)),
+}
+CONDITIONAL_STEPS = (600, 3120)
+CONDITIONAL_EVERY = 120  # divides both budgets
+
+
+def _digits():
+    images, labels = demo._load_digits()
+    return (images[:4000], labels[:4000]), images[4000:5000]
+
+
+# Labelled sets: name -> (the row's task prefix, image shape, the data: ((train images,
+# labels), held-out images), the judge's file under benchmarks/judges/).
+SETS = {
+    "digits": ("conditional digits 28px", (28, 28, 1), _digits, judges.DIGIT),
+    "textures": ("conditional textures 32px", (32, 32, 3),
+                 lambda: (textures.load("train"), textures.load("held_out")[0]), judges.TEXTURE),
+}
+
+
+def _requested():
+    """The labels asked for: 100 of each class."""
+    return np.repeat(np.arange(10), 100).astype("int32")
+
+
+def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_ROWS)):
+    (train, train_labels), held_out = _digits()
+    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
+    fake_labels = _requested()
+    noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
+    out = []
+    for name in rows:
+        conditioning, extra = CONDITIONAL_ROWS[name]
+        extra = dict(extra)
+        spectral = extra.pop("spectral_norm", False)
+        runs = {s: [] for s in steps}
+        for seed in seeds:
+            g, d = digit_networks(seed, 10, conditioning, spectral_norm=spectral)
+            model = gans.ConditionalGAN(g, d, seed=seed, **extra)
+            model.compile()
+
+            def score(done):
+                if done not in steps:
+                    return None
+                s = demo.scores(classifier, held_out,
+                                model.generate(noise=noise, labels=fake_labels), fake_labels)
+                return {"steps": done, "class_accuracy": s["class_accuracy"],
+                        "fid_classifier": s["fid"]}
+
+            results, seconds = fit_scoring(model, batches(train, seed, train_labels, batch=64),
+                                           max(steps), CONDITIONAL_EVERY, score)
+            for result in results:
+                done = result.pop("steps")
+                runs[done].append({"seed": seed, **result, "seconds": seconds})
+                print("conditional", name, done, runs[done][-1], flush=True)
+        for target in steps:
+            out.append({**summary(f"conditional digits 28px, {target} steps", name, target,
+                                  runs[target]), **judges.record()})
+    return out
+
+
+# -- the obvious build: the three lines, on each labelled set ---------------------------------
+
+DEFAULTS_STEPS = 600
+BUILDER_DEFAULTS = "ConditionalGAN, builder defaults (cbn G, projection + SN D), default compile()"
+LABEL_MAP = "ConditionalGAN, label map (G and D, batch norm, no SN), default compile()"
+
+
+def obvious_conditional(seed, shape=(28, 28, 1), paper=False):
+    """`dcgan_generator(128, shape, num_classes=10)`, `dcgan_discriminator(shape,
+    num_classes=10)`, `ConditionalGAN(g, d)`, `compile()`: the builders' defaults, or with
+    `paper` the seed notebooks' label map (DCGAN batch norm, no spectral norm)."""
+    keras.utils.set_random_seed(seed)
+    form = dict(conditioning="label_map") if paper else {}
+    g = generators.dcgan_generator(128, shape, num_classes=10, **form)
+    d = discriminators.dcgan_discriminator(shape, num_classes=10,
+                                           **dict(form, spectral_norm=False) if paper else {})
+    model = gans.ConditionalGAN(g, d, seed=seed)
+    model.compile()
+    return model
+
+
+def _recipe(name, images, labels, seed, **overrides):
+    """Recipe `name` built on (images, labels), as `ganpaint train` would: its model and its
+    (repeated) dataset."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        setup = recipes.build(name, data=(images, labels), out_dir=out_dir, seed=seed,
+                              **overrides)
+    return setup.model, setup.dataset.repeat()
+
+
+def _builds(labelled_set, shape, train, train_labels):
+    """name -> seed -> (model, dataset): the rows of `conditional_defaults` on one set."""
+    def three_lines(paper=False):
+        return lambda seed: (obvious_conditional(seed, shape, paper=paper),
+                             batches(train, seed, train_labels, 64))
+
+    builds = {BUILDER_DEFAULTS: three_lines(), LABEL_MAP: three_lines(paper=True)}
+    if labelled_set == "digits":
+        builds["ganpaint AC-GAN (demo settings)"] = lambda seed: _recipe(
+            "mnist_acgan", train, train_labels, seed, **demo.DEMO_OVERRIDES)
+    else:
+        builds["cifar10_cgan recipe (its settings)"] = lambda seed: _recipe(
+            "cifar10_cgan", train, train_labels, seed, fid_every=0)
+    return builds
+
+
+def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="digits",
+                         rows=None):
+    """Rows for the obvious conditional GAN (today's builder defaults and the label map) and
+    the set's recipe, `steps` steps of batch 64 each, on the set's 4,000 training images."""
+    task, shape, load, judge_name = SETS[labelled_set]
+    (train, train_labels), held_out = load()
+    classifier = judges.judge(judge_name)  # trained once, stored with its SHA-256
+    fake_labels = _requested()
+    noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
+    builds = _builds(labelled_set, shape, train, train_labels)
+    out = []
+    for name in rows or builds:
+        runs = []
+        for seed in seeds:
+            model, ds = builds[name](seed)
+            start = time.perf_counter()
+            model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+            seconds = time.perf_counter() - start
+            latent = noise[:, :model.latent_dim]
+            s = demo.scores(classifier, held_out,
+                            model.generate(noise=latent, labels=fake_labels), fake_labels)
+            runs.append({"seed": seed, "class_accuracy": s["class_accuracy"],
+                         "fid_classifier": s["fid"], "seconds": seconds})
+            print("conditional defaults", labelled_set, name, runs[-1], flush=True)
+        out.append({**summary(f"{task}, obvious build, {steps} steps", name, steps, runs),
+                    **judges.record(judge_name)})
+    return out
+
+
+def conditional_textures(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, rows=None):
+    """`conditional_defaults` on the textures: the held-out labelled set."""
+    return conditional_defaults(seeds, steps, labelled_set="textures", rows=rows)
