@@ -18,12 +18,12 @@ images.
 
     python benchmarks/run.py --task conditional_digits
     python benchmarks/run.py --task conditional_defaults
+    python benchmarks/run.py --task conditional_defaults_long
     python benchmarks/run.py --task conditional_textures
 """
 from __future__ import annotations
 
 import tempfile
-import time
 
 import keras
 import numpy as np
@@ -108,21 +108,26 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
 # -- the obvious build: the three lines, on each labelled set ---------------------------------
 
 DEFAULTS_STEPS = 600
-BUILDER_DEFAULTS = "ConditionalGAN, builder defaults (cbn G, projection + SN D), default compile()"
 LABEL_MAP = "ConditionalGAN, label map (G and D, batch norm, no SN), default compile()"
+# The builders' defaults (cbn G, projection + SN D), compiled with both players' Adam
+# (beta_1 0.5) at each candidate rate; `ConditionalGAN.compile()`'s default is one of them
+# (docs/defaults.md says which, and why).
+LEARNING_RATE_ROWS = {float(rate): f"ConditionalGAN, builder defaults, compile({rate}, {rate})"
+                      for rate in ("2e-4", "4e-4", "8e-4")}
+LONG_STEPS = (600, 2400)  # the candidates' longer budget (`conditional_defaults_long`)
 
 
-def obvious_conditional(seed, shape=(28, 28, 1), paper=False):
+def obvious_conditional(seed, shape=(28, 28, 1), paper=False, optimizers=(None, None)):
     """`dcgan_generator(128, shape, num_classes=10)`, `dcgan_discriminator(shape,
-    num_classes=10)`, `ConditionalGAN(g, d)`, `compile()`: the builders' defaults, or with
-    `paper` the seed notebooks' label map (DCGAN batch norm, no spectral norm)."""
+    num_classes=10)`, `ConditionalGAN(g, d)`, `compile(*optimizers)`: the builders' defaults,
+    or with `paper` the seed notebooks' label map (DCGAN batch norm, no spectral norm)."""
     keras.utils.set_random_seed(seed)
     form = dict(conditioning="label_map") if paper else {}
     g = generators.dcgan_generator(128, shape, num_classes=10, **form)
     d = discriminators.dcgan_discriminator(shape, num_classes=10,
                                            **dict(form, spectral_norm=False) if paper else {})
     model = gans.ConditionalGAN(g, d, seed=seed)
-    model.compile()
+    model.compile(*optimizers)
     return model
 
 
@@ -137,11 +142,13 @@ def _recipe(name, images, labels, seed, **overrides):
 
 def _builds(labelled_set, shape, train, train_labels):
     """name -> seed -> (model, dataset): the rows of `conditional_defaults` on one set."""
-    def three_lines(paper=False):
-        return lambda seed: (obvious_conditional(seed, shape, paper=paper),
+    def three_lines(paper=False, optimizers=(None, None)):
+        return lambda seed: (obvious_conditional(seed, shape, paper, optimizers),
                              batches(train, seed, train_labels, 64))
 
-    builds = {BUILDER_DEFAULTS: three_lines(), LABEL_MAP: three_lines(paper=True)}
+    builds = {name: three_lines(optimizers=(rate, rate))  # a float: Adam, beta_1 0.5
+              for rate, name in LEARNING_RATE_ROWS.items()}
+    builds[LABEL_MAP] = three_lines(paper=True)
     if labelled_set == "digits":
         builds["ganpaint AC-GAN (demo settings)"] = lambda seed: _recipe(
             "mnist_acgan", train, train_labels, seed, **demo.DEMO_OVERRIDES)
@@ -153,31 +160,46 @@ def _builds(labelled_set, shape, train, train_labels):
 
 def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="digits",
                          rows=None):
-    """Rows for the obvious conditional GAN (today's builder defaults and the label map) and
-    the set's recipe, `steps` steps of batch 64 each, on the set's 4,000 training images."""
+    """Rows for the obvious conditional GAN (the builders' defaults at each candidate learning
+    rate, and the label map) and the set's recipe, batch 64, on the set's 4,000 training
+    images, scored after `steps` steps (an int, or several budgets of one run each)."""
     task, shape, load, judge_name = SETS[labelled_set]
     (train, train_labels), held_out = load()
     classifier = judges.judge(judge_name)  # trained once, stored with its SHA-256
     fake_labels = _requested()
     noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
     builds = _builds(labelled_set, shape, train, train_labels)
+    budgets = (steps,) if isinstance(steps, int) else tuple(steps)
+    every = int(np.gcd.reduce(budgets))
     out = []
     for name in rows or builds:
-        runs = []
+        runs = {b: [] for b in budgets}
         for seed in seeds:
             model, ds = builds[name](seed)
-            start = time.perf_counter()
-            model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-            seconds = time.perf_counter() - start
-            latent = noise[:, :model.latent_dim]
-            s = demo.scores(classifier, held_out,
-                            model.generate(noise=latent, labels=fake_labels), fake_labels)
-            runs.append({"seed": seed, "class_accuracy": s["class_accuracy"],
-                         "fid_classifier": s["fid"], "seconds": seconds})
-            print("conditional defaults", labelled_set, name, runs[-1], flush=True)
-        out.append({**summary(f"{task}, obvious build, {steps} steps", name, steps, runs),
-                    **judges.record(judge_name)})
+
+            def score(done):
+                if done not in budgets:
+                    return None
+                s = demo.scores(classifier, held_out, model.generate(
+                    noise=noise[:, :model.latent_dim], labels=fake_labels), fake_labels)
+                return {"steps": done, "class_accuracy": s["class_accuracy"],
+                        "fid_classifier": s["fid"]}
+
+            results, seconds = fit_scoring(model, ds, max(budgets), every, score)
+            for result in results:
+                done = result.pop("steps")
+                runs[done].append({"seed": seed, **result, "seconds": seconds})
+                print("conditional defaults", labelled_set, name, done, runs[done][-1],
+                      flush=True)
+        for b in budgets:
+            out.append({**summary(f"{task}, obvious build, {b} steps", name, b, runs[b]),
+                        **judges.record(judge_name)})
     return out
+
+
+def conditional_defaults_long(seeds=(0, 1)):
+    """The learning-rate candidates on the digits at 600 and 2,400 steps of one run."""
+    return conditional_defaults(seeds, LONG_STEPS, rows=tuple(LEARNING_RATE_ROWS.values()))
 
 
 def conditional_textures(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, rows=None):

@@ -19,11 +19,8 @@ The conditional benchmarks (labels learned on the digits and the textures) are i
 """
 from __future__ import annotations
 
-import time
-
 import keras
 import numpy as np
-import tensorflow as tf
 
 from ganpaint import augment, demo, discriminators, gans, generators, metrics
 
@@ -100,7 +97,7 @@ def _train_few_shot(kwargs, train, steps, seed, judge, noise):
     g, d = digit_networks(seed, d_norm=kwargs.pop("d_norm", None))
     model = gans.GAN(g, d, seed=seed, **kwargs)
     model.compile()
-    curve, seconds = fit_scoring(model, batches(train, seed), steps, CURVE_EVERY,
+    curve, seconds = fit_scoring(model, batches(train, seed, batch=BATCH), steps, CURVE_EVERY,
                           lambda done: [done, round(judge.fid(model.generate(noise=noise)), 3)])
     return model, curve, seconds
 

@@ -1,10 +1,11 @@
 """The benchmarks' judges, trained once and stored, so that scores from two runs compare.
 
 A judge is a network that scores generated images: the digit classifier behind the digits'
-FID and "right class" rates, and the texture classifier behind the textures' (`textures.py`). Retraining it in every process gave each run its own judge
-(same seed, but not the same weights across machines and TensorFlow builds), so figures from
-two runs did not compare. Now it is trained once, stored under `benchmarks/judges/` with its
-SHA-256 in `judges.json`, and every record names the file and its hash (`record()`).
+FID and "right class" rates, and the texture classifier behind the textures'
+(`textures.py`). Retraining one in every process gave each run its own judge (same seed, but
+not the same weights across machines and TensorFlow builds), so figures from two runs did not
+compare. Now each is trained once, stored under `benchmarks/judges/` with its SHA-256 in
+`judges.json`, and every record names the file and its hash (`record(name)`).
 
     python benchmarks/judges.py            # check the stored judges (hash, held-out accuracy)
     python benchmarks/judges.py --retrain texture_classifier.keras  # train one again

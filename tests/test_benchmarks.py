@@ -164,16 +164,54 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
 
     rows = conditional.conditional_textures(seeds=(0,), steps=2)
     assert [r["implementation"] for r in rows] == [
-        conditional.BUILDER_DEFAULTS, conditional.LABEL_MAP,
+        *conditional.LEARNING_RATE_ROWS.values(), conditional.LABEL_MAP,
         "cifar10_cgan recipe (its settings)"]
+    assert list(conditional.LEARNING_RATE_ROWS.values()) == list(report.CONDITIONAL_LEARNING_RATES)
     assert {r["judge_sha256"] for r in rows} == {judges.record(judges.TEXTURE)["judge_sha256"]}
     assert all(r["task"] == "conditional textures 32px, obvious build, 2 steps" for r in rows)
     assert all(0.0 <= r["class_accuracy"] <= 1.0 and r["fid_classifier"] > 0 for r in rows)
-    digits = conditional.conditional_defaults(seeds=(0,), steps=2, rows=[conditional.LABEL_MAP])
+    digits = conditional.conditional_defaults(seeds=(0,), steps=(2, 4),
+                                              rows=[conditional.LABEL_MAP])
+    assert [(r["task"], r["steps"]) for r in digits] == [
+        ("conditional digits 28px, obvious build, 2 steps", 2),
+        ("conditional digits 28px, obvious build, 4 steps", 4)]
     assert digits[0]["judge_sha256"] == judges.record()["judge_sha256"]
     table = report.conditional_table({"rows": rows + digits}, obvious=True,
                                      labelled_set="textures")
-    assert table.count("\n") == 4 and "cifar10_cgan" in table
+    assert table.count("\n") == 6 and "cifar10_cgan" in table
+    candidate = conditional.obvious_conditional(0, (32, 32, 3), optimizers=(4e-4, 1e-4))
+    rates = [float(keras.ops.convert_to_numpy(o.learning_rate))
+             for o in (candidate.g_optimizer, candidate.d_optimizer)]
+    assert rates == pytest.approx([4e-4, 1e-4])
+
+
+def test_the_conditional_learning_rate_is_taken_only_where_the_held_out_checks_hold():
+    import report
+
+    names = list(report.CONDITIONAL_LEARNING_RATES)  # 2e-4 (today's), 4e-4, 8e-4
+
+    def quality(digits, textures, long):
+        rows = []
+        for task, rates in (("conditional digits 28px, obvious build, 600 steps", digits),
+                            ("conditional textures 32px, obvious build, 600 steps", textures),
+                            ("conditional digits 28px, obvious build, 2400 steps", long)):
+            rows += [{"task": task, "implementation": n, "class_accuracy": a}
+                     for n, a in zip(names, rates) if a is not None]
+        return {"rows": rows}
+
+    # 8e-4 leads on the digits but loses on the textures: 4e-4, the next, is taken.
+    rate, why = report.conditional_learning_rate(
+        quality([0.86, 0.90, 0.93], [0.83, 0.84, 0.80], [0.95, 0.96, 0.97]))
+    assert rate == 4e-4 and "textures" in why
+    # A candidate without its held-out rows is never taken.
+    assert report.conditional_learning_rate(
+        quality([0.86, 0.90, 0.93], [0.83, None, 0.90], [0.95, None, 0.97]))[0] == 8e-4
+    assert report.conditional_learning_rate(
+        quality([0.86, 0.90, 0.93], [0.83, None, None], [0.95, None, None]))[0] == 2e-4
+    # Today's rate leads on the digits: it stays.
+    rate, why = report.conditional_learning_rate(
+        quality([0.95, 0.90, 0.93], [0.83, 0.84, 0.90], [0.95, 0.96, 0.97]))
+    assert rate == 2e-4 and "no candidate beat it" in why
 
 
 def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):

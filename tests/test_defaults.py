@@ -48,6 +48,19 @@ def test_labelled_builder_defaults_equal_the_measured_choice(chosen):
         (expected["d_norm"] == "batch")
 
 
+def test_conditional_gan_compiles_with_the_measured_learning_rate(chosen):
+    expected = chosen["conditional"]["ganpaint"]["learning_rate"]
+    g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8)
+    d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8)
+    model = gans.ConditionalGAN(g, d)
+    model.compile()
+    for opt in (model.g_optimizer, model.d_optimizer):
+        assert float(opt.learning_rate) == pytest.approx(expected) and opt.beta_1 == 0.5
+    model.compile(1e-4, 3e-4)  # a given rate still wins
+    assert [float(o.learning_rate) for o in (model.g_optimizer, model.d_optimizer)] == \
+        pytest.approx([1e-4, 3e-4])
+
+
 def test_readme_shows_the_table_of_the_json(chosen):
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()

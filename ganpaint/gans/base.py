@@ -368,7 +368,9 @@ class AdversarialModel(keras.Model):
 
         Args:
             g_optimizer, d_optimizer: keras optimizers, their names, or a learning rate (for
-                Adam with beta_1 0.5). Default to `default_optimizer()`: Adam(2e-4, beta_1=0.5).
+                Adam with beta_1 0.5). Default to `default_optimizer()`: Adam(2e-4, beta_1=0.5),
+                at the model's measured rate where it has one (CycleGAN's and Pix2Pix's
+                presets, ConditionalGAN's 4e-4).
                 CycleGAN's generator optimizer updates both generators, its discriminator
                 optimizer both discriminators (Adam's state is per weight, so this equals one
                 optimizer per network).
