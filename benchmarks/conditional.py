@@ -31,7 +31,6 @@ import numpy as np
 from ganpaint import demo, discriminators, gans, generators, recipes
 
 import judges
-import textures
 from common import batches, fit_scoring, summary
 from few_shot import LATENT, digit_networks
 
@@ -50,59 +49,64 @@ CONDITIONAL_STEPS = (600, 3120)
 CONDITIONAL_EVERY = 120  # divides both budgets
 
 
-def _digits():
-    images, labels = demo._load_digits()
-    return (images[:4000], labels[:4000]), images[4000:5000]
-
-
-# Labelled sets: name -> (the row's task prefix, image shape, the data: ((train images,
-# labels), held-out images), the judge's file under benchmarks/judges/).
+# Labelled sets: name -> (the row's task prefix, image shape, the judge's file under
+# benchmarks/judges/, whose data `judges.data` gives).
 SETS = {
-    "digits": ("conditional digits 28px", (28, 28, 1), _digits, judges.DIGIT),
-    "textures": ("conditional textures 32px", (32, 32, 3),
-                 lambda: (textures.load("train"), textures.load("held_out")[0]), judges.TEXTURE),
+    "digits": ("conditional digits 28px", (28, 28, 1), judges.DIGIT),
+    "textures": ("conditional textures 32px", (32, 32, 3), judges.TEXTURE),
 }
 
 
-def _requested():
-    """The labels asked for: 100 of each class."""
-    return np.repeat(np.arange(10), 100).astype("int32")
-
-
-def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_ROWS)):
-    (train, train_labels), held_out = _digits()
-    classifier = judges.digit_judge()  # trained once, stored with its SHA-256
-    fake_labels = _requested()
-    noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
+def _rows(labelled_set, builds, rows, seeds, budgets, every, noise, label):
+    """Train each of `rows` (names of `builds`: seed -> (model, dataset)) for each seed,
+    scored by the set's judge after each of `budgets` steps of one run; one row per (name,
+    budget), named `label(budget)`."""
+    task, _, judge_name = SETS[labelled_set]
+    held_out = judges.data(judge_name, "held_out")[0]
+    classifier = judges.judge(judge_name)  # trained once, stored with its SHA-256
+    fake_labels = np.repeat(np.arange(10), 100).astype("int32")  # 100 of each class
     out = []
     for name in rows:
-        conditioning, extra = CONDITIONAL_ROWS[name]
-        extra = dict(extra)
-        spectral = extra.pop("spectral_norm", False)
-        runs = {s: [] for s in steps}
+        runs = {b: [] for b in budgets}
         for seed in seeds:
-            g, d = digit_networks(seed, 10, conditioning, spectral_norm=spectral)
-            model = gans.ConditionalGAN(g, d, seed=seed, **extra)
-            model.compile()
+            model, ds = builds[name](seed)
 
             def score(done):
-                if done not in steps:
+                if done not in budgets:
                     return None
-                s = demo.scores(classifier, held_out,
-                                model.generate(noise=noise, labels=fake_labels), fake_labels)
+                s = demo.scores(classifier, held_out, model.generate(
+                    noise=noise[:, :model.latent_dim], labels=fake_labels), fake_labels)
                 return {"steps": done, "class_accuracy": s["class_accuracy"],
                         "fid_classifier": s["fid"]}
 
-            results, seconds = fit_scoring(model, batches(train, seed, train_labels, batch=64),
-                                           max(steps), CONDITIONAL_EVERY, score)
+            results, seconds = fit_scoring(model, ds, max(budgets), every, score)
             for result in results:
                 done = result.pop("steps")
                 runs[done].append({"seed": seed, **result, "seconds": seconds})
-                print("conditional", name, done, runs[done][-1], flush=True)
-        for target in steps:
-            out.append({**summary(f"conditional digits 28px, {target} steps", name, target,
-                                  runs[target]), **judges.record()})
+                print(task, name, done, runs[done][-1], flush=True)
+        out += [{**summary(label(b), name, b, runs[b]), **judges.record(judge_name)}
+                for b in budgets]
     return out
+
+
+def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_ROWS)):
+    train, train_labels = judges.data(judges.DIGIT, "train")
+
+    def build(name):
+        conditioning, extra = CONDITIONAL_ROWS[name]
+        extra = dict(extra)
+        spectral = extra.pop("spectral_norm", False)
+
+        def make(seed):
+            g, d = digit_networks(seed, 10, conditioning, spectral_norm=spectral)
+            model = gans.ConditionalGAN(g, d, seed=seed, **extra)
+            model.compile(2e-4, 2e-4)  # the study's rate (compile()'s default since is 4e-4)
+            return model, batches(train, seed, train_labels, batch=64)
+        return make
+
+    noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
+    return _rows("digits", {name: build(name) for name in rows}, rows, seeds, steps,
+                 CONDITIONAL_EVERY, noise, lambda b: f"conditional digits 28px, {b} steps")
 
 
 # -- the obvious build: the three lines, on each labelled set ---------------------------------
@@ -163,38 +167,14 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="di
     """Rows for the obvious conditional GAN (the builders' defaults at each candidate learning
     rate, and the label map) and the set's recipe, batch 64, on the set's 4,000 training
     images, scored after `steps` steps (an int, or several budgets of one run each)."""
-    task, shape, load, judge_name = SETS[labelled_set]
-    (train, train_labels), held_out = load()
-    classifier = judges.judge(judge_name)  # trained once, stored with its SHA-256
-    fake_labels = _requested()
+    task, shape, judge_name = SETS[labelled_set]
+    train, train_labels = judges.data(judge_name, "train")
     noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
     builds = _builds(labelled_set, shape, train, train_labels)
     budgets = (steps,) if isinstance(steps, int) else tuple(steps)
-    every = int(np.gcd.reduce(budgets))
-    out = []
-    for name in rows or builds:
-        runs = {b: [] for b in budgets}
-        for seed in seeds:
-            model, ds = builds[name](seed)
-
-            def score(done):
-                if done not in budgets:
-                    return None
-                s = demo.scores(classifier, held_out, model.generate(
-                    noise=noise[:, :model.latent_dim], labels=fake_labels), fake_labels)
-                return {"steps": done, "class_accuracy": s["class_accuracy"],
-                        "fid_classifier": s["fid"]}
-
-            results, seconds = fit_scoring(model, ds, max(budgets), every, score)
-            for result in results:
-                done = result.pop("steps")
-                runs[done].append({"seed": seed, **result, "seconds": seconds})
-                print("conditional defaults", labelled_set, name, done, runs[done][-1],
-                      flush=True)
-        for b in budgets:
-            out.append({**summary(f"{task}, obvious build, {b} steps", name, b, runs[b]),
-                        **judges.record(judge_name)})
-    return out
+    return _rows(labelled_set, builds, rows or tuple(builds), seeds, budgets,
+                 int(np.gcd.reduce(budgets)), noise,
+                 lambda b: f"{task}, obvious build, {b} steps")
 
 
 def conditional_defaults_long(seeds=(0, 1)):

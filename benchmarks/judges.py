@@ -124,8 +124,8 @@ def retrain(name: str) -> dict:
     """Train judge `name` as `SPECS` says, store it and return its manifest entry."""
     import keras
 
-    load, train, training = SPECS[name]
-    model = train(*load("train"))
+    _, train, training = SPECS[name]
+    model = train(*data(name, "train"))
     os.makedirs(JUDGES, exist_ok=True)
     path = os.path.join(JUDGES, name)
     stored = keras.Model.from_config(model.get_config())  # the weights, without Adam's state
@@ -138,10 +138,16 @@ def retrain(name: str) -> dict:
 def held_out_accuracy(name: str, classifier=None) -> float:
     """Judge `name`'s accuracy on its held-out set (the stored judge, hash checked, unless
     `classifier` is given)."""
-    images, labels = SPECS[name][0]("held_out")
+    images, labels = data(name, "held_out")
     classifier = classifier if classifier is not None else judge(name)
     predicted = classifier.predict(images, batch_size=256, verbose=0).argmax(1)
     return float(np.mean(predicted == labels))
+
+
+def data(name: str, split: str):
+    """(images, labels) of judge `name`'s "train" or "held_out" split: the data it was
+    trained and checked on, and the sets the benchmarks it scores train on and compare with."""
+    return SPECS[name][0](split)
 
 
 def check_digit_judge() -> float:

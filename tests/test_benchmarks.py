@@ -176,6 +176,11 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
         ("conditional digits 28px, obvious build, 2 steps", 2),
         ("conditional digits 28px, obvious build, 4 steps", 4)]
     assert digits[0]["judge_sha256"] == judges.record()["judge_sha256"]
+    monkeypatch.setattr(conditional, "CONDITIONAL_EVERY", 2)
+    study = conditional.conditional_digits(seeds=(0,), steps=(2, 4),
+                                           rows=("label map (G and D), bce",))
+    assert [r["task"] for r in study] == ["conditional digits 28px, 2 steps",
+                                          "conditional digits 28px, 4 steps"]
     table = report.conditional_table({"rows": rows + digits}, obvious=True,
                                      labelled_set="textures")
     assert table.count("\n") == 6 and "cifar10_cgan" in table
