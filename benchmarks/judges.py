@@ -42,7 +42,7 @@ def _digits(split):
     from ganpaint import demo
 
     images, labels = demo._load_digits()
-    part = slice(0, 4000) if split == "train" else slice(4000, 5000)
+    part = demo.TRAIN if split == "train" else demo.HELD_OUT  # the demo's split
     return images[part], labels[part]
 
 

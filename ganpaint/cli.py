@@ -13,7 +13,7 @@
     ganpaint export MODEL.keras --out PATH [--format savedmodel|tflite] [--no-ema]
     ganpaint animate RUN --out progress.gif
     ganpaint samples            (where the bundled samples are)
-    ganpaint demo [--out DIR] [--epochs 40]
+    ganpaint demo [--out DIR] [--epochs 50]
 
 Nothing a user made is replaced without `--overwrite` (files) or `--fresh` (a run, which is
 moved aside, not deleted). Errors are one line naming the file or flag and a fix.
@@ -286,7 +286,8 @@ def _parse_samples(add) -> None:
 def _parse_demo(add) -> None:
     p = add("demo", help="train an AC-GAN on the bundled digits and score it")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
-    p.add_argument("--epochs", type=_positive_int, default=40)
+    p.add_argument("--epochs", type=_positive_int, default=None,  # demo.DEMO_EPOCHS
+                   help="epochs of the 4,000 training digits (default 50: 3,100 steps)")
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -693,7 +694,7 @@ def _samples(args) -> int:
 def _demo(args) -> int:
     from ganpaint import demo
 
-    demo.run(args.out, epochs=args.epochs, seed=args.seed)
+    demo.run(args.out, epochs=args.epochs or demo.DEMO_EPOCHS, seed=args.seed)
     return 0
 
 

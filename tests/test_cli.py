@@ -84,8 +84,8 @@ def test_bad_arguments(argv, message, capsys):
 
 
 def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path):
-    """The whole demo, 40 epochs (about 2 minutes): also the guard's false-alarm check over a
-    healthy run."""
+    """The whole demo, 50 epochs (about 2 minutes): also the guard's false-alarm check over a
+    healthy run, and the GAN's training digits are apart from the 1,000 that score it."""
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=1200)
@@ -95,7 +95,8 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert {"samples.png", "scores.json", "history", "model.keras"} <= names
     assert (out / "history" / "losses.png").exists()
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["epochs"] == 40 and np.isfinite(scores["generated"]["fid"])
+    assert scores["epochs"] == 50 and np.isfinite(scores["generated"]["fid"])
+    assert (scores["gan_training_digits"], scores["held_out_digits"]) == (4000, 1000)
     assert scores["guard_trips"] == 0 and not (out / "guard.jsonl").exists()
     assert scores["generated"]["class_accuracy"] > 0.5  # it learned labels
     assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
