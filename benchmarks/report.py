@@ -451,7 +451,8 @@ KNOWN_ANSWER_TABLES = {
                                    ["default", "paper", "tutorial", "default, cycle 10"]),
     # The same held-out tasks at 64 px (the builders' networks at that size).
     "known_answer_held_out_600_64px": ("cyclegan", "held_out", 600,
-                                       ["default", "tutorial", "default, cycle 10"], 64),
+                                       ["default", "paper", "tutorial", "default, cycle 10"],
+                                       64),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
