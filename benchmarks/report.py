@@ -453,6 +453,10 @@ KNOWN_ANSWER_TABLES = {
     "known_answer_held_out_600_64px": ("cyclegan", "held_out", 600,
                                        ["default", "paper", "tutorial", "default, cycle 10"],
                                        64),
+    # ... and at 32 px with the medium width (32 filters in the generators, 64 in the
+    # discriminators' first layer: twice the small networks').
+    "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600, ["default", "tutorial"],
+                                         32, "medium"),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
