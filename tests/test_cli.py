@@ -84,7 +84,7 @@ def test_bad_arguments(argv, message, capsys):
 
 
 def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path):
-    """The whole demo, 50 epochs (about 3.5 minutes): also the guard's false-alarm check over a
+    """The whole demo, 50 epochs (about 3 minutes): also the guard's false-alarm check over a
     healthy run, and the GAN's training digits are apart from the 1,000 that score it."""
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
