@@ -32,6 +32,7 @@ from ganpaint import demo, discriminators, gans, generators, recipes
 
 import judges
 from common import batches, fit_scoring, summary
+from report import CONDITIONAL_LEARNING_RATES
 from few_shot import LATENT, digit_networks
 
 # -- the conditioning study: projection + cbn against the label map --------------------------
@@ -116,8 +117,7 @@ LABEL_MAP = "ConditionalGAN, label map (G and D, batch norm, no SN), compile(2e-
 # The builders' defaults (cbn G, projection + SN D), compiled with both players' Adam
 # (beta_1 0.5) at each candidate rate; `ConditionalGAN.compile()`'s default is one of them
 # (docs/defaults.md says which, and why).
-LEARNING_RATE_ROWS = {float(rate): f"ConditionalGAN, builder defaults, compile({rate}, {rate})"
-                      for rate in ("2e-4", "4e-4", "8e-4")}
+LEARNING_RATE_ROWS = {rate: name for name, rate in CONDITIONAL_LEARNING_RATES.items()}
 LONG_STEPS = (600, 2400)  # the candidates' longer budget (`conditional_defaults_long`)
 
 

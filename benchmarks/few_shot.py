@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ganpaint import augment, demo, discriminators, gans, generators, metrics
+from ganpaint import augment, discriminators, gans, generators, metrics
 
 import judges  # the digit judge, stored once
 from common import batches, fit_scoring, summary
@@ -105,8 +105,8 @@ def _train_few_shot(kwargs, train, steps, seed, judge, noise):
 def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
     """Rows for each training-set size and each setting in `rows` (names of `ROWS`)."""
 
-    images, labels = demo._load_digits()
-    train_pool, held_out = images[:4000], images[4000:5000]
+    train_pool = judges.data(judges.DIGIT, "train")[0]  # the judge's split
+    held_out = judges.data(judges.DIGIT, "held_out")[0]
     classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     judge = _Judge(classifier, held_out)
     noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")

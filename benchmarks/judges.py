@@ -41,9 +41,7 @@ TEXTURE_TRAINING = {"images": "textures.load('train'): 10 classes x 400 crops of
 def _digits(split):
     from ganpaint import demo
 
-    images, labels = demo._load_digits()
-    part = demo.TRAIN if split == "train" else demo.HELD_OUT  # the demo's split
-    return images[part], labels[part]
+    return demo.digits(split)  # the demo's split
 
 
 def _train_digits(images, labels):

@@ -122,20 +122,20 @@ def _train_demo_acgan(images, labels, epochs, seed):
 
 
 def digits(seeds=DIGIT_SEEDS, epochs=DIGIT_EPOCHS):
-    images, labels = demo._load_digits()
-    train, held_out = demo.TRAIN, demo.HELD_OUT
+    # The 4,000 training digits: the 1,000 that FID compares with stay unseen.
+    train, train_labels = judges.data(judges.DIGIT, "train")
+    held_out = judges.data(judges.DIGIT, "held_out")[0]
     classifier = judges.digit_judge()  # trained once, stored with its SHA-256
     fake_labels = np.repeat(np.arange(10), 100).astype("int32")
-    steps = epochs * (4000 // 64)
+    steps = epochs * (len(train) // 64)
     rows = []
     for name, train_fn in (("ganpaint AC-GAN (demo settings)", _train_demo_acgan),
                            ("keras-io conditional GAN", train_keras_io_cgan)):
         runs = []
         for seed in seeds:
             start = time.perf_counter()
-            # The 4,000 training digits: the 1,000 that FID compares with stay unseen.
-            generate = train_fn(images[train], labels[train], epochs, seed)
-            s = demo.scores(classifier, images[held_out], generate(fake_labels), fake_labels)
+            generate = train_fn(train, train_labels, epochs, seed)
+            s = demo.scores(classifier, held_out, generate(fake_labels), fake_labels)
             runs.append({"seed": seed, "fid_classifier": s["fid"],
                          "class_accuracy": s["class_accuracy"],
                          "seconds": time.perf_counter() - start})

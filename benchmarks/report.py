@@ -246,7 +246,8 @@ def _as_preset(family, setting):
     return preset
 
 
-# The obvious build's learning-rate rows (`conditional.py`): both players' Adam (beta_1 0.5).
+# The obvious build's learning-rate rows (`conditional.py` trains them), name -> both players'
+# Adam rate (beta_1 0.5).
 CONDITIONAL_LEARNING_RATES = {f"ConditionalGAN, builder defaults, compile({rate}, {rate})":
                               float(rate) for rate in ("2e-4", "4e-4", "8e-4")}
 

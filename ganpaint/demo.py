@@ -33,6 +33,7 @@ DEMO_OVERRIDES = dict(
 # 50 epochs of the 4,000 training digits at batch 64: 3,100 steps.
 DEMO_EPOCHS = 50
 TRAIN, HELD_OUT = slice(0, 4000), slice(4000, 5000)  # of the 5,000, in _load_digits' order
+# (`digits(split)` gives them)
 
 
 def digit_classifier(images, labels, epochs: int = 4, seed: int = 0) -> keras.Model:
@@ -58,6 +59,13 @@ def _load_digits():
     images = (images.astype("float32") / 127.5 - 1.0)[..., None]
     order = np.random.default_rng(0).permutation(len(images))
     return images[order], labels[order]
+
+
+def digits(split: str):
+    """(images in [-1, 1], labels) of the demo's "train" (4,000) or "held_out" (1,000) digits."""
+    images, labels = _load_digits()
+    part = {"train": TRAIN, "held_out": HELD_OUT}[split]
+    return images[part], labels[part]
 
 
 def per_class_accuracy(classifier, images, labels) -> dict[int, float]:
@@ -87,18 +95,17 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     start = time.perf_counter()
-    images, labels = _load_digits()
-    train, held_out = TRAIN, HELD_OUT
+    train, train_labels = digits("train")
+    held_out, held_out_labels = digits("held_out")
     print("Training the scoring classifier on 4,000 digits...", flush=True)
-    classifier = digit_classifier(images[train], labels[train], seed=seed)
-    _, real_accuracy = classifier.evaluate(images[held_out], labels[held_out], verbose=0)
+    classifier = digit_classifier(train, train_labels, seed=seed)
+    _, real_accuracy = classifier.evaluate(held_out, held_out_labels, verbose=0)
 
     # The GAN trains on the classifier's 4,000 digits: the 1,000 that FID compares with stay
     # unseen (before, it trained on all 5,000, so its FID was partly against its own data).
-    gan_images = images[train]
-    setup = recipes.build("mnist_acgan", data=(gan_images, labels[train]), out_dir=out_dir,
+    setup = recipes.build("mnist_acgan", data=(train, train_labels), out_dir=out_dir,
                           seed=seed, epochs=epochs, **DEMO_OVERRIDES)
-    print(f"Training an AC-GAN for {epochs} epochs on {len(gan_images):,} bundled MNIST digits "
+    print(f"Training an AC-GAN for {epochs} epochs on {len(train):,} bundled MNIST digits "
           f"({setup.model.generator.count_params():,} + "
           f"{setup.model.discriminator.count_params():,} parameters)...", flush=True)
     fit_start = time.perf_counter()
@@ -114,10 +121,10 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
 
     result = {"command": f"ganpaint demo --epochs {epochs} --seed {seed}",
               "epochs": epochs, "seconds": round(time.perf_counter() - start, 1),
-              "gan_training_digits": len(gan_images), "held_out_digits": len(images[held_out]),
+              "gan_training_digits": len(train), "held_out_digits": len(held_out),
               "gan_training_seconds": round(gan_seconds, 1),
-              "generated": scores(classifier, images[held_out], fakes, fake_labels),
-              "real_reference": scores(classifier, images[held_out], images[train][:1000]),
+              "generated": scores(classifier, held_out, fakes, fake_labels),
+              "real_reference": scores(classifier, held_out, train[:1000]),
               "classifier_accuracy_held_out": float(real_accuracy),
               # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
               "guard_trips": sum(len(c.trips) for c in setup.callbacks
