@@ -262,8 +262,9 @@ def paired_task(name: str, size: int = 32) -> dict:
 # -- CycleGAN on the translation tasks -------------------------------------------------------------
 
 # What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
-# `textbook.cyclegan_step`), the networks' options (`residual` output, `affine` norm), and any
-# `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
+# `textbook.cyclegan_step`), the networks' options (`residual` output, `affine` norm), the
+# update `order` (`step_variants.ORDERS`), and any `CycleGAN` argument (preset, loss,
+# pool_size, cycle_weight, identity_weight, ...).
 # "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today;
 # "previous default" what it gave before the search (a plain tanh output).
 CYCLE_SETTINGS = {
@@ -282,6 +283,9 @@ CYCLE_SETTINGS = {
     "default, cycle 10": {"residual": True, "cycle_weight": 10.0},
     "default, cycle 10, ema": {"residual": True, "cycle_weight": 10.0, "ema": 0.999},
     "default, cycle 20": {"residual": True, "cycle_weight": 20.0},
+    # The step itself (issue 25's third search): `order` as in `step_variants.ORDERS`.
+    "default, fresh fakes": {"residual": True, "order": "fresh fakes"},
+    "default, d first": {"residual": True, "order": "d first"},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
@@ -322,7 +326,13 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
         return _scores_along(budgets, _steps(textbook.cyclegan_step(*nets), ds),
                              lambda: nets[0].predict(task["test"], batch_size=16, verbose=0),
                              task["truth"])
-    model = gans.CycleGAN(*nets, seed=seed, **setting)
+    order = setting.pop("order", None)
+    if order is None:
+        model = gans.CycleGAN(*nets, seed=seed, **setting)
+    else:
+        import step_variants
+
+        model = step_variants.OrderedCycleGAN(*nets, seed=seed, order=order, **setting)
     model.compile(learning_rate, learning_rate)
     return _scores_along(budgets, _fit(model, ds), lambda: model.translate(task["test"]),
                          task["truth"])

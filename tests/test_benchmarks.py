@@ -16,6 +16,7 @@ import judges  # noqa: E402
 import known_answer  # noqa: E402
 import op_profile  # noqa: E402
 import run as bench_run  # noqa: E402
+import step_variants  # noqa: E402
 
 
 def test_flops_are_counted_from_the_layers():
@@ -349,3 +350,39 @@ def test_known_answer_table_gives_mean_and_mean_rank_with_the_best_in_bold():
     assert "| warm (near identity) | 0.100 | **0.080 ± 0.010** | 0.200 ± 0.010 |" in table
     assert "| **mean** | | 0.190 | 0.150 |" in table
     assert "| **mean rank** | | 1.5 | 1.5 |" in table
+
+
+@pytest.mark.parametrize("order", ["fresh fakes", "d first"])
+def test_step_variants_update_in_their_order(order):
+    """One step of each order, checked against the losses recomputed from the weights each
+    update should have seen: "d first" reports the generators' loss against the updated
+    discriminators; "fresh fakes" the discriminators' loss on the updated generators' fakes."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    real_a, real_b = (tf.constant(rng.uniform(-1, 1, (1, 32, 32, 3)), "float32")
+                      for _ in range(2))
+    model = step_variants.OrderedCycleGAN(*known_answer.cyclegan_networks(32, 0, 8, True),
+                                          seed=0, order=order)
+    model.compile()
+    generators, discriminators = (model.g_ab, model.g_ba), (model.d_a, model.d_b)
+    before = [net.get_weights() for net in generators + discriminators]
+    logs = model.train_step((real_a, real_b))
+    after = [net.get_weights() for net in generators + discriminators]
+    for old, new in zip(before, after):  # every network moved
+        assert any(not np.array_equal(o, n) for o, n in zip(old, new))
+    seen = {"d first": before[:2] + after[2:], "fresh fakes": after[:2] + before[2:]}[order]
+    for net, weights in zip(generators + discriminators, seen):
+        net.set_weights(weights)
+    if order == "d first":
+        expected = {"g_loss": model.generator_losses(real_a, real_b)["g_loss"]}
+    else:
+        fake_a, fake_b = model.g_ba(real_b, training=True), model.g_ab(real_a, training=True)
+        expected = {f"d_{d}_loss": 0.5 * model._discriminator_loss(
+            *model._calls(net, [real, fake], True))[0]
+            for d, net, real, fake in (("a", model.d_a, real_a, fake_a),
+                                       ("b", model.d_b, real_b, fake_b))}
+    for name, value in expected.items():
+        np.testing.assert_allclose(float(logs[name]), float(value), rtol=1e-5)
+    with pytest.raises(ValueError, match="order"):
+        step_variants.OrderedCycleGAN(*known_answer.cyclegan_networks(32, 0, 8), order="x")
