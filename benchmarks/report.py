@@ -435,6 +435,8 @@ KNOWN_ANSWER_SETTINGS = ["default", "previous default", "paper", "tutorial", "pa
 KNOWN_ANSWER_CANDIDATES = ["default", "default, cycle 10", "default, cycle 20",
                            "default, cycle 10, ema", "default, ema", "default, lr 2e-4",
                            "default, identity 1"]
+# The third search's candidates (the update order), beside the default.
+KNOWN_ANSWER_STEP_SETTINGS = ["default", "default, fresh fakes", "default, d first"]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "default, no dropout", "tutorial", "paper",
                                  "paper, moving averages",
@@ -458,6 +460,10 @@ KNOWN_ANSWER_TABLES = {
     # discriminators' first layer: twice the small networks').
     "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600, ["default", "tutorial"],
                                          32, "medium"),
+    # The third search: the step itself (`step_variants.ORDERS`).
+    "known_answer_step_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_STEP_SETTINGS),
+    "known_answer_step_held_out_600": ("cyclegan", "held_out", 600,
+                                       KNOWN_ANSWER_STEP_SETTINGS),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,

@@ -67,7 +67,13 @@ def _merge(path, result, key):
     rows = [r for r in old["rows"] if r[key] not in new_keys] + result["rows"]
     order = {k: i for i, k in enumerate(dict.fromkeys(
         [r[key] for r in old["rows"]] + [r[key] for r in result["rows"]]))}
-    return {**result, "rows": sorted(rows, key=lambda r: order[r[key]])}
+    merged = {**result, "rows": sorted(rows, key=lambda r: order[r[key]])}
+    if "peak" in result:  # each row's share of peak is against the peak of its own run
+        before = old.get("peak_by_case", {})
+        merged["peak_by_case"] = {
+            r[key]: result["peak"] if r[key] in new_keys else before.get(r[key], old.get("peak"))
+            for r in merged["rows"]}
+    return merged
 
 
 def main() -> int:

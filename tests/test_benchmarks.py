@@ -386,3 +386,19 @@ def test_step_variants_update_in_their_order(order):
         np.testing.assert_allclose(float(logs[name]), float(value), rtol=1e-5)
     with pytest.raises(ValueError, match="order"):
         step_variants.OrderedCycleGAN(*known_answer.cyclegan_networks(32, 0, 8), order="x")
+
+
+def test_throughput_rows_merge_by_case_and_keep_each_runs_peak(tmp_path):
+    path = str(tmp_path / "throughput.json")
+    first = {"peak": {"float32_gflops": 200.0},
+             "rows": [{"case": "a", "v": 1}, {"case": "b", "v": 1}]}
+    bench_run._write(path, first, "case")
+    second = {"peak": {"float32_gflops": 500.0}, "rows": [{"case": "b", "v": 2}]}
+    merged = bench_run._write(path, second, "case")
+    assert [(r["case"], r["v"]) for r in merged["rows"]] == [("a", 1), ("b", 2)]
+    assert merged["peak_by_case"] == {"a": {"float32_gflops": 200.0},
+                                      "b": {"float32_gflops": 500.0}}
+    third = {"peak": {"float32_gflops": 300.0}, "rows": [{"case": "c", "v": 3}]}
+    merged = bench_run._write(path, third, "case")
+    assert merged["peak_by_case"]["a"] == {"float32_gflops": 200.0}
+    assert merged["peak_by_case"]["c"] == {"float32_gflops": 300.0}
