@@ -458,7 +458,8 @@ KNOWN_ANSWER_TABLES = {
                                        64),
     # ... and at 32 px with the medium width (32 filters in the generators, 64 in the
     # discriminators' first layer: twice the small networks').
-    "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600, ["default", "tutorial"],
+    "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600,
+                                         ["default", "paper", "tutorial", "default, cycle 10"],
                                          32, "medium"),
     # The third search: the step itself (`step_variants.ORDERS`).
     "known_answer_step_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_STEP_SETTINGS),
