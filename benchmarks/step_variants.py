@@ -6,10 +6,13 @@ discriminators' come from the same fakes and the same discriminator weights (the
 tutorial's step, and the PyTorch reference's without its pool). The orders here differ:
 
 - "fresh fakes": the generators update first; the discriminators then judge fakes drawn again
-  from the updated generators (one more generator pass per step);
+  from the updated generators (one more forward pass of both generators per step, and the
+  discriminators' pass can no longer be the generators' update's);
 - "d first": the discriminators update first, on the current generators' fakes; the
-  generators then update against the updated discriminators (the keras-io DCGAN order; one
-  more pass of both networks per step).
+  generators then update against the updated discriminators (the keras-io DCGAN order). The
+  second discriminator pass is inherent; the second generator pass is not (the generators'
+  weights have not moved), but sharing it would mean splitting `generator_losses`, so this
+  order's run times overstate its cost by one forward pass of each generator.
 
 The losses, the networks' calls and the updates are the model's own (`generator_losses`,
 `_discriminator_loss`, `_apply`); only the order differs. Without a pool, augmentation or
@@ -20,6 +23,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from ganpaint import gans
+from ganpaint.gans.base import _as_pair
 
 ORDERS = ("simultaneous", "fresh fakes", "d first")
 
@@ -47,6 +51,10 @@ class OrderedCycleGAN(gans.CycleGAN):
         self._apply(self.d_optimizer, tape, d_loss, self.discriminator_variables)
         return d_a_loss, d_b_loss
 
+    def _fakes(self, real_a, real_b):
+        """(fake_a, fake_b) from the generators' current weights."""
+        return self.g_ba(real_b, training=True), self.g_ab(real_a, training=True)
+
     def _generators_update(self, real_a, real_b):
         with tf.GradientTape() as tape:
             terms = self.generator_losses(real_a, real_b)
@@ -57,14 +65,14 @@ class OrderedCycleGAN(gans.CycleGAN):
     def train_step(self, data):
         if self.order == "simultaneous":
             return super().train_step(data)
-        real_a, real_b = data
+        real_a, real_b = _as_pair(data, "CycleGAN", "domain A, domain B")
         if self.order == "d first":
-            fakes = self.g_ba(real_b, training=True), self.g_ab(real_a, training=True)
+            fakes = self._fakes(real_a, real_b)
             d_a_loss, d_b_loss = self._discriminators_update(real_a, real_b, *fakes)
             terms = self._generators_update(real_a, real_b)
         else:  # "fresh fakes"
             terms = self._generators_update(real_a, real_b)
-            fakes = self.g_ba(real_b, training=True), self.g_ab(real_a, training=True)
+            fakes = self._fakes(real_a, real_b)
             d_a_loss, d_b_loss = self._discriminators_update(real_a, real_b, *fakes)
         return self._report(g_loss=terms["g_loss"], g_ab_loss=terms["g_ab_loss"],
                             g_ba_loss=terms["g_ba_loss"],
