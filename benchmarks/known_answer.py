@@ -286,6 +286,11 @@ CYCLE_SETTINGS = {
     # The step itself (issue 25's third search): `order` as in `step_variants.ORDERS`.
     "default, fresh fakes": {"residual": True, "order": "fresh fakes"},
     "default, d first": {"residual": True, "order": "d first"},
+    # Without the identity loss (issue 25's fourth search): does it hold a residual generator
+    # at the photo on tasks far from identity?
+    "default, no identity": {"residual": True, "identity_weight": 0.0},
+    "default, cycle 10, no identity": {"residual": True, "cycle_weight": 10.0,
+                                       "identity_weight": 0.0},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from ganpaint import distribute
+from ganpaint.layers import RNG_ALG
 
 POLICIES = ("color", "translation", "cutout")
 DEFAULT_POLICY = "color,translation,cutout"
@@ -70,9 +71,9 @@ class _Draws:
     so the transform an image gets does not depend on how the batch is split."""
 
     def __init__(self, seed, batch):
-        # Philox named, not "auto_select": XLA would pick another generator, and a compiled
-        # step would draw other transforms than an eager one.
-        self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12, "philox")))
+        # Philox named, not "auto_select": under XLA on the CPU the default generator is
+        # about 100x slower (`ganpaint.layers.RNG_ALG`).
+        self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12, RNG_ALG)))
         self.batch = batch
         self.replicas = distribute.num_replicas()
         self.start = distribute.replica_id() * batch
@@ -80,7 +81,7 @@ class _Draws:
     def uniform(self, tail=(), minval=0.0, maxval=1.0, dtype=tf.float32):
         shape = tf.concat([[self.batch * self.replicas], tf.constant(tail, tf.int32)], 0)
         values = tf.random.stateless_uniform(shape, next(self.seeds), minval, maxval, dtype=dtype,
-                                             alg="philox")
+                                             alg=RNG_ALG)
         if self.replicas == 1:
             return values
         return values[self.start:self.start + self.batch]

@@ -1,5 +1,5 @@
 """Layers the GAN networks share: instance norm, reflection padding, spectral norm,
-class-conditional normalization, and conv blocks.
+class-conditional normalization, dropout, and conv blocks.
 
 Custom layers keep every constructor argument in `get_config` and are registered under the
 "ganpaint" package, so every model built from them round-trips through `.keras` files.
@@ -10,9 +10,18 @@ from __future__ import annotations
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 _PACKAGE = "ganpaint"
+
+# The generator every random draw inside a train step names. TensorFlow's "auto_select" leaves
+# it to the device: its own CPU and GPU kernels pick Philox (so naming it changes no draw of
+# an uncompiled step), but a step compiled with XLA gets XLA's default generator, which on the
+# CPU measured about 100x slower (a 64x16x16x64 dropout mask: 317 ms against 3 ms). Compiled
+# and uncompiled steps still draw different numbers: XLA's Philox lays out its output
+# differently from TensorFlow's kernels (only seed splits agree).
+RNG_ALG = "philox"
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -78,6 +87,33 @@ class ResidualTanh(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "margin": self.margin}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Dropout(layers.Dropout):
+    """`keras.layers.Dropout` with its mask drawn by Philox (`RNG_ALG`), compiled or not.
+
+    Keras draws the mask with TensorFlow's "auto_select", which under `jit_compile=True` on the
+    CPU is XLA's default generator: it made the cifar10_cgan step 17x slower compiled than
+    uncompiled (docs/performance.md). Uncompiled, this layer draws the same masks as Keras'
+    (same arguments, seed generator and seeds).
+    """
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        if self.rate == 1:
+            return keras.ops.zeros_like(inputs)
+        seed = self.seed_generator.next()
+        if seed.dtype != tf.int32:  # as Keras' TensorFlow backend folds its int64 state
+            seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
+        noise_shape = None
+        if self.noise_shape is not None:
+            dynamic = tf.shape(inputs)
+            noise_shape = tf.stack([dynamic[i] if d is None else d
+                                    for i, d in enumerate(self.noise_shape)])
+        return tf.nn.experimental.stateless_dropout(inputs, self.rate, seed, rng_alg=RNG_ALG,
+                                                     noise_shape=noise_shape)
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -300,5 +336,5 @@ def conv_block(x, filters: int, kernel_size: int = 3, strides: int = 1, *, norm=
              kernel_initializer=kernel_initializer, name=f"{name}_conv")(x)
     x = normalization(norm, name=f"{name}_norm", affine=affine, channels=filters)(x)
     if dropout:
-        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+        x = Dropout(dropout, name=f"{name}_dropout")(x)
     return activation(act, f"{name}_act")(x)

@@ -56,8 +56,9 @@ def _uniform(shape, low, high, seed):
     if seed is None or isinstance(seed, (int, keras.random.SeedGenerator)):
         return keras.random.uniform(shape, low, high, seed=seed)
     import tensorflow as tf
+    from ganpaint.layers import RNG_ALG
 
-    return tf.random.stateless_uniform(shape, seed, low, high)
+    return tf.random.stateless_uniform(shape, seed, low, high, alg=RNG_ALG)
 
 
 def batch_mean(x):
@@ -110,8 +111,9 @@ def targets(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
     (rlo, rhi), (flo, fhi) = smoothing
     if not isinstance(seed, (int, keras.random.SeedGenerator)):  # a stateless seed tensor
         import tensorflow as tf
+        from ganpaint.layers import RNG_ALG
 
-        seed, fake_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        seed, fake_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2, RNG_ALG))
     else:
         fake_seed = seed
     real_t = _uniform(ops.shape(real), rlo, rhi, seed)

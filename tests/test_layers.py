@@ -45,3 +45,25 @@ def test_reflection_padding_mirrors_the_border(tmp_path):
 def test_reflection_padding_rejects_negative():
     with pytest.raises(ValueError, match=r"`padding` must be a non-negative int"):
         ReflectionPadding2D(-1)
+
+
+@pytest.mark.parametrize("noise_shape", [None, (None, 1, 1, 4)])
+def test_dropout_draws_keras_masks_uncompiled_and_names_philox(noise_shape, tmp_path):
+    import tensorflow as tf
+
+    from ganpaint.layers import Dropout
+
+    x = tf.random.stateless_normal((3, 5, 5, 4), (1, 2))
+    ours = Dropout(0.4, noise_shape=noise_shape, seed=5)
+    theirs = keras.layers.Dropout(0.4, noise_shape=noise_shape, seed=5)
+    for _ in range(2):  # the seed generators advance alike
+        np.testing.assert_array_equal(tf.function(lambda t: ours(t, training=True))(x),
+                                      tf.function(lambda t: theirs(t, training=True))(x))
+    np.testing.assert_array_equal(ours(x), x)  # inference: the identity
+    np.testing.assert_array_equal(Dropout(1.0)(x, training=True), np.zeros_like(x))
+    hlo = tf.function(lambda t: ours(t, training=True), jit_compile=True) \
+        .experimental_get_compiler_ir(x)(stage="hlo")
+    assert "algorithm=rng_philox" in hlo and "StatelessRandomGetKeyCounter" not in hlo
+    inputs = keras.Input((5, 5, 4))
+    loaded = round_trip(keras.Model(inputs, ours(inputs)), tmp_path, np.ones((1, 5, 5, 4)))
+    assert type(loaded.layers[-1]) is Dropout and loaded.layers[-1].rate == 0.4

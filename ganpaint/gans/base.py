@@ -31,6 +31,7 @@ from keras import ops
 from ganpaint import distribute
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.gans import ema as ema_lib
+from ganpaint.layers import RNG_ALG
 from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ganpaint.optimizers import FusedAdam
 
@@ -478,7 +479,8 @@ class AdversarialModel(keras.Model):
     def _noise(self, batch, dim):
         """Normal noise [batch, dim] for this replica: its slice of one global draw."""
         replicas = distribute.num_replicas()
-        z = tf.random.stateless_normal([batch * replicas, dim], self.seed_generator.next())
+        z = tf.random.stateless_normal([batch * replicas, dim], self.seed_generator.next(),
+                                     alg=RNG_ALG)
         if replicas == 1:
             return z
         return tf.slice(z, [distribute.replica_id() * batch, 0], [batch, dim])
@@ -488,7 +490,7 @@ class AdversarialModel(keras.Model):
         seed = self.seed_generator.next()
         if distribute.num_replicas() == 1:
             return seed
-        return tf.random.experimental.stateless_fold_in(seed, distribute.replica_id())
+        return tf.random.experimental.stateless_fold_in(seed, distribute.replica_id(), alg=RNG_ALG)
 
     def _discriminator_loss(self, real_logits, fake_logits, critic=None, real=None, fake=None):
         """The adversarial discriminator loss, plus the gradient penalty for `wgan-gp` and the

@@ -11,6 +11,7 @@ from keras import ops
 from ganpaint.gans.base import (AdversarialModel, _as_pair, _check_meet, _has_batch_norm,
                                 _has_layer, _input_shape, _l1, _non_negative, _output_shape,
                                 resolve_preset)
+from ganpaint.layers import RNG_ALG
 
 
 class ImagePool(keras.layers.Layer):
@@ -50,12 +51,13 @@ class ImagePool(keras.layers.Layer):
                              f"batch is {batch}. Raise `pool_size` or set it to 0.")
         n = tf.shape(fakes)[0]
         pool, count = tf.convert_to_tensor(self.images.value), tf.convert_to_tensor(self.count.value)
-        seed_draw, seed_perm = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        seed_draw, seed_perm = tf.unstack(tf.random.experimental.stateless_split(seed, 2, RNG_ALG))
         fill_slot = count + tf.range(n)
         filling = fill_slot < self.pool_size
         swapping = tf.logical_and(tf.logical_not(filling),
-                                  tf.random.stateless_uniform([n], seed_draw) < 0.5)
-        distinct = tf.argsort(tf.random.stateless_uniform([self.pool_size], seed_perm))[:n]
+                                  tf.random.stateless_uniform([n], seed_draw, alg=RNG_ALG) < 0.5)
+        distinct = tf.argsort(tf.random.stateless_uniform([self.pool_size], seed_perm,
+                                                             alg=RNG_ALG))[:n]
         slot = tf.where(filling, fill_slot, tf.cast(distinct, tf.int32))
 
         slot_hot = tf.one_hot(slot, self.pool_size)
@@ -239,7 +241,7 @@ class CycleGAN(AdversarialModel):
         self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
 
         pool_seed_a, pool_seed_b = tf.unstack(
-            tf.random.experimental.stateless_split(self._replica_seed(), 2))
+            tf.random.experimental.stateless_split(self._replica_seed(), 2, RNG_ALG))
         pooled_b = self._augment(self.pool_b.query(fake_b, pool_seed_b))
         pooled_a = self._augment(self.pool_a.query(fake_a, pool_seed_a))
         seen_a, seen_b = self._augment(real_a), self._augment(real_b)
