@@ -72,7 +72,7 @@ class _Draws:
 
     def __init__(self, seed, batch):
         # Philox named, not "auto_select": under XLA on the CPU the default generator is
-        # about 100x slower (`ganpaint.layers.RNG_ALG`).
+        # far slower (`ganpaint.layers.RNG_ALG`).
         self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12, RNG_ALG)))
         self.batch = batch
         self.replicas = distribute.num_replicas()

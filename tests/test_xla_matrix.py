@@ -51,7 +51,7 @@ def _networks_with_dropout(kind):
 def test_every_random_draw_of_a_compiled_step_names_its_generator(kind):
     """No draw in a train step is left to TensorFlow's "auto_select": compiled by XLA on the
     CPU, its seed hashing (StatelessRandomGetKeyCounter) lands in every element's loop and a
-    dropout mask measured 100x slower (`ganpaint.layers.RNG_ALG`). Keras' own Dropout fails
+    dropout mask measured 40x slower (`ganpaint.layers.RNG_ALG`). Keras' own Dropout fails
     this test."""
     import tensorflow as tf
 
