@@ -286,11 +286,17 @@ CYCLE_SETTINGS = {
     # The step itself (issue 25's third search): `order` as in `step_variants.ORDERS`.
     "default, fresh fakes": {"residual": True, "order": "fresh fakes"},
     "default, d first": {"residual": True, "order": "d first"},
-    # Without the identity loss (issue 25's fourth search): does it hold a residual generator
+    # The default again, run beside later candidates in a later environment (TensorFlow
+    # 2.21), so that they compare in one environment.
+    "default, re-run": {"residual": True},
+    # Less or no identity loss (issue 25's fourth search): does it hold a residual generator
     # at the photo on tasks far from identity?
     "default, no identity": {"residual": True, "identity_weight": 0.0},
     "default, cycle 10, no identity": {"residual": True, "cycle_weight": 10.0,
                                        "identity_weight": 0.0},
+    "default, identity 0.25": {"residual": True, "identity_weight": 0.25},
+    "default, cycle 10, identity 0.25": {"residual": True, "cycle_weight": 10.0,
+                                         "identity_weight": 0.25},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 

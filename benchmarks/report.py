@@ -437,6 +437,10 @@ KNOWN_ANSWER_CANDIDATES = ["default", "default, cycle 10", "default, cycle 20",
                            "default, identity 1"]
 # The third search's candidates (the update order), beside the default.
 KNOWN_ANSWER_STEP_SETTINGS = ["default", "default, fresh fakes", "default, d first"]
+# The fourth search's candidates (less or no identity loss), beside the default re-run.
+KNOWN_ANSWER_IDENTITY_SETTINGS = ["default, re-run", "default, no identity",
+                                  "default, cycle 10, no identity", "default, identity 0.25",
+                                  "default, cycle 10, identity 0.25"]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "default, no dropout", "tutorial", "paper",
                                  "paper, moving averages",
@@ -465,6 +469,12 @@ KNOWN_ANSWER_TABLES = {
     "known_answer_step_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_STEP_SETTINGS),
     "known_answer_step_held_out_600": ("cyclegan", "held_out", 600,
                                        KNOWN_ANSWER_STEP_SETTINGS),
+    # The fourth search: without the identity loss.
+    "known_answer_identity_tuning_600": ("cyclegan", "tuning", 600,
+                                         KNOWN_ANSWER_IDENTITY_SETTINGS),
+    "known_answer_identity_held_out_600": ("cyclegan", "held_out", 600,
+                                           ["default", "tutorial", "default, no identity",
+                                            "default, cycle 10, no identity"]),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
                                         KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
