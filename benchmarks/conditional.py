@@ -29,10 +29,11 @@ import keras
 import numpy as np
 
 from ganpaint import demo, discriminators, gans, generators, recipes
+from ganpaint.gans import default_optimizer
 
 import judges
 from common import batches, fit_scoring, summary
-from report import CONDITIONAL_LEARNING_RATES
+from report import CONDITIONAL_OPTIMIZERS
 from few_shot import LATENT, digit_networks
 
 # -- the conditioning study: projection + cbn against the label map --------------------------
@@ -114,10 +115,10 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
 
 DEFAULTS_STEPS = 600
 LABEL_MAP = "ConditionalGAN, label map (G and D, batch norm, no SN), compile(2e-4, 2e-4)"
-# The builders' defaults (cbn G, projection + SN D), compiled with both players' Adam
-# (beta_1 0.5) at each candidate rate; `ConditionalGAN.compile()`'s default is one of them
+# The builders' defaults (cbn G, projection + SN D), compiled with each candidate Adam
+# (`report.CONDITIONAL_OPTIMIZERS`); `ConditionalGAN.compile()`'s default is one of them
 # (docs/defaults.md says which, and why).
-LEARNING_RATE_ROWS = {rate: name for name, rate in CONDITIONAL_LEARNING_RATES.items()}
+OPTIMIZER_ROWS = tuple(CONDITIONAL_OPTIMIZERS)
 LONG_STEPS = (600, 2400)  # the candidates' longer budget (`conditional_defaults_long`)
 
 
@@ -144,14 +145,22 @@ def _recipe(name, images, labels, seed, **overrides):
     return setup.model, setup.dataset.repeat()
 
 
+def _adams(settings):
+    """(G's, D's) fresh Adam from a `CONDITIONAL_OPTIMIZERS` value."""
+    pair = settings if isinstance(settings, tuple) else (settings, settings)
+    return tuple(default_optimizer(**s) for s in pair)
+
+
 def _builds(labelled_set, shape, train, train_labels):
     """name -> seed -> (model, dataset): the rows of `conditional_defaults` on one set."""
     def three_lines(paper=False, optimizers=(None, None)):
         return lambda seed: (obvious_conditional(seed, shape, paper, optimizers),
                              batches(train, seed, train_labels, 64))
 
-    builds = {name: three_lines(optimizers=(rate, rate))  # a float: Adam, beta_1 0.5
-              for rate, name in LEARNING_RATE_ROWS.items()}
+    builds = {name: (lambda settings: lambda seed: (
+        obvious_conditional(seed, shape, optimizers=_adams(settings)),
+        batches(train, seed, train_labels, 64)))(CONDITIONAL_OPTIMIZERS[name])
+        for name in OPTIMIZER_ROWS}
     builds[LABEL_MAP] = three_lines(paper=True, optimizers=(2e-4, 2e-4))  # as measured
     if labelled_set == "digits":
         builds["ganpaint AC-GAN (demo settings)"] = lambda seed: _recipe(
@@ -177,9 +186,9 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="di
                  lambda b: f"{task}, obvious build, {b} steps")
 
 
-def conditional_defaults_long(seeds=(0, 1)):
-    """The learning-rate candidates on the digits at 600 and 2,400 steps of one run."""
-    return conditional_defaults(seeds, LONG_STEPS, rows=tuple(LEARNING_RATE_ROWS.values()))
+def conditional_defaults_long(seeds=(0, 1), rows=None):
+    """The optimizer candidates on the digits at 600 and 2,400 steps of one run."""
+    return conditional_defaults(seeds, LONG_STEPS, rows=rows or OPTIMIZER_ROWS)
 
 
 def conditional_textures(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, rows=None):

@@ -248,23 +248,38 @@ def _as_preset(family, setting):
 
 # The obvious build's learning-rate rows (`conditional.py` trains them), name -> both players'
 # Adam rate (beta_1 0.5).
-CONDITIONAL_LEARNING_RATES = {f"ConditionalGAN, builder defaults, compile({rate}, {rate})":
-                              float(rate) for rate in ("2e-4", "4e-4", "8e-4")}
+# The labelled models' optimizer candidates, in the order the search added them: row name ->
+# Adam's settings for both players, or a (G's, D's) pair. The first is the DCGAN paper's, the
+# base every candidate must be no worse than on the checks.
+_ADAM = dict(beta_1=0.5, beta_2=0.999)
+CONDITIONAL_OPTIMIZERS = {
+    **{f"ConditionalGAN, builder defaults, compile({rate}, {rate})":
+       dict(learning_rate=float(rate), **_ADAM) for rate in ("2e-4", "4e-4", "8e-4")},
+    # The second search: Adam's first moment off (SNGAN's and BigGAN's beta_1 = 0), and a
+    # faster discriminator (TTUR).
+    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.999)":
+        dict(learning_rate=4e-4, beta_1=0.0, beta_2=0.999),
+    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.9)":
+        dict(learning_rate=4e-4, beta_1=0.0, beta_2=0.9),
+    "ConditionalGAN, builder defaults, compile(4e-4, 8e-4)":
+        (dict(learning_rate=4e-4, **_ADAM), dict(learning_rate=8e-4, **_ADAM)),
+}
+CONDITIONAL_BASE = "ConditionalGAN, builder defaults, compile(2e-4, 2e-4)"
 
 
-def conditional_learning_rate(quality: dict, current: float = 2e-4) -> tuple[float, str]:
-    """The labelled models' Adam learning rate, by the rule: candidates ranked by their
-    right-class rate on the digits at 600 steps (the tuning set); the first that is also no
-    worse than `current` on the textures at 600 steps (held out) and on the digits at 2,400
-    steps (a longer budget) is adopted. Returns (rate, why)."""
+def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
+    """The labelled models' Adam, by the rule: candidates ranked by their right-class rate on
+    the digits at 600 steps (the tuning set); the first that is also no worse than `base` on
+    the textures at 600 steps (held out) and on the digits at 2,400 steps (a longer budget) is
+    adopted. Returns (its `CONDITIONAL_OPTIMIZERS` value, why)."""
     def at(task):
         return {r["implementation"]: r["class_accuracy"] for r in quality["rows"]
-                if r["task"] == task and r["implementation"] in CONDITIONAL_LEARNING_RATES}
+                if r["task"] == task and r["implementation"] in CONDITIONAL_OPTIMIZERS}
 
     tuning = at("conditional digits 28px, obvious build, 600 steps")
     checks = {"textures, 600 steps": at("conditional textures 32px, obvious build, 600 steps"),
               "digits, 2,400 steps": at("conditional digits 28px, obvious build, 2400 steps")}
-    base = next(n for n, rate in CONDITIONAL_LEARNING_RATES.items() if rate == current)
+    current = CONDITIONAL_OPTIMIZERS[base]
     if base not in tuning:
         return current, "not measured"
     for name in sorted(tuning, key=lambda n: -tuning[n]):
@@ -274,10 +289,18 @@ def conditional_learning_rate(quality: dict, current: float = 2e-4) -> tuple[flo
         if missing:
             continue
         if all(rows[name] >= rows[base] for rows in checks.values()):
-            return (CONDITIONAL_LEARNING_RATES[name],
+            return (CONDITIONAL_OPTIMIZERS[name],
                     "best right-class rate on the digits at 600 steps, and no worse on the "
                     "textures (held out) and at 2,400 steps")
     return current, "no candidate that beat it on the digits also held on the checks"
+
+
+def _adam(settings) -> str:
+    """Adam's settings as the README's table says them."""
+    if isinstance(settings, tuple):
+        return "; ".join(f"{who} {_adam(s)}" for who, s in zip(("G", "D"), settings))
+    return (f"Adam {settings['learning_rate']:g}, betas {settings['beta_1']:g} / "
+            f"{settings['beta_2']:g}")
 
 
 def defaults_record(searches: dict, quality: dict | None) -> dict:
@@ -305,12 +328,13 @@ def defaults_record(searches: dict, quality: dict | None) -> dict:
             chosen = dict(CONDITIONAL_SETTINGS[winner["implementation"]])
             chosen["d_norm"] = None if chosen["spectral_norm"] else "batch"
             chosen.setdefault("loss", "bce")
-            chosen["learning_rate"], why = conditional_learning_rate(quality)
+            optimizer, why = conditional_optimizer(quality)
             record["conditional"] = {
                 "chosen": winner["implementation"], "ganpaint": chosen,
-                "learning_rate_chosen_by": why,
+                "optimizer": optimizer, "optimizer_chosen_by": why,
                 "paper": dict(CONDITIONAL_SETTINGS["label map (G and D), bce"], d_norm="batch",
-                              loss="bce", learning_rate=2e-4),
+                              loss="bce"),
+                "paper_optimizer": CONDITIONAL_OPTIMIZERS[CONDITIONAL_BASE],
                 "rows": rows + [r for r in quality["rows"] if "obvious build" in r["task"]]}
     return record
 
@@ -344,10 +368,11 @@ def defaults_table(record) -> str:
     if "conditional" in record:
         r = record["conditional"]
         lines.append(f"| labelled `dcgan_generator` / `dcgan_discriminator`; `ConditionalGAN` | "
-                     f"{fmt(r['ganpaint'])} | {fmt(r['paper'])} (`conditioning=\"label_map\"`) "
-                     f"| best right-class rate at 600 steps: {r['chosen']}; Adam "
-                     f"{r['ganpaint']['learning_rate']:g} (`ConditionalGAN.compile()`): "
-                     f"{r.get('learning_rate_chosen_by', 'not searched')} |")
+                     f"{fmt(r['ganpaint'])}; {_adam(r['optimizer'])} | {fmt(r['paper'])}; "
+                     f"{_adam(r['paper_optimizer'])} (`conditioning=\"label_map\"`, "
+                     f"`compile(2e-4, 2e-4)`) | best right-class rate at 600 steps: "
+                     f"{r['chosen']}; {_adam(r['optimizer'])} (`ConditionalGAN.compile()`): "
+                     f"{r.get('optimizer_chosen_by', 'not searched')} |")
     return "\n".join(lines)
 
 

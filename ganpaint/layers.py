@@ -94,7 +94,7 @@ class Dropout(layers.Dropout):
     """`keras.layers.Dropout` with its mask drawn by Philox (`RNG_ALG`), compiled or not.
 
     Keras draws the mask with TensorFlow's "auto_select", which under `jit_compile=True` on the
-    CPU is XLA's default generator: it made the cifar10_cgan step 17x slower compiled than
+    CPU is XLA's default generator: it made the cifar10_cgan step 12x slower compiled than
     uncompiled (docs/performance.md). Uncompiled, this layer draws the same masks as Keras'
     (same arguments, seed generator and seeds).
     """

@@ -165,9 +165,8 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
 
     rows = conditional.conditional_textures(seeds=(0,), steps=2)
     assert [r["implementation"] for r in rows] == [
-        *conditional.LEARNING_RATE_ROWS.values(), conditional.LABEL_MAP,
-        "cifar10_cgan recipe (its settings)"]
-    assert list(conditional.LEARNING_RATE_ROWS.values()) == list(report.CONDITIONAL_LEARNING_RATES)
+        *conditional.OPTIMIZER_ROWS, conditional.LABEL_MAP, "cifar10_cgan recipe (its settings)"]
+    assert list(conditional.OPTIMIZER_ROWS) == list(report.CONDITIONAL_OPTIMIZERS)
     assert {r["judge_sha256"] for r in rows} == {judges.record(judges.TEXTURE)["judge_sha256"]}
     assert all(r["task"] == "conditional textures 32px, obvious build, 2 steps" for r in rows)
     assert all(0.0 <= r["class_accuracy"] <= 1.0 and r["fid_classifier"] > 0 for r in rows)
@@ -184,17 +183,24 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
                                           "conditional digits 28px, 4 steps"]
     table = report.conditional_table({"rows": rows + digits}, obvious=True,
                                      labelled_set="textures")
-    assert table.count("\n") == 6 and "cifar10_cgan" in table
+    assert table.count("\n") == len(rows) + 1 and "cifar10_cgan" in table  # a header of two
     candidate = conditional.obvious_conditional(0, (32, 32, 3), optimizers=(4e-4, 1e-4))
     rates = [float(keras.ops.convert_to_numpy(o.learning_rate))
              for o in (candidate.g_optimizer, candidate.d_optimizer)]
     assert rates == pytest.approx([4e-4, 1e-4])
+    # Each row's players get the Adam its name says.
+    for name, settings in report.CONDITIONAL_OPTIMIZERS.items():
+        pair = settings if isinstance(settings, tuple) else (settings, settings)
+        for opt, want in zip(conditional._adams(settings), pair):
+            assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx(
+                (want["learning_rate"], want["beta_1"], want["beta_2"])), name
 
 
-def test_the_conditional_learning_rate_is_taken_only_where_the_held_out_checks_hold():
+def test_the_conditional_optimizer_is_taken_only_where_the_held_out_checks_hold():
     import report
 
-    names = list(report.CONDITIONAL_LEARNING_RATES)  # 2e-4 (today's), 4e-4, 8e-4
+    names = list(report.CONDITIONAL_OPTIMIZERS)[:3]  # 2e-4 (the paper's), 4e-4, 8e-4
+    rates = {name: report.CONDITIONAL_OPTIMIZERS[name]["learning_rate"] for name in names}
 
     def quality(digits, textures, long):
         rows = []
@@ -205,19 +211,20 @@ def test_the_conditional_learning_rate_is_taken_only_where_the_held_out_checks_h
                      for n, a in zip(names, rates) if a is not None]
         return {"rows": rows}
 
+    def rate(*args):
+        settings, why = report.conditional_optimizer(quality(*args))
+        return settings["learning_rate"], why
+
+    assert report.CONDITIONAL_BASE == names[0] and rates[names[0]] == 2e-4
     # 8e-4 leads on the digits but loses on the textures: 4e-4, the next, is taken.
-    rate, why = report.conditional_learning_rate(
-        quality([0.86, 0.90, 0.93], [0.83, 0.84, 0.80], [0.95, 0.96, 0.97]))
-    assert rate == 4e-4 and "textures" in why
+    chosen, why = rate([0.86, 0.90, 0.93], [0.83, 0.84, 0.80], [0.95, 0.96, 0.97])
+    assert chosen == 4e-4 and "textures" in why
     # A candidate without its held-out rows is never taken.
-    assert report.conditional_learning_rate(
-        quality([0.86, 0.90, 0.93], [0.83, None, 0.90], [0.95, None, 0.97]))[0] == 8e-4
-    assert report.conditional_learning_rate(
-        quality([0.86, 0.90, 0.93], [0.83, None, None], [0.95, None, None]))[0] == 2e-4
-    # Today's rate leads on the digits: it stays.
-    rate, why = report.conditional_learning_rate(
-        quality([0.95, 0.90, 0.93], [0.83, 0.84, 0.90], [0.95, 0.96, 0.97]))
-    assert rate == 2e-4 and "no candidate beat it" in why
+    assert rate([0.86, 0.90, 0.93], [0.83, None, 0.90], [0.95, None, 0.97])[0] == 8e-4
+    assert rate([0.86, 0.90, 0.93], [0.83, None, None], [0.95, None, None])[0] == 2e-4
+    # The paper's rate leads on the digits: it stays.
+    chosen, why = rate([0.95, 0.90, 0.93], [0.83, 0.84, 0.90], [0.95, 0.96, 0.97])
+    assert chosen == 2e-4 and "no candidate beat it" in why
 
 
 def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):

@@ -48,15 +48,17 @@ def test_labelled_builder_defaults_equal_the_measured_choice(chosen):
         (expected["d_norm"] == "batch")
 
 
-def test_conditional_gan_compiles_with_the_measured_learning_rate(chosen):
-    expected = chosen["conditional"]["ganpaint"]["learning_rate"]
+def test_conditional_gan_compiles_with_the_measured_optimizer(chosen):
+    expected = chosen["conditional"]["optimizer"]
+    pair = expected if isinstance(expected, list) else (expected, expected)
     g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8)
     d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8)
     model = gans.ConditionalGAN(g, d)
     model.compile()
-    for opt in (model.g_optimizer, model.d_optimizer):
-        assert float(opt.learning_rate) == pytest.approx(expected) and opt.beta_1 == 0.5
-    model.compile(1e-4, 3e-4)  # a given rate still wins
+    for opt, want in zip((model.g_optimizer, model.d_optimizer), pair):
+        assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx(
+            (want["learning_rate"], want["beta_1"], want["beta_2"]))
+    model.compile(1e-4, 3e-4)  # a given rate still wins (Adam, beta_1 0.5)
     assert [float(o.learning_rate) for o in (model.g_optimizer, model.d_optimizer)] == \
         pytest.approx([1e-4, 3e-4])
 
