@@ -186,9 +186,9 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="di
                  lambda b: f"{task}, obvious build, {b} steps")
 
 
-def conditional_defaults_long(seeds=(0, 1), rows=None):
+def conditional_defaults_long(seeds=(0, 1)):
     """The optimizer candidates on the digits at 600 and 2,400 steps of one run."""
-    return conditional_defaults(seeds, LONG_STEPS, rows=rows or OPTIMIZER_ROWS)
+    return conditional_defaults(seeds, LONG_STEPS, rows=OPTIMIZER_ROWS)
 
 
 def conditional_textures(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, rows=None):

@@ -246,11 +246,10 @@ def _as_preset(family, setting):
     return preset
 
 
-# The obvious build's learning-rate rows (`conditional.py` trains them), name -> both players'
-# Adam rate (beta_1 0.5).
-# The labelled models' optimizer candidates, in the order the search added them: row name ->
-# Adam's settings for both players, or a (G's, D's) pair. The first is the DCGAN paper's, the
-# base every candidate must be no worse than on the checks.
+# The labelled models' optimizer candidates (the obvious build's rows, which `conditional.py`
+# trains), in the order the searches added them: row name -> Adam's settings for both players,
+# or a (G's, D's) pair. The first is the DCGAN paper's, the base every candidate must be no
+# worse than on the checks.
 _ADAM = dict(beta_1=0.5, beta_2=0.999)
 CONDITIONAL_OPTIMIZERS = {
     **{f"ConditionalGAN, builder defaults, compile({rate}, {rate})":
@@ -297,7 +296,7 @@ def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
 
 def _adam(settings) -> str:
     """Adam's settings as the README's table says them."""
-    if isinstance(settings, tuple):
+    if isinstance(settings, (tuple, list)):  # a (G's, D's) pair; a list once read from JSON
         return "; ".join(f"{who} {_adam(s)}" for who, s in zip(("G", "D"), settings))
     return (f"Adam {settings['learning_rate']:g}, betas {settings['beta_1']:g} / "
             f"{settings['beta_2']:g}")
