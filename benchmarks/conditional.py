@@ -33,7 +33,7 @@ from ganpaint.gans import default_optimizer
 
 import judges
 from common import batches, fit_scoring, summary
-from report import CONDITIONAL_OPTIMIZERS
+from report import CONDITIONAL_OPTIMIZERS, adam_pair
 from few_shot import LATENT, digit_networks
 
 # -- the conditioning study: projection + cbn against the label map --------------------------
@@ -147,8 +147,7 @@ def _recipe(name, images, labels, seed, **overrides):
 
 def _adams(settings):
     """(G's, D's) fresh Adam from a `CONDITIONAL_OPTIMIZERS` value."""
-    pair = settings if isinstance(settings, tuple) else (settings, settings)
-    return tuple(default_optimizer(**s) for s in pair)
+    return tuple(default_optimizer(**s) for s in adam_pair(settings))
 
 
 def _builds(labelled_set, shape, train, train_labels):

@@ -294,12 +294,18 @@ def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
     return current, "no candidate that beat it on the digits also held on the checks"
 
 
+def adam_pair(settings) -> tuple[dict, dict]:
+    """(G's, D's) Adam settings of a `CONDITIONAL_OPTIMIZERS` value (a pair reads back from
+    JSON as a list)."""
+    return tuple(settings) if isinstance(settings, (tuple, list)) else (settings, settings)
+
+
 def _adam(settings) -> str:
     """Adam's settings as the README's table says them."""
-    if isinstance(settings, (tuple, list)):  # a (G's, D's) pair; a list once read from JSON
-        return "; ".join(f"{who} {_adam(s)}" for who, s in zip(("G", "D"), settings))
-    return (f"Adam {settings['learning_rate']:g}, betas {settings['beta_1']:g} / "
-            f"{settings['beta_2']:g}")
+    g, d = adam_pair(settings)
+    if g != d:
+        return "; ".join(f"{who} {_adam(s)}" for who, s in (("G", g), ("D", d)))
+    return f"Adam {g['learning_rate']:g}, betas {g['beta_1']:g} / {g['beta_2']:g}"
 
 
 def defaults_record(searches: dict, quality: dict | None) -> dict:

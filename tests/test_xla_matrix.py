@@ -30,23 +30,6 @@ def test_every_model_trains_under_xla_with_steps_per_execution(kind, tools, prec
     assert sum(float(np.abs(a - b).sum()) for a, b in zip(after, before)) > 0  # it trained
 
 
-def _networks_with_dropout(kind):
-    """`tiny_models.networks(kind)`, with dropout wherever the builders offer it."""
-    from ganpaint import discriminators as D
-    from ganpaint import generators as G
-    from tiny_models import CLASSES, SIZE, networks
-
-    nets = networks(kind)
-    gray = (SIZE, SIZE, 1)
-    if kind in ("gan", "cgan", "acgan"):
-        classes = None if kind == "gan" else CLASSES
-        nets[1] = D.dcgan_discriminator(gray, classes, aux_classifier=kind == "acgan",
-                                        base_filters=8, dropout=0.3)
-    if kind == "pix2pix":
-        nets[0] = G.unet_generator((SIZE, SIZE, 3), filters=4, norm="instance", dropout=0.5)
-    return nets
-
-
 @pytest.mark.parametrize("kind", ["gan", "cgan", "acgan", "cyclegan", "pix2pix"])
 def test_every_random_draw_of_a_compiled_step_names_its_generator(kind):
     """No draw in a train step is left to TensorFlow's "auto_select": compiled by XLA on the
@@ -55,11 +38,12 @@ def test_every_random_draw_of_a_compiled_step_names_its_generator(kind):
     this test."""
     import tensorflow as tf
 
-    from tiny_models import MODELS
+    from tiny_models import MODELS, networks
 
     extra = {"cyclegan": dict(pool_size=4), "pix2pix": {}}.get(
         kind, dict(label_smoothing=((0.7, 1.2), (0.0, 0.3))))  # soft labels are drawn
-    m = MODELS[kind](*_networks_with_dropout(kind), seed=11, **TOOLS, **extra)
+    # Dropout wherever the networks take it.
+    m = MODELS[kind](*networks(kind, dropout=0.3), seed=11, **TOOLS, **extra)
     m.compile()
     batch = next(iter(dataset(kind, batch=2, n=2)))
     hlo = tf.function(m.train_step, jit_compile=True).experimental_get_compiler_ir(batch)(

@@ -13,21 +13,24 @@ from ganpaint import generators as G
 SIZE, LATENT, CLASSES = 16, 8, 3
 
 
-def networks(kind, norm=None):
-    """Fresh networks of one model kind, with weights from a fixed seed."""
+def networks(kind, norm=None, dropout=0.0):
+    """Fresh networks of one model kind, with weights from a fixed seed; `dropout` in the
+    networks that take it (the GANs' discriminators, pix2pix's U-Net)."""
     import keras
 
     keras.utils.set_random_seed(7)
     gray, rgb = (SIZE, SIZE, 1), (SIZE, SIZE, 3)
     if kind == "gan":
         return [G.dcgan_generator(LATENT, gray, base_filters=8, norm=norm),
-                D.dcgan_discriminator(gray, base_filters=8, norm=norm)]
+                D.dcgan_discriminator(gray, base_filters=8, norm=norm, dropout=dropout)]
     if kind == "cgan":
         return [G.dcgan_generator(LATENT, gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4),
-                D.dcgan_discriminator(gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4)]
+                D.dcgan_discriminator(gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4,
+                                      dropout=dropout)]
     if kind == "acgan":
         return [G.dcgan_generator(LATENT, gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4),
-                D.dcgan_discriminator(gray, CLASSES, aux_classifier=True, base_filters=8, norm=norm)]
+                D.dcgan_discriminator(gray, CLASSES, aux_classifier=True, base_filters=8, norm=norm,
+                                      dropout=dropout)]
     if kind == "cyclegan":
         # Plain outputs: a residual generator starts as the identity, where the cycle losses'
         # L1 has no gradient, and these tests follow gradients through every term.
@@ -36,7 +39,7 @@ def networks(kind, norm=None):
                 D.patchgan_discriminator(rgb, 16, filters=4, name="d_a"),
                 D.patchgan_discriminator(rgb, 16, filters=4, name="d_b")]
     if kind == "pix2pix":
-        return [G.unet_generator(rgb, filters=4, norm="instance", dropout=0.0),
+        return [G.unet_generator(rgb, filters=4, norm="instance", dropout=dropout),
                 D.patchgan_discriminator(rgb, 16, conditional=True, filters=4)]
     raise ValueError(kind)
 
