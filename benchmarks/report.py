@@ -432,6 +432,19 @@ def profile_table(result) -> str:
     return "\n".join(lines)
 
 
+def xla_cpu_table(result) -> str:
+    lines = ["| case | setting | graph mode steps/s | XLA steps/s | XLA ÷ graph mode |",
+             "|---|---|---|---|---|"]
+    order = list(dict.fromkeys(r["case"] for r in result["rows"]))
+    for r in sorted(result["rows"], key=lambda r: order.index(r["case"])):  # case by case
+        if "error" in r:
+            lines.append(f"| {r['case']} | {r['configuration']} | failed: {r['error']} | | |")
+            continue
+        lines.append(f"| {r['case']} | {r['configuration']} | {r['graph_steps_per_s']:.2f} | "
+                     f"{r['xla_steps_per_s']:.2f} | {r['xla_vs_graph']:.2f}× |")
+    return "\n".join(lines)
+
+
 # -- the docs' tables, rendered from the JSON beside them ---------------------------------------
 
 # A table in README.md or docs/*.md between `<!-- table: NAME -->` and `<!-- /table -->` is
@@ -454,6 +467,7 @@ DOC_TABLES = {
     "step_cost": lambda j: small_data_cost_table(j("step_cost")),
     "profile": lambda j: profile_table(j("profile")),
     "throughput": lambda j: throughput_summary(j("throughput")),
+    "xla_cpu": lambda j: xla_cpu_table(j("xla_cpu")),
 }
 _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re.S)
 

@@ -27,11 +27,12 @@ import quality  # noqa: E402
 import small_data_cost  # noqa: E402
 import step_cost  # noqa: E402
 import throughput  # noqa: E402
+import xla_cpu  # noqa: E402
 
 BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
               "profile": op_profile.run, "bf16_layers": bf16_layers.run, "quality": quality.run,
               "small_data_cost": small_data_cost.run, "defaults_cost": defaults_cost.run,
-              "step_cost": step_cost.run}
+              "step_cost": step_cost.run, "xla_cpu": xla_cpu.run}
 
 
 def print_table(result: dict) -> None:

@@ -409,3 +409,33 @@ def test_throughput_rows_merge_by_case_and_keep_each_runs_peak(tmp_path):
     merged = bench_run._write(path, third, "case")
     assert merged["peak_by_case"]["a"] == {"float32_gflops": 200.0}
     assert merged["peak_by_case"]["c"] == {"float32_gflops": 300.0}
+
+
+def test_xla_cpu_runs_each_setting_in_its_own_process_and_keeps_a_failed_one(monkeypatch):
+    import subprocess
+    from types import SimpleNamespace
+
+    import report
+    import xla_cpu
+
+    calls = []
+
+    def fake_run(argv, env, capture_output, text):
+        calls.append((argv[-1], env.get("TF_ENABLE_ONEDNN_OPTS"), env.get("XLA_FLAGS")))
+        if env.get("XLA_FLAGS"):  # an XLA that does not know the flag aborts at start-up
+            return SimpleNamespace(returncode=134, stdout="",
+                                   stderr="F0000 parse_flags_from_env.cc] Unknown flags\n")
+        row = {"configuration": argv[-1], "case": "conv", "graph_steps_per_s": 150.0,
+               "xla_steps_per_s": 50.0, "xla_vs_graph": 0.333, "windows": 4}
+        return SimpleNamespace(returncode=0, stdout="log line\n" + json.dumps([row]), stderr="")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setenv("XLA_FLAGS", "--a_flag_of_the_user")  # not passed on: each names its own
+    result = xla_cpu.run()
+    assert calls == [("oneDNN on", None, None), ("oneDNN off", "0", None),
+                     ("XLA asked for oneDNN", None, "--xla_cpu_use_onednn=true")]
+    assert [r["configuration"] for r in result["rows"]] == list(xla_cpu.CONFIGURATIONS)
+    assert "Unknown flags" in result["rows"][-1]["error"]
+    table = report.xla_cpu_table(result)
+    assert "| conv | oneDNN off | 150.00 | 50.00 | 0.33× |" in table
+    assert "| - | XLA asked for oneDNN | failed: F0000" in table
