@@ -125,7 +125,8 @@ def run(cases=CASES) -> dict:
                 by_category, by_type, wall = trace(runner(case, policy))
                 row = {"case": case.name, "implementation": implementation,
                        "precision": precision, "wall_ms_per_step": round(wall, 1),
-                       "op_ms_per_step": round(sum(by_category.values()), 1)}
+                       "op_ms_per_step": round(sum(by_category.values()), 1),
+                       "tensorflow": tf.__version__}
                 row.update({f"{c}_ms": round(by_category[c], 1) for c in CATEGORIES})
                 rows.append(row)
                 top_ops[f"{case.name}: {implementation} {precision}"] = {

@@ -4,8 +4,9 @@
                              [--task digits]
 
 Throughput rows replace the same cases' rows in the existing JSON, case by case as they finish,
-so `--case` re-runs a few cases and an interrupted run keeps what it measured; quality rows
-likewise by task (`--task photo_to_painting`).
+so `--case` re-runs a few cases and an interrupted run keeps what it measured; profile rows
+likewise by case (`--only profile --case dcgan64`), quality rows by task (`--task
+photo_to_painting`).
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ def _merge(path, result, key):
     rows = [r for r in old["rows"] if r[key] not in new_keys] + result["rows"]
     order = {k: i for i, k in enumerate(dict.fromkeys(
         [r[key] for r in old["rows"]] + [r[key] for r in result["rows"]]))}
-    merged = {**result, "rows": sorted(rows, key=lambda r: order[r[key]])}
+    kept = {k: v for k, v in old.items() if k not in result}  # e.g. a note on the old rows
+    merged = {**kept, **result, "rows": sorted(rows, key=lambda r: order[r[key]])}
+    for name, value in result.items():  # per-case tables beside the rows (a profile's top ops)
+        if isinstance(value, dict) and isinstance(old.get(name), dict) and name != "peak":
+            merged[name] = {**old[name], **value}
     if "peak" in result:  # each row's share of peak is against the peak of its own run
         before = old.get("peak_by_case", {})
         merged["peak_by_case"] = {
@@ -82,7 +87,8 @@ def main() -> int:
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     parser.add_argument("--case", choices=sorted(throughput.CASES), action="append",
-                        help="throughput cases to run (default: all)")
+                        help="throughput cases to run (default: all), or with --only profile "
+                             f"the cases to trace (default: {', '.join(op_profile.CASES)})")
     parser.add_argument("--task", choices=sorted(quality.TASKS), action="append",
                         help="quality tasks to run (default: all)")
     args = parser.parse_args()
@@ -95,6 +101,8 @@ def main() -> int:
             throughput.run(args.case,
                            on_case=lambda r: written.update(result=_write(path, r, "case")))
             result = written["result"]
+        elif name == "profile":  # rows replace the same cases' rows
+            result = _write(path, op_profile.run(tuple(args.case or op_profile.CASES)), "case")
         elif name == "quality":
             result = _write(path, quality.run(args.task), "task")
         else:

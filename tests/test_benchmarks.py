@@ -439,3 +439,18 @@ def test_xla_cpu_runs_each_setting_in_its_own_process_and_keeps_a_failed_one(mon
     table = report.xla_cpu_table(result)
     assert "| conv | oneDNN off | 150.00 | 50.00 | 0.33× |" in table
     assert "| - | XLA asked for oneDNN | failed: F0000" in table
+
+
+def test_profile_rows_merge_by_case_and_keep_the_other_cases_top_ops_and_note(tmp_path):
+    path = str(tmp_path / "profile.json")
+    first = {"rows": [{"case": "a", "v": 1}], "top_op_types_ms": {"a: textbook": {"Conv": 1}},
+             "note": "rows of case a: before and after"}
+    bench_run._write(path, first, "case")
+    second = {"rows": [{"case": "b", "v": 2}], "top_op_types_ms": {"b: textbook": {"Mul": 2}}}
+    merged = bench_run._write(path, second, "case")
+    assert [(r["case"], r["v"]) for r in merged["rows"]] == [("a", 1), ("b", 2)]
+    assert merged["top_op_types_ms"] == {"a: textbook": {"Conv": 1}, "b: textbook": {"Mul": 2}}
+    assert merged["note"] == "rows of case a: before and after"
+    again = bench_run._write(path, {"rows": [{"case": "a", "v": 3}], "top_op_types_ms": {}},
+                             "case")
+    assert [(r["case"], r["v"]) for r in again["rows"]] == [("a", 3), ("b", 2)]
