@@ -13,7 +13,7 @@
     ganpaint export MODEL.keras --out PATH [--format savedmodel|tflite] [--no-ema]
     ganpaint animate RUN --out progress.gif
     ganpaint samples            (where the bundled samples are)
-    ganpaint demo [--out DIR] [--epochs 50]
+    ganpaint demo [--out DIR] [--epochs 50] [--seed 0] [--fresh]
 
 Nothing a user made is replaced without `--overwrite` (files) or `--fresh` (a run, which is
 moved aside, not deleted). Errors are one line naming the file or flag and a fix.
@@ -289,6 +289,8 @@ def _parse_demo(add) -> None:
     p.add_argument("--epochs", type=_positive_int, default=None,  # demo.DEMO_EPOCHS
                    help="epochs of the 4,000 training digits (default 50: 3,100 steps)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fresh", action="store_true", help="start again, moving a demo of "
+                   "another seed or number of epochs in --out aside (nothing is deleted)")
 
 
 # `ganpaint --help` lists them in this order.
@@ -694,7 +696,8 @@ def _samples(args) -> int:
 def _demo(args) -> int:
     from ganpaint import demo
 
-    demo.run(args.out, epochs=args.epochs or demo.DEMO_EPOCHS, seed=args.seed)
+    demo.run(args.out, epochs=args.epochs or demo.DEMO_EPOCHS, seed=args.seed,
+             fresh=args.fresh)
     return 0
 
 

@@ -21,7 +21,8 @@ import time
 import keras
 import numpy as np
 
-from ganpaint import data, metrics, plotting, recipes
+from ganpaint import data, metrics, plotting, recipes, runs
+from ganpaint.errors import UserError
 from ganpaint.guard import TrainingGuard
 
 DEMO_OVERRIDES = dict(
@@ -32,6 +33,7 @@ DEMO_OVERRIDES = dict(
 )
 # 50 epochs of the 4,000 training digits at batch 64: 3,100 steps.
 DEMO_EPOCHS = 50
+DEMO_FILES = ("samples.png", "scores.json")  # written beside the run's own entries
 TRAIN, HELD_OUT = slice(0, 4000), slice(4000, 5000)  # of the 5,000, in _load_digits' order
 # (`digits(split)` gives them)
 
@@ -90,27 +92,39 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
 
 
 def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
-        verbose=1) -> dict:
-    """Train, draw and score; returns the scores (also written to `out_dir/scores.json`)."""
+        verbose=1, fresh: bool = False) -> dict:
+    """Train, draw and score; returns the scores (also written to `out_dir/scores.json`).
+
+    A folder that holds the demo of another seed or number of epochs is refused, since its
+    scores would be written under this call's settings; `fresh=True` moves that run aside
+    (nothing deleted). The same call again continues an interrupted run, or re-scores a
+    finished one."""
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     start = time.perf_counter()
     train, train_labels = digits("train")
     held_out, held_out_labels = digits("held_out")
-    print("Training the scoring classifier on 4,000 digits...", flush=True)
-    classifier = digit_classifier(train, train_labels, seed=seed)
-    _, real_accuracy = classifier.evaluate(held_out, held_out_labels, verbose=0)
 
     # The GAN trains on the classifier's 4,000 digits: the 1,000 that FID compares with stay
     # unseen (before, it trained on all 5,000, so its FID was partly against its own data).
+    # It trains first, so that a folder holding another run is refused before any work.
     setup = recipes.build("mnist_acgan", data=(train, train_labels), out_dir=out_dir,
                           seed=seed, epochs=epochs, **DEMO_OVERRIDES)
     print(f"Training an AC-GAN for {epochs} epochs on {len(train):,} bundled MNIST digits "
           f"({setup.model.generator.count_params():,} + "
           f"{setup.model.discriminator.count_params():,} parameters)...", flush=True)
+    if fresh:  # the run and what the demo wrote beside it, moved aside together
+        runs.move_run_aside(out_dir, also=DEMO_FILES)
     fit_start = time.perf_counter()
-    history = setup.fit(verbose=verbose)
+    try:
+        history = setup.fit(verbose=verbose, run_info={"epochs": epochs})
+    except UserError as err:  # the fix on this function is `fresh`, not `fit`'s `resume`
+        raise UserError(str(err).replace("resume=False", "fresh=True"), cli=err.cli) from None
     gan_seconds = time.perf_counter() - fit_start
+
+    print("Training the scoring classifier on the same 4,000 digits...", flush=True)
+    classifier = digit_classifier(train, train_labels, seed=seed)
+    _, real_accuracy = classifier.evaluate(held_out, held_out_labels, verbose=0)
 
     rng = np.random.default_rng(seed)
     fake_labels = np.repeat(np.arange(10), 100).astype("int32")
@@ -137,5 +151,6 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
           f"{r['fid']:.2f}); KID {g['kid']:.4f} (real {r['kid']:.4f})")
     print(f"Classifier agrees with the requested class on {100 * g['class_accuracy']:.1f}% of "
           f"generated digits (on real held-out digits: {100 * real_accuracy:.1f}%)")
-    print(f"Wrote samples.png, history/losses.png, grids/ and scores.json to {out_dir}")
+    print(f"Wrote samples.png, history/losses.png, grids/ and scores.json to {out_dir}, "
+          "beside the run itself (model.keras, and backup/, its checkpoints)")
     return result

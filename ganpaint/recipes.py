@@ -39,7 +39,8 @@ class Setup:
     make_dataset: Any = None  # builds a new `dataset` (what a resumed run's fits iterate)
 
     def fit(self, epochs: int | None = None, resume: bool | str = "auto", verbose="auto",
-            time_limit=None, checkpoint_every: int | None = None, **kwargs):
+            time_limit=None, checkpoint_every: int | None = None, run_info: dict | None = None,
+            **kwargs):
         """Train with the recipe's callbacks, in a run that survives interruption
         (`ganpaint.runs.resumable_fit`): the whole state is checkpointed every
         `checkpoint_every` steps in `out_dir/backup`, and calling `fit` again (in this process
@@ -50,12 +51,15 @@ class Setup:
             epochs: int. Epochs of the whole run. Defaults to the recipe's.
             resume: "auto" (continue if there is a checkpoint), True (require one) or False
                 (start again; the earlier run's files are moved aside, nothing deleted). A
-                folder that holds another run (recipe, model or size) is refused.
+                folder that holds another run (recipe, model, size or seed) is refused.
             time_limit: seconds, "8h", or a `callbacks.TimeLimit`: stop before it with the
                 state saved (the notebooks pass the session's limit).
             checkpoint_every: int. Steps between checkpoints. Defaults to the recipe's.
+            run_info: dict. What else identifies the run (the demo's epochs), beside the
+                recipe and the model's seed.
             verbose, kwargs: passed to `model.fit`.
         """
+        identity = {"recipe": self.recipe.name, "seed": self.model.seed, **(run_info or {})}
         history = runs.resumable_fit(
             self.model, self.make_dataset or self.dataset, out_dir=self.out_dir,
             epochs=epochs or self.recipe.epochs,
@@ -63,7 +67,7 @@ class Setup:
             callbacks=self.callbacks,
             checkpoint_every=checkpoint_every or self.recipe.checkpoint_every,
             time_limit=time_limit, resume=resume, verbose=verbose,
-            run_info={"recipe": self.recipe.name}, **kwargs)
+            run_info=identity, **kwargs)
         self.model.save(os.path.join(self.out_dir, "model.keras"))
         return history
 

@@ -41,6 +41,7 @@ from ganpaint.guard import TimeLimit, TrainingGuard
 
 RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes and recipe
 # What a run writes into its folder: `resume=False` (`--fresh`) moves these aside together.
+_SHAPE_KEYS = ("model", "weights", "recipe")  # always compared; the rest where both have it
 RUN_ENTRIES = (RUN_RECORD, "model.keras", CHECKPOINT_FOLDER, "best", "history", "grids",
                "gradients", "guard.jsonl", "tensorboard", "audit")
 
@@ -62,19 +63,31 @@ def _describe(identity: dict) -> str:
     return f"{recipe}model {identity.get('model', '?')}"
 
 
+def _settings_differing(held: dict, identity: dict) -> list[str]:
+    """What else identifies a run (`run_info`: a seed, a demo's epochs) and differs between
+    the two records; a key only one of them has (a record from before it was kept) does not."""
+    return [k for k in identity if k not in _SHAPE_KEYS + ("weight_count", "created") and k in held
+            and held[k] != identity[k]]
+
+
 def _difference(held: dict, identity: dict) -> str:
     """How the run in a folder differs from this one, in words."""
     if held.get("recipe") != identity.get("recipe") or held.get("model") != identity.get("model"):
         return f"it holds another run ({_describe(held)}), not this one ({_describe(identity)})"
-    return (f"it holds another run of {_describe(held)} whose networks have other shapes "
-            "(another image size, width or option)")
+    if held.get("weights") != identity.get("weights"):
+        return (f"it holds another run of {_describe(held)} whose networks have other shapes "
+                "(another image size, width or option)")
+    keys = _settings_differing(held, identity)
+    return (f"it holds another run of {_describe(held)} "
+            f"({', '.join(f'{k} {held[k]}' for k in keys)}), not this one "
+            f"({', '.join(f'{k} {identity[k]}' for k in keys)})")
 
 
-def move_run_aside(out_dir: str) -> str | None:
-    """Move every entry a run wrote in `out_dir` (`RUN_ENTRIES`) into
-    `out_dir/replaced-<time>/`; returns that folder (None when there was nothing). Nothing is
-    deleted; files that are not a run's stay where they are."""
-    present = [e for e in RUN_ENTRIES if os.path.lexists(os.path.join(out_dir, e))]
+def move_run_aside(out_dir: str, also: tuple[str, ...] = ()) -> str | None:
+    """Move every entry a run wrote in `out_dir` (`RUN_ENTRIES`, and the entries `also` names,
+    such as the demo's scores) into `out_dir/replaced-<time>/`; returns that folder (None when
+    there was nothing). Nothing is deleted; files that are not a run's stay where they are."""
+    present = [e for e in RUN_ENTRIES + tuple(also) if os.path.lexists(os.path.join(out_dir, e))]
     if not present:
         return None
     aside = os.path.join(out_dir, f"replaced-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -115,8 +128,8 @@ def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") 
                 cli=f"{record_path} is unreadable ({exc}); the folder's run cannot be "
                 "identified. Pass --fresh to move that run aside (nothing is deleted), or "
                 "choose another --out.") from None
-        keys = ("model", "weights", "recipe")
-        if any(held.get(k) != identity.get(k) for k in keys):
+        if (any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
+                or _settings_differing(held, identity)):
             what = (f"{out_dir}: {_difference(held, identity)}; training here would replace "
                     "its model, checkpoints, best weights and histories. ")
             raise UserError(what + "Pass resume=False to move that run aside (nothing is "
@@ -177,9 +190,10 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         resume: "auto" (continue from a checkpoint if there is one), True (require one) or
             False (start again; the earlier run's files are moved aside to
             `out_dir/replaced-<time>/`, nothing deleted).
-        run_info: dict. What else identifies the run (e.g. {"recipe": name}), recorded in
-            `out_dir/run.json` with the model's class and weight shapes. A folder that holds
-            another run is refused (`claim_run_folder`), so nothing of it is replaced.
+        run_info: dict. What else identifies the run (e.g. {"recipe": name, "seed": 0}),
+            recorded in `out_dir/run.json` with the model's class and weight shapes. A folder
+            that holds another run is refused (`claim_run_folder`), so nothing of it is
+            replaced.
         keep: int. Checkpoints kept (at least 2 keeps the previous one while a new one is
             written).
         verbose, fit_kwargs: passed to `model.fit`.

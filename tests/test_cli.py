@@ -83,9 +83,10 @@ def test_bad_arguments(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path):
+def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path, capsys):
     """The whole demo, 50 epochs (about 3 minutes): also the guard's false-alarm check over a
-    healthy run, and the GAN's training digits are apart from the 1,000 that score it."""
+    healthy run, and the GAN's training digits are apart from the 1,000 that score it; then
+    another seed in the same folder, refused, and with --fresh, moved aside."""
     out = tmp_path / "demo"
     result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=1200)
@@ -102,6 +103,24 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
     assert scores["classifier_accuracy_held_out"] > 0.8  # the scorer itself works
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]  # nothing else in the cwd
+
+    # Another seed into the same folder would write its scores under the wrong settings:
+    # refused, with the fix on each interface; --fresh moves the whole demo aside.
+    from ganpaint import demo
+    from ganpaint.errors import UserError
+    from test_user_path import one_line_error, snapshot
+
+    before = snapshot(out)
+    assert cli.main(["demo", "--out", str(out), "--seed", "1"]) == 2
+    one_line_error(capsys, str(out), "(seed 0), not this one (seed 1)", "--fresh")
+    with pytest.raises(UserError,
+                       match=r"\(epochs 50\), not this one \(epochs 1\).*fresh=True"):
+        demo.run(str(out), epochs=1, verbose=0)
+    assert snapshot(out) == before
+    assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "1", "--fresh"]) == 0
+    aside = [p for p in out.iterdir() if p.name.startswith("replaced-")]
+    assert len(aside) == 1 and snapshot(aside[0]) == before  # pictures and scores included
+    assert json.loads((out / "scores.json").read_text())["command"].endswith("--seed 1")
 
 
 @pytest.fixture(scope="module")

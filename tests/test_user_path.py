@@ -148,6 +148,7 @@ def finished_run(tmp_path_factory):
 @pytest.mark.parametrize("argv", [
     ["train", "dogs_dcgan", "--smoke"],  # another recipe
     ["train", "mnist_acgan", "--smoke", "--image-size", "32"],  # another shape
+    ["train", "mnist_acgan", "--smoke", "--seed", "1"],  # another seed
 ])
 def test_train_refuses_a_folder_that_holds_another_run(finished_run, argv, capsys):
     before = snapshot(finished_run)
@@ -166,6 +167,19 @@ def test_a_run_from_before_run_records_is_not_replaced_either(finished_run, tmp_
     assert cli.main(["train", "dogs_dcgan", "--smoke", "--out", str(old)]) == 2
     one_line_error(capsys, "holds files of an earlier run", "--fresh")
     assert snapshot(old) == before
+
+
+def test_a_run_recorded_before_seeds_were_is_still_this_run(finished_run, tmp_path, capsys):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(finished_run, old)
+    record = json.loads((old / "run.json").read_text())
+    assert record["seed"] == 0
+    del record["seed"]  # as an earlier ganpaint wrote it
+    (old / "run.json").write_text(json.dumps(record))
+    assert cli.main(["train", "mnist_acgan", "--smoke", "--out", str(old)]) == 0
+    assert "is complete" in capsys.readouterr().out
 
 
 def test_the_same_run_again_is_complete_and_changes_nothing(finished_run, capsys):
