@@ -39,11 +39,11 @@ from ganpaint.checkpoints import (  # noqa: F401 (public here too, as before the
 from ganpaint.errors import UserError
 from ganpaint.guard import TimeLimit, TrainingGuard
 
-RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes and recipe
+RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes, recipe, seed
 # What a run writes into its folder: `resume=False` (`--fresh`) moves these aside together.
-_SHAPE_KEYS = ("model", "weights", "recipe")  # always compared; the rest where both have it
 RUN_ENTRIES = (RUN_RECORD, "model.keras", CHECKPOINT_FOLDER, "best", "history", "grids",
                "gradients", "guard.jsonl", "tensorboard", "audit")
+_SHAPE_KEYS = ("model", "weights", "recipe")  # always compared; the rest where both have it
 
 
 # -- who owns the folder ------------------------------------------------------------------------
@@ -66,8 +66,8 @@ def _describe(identity: dict) -> str:
 def _settings_differing(held: dict, identity: dict) -> list[str]:
     """What else identifies a run (`run_info`: a seed, a demo's epochs) and differs between
     the two records; a key only one of them has (a record from before it was kept) does not."""
-    return [k for k in identity if k not in _SHAPE_KEYS + ("weight_count", "created") and k in held
-            and held[k] != identity[k]]
+    derived = _SHAPE_KEYS + ("weight_count", "created")
+    return [k for k in identity if k not in derived and k in held and held[k] != identity[k]]
 
 
 def _difference(held: dict, identity: dict) -> str:
