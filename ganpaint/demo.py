@@ -14,6 +14,7 @@ Outputs, in the folder named at the end:
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import time
@@ -91,6 +92,12 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
     return result
 
 
+def _last_epoch_losses(out_dir) -> dict:
+    with open(os.path.join(out_dir, "history", "epochs.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: float(v) for k, v in rows[-1].items() if k != "epoch"} if rows else {}
+
+
 def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
         verbose=1, fresh: bool = False) -> dict:
     """Train, draw and score; returns the scores (also written to `out_dir/scores.json`).
@@ -117,7 +124,7 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
         runs.move_run_aside(out_dir, also=DEMO_FILES)
     fit_start = time.perf_counter()
     try:
-        history = setup.fit(verbose=verbose, run_info={"epochs": epochs})
+        setup.fit(verbose=verbose, run_info={"epochs": epochs})
     except UserError as err:  # the fix on this function is `fresh`, not `fit`'s `resume`
         raise UserError(str(err).replace("resume=False", "fresh=True"), cli=err.cli) from None
     gan_seconds = time.perf_counter() - fit_start
@@ -143,7 +150,8 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
               # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
               "guard_trips": sum(len(c.trips) for c in setup.callbacks
                                  if isinstance(c, TrainingGuard)),
-              "final_losses": {k: float(v[-1]) for k, v in history.history.items()}}
+              # The run's last epoch, also when this call resumed it or found it finished.
+              "final_losses": _last_epoch_losses(out_dir)}
     with open(os.path.join(out_dir, "scores.json"), "w") as f:
         json.dump(result, f, indent=2)
     g, r = result["generated"], result["real_reference"]

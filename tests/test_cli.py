@@ -99,6 +99,7 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert scores["epochs"] == 50 and np.isfinite(scores["generated"]["fid"])
     assert (scores["gan_training_digits"], scores["held_out_digits"]) == (4000, 1000)
     assert scores["guard_trips"] == 0 and not (out / "guard.jsonl").exists()
+    assert set(scores["final_losses"]) >= {"d_loss", "g_loss"}
     assert scores["generated"]["class_accuracy"] > 0.5  # it learned labels
     assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
     assert scores["classifier_accuracy_held_out"] > 0.8  # the scorer itself works
@@ -120,7 +121,12 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "1", "--fresh"]) == 0
     aside = [p for p in out.iterdir() if p.name.startswith("replaced-")]
     assert len(aside) == 1 and snapshot(aside[0]) == before  # pictures and scores included
-    assert json.loads((out / "scores.json").read_text())["command"].endswith("--seed 1")
+    first = json.loads((out / "scores.json").read_text())
+    assert first["command"].endswith("--seed 1")
+    # The same command again finds the run finished and scores it again, losses included.
+    assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "1"]) == 0
+    again = json.loads((out / "scores.json").read_text())
+    assert again["final_losses"] == first["final_losses"] != {}
 
 
 @pytest.fixture(scope="module")
