@@ -504,6 +504,8 @@ KNOWN_ANSWER_TABLES = {
     "known_answer_held_out_600_64px": ("cyclegan", "held_out", 600,
                                        ["default", "paper", "tutorial", "default, cycle 10"],
                                        64),
+    "known_answer_held_out_2400_64px": ("cyclegan", "held_out", 2400,
+                                        ["default", "paper", "tutorial"], 64),
     # ... and at 32 px with the medium width (32 filters in the generators, 64 in the
     # discriminators' first layer: twice the small networks').
     "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600,
