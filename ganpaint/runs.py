@@ -243,8 +243,10 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
     callbacks.append(saver)
 
     if step >= total:
-        say(f"the run in {out_dir} is complete ({total:,} steps); nothing to do (resume=False "
-            "starts again).")
+        done = (f"{total:,} steps" if step == total
+                else f"{step:,} steps, more than the {total:,} asked for")
+        say(f"the run in {out_dir} is complete ({done}); nothing to do (to start again: --fresh "
+            "on the command line, resume=False in Python).")
         return keras.callbacks.History()
 
     def stream(position):

@@ -178,7 +178,11 @@ def test_train_resume_continues_an_interrupted_run(tmp_path, capsys):
     # A finished run keeps its last state: the same command again has nothing to do.
     assert sorted((out / "backup").glob("*.json"))[-1].name == "step_000000009.json"
     assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "3", "--out", str(out)]) == 0
-    assert "is complete (9 steps); nothing to do" in capsys.readouterr().out
+    assert "is complete (9 steps); nothing to do (to start again: --fresh" \
+        in capsys.readouterr().out
+    # Fewer epochs than it has trained: still this run, and the message says how far it went.
+    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "2", "--out", str(out)]) == 0
+    assert "is complete (9 steps, more than the 6 asked for)" in capsys.readouterr().out
 
 
 def test_sample_from_unconditional_and_labelled_models(trained, tmp_path, capsys):
