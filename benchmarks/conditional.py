@@ -152,14 +152,13 @@ def _adams(settings):
 
 def _builds(labelled_set, shape, train, train_labels):
     """name -> seed -> (model, dataset): the rows of `conditional_defaults` on one set."""
-    def three_lines(paper=False, optimizers=(None, None)):
-        return lambda seed: (obvious_conditional(seed, shape, paper, optimizers),
+    def three_lines(paper=False, optimizers=(None, None), adam=None):
+        """`adam`: a `CONDITIONAL_OPTIMIZERS` value, built afresh for each seed."""
+        return lambda seed: (obvious_conditional(seed, shape, paper,
+                                                 _adams(adam) if adam else optimizers),
                              batches(train, seed, train_labels, 64))
 
-    builds = {name: (lambda settings: lambda seed: (
-        obvious_conditional(seed, shape, optimizers=_adams(settings)),
-        batches(train, seed, train_labels, 64)))(CONDITIONAL_OPTIMIZERS[name])
-        for name in OPTIMIZER_ROWS}
+    builds = {name: three_lines(adam=CONDITIONAL_OPTIMIZERS[name]) for name in OPTIMIZER_ROWS}
     builds[LABEL_MAP] = three_lines(paper=True, optimizers=(2e-4, 2e-4))  # as measured
     if labelled_set == "digits":
         builds["ganpaint AC-GAN (demo settings)"] = lambda seed: _recipe(

@@ -36,6 +36,7 @@ WINDOWS = 4
 
 
 def _conv_fns():
+    """(the case's name, {jit_compile: a timed window of the convolution step})."""
     import tensorflow as tf
 
     x = tf.random.stateless_normal((1, 128, 128, 64), (0, 0))
@@ -55,10 +56,12 @@ def _conv_fns():
         float(tf.reduce_sum(out[0]))
         return steps / (time.perf_counter() - start)
 
-    return {xla: (lambda f=tf.function(step, jit_compile=xla): window(f)) for xla in (False, True)}
+    return CONVOLUTION, {xla: (lambda f=tf.function(step, jit_compile=xla): window(f))
+                         for xla in (False, True)}
 
 
 def _model_fns(name):
+    """(the case's name, {jit_compile: a timed window of `throughput.CASES[name]`'s model})."""
     import tensorflow as tf
 
     import throughput
@@ -66,20 +69,19 @@ def _model_fns(name):
     case = throughput.CASES[name]()
     batch = case.batch()
     data = tf.data.Dataset.from_tensors(batch if len(batch) > 1 else batch[0]).repeat()
-    fns = {"name": case.name}
+    fns = {}
     for xla in (False, True):
         model = case.ganpaint(xla, 1)
         model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace, compile, warm up
         fns[xla] = (lambda m=model: throughput.ganpaint_window(m, data, case.window_steps, 1))
-    return fns
+    return case.name, fns
 
 
 def measure(configuration) -> list[dict]:
     """This process's rows: each case in graph mode and compiled, alternating windows."""
     rows = []
     for case in CASES:
-        fns = _conv_fns() if case == CONVOLUTION else _model_fns(case)
-        name = fns.pop("name", case)
+        name, fns = _conv_fns() if case == CONVOLUTION else _model_fns(case)
         rates = {False: [], True: []}
         for _ in range(WINDOWS):
             for xla in (False, True):

@@ -697,7 +697,7 @@ def _demo(args) -> int:
     from ganpaint import demo
 
     demo.run(args.out, epochs=args.epochs or demo.DEMO_EPOCHS, seed=args.seed,
-             fresh=args.fresh)
+             resume=False if args.fresh else "auto")
     return 0
 
 

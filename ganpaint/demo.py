@@ -14,7 +14,6 @@ Outputs, in the folder named at the end:
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import time
@@ -23,7 +22,6 @@ import keras
 import numpy as np
 
 from ganpaint import data, metrics, plotting, recipes, runs
-from ganpaint.errors import UserError
 from ganpaint.guard import TrainingGuard
 
 DEMO_OVERRIDES = dict(
@@ -93,19 +91,18 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
 
 
 def _last_epoch_losses(out_dir) -> dict:
-    with open(os.path.join(out_dir, "history", "epochs.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: float(v) for k, v in rows[-1].items() if k != "epoch"} if rows else {}
+    rows = plotting._history_rows(os.path.join(out_dir, "history", "epochs.csv"))
+    return {k: v for k, v in rows[-1].items() if k != "epoch"} if rows else {}
 
 
 def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
-        verbose=1, fresh: bool = False) -> dict:
+        verbose=1, resume: bool | str = "auto") -> dict:
     """Train, draw and score; returns the scores (also written to `out_dir/scores.json`).
 
     A folder that holds the demo of another seed or number of epochs is refused, since its
-    scores would be written under this call's settings; `fresh=True` moves that run aside
-    (nothing deleted). The same call again continues an interrupted run, or re-scores a
-    finished one."""
+    scores would be written under this call's settings; `resume=False` moves that run aside
+    with the demo's pictures and scores (nothing deleted), as `Setup.fit`'s does. The same
+    call again continues an interrupted run, or re-scores a finished one."""
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     start = time.perf_counter()
@@ -120,13 +117,10 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     print(f"Training an AC-GAN for {epochs} epochs on {len(train):,} bundled MNIST digits "
           f"({setup.model.generator.count_params():,} + "
           f"{setup.model.discriminator.count_params():,} parameters)...", flush=True)
-    if fresh:  # the run and what the demo wrote beside it, moved aside together
-        runs.move_run_aside(out_dir, also=DEMO_FILES)
+    if resume is False:  # what the demo wrote beside the run goes aside too (`fit` then
+        runs.move_run_aside(out_dir, also=DEMO_FILES)  # finds nothing left to move)
     fit_start = time.perf_counter()
-    try:
-        setup.fit(verbose=verbose, run_info={"epochs": epochs})
-    except UserError as err:  # the fix on this function is `fresh`, not `fit`'s `resume`
-        raise UserError(str(err).replace("resume=False", "fresh=True"), cli=err.cli) from None
+    setup.fit(verbose=verbose, resume=resume, run_info={"epochs": epochs})
     gan_seconds = time.perf_counter() - fit_start
 
     print("Training the scoring classifier on the same 4,000 digits...", flush=True)

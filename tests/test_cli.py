@@ -115,7 +115,7 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert cli.main(["demo", "--out", str(out), "--seed", "1"]) == 2
     one_line_error(capsys, str(out), "(seed 0), not this one (seed 1)", "--fresh")
     with pytest.raises(UserError,
-                       match=r"\(epochs 50\), not this one \(epochs 1\).*fresh=True"):
+                       match=r"\(epochs 50\), not this one \(epochs 1\).*resume=False"):
         demo.run(str(out), epochs=1, verbose=0)
     assert snapshot(out) == before
     assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "1", "--fresh"]) == 0

@@ -50,7 +50,7 @@ def test_labelled_builder_defaults_equal_the_measured_choice(chosen):
 
 def test_conditional_gan_compiles_with_the_measured_optimizer(chosen):
     expected = chosen["conditional"]["optimizer"]
-    pair = expected if isinstance(expected, list) else (expected, expected)
+    pair = report.adam_pair(expected)
     g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8)
     d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8)
     model = gans.ConditionalGAN(g, d)
