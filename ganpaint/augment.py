@@ -67,24 +67,23 @@ def _seed_tensor(seed):
 
 
 class _Draws:
-    """Uniform draws for this replica's images: its slice of one draw for the global batch,
-    so the transform an image gets does not depend on how the batch is split."""
+    """Uniform draws for this replica's images: its slice of one draw for the global batch
+    (`distribute.global_slice`), so the transform an image gets does not depend on how the
+    batch is split."""
 
     def __init__(self, seed, batch):
         # Philox named, not "auto_select": under XLA on the CPU the default generator is
         # far slower (`ganpaint.layers.RNG_ALG`).
         self.seeds = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 12, RNG_ALG)))
         self.batch = batch
-        self.replicas = distribute.num_replicas()
-        self.start = distribute.replica_id() * batch
 
     def uniform(self, tail=(), minval=0.0, maxval=1.0, dtype=tf.float32):
-        shape = tf.concat([[self.batch * self.replicas], tf.constant(tail, tf.int32)], 0)
-        values = tf.random.stateless_uniform(shape, next(self.seeds), minval, maxval, dtype=dtype,
-                                             alg=RNG_ALG)
-        if self.replicas == 1:
-            return values
-        return values[self.start:self.start + self.batch]
+        seed = next(self.seeds)
+        return distribute.global_slice(
+            lambda n: tf.random.stateless_uniform(
+                tf.concat([[n], tf.constant(tail, tf.int32)], 0), seed, minval, maxval,
+                dtype=dtype, alg=RNG_ALG),
+            self.batch)
 
 
 def _broadcast(mask, x):

@@ -1,30 +1,34 @@
 """Checkpoints: the whole training state written atomically and verified, and the one
 helper every writer of the package uses to write aside and rename.
 
-- `write_atomically(path, write)`: `write(partial_path)` writes the file under a temporary
-  name in the same folder, which is flushed to disk and renamed over `path`: a kill at any
-  moment leaves the old file or the new one, never half of one. Checkpoints, best weights,
-  histories, feature caches, exports, submissions and conversions all go through it.
+- `write_atomically(path, content)` (`ganpaint.fs`): the file is written under a temporary
+  name beside `path`, flushed to disk and renamed over it: a kill at any moment leaves the old
+  file or the new one, never half of one. Checkpoints, best weights, histories, feature
+  caches, exports, submissions and conversions all go through it, on a local disk or a bucket.
 - `CheckpointStore` writes `step_<N>.weights.h5` that way, then the marker `step_<N>.json`
   (the file's size and SHA-256, the layers' seed states): the marker is the commit. On
   restore a truncated or corrupt file is named in one line and the previous one is used.
+  The weights are serialised in memory first (`weights_bytes`), so a full disk is a Python
+  `OSError` naming the file, never a failure inside h5py's C layer.
 - `StepCheckpoint` saves to a store every N steps (a Keras callback); `ganpaint.runs` builds
   the resumable fit on top of both.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
-import json
+import io
 import os
 import re
-import shutil
 import tempfile
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from ganpaint import fs
+from ganpaint.errors import UserError
+from ganpaint.fs import StorageError, write_atomically  # noqa: F401 (public here)
 
 CHECKPOINT_FOLDER = "backup"
 _NAME = re.compile(r"^step_(\d{9})\.json$")
@@ -39,22 +43,25 @@ def say(message: str) -> None:
 
 def check_writable(folder: str, need_bytes: int = 0, what: str = "output folder") -> str:
     """Create `folder` if needed and check, before any training, that a file can be written in
-    it and that the disk has `need_bytes` free. Raises a one-line `OSError` naming the folder."""
+    it and (on a local disk) that the disk has `need_bytes` free. Raises a one-line `OSError`
+    naming the folder. A folder on a bucket (`gs://...`) is checked by writing a small object."""
     folder = os.fspath(folder)
+    probe = fs.join(folder, f".ganpaint-write-test-{os.getpid()}-{time.time_ns()}")
     try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ganpaint-write-test-"):
-            pass
+        fs.makedirs(folder)
+        fs.write_atomically(probe, b"")
+        fs.remove(probe)
     except OSError as exc:
-        raise OSError(f"Cannot write to the {what} {folder!r} ({exc.strerror or exc}). Choose "
-                      "a writable folder (on Kaggle: /kaggle/working; on Colab: /content or "
-                      "a mounted Drive).") from None
-    if need_bytes:
-        free = shutil.disk_usage(folder).free
-        if free < need_bytes:
-            raise OSError(f"Not enough disk space in {folder!r}: {_mb(free)} free, and two "
-                          f"checkpoints of this model need {_mb(need_bytes)}. Free some space "
-                          "or choose another folder.")
+        fs.remove_quietly(probe)
+        reason = str(exc) if isinstance(exc, StorageError) else (exc.strerror or exc)
+        raise StorageError(f"Cannot write to the {what} {folder!r} ({reason}). Choose "
+                           "a writable folder (on Kaggle: /kaggle/working; on Colab: /content "
+                           "or a mounted Drive; or a gs:// bucket you can write to).") from None
+    free = fs.free_bytes(folder) if need_bytes else None
+    if free is not None and free < need_bytes:
+        raise StorageError(f"Not enough disk space in {folder!r}: {_mb(free)} free, and two "
+                           f"checkpoints of this model need {_mb(need_bytes)}. Free some space "
+                           "or choose another folder.")
     return folder
 
 
@@ -84,23 +91,41 @@ def state_bytes(model) -> int:
     return int(sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in training_state(model)))
 
 
-def write_atomically(path, write, suffix: str = "") -> str:
-    """Write `path` aside and rename it: `write(partial)` writes the whole file under a
-    temporary name beside `path` (ending in `suffix`, for writers that choose a format by
-    extension), which is flushed to disk and renamed over `path`. Returns `path`."""
-    path = os.fspath(path)
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    partial = f"{path}.partial{suffix}"
+def weights_bytes(model) -> bytes:
+    """The bytes of `model.save_weights(path)` (a `.weights.h5` file), made in memory.
+
+    h5py then writes to a Python buffer that cannot fail, and the bytes reach the disk or
+    the bucket through `fs`, where a full disk is an `OSError` with a path: written straight
+    to a full disk, h5py fails inside its C layer and can take the process down. On a Keras
+    that cannot write weights to a buffer, a local temporary file is used instead.
+    """
     try:
-        write(partial)
-        _fsync(partial)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-    return path
+        from keras.src.saving import saving_lib
+
+        buffer = io.BytesIO()
+        store = saving_lib.H5IOStore(buffer, mode="w")
+        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="",
+                               visited_saveables=set())
+        store.close()
+        return buffer.getvalue()
+    except (ImportError, AttributeError, TypeError):
+        with tempfile.TemporaryDirectory(prefix="ganpaint-") as tmp:
+            path = os.path.join(tmp, "state.weights.h5")
+            model.save_weights(path, overwrite=True)
+            with open(path, "rb") as f:
+                return f.read()
+
+
+def save_weights(model, path) -> str:
+    """`model.save_weights(path)`, written atomically through `ganpaint.fs` (any storage; a
+    full disk is one `StorageError` naming `path`, and the previous file stays)."""
+    return fs.write_atomically(path, weights_bytes(model))
+
+
+def load_weights(model, path) -> None:
+    """`model.load_weights(path)` for a local or remote `.weights.h5` file."""
+    with fs.local_copy(path) as local:
+        model.load_weights(local)
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
@@ -108,16 +133,20 @@ def write_atomically(path, write, suffix: str = "") -> str:
 class CheckpointStore:
     """Atomic, verified checkpoints of a model's whole training state in one folder.
 
-    `save(model, step)` writes `step_<step>.weights.h5` (Keras' `save_weights`: every weight,
-    the optimizers, seed generators, image pools, EMA copies and ADA's p) to a temporary name,
-    flushes it to disk and renames it; then it writes the marker `step_<step>.json` with the
-    file's size and SHA-256 the same way. Only then are checkpoints beyond the newest `keep`
-    removed, so a kill at any moment leaves at least one complete checkpoint.
+    `save(model, step)` writes `step_<step>.weights.h5` (what Keras' `save_weights` writes:
+    every weight, the optimizers, seed generators, image pools, EMA copies and ADA's p) to a
+    temporary name, flushes it to disk and renames it; then it writes the marker
+    `step_<step>.json` with the file's size and SHA-256 the same way. Only then are checkpoints
+    beyond the newest `keep` removed, so a kill at any moment leaves at least one complete
+    checkpoint. The folder may be on a bucket (`gs://...`; `ganpaint.fs`).
 
     `restore(model)` loads the newest checkpoint whose file matches its marker, saying in one
     line which ones it skipped and why, and returns its marker (None if there is none).
     `protect_before` (set by `TrainingGuard`) also keeps the newest checkpoint older than
     that step.
+
+    A full or failing disk during `save` is one `StorageError` naming the file; the previous
+    checkpoints stay as they were.
     """
 
     def __init__(self, folder: str, keep: int = 2):
@@ -129,36 +158,35 @@ class CheckpointStore:
         self.protect_before: int | None = None
 
     def _paths(self, step):
-        stem = os.path.join(self.folder, f"step_{step:09d}")
+        stem = fs.join(self.folder, f"step_{step:09d}")
         return stem + ".weights.h5", stem + ".json"
 
     def markers(self) -> list[dict]:
         """The markers found, newest first (unreadable ones as {"step", "error"})."""
         found = []
-        for path in glob.glob(os.path.join(glob.escape(self.folder), "step_*.json")):
+        for path in fs.glob(fs.join(fs.glob_escape(self.folder), "step_*.json")):
             match = _NAME.match(os.path.basename(path))
             if not match:
                 continue
             try:
-                with open(path) as f:
-                    marker = json.load(f)
+                marker = fs.read_json(path)
                 marker["step"] = int(marker["step"])
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 marker = {"step": int(match.group(1)), "error": f"unreadable marker ({exc})"}
             found.append(marker)
         return sorted(found, key=lambda m: m["step"], reverse=True)
 
     def save(self, model, step: int, **info) -> str:
-        os.makedirs(self.folder, exist_ok=True)
         weights, marker_path = self._paths(step)
-        write_atomically(weights, lambda partial: model.save_weights(partial, overwrite=True),
-                         suffix=".weights.h5")
-        marker = {"step": int(step), "file": os.path.basename(weights),
-                  "bytes": os.path.getsize(weights), "sha256": _sha256(weights),
+        data = weights_bytes(model)  # read before anything is written: a failure changes nothing
+        fs.makedirs(self.folder)
+        fs.write_atomically(weights, data)
+        marker = {"step": int(step), "file": os.path.basename(weights), "bytes": len(data),
+                  "sha256": hashlib.sha256(data).hexdigest(),
                   "seed_states": [np.asarray(v).tolist() for v in _seed_states(model)],
                   "time": time.time(), **info}
         _write_json_atomically(marker_path, marker)
-        _fsync_folder(self.folder)
+        fs.fsync_folder(self.folder)
         self._prune()
         return weights
 
@@ -169,48 +197,54 @@ class CheckpointStore:
             kept += [m for m in markers if m["step"] < self.protect_before][:1]
         for marker in (m for m in markers if m not in kept):
             for path in reversed(self._paths(marker["step"])):  # the marker goes first
-                if os.path.exists(path):
-                    os.remove(path)
+                fs.remove_quietly(path)
+        folder = fs.glob_escape(self.folder)
         for pattern in ("partial_*", "*.partial*"):
-            for path in glob.glob(os.path.join(glob.escape(self.folder), pattern)):
-                os.remove(path)  # left by a kill during a write
+            for path in fs.glob(fs.join(folder, pattern)):
+                fs.remove_quietly(path)  # left by a kill during a write
 
     def verify(self, marker: dict) -> str | None:
         """Why the checkpoint of `marker` cannot be used, or None if it is complete."""
         if "error" in marker:
             return marker["error"]
         path = self._paths(marker["step"])[0]
-        if not os.path.exists(path):
+        if not fs.exists(path):
             return "its weights file is missing"
-        size = os.path.getsize(path)
+        size = fs.size(path)
         if size != marker.get("bytes"):
             return f"truncated: {size:,} of {marker.get('bytes', 0):,} bytes"
         if _sha256(path) != marker.get("sha256"):
             return "corrupt: its SHA-256 does not match the one recorded when it was written"
         return None
 
-    def restore(self, model, before_step: int | None = None) -> dict | None:
-        """Load the newest complete checkpoint (older than `before_step` if given) into
-        `model`; returns its marker, or None when there is none."""
+    def usable_steps(self) -> list[int]:
+        """The steps of the complete checkpoints, newest first."""
+        return [m["step"] for m in self.markers() if self.verify(m) is None]
+
+    def restore(self, model, before_step: int | None = None,
+                step: int | None = None) -> dict | None:
+        """Load the newest complete checkpoint (older than `before_step`, or exactly `step`,
+        if given) into `model`; returns its marker, or None when there is none."""
         for marker in self.markers():
             if before_step is not None and marker["step"] >= before_step:
                 continue
-            name = os.path.basename(self._paths(marker["step"])[0])
+            if step is not None and marker["step"] != step:
+                continue
+            path = self._paths(marker["step"])[0]
             problem = self.verify(marker)
             if problem is None:
                 try:
-                    model.load_weights(self._paths(marker["step"])[0])
+                    load_weights(model, path)
                     _restore_seed_states(model, marker.get("seed_states"))
                     return marker
                 except Exception as exc:  # noqa: BLE001 - any failure means: use an older one
                     problem = f"it does not load into this model ({type(exc).__name__}: {exc})"
-            say(f"checkpoint {os.path.join(self.folder, name)} is unusable ({problem}); "
-                "trying the previous one.")
+            say(f"checkpoint {path} is unusable ({problem}); trying the previous one.")
         return None
 
     def latest_step(self) -> int | None:
-        good = [m for m in self.markers() if self.verify(m) is None]
-        return good[0]["step"] if good else None
+        good = self.usable_steps()
+        return good[0] if good else None
 
 
 def _seed_states(model) -> list:
@@ -233,36 +267,14 @@ def _restore_seed_states(model, states):
 
 def _sha256(path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with fs.open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _fsync(path):
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_json_atomically(path, value):
-    def write(partial):
-        with open(partial, "w") as f:
-            json.dump(value, f, indent=1)
-
-    write_atomically(path, write)
+    fs.write_json(path, value)
 
 
 def all_finite(model) -> bool:

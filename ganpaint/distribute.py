@@ -1,23 +1,73 @@
-"""Pick the `tf.distribute` strategy for the machine a notebook runs on.
+"""Pick the `tf.distribute` strategy for the machine a notebook runs on, and the few things
+every piece of ganpaint needs to know about it.
 
 >>> strategy = get_strategy()            # TPU, several GPUs, TF_CONFIG workers, or the default
 >>> with strategy.scope():               # build networks and compile inside
 ...     model = ...
 >>> batch = global_batch_size(16, strategy)   # 16 per replica
 
-Under every strategy, ganpaint models average their losses over the *global* batch (each
-replica's mean divided by the number of replicas, gradients summed), so a step on 8 TPU cores
-with a global batch of 64 updates the weights as one device would with the same 64 images.
+Under every strategy, ganpaint models weight each example's loss by 1 / (global batch), so a
+step on 8 TPU cores with a global batch of 64 updates the weights as one device would with the
+same 64 images, a partial last batch included (`batch_share`). Batch norm is synchronised
+across replicas and dropout and noise are drawn for the whole global batch, each replica
+taking its slice (docs/distributed.md lists what still differs, and why).
+
+Reading a number out of a variable under a strategy (`MirroredVariable`,
+`TPUMirroredVariable`) goes through `value`, never `float(v)`, which these variables refuse.
 """
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
+import shutil
+import tempfile
+import threading
 
+import numpy as np
 import tensorflow as tf
 
 log = logging.getLogger(__name__)
+
+# -- reading values ------------------------------------------------------------------------------
+
+
+def value(x):
+    """A Python number (or a numpy array) from a variable, a tensor or a number: works on
+    `MirroredVariable`s and `TPUMirroredVariable`s, which `float(v)` refuses, in the
+    cross-replica context (callbacks, `fit`'s caller)."""
+    import keras
+
+    array = np.asarray(keras.ops.convert_to_numpy(x))
+    return array.item() if array.ndim == 0 else array
+
+
+# -- the TPU -------------------------------------------------------------------------------------
+
+# TPU chips' PCI ids (Google's vendor id, then v2/v3, v4, v5p, v5e, v6e, 7x), as JAX's
+# hardware_utils reads them: a TPU VM without /dev/accel* (v5e, v6e) still lists its chips.
+_GOOGLE_PCI_VENDOR = "0x1ae0"
+_TPU_PCI_DEVICES = ("0x0027", "0x0056", "0x005e", "0x0062", "0x0063", "0x006f", "0x0076")
+
+
+def tpu_vm_present(root: str = "/") -> bool:
+    """Whether this machine has TPU chips attached (a TPU VM: Kaggle's and Cloud's current
+    TPUs): `/dev/accel*` (v2-v4), or a Google TPU among the PCI devices (v5e, v6e, ...)."""
+    if glob.glob(os.path.join(root, "dev", "accel*")):
+        return True
+    for device in glob.glob(os.path.join(root, "sys", "bus", "pci", "devices", "*")):
+        try:
+            with open(os.path.join(device, "vendor")) as f:
+                vendor = f.read().strip()
+            if vendor != _GOOGLE_PCI_VENDOR:
+                continue
+            with open(os.path.join(device, "device")) as f:
+                if f.read().strip() in _TPU_PCI_DEVICES:
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def _tpu_resolver(tpu: str | None):
@@ -25,12 +75,13 @@ def _tpu_resolver(tpu: str | None):
 
     Colab's and Kaggle's older TPU nodes announce themselves with `COLAB_TPU_ADDR`/`TPU_NAME`;
     a TPU VM (Kaggle's current TPUs, Cloud TPU VMs) has the chips as local devices and needs
-    `tpu="local"`.
+    `tpu="local"`. An auto-detected TPU that cannot be reached is one logged line and the
+    GPU/CPU strategy; a TPU named by `tpu` that cannot be reached is an error.
     """
     if tpu is None:
         if os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR"):
             tpu = ""
-        elif os.path.exists("/dev/accel0") or os.environ.get("TPU_ACCELERATOR_TYPE"):
+        elif os.environ.get("TPU_ACCELERATOR_TYPE") or tpu_vm_present():
             tpu = "local"
         else:
             return None
@@ -39,12 +90,39 @@ def _tpu_resolver(tpu: str | None):
         explicit = True
     try:
         return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+    except Exception as exc:  # noqa: BLE001 - urllib's URLError, ValueError, RuntimeError, ...
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if explicit:
-            raise ValueError(f"Could not connect to the TPU {tpu!r}: {exc}") from exc
-        log.warning("ganpaint: a TPU seemed present but could not be reached (%s); "
-                    "using the GPU/CPU strategy instead.", exc)
+            raise ValueError(f"Could not connect to the TPU {tpu!r}: {reason}") from None
+        log.warning("ganpaint: a TPU seemed present (%s) but could not be reached (%s: %s); "
+                    "using the GPU/CPU strategy instead.", _tpu_hint(), type(exc).__name__,
+                    reason)
         return None
+
+
+def _tpu_hint() -> str:
+    for name in ("TPU_NAME", "COLAB_TPU_ADDR", "TPU_ACCELERATOR_TYPE"):
+        if os.environ.get(name):
+            return f"{name}={os.environ[name]}"
+    return "TPU chips on this machine"
+
+
+# One TPUStrategy per TPU and process: `initialize_tpu_system` wipes the TPU's memory, so it
+# runs once, and every later `get_strategy()` returns the same strategy.
+_TPU_STRATEGIES: dict[str, tf.distribute.Strategy] = {}
+
+
+def _tpu_strategy(resolver, tpu):
+    key = resolver.master() or str(tpu)
+    if key not in _TPU_STRATEGIES:
+        try:
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except Exception as exc:  # noqa: BLE001 - any failure: the TPU is not usable
+            raise ValueError(f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
+                             f"it: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
+        _TPU_STRATEGIES[key] = tf.distribute.TPUStrategy(resolver)
+    return _TPU_STRATEGIES[key]
 
 
 def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
@@ -52,7 +130,7 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     """The right strategy for this machine, in order of preference:
 
     1. a TPU (`tpu` names it; otherwise found from the Colab/Kaggle/TPU-VM environment)
-       -> `TPUStrategy`;
+       -> `TPUStrategy`, initialised once per process (later calls return the same one);
     2. `TF_CONFIG` with several workers -> `MultiWorkerMirroredStrategy`;
     3. more than one GPU, or `devices` given -> `MirroredStrategy`;
     4. otherwise the default strategy (one GPU or the CPU).
@@ -67,13 +145,7 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     """
     resolver = _tpu_resolver(tpu)
     if resolver is not None:
-        try:
-            tf.config.experimental_connect_to_cluster(resolver)
-            tf.tpu.experimental.initialize_tpu_system(resolver)
-        except (ValueError, RuntimeError, tf.errors.OpError) as exc:
-            raise ValueError(f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
-                             f"it: {str(exc).splitlines()[0]}") from exc
-        strategy = tf.distribute.TPUStrategy(resolver)
+        strategy = _tpu_strategy(resolver, tpu)
     elif _workers_in_tf_config() > 1:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     elif devices is not None:
@@ -90,6 +162,17 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     return strategy
 
 
+def current_strategy() -> tf.distribute.Strategy:
+    """The strategy of the current scope, else the process's TPU strategy if one was made,
+    else the default one. What `recipes.build` uses when given none: it never initialises a
+    TPU or starts a cluster by itself."""
+    if tf.distribute.has_strategy():
+        return tf.distribute.get_strategy()
+    if _TPU_STRATEGIES:
+        return next(iter(_TPU_STRATEGIES.values()))
+    return tf.distribute.get_strategy()
+
+
 def _workers_in_tf_config() -> int:
     raw = os.environ.get("TF_CONFIG")
     if not raw:
@@ -99,6 +182,71 @@ def _workers_in_tf_config() -> int:
     except (json.JSONDecodeError, AttributeError) as exc:
         raise ValueError(f"The TF_CONFIG environment variable is not valid JSON: {raw!r}") from exc
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def is_tpu(strategy) -> bool:
+    return isinstance(strategy, (tf.distribute.TPUStrategy,
+                                 getattr(tf.distribute.experimental, "TPUStrategy", ())))
+
+
+def is_multi_worker(strategy) -> bool:
+    """Whether `strategy` spans several processes (MultiWorkerMirroredStrategy in a cluster)."""
+    extended = getattr(strategy, "extended", None)
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and bool(getattr(extended, "_in_multi_worker_mode", lambda: False)()))
+
+
+def is_chief(strategy=None) -> bool:
+    """Whether this process writes the run: always, except on the non-chief workers of a
+    multi-worker cluster (TF's `should_checkpoint`, as Keras' checkpoint callbacks use)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    if not is_multi_worker(strategy):
+        return True
+    return bool(strategy.extended.should_checkpoint)
+
+
+def task_id(strategy=None) -> int:
+    """This worker's index in the cluster (0 outside one)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    if not is_multi_worker(strategy):
+        return 0
+    return int(strategy.cluster_resolver.task_id or 0)
+
+
+def scratch_folder(out_dir: str, strategy=None) -> str:
+    """A non-chief worker's own folder for what it would write into `out_dir` (Keras'
+    convention for multi-worker checkpoints): local, emptied now, deleted by
+    `remove_scratch`. The same path for the same run and worker, so one a kill left behind is
+    emptied by the next start."""
+    import hashlib
+
+    key = hashlib.sha256(os.fspath(out_dir).encode()).hexdigest()[:12]
+    folder = os.path.join(tempfile.gettempdir(), "ganpaint-worker-scratch",
+                          f"{key}-worker{task_id(strategy)}")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return folder
+
+
+def remove_scratch(folder: str | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def gather_ints(values, strategy=None, width: int | None = None) -> np.ndarray:
+    """Every worker's `values` (a list of ints), one row per replica: [replicas, width].
+
+    A collective: every worker must call it at the same point, with the same `width` (the
+    list is padded with -1 to it). Outside a multi-process cluster, one row of `values`.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    width = width or len(values)
+    row = (list(values) + [-1] * width)[:width]
+    if not is_multi_worker(strategy):
+        return np.asarray([row], np.int64)
+    local = tf.constant([row], tf.int64)
+    per_replica = strategy.experimental_distribute_values_from_function(lambda _: local)
+    return np.asarray(strategy.gather(per_replica, axis=0)).astype(np.int64)
 
 
 def global_batch_size(per_replica: int, strategy: tf.distribute.Strategy | None = None) -> int:
@@ -114,6 +262,8 @@ def global_batch_size(per_replica: int, strategy: tf.distribute.Strategy | None 
     return per_replica * strategy.num_replicas_in_sync
 
 
+# -- inside a step (the replica context) ---------------------------------------------------------
+
 def num_replicas() -> int:
     """Replicas in sync in the current context (1 outside any strategy)."""
     context = tf.distribute.get_replica_context()
@@ -126,6 +276,64 @@ def replica_id():
     """This replica's index (a tensor under a strategy, 0 outside one)."""
     context = tf.distribute.get_replica_context()
     return 0 if context is None else context.replica_id_in_sync_group
+
+
+# What `begin_step` learnt of the step being traced, per replica: MirroredStrategy traces each
+# replica's step in a thread of its own.
+_STEP = threading.local()
+
+
+def begin_step(batch_size):
+    """Called by every train step before it draws anything: records this replica's place in
+    the global batch (its first row and the global batch size, from one all-reduce of the
+    replicas' batch sizes) for `global_slice`, and returns `batch_share`. On one replica, 1."""
+    context = tf.distribute.get_replica_context()
+    _STEP.layout = None
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.constant(1.0)
+    replicas = context.num_replicas_in_sync
+    me = tf.cast(context.replica_id_in_sync_group, tf.int32)
+    local = tf.cast(batch_size, tf.float32)
+    sizes = context.all_reduce(tf.distribute.ReduceOp.SUM,
+                               tf.one_hot(me, replicas, dtype=tf.float32) * local)
+    sizes = tf.cast(tf.round(sizes), tf.int32)
+    start = tf.reduce_sum(tf.where(tf.range(replicas) < me, sizes, 0))
+    total = tf.reduce_sum(sizes)
+    _STEP.layout = (tf.compat.v1.get_default_graph(), start, total)
+    return local / tf.maximum(tf.cast(total, tf.float32), 1.0)
+
+
+def batch_share(batch_size):
+    """This replica's share of the global batch, `local / global`: what its per-example mean
+    loss is weighted by, so that every example of the global batch counts 1 / global. With
+    equal slices it is 1 / replicas; a partial last batch (5 images on 2 replicas: 3 and 2)
+    gets 3/5 and 2/5, not 1/2 each. 1 on one replica."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.constant(1.0)
+    local = tf.cast(batch_size, tf.float32)
+    return local / tf.maximum(context.all_reduce(tf.distribute.ReduceOp.SUM, local), 1.0)
+
+
+def global_slice(draw, batch):
+    """This replica's rows of a draw made for the whole global batch.
+
+    `draw(n)` draws [n, ...] from a seed that every replica shares; each replica takes its own
+    rows, so N replicas see exactly the numbers one device draws for the same global batch
+    (MirroredStrategy and TPUStrategy give each replica a contiguous slice of the global
+    batch, in replica order). Inside a step that called `begin_step` the slices follow the
+    replicas' actual batch sizes (a partial last batch); elsewhere they are `batch` each."""
+    replicas = num_replicas()
+    if replicas == 1:
+        return draw(batch)
+    layout = getattr(_STEP, "layout", None)
+    if layout is not None and layout[0] is tf.compat.v1.get_default_graph():
+        _, start, total = layout
+    else:
+        start = tf.cast(replica_id(), tf.int32) * batch
+        total = batch * replicas
+    full = draw(total)
+    return full[start:start + batch]
 
 
 def global_batch_mean(x):

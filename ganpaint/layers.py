@@ -91,12 +91,18 @@ class ResidualTanh(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class Dropout(layers.Dropout):
-    """`keras.layers.Dropout` with its mask drawn by Philox (`RNG_ALG`), compiled or not.
+    """`keras.layers.Dropout` with its mask drawn by Philox (`RNG_ALG`), compiled or not, and
+    drawn for the whole global batch under a strategy.
 
     Keras draws the mask with TensorFlow's "auto_select", which under `jit_compile=True` on the
     CPU is XLA's default generator: it made the cifar10_cgan step 12x slower compiled than
     uncompiled (docs/performance.md). Uncompiled, this layer draws the same masks as Keras'
     (same arguments, seed generator and seeds).
+
+    Under a strategy of N replicas every replica holds the same seed, so Keras' layer gives
+    the i-th image of every replica the same mask. This one draws the mask of the global
+    batch and each replica takes its own rows (`ganpaint.distribute.global_slice`): N
+    replicas drop exactly what one device drops for the same global batch.
     """
 
     def call(self, inputs, training=False):
@@ -107,13 +113,22 @@ class Dropout(layers.Dropout):
         seed = self.seed_generator.next()
         if seed.dtype != tf.int32:  # as Keras' TensorFlow backend folds its int64 state
             seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
-        noise_shape = None
-        if self.noise_shape is not None:
-            dynamic = tf.shape(inputs)
-            noise_shape = tf.stack([dynamic[i] if d is None else d
-                                    for i, d in enumerate(self.noise_shape)])
-        return tf.nn.experimental.stateless_dropout(inputs, self.rate, seed, rng_alg=RNG_ALG,
-                                                     noise_shape=noise_shape)
+        dynamic = tf.shape(inputs)
+        shape = self.noise_shape or (None,) * len(inputs.shape)
+        noise_shape = tf.stack([dynamic[i] if d is None else d for i, d in enumerate(shape)])
+        from ganpaint import distribute
+
+        if distribute.num_replicas() == 1:
+            return tf.nn.experimental.stateless_dropout(
+                inputs, self.rate, seed, rng_alg=RNG_ALG,
+                noise_shape=None if self.noise_shape is None else noise_shape)
+        # stateless_dropout's own arithmetic, on this replica's rows of the global draw.
+        uniform = distribute.global_slice(
+            lambda n: tf.random.stateless_uniform(tf.concat([[n], noise_shape[1:]], 0), seed,
+                                                  dtype=inputs.dtype, alg=RNG_ALG),
+            noise_shape[0])
+        keep = tf.cast(uniform >= self.rate, inputs.dtype)
+        return inputs * tf.cast(1.0 / (1.0 - self.rate), inputs.dtype) * keep
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -283,6 +298,24 @@ class ClassConditionalNormalization(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "norm": self.norm,
                 "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def synchronize_batch_norm(*models) -> int:
+    """Make every Keras `BatchNormalization` in `models` (nested models and class-conditional
+    norm included) compute its batch statistics over the global batch: Keras'
+    `synchronized=True`, which all-reduces each replica's sums. Batch norm is the one layer
+    whose output for an image depends on the other images of its batch, so without this a
+    step on N replicas normalises over B / N images (one image, at a per-replica batch of 1)
+    and each replica's moving averages drift apart. The models call it in their train step
+    under a strategy of more than one replica; on one device nothing changes. Returns how
+    many layers it set."""
+    count = 0
+    for model in models:
+        for layer in model._flatten_layers(include_self=True, recursive=True):
+            if isinstance(layer, layers.BatchNormalization) and not layer.synchronized:
+                layer.synchronized = True
+                count += 1
+    return count
 
 
 GROUP_NORM_GROUPS = 8

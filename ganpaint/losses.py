@@ -52,13 +52,20 @@ def _float(x):
 
 def _uniform(shape, low, high, seed):
     """Uniform draws from an int or SeedGenerator seed, or a stateless seed tensor of shape [2]
-    (what the models pass, folded per replica)."""
+    (what the models pass). A seed tensor draws for the whole global batch under a strategy,
+    and this replica takes its rows (`distribute.global_slice`): the same numbers as one
+    device."""
     if seed is None or isinstance(seed, (int, keras.random.SeedGenerator)):
         return keras.random.uniform(shape, low, high, seed=seed)
     import tensorflow as tf
+    from ganpaint import distribute
     from ganpaint.layers import RNG_ALG
 
-    return tf.random.stateless_uniform(shape, seed, low, high, alg=RNG_ALG)
+    shape = tf.convert_to_tensor(shape, tf.int32)
+    return distribute.global_slice(
+        lambda n: tf.random.stateless_uniform(tf.concat([[n], shape[1:]], 0), seed, low, high,
+                                              alg=RNG_ALG),
+        shape[0])
 
 
 def batch_mean(x):

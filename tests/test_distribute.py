@@ -86,7 +86,8 @@ def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
     moved = sum(float(np.abs(s - b).sum()) for b, s in zip(before, weights(single)))
     assert moved > 1e-2  # the step did something...
     for s, m in zip(weights(single), weights(mirrored)):
-        np.testing.assert_allclose(m, s, rtol=1e-4, atol=1e-6)  # ...and the same on 2 replicas
+        # atol: a bias before instance norm has a zero gradient up to round-off (~1e-6 here).
+        np.testing.assert_allclose(m, s, rtol=1e-4, atol=1e-5)  # ...and the same on 2 replicas
 
 
 @pytest.mark.parametrize("kind", ["gan", "cyclegan"])

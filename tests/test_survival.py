@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from ganpaint import callbacks, checkpoints, recipes, runs, sessions
+from ganpaint import callbacks, checkpoints, fs, recipes, runs, sessions
 from ganpaint.runs import CheckpointStore
 
 from tiny_models import dataset, model
@@ -175,8 +175,7 @@ def test_an_unwritable_folder_under_a_file_is_one_clear_error(tmp_path):
 
 def test_too_little_disk_for_two_checkpoints_fails_before_training(tmp_path, monkeypatch):
     setup = recipes.build("mnist_acgan", smoke=True, out_dir=str(tmp_path / "run"))
-    monkeypatch.setattr(checkpoints.shutil, "disk_usage",
-                        lambda path: type("U", (), {"free": 1000, "total": 1, "used": 1}))
+    monkeypatch.setattr(fs, "free_bytes", lambda folder: 1000)
     need = 2 * runs.state_bytes(setup.model)
     with pytest.raises(OSError, match=r"Not enough disk space .*0\.0 MB free.*two checkpoints"):
         setup.fit(verbose=0)

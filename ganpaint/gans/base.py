@@ -21,6 +21,7 @@ Shared behaviour (`AdversarialModel`):
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import keras
@@ -31,9 +32,12 @@ from keras import ops
 from ganpaint import distribute
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.gans import ema as ema_lib
-from ganpaint.layers import RNG_ALG
+from ganpaint.layers import RNG_ALG, synchronize_batch_norm
 from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ganpaint.optimizers import FusedAdam
+
+log = logging.getLogger(__name__)
+_LOGGED: dict = {}  # what was logged once per process
 
 
 def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5,
@@ -91,12 +95,6 @@ def _non_negative(value, name) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
-
-
-def _multi_worker(strategy) -> bool:
-    extended = getattr(strategy, "extended", None)
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and bool(getattr(extended, "_in_multi_worker_mode", lambda: False)()))
 
 
 def _l1(a, b):
@@ -361,6 +359,17 @@ class AdversarialModel(keras.Model):
             values["ada_rt"] = self.augmenter.rt.value
         return values
 
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        # Keras' TensorFlow trainer draws a batch from the training iterator before the first
+        # step, to build what is unbuilt, and then starts the iterator again. A ganpaint model
+        # is built when constructed, and that draw cost two things under a strategy: a dataset
+        # that reshuffles each iteration started on its second order (another data order than
+        # one device), and under MultiWorkerMirroredStrategy it failed on (images, labels)
+        # batches (Keras reduces the whole structure at once). Nothing to build: no draw.
+        if self.built and all(layer.built for layer in self._flatten_layers()):
+            return None
+        return super()._maybe_symbolic_build(*args, **kwargs)
+
     # -- compile --------------------------------------------------------------------------
 
     def compile(self, g_optimizer=None, d_optimizer=None, *, jit_compile="auto",
@@ -384,6 +393,7 @@ class AdversarialModel(keras.Model):
                              f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
                              "steps_per_execution and run_eagerly; losses are set in the "
                              "constructor.")
+        resolved_jit = self._resolve_jit(jit_compile)
         defaults = getattr(self, "preset_optimizer", None)
         g_opt = _optimizer(g_optimizer, "g_optimizer", defaults)
         d_opt = _optimizer(d_optimizer, "d_optimizer", defaults)
@@ -398,12 +408,35 @@ class AdversarialModel(keras.Model):
         if _uses_float16([getattr(self, n) for n in self._networks]):
             g_opt = keras.optimizers.LossScaleOptimizer(g_opt, name="g_loss_scale_optimizer")
             d_opt = keras.optimizers.LossScaleOptimizer(d_opt, name="d_loss_scale_optimizer")
-        super().compile(optimizer=None, jit_compile=jit_compile,
+        super().compile(optimizer=None, jit_compile=resolved_jit,
                         steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
         self.g_optimizer, self.d_optimizer = g_opt, d_opt
         with self.distribute_strategy.scope():
             g_opt.build(self.generator_variables)
             d_opt.build(self.discriminator_variables)
+
+    def _resolve_jit(self, jit_compile):
+        """`jit_compile` under a strategy of several GPUs or CPUs: "auto" keeps XLA off there
+        (logged once, with the reason); True over several CPU devices is refused, since
+        TensorFlow cannot run it. A TPU compiles every step whatever this says."""
+        strategy = self.distribute_strategy
+        if strategy.num_replicas_in_sync == 1 or distribute.is_tpu(strategy):
+            return jit_compile
+        if jit_compile == "auto":
+            if not _LOGGED.get("jit"):
+                _LOGGED["jit"] = True
+                log.info("ganpaint: jit_compile='auto' leaves XLA off under %s: Keras 3 "
+                         "compiles no step under tf.distribute, and over CPU devices a "
+                         "compiled step cannot reach the other replicas' variables. Pass "
+                         "jit_compile=True to try it on GPUs.", type(strategy).__name__)
+            return False
+        devices = list(getattr(strategy.extended, "worker_devices", ()))
+        if jit_compile and devices and all("CPU" in d.upper() for d in devices):
+            raise ValueError(f"jit_compile=True under {type(strategy).__name__} over CPU devices "
+                             f"({', '.join(devices)}) is not supported by TensorFlow (a compiled "
+                             "step cannot reach the other replicas' variables). Pass "
+                             "jit_compile='auto' or False.")
+        return jit_compile
 
     def get_compile_config(self):
         if getattr(self, "_compile_args", None) is None:
@@ -440,10 +473,24 @@ class AdversarialModel(keras.Model):
 
     # -- helpers for train steps ----------------------------------------------------------
 
+    def _begin_step(self, images):
+        """What every train step calls first, with a batch of its images: under a strategy,
+        batch norm set to synchronise across replicas and this replica's place in the global
+        batch recorded (`distribute.begin_step`), for `_apply` and the global draws."""
+        if distribute.num_replicas() > 1:
+            synchronize_batch_norm(*[getattr(self, n) for n in self._networks])
+        share = distribute.begin_step(tf.shape(images)[0])
+        object.__setattr__(self, "_share", (tf.compat.v1.get_default_graph(), share))
+
     def _apply(self, optimizer, tape, loss, variables):
-        """Apply the gradient of a per-replica mean loss, as a share of the global mean."""
+        """Apply the gradient of a per-replica mean loss, as its share of the global mean:
+        weighted by this replica's share of the global batch (`distribute.batch_share`), so
+        every example counts 1 / global batch, a partial last batch included."""
+        graph, share = getattr(self, "_share", None) or (None, None)
+        if graph is not tf.compat.v1.get_default_graph():  # a step without `_begin_step`
+            share = 1.0 / distribute.num_replicas()
         with tape:  # the scaling must be on the tape
-            scaled = optimizer.scale_loss(loss / distribute.num_replicas())
+            scaled = optimizer.scale_loss(loss * tf.cast(share, loss.dtype))
         grads = tape.gradient(scaled, variables)
         role = "generator" if optimizer is self.g_optimizer else "discriminator"
         if self.gradient_norms is not None:
@@ -477,16 +524,15 @@ class AdversarialModel(keras.Model):
         store.assign(norms * distribute.num_replicas())
 
     def _noise(self, batch, dim):
-        """Normal noise [batch, dim] for this replica: its slice of one global draw."""
-        replicas = distribute.num_replicas()
-        z = tf.random.stateless_normal([batch * replicas, dim], self.seed_generator.next(),
-                                     alg=RNG_ALG)
-        if replicas == 1:
-            return z
-        return tf.slice(z, [distribute.replica_id() * batch, 0], [batch, dim])
+        """Normal noise [batch, dim] for this replica: its rows of one draw for the global
+        batch (`distribute.global_slice`), so N replicas draw what one device draws."""
+        seed = self.seed_generator.next()
+        return distribute.global_slice(
+            lambda n: tf.random.stateless_normal([n, dim], seed, alg=RNG_ALG), batch)
 
     def _replica_seed(self):
-        """A fresh stateless seed, different on each replica (soft labels, penalty mixing)."""
+        """A fresh stateless seed, different on each replica (for state each replica keeps
+        apart, as CycleGAN's image pools)."""
         seed = self.seed_generator.next()
         if distribute.num_replicas() == 1:
             return seed
@@ -499,12 +545,13 @@ class AdversarialModel(keras.Model):
 
         Returns (total, adversarial, gradient penalty or None, R1 penalty or None).
         """
-        seed = self._replica_seed() if self.adversarial.needs_seed else None
+        # Shared seeds: the losses draw for the global batch and take this replica's rows.
+        seed = self.seed_generator.next() if self.adversarial.needs_seed else None
         loss = self.adversarial.discriminator(real_logits, fake_logits, seed=seed,
                                               batch_mean=distribute.global_batch_mean)
         total, penalty, r1 = loss, None, None
         if self.adversarial.objective.penalty == "gradient_penalty" and critic is not None:
-            penalty = gradient_penalty(critic, real, fake, seed=self._replica_seed())
+            penalty = gradient_penalty(critic, real, fake, seed=self.seed_generator.next())
             total = total + self.gp_weight * penalty
         if critic is not None:
             r1 = self._r1_penalty(critic, real)
@@ -521,7 +568,7 @@ class AdversarialModel(keras.Model):
             if tracker.name in values and values[tracker.name] is not None:
                 tracker.update_state(values[tracker.name])
         results = {t.name: t.result() for t in self.trackers}
-        if _multi_worker(self.distribute_strategy):
+        if distribute.is_multi_worker(self.distribute_strategy):
             # Keras 3 reduces a step's outputs across workers with `reduce(MEAN, axis=0)`,
             # which fails on scalars (tensorflow/tensorflow#72388); a [1] vector reduces to one.
             results = {k: tf.reshape(v, [1]) for k, v in results.items()}

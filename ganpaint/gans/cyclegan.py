@@ -230,6 +230,7 @@ class CycleGAN(AdversarialModel):
 
     def train_step(self, data):
         real_a, real_b = _as_pair(data, "CycleGAN", "domain A, domain B")
+        self._begin_step(real_a)
         # With `shares_forward` the discriminators' tape records the generators' forward pass
         # too, and their update reuses its logits: the same numbers as a second pass.
         d_tape = tf.GradientTape()

@@ -125,6 +125,7 @@ class GAN(_OneGenerator):
 
     def train_step(self, data):
         real, labels = self._split(data)
+        self._begin_step(real)
         batch = tf.shape(real)[0]
         critic = lambda x: self._critic(x, labels)[0]  # noqa: E731 (the penalties' critic)
         if self.simultaneous:

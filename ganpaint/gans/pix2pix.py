@@ -81,6 +81,7 @@ class Pix2Pix(_OneGenerator):
 
     def train_step(self, data):
         source, target = _as_pair(data, "Pix2Pix", "input, target")
+        self._begin_step(source)
         needs_real = self.adversarial.needs_real_for_generator
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(source, training=True)
