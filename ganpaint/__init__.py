@@ -16,7 +16,7 @@ import sys
 __version__ = "0.1.0"
 
 _SUBMODULES = ("augment", "board", "callbacks", "checkpoints", "data", "discriminators",
-               "distribute", "errors", "export", "families", "gans", "generators", "guard",
+               "distribute", "errors", "export", "families", "fs", "gans", "generators", "guard",
                "inspection", "layers", "losses", "metrics", "optimizers", "plotting",
                "recipes", "runs", "sessions", "submission")
 __all__ = ["__version__", "import_all", "load_model", *_SUBMODULES]
@@ -42,24 +42,29 @@ def load_model(path, **kwargs):
     """`keras.saving.load_model` for ganpaint models and layers (any `.keras` file).
 
     A missing, truncated or corrupt file is a `ValueError` that says which of these it is."""
+    import io
     import os
     import zipfile
 
+    from ganpaint import fs
+
     path = os.fspath(path)
-    if not os.path.exists(path):
+    if not fs.exists(path):
         raise ValueError(f"model file not found: {path}")
-    if os.path.isdir(path) or not path.endswith(".keras"):
+    if fs.isdir(path) or not path.endswith(".keras"):
         raise ValueError(f"expected a .keras model file (as `ganpaint train` writes). "
                          f"Received: {path}")
-    if not zipfile.is_zipfile(path):
+    data = fs.read_bytes(path)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ValueError(f"{path} is not a readable .keras file (a .keras file is a zip "
-                         f"archive; this one is truncated or corrupt: {os.path.getsize(path):,} "
+                         f"archive; this one is truncated or corrupt: {len(data):,} "
                          "bytes). Copy it again, or use the run's backup/ checkpoint.")
     import_all()
     import keras
 
     try:
-        return keras.saving.load_model(path, **kwargs)
+        with fs.local_copy(path) as local:  # on a bucket, read through a local copy
+            return keras.saving.load_model(local, **kwargs)
     except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for a damaged file
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ValueError(f"{path} could not be loaded as a ganpaint model ({type(exc).__name__}: "

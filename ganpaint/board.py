@@ -11,13 +11,13 @@ the resumed run trains again: `resume_at` removes those points from the event fi
 """
 from __future__ import annotations
 
-import glob
 import os
 
 import keras
 import numpy as np
 
-from ganpaint.checkpoints import check_writable, optimizers_of, write_atomically
+from ganpaint import distribute, fs
+from ganpaint.checkpoints import check_writable, optimizers_of
 
 
 class TensorBoardLog(keras.callbacks.Callback):
@@ -72,18 +72,19 @@ class TensorBoardLog(keras.callbacks.Callback):
                                   "tensorboard (ganpaint's requirements include it).") from None
             import tensorflow as tf
 
-            self._writer = tf.summary.create_file_writer(self.out_dir)
+            self._writer = tf.summary.create_file_writer(fs.writing_path(self.out_dir))
 
     def _step(self) -> int:
         optimizers = optimizers_of(self.model)
-        return int(optimizers[0].iterations) if optimizers else 0
+        return int(distribute.value(optimizers[0].iterations)) if optimizers else 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._mark = (0, {})
 
     def on_train_batch_end(self, batch, logs=None):
-        count = batch + 1
-        if count % self.every and count != self.params.get("steps"):
+        count = batch + 1  # with steps_per_execution > 1, counts advance by several
+        if count // self.every == self._mark[0] // self.every and \
+                count != self.params.get("steps"):
             return
         seen, previous = self._mark
         values = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()}
@@ -101,9 +102,9 @@ class TensorBoardLog(keras.callbacks.Callback):
             if not prefix:
                 roles = ("generator", "discriminator")
                 for role, optimizer in zip(roles, optimizers_of(self.model)):
-                    tf.summary.scalar(f"lr/{role}", float(optimizer.learning_rate))
+                    tf.summary.scalar(f"lr/{role}", distribute.value(optimizer.learning_rate))
                 for role, norms in (getattr(self.model, "gradient_norms", None) or {}).items():
-                    norms = np.asarray(norms.numpy() if hasattr(norms, "numpy") else norms)
+                    norms = np.asarray(distribute.value(norms))
                     tf.summary.scalar(f"gradient_norm/{role}", float(np.sqrt(np.sum(norms ** 2))))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -116,7 +117,8 @@ class TensorBoardLog(keras.callbacks.Callback):
         if len(paths) > self._grids_written:
             from PIL import Image
 
-            grid = np.asarray(Image.open(paths[-1]).convert("RGB"))
+            with fs.open(paths[-1], "rb") as f:
+                grid = np.asarray(Image.open(f).convert("RGB"))
             with self._writer.as_default(step=step):
                 tf.summary.image("samples", grid[None], step=step)
             self._grids_written = len(paths)
@@ -133,8 +135,8 @@ def truncate_events(folder, step: int) -> int:
     import tensorflow as tf
 
     removed = 0
-    for path in sorted(glob.glob(os.path.join(glob.escape(os.fspath(folder)),
-                                              "events.out.tfevents.*"))):
+    folder = fs.writing_path(folder)
+    for path in fs.glob(fs.join(fs.glob_escape(folder), "events.out.tfevents.*")):
         if ".partial" in os.path.basename(path):
             continue
         events = [tf.compat.v1.Event.FromString(r.numpy())
@@ -148,5 +150,5 @@ def truncate_events(folder, step: int) -> int:
                 for event in kept:
                     writer.write(event.SerializeToString())
 
-        write_atomically(path, write)
+        fs.write_atomically(path, write)
     return removed

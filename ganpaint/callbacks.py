@@ -24,7 +24,7 @@ The resume protocol (`ganpaint.runs.resumable_fit` drives it; a callback of your
 from __future__ import annotations
 
 import csv
-import json
+import io
 import logging
 import math
 import os
@@ -33,12 +33,12 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from ganpaint import plotting
+from ganpaint import distribute, fs, plotting
 from ganpaint.errors import WeightsUnavailable
 from ganpaint.board import TensorBoardLog  # noqa: F401 (public here)
 from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
 from ganpaint.checkpoints import (StepCheckpoint, check_writable, optimizers_of,  # noqa: F401
-                                  say, write_atomically)
+                                  save_weights, say, write_atomically)
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,12 @@ class SampleGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every or self.model.stop_training:
             return
         grid = self._grid()
-        path = plotting.save_image(os.path.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), grid)
+        path = plotting.save_image(fs.join(self.out_dir, f"epoch_{epoch + 1:04d}.png"), grid)
         self.paths.append(path)
         if self.show:
             from IPython.display import Image, display
 
-            display(Image(filename=path))
+            display(Image(data=fs.read_bytes(fs.writing_path(path))))
 
 
 class LinearDecay(keras.callbacks.Callback):
@@ -149,7 +149,8 @@ class LinearDecay(keras.callbacks.Callback):
                 raise ValueError("LinearDecay sets the learning rate itself; give the optimizers "
                                  "a constant learning rate, not a schedule.")
         if self.initial_learning_rates is None:
-            self.initial_learning_rates = [float(opt.learning_rate) for opt in optimizers]
+            self.initial_learning_rates = [distribute.value(opt.learning_rate)
+                                           for opt in optimizers]
         if len(self.initial_learning_rates) != len(optimizers):
             raise ValueError(f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
                              f"values for {len(optimizers)} optimizers.")
@@ -210,7 +211,7 @@ class FIDCheckpoint(keras.callbacks.Callback):
         self.score_fn, self.verbose = score_fn, verbose
         self.best, self.best_epoch, self.scores = math.inf, None, []
         self._real_features = None
-        self.path = os.path.join(self.out_dir, "best.weights.h5")
+        self.path = fs.join(self.out_dir, "best.weights.h5")
 
     def on_train_begin(self, logs=None):
         check_writable(self.out_dir, what="best-checkpoint folder")
@@ -233,10 +234,9 @@ class FIDCheckpoint(keras.callbacks.Callback):
                     cli=what + metrics.weights_hint("--fid-weights FILE", "--fid pixels",
                                                     "--fid off")) from None
         # A resumed run must not overwrite a better checkpoint from before the interruption.
-        record = os.path.join(self.out_dir, "best.json")
-        if math.isinf(self.best) and os.path.exists(record) and os.path.exists(self.path):
-            with open(record) as f:
-                saved = json.load(f)
+        record = fs.join(self.out_dir, "best.json")
+        if math.isinf(self.best) and fs.exists(record) and fs.exists(self.path):
+            saved = fs.read_json(record)
             if self.metric in saved:
                 self.best, self.best_epoch = float(saved[self.metric]), saved.get("epoch")
 
@@ -280,16 +280,14 @@ class FIDCheckpoint(keras.callbacks.Callback):
         if score < self.best:
             self.best, self.best_epoch = score, epoch + 1
             # Written aside and renamed: a kill mid-write leaves the previous best intact.
-            write_atomically(self.path, lambda p: self.model.save_weights(p, overwrite=True),
-                             suffix=".weights.h5")
+            save_weights(self.model, self.path)
             record = {"epoch": epoch + 1, self.metric: score}
             if self.score_fn is None:
                 from ganpaint import metrics
 
                 record["provenance"] = metrics.provenance(
                     self.extractor, n_real=len(self._real_features), n_fake=self._n_fake)
-            write_atomically(os.path.join(self.out_dir, "best.json"),
-                             lambda p: _dump_json(p, record))
+            fs.write_json(fs.join(self.out_dir, "best.json"), record, indent=2)
         if self.verbose:
             log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
                      self.best, self.best_epoch)
@@ -316,10 +314,9 @@ class LossHistory(keras.callbacks.Callback):
     def resume_at(self, step, steps_per_epoch):
         """A run resumed at global `step`: keep the rows up to it (and the completed epochs)."""
         self._started = True
-        self.batches = [r for r in _read_rows(os.path.join(self.out_dir, "batches.csv"))
+        self.batches = [r for r in _read_rows(fs.join(self.out_dir, "batches.csv"))
                         if r.get("step", 0) <= step]
-        self.epochs = _read_rows(os.path.join(self.out_dir, "epochs.csv"),
-                                 step // steps_per_epoch)
+        self.epochs = _read_rows(fs.join(self.out_dir, "epochs.csv"), step // steps_per_epoch)
         self._step = step
 
     def on_train_begin(self, logs=None):
@@ -329,16 +326,15 @@ class LossHistory(keras.callbacks.Callback):
         if not self._started:
             self._started = True
             if epoch > 0:  # a resumed run: keep the rows of the epochs before it
-                self.batches = _read_rows(os.path.join(self.out_dir, "batches.csv"), epoch)
-                self.epochs = _read_rows(os.path.join(self.out_dir, "epochs.csv"), epoch)
+                self.batches = _read_rows(fs.join(self.out_dir, "batches.csv"), epoch)
+                self.epochs = _read_rows(fs.join(self.out_dir, "epochs.csv"), epoch)
                 self._step = int(self.batches[-1]["step"]) if self.batches else 0
         self._previous, self._seen, self._epoch = {}, 0, epoch
 
     def flush(self, step=None):
         """Write the rows so far (before a checkpoint at `step`)."""
-        os.makedirs(self.out_dir, exist_ok=True)
-        _write_csv(os.path.join(self.out_dir, "batches.csv"), self.batches)
-        _write_csv(os.path.join(self.out_dir, "epochs.csv"), self.epochs)
+        _write_csv(fs.join(self.out_dir, "batches.csv"), self.batches)
+        _write_csv(fs.join(self.out_dir, "epochs.csv"), self.epochs)
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -360,14 +356,14 @@ class LossHistory(keras.callbacks.Callback):
             self.epochs.append(row)
         self.flush()
         if self.plot:
-            plotting.plot_history(self.batches, path=os.path.join(self.out_dir, "losses.png"),
+            plotting.plot_history(self.batches, path=fs.join(self.out_dir, "losses.png"),
                                   x="step", epochs=self.epochs)
 
 
 def _read_rows(path, up_to_epoch: int | None = None) -> list[dict]:
     """Rows of a CSV this module wrote, for epochs 1..up_to_epoch (all if None); [] if there
     is none."""
-    if not os.path.exists(path):
+    if not fs.exists(path):
         return []
     rows = plotting._history_rows(path)  # numbers as floats, names as text
     for row in rows:
@@ -383,18 +379,11 @@ def _write_csv(path, rows):
     for row in rows:
         names += [k for k in row if k not in names]
 
-    def write(partial):
-        with open(partial, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write_atomically(path, write)
-
-
-def _dump_json(path, value):
-    with open(path, "w") as f:
-        json.dump(value, f, indent=2)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=names)
+    writer.writeheader()
+    writer.writerows(rows)
+    fs.write_atomically(path, text.getvalue())
 
 
 class GradientNorms(keras.callbacks.Callback):
@@ -409,26 +398,25 @@ class GradientNorms(keras.callbacks.Callback):
         super().__init__()
         self.out_dir, self.every, self.plot = _folder(out_dir), _every(every), plot
         self.rows: list[dict] = []
-        self._step, self._epoch, self._started = 0, 0, False
+        self._step, self._epoch, self._started, self._epoch_base = 0, 0, False, 0
 
     def resume_at(self, step, steps_per_epoch):
         """A run resumed at global `step`: keep the rows up to it."""
         self._started, self._step = True, step
-        self.rows = [r for r in _read_rows(os.path.join(self.out_dir, "gradient_norms.csv"))
+        self.rows = [r for r in _read_rows(fs.join(self.out_dir, "gradient_norms.csv"))
                      if r.get("step", 0) <= step]
 
     def flush(self, step=None):
         if self.rows:
-            os.makedirs(self.out_dir, exist_ok=True)
-            _write_csv(os.path.join(self.out_dir, "gradient_norms.csv"), self.rows)
+            _write_csv(fs.join(self.out_dir, "gradient_norms.csv"), self.rows)
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self._started:
             self._started = True
             if epoch > 0:  # a resumed run: keep the rows of the epochs before it
-                self.rows = _read_rows(os.path.join(self.out_dir, "gradient_norms.csv"), epoch)
+                self.rows = _read_rows(fs.join(self.out_dir, "gradient_norms.csv"), epoch)
                 self._step = max((int(r["step"]) for r in self.rows), default=0)
-        self._epoch = epoch
+        self._epoch, self._epoch_base = epoch, self._step
 
     def set_model(self, model):
         super().set_model(model)
@@ -440,11 +428,11 @@ class GradientNorms(keras.callbacks.Callback):
                         for role in ("generator", "discriminator")}
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
-        if self._step % self.every:
+        previous, self._step = self._step, self._epoch_base + batch + 1  # may advance by several
+        if self._step // self.every == previous // self.every:
             return
         for role, store in self.model.gradient_norms.items():
-            norms = np.asarray(store.numpy() if hasattr(store, "numpy") else store)
+            norms = np.asarray(distribute.value(store))
             per_layer: dict[str, float] = {}
             for layer, norm in zip(self._layers[role], norms):
                 per_layer[layer] = per_layer.get(layer, 0.0) + float(norm) ** 2
@@ -457,7 +445,7 @@ class GradientNorms(keras.callbacks.Callback):
             return
         self.flush()
         if self.plot:
-            plotting.plot_gradient_norms(self.rows, os.path.join(self.out_dir, "gradient_norms.png"))
+            plotting.plot_gradient_norms(self.rows, fs.join(self.out_dir, "gradient_norms.png"))
 
 
 def _layer_of_each(variables) -> list[str]:

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 import tempfile
+
+from ganpaint import fs
 
 # Nothing here imports TensorFlow: `--help` and argument errors answer at once. A subcommand
 # imports what it needs, after `_quiet_tensorflow` has silenced TensorFlow's start-up logs.
@@ -159,6 +162,10 @@ def _parse_train(add) -> None:
                    "the same command continues the run")
     p.add_argument("--checkpoint-every", type=_positive_int, metavar="STEPS",
                    help="steps between checkpoints (default: the recipe's, 500)")
+    p.add_argument("--steps-per-execution", type=_positive_int, metavar="N",
+                   help="training steps per call of the compiled step (default: the "
+                   "recipe's; 1 on CPU and GPU, 32 on a TPU, where each call is a round trip "
+                   "to the host)")
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism: "
                    "a resumed run ends bit for bit where an uninterrupted one ends")
     p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
@@ -434,7 +441,9 @@ def _train(args) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("image_size", args.image_size), ("fid_features", args.fid),
                                    ("fid_weights", args.fid_weights),
-                                   ("annotations", args.annotations)) if v is not None}
+                                   ("annotations", args.annotations),
+                                   ("steps_per_execution", args.steps_per_execution))
+                 if v is not None}
     if args.skip_bad:
         overrides["on_error"] = "skip"
     if args.no_tensorboard:
@@ -446,7 +455,7 @@ def _train(args) -> int:
         weights = args.backbone_weights
         if weights.lower() == "none":
             weights = None
-        elif weights != "imagenet" and not os.path.isfile(weights):
+        elif weights != "imagenet" and not fs.isfile(weights):
             raise ValueError(f"--backbone-weights file not found: {weights}")
         overrides["backbone_weights"] = weights
     data = None
@@ -459,12 +468,11 @@ def _train(args) -> int:
                              f"{len(args.data)} path(s)." if domains == 2 else
                              f"{args.recipe} takes one --data path. Received {len(args.data)}.")
         for path in args.data:
-            if not os.path.exists(path) and not any(c in path for c in "*?[") \
-                    and "://" not in path:
+            if not any(c in path for c in "*?[") and not fs.exists(path):
                 raise ValueError(f"--data path does not exist: {path}")
         data = tuple(args.data) if domains > 1 else args.data[0]
-    if args.fid_weights is not None and not os.path.isfile(args.fid_weights) \
-            and args.fid_weights != "imagenet":
+    if args.fid_weights is not None and args.fid_weights != "imagenet" \
+            and not fs.isfile(args.fid_weights):
         raise ValueError(f"--fid-weights file not found: {args.fid_weights}")
     if args.resume and args.fresh:
         raise ValueError("--resume and --fresh contradict each other: give one.")
@@ -476,7 +484,7 @@ def _train(args) -> int:
                           seed=args.seed, **overrides)
     setup.fit(resume=True if args.resume else False if args.fresh else "auto", verbose=1,
               time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
-    print(f"model, grids and histories written to {os.path.abspath(setup.out_dir)}")
+    print(f"model, grids and histories written to {fs.absolute(setup.out_dir)}")
     return 0
 
 
@@ -527,8 +535,10 @@ def _sample(args) -> int:
     if args.npz:
         from ganpaint.data import to_uint8
 
-        np.savez_compressed(npz_path, images=to_uint8(images),
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=to_uint8(images),
                             **({"labels": labels} if labels is not None else {}))
+        fs.write_atomically(npz_path, buffer.getvalue())
     print(f"wrote {args.n} images to {args.out}" + (f" and {npz_path}" if args.npz else ""))
     return 0
 
@@ -540,7 +550,7 @@ def _translate(args) -> int:
 
     if not args.overwrite:
         refuse_non_empty(args.out)
-    elif os.path.exists(args.out) and not os.path.isdir(args.out):
+    elif fs.exists(args.out) and not fs.isdir(args.out):
         raise ValueError(f"{args.out} is a file, not a folder; choose a folder path.")
     model = _load_model(args.model)
     if not model.takes_inputs:
@@ -553,12 +563,12 @@ def _translate(args) -> int:
                              batch_size=args.batch_size, direction=args.direction,
                              on_error=_on_error(args))
     print(f"reading {ds.layout} from {args.input}")
-    os.makedirs(args.out, exist_ok=True)
+    fs.makedirs(args.out)
     count = 0
     for batch in ds:
         for image in to_uint8(model.sample(inputs=batch.numpy(), direction=direction,
                                            use_ema=not args.no_ema)):
-            save_image(os.path.join(args.out, f"{count:05d}.png"), image)
+            save_image(fs.join(args.out, f"{count:05d}.png"), image)
             count += 1
     print(f"translated {count} images into {args.out}")
     return 0
@@ -612,7 +622,7 @@ def _audit(args) -> int:
     print(f"FID {report['fid']:.3f}, memorisation distance {report['memorization_distance']:.4f}, "
           f"MiFID {report['mifid']:.3f} ({report['provenance']['extractor']}); "
           f"{len(report['flagged'])} images closer than {report['epsilon']} to a training image")
-    print(f"report: {os.path.join(os.path.dirname(report['picture']), 'audit.json')}, "
+    print(f"report: {fs.join(fs.dirname(report['picture']), 'audit.json')}, "
           f"nearest pairs: {report['picture']}")
     return 0
 
@@ -646,13 +656,10 @@ def _fid(args) -> int:
         record.update(kid=mean, kid_std=std)
         print(f"KID {mean:.6f} ± {std:.6f}")
     if args.json:
-        import json
-
-        record.update(real=os.path.abspath(args.real), fake=os.path.abspath(args.fake),
+        record.update(real=fs.absolute(args.real), fake=fs.absolute(args.fake),
                       image_size=args.image_size,
                       provenance=metrics.provenance(extractor, len(real), len(fake)))
-        with open(args.json, "w") as f:
-            json.dump(record, f, indent=2)
+        fs.write_json(args.json, record, indent=2)
     return 0
 
 

@@ -14,14 +14,12 @@ Outputs, in the folder named at the end:
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 
 import keras
 import numpy as np
 
-from ganpaint import data, metrics, plotting, recipes, runs
+from ganpaint import data, fs, metrics, plotting, recipes, runs
 from ganpaint.guard import TrainingGuard
 
 DEMO_OVERRIDES = dict(
@@ -91,7 +89,7 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
 
 
 def _last_epoch_losses(out_dir) -> dict:
-    rows = plotting._history_rows(os.path.join(out_dir, "history", "epochs.csv"))
+    rows = plotting._history_rows(fs.join(out_dir, "history", "epochs.csv"))
     return {k: v for k, v in rows[-1].items() if k != "epoch"} if rows else {}
 
 
@@ -103,8 +101,8 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     scores would be written under this call's settings; `resume=False` moves that run aside
     with the demo's pictures and scores (nothing deleted), as `Setup.fit`'s does. The same
     call again continues an interrupted run, or re-scores a finished one."""
-    out_dir = os.path.abspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    out_dir = fs.absolute(out_dir)
+    fs.makedirs(out_dir)
     start = time.perf_counter()
     train, train_labels = digits("train")
     held_out, held_out_labels = digits("held_out")
@@ -132,7 +130,7 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     noise = rng.normal(size=(1000, setup.recipe.latent_dim)).astype("float32")
     fakes = setup.model.generate(noise=noise, labels=fake_labels)
     grid = fakes.reshape(10, 100, 28, 28, 1)[:, :10].reshape(100, 28, 28, 1)
-    plotting.save_image(os.path.join(out_dir, "samples.png"), plotting.image_grid(grid, cols=10))
+    plotting.save_image(fs.join(out_dir, "samples.png"), plotting.image_grid(grid, cols=10))
 
     result = {"command": f"ganpaint demo --epochs {epochs} --seed {seed}",
               "epochs": epochs, "seconds": round(time.perf_counter() - start, 1),
@@ -146,8 +144,7 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
                                  if isinstance(c, TrainingGuard)),
               # The run's last epoch, also when this call resumed it or found it finished.
               "final_losses": _last_epoch_losses(out_dir)}
-    with open(os.path.join(out_dir, "scores.json"), "w") as f:
-        json.dump(result, f, indent=2)
+    fs.write_json(fs.join(out_dir, "scores.json"), result, indent=2)
     g, r = result["generated"], result["real_reference"]
     print(f"\nFID on classifier features: generated {g['fid']:.2f} (real digits vs held-out: "
           f"{r['fid']:.2f}); KID {g['kid']:.4f} (real {r['kid']:.4f})")

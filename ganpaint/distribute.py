@@ -107,22 +107,29 @@ def _tpu_hint() -> str:
     return "TPU chips on this machine"
 
 
-# One TPUStrategy per TPU and process: `initialize_tpu_system` wipes the TPU's memory, so it
-# runs once, and every later `get_strategy()` returns the same strategy.
-_TPU_STRATEGIES: dict[str, tf.distribute.Strategy] = {}
+# One strategy per machine and process: `initialize_tpu_system` wipes the TPU's memory, and a
+# process may hold one MultiWorkerMirroredStrategy; strategies made one after another can also
+# hand out clashing collective keys. So `get_strategy()` makes each once and returns it again.
+_STRATEGIES: dict[tuple, tf.distribute.Strategy] = {}
 
 
 def _tpu_strategy(resolver, tpu):
-    key = resolver.master() or str(tpu)
-    if key not in _TPU_STRATEGIES:
+    key = ("tpu", resolver.master() or str(tpu))
+    if key not in _STRATEGIES:
         try:
             tf.config.experimental_connect_to_cluster(resolver)
             tf.tpu.experimental.initialize_tpu_system(resolver)
         except Exception as exc:  # noqa: BLE001 - any failure: the TPU is not usable
             raise ValueError(f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
                              f"it: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
-        _TPU_STRATEGIES[key] = tf.distribute.TPUStrategy(resolver)
-    return _TPU_STRATEGIES[key]
+        _STRATEGIES[key] = tf.distribute.TPUStrategy(resolver)
+    return _STRATEGIES[key]
+
+
+def _once(key, make):
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = make()
+    return _STRATEGIES[key]
 
 
 def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
@@ -130,10 +137,13 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     """The right strategy for this machine, in order of preference:
 
     1. a TPU (`tpu` names it; otherwise found from the Colab/Kaggle/TPU-VM environment)
-       -> `TPUStrategy`, initialised once per process (later calls return the same one);
+       -> `TPUStrategy`;
     2. `TF_CONFIG` with several workers -> `MultiWorkerMirroredStrategy`;
     3. more than one GPU, or `devices` given -> `MirroredStrategy`;
     4. otherwise the default strategy (one GPU or the CPU).
+
+    Each is made once per process: later calls return the same strategy (a TPU is
+    initialised once; `initialize_tpu_system` would wipe its memory).
 
     Args:
         tpu: str. TPU name or address; "local" on a TPU VM. Defaults to auto-detection.
@@ -147,13 +157,15 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     if resolver is not None:
         strategy = _tpu_strategy(resolver, tpu)
     elif _workers_in_tf_config() > 1:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = _once(("workers", os.environ.get("TF_CONFIG")),
+                         tf.distribute.MultiWorkerMirroredStrategy)
     elif devices is not None:
         if not devices:
             raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
-        strategy = tf.distribute.MirroredStrategy(devices)
+        strategy = _once(("mirrored", tuple(devices)),
+                         lambda: tf.distribute.MirroredStrategy(devices))
     elif len(tf.config.list_logical_devices("GPU")) > 1:
-        strategy = tf.distribute.MirroredStrategy()
+        strategy = _once(("mirrored", "gpus"), tf.distribute.MirroredStrategy)
     else:
         strategy = tf.distribute.get_strategy()
     if verbose:
@@ -163,14 +175,11 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
 
 
 def current_strategy() -> tf.distribute.Strategy:
-    """The strategy of the current scope, else the process's TPU strategy if one was made,
-    else the default one. What `recipes.build` uses when given none: it never initialises a
-    TPU or starts a cluster by itself."""
+    """The strategy of the scope that is open, else `get_strategy()` (made once per process):
+    what `recipes.build` uses when given none."""
     if tf.distribute.has_strategy():
         return tf.distribute.get_strategy()
-    if _TPU_STRATEGIES:
-        return next(iter(_TPU_STRATEGIES.values()))
-    return tf.distribute.get_strategy()
+    return get_strategy(verbose=False)
 
 
 def _workers_in_tf_config() -> int:
@@ -299,7 +308,8 @@ def begin_step(batch_size):
     sizes = tf.cast(tf.round(sizes), tf.int32)
     start = tf.reduce_sum(tf.where(tf.range(replicas) < me, sizes, 0))
     total = tf.reduce_sum(sizes)
-    _STEP.layout = (tf.compat.v1.get_default_graph(), start, total)
+    _STEP.layout = (tf.compat.v1.get_default_graph(), start, total,
+                    tf.cast(batch_size, tf.int32))
     return local / tf.maximum(tf.cast(total, tf.float32), 1.0)
 
 
@@ -322,18 +332,23 @@ def global_slice(draw, batch):
     rows, so N replicas see exactly the numbers one device draws for the same global batch
     (MirroredStrategy and TPUStrategy give each replica a contiguous slice of the global
     batch, in replica order). Inside a step that called `begin_step` the slices follow the
-    replicas' actual batch sizes (a partial last batch); elsewhere they are `batch` each."""
+    replicas' actual batch sizes (a partial last batch), and a batch of m times the step's
+    (real and fake images concatenated into one call) is read as m global batches one after
+    another, as one device concatenates them; elsewhere the slices are `batch` each."""
     replicas = num_replicas()
     if replicas == 1:
         return draw(batch)
     layout = getattr(_STEP, "layout", None)
-    if layout is not None and layout[0] is tf.compat.v1.get_default_graph():
-        _, start, total = layout
-    else:
+    if layout is None or layout[0] is not tf.compat.v1.get_default_graph():
         start = tf.cast(replica_id(), tf.int32) * batch
-        total = batch * replicas
-    full = draw(total)
-    return full[start:start + batch]
+        return draw(batch * replicas)[start:start + batch]
+    _, start, total, local = layout
+    parts = tf.cast(batch, tf.int32) // tf.maximum(local, 1)
+    full = draw(parts * total)
+    rest = tf.shape(full)[1:]
+    full = tf.reshape(full, tf.concat([[parts, total], rest], 0))
+    mine = full[:, start:start + local]
+    return tf.reshape(mine, tf.concat([[parts * local], rest], 0))
 
 
 def global_batch_mean(x):

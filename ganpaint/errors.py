@@ -25,8 +25,10 @@ class WeightsUnavailable(UserError):
 def refuse_existing(path, what: str = "file", python_fix: str = "overwrite=True",
                     cli_fix: str = "--overwrite") -> None:
     """Raise a `UserError` when `path` exists: nothing a user made is replaced silently."""
+    from ganpaint import fs
+
     path = os.fspath(path)
-    if os.path.lexists(path):
+    if fs.lexists(path):
         message = (f"{path} already exists; pass {{}} to replace it (a {what}), or choose "
                    "another path.")
         raise UserError(message.format(python_fix), cli=message.format(cli_fix))
@@ -35,10 +37,13 @@ def refuse_existing(path, what: str = "file", python_fix: str = "overwrite=True"
 def refuse_non_empty(folder, python_fix: str = "overwrite=True",
                      cli_fix: str = "--overwrite") -> None:
     """Raise a `UserError` when `folder` holds anything (a mixed folder is two runs' output)."""
+    from ganpaint import fs
+
     folder = os.fspath(folder)
-    if os.path.isdir(folder) and os.listdir(folder):
-        message = (f"{folder} is not empty ({len(os.listdir(folder))} entries); choose an empty "
+    entries = fs.listdir(folder) if fs.isdir(folder) else []
+    if entries:
+        message = (f"{folder} is not empty ({len(entries)} entries); choose an empty "
                    "or new folder, or pass {} to write into it anyway.")
         raise UserError(message.format(python_fix), cli=message.format(cli_fix))
-    if os.path.exists(folder) and not os.path.isdir(folder):
+    if fs.exists(folder) and not fs.isdir(folder):
         raise UserError(f"{folder} is a file, not a folder; choose a folder path.")

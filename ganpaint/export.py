@@ -112,7 +112,10 @@ def export_generator(model, path, format: str = "savedmodel", use_ema: bool = Tr
         signatures = {"serving_default": module.serve}
         if isinstance(module, _Generator):
             signatures["from_seed"] = module.from_seed
-        tf.saved_model.save(module, path, signatures=signatures)
+        from ganpaint import fs
+
+        with fs.local_target(path) as local:  # on a bucket: written locally, then copied
+            tf.saved_model.save(module, local, signatures=signatures)
         return path
     if not path.endswith(".tflite"):
         raise UserError(f"a TFLite export is one file ending in .tflite. Received: {path}",
@@ -127,18 +130,16 @@ def export_generator(model, path, format: str = "savedmodel", use_ema: bool = Tr
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], module)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     flat = converter.convert()
-    from ganpaint.checkpoints import write_atomically
+    from ganpaint import fs
 
-    def write(partial):
-        with open(partial, "wb") as f:
-            f.write(flat)
-
-    return write_atomically(path, write)
+    return fs.write_atomically(path, flat)
 
 
 def run_tflite(path, **inputs) -> np.ndarray:
     """Run an exported `.tflite` file once (for checks): inputs by name, returns the images."""
-    interpreter = tf.lite.Interpreter(model_path=os.fspath(path))
+    from ganpaint import fs
+
+    interpreter = tf.lite.Interpreter(model_content=fs.read_bytes(path))
     runner = interpreter.get_signature_runner()
     outputs = runner(**{k: np.asarray(v) for k, v in inputs.items()})
     return next(iter(outputs.values()))  # the only output (freezing names it `output_0`)

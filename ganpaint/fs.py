@@ -174,10 +174,47 @@ def free_bytes(folder) -> int | None:
     return shutil.disk_usage(folder).free
 
 
+# -- where writes go -----------------------------------------------------------------------------
+
+# (prefix, target) pairs: a write under `prefix` goes under `target` (`redirect_writes`).
+_REDIRECTS: list[tuple[str, str]] = []
+
+
+def _norm(path: str) -> str:
+    path = os.fspath(path)
+    return path.rstrip("/") if is_remote(path) else os.path.normpath(os.path.abspath(path))
+
+
+@contextlib.contextmanager
+def redirect_writes(prefix, target):
+    """While inside: everything written under the folder `prefix` (files, folders, renames,
+    removals) is written under `target` instead; reads still read `prefix`.
+
+    A non-chief worker of a multi-worker run trains inside this, with its scratch folder as
+    `target` (Keras' convention for multi-worker checkpoints): it runs every step and every
+    callback as the chief does, but the run folder holds the chief's files only."""
+    _REDIRECTS.append((_norm(prefix), os.fspath(target)))
+    try:
+        yield
+    finally:
+        _REDIRECTS.pop()
+
+
+def writing_path(path) -> str:
+    """Where a write to `path` goes: `path`, or its place under a redirect's target."""
+    path = os.fspath(path)
+    for prefix, target in reversed(_REDIRECTS):
+        norm = _norm(path)
+        if norm == prefix or norm.startswith(prefix + ("/" if not prefix.endswith("/") else "")):
+            rest = norm[len(prefix):].lstrip("/")
+            return os.path.join(target, rest) if rest else target
+    return path
+
+
 # -- changes ------------------------------------------------------------------------------------
 
 def makedirs(path) -> None:
-    path = os.fspath(path)
+    path = writing_path(path)
     if not path or re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*:/*", path):
         return  # nothing, or a bucket's root
     with _storage(path, "create the folder"):
@@ -188,7 +225,7 @@ def makedirs(path) -> None:
 
 
 def remove(path) -> None:
-    path = os.fspath(path)
+    path = writing_path(path)
     if is_remote(path):
         _gfile().remove(path)
     else:
@@ -197,6 +234,7 @@ def remove(path) -> None:
 
 def remove_quietly(path) -> None:
     """Remove a file if it is there (a leftover partial write); never raise."""
+    path = writing_path(path)
     try:
         if lexists(path):
             remove(path)
@@ -205,7 +243,7 @@ def remove_quietly(path) -> None:
 
 
 def rmtree(path) -> None:
-    path = os.fspath(path)
+    path = writing_path(path)
     if is_remote(path):
         _gfile().rmtree(path)
     else:
@@ -215,7 +253,7 @@ def rmtree(path) -> None:
 def rename(source, target, overwrite: bool = False) -> None:
     """Move a file or folder. On the local disk a rename is atomic; on a bucket it is a copy
     and a delete (a folder: of every object in it)."""
-    source, target = os.fspath(source), os.fspath(target)
+    source, target = writing_path(source), writing_path(target)
     if not is_remote(source) and not is_remote(target):
         if overwrite:
             os.replace(source, target)
@@ -240,7 +278,7 @@ def rename(source, target, overwrite: bool = False) -> None:
 
 
 def copy(source, target, overwrite: bool = False) -> None:
-    source, target = os.fspath(source), os.fspath(target)
+    source, target = os.fspath(source), writing_path(target)
     with _storage(target, "write"):
         _gfile().copy(source, target, overwrite=overwrite)
 
@@ -269,7 +307,8 @@ def read_json(path):
 def append_text(path, text: str) -> None:
     """Append a line or more to a text file (a log). A bucket has no append, so there the
     file is read and written again whole (logs are small)."""
-    path = os.fspath(path)
+    path = writing_path(path)
+    makedirs(dirname(path))
     with _storage(path, "write"):
         if not is_remote(path):
             with builtins.open(path, "a") as f:
@@ -314,7 +353,7 @@ def write_atomically(path, content, suffix: str = "") -> str:
     A storage failure is a `StorageError` naming `path`, and no partial file is left.
     Returns `path`.
     """
-    path = os.fspath(path)
+    path = writing_path(path)
     makedirs(dirname(path))
     partial = f"{path}.partial{suffix}"
     remote = is_remote(path)
@@ -376,7 +415,7 @@ def local_copy(path, suffix: str | None = None):
 def local_target(path):
     """A local path to write a folder or file into (a SavedModel, a zip), copied to `path`
     when the block ends without error: `path` itself when it is local."""
-    path = os.fspath(path)
+    path = writing_path(path)
     if not is_remote(path):
         yield path
         return

@@ -359,7 +359,9 @@ def efficientnet_generator(
         raise ValueError(f"EfficientNet backbones take 3 channels. Received: "
                          f"image_shape={image_shape!r}")
     if isinstance(weights, str) and weights != "imagenet":
-        if not os.path.exists(weights):
+        from ganpaint import fs
+
+        if not fs.exists(weights):
             raise ValueError(f"`weights` file not found: {weights}")
     builder = getattr(keras.applications, backbone)
     kwargs = {"include_preprocessing": True} if "V2" in backbone else {}
@@ -428,8 +430,15 @@ def _stage_ends(sized, stop: int, cut_size: int) -> list[str]:
 
 def _backbone(builder, backbone, weights, image_shape, **kwargs):
     """A Keras application without its top; offline, "imagenet" is one line naming the fixes."""
+    import contextlib
+
+    from ganpaint import fs
+
+    local = (fs.local_copy(weights) if isinstance(weights, str) and weights != "imagenet"
+             else contextlib.nullcontext(weights))
     try:
-        return builder(include_top=False, weights=weights, input_shape=image_shape, **kwargs)
+        with local as path:  # a weights file on a bucket is read through a local copy
+            return builder(include_top=False, weights=path, input_shape=image_shape, **kwargs)
     except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...") offline
         if weights != "imagenet" or "fetch" not in str(exc).lower():
             raise

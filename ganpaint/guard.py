@@ -17,6 +17,7 @@ import time
 import keras
 import numpy as np
 
+from ganpaint import distribute, fs
 from ganpaint.checkpoints import CheckpointStore, all_finite, optimizers_of, say, training_state
 from ganpaint.sessions import parse_duration
 
@@ -132,7 +133,7 @@ class TrainingGuard(keras.callbacks.Callback):
         self.warmup, self.patience, self.snapshot_every = warmup, patience, snapshot_every
         self.inputs = None if inputs is None else np.asarray(inputs)[:16]
         self.real = None if real is None else np.asarray(real)[:16]
-        self.store, self.log_path = store, os.path.join(self.out_dir, "guard.jsonl")
+        self.store, self.log_path = store, fs.join(self.out_dir, "guard.jsonl")
         self.trips: list[dict] = []
         self.stopped, self.lr_scale, self.step = False, 1.0, 0
         self._epoch = 0
@@ -153,7 +154,7 @@ class TrainingGuard(keras.callbacks.Callback):
         self.lr_scale = self.trips[-1]["lr_scale"] if self.trips else 1.0
 
     def on_train_begin(self, logs=None):
-        os.makedirs(self.out_dir, exist_ok=True)
+        fs.makedirs(self.out_dir)
         self.stopped = False
         self.model.learning_rate_scale = self.lr_scale  # LinearDecay keeps applying it
         # A loss with no floor (a Wasserstein critic's) says nothing when it nears 0.
@@ -167,7 +168,7 @@ class TrainingGuard(keras.callbacks.Callback):
         self._means, self._count, self._offset = {}, 0, 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step = self._base + batch + 1
+        previous, self.step = self.step, self._base + batch + 1  # may advance by several
         values = self._batch_values(logs or {}, batch)
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
@@ -184,7 +185,8 @@ class TrainingGuard(keras.callbacks.Callback):
                                   self._low_since, batch)
         else:
             self._low_since = None
-        if self.step >= self.warmup and self.step % self.diversity_every == 0:
+        if self.step >= self.warmup and \
+                self.step // self.diversity_every > previous // self.diversity_every:
             spread = self._diversity()
             if spread is not None and spread < self.diversity_floor:
                 self._dull += 1
@@ -199,7 +201,8 @@ class TrainingGuard(keras.callbacks.Callback):
         if self.store is not None:  # keep a checkpoint from before a symptom that began
             onsets = [s for s in (self._low_since, self._dull_since) if s is not None]
             self.store.protect_before = min(onsets) if onsets else None
-        if self.store is None and self.step % self.snapshot_every == 0 and all_finite(self.model):
+        if self.store is None and self.step // self.snapshot_every > previous // \
+                self.snapshot_every and all_finite(self.model):
             self._take_snapshot()
 
     def _take_snapshot(self):
@@ -264,7 +267,7 @@ class TrainingGuard(keras.callbacks.Callback):
         if not stop:
             self.lr_scale *= self.lr_factor
             for opt in optimizers_of(self.model):
-                opt.learning_rate = float(opt.learning_rate) * self.lr_factor
+                opt.learning_rate = distribute.value(opt.learning_rate) * self.lr_factor
             self.model.learning_rate_scale = self.lr_scale
         for metric in self.model.metrics:
             metric.reset_state()
@@ -279,20 +282,18 @@ class TrainingGuard(keras.callbacks.Callback):
                  "detail": detail, "action": action, "rolled_back_to": good,
                  "lr_scale": self.lr_scale, "time": time.time()}
         self.trips.append(entry)
-        with open(self.log_path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+        fs.append_text(self.log_path, json.dumps(entry) + "\n")
         say(f"TrainingGuard: step {self.step} (epoch {self._epoch + 1}): {symptom} ({detail}); "
             f"{action} (trip {len(self.trips)} of at most {self.max_trips}). Log: {self.log_path}")
 
 
 def _read_log(path) -> list[dict]:
-    if not os.path.exists(path):
+    if not fs.exists(path):
         return []
     entries = []
-    with open(path) as f:
-        for line in f:
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue  # a line cut short by a kill
+    for line in fs.read_text(path).splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut short by a kill
     return entries

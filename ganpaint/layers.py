@@ -8,6 +8,7 @@ Custom layers keep every constructor argument in `get_config` and are registered
 from __future__ import annotations
 
 import math
+import types
 
 import keras
 import tensorflow as tf
@@ -300,22 +301,65 @@ class ClassConditionalNormalization(layers.Layer):
                 "momentum": self.momentum, "epsilon": self.epsilon}
 
 
-def synchronize_batch_norm(*models) -> int:
-    """Make every Keras `BatchNormalization` in `models` (nested models and class-conditional
-    norm included) compute its batch statistics over the global batch: Keras'
-    `synchronized=True`, which all-reduces each replica's sums. Batch norm is the one layer
-    whose output for an image depends on the other images of its batch, so without this a
-    step on N replicas normalises over B / N images (one image, at a per-replica batch of 1)
-    and each replica's moving averages drift apart. The models call it in their train step
-    under a strategy of more than one replica; on one device nothing changes. Returns how
-    many layers it set."""
+def prepare_for_replicas(*models) -> int:
+    """Make every layer of `models` whose output depends on more than its own image train on
+    N replicas as it does on one device (nested models, a Keras application backbone and
+    class-conditional norm included); the models call this in their train step under more
+    than one replica, and on one device nothing changes. Returns how many layers it set.
+
+    - Batch norm computes its statistics over the global batch (`global_moments`: two passes,
+      as `tf.nn.moments` on one device). Without this a step on N replicas normalises over
+      B / N images (one image, at a per-replica batch of 1) and each replica's moving
+      averages drift apart. Keras' own `synchronized=True` computes E[x^2] - E[x]^2, which
+      loses the variance to cancellation where |mean| >> std; `synchronized` is set too, so a
+      saved model says so.
+    - Keras' `Dropout` (an EfficientNet backbone's stochastic depth, a network of your own)
+      draws its mask for the global batch and takes this replica's rows, as
+      `ganpaint.layers.Dropout` does; Keras' gives every replica the same mask.
+    """
     count = 0
     for model in models:
         for layer in model._flatten_layers(include_self=True, recursive=True):
-            if isinstance(layer, layers.BatchNormalization) and not layer.synchronized:
+            if getattr(layer, "_ganpaint_replicas", False):
+                continue
+            if isinstance(layer, layers.BatchNormalization):
                 layer.synchronized = True
-                count += 1
+                object.__setattr__(layer, "_moments", _global_moments_of(layer))
+            elif isinstance(layer, layers.Dropout) and not isinstance(layer, Dropout):
+                object.__setattr__(layer, "call", types.MethodType(Dropout.call, layer))
+            else:
+                continue
+            object.__setattr__(layer, "_ganpaint_replicas", True)
+            count += 1
     return count
+
+
+def _global_moments_of(layer):
+    keras_moments = type(layer)._moments
+
+    def moments(inputs, mask):
+        if mask is not None:  # masked statistics stay Keras' (no GAN network masks)
+            return keras_moments(layer, inputs, mask)
+        return global_moments(inputs, layer._reduction_axes)
+
+    return moments
+
+
+def global_moments(x, axes):
+    """Mean and variance of `x` over `axes` and over every replica's batch: the global batch's
+    statistics, in two passes (the mean first, then the mean squared difference from it), the
+    arithmetic of `tf.nn.moments` on one device. Outside a replica context, `tf.nn.moments`.
+    Differentiable: the gradient reaches every replica's images through the all-reduces."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return tf.nn.moments(x, axes)
+    total = tf.distribute.ReduceOp.SUM
+    count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), axes)), x.dtype)
+    count = context.all_reduce(total, count)
+    mean = context.all_reduce(total, tf.reduce_sum(x, axis=axes, keepdims=True)) / count
+    deviation = tf.math.squared_difference(x, tf.stop_gradient(mean))
+    variance = context.all_reduce(total, tf.reduce_sum(deviation, axis=axes, keepdims=True))
+    return tf.squeeze(mean, axes), tf.squeeze(variance / count, axes)
 
 
 GROUP_NORM_GROUPS = 8

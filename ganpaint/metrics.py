@@ -13,8 +13,10 @@ Two layers, as TF-GAN and clean-fid split them:
 """
 from __future__ import annotations
 
-import logging
+import contextlib
 import hashlib
+import io
+import logging
 import os
 import warnings
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg
 
+from ganpaint import fs
 from ganpaint.errors import UserError, WeightsUnavailable
 
 log = logging.getLogger(__name__)
@@ -218,7 +221,7 @@ def find_fid_weights(weights: str | None = None) -> str:
     """
     if weights is None or weights == "auto":
         weights = os.environ.get(WEIGHTS_ENV) or None
-        if weights is not None and not os.path.isfile(weights):
+        if weights is not None and not fs.isfile(weights):
             raise UserError(f"${WEIGHTS_ENV}={weights} is not a file; point it at "
                             f"{GRAPH_FILE} or {KERAS_WEIGHTS_FILE}, or unset it.")
     if weights is None:
@@ -231,7 +234,7 @@ def find_fid_weights(weights: str | None = None) -> str:
                 if found:
                     return found[0]
         return _keras_cache_file() if os.path.isfile(_keras_cache_file()) else "imagenet"
-    if weights not in ("imagenet", "pixels") and not os.path.isfile(os.fspath(weights)):
+    if weights not in ("imagenet", "pixels") and not fs.isfile(os.fspath(weights)):
         raise UserError(f"Inception weights file not found: {weights}. "
                         + weights_hint("fid_weights=FILE"),
                         cli=f"Inception weights file not found: {weights}. "
@@ -272,7 +275,7 @@ class InceptionFeatures:
     def __init__(self, weights: str | None = "imagenet", include_top: bool = False):
         import keras
 
-        if weights not in (None, "imagenet") and not os.path.exists(str(weights)):
+        if weights not in (None, "imagenet") and not fs.exists(str(weights)):
             raise ValueError(f"`weights` must be 'imagenet', None or an existing file. "
                              f"Received: weights={weights!r}")
         self.include_top, self.weights = include_top, weights
@@ -287,13 +290,16 @@ class InceptionFeatures:
             return
         self.input_size, self.resize_filter = 299, "bilinear, antialiased"  # provenance
         self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
+        local = (fs.local_copy(weights) if weights not in (None, "imagenet")
+                 else contextlib.nullcontext(weights))
         try:
-            self.model = keras.applications.InceptionV3(
-                include_top=include_top, weights=weights,
-                pooling=None if include_top else "avg", input_shape=(299, 299, 3))
+            with local as path:  # a weights file on a bucket is read through a local copy
+                self.model = keras.applications.InceptionV3(
+                    include_top=include_top, weights=path,
+                    pooling=None if include_top else "avg", input_shape=(299, 299, 3))
         except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...")
             if weights != "imagenet" or "fetch" not in str(exc).lower():
-                if isinstance(weights, str) and os.path.exists(weights):
+                if isinstance(weights, str) and fs.exists(weights):
                     raise ValueError(f"{weights} is not a Keras InceptionV3 weights file "
                                      f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
                                      f"expected {KERAS_WEIGHTS_FILE} or the 2015 graph "
@@ -328,8 +334,7 @@ def _load_inception_graph(path, input_name, output_name):
 
     graph_def = tf.compat.v1.GraphDef()
     try:
-        with open(path, "rb") as f:
-            graph_def.ParseFromString(f.read())
+        graph_def.ParseFromString(fs.read_bytes(path))
     except Exception as exc:
         raise ValueError(f"{path} is not a TensorFlow graph file (GraphDef .pb): {exc}") from None
     node_name = input_name.split(":")[0]
@@ -422,12 +427,12 @@ def provenance(extractor, n_real: int | None = None, n_fake: int | None = None) 
     record = {"extractor": getattr(extractor, "name", type(extractor).__name__),
               "dtype": "float64"}
     weights = getattr(extractor, "weights", None)
-    if isinstance(weights, str) and os.path.isfile(weights):
+    if isinstance(weights, str) and fs.isfile(weights):
         digest = hashlib.sha256()
-        with open(weights, "rb") as f:
+        with fs.open(weights, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
-        record.update(weights_file=os.path.abspath(weights), weights_sha256=digest.hexdigest())
+        record.update(weights_file=fs.absolute(weights), weights_sha256=digest.hexdigest())
     elif hasattr(extractor, "weights"):
         record["weights"] = weights
     for key in ("input_size", "resize_filter"):
@@ -499,8 +504,8 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
     """
     name = getattr(extractor, "name", type(extractor).__name__)
     key = _content_key(images, batch_size) if cache is not None else None
-    if cache is not None and os.path.exists(cache):
-        with np.load(cache) as stored:
+    if cache is not None and fs.exists(cache):
+        with np.load(io.BytesIO(fs.read_bytes(cache))) as stored:
             same = (str(stored["extractor"]) == name and "content" in stored.files
                     and str(stored["content"]) == key)
             if same:
@@ -525,8 +530,9 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
         raise ValueError("`images` is empty.")
     features = np.concatenate(parts)
     if cache is not None:
-        os.makedirs(os.path.dirname(os.fspath(cache)) or ".", exist_ok=True)
-        np.savez(cache, features=features, extractor=name, content=key)
+        buffer = io.BytesIO()
+        np.savez(buffer, features=features, extractor=name, content=key)
+        fs.write_atomically(cache, buffer.getvalue())
     return features
 
 

@@ -46,8 +46,13 @@ def image_grid(images, cols: int | None = None, padding: int = 2,
 
 
 def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
-    """Writes a uint8 `[H, W, C]` (C = 1 or 3) picture as PNG, creating parent folders."""
+    """Writes a uint8 `[H, W, C]` (C = 1 or 3) picture as PNG, creating parent folders (any
+    storage `ganpaint.fs` reaches; written aside and renamed)."""
     from PIL import Image
+
+    import io
+
+    from ganpaint import fs
 
     path = os.fspath(path)
     image = np.asarray(image)
@@ -55,10 +60,9 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
         image = to_uint8(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    Image.fromarray(image).save(path)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    fs.write_atomically(path, buffer.getvalue())
     return path
 
 
@@ -77,11 +81,15 @@ def _finish(fig, path):
     """Lay out, save to `path` (creating folders) and close; returns the figure."""
     fig.tight_layout()
     if path is not None:
+        import io
+
+        from ganpaint import fs
+
         path = os.fspath(path)
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        buffer = io.BytesIO()
+        extension = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+        fig.savefig(buffer, dpi=100, bbox_inches="tight", format=extension)
+        fs.write_atomically(path, buffer.getvalue())
         import matplotlib.pyplot as plt
 
         plt.close(fig)
@@ -101,10 +109,13 @@ def _history_rows(history) -> list[dict]:
     CSV path (as `LossHistory` writes)."""
     if isinstance(history, (str, os.PathLike)):
         import csv
+        import io
 
-        with open(history, newline="") as f:
-            return [{k: _value(v) for k, v in row.items() if v not in ("", None)}
-                    for row in csv.DictReader(f)]
+        from ganpaint import fs
+
+        text = fs.read_text(history)
+        return [{k: _value(v) for k, v in row.items() if v not in ("", None)}
+                for row in csv.DictReader(io.StringIO(text, newline=""))]
     history = getattr(history, "history", history)
     if isinstance(history, dict):
         n = max((len(v) for v in history.values()), default=0)
@@ -210,15 +221,15 @@ def plot_gradient_norms(rows, path=None):
 
 def _grid_files(source) -> list[str]:
     """The sample grids of a run (`RUN/grids/epoch_*.png`), of a grids folder, or given."""
-    import glob
+    from ganpaint import fs
 
     if isinstance(source, (list, tuple)):
         files = [os.fspath(p) for p in source]
     else:
         folder = os.fspath(source)
-        if os.path.isdir(os.path.join(folder, "grids")):
-            folder = os.path.join(folder, "grids")
-        files = sorted(glob.glob(os.path.join(glob.escape(folder), "epoch_*.png")))
+        if fs.isdir(fs.join(folder, "grids")):
+            folder = fs.join(folder, "grids")
+        files = fs.glob(fs.join(fs.glob_escape(folder), "epoch_*.png"))
         if not files:
             raise ValueError(f"No sample grids (epoch_*.png) in {folder}: give a run folder "
                              "(OUT of `ganpaint train`) or its grids/ folder.")
@@ -249,7 +260,7 @@ def write_animation(frames, path, fps: float = 2.0, overwrite: bool = False) -> 
     frames = [np.asarray(f) for f in frames]
     if not frames:
         raise ValueError("No frames to animate.")
-    from ganpaint.checkpoints import write_atomically
+    from ganpaint.fs import write_atomically
 
     extension = os.path.splitext(path)[1].lower()
     if extension == ".gif":
@@ -294,12 +305,15 @@ def progress_animation(source, path, fps: float = 2.0, overwrite: bool = False) 
 
     from PIL import Image
 
+    from ganpaint import fs
+
     frames = []
     files = _grid_files(source)
     for file in files:
         match = re.search(r"epoch_(\d+)", os.path.basename(file))
         text = f"epoch {int(match.group(1))}" if match else os.path.basename(file)
-        frames.append(_label(np.asarray(Image.open(file).convert("RGB")), text))
+        with fs.open(file, "rb") as f:
+            frames.append(_label(np.asarray(Image.open(f).convert("RGB")), text))
     size = frames[0].shape
     frames = [f if f.shape == size else np.asarray(Image.fromarray(f).resize(size[1::-1]))
               for f in frames]

@@ -77,6 +77,9 @@ class Recipe:
     tensorboard: bool = True  # TensorBoardLog into OUT/tensorboard (`--no-tensorboard`)
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
     checkpoint_every: int = 500  # steps between checkpoints: what a kill can cost at most
+    # Training steps per call of the compiled step; None: the strategy's default
+    # (`recipes.default_steps_per_execution`: 32 on a TPU, 1 elsewhere).
+    steps_per_execution: int | None = None
     smoke: dict = field(default_factory=dict)
 
     def replace(self, **changes) -> "Recipe":

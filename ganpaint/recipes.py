@@ -67,8 +67,7 @@ class Setup:
             callbacks=self.callbacks,
             checkpoint_every=checkpoint_every or self.recipe.checkpoint_every,
             time_limit=time_limit, resume=resume, verbose=verbose,
-            run_info=identity, **kwargs)
-        self.model.save(os.path.join(self.out_dir, "model.keras"))
+            run_info=identity, save_model="model.keras", **kwargs)
         return history
 
 
@@ -83,7 +82,9 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
             standard download where one exists (CIFAR-10, MNIST); otherwise it is required.
         out_dir: folder for grids, checkpoints and histories. Defaults to `outputs/<name>`.
         smoke: bool. Tiny sizes and 2 epochs (bundled samples, seconds on a CPU).
-        strategy: a `tf.distribute.Strategy`. Defaults to `distribute.get_strategy()`.
+        strategy: a `tf.distribute.Strategy`. Defaults to the one whose scope is open, else
+            `distribute.get_strategy()` (TPU, several GPUs or TF_CONFIG workers; made once
+            per process, so a TPU is initialised once).
         seed: int. Seeds the weights, the data order and the noise.
         overrides: any `Recipe` field.
     """
@@ -95,7 +96,7 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
                         cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
                         f"{recipe.model}.")
     out_dir = os.fspath(out_dir or os.path.join("outputs", name))
-    strategy = strategy or distribute.get_strategy(verbose=False)
+    strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
     sources = _sources(recipe, data, smoke)
 
@@ -106,27 +107,32 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
 
     fixed_inputs, real = family.references(recipe, sources, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
-    rates = [float(opt.learning_rate) for opt in runs.optimizers_of(model)]
+    rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
     return Setup(recipe, model, make_dataset(),
                  _callbacks(recipe, out_dir, fixed_inputs, real, rates), out_dir, fixed_inputs,
                  strategy, real, make_dataset)
 
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
-                jit_compile: bool | str = "auto", steps_per_execution: int = 1, **overrides):
+                jit_compile: bool | str = "auto", steps_per_execution: int | None = None,
+                **overrides):
     """A recipe's compiled training model (networks, loss, optimizers), without data.
 
     For loading weights into, or timing: `build_model("maps_pix2pix", image_size=128)`.
 
     Args:
         recipe: a key of `RECIPES`, or a `Recipe`.
-        strategy: a `tf.distribute.Strategy`. Defaults to `distribute.get_strategy()`.
+        strategy: a `tf.distribute.Strategy`. Defaults as in `build`.
         seed: int. Seeds the weights and the noise.
-        jit_compile, steps_per_execution: passed to `compile`.
+        jit_compile: passed to `compile`.
+        steps_per_execution: int. Defaults to the recipe's field, else
+            `default_steps_per_execution(strategy)`.
         smoke, overrides: as in `build`.
     """
     recipe = get(recipe, smoke=smoke, **overrides)
-    strategy = strategy or distribute.get_strategy(verbose=False)
+    strategy = strategy or distribute.current_strategy()
+    steps_per_execution = (steps_per_execution or recipe.steps_per_execution
+                           or default_steps_per_execution(strategy))
     keras.utils.set_random_seed(seed)
     with strategy.scope():
         model = families.family(recipe.model).build(recipe, seed)
@@ -134,6 +140,13 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
                       _optimizer(recipe, recipe.d_learning_rate, model), jit_compile=jit_compile,
                       steps_per_execution=steps_per_execution)
     return model
+
+
+def default_steps_per_execution(strategy) -> int:
+    """Steps per call of the compiled step when a recipe does not say: 32 on a TPU, where
+    every call is a round trip between the host and the TPU (the main cost of a small step
+    there), 1 elsewhere, where a call costs microseconds and 1 keeps callbacks per step."""
+    return 32 if distribute.is_tpu(strategy) else 1
 
 
 # -- pieces -----------------------------------------------------------------------------------

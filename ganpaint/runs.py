@@ -25,14 +25,18 @@ ends, bit for bit. How:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
+import secrets
 import time
 
 import keras
 import tensorflow as tf
 
+from ganpaint import distribute, fs
 from ganpaint.checkpoints import (  # noqa: F401 (public here too, as before the split)
     CHECKPOINT_FOLDER, CheckpointStore, StepCheckpoint, _write_json_atomically, all_finite,
     check_writable, optimizers_of, say, state_bytes, training_state, write_atomically)
@@ -66,7 +70,7 @@ def _describe(identity: dict) -> str:
 def _settings_differing(held: dict, identity: dict) -> list[str]:
     """What else identifies a run (`run_info`: a seed, a demo's epochs) and differs between
     the two records; a key only one of them has (a record from before it was kept) does not."""
-    derived = _SHAPE_KEYS + ("weight_count", "created")
+    derived = _SHAPE_KEYS + ("weight_count", "created", "token")
     return [k for k in identity if k not in derived and k in held and held[k] != identity[k]]
 
 
@@ -86,18 +90,19 @@ def _difference(held: dict, identity: dict) -> str:
 def move_run_aside(out_dir: str, also: tuple[str, ...] = ()) -> str | None:
     """Move every entry a run wrote in `out_dir` (`RUN_ENTRIES`, and the entries `also` names,
     such as the demo's scores) into `out_dir/replaced-<time>/`; returns that folder (None when
-    there was nothing). Nothing is deleted; files that are not a run's stay where they are."""
-    present = [e for e in RUN_ENTRIES + tuple(also) if os.path.lexists(os.path.join(out_dir, e))]
+    there was nothing). Nothing is deleted; files that are not a run's stay where they are.
+    On a bucket a move is a copy and a delete of each object (`ganpaint.fs.rename`)."""
+    present = [e for e in RUN_ENTRIES + tuple(also) if fs.lexists(fs.join(out_dir, e))]
     if not present:
         return None
-    aside = os.path.join(out_dir, f"replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    aside = fs.join(out_dir, f"replaced-{time.strftime('%Y%m%d-%H%M%S')}")
     base, n = aside, 1
-    while os.path.lexists(aside):
+    while fs.lexists(aside):
         n += 1
         aside = f"{base}-{n}"
-    os.makedirs(aside)
+    fs.makedirs(aside)
     for entry in present:
-        os.replace(os.path.join(out_dir, entry), os.path.join(aside, entry))
+        fs.rename(fs.join(out_dir, entry), fs.join(aside, entry))
     say(f"starting again; the earlier run ({', '.join(present)}) was moved to {aside}")
     return aside
 
@@ -112,48 +117,158 @@ def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") 
     when its checkpoint loads into this model (`resumable_fit` checks), refused otherwise.
     """
     out_dir = os.fspath(out_dir)
-    record_path = os.path.join(out_dir, RUN_RECORD)
+    record_path = fs.join(out_dir, RUN_RECORD)
     if resume is False:
         move_run_aside(out_dir)
-    held = None
-    if os.path.exists(record_path):
-        try:
-            with open(record_path) as f:
-                held = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise UserError(
-                f"{record_path} is unreadable ({exc}); the folder's run cannot be identified. "
-                "Pass resume=False to move that run aside (nothing is deleted), or choose "
-                "another out_dir.",
-                cli=f"{record_path} is unreadable ({exc}); the folder's run cannot be "
-                "identified. Pass --fresh to move that run aside (nothing is deleted), or "
-                "choose another --out.") from None
-        if (any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
-                or _settings_differing(held, identity)):
-            what = (f"{out_dir}: {_difference(held, identity)}; training here would replace "
-                    "its model, checkpoints, best weights and histories. ")
-            raise UserError(what + "Pass resume=False to move that run aside (nothing is "
-                            "deleted), or choose another out_dir.",
-                            cli=what + "Pass --fresh to move that run aside (nothing is "
-                            "deleted), or choose another --out.")
+    held = read_run_record(out_dir)
+    if held is not None and (any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
+                             or _settings_differing(held, identity)):
+        what = (f"{out_dir}: {_difference(held, identity)}; training here would replace "
+                "its model, checkpoints, best weights and histories. ")
+        raise UserError(what + "Pass resume=False to move that run aside (nothing is "
+                        "deleted), or choose another out_dir.",
+                        cli=what + "Pass --fresh to move that run aside (nothing is "
+                        "deleted), or choose another --out.")
     if held is None:
         _write_json_atomically(record_path, {**identity, "created": time.strftime(
-            "%Y-%m-%d %H:%M:%S")})
+            "%Y-%m-%d %H:%M:%S"), "token": _new_token()})
     return held is not None
+
+
+def read_run_record(out_dir: str) -> dict | None:
+    """The run record of `out_dir` (`run.json`), None when there is none; an unreadable one is
+    a one-line error with the fix."""
+    record_path = fs.join(out_dir, RUN_RECORD)
+    if not fs.exists(record_path):
+        return None
+    try:
+        return fs.read_json(record_path)
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"{record_path} is unreadable ({exc}); the folder's run cannot be identified. "
+            "Pass resume=False to move that run aside (nothing is deleted), or choose "
+            "another out_dir.",
+            cli=f"{record_path} is unreadable ({exc}); the folder's run cannot be "
+            "identified. Pass --fresh to move that run aside (nothing is deleted), or "
+            "choose another --out.") from None
+
+
+def _new_token() -> int:
+    return secrets.randbits(62) + 1  # > 0: 0 means "none" between workers
+
+
+def _run_token(out_dir: str, add: bool = False) -> int:
+    """The token of the run record in `out_dir` (0 without one). With `add`, a record from
+    before tokens gets one."""
+    held = read_run_record(out_dir)
+    if held is None:
+        return 0
+    if not held.get("token") and add:
+        held["token"] = _new_token()
+        _write_json_atomically(fs.join(out_dir, RUN_RECORD), held)
+    return int(held.get("token") or 0)
 
 
 def _refuse_unknown_run(out_dir: str) -> None:
     present = [e for e in RUN_ENTRIES if e != RUN_RECORD
-               and os.path.lexists(os.path.join(out_dir, e))]
+               and fs.lexists(fs.join(out_dir, e))]
     if not present:
         return
-    os.remove(os.path.join(out_dir, RUN_RECORD))  # written by this call: not a run of ours
+    fs.remove(fs.join(out_dir, RUN_RECORD))  # written by this call: not a run of ours
     what = (f"{out_dir} holds files of an earlier run ({', '.join(present)}) whose checkpoints "
             "do not load into this model: another recipe, model or size. ")
     raise UserError(what + "Pass resume=False to move that run aside (nothing is deleted), or "
                     "choose another out_dir.",
                     cli=what + "Pass --fresh to move that run aside (nothing is deleted), or "
                     "choose another --out.")
+
+
+# -- several workers ----------------------------------------------------------------------------
+
+_KEPT_STEPS = 8  # checkpoint steps each worker reports (a store keeps 2-3)
+
+
+class _Start:
+    """How this process joins a run: whether the folder held it, the checkpoint restored, and
+    (a non-chief worker on a shared folder) the scratch folder its writes go to."""
+
+    def __init__(self, known=False, marker=None, scratch=None):
+        self.known, self.marker, self.scratch = known, marker, scratch
+
+
+def _agree(strategy, error, *values, width=None):
+    """One collective: every worker's (ok, *values). Raises this worker's `error`, or says
+    which worker stopped, when any failed; else returns the rows of values."""
+    rows = distribute.gather_ints([int(error is None), *values], strategy,
+                                  width=(width or len(values)) + 1)
+    if error is not None:
+        raise error
+    failed = [i for i, row in enumerate(rows) if not row[0]]
+    if failed:
+        raise UserError(f"Another worker of this cluster (replica {failed[0]}) stopped before "
+                        "training; its output says why. Fix that and start every worker again.")
+    return rows[:, 1:]
+
+
+def _start_on_workers(model, out_dir, identity, resume, store) -> _Start:
+    """The start of a multi-worker run, the same on every worker (each step a collective):
+
+    1. the chief checks and claims `out_dir` (writing `run.json` and its token);
+    2. every other worker reads the token there: the same token means the folder is shared
+       (a bucket, NFS), and the worker writes to a scratch folder of its own; another (or
+       none) means each worker has a folder of its own, and it claims its own;
+    3. each worker lists the complete checkpoints it sees; all restore the newest step that
+       every one of them has, or all stop with one line when they have none in common.
+    """
+    strategy = model.distribute_strategy
+    chief = distribute.is_chief(strategy)
+    error, token, known = None, 0, False
+    if chief:
+        try:
+            check_writable(out_dir, 2 * state_bytes(model))
+            known = claim_run_folder(out_dir, identity, resume)
+            token = _run_token(out_dir, add=True)
+        except Exception as exc:  # noqa: BLE001 - raised after the others have heard of it
+            error = exc
+    rows = _agree(strategy, error, int(chief), token)
+    chief_token = int(next(row[1] for row in rows if row[0]))
+
+    scratch = None
+    if not chief:
+        try:
+            if _run_token(out_dir) == chief_token:
+                scratch = distribute.scratch_folder(out_dir, strategy)
+                held = read_run_record(out_dir)
+                known = held is not None and "created" in held and resume is not False
+            else:
+                check_writable(out_dir, 2 * state_bytes(model))
+                known = claim_run_folder(out_dir, identity, resume)
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+    steps = store.usable_steps()[:_KEPT_STEPS] if resume is not False and error is None else []
+    rows = _agree(strategy, error, *steps, width=_KEPT_STEPS)
+    seen = [sorted({int(s) for s in row if s >= 0}, reverse=True) for row in rows]
+    common = set(seen[0]).intersection(*seen[1:]) if seen else set()
+    marker = None
+    if common:
+        marker = store.restore(model, step=max(common))
+    elif any(seen):
+        newest = ", ".join(f"step {s[0]:,}" if s else "none" for s in seen)
+        raise UserError(
+            f"The workers see no checkpoint in common in {store.folder} (their newest: "
+            f"{newest}), so they cannot resume together. Give every worker the same out_dir "
+            "on storage they share (a gs:// bucket, an NFS folder), or pass resume=False to "
+            "start again (the earlier run is moved aside).",
+            cli=f"The workers see no checkpoint in common in {store.folder} (their newest: "
+            f"{newest}), so they cannot resume together. Give every worker the same --out on "
+            "storage they share (a gs:// bucket, an NFS folder), or pass --fresh to start "
+            "again (the earlier run is moved aside).")
+    restored = _agree(strategy, None, marker["step"] if marker else -1)
+    if len({int(r[0]) for r in restored}) > 1:
+        raise UserError(f"The workers restored different checkpoints from {store.folder} "
+                        f"(steps {sorted({int(r[0]) for r in restored})}); a checkpoint must "
+                        "have changed while they read it. Start every worker again.")
+    return _Start(known, marker, scratch)
 
 
 # -- the resumable fit -------------------------------------------------------------------------
@@ -168,7 +283,7 @@ def steps_in(dataset) -> int | None:
 def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch: int | None = None,
                   callbacks=(), checkpoint_every: int = 500, time_limit=None,
                   resume: bool | str = "auto", keep: int = 2, verbose="auto",
-                  run_info: dict | None = None, **fit_kwargs):
+                  run_info: dict | None = None, save_model: str | None = None, **fit_kwargs):
     """`model.fit` that can be killed at any moment and run again to continue.
 
     Args:
@@ -196,7 +311,15 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
             replaced.
         keep: int. Checkpoints kept (at least 2 keeps the previous one while a new one is
             written).
+        save_model: str. A file name in `out_dir` to save the trained model to (a `.keras`
+            file) when the run ends or stops, e.g. "model.keras".
         verbose, fit_kwargs: passed to `model.fit`.
+
+    Several workers (`MultiWorkerMirroredStrategy`): the chief writes the run; the other
+    workers run the same steps and callbacks but write into scratch folders they delete, as
+    Keras' multi-worker checkpointing does, so one shared `out_dir` holds one run. On a
+    resume they all restore the newest checkpoint that each of them sees, or all stop with one
+    line (`_start_on_workers`). Workers whose `out_dir`s are not shared each keep a copy.
 
     Returns a `keras.callbacks.History` of the epochs this call ran.
     """
@@ -209,21 +332,42 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
     if not steps_per_epoch:
         raise ValueError("`steps_per_epoch` is needed: the dataset is infinite or of unknown "
                          "length.")
-    folder = os.path.join(os.fspath(out_dir), CHECKPOINT_FOLDER)
-    check_writable(out_dir, 2 * state_bytes(model))
-    known = claim_run_folder(out_dir, run_identity(model, **dict(run_info or {})), resume)
+    out_dir = os.fspath(out_dir)
+    folder = fs.join(out_dir, CHECKPOINT_FOLDER)
+    identity = run_identity(model, **dict(run_info or {}))
     store = CheckpointStore(folder, keep=keep)
-
-    marker = store.restore(model) if resume is not False else None
-    if marker is None and not known and resume is not False:
-        _refuse_unknown_run(os.fspath(out_dir))
+    strategy = getattr(model, "distribute_strategy", None) or tf.distribute.get_strategy()
+    if distribute.is_multi_worker(strategy):
+        start = _start_on_workers(model, out_dir, identity, resume, store)
+    else:
+        check_writable(out_dir, 2 * state_bytes(model))
+        start = _Start(claim_run_folder(out_dir, identity, resume))
+        start.marker = store.restore(model) if resume is not False else None
+        if start.marker is None and not start.known and resume is not False:
+            _refuse_unknown_run(out_dir)
+    marker = start.marker
     if resume is True and marker is None:
         raise UserError(f"resume=True but there is no usable checkpoint in {folder}",
                         cli=f"--resume but there is no usable checkpoint in {folder}")
+    redirect = (fs.redirect_writes(out_dir, start.scratch) if start.scratch
+                else contextlib.nullcontext())
+    try:
+        with redirect:
+            return _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs,
+                             steps_per_epoch, callbacks, checkpoint_every, time_limit,
+                             verbose, save_model, fit_kwargs)
+    finally:
+        distribute.remove_scratch(start.scratch)
+
+
+def _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs, steps_per_epoch,
+              callbacks, checkpoint_every, time_limit, verbose, save_model, fit_kwargs):
+    """`resumable_fit` once the run is claimed and its checkpoint (if any) restored."""
     step = marker["step"] if marker else 0
     total = epochs * steps_per_epoch
     if marker:
-        say(f"resuming from step {step:,} of {total:,} ({os.path.join(folder, marker['file'])})")
+        say(f"resuming from step {step:,} of {total:,} "
+            f"({fs.join(store.folder, marker['file'])})")
 
     callbacks = list(callbacks)
     if time_limit is not None and not isinstance(time_limit, TimeLimit):
@@ -247,6 +391,8 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
                 else f"{step:,} steps, more than the {total:,} asked for")
         say(f"the run in {out_dir} is complete ({done}); nothing to do (to start again: --fresh "
             "on the command line, resume=False in Python).")
+        if save_model and not fs.exists(fs.join(out_dir, save_model)):
+            save_keras_model(model, fs.join(out_dir, save_model))
         return keras.callbacks.History()
 
     def stream(position):
@@ -271,4 +417,26 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         if any(getattr(cb, "stopped", False) for cb in callbacks):
             break
     history.set_model(model)
+    if save_model:
+        save_keras_model(model, fs.join(out_dir, save_model))
     return history
+
+
+def save_keras_model(model, path) -> str:
+    """`model.save(path)` (a `.keras` file) written atomically through `ganpaint.fs`: on any
+    storage, and a full disk is one `StorageError` naming `path` with the previous file
+    kept. Every worker of a cluster calls it (reading a model's state is a collective); a
+    non-chief one writes into its scratch folder."""
+    buffer = io.BytesIO()
+    try:
+        keras.saving.save_model(model, buffer)
+        data = buffer.getvalue()
+    except (TypeError, ValueError):  # a Keras that saves to paths only
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="ganpaint-") as tmp:
+            local = os.path.join(tmp, "model.keras")
+            model.save(local)
+            with open(local, "rb") as f:
+                data = f.read()
+    return fs.write_atomically(path, data)

@@ -186,9 +186,9 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
                 if bar is not None:
                     bar.update(written)
 
-    from ganpaint.checkpoints import write_atomically
+    from ganpaint import fs
 
-    write_atomically(out, write)
+    fs.write_atomically(out, write)
     problems = _check_contest(contest, written, shape, fmt)
     for problem in problems:
         warnings.warn(f"{out}: {problem}", UserWarning, stacklevel=2)
@@ -202,10 +202,12 @@ def _read_zip(path):
     """(names, uint8 images [N, H, W, 3], per-image facts) of a submission zip."""
     from PIL import Image
 
-    if not os.path.exists(path):
+    from ganpaint import fs
+
+    if not fs.exists(path):
         raise ValueError(f"submission not found: {path}")
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(fs.read_bytes(path)))
     except zipfile.BadZipFile:
         raise ValueError(f"{path} is not a zip file.") from None
     names, images, facts = [], [], []
@@ -269,15 +271,15 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
         generated images closest to a training image (`flagged`: distance < epsilon), and the
         provenance of the scores.
     """
-    from ganpaint import metrics, plotting
+    from ganpaint import fs, metrics, plotting
     from ganpaint.data import image_dataset
 
     _rules(contest)
-    out_dir = os.fspath(out_dir or os.path.dirname(os.path.abspath(os.fspath(submission))))
+    out_dir = os.fspath(out_dir or fs.dirname(fs.absolute(submission)))
     names, images, facts = _read_zip(os.fspath(submission))
     if not overwrite:  # before any scoring
         for name in ("audit.json", "nearest.png"):
-            refuse_existing(os.path.join(out_dir, name), "file of an earlier audit")
+            refuse_existing(fs.join(out_dir, name), "file of an earlier audit")
     checks = _checks(facts, contest)
     if not images:
         raise ValueError(f"{submission} holds no readable images.")
@@ -303,11 +305,10 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
                 neighbours[j] = image
         seen += len(batch)
     pairs = np.stack([np.stack([generated[i], neighbours[int(nearest[i])]]) for i in order])
-    os.makedirs(out_dir, exist_ok=True)
-    picture = os.path.join(out_dir, "nearest.png")
+    picture = fs.join(out_dir, "nearest.png")
     plotting.save_image(picture, plotting.image_grid(pairs.reshape(-1, h, w, 3), cols=8))
     report = {
-        "submission": os.path.abspath(os.fspath(submission)), "checks": checks,
+        "submission": fs.absolute(submission), "checks": checks,
         "fid": float(fid_value), "memorization_distance": float(distance),
         "mifid": float(mifid), "epsilon": epsilon,
         "nearest": [{"generated": names[i], "training_index": int(nearest[i]),
@@ -316,6 +317,5 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
         "picture": picture,
         "provenance": metrics.provenance(extractor, n_real=len(train_f), n_fake=len(generated)),
     }
-    with open(os.path.join(out_dir, "audit.json"), "w") as f:
-        json.dump(report, f, indent=2)
+    fs.write_json(fs.join(out_dir, "audit.json"), report, indent=2)
     return report

@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 
+from ganpaint import fs
 from ganpaint.errors import UserError
 
 SQUARE = ("expand", "pad")
@@ -31,7 +32,7 @@ def read_voc(path) -> dict:
     "box": (xmin, ymin, xmax, ymax)}]}. A malformed file is a `ValueError` naming it."""
     path = os.fspath(path)
     try:
-        root = ElementTree.parse(path).getroot()
+        root = ElementTree.fromstring(fs.read_bytes(path))
     except (ElementTree.ParseError, OSError) as exc:
         raise ValueError(f"{path} is not a readable VOC annotation (XML: {exc})") from None
     objects = []
@@ -61,12 +62,12 @@ def annotation_index(folder) -> dict[str, str]:
     """Annotation files under `folder` by the stem of the image they describe (the Stanford
     layout names them after the image, without extension; `.xml` files are taken too)."""
     folder = os.fspath(folder)
-    if not os.path.isdir(folder):
+    if not fs.isdir(folder):
         raise UserError(f"`annotations` must be a folder of VOC XML files. Received: {folder}",
                         cli=f"--annotations must be a folder of VOC XML files. Received: "
                         f"{folder}")
     index = {}
-    for root, dirs, names in os.walk(folder):
+    for root, dirs, names in fs.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             stem, ext = os.path.splitext(name)
@@ -168,7 +169,7 @@ def box_crops(files, annotations, image_size, *, margin: float = 0.0, square: st
         except ValueError as exc:
             bad(path, str(exc))
             continue
-        with Image.open(path) as picture:
+        with fs.open(path, "rb") as f, Image.open(f) as picture:
             picture = ImageOps.exif_transpose(picture).convert("RGB" if channels == 3 else "L")
             pixels = np.asarray(picture)
         if pixels.ndim == 2:

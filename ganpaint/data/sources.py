@@ -9,6 +9,7 @@ starts instead of surfacing as an anonymous TensorFlow error in the middle of an
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import warnings
 from collections.abc import Sequence
@@ -206,8 +207,10 @@ def _check_labels(labels: np.ndarray, num_images: int, name: str) -> np.ndarray:
 
 
 def _load_npz(path: str, channels: int) -> Source:
+    from ganpaint import fs
+
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(fs.read_bytes(path)), allow_pickle=False) as npz:
             contents = {key: npz[key] for key in npz.files}
     except ValueError as err:
         if "allow_pickle" in str(err):
@@ -251,8 +254,10 @@ def _load_npz(path: str, channels: int) -> Source:
 
 def _load_digit_csv(path: str, channels: int) -> Source:
     """Kaggle digit-recognizer layout: a header `label,pixel0,...,pixel783` (or no `label`)."""
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().strip().split(",")
+    from ganpaint import fs
+
+    text = fs.read_text(path)
+    header = text.split("\n", 1)[0].strip().split(",")
     has_label = header[0].strip().lower() == "label"
     pixel_cols = header[1:] if has_label else header
     side = int(round(len(pixel_cols) ** 0.5))
@@ -261,7 +266,8 @@ def _load_digit_csv(path: str, channels: int) -> Source:
                          "`label,pixel0,...` (or `pixel0,...`) with a square number of pixel "
                          f"columns; found {len(header)} columns starting {header[:3]}")
     try:
-        table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+        table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.int64,
+                           ndmin=2)
     except ValueError as err:
         raise ValueError(f"{path}: could not read pixel rows: {err}") from None
     if table.shape[0] == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Sequence
@@ -184,10 +185,11 @@ def images_to_npz(
         arrays["labels"] = found["labels"]
     if found["class_names"]:
         arrays["class_names"] = np.array(found["class_names"])
-    from ganpaint.checkpoints import write_atomically
+    from ganpaint import fs
 
-    write_atomically(path, lambda partial: (np.savez_compressed if compress else np.savez)(
-        partial, **arrays), suffix=".npz")
+    buffer = io.BytesIO()
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
+    fs.write_atomically(path, buffer.getvalue())
     return {"path": path, "num_images": len(found["images"]),
             "class_names": found["class_names"], "labelled": found["labels"] is not None,
             "skipped": found["skipped"]}
@@ -265,9 +267,9 @@ def write_tfrecords(
     if not overwrite:
         for shard_path in shard_paths:
             refuse_existing(shard_path, "TFRecord file")
-    parent = os.path.dirname(path)
-    if parent:
-        tf.io.gfile.makedirs(parent)
+    from ganpaint import fs
+
+    fs.makedirs(fs.dirname(path))
 
     def target(i):
         if labels is None:
@@ -279,7 +281,8 @@ def write_tfrecords(
     written = []
     for shard, shard_path in enumerate(shard_paths):
         lo, hi = bounds[shard], bounds[shard + 1]
-        with tf.io.TFRecordWriter(shard_path) as writer:
+        partial = f"{shard_path}.partial"  # renamed when whole: a kill leaves no half shard
+        with tf.io.TFRecordWriter(partial) as writer:
             for i in range(lo, hi):
                 feature = {
                     "image_name": bytes_feature(str(names[i]).encode()),
@@ -291,5 +294,6 @@ def write_tfrecords(
                         int64_list=tf.train.Int64List(value=[int(labels[i])]))
                 example = tf.train.Example(features=tf.train.Features(feature=feature))
                 writer.write(example.SerializeToString())
+        fs.rename(partial, shard_path, overwrite=True)
         written.append(shard_path)
     return written

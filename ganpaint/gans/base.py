@@ -32,7 +32,7 @@ from keras import ops
 from ganpaint import distribute
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.gans import ema as ema_lib
-from ganpaint.layers import RNG_ALG, synchronize_batch_norm
+from ganpaint.layers import RNG_ALG, prepare_for_replicas
 from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ganpaint.optimizers import FusedAdam
 
@@ -475,10 +475,11 @@ class AdversarialModel(keras.Model):
 
     def _begin_step(self, images):
         """What every train step calls first, with a batch of its images: under a strategy,
-        batch norm set to synchronise across replicas and this replica's place in the global
-        batch recorded (`distribute.begin_step`), for `_apply` and the global draws."""
+        the networks' batch norm and dropout set to act on the global batch
+        (`layers.prepare_for_replicas`) and this replica's place in the global batch recorded
+        (`distribute.begin_step`), for `_apply` and the global draws."""
         if distribute.num_replicas() > 1:
-            synchronize_batch_norm(*[getattr(self, n) for n in self._networks])
+            prepare_for_replicas(*[getattr(self, n) for n in self._networks])
         share = distribute.begin_step(tf.shape(images)[0])
         object.__setattr__(self, "_share", (tf.compat.v1.get_default_graph(), share))
 

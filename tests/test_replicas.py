@@ -1,0 +1,154 @@
+"""Several replicas, through the path users take: every recipe, built and fitted with its
+default callbacks under a MirroredStrategy of 2 logical CPUs (in this process) and one recipe
+of each kind over 8 (the TPU's count; one subprocess, one strategy in it), trains to the same
+weights as one device with the same global batch. Batch norm, dropout, soft labels,
+DiffAugment and EMA included; what differs by design is in docs/distributed.md."""
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ganpaint import callbacks, distribute, gans, recipes
+from replica_checks import EACH_KIND, acceptable, compare
+from tiny_models import model, weights
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def two():
+    # One strategy for the module: strategies created one after another in a process can
+    # hand out clashing collective instance keys.
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+@pytest.mark.parametrize("name", list(recipes.RECIPES))
+def test_every_recipe_trains_on_2_replicas_as_on_one_device(name, two, tmp_path):
+    record = compare(name, two, str(tmp_path))
+    assert acceptable(record) is None, acceptable(record)
+
+
+def test_one_recipe_of_each_kind_trains_on_8_replicas_as_on_one_device():
+    # A per-replica batch of 1: unsynchronised batch norm would normalise each image alone.
+    proc = subprocess.run([sys.executable, os.path.join(TESTS, "replica_checks.py"), "8"],
+                          capture_output=True, text=True, timeout=1200, cwd=TESTS,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [r["recipe"] for r in records] == list(EACH_KIND)
+    for record in records:
+        assert record["replicas"] == 8 and record["global_batch"] == 8
+        assert acceptable(record) is None, acceptable(record)
+
+
+def test_a_partial_last_batch_weights_every_example_alike(two):
+    # 5 images on 2 replicas are 3 and 2: each replica's mean must count as 3/5 and 2/5 of
+    # the loss, not 1/2 each, for the step to be one device's.
+    images = np.random.default_rng(0).uniform(-1, 1, (5, 16, 16, 1)).astype("float32")
+    results = []
+    for strategy in (tf.distribute.get_strategy(), two):
+        with strategy.scope():
+            m = model("gan")
+            m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
+        m.fit(tf.data.Dataset.from_tensor_slices(images).batch(5), epochs=1, verbose=0)
+        results.append(weights(m))
+    for single, split in zip(*results):
+        np.testing.assert_allclose(split, single, rtol=1e-4, atol=1e-5)
+
+
+def test_the_data_order_under_a_strategy_is_one_devices(two):
+    # Keras' TF trainer drew a batch to build the model before fit, and started the
+    # iterator again: a reshuffling dataset then began on its second order.
+    seen = {}
+
+    class Record(keras.callbacks.Callback):
+        def __init__(self, key):
+            super().__init__()
+            self.key = key
+
+        def on_train_batch_end(self, batch, logs=None):
+            seen.setdefault(self.key, []).append(round(float(logs["d_loss"]), 5))
+
+    images = np.random.default_rng(1).uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
+    for key, strategy in (("one", tf.distribute.get_strategy()), ("two", two)):
+        ds = tf.data.Dataset.from_tensor_slices(images).shuffle(
+            8, seed=3, reshuffle_each_iteration=True).batch(4)
+        with strategy.scope():
+            m = model("gan")
+            m.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))  # frozen: losses
+        m.fit(ds, epochs=2, verbose=0, callbacks=[Record(key)])     # tell the batches apart
+    assert seen["one"] == seen["two"]
+
+
+def test_learning_rates_are_read_as_numbers_from_mirrored_variables(two):
+    with two.scope():
+        m = model("gan")
+        m.compile()
+    assert isinstance(m.g_optimizer.learning_rate.value, tf.distribute.DistributedValues)
+    assert distribute.value(m.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    with pytest.raises(TypeError):  # why value() exists
+        float(m.g_optimizer.learning_rate)
+
+
+def test_the_guard_rolls_back_and_lowers_the_rates_under_a_strategy(two, tmp_path):
+    setup = recipes.build("mnist_acgan", smoke=True, strategy=two, out_dir=str(tmp_path))
+    guard = next(c for c in setup.callbacks if isinstance(c, callbacks.TrainingGuard))
+    guard.d_loss_floor, guard.collapse_steps, guard.max_trips = 1e9, 2, 5  # trips at once
+    rate = distribute.value(setup.model.g_optimizer.learning_rate)
+    setup.fit(verbose=0)
+    assert guard.trips and "rolled back" in guard.trips[0]["action"]
+    assert distribute.value(setup.model.g_optimizer.learning_rate) < rate
+
+
+def test_linear_decay_sets_every_replicas_rate(two, tmp_path):
+    with two.scope():
+        m = model("gan")
+        m.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    decay = callbacks.LinearDecay(1, 3)
+    ds = tf.data.Dataset.from_tensor_slices(
+        np.zeros((4, 16, 16, 1), "float32")).batch(2)
+    m.fit(ds, epochs=3, verbose=0, callbacks=[decay])
+    assert [round(r[0], 4) for _, r in decay.history] == [0.1, 0.075, 0.05]
+    copies = m.g_optimizer.learning_rate.value.values  # each replica's copy
+    assert len({float(c.numpy()) for c in copies}) == 1
+
+
+def test_jit_compile_auto_stays_off_under_mirroring_with_a_logged_reason(two, caplog):
+    from ganpaint.gans import base
+
+    base._LOGGED.pop("jit", None)
+    with two.scope(), caplog.at_level(logging.INFO, logger="ganpaint.gans.base"):
+        m = model("gan")
+        m.compile()
+    assert m.jit_compile is False
+    assert "leaves XLA off under MirroredStrategy" in caplog.text
+    with two.scope(), pytest.raises(ValueError, match="jit_compile=True under MirroredStrategy "
+                                                      "over CPU devices"):
+        model("gan").compile(jit_compile=True)
+    assert model("gan").compile() is None  # one device: "auto" is Keras' own choice
+
+
+def test_batch_norm_is_synchronised_only_under_several_replicas(two):
+    from ganpaint import generators
+
+    keras.utils.set_random_seed(0)
+    with two.scope():
+        g = generators.dcgan_generator(8, (16, 16, 1), base_filters=8, norm="batch")
+        d = gans.GAN(g, __import__("ganpaint").discriminators.dcgan_discriminator(
+            (16, 16, 1), base_filters=8), seed=1)
+        d.compile()
+    norms = [layer for layer in g._flatten_layers() if isinstance(
+        layer, keras.layers.BatchNormalization)]
+    assert norms and not any(n.synchronized for n in norms)  # one device: unchanged
+    d.fit(tf.data.Dataset.from_tensor_slices(np.zeros((4, 16, 16, 1), "float32")).batch(4),
+          epochs=1, verbose=0)
+    assert all(n.synchronized for n in norms)
+    for n in norms:  # the replicas' moving statistics agree
+        first, second = (np.asarray(c) for c in n.moving_variance.value.values)
+        np.testing.assert_array_equal(first, second)
