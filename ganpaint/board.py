@@ -117,7 +117,7 @@ class TensorBoardLog(keras.callbacks.Callback):
         if len(paths) > self._grids_written:
             from PIL import Image
 
-            with fs.open(paths[-1], "rb") as f:
+            with fs.open(fs.writing_path(paths[-1]), "rb") as f:  # where this process wrote it
                 grid = np.asarray(Image.open(f).convert("RGB"))
             with self._writer.as_default(step=step):
                 tf.summary.image("samples", grid[None], step=step)

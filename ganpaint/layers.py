@@ -307,15 +307,13 @@ def prepare_for_replicas(*models) -> int:
     class-conditional norm included); the models call this in their train step under more
     than one replica, and on one device nothing changes. Returns how many layers it set.
 
-    - Batch norm computes its statistics over the global batch (`global_moments`: two passes,
-      as `tf.nn.moments` on one device). Without this a step on N replicas normalises over
-      B / N images (one image, at a per-replica batch of 1) and each replica's moving
-      averages drift apart. Keras' own `synchronized=True` computes E[x^2] - E[x]^2, which
-      loses the variance to cancellation where |mean| >> std; `synchronized` is set too, so a
-      saved model says so.
+    - Batch norm computes its statistics over the global batch (Keras' `synchronized=True`,
+      which all-reduces each replica's sums). Without it a step on N replicas normalises over
+      B / N images (one image, at a per-replica batch of 1) and each replica's moving averages
+      drift apart, so a saved model depends on which replica saved it.
     - Keras' `Dropout` (an EfficientNet backbone's stochastic depth, a network of your own)
       draws its mask for the global batch and takes this replica's rows, as
-      `ganpaint.layers.Dropout` does; Keras' gives every replica the same mask.
+      `ganpaint.layers.Dropout` does; Keras' own gives every replica the same mask.
     """
     count = 0
     for model in models:
@@ -324,7 +322,6 @@ def prepare_for_replicas(*models) -> int:
                 continue
             if isinstance(layer, layers.BatchNormalization):
                 layer.synchronized = True
-                object.__setattr__(layer, "_moments", _global_moments_of(layer))
             elif isinstance(layer, layers.Dropout) and not isinstance(layer, Dropout):
                 object.__setattr__(layer, "call", types.MethodType(Dropout.call, layer))
             else:
@@ -332,34 +329,6 @@ def prepare_for_replicas(*models) -> int:
             object.__setattr__(layer, "_ganpaint_replicas", True)
             count += 1
     return count
-
-
-def _global_moments_of(layer):
-    keras_moments = type(layer)._moments
-
-    def moments(inputs, mask):
-        if mask is not None:  # masked statistics stay Keras' (no GAN network masks)
-            return keras_moments(layer, inputs, mask)
-        return global_moments(inputs, layer._reduction_axes)
-
-    return moments
-
-
-def global_moments(x, axes):
-    """Mean and variance of `x` over `axes` and over every replica's batch: the global batch's
-    statistics, in two passes (the mean first, then the mean squared difference from it), the
-    arithmetic of `tf.nn.moments` on one device. Outside a replica context, `tf.nn.moments`.
-    Differentiable: the gradient reaches every replica's images through the all-reduces."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return tf.nn.moments(x, axes)
-    total = tf.distribute.ReduceOp.SUM
-    count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), axes)), x.dtype)
-    count = context.all_reduce(total, count)
-    mean = context.all_reduce(total, tf.reduce_sum(x, axis=axes, keepdims=True)) / count
-    deviation = tf.math.squared_difference(x, tf.stop_gradient(mean))
-    variance = context.all_reduce(total, tf.reduce_sum(deviation, axis=axes, keepdims=True))
-    return tf.squeeze(mean, axes), tf.squeeze(variance / count, axes)
 
 
 GROUP_NORM_GROUPS = 8

@@ -332,6 +332,7 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
     if not steps_per_epoch:
         raise ValueError("`steps_per_epoch` is needed: the dataset is infinite or of unknown "
                          "length.")
+    _fit_steps_per_execution(model, steps_per_epoch)
     out_dir = os.fspath(out_dir)
     folder = fs.join(out_dir, CHECKPOINT_FOLDER)
     identity = run_identity(model, **dict(run_info or {}))
@@ -358,6 +359,21 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
                              verbose, save_model, fit_kwargs)
     finally:
         distribute.remove_scratch(start.scratch)
+
+
+def _fit_steps_per_execution(model, steps_per_epoch: int) -> None:
+    """Keras runs `steps_per_execution` steps per call whatever is left of the epoch, so on a
+    run's endless stream an epoch whose length it does not divide runs past its end. Use the
+    largest count that divides the epoch (one line says so); every call, checkpoint and
+    resume then falls on a multiple of it."""
+    wanted = int(getattr(model, "steps_per_execution", 1) or 1)
+    if wanted > 1 and steps_per_epoch % wanted:
+        fitted = max(d for d in range(1, wanted + 1) if steps_per_epoch % d == 0)
+        say(f"steps_per_execution {wanted} does not divide the {steps_per_epoch:,} steps of an "
+            f"epoch, so each epoch would run past its end; using {fitted}. (A count that "
+            "divides it, or a steps_per_epoch that it divides, keeps yours.)")
+        model.steps_per_execution = fitted
+        model.train_function = None
 
 
 def _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs, steps_per_epoch,

@@ -492,9 +492,9 @@ def main(argv=None) -> int:
         model.compile()
         models[kind] = os.path.join(root, f"{kind}.keras")
         model.save(models[kind])
-    import test_metrics
+    import fakes
 
-    test_metrics._synthetic_inception_graph(os.path.join(root, "graph.pb"))
+    fakes.synthetic_inception_graph(os.path.join(root, "graph.pb"))
     metrics.WEIGHTS_SEARCH_ROOTS = [os.path.join(root, "kaggle")] if hasattr(
         metrics, "WEIGHTS_SEARCH_ROOTS") else None
     cases = build_cases(root, cli, models)

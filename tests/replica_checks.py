@@ -24,6 +24,9 @@ OVERRIDES = {"maps_pix2pix": {"dropout": 0.5}}
 RUN_FILES = ("run.json", "model.keras", "backup", "grids", "history", "tensorboard")
 
 
+EPOCHS = None  # None: the smoke recipe's 2 (`main` sets 1 for 8 replicas, to save time)
+
+
 def train_once(name, strategy, out_dir, global_batch, seed=0, perturb=0.0):
     """A smoke run of recipe `name` under `strategy` at `global_batch`: the model, its weights
     before training, and the names in its run folder. `perturb` multiplies every float
@@ -33,8 +36,9 @@ def train_once(name, strategy, out_dir, global_batch, seed=0, perturb=0.0):
     from ganpaint import recipes
 
     per_replica = global_batch // strategy.num_replicas_in_sync
+    overrides = dict(OVERRIDES.get(name, {}), **({"epochs": EPOCHS} if EPOCHS else {}))
     setup = recipes.build(name, smoke=True, strategy=strategy, out_dir=out_dir, seed=seed,
-                          batch_size=per_replica, **OVERRIDES.get(name, {}))
+                          batch_size=per_replica, **overrides)
     with strategy.scope():
         setup.model.compile(keras.optimizers.SGD(LEARNING_RATE),
                             keras.optimizers.SGD(LEARNING_RATE))
@@ -103,11 +107,11 @@ def acceptable(record) -> str | None:
     """Why a comparison fails, or None. The gap must be round-off: below `FLOOR` and small
     beside what training moved (a wrong loss scale, per-replica batch norm or shared dropout
     masks change the step itself), or, where a recipe's smoke networks amplify round-off
-    (the EfficientNet recipe: batch norm over 4 values on 1x1 maps), no larger than the
-    control, one device against itself with every weight moved by a relative 1e-7."""
+    (the EfficientNet recipe: batch norm over 4 values on 1x1 maps), of the control's order
+    (within 3x): one device against itself with every weight moved by a relative 1e-7."""
     if record["steps"][0] != record["steps"][1] or record["steps"][0] < 1:
         return f"step counts differ or are zero: {record['steps']}"
-    limit = max(FLOOR, record["control"] or 0.0)
+    limit = max(FLOOR, 3 * (record["control"] or 0.0))  # one control run is one sample
     if record["worst"] > limit or record["worst"] > 0.2 * record["moved"]:
         return (f"{record['recipe']} on {record['replicas']} replicas differs from one device "
                 f"by {record['worst']:.3g} at {record['where']} (training moved the weights by "
@@ -120,9 +124,12 @@ def acceptable(record) -> str | None:
 
 
 def main(argv):
-    """`python replica_checks.py N [recipe ...]`: one JSON line per recipe on N replicas."""
+    """`python replica_checks.py N [recipe ...]`: one JSON line per recipe on N replicas (one
+    epoch of 3 steps each above 2 replicas, where the 8 replica threads' tracing is slow)."""
+    global EPOCHS
     replicas = int(argv[0])
     names = argv[1:] or EACH_KIND
+    EPOCHS = 1 if replicas > 2 else None
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]

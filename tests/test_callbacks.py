@@ -207,3 +207,30 @@ def test_sample_grid_for_translation_needs_inputs(tmp_path):
     with pytest.raises(ValueError, match="needs `inputs`"):
         m.fit(dataset("pix2pix"), epochs=1, verbose=0,
               callbacks=[callbacks.SampleGrid(tmp_path, show=False)])
+
+
+def test_callbacks_acting_every_n_steps_act_when_a_call_runs_several_steps(tmp_path, capsys):
+    # steps_per_execution=2 (what a TPU runs, at 32): calls end at steps 2, 4 | 6, 8; each
+    # callback acts at the first call end at or past its multiple.
+    from ganpaint import checkpoints, recipes
+
+    setup = recipes.build("cifar10_cgan", smoke=True, out_dir=str(tmp_path / "a"),
+                          steps_per_execution=2, steps_per_epoch=4, checkpoint_every=3,
+                          gradient_norms_every=3)
+    assert setup.model.steps_per_execution == 2
+    setup.fit(verbose=0)
+    store = checkpoints.CheckpointStore(str(tmp_path / "a" / "backup"))
+    assert [m["step"] for m in store.markers()] == [8, 6]  # past 3 at 4, 6, and the end
+    with open(tmp_path / "a" / "gradients" / "gradient_norms.csv") as f:
+        assert sorted({int(r["step"]) for r in csv.DictReader(f)}) == [4, 6]  # past 3, 6
+    with open(tmp_path / "a" / "history" / "batches.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6, 8]
+    # A count that does not divide the epoch would run each epoch past its end (Keras runs
+    # whole calls): the largest one that divides it is used, with one line.
+    setup = recipes.build("cifar10_cgan", smoke=True, out_dir=str(tmp_path / "b"),
+                          steps_per_execution=3, steps_per_epoch=4)
+    setup.fit(verbose=0)
+    assert "steps_per_execution 3 does not divide the 4 steps of an epoch" in \
+        capsys.readouterr().out
+    assert setup.model.steps_per_execution == 2
+    assert int(keras.ops.convert_to_numpy(setup.model.g_optimizer.iterations)) == 8

@@ -22,9 +22,9 @@ TWO_CPUS = ["/cpu:0", "/cpu:1"]
 
 @pytest.fixture(scope="module")
 def mirrored():
-    # One strategy for the module: strategies created one after another in a process can
-    # hand out clashing collective instance keys.
-    return tf.distribute.MirroredStrategy(TWO_CPUS)
+    # One strategy per process (`get_strategy` makes it once): strategies created one after
+    # another in a process hand out clashing collective instance keys.
+    return distribute.get_strategy(devices=["/cpu:0", "/cpu:1"], verbose=False)
 
 
 def test_two_logical_cpus_are_configured():
@@ -200,3 +200,76 @@ def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
         assert r["replicas"] == 2 and r["steps"] == 3 and np.isfinite(r["d_loss"])
     # Both workers hold the same weights after the synchronous steps.
     assert results[0]["checksum"] == pytest.approx(results[1]["checksum"], rel=1e-6)
+
+
+# -- TPU: detection, one initialisation per process, fallbacks --------------------------------
+
+def _pci(root, vendor, device):
+    folder = root / "sys" / "bus" / "pci" / "devices" / "0000:00:04.0"
+    folder.mkdir(parents=True)
+    (folder / "vendor").write_text(vendor + "\n")
+    (folder / "device").write_text(device + "\n")
+
+
+def test_tpu_vms_without_dev_accel_are_found_by_their_pci_chips(tmp_path):
+    assert not distribute.tpu_vm_present(str(tmp_path))
+    _pci(tmp_path, "0x1ae0", "0x0063")  # a v5e: no /dev/accel*
+    assert distribute.tpu_vm_present(str(tmp_path))
+    other = tmp_path / "other"
+    _pci(other, "0x10de", "0x2330")  # an NVIDIA GPU
+    assert not distribute.tpu_vm_present(str(other))
+    (other / "dev").mkdir()
+    (other / "dev" / "accel0").write_text("")  # a v3/v4 TPU VM
+    assert distribute.tpu_vm_present(str(other))
+
+
+class _FakeResolver:
+    def __init__(self, tpu=None):
+        self.tpu = tpu
+
+    def master(self):
+        return f"grpc://{self.tpu or 'local'}"
+
+
+def test_a_tpu_is_initialised_once_per_process(monkeypatch):
+    calls = []
+    monkeypatch.setenv("TPU_NAME", "fake-tpu")
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", _FakeResolver)
+    monkeypatch.setattr(tf.config, "experimental_connect_to_cluster", lambda r: None)
+    monkeypatch.setattr(tf.tpu.experimental, "initialize_tpu_system",
+                        lambda r: calls.append(r))
+    monkeypatch.setattr(tf.distribute, "TPUStrategy",
+                        lambda r: type("FakeTPUStrategy", (), {"num_replicas_in_sync": 8})())
+    monkeypatch.setattr(distribute, "_STRATEGIES", {})
+    first, second = distribute.get_strategy(verbose=False), distribute.get_strategy()
+    assert first is second and len(calls) == 1  # initialize_tpu_system wipes the TPU
+
+
+def test_an_unreachable_tpu_falls_back_with_one_line(monkeypatch, caplog):
+    import urllib.error
+
+    def unreachable(tpu=None):
+        raise urllib.error.URLError("metadata server not found")
+
+    monkeypatch.setenv("TPU_NAME", "gone-tpu")
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", unreachable)
+    with caplog.at_level("WARNING", logger="ganpaint.distribute"):
+        strategy = distribute.get_strategy(verbose=False)
+    assert strategy.num_replicas_in_sync == 1
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "TPU_NAME=gone-tpu" in lines[0] and "URLError" in lines[0]
+    with pytest.raises(ValueError, match="Could not connect to the TPU 'gone-tpu'"):
+        distribute.get_strategy(tpu="gone-tpu")  # named: an error, not a fallback
+
+
+def test_get_strategy_returns_one_strategy_per_machine():
+    assert distribute.get_strategy(devices=TWO_CPUS) is distribute.get_strategy(devices=TWO_CPUS)
+
+
+def test_recipes_run_32_steps_per_call_on_a_tpu_and_one_elsewhere(monkeypatch):
+    from ganpaint import recipes
+
+    assert recipes.default_steps_per_execution(tf.distribute.get_strategy()) == 1
+    monkeypatch.setattr(distribute, "is_tpu", lambda strategy: True)
+    assert recipes.default_steps_per_execution(tf.distribute.get_strategy()) == 32
+    assert recipes.get("dogs_dcgan").steps_per_execution is None  # the strategy decides

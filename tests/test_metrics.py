@@ -4,6 +4,7 @@ import pytest
 import scipy.linalg
 import keras
 
+from fakes import synthetic_inception_graph
 from ganpaint import metrics
 
 
@@ -190,36 +191,9 @@ def test_inception_extractor_without_weights_gives_2048_features():
         metrics.InceptionFeatures(weights="missing.h5")
 
 
-def _synthetic_inception_graph(path, depth=8):
-    """A small frozen graph with the 2015 Inception graph's tensor names and shape contract:
-    a batch-1 `ExpandDims` of one decoded image, a resize to 299, a scaling, and `pool_3`
-    [1, 1, 1, D] after a convolution. Returns a numpy function computing the same thing."""
-    import tensorflow as tf
-
-    kernel = np.random.default_rng(0).normal(size=(3, 3, 3, depth)).astype("float32")
-    graph = tf.Graph()
-    with graph.as_default():
-        decoded = tf.compat.v1.placeholder(tf.float32, [None, None, 3], name="Cast")
-        x = tf.expand_dims(decoded, 0, name="ExpandDims")
-        x = tf.compat.v1.image.resize_bilinear(x, [299, 299], name="ResizeBilinear")
-        x = (x - 128.0) / 128.0
-        x = tf.nn.relu(tf.nn.conv2d(x, tf.constant(kernel), 2, "VALID"))
-        pooled = tf.reduce_mean(x, axis=[1, 2], keepdims=True, name="pool_3")
-        tf.reshape(pooled, [1, depth], name="pool_3/_reshape")  # batch 1, as the real graph
-    with open(path, "wb") as f:
-        f.write(graph.as_graph_def().SerializeToString())
-
-    def reference(pixels):
-        x = tf.compat.v1.image.resize_bilinear(tf.constant(pixels, tf.float32), [299, 299])
-        x = tf.nn.relu(tf.nn.conv2d((x - 128.0) / 128.0, kernel, 2, "VALID"))
-        return tf.reduce_mean(x, axis=[1, 2]).numpy()
-
-    return reference
-
-
 def test_the_2015_inception_graph_loads_in_tf2_and_gives_pool_3_for_whole_batches(tmp_path):
     path = tmp_path / "classify_image_graph_def.pb"
-    reference = _synthetic_inception_graph(str(path))
+    reference = synthetic_inception_graph(str(path))
     extractor = metrics.InceptionFeatures(weights=str(path))
     images = np.random.default_rng(1).uniform(-1, 1, (5, 40, 40, 3)).astype("float32")
     features = np.asarray(extractor(images))
@@ -242,7 +216,7 @@ def test_provenance_records_the_weights_file_and_its_sha256(tmp_path):
     import hashlib
 
     path = tmp_path / "classify_image_graph_def.pb"
-    _synthetic_inception_graph(str(path))
+    synthetic_inception_graph(str(path))
     record = metrics.provenance(metrics.InceptionFeatures(weights=str(path)), 10, 20)
     assert record["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert record["weights_file"] == str(path) and record["extractor"] == "inception_2015_pool_3"

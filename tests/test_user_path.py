@@ -18,7 +18,7 @@ import pytest
 import tiny_models
 from ganpaint import callbacks, cli, data, metrics, recipes
 from ganpaint.errors import UserError, WeightsUnavailable
-from test_metrics import _synthetic_inception_graph
+from fakes import synthetic_inception_graph
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def offline(monkeypatch, tmp_path_factory):
 @pytest.fixture(scope="module")
 def graph_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / metrics.GRAPH_FILE
-    _synthetic_inception_graph(str(path))
+    synthetic_inception_graph(str(path))
     return str(path)
 
 

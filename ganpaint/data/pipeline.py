@@ -266,7 +266,7 @@ def unpaired_dataset(
     ds = tf.data.Dataset.zip((ds_a, ds_b))
     if not repeat:
         ds = ds.take(math.ceil(max(num_a, num_b) / batch_size))
-    ds = ds.prefetch(AUTOTUNE)
+    ds = _by_global_batch(ds.prefetch(AUTOTUNE))
     ds.num_images = (num_a, num_b)
     ds.class_names = None
     ds.skipped_files = ds_a.skipped_files + ds_b.skipped_files
@@ -403,7 +403,18 @@ def _augment(image: tf.Tensor, size: tuple[int, int], tokens: frozenset, seed: t
     return image
 
 
+def _by_global_batch(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """Under several workers, each reads the whole pipeline and takes its rows of each global
+    batch (tf.data's DATA sharding), so the order is one device's; AUTO would give each worker
+    other TFRecord files, another order, and fail where files are fewer than workers."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = \
+        tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
+
+
 def _annotate(ds: tf.data.Dataset, src: sources.Source) -> tf.data.Dataset:
+    ds = _by_global_batch(ds)
     ds.num_images = src.num_images
     ds.class_names = src.class_names
     ds.skipped_files = [path for path, _ in src.skipped]
