@@ -132,6 +132,25 @@ def _once(key, make):
     return _STRATEGIES[key]
 
 
+def _check_devices(devices):
+    """Every name in `devices` must be a device of this process: MirroredStrategy over a name
+    that is not one waits forever at its first step instead of failing."""
+    have = tf.config.list_logical_devices()
+    known = set()
+    for device in have:
+        spec = tf.DeviceSpec.from_string(device.name)
+        known.add((spec.device_type.upper(), spec.device_index))
+    for name in devices:
+        spec = tf.DeviceSpec.from_string(name)
+        if ((spec.device_type or "").upper(), spec.device_index or 0) not in known:
+            names = ", ".join(d.name.split("device:")[-1] for d in have)
+            raise ValueError(
+                f"`devices` names {name!r}, which this process does not have (it has {names}). "
+                "Name devices from `tf.config.list_logical_devices()`; to split a CPU in two, "
+                "call `tf.config.set_logical_device_configuration` before TensorFlow starts. "
+                f"Received: devices={list(devices)!r}")
+
+
 def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
                  verbose: bool = True) -> tf.distribute.Strategy:
     """The right strategy for this machine, in order of preference:
@@ -162,6 +181,7 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     elif devices is not None:
         if not devices:
             raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
+        _check_devices(devices)
         strategy = _once(("mirrored", tuple(devices)),
                          lambda: tf.distribute.MirroredStrategy(devices))
     elif len(tf.config.list_logical_devices("GPU")) > 1:
@@ -295,11 +315,18 @@ _STEP = threading.local()
 def begin_step(batch_size):
     """Called by every train step before it draws anything: records this replica's place in
     the global batch (its first row and the global batch size, from one all-reduce of the
-    replicas' batch sizes) for `global_slice`, and returns `batch_share`. On one replica, 1."""
+    replicas' batch sizes) for `global_slice`, and its share for `step_share`, and returns
+    the share (`batch_share`). On one replica, 1.
+
+    The record is per thread: MirroredStrategy traces each replica's step in its own thread,
+    interleaved at every all-reduce, so state kept on a shared object would be the last
+    replica's."""
     context = tf.distribute.get_replica_context()
     _STEP.layout = None
+    graph = tf.compat.v1.get_default_graph()
     if context is None or context.num_replicas_in_sync == 1:
-        return tf.constant(1.0)
+        _STEP.share = (graph, tf.constant(1.0))
+        return _STEP.share[1]
     replicas = context.num_replicas_in_sync
     me = tf.cast(context.replica_id_in_sync_group, tf.int32)
     local = tf.cast(batch_size, tf.float32)
@@ -308,9 +335,18 @@ def begin_step(batch_size):
     sizes = tf.cast(tf.round(sizes), tf.int32)
     start = tf.reduce_sum(tf.where(tf.range(replicas) < me, sizes, 0))
     total = tf.reduce_sum(sizes)
-    _STEP.layout = (tf.compat.v1.get_default_graph(), start, total,
-                    tf.cast(batch_size, tf.int32))
-    return local / tf.maximum(tf.cast(total, tf.float32), 1.0)
+    _STEP.layout = (graph, start, total, tf.cast(batch_size, tf.int32))
+    _STEP.share = (graph, local / tf.maximum(tf.cast(total, tf.float32), 1.0))
+    return _STEP.share[1]
+
+
+def step_share():
+    """This replica's share of the global batch, as recorded by `begin_step` in the step
+    being traced; `1 / replicas` in a step that did not call it."""
+    graph, share = getattr(_STEP, "share", None) or (None, None)
+    if graph is not tf.compat.v1.get_default_graph():
+        return tf.constant(1.0 / num_replicas())
+    return share
 
 
 def batch_share(batch_size):

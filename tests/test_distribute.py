@@ -273,3 +273,9 @@ def test_recipes_run_32_steps_per_call_on_a_tpu_and_one_elsewhere(monkeypatch):
     monkeypatch.setattr(distribute, "is_tpu", lambda strategy: True)
     assert recipes.default_steps_per_execution(tf.distribute.get_strategy()) == 32
     assert recipes.get("dogs_dcgan").steps_per_execution is None  # the strategy decides
+
+
+def test_a_device_the_process_does_not_have_is_refused_not_waited_on():
+    # MirroredStrategy over a missing device hangs at the first step; refuse it up front.
+    with pytest.raises(ValueError, match=r"names '/cpu:5', which this process does not have"):
+        distribute.get_strategy(devices=["/cpu:0", "/cpu:5"], verbose=False)

@@ -480,16 +480,13 @@ class AdversarialModel(keras.Model):
         (`distribute.begin_step`), for `_apply` and the global draws."""
         if distribute.num_replicas() > 1:
             prepare_for_replicas(*[getattr(self, n) for n in self._networks])
-        share = distribute.begin_step(tf.shape(images)[0])
-        object.__setattr__(self, "_share", (tf.compat.v1.get_default_graph(), share))
+        distribute.begin_step(tf.shape(images)[0])
 
     def _apply(self, optimizer, tape, loss, variables):
         """Apply the gradient of a per-replica mean loss, as its share of the global mean:
         weighted by this replica's share of the global batch (`distribute.batch_share`), so
         every example counts 1 / global batch, a partial last batch included."""
-        graph, share = getattr(self, "_share", None) or (None, None)
-        if graph is not tf.compat.v1.get_default_graph():  # a step without `_begin_step`
-            share = 1.0 / distribute.num_replicas()
+        share = distribute.step_share()  # per replica thread, not on the shared model
         with tape:  # the scaling must be on the tape
             scaled = optimizer.scale_loss(loss * tf.cast(share, loss.dtype))
         grads = tape.gradient(scaled, variables)
@@ -565,9 +562,16 @@ class AdversarialModel(keras.Model):
                                           batch_mean=distribute.global_batch_mean)
 
     def _report(self, **values):
+        # Each replica's mean counts by its share of the global batch (the metrics' totals
+        # and counts are summed over replicas), so a partial last batch reports what one
+        # device would; `_Current` values are the same on every replica.
+        share = distribute.step_share()
         for tracker in self.trackers:
             if tracker.name in values and values[tracker.name] is not None:
-                tracker.update_state(values[tracker.name])
+                if isinstance(tracker, _Current):
+                    tracker.update_state(values[tracker.name])
+                else:
+                    tracker.update_state(values[tracker.name], sample_weight=share)
         results = {t.name: t.result() for t in self.trackers}
         if distribute.is_multi_worker(self.distribute_strategy):
             # Keras 3 reduces a step's outputs across workers with `reduce(MEAN, axis=0)`,
