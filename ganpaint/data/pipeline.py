@@ -158,6 +158,13 @@ def paired_dataset(
         raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
     size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
                                           channels, False, on_error, drop_remainder, repeat)
+    first_h, first_w = sources.first_image_shape(src)
+    if first_w < 1.5 * first_h:
+        raise ValueError(
+            f"paired_dataset reads side-by-side pairs (input | target, about twice as wide as "
+            f"tall); the first image of {src.description} is {first_w}x{first_h}, a single "
+            "image. Give images that hold both halves (data/README.md: the maps dataset), or "
+            "train a CycleGAN on unpaired single images.")
 
     def load(image):
         half = tf.shape(image)[1] // 2
@@ -185,18 +192,19 @@ def translation_dataset(
     batch_size: int,
     channels: int = 3,
     direction: str = "AtoB",
-    pairs: bool | None = None,
+    pairs: bool = False,
     on_error: str = "raise",
 ) -> tf.data.Dataset:
-    """The images a translator is given, in order, unshuffled: single images, or the input
-    halves of side-by-side pairs (pix2pix's layout) without squashing a pair into one input.
+    """The images a translator is given, in order, unshuffled: whole images of any aspect, or
+    with `pairs=True` the input halves of side-by-side pairs (pix2pix's layout) without
+    squashing a pair into one input. What the images are is the caller's to say: a 16:9 photo
+    and a pair of squares look alike by their widths.
 
     Args:
         source: anything `image_dataset` reads.
         image_size: int or (height, width). The translator's input size.
         direction: "AtoB" takes the left half of each pair, "BtoA" the right half.
-        pairs: bool. None (default) decides from the first image: pairs when its width to
-            height is nearer twice the input's than the input's.
+        pairs: bool. The images are side-by-side pairs (default False: whole images).
 
     Returns:
         A dataset of image batches with `num_images` and `layout` (what was read, in words).
@@ -206,14 +214,14 @@ def translation_dataset(
     h, w = _size_pair(image_size, "image_size")
     src = sources.resolve(source, channels=channels, on_error=on_error)
     first_h, first_w = sources.first_image_shape(src)
-    if pairs is None:
-        aspect = first_w / first_h
-        pairs = abs(aspect - 2 * w / h) < abs(aspect - w / h)
+    if pairs not in (True, False):
+        raise ValueError(f"`pairs` must be True or False. Received: pairs={pairs!r}")
     common = dict(batch_size=batch_size, channels=channels, shuffle=False, drop_remainder=False,
                   cache=False, on_error=on_error)
     if not pairs:
         ds = image_dataset(source, image_size=(h, w), **common)
-        ds.layout = f"single images ({first_w}x{first_h})"
+        ds.layout = f"whole images ({first_w}x{first_h})"
+        ds.looks_paired = _looks_paired(first_h, first_w, h, w)
         return ds
     whole = image_dataset(source, image_size=(h, 2 * w), **common)
     start = 0 if direction == "AtoB" else w
@@ -222,7 +230,15 @@ def translation_dataset(
                                                        whole.skipped_files)
     ds.layout = (f"side-by-side pairs ({first_w}x{first_h}): the "
                  f"{'left' if direction == 'AtoB' else 'right'} halves ({direction})")
+    ds.looks_paired = True
     return ds
+
+
+def _looks_paired(height, width, input_h, input_w) -> bool:
+    """Whether an image's width to height is nearer twice the input's than the input's: a
+    hint worth a line, never a decision."""
+    aspect = width / height
+    return abs(aspect - 2 * input_w / input_h) < abs(aspect - input_w / input_h)
 
 
 def unpaired_dataset(
@@ -370,12 +386,12 @@ def _tfrecord_dataset(src: sources.Source, shuffle_files: bool, seed: int | None
         # Shuffled file order, then records interleaved from several files at once.
         files = tf.data.Dataset.from_tensor_slices(src.tfrecords)
         files = files.shuffle(len(src.tfrecords), seed=seed, reshuffle_each_iteration=True)
-        records = files.interleave(tf.data.TFRecordDataset,
+        records = files.interleave(lambda f: sources.tfrecord_dataset(f, src.compression),
                                    cycle_length=min(len(src.tfrecords), 16),
                                    num_parallel_calls=AUTOTUNE, deterministic=True)
     else:
         # Unshuffled means file order, record order: labels given as an array rely on it.
-        records = tf.data.TFRecordDataset(src.tfrecords, buffer_size=8 << 20)
+        records = sources.tfrecord_dataset(src.tfrecords, src.compression, buffer_size=8 << 20)
     return records.map(lambda r: tf.io.parse_single_example(r, spec), num_parallel_calls=AUTOTUNE)
 
 
@@ -418,6 +434,10 @@ def _annotate(ds: tf.data.Dataset, src: sources.Source) -> tf.data.Dataset:
     ds.num_images = src.num_images
     ds.class_names = src.class_names
     ds.skipped_files = [path for path, _ in src.skipped]
+    # The classes the labels need (1 + the largest), where known before reading: labels in
+    # an array, an npz or class folders (TFRecords' label features are read while training).
+    ds.label_classes = (int(src.labels.max()) + 1 if src.labels is not None
+                        and len(src.labels) else None)
     return ds
 
 

@@ -13,8 +13,65 @@ import tensorflow as tf
 _LUMA = (0.2989, 0.5870, 0.1140)
 
 
+def orient(image: tf.Tensor, orientation) -> tf.Tensor:
+    """`image` as a viewer shows it, given its EXIF orientation (1-8; 1 and anything else:
+    as stored): the transposition PIL's `ImageOps.exif_transpose` applies. A phone's JPEGs
+    store the sensor's pixels with the camera's turn in this tag."""
+    transpose = lambda x: tf.transpose(x, [1, 0, 2])  # noqa: E731
+    branches = [lambda: image,                                        # 0, unused
+                lambda: image,                                        # 1: as stored
+                lambda: tf.image.flip_left_right(image),              # 2
+                lambda: tf.image.rot90(image, 2),                     # 3
+                lambda: tf.image.flip_up_down(image),                 # 4
+                lambda: transpose(image),                             # 5
+                lambda: tf.image.rot90(image, 3),                     # 6: turned 90° clockwise
+                lambda: tf.image.rot90(transpose(image), 2),          # 7
+                lambda: tf.image.rot90(image, 1)]                     # 8
+    index = tf.clip_by_value(tf.cast(orientation, tf.int32), 0, 8)
+    return tf.switch_case(index, branches)
+
+
+_EXIF_SPAN = 65536  # an APP1 segment is at most 64 KB, and it comes first
+
+
+def exif_orientation(data: tf.Tensor) -> tf.Tensor:
+    """The EXIF orientation (1-8) of JPEG bytes, 1 where there is none: found in graph ops
+    (the `Exif\0\0` header in the first 64 KB, the TIFF byte order, IFD0's 0x0112 entry), so
+    it runs inside tf.data on any device's host, TFRecords included."""
+    head = tf.io.decode_raw(tf.strings.substr(data, 0, _EXIF_SPAN), tf.uint8)
+    size = tf.shape(head)[0]
+    b = tf.cast(tf.pad(head, [[0, _EXIF_SPAN + 64 - size]]), tf.int32)
+    marker = tf.ones([_EXIF_SPAN], tf.bool)
+    for k, byte in enumerate(b"Exif\0\0"):
+        marker &= tf.equal(b[k:k + _EXIF_SPAN], byte)
+    found = tf.reduce_any(marker)
+    tiff = tf.cast(tf.argmax(tf.cast(marker, tf.int32)), tf.int32) + 6
+    little = tf.equal(b[tiff], 0x49)  # "II": Intel order; "MM": Motorola
+
+    def at(offset):
+        return tf.gather(b, tf.clip_by_value(offset, 0, _EXIF_SPAN + 63))
+
+    def u16(offset):
+        return tf.where(little, at(offset) + 256 * at(offset + 1),
+                        256 * at(offset) + at(offset + 1))
+
+    def u32(offset):
+        return tf.where(little, u16(offset) + 65536 * u16(offset + 2),
+                        65536 * u16(offset) + u16(offset + 2))
+
+    ifd = tiff + u32(tiff + 4)
+    count = tf.minimum(u16(ifd), 64)
+    entries = ifd + 2 + 12 * tf.range(64)
+    tags = u16(entries)
+    hit = (tf.range(64) < count) & tf.equal(tags, 0x0112) & (entries + 12 <= size)
+    value = tf.reduce_max(tf.where(hit, u16(entries + 8), 0))
+    ok = found & (tiff + 8 <= size) & (value >= 1) & (value <= 8)
+    return tf.where(ok, value, 1)
+
+
 def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
-    """Decodes JPEG, PNG, GIF (first frame) or BMP bytes to a uint8 `[H, W, channels]` image.
+    """Decodes JPEG, PNG, GIF (first frame) or BMP bytes to a uint8 `[H, W, channels]` image,
+    turned as its EXIF orientation says (JPEG).
 
     Grayscale becomes RGB by repetition, RGB becomes grayscale by luma, and an alpha channel is
     composited over white (transparent product shots then get a clean background instead of
@@ -33,8 +90,10 @@ def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
                        lambda: convert_channels(image, channels))
 
     # JPEG has no alpha, and libjpeg converts gray <-> RGB itself, fastest of all.
+    # Phones store the sensor's pixels and the camera's turn in EXIF: applied, as viewers do.
     is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
-    out = tf.cond(is_jpeg, lambda: tf.io.decode_jpeg(data, channels=channels), any_format)
+    out = tf.cond(is_jpeg, lambda: orient(tf.io.decode_jpeg(data, channels=channels),
+                                          exif_orientation(data)), any_format)
     return tf.ensure_shape(out, [None, None, channels])
 
 
@@ -128,6 +187,38 @@ def scale_to_unit(image: tf.Tensor) -> tf.Tensor:
     return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
+def unit_images(images, name: str = "images") -> np.ndarray:
+    """Images as float32 in [-1, 1], the range ganpaint's models take and give.
+
+    uint8 (the `keras.datasets` habit) is read as [0, 255] and scaled the way `scale_to_unit`
+    does; floats must be finite and in [-1, 1] already; other integer types are refused, as
+    are floats outside the range (a [0, 255] float array would train or translate on numbers
+    255 times too large). `name` is the argument the error names.
+    """
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 127.5 - 1.0
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"`{name}` must be images: uint8 in [0, 255] or floats in [-1, 1]. "
+                         f"Received dtype {x.dtype}")
+    if np.issubdtype(x.dtype, np.integer):
+        raise ValueError(f"`{name}` has integer dtype {x.dtype}; give uint8 [0, 255] "
+                         f"(`{name}.astype('uint8')`) or floats in [-1, 1].")
+    x = x.astype(np.float32, copy=False)
+    if x.size:
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise ValueError(f"`{name}` holds {bad} NaN or infinite value(s); give finite images "
+                             "in [-1, 1].")
+        lo, hi = float(np.min(x)), float(np.max(x))
+        if lo < -1.01 or hi > 1.01:
+            raise ValueError(f"`{name}` must be floats in [-1, 1] (or uint8 in [0, 255]); "
+                             f"received values in [{lo:.4g}, {hi:.4g}]. From [0, 255]: "
+                             f"`{name} / 127.5 - 1` or `{name}.astype('uint8')`; from [0, 1]: "
+                             f"`2 * {name} - 1`.")
+    return x
+
+
 def to_uint8(images) -> np.ndarray:
     """Inverts `scale_to_unit`: float images in [-1, 1] to uint8 [0, 255] (clipped, rounded).
 
@@ -146,7 +237,12 @@ def to_uint8(images) -> np.ndarray:
                          f"{x.dtype}. For [0, 255] integers use `x.astype('uint8')`.")
     x = x.astype(np.float32)
     if x.size:
-        lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise ValueError(f"`to_uint8` received {bad} NaN or infinite value(s) (a diverged "
+                             "generator?): they have no colour; check the model, or replace "
+                             "them with `np.nan_to_num(x)` on purpose.")
+        lo, hi = float(np.min(x)), float(np.max(x))
         if lo < -1.01 or hi > 1.01:
             raise ValueError(f"`to_uint8` takes float images in [-1, 1]; received values in "
                              f"[{lo:.4g}, {hi:.4g}]. From [0, 255] floats: "

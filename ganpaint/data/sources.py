@@ -44,6 +44,7 @@ class Source:
     has_label_feature: bool = False
     channels: int = 3
     names: list[str] | None = None  # one per image where the source names them (npz `names`)
+    compression: str = ""  # TFRecords: "", "GZIP" or "ZLIB"
 
 
 def resolve(
@@ -108,7 +109,7 @@ def record_names(src: Source) -> list[str] | None:
     if not src.tfrecords:
         return None
     names = []
-    for record in tf.data.TFRecordDataset(src.tfrecords):
+    for record in tfrecord_dataset(src.tfrecords, src.compression):
         feature = tf.train.Example.FromString(record.numpy()).features.feature
         value = feature["image_name"].bytes_list.value if "image_name" in feature else []
         names.append(value[0].decode(errors="replace") if value else str(len(names)))
@@ -122,11 +123,16 @@ def first_image_shape(src: Source) -> tuple[int, int]:
     if src.files:
         data = tf.io.read_file(src.files[0])
     else:
-        record = next(iter(tf.data.TFRecordDataset(src.tfrecords[:1]).take(1)))
+        record = next(iter(tfrecord_dataset(src.tfrecords[:1], src.compression).take(1)))
         data = tf.train.Example.FromString(record.numpy()).features.feature["image"]
         data = tf.constant(data.bytes_list.value[0])
-    shape = tf.image.decode_image(data, expand_animations=False).shape
+    shape = preprocess.decode_image(data).shape  # as viewers show it (EXIF turns)
     return int(shape[0]), int(shape[1])
+
+
+def tfrecord_dataset(files, compression: str = "", **kwargs) -> tf.data.TFRecordDataset:
+    """`tf.data.TFRecordDataset` over files of one compression ("", "GZIP" or "ZLIB")."""
+    return tf.data.TFRecordDataset(files, compression_type=compression, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,8 +303,16 @@ def _resolve_path(path: str, channels: int, want_labels: bool, on_error: str) ->
     if not tf.io.gfile.exists(path):
         raise ValueError(f"No such file or folder: {path}")
     if tf.io.gfile.isdir(path):
-        records = sorted(os.path.join(path, name) for name in tf.io.gfile.listdir(path)
+        names = tf.io.gfile.listdir(path)
+        records = sorted(os.path.join(path, name) for name in names
                          if name.lower().endswith(TFRECORD_EXTENSIONS))
+        images = [name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
+        if records and images:
+            raise ValueError(
+                f"Folder {path} holds both TFRecord files ({len(records)}, e.g. "
+                f"{os.path.basename(records[0])}) and images ({len(images)}, e.g. {images[0]}): "
+                f"give the records as {os.path.join(path, '*.tfrec')!r}, or move the images into "
+                "a folder of their own")
         if records:  # a Kaggle-style folder of shards, e.g. monet_tfrec/
             return _tfrecord_source(records, f"TFRecords in {path}", want_labels, on_error)
         return _folder_source(path, want_labels, on_error)
@@ -314,25 +328,69 @@ def _resolve_path(path: str, channels: int, want_labels: bool, on_error: str) ->
 
 def list_image_files(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
     """Lists image files under `folder`, recursively and sorted; hidden entries are ignored.
+    Links are followed once: a link back to a folder already listed (a symlink loop) is left
+    out with a warning, as are FIFOs, sockets and devices (reading one waits forever).
 
     Returns (image files, [(other file, reason)]).
     """
-    images, others = [], []
-    for root, dirs, names in tf.io.gfile.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    images, others, passed = [], [], []
+    for root, names in _walk(folder, passed):
         for name in sorted(names):
             if name.startswith("."):
                 continue  # .DS_Store, ._resource forks
             path = os.path.join(root, name)
             ext = os.path.splitext(name)[1].lower()
-            if ext in IMAGE_EXTENSIONS:
+            if not _is_regular(path):
+                passed.append((path, "is not a regular file (a FIFO, socket or device)"))
+            elif ext in IMAGE_EXTENSIONS:
                 images.append(path)
             elif ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
                 others.append((path, f"{ext} images are not supported; convert to JPEG or PNG"))
             else:
                 others.append((path, "not an image file (expected " +
                                ", ".join(IMAGE_EXTENSIONS) + ")"))
+    if passed:
+        listing = "; ".join(f"{path} {reason}" for path, reason in passed[:5])
+        more = f"; and {len(passed) - 5} more" if len(passed) > 5 else ""
+        warnings.warn(f"Left out of {folder}: {listing}{more}", stacklevel=3)
     return images, others
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def _is_regular(path: str) -> bool:
+    """False for a FIFO, socket or device on the local disk (opening a FIFO blocks)."""
+    if not _is_local(path):
+        return True
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # a broken link: check_image_file names it
+
+
+def _walk(folder: str, passed: list):
+    """(folder, file names) for `folder` and its subfolders, sorted, hidden ones left out; a
+    local folder reached again through a link is noted in `passed` and not entered."""
+    if not _is_local(folder):
+        for root, dirs, names in tf.io.gfile.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            yield root, names
+        return
+    seen = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        info = os.stat(root)
+        if (info.st_dev, info.st_ino) in seen:
+            passed.append((root, f"leads back to {os.path.realpath(root)}, already read (a "
+                                 "symlink loop or a second link to one folder)"))
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield root, names
 
 
 def check_image_file(path: str) -> str | None:
@@ -356,7 +414,13 @@ def check_image_file(path: str) -> str | None:
         return "is empty"
     if head.startswith(b"\xff\xd8\xff"):
         # Entropy-coded JPEG data stuffs 0xFF bytes, so FF D9 only appears as the end marker.
-        return None if b"\xff\xd9" in tail else "is a truncated JPEG (no end-of-image marker)"
+        if b"\xff\xd9" in tail:
+            return None
+        # Some phones and editors append data after the image: look past the headers for
+        # the end marker, as viewers (and TensorFlow's decoder) accept such files.
+        with tf.io.gfile.GFile(path, "rb") as f:
+            return None if _jpeg_has_end(f.read()) else \
+                "is a truncated JPEG (no end-of-image marker)"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return None if b"IEND" in tail[-64:] else "is a truncated PNG (no IEND chunk)"
     if head.startswith((b"GIF87a", b"GIF89a")):
@@ -365,6 +429,24 @@ def check_image_file(path: str) -> str | None:
         declared = int.from_bytes(head[2:6], "little")
         return None if size >= declared else "is a truncated BMP"
     return "is not a JPEG, PNG, GIF or BMP image (unrecognised header)"
+
+
+def _jpeg_has_end(data: bytes) -> bool:
+    """Whether the image of JPEG bytes ends with its end-of-image marker, wherever it is:
+    the header segments (an EXIF thumbnail holds its own markers) are skipped by their
+    lengths up to the scan, and the scan's data is searched for FF D9."""
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill bytes
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the image data, then (progressive) more segments
+            return data.find(b"\xff\xd9", i) >= 0
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return False
 
 
 def _report(problems: list[tuple[str, str]], on_error: str, what: str) -> None:
@@ -436,26 +518,50 @@ def _file_list_source(paths: list[str], what: str, on_error: str) -> Source:
     return Source(what, len(files), files=files, skipped=problems)
 
 
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF87a", b"GIF89a", b"BM")
+
+
+def _first_record(path: str) -> tuple[str, bytes | None]:
+    """(compression, first record or None) of a TFRecord file: uncompressed, GZIP or ZLIB
+    (`TFRecordOptions`' choices), found by trying each; raises the uncompressed reading's
+    error where none reads."""
+    error = None
+    for compression in ("", "GZIP", "ZLIB"):
+        try:
+            first = next(iter(tfrecord_dataset([path], compression).take(1)), None)
+            return compression, None if first is None else first.numpy()
+        except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as err:
+            error = error or err
+    raise error
+
+
 def _tfrecord_source(files: list[str], what: str, want_labels: bool, on_error: str) -> Source:
     """Checks each TFRecord file's first example and counts records."""
-    good, problems, total, has_label = [], [], 0, []
+    good, problems, total, has_label, compressions = [], [], 0, [], []
     for path in files:
         try:
-            first = next(iter(tf.data.TFRecordDataset([path]).take(1)), None)
+            compression, first = _first_record(path)
             if first is None:
                 problems.append((path, "holds no records"))
                 continue
-            example = tf.train.Example.FromString(first.numpy())
+            example = tf.train.Example.FromString(first)
             features = example.features.feature
             if "image" not in features or not features["image"].bytes_list.value:
                 problems.append((path, "has no `image` bytes feature (Kaggle layout: "
                                  f"image_name, image, target); found {sorted(features)}"))
                 continue
+            encoded = features["image"].bytes_list.value[0]
+            if not encoded.startswith(_IMAGE_MAGIC):
+                problems.append((path, f"holds an `image` of {len(encoded)} bytes that is not "
+                                 "an encoded JPEG, PNG, GIF or BMP (raw pixels?): write the "
+                                 "records with ganpaint.data.write_tfrecords, or encode each "
+                                 "image with tf.io.encode_jpeg"))
+                continue
             if want_labels and "label" in features:
                 if not features["label"].int64_list.value:
                     problems.append((path, "has a `label` feature that is not an integer"))
                     continue
-            count = int(tf.data.TFRecordDataset([path]).reduce(0, lambda n, _: n + 1))
+            count = int(tfrecord_dataset([path], compression).reduce(0, lambda n, _: n + 1))
         except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as err:
             problems.append((path, f"is not a readable TFRecord file ({err.message.splitlines()[0]})"))
             continue
@@ -466,11 +572,18 @@ def _tfrecord_source(files: list[str], what: str, want_labels: bool, on_error: s
             continue
         good.append(path)
         has_label.append("label" in features)
+        compressions.append(compression)
         total += count
     _report(problems, on_error, what)
     if not good:
         raise ValueError(f"No readable TFRecord files in {what}")
-    source = Source(what, total, tfrecords=good, skipped=problems)
+    if len(set(compressions)) > 1:
+        kinds = {c or "uncompressed": p for p, c in zip(good, compressions)}
+        raise ValueError(f"{what} mixes TFRecord compressions ("
+                         + ", ".join(f"{k}: {p}" for k, p in kinds.items())
+                         + "); give the files of one compression together")
+    source = Source(what, total, tfrecords=good, skipped=problems,
+                    compression=compressions[0])
     if want_labels:
         if not all(has_label):
             missing = [p for p, h in zip(good, has_label) if not h]
