@@ -21,7 +21,8 @@ ends, bit for bit. How:
   `ganpaint.callbacks`).
 - A run owns its folder: `run.json` records the model, its weight shapes and the recipe, and
   another run is refused there (`claim_run_folder`); `resume=False` moves the earlier run
-  aside to `out_dir/replaced-<time>/` and deletes nothing.
+  aside to `out_dir/replaced-<time>/` and deletes nothing. While it trains, `run.lock`
+  keeps a second training out of the folder (`ganpaint.runlock`).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from ganpaint.checkpoints import (  # noqa: F401 (public here too, as before the
     check_writable, optimizers_of, say, state_bytes, training_state, write_atomically)
 from ganpaint.errors import UserError
 from ganpaint.guard import TimeLimit, TrainingGuard
+from ganpaint.runlock import LockRefresh, RunLock
 
 RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes, recipe, seed
 # What a run writes into its folder: `resume=False` (`--fresh`) moves these aside together.
@@ -192,8 +194,8 @@ class _Start:
     """How this process joins a run: whether the folder held it, the checkpoint restored, and
     (a non-chief worker on a shared folder) the scratch folder its writes go to."""
 
-    def __init__(self, known=False, marker=None, scratch=None):
-        self.known, self.marker, self.scratch = known, marker, scratch
+    def __init__(self, known=False, marker=None, scratch=None, lock=None):
+        self.known, self.marker, self.scratch, self.lock = known, marker, scratch, lock
 
 
 def _agree(strategy, error, *values, width=None):
@@ -220,12 +222,25 @@ def _start_on_workers(model, out_dir, identity, resume, store) -> _Start:
     3. each worker lists the complete checkpoints it sees; all restore the newest step that
        every one of them has, or all stop with one line when they have none in common.
     """
+    locks = []  # the one this worker takes (the chief, or a worker on a folder of its own)
+    try:
+        start = _join_run(model, out_dir, identity, resume, store, locks)
+    except BaseException:
+        for lock in locks:
+            lock.release()
+        raise
+    start.lock = locks[0] if locks else None
+    return start
+
+
+def _join_run(model, out_dir, identity, resume, store, locks):
     strategy = model.distribute_strategy
     chief = distribute.is_chief(strategy)
     error, token, known = None, 0, False
     if chief:
         try:
             check_writable(out_dir, 2 * state_bytes(model))
+            locks.append(RunLock(out_dir).acquire())
             known = claim_run_folder(out_dir, identity, resume)
             token = _run_token(out_dir, add=True)
         except Exception as exc:  # noqa: BLE001 - raised after the others have heard of it
@@ -242,6 +257,7 @@ def _start_on_workers(model, out_dir, identity, resume, store) -> _Start:
                 known = held is not None and "created" in held and resume is not False
             else:
                 check_writable(out_dir, 2 * state_bytes(model))
+                locks.append(RunLock(out_dir).acquire())
                 known = claim_run_folder(out_dir, identity, resume)
         except Exception as exc:  # noqa: BLE001
             error = exc
@@ -342,23 +358,32 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
         start = _start_on_workers(model, out_dir, identity, resume, store)
     else:
         check_writable(out_dir, 2 * state_bytes(model))
-        start = _Start(claim_run_folder(out_dir, identity, resume))
-        start.marker = store.restore(model) if resume is not False else None
-        if start.marker is None and not start.known and resume is not False:
-            _refuse_unknown_run(out_dir)
+        start = _Start(lock=RunLock(out_dir).acquire())  # one training per folder
+        try:
+            start.known = claim_run_folder(out_dir, identity, resume)
+            start.marker = store.restore(model) if resume is not False else None
+            if start.marker is None and not start.known and resume is not False:
+                _refuse_unknown_run(out_dir)
+        except BaseException:
+            start.lock.release()
+            raise
     marker = start.marker
-    if resume is True and marker is None:
-        raise UserError(f"resume=True but there is no usable checkpoint in {folder}",
-                        cli=f"--resume but there is no usable checkpoint in {folder}")
-    redirect = (fs.redirect_writes(out_dir, start.scratch) if start.scratch
-                else contextlib.nullcontext())
     try:
+        if resume is True and marker is None:
+            raise UserError(f"resume=True but there is no usable checkpoint in {folder}",
+                            cli=f"--resume but there is no usable checkpoint in {folder}")
+        if start.lock is not None:
+            callbacks = [*callbacks, LockRefresh(start.lock)]
+        redirect = (fs.redirect_writes(out_dir, start.scratch) if start.scratch
+                    else contextlib.nullcontext())
         with redirect:
             return _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs,
                              steps_per_epoch, callbacks, checkpoint_every, time_limit,
                              verbose, save_model, fit_kwargs)
     finally:
         distribute.remove_scratch(start.scratch)
+        if start.lock is not None:
+            start.lock.release()
 
 
 def _fit_steps_per_execution(model, steps_per_epoch: int) -> None:
