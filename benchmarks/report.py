@@ -575,12 +575,23 @@ def known_answer_table(result, suite, steps, settings=None, size=32, width="smal
 
 
 def user_path_table(result) -> str:
-    """Outcomes of `scripts/sweep_user_path.py`, before and after the user-path work."""
-    outcomes = sorted(set(result["before"]) | set(result["after"]),
-                      key=lambda o: -result["before"].get(o, 0))
-    rows = [f"| {o} | {result['before'].get(o, 0)} | {result['after'].get(o, 0)} |"
-            for o in outcomes]
-    return "\n".join(["| outcome | before | after |", "|---|---|---|", *rows])
+    """Outcomes of `scripts/sweep_user_path.py`, before and after each part's work: the
+    first sweep (issue 21) and, where the JSON has it, the second (issue 39)."""
+    parts = [("first sweep", result)] + ([("second sweep", result["second"])]
+                                          if "second" in result else [])
+    outcomes = sorted({o for _, part in parts for o in (*part["before"], *part["after"])},
+                      key=lambda o: (-sum(part["before"].get(o, 0) for _, part in parts), o))
+    if len(parts) == 1:
+        head = ["| outcome | before | after |", "|---|---|---|"]
+    else:
+        head = ["| outcome | " + " | ".join(
+                    f"{name}: before ({part['cases_before']} cases, `{part['before_commit']}`)"
+                    f" | {name}: after ({part['cases_after']})" for name, part in parts) + " |",
+                "|---" * (1 + 2 * len(parts)) + "|"]
+    rows = ["| " + o + " | " + " | ".join(f"{part['before'].get(o, 0)} | "
+                                          f"{part['after'].get(o, 0)}" for _, part in parts)
+            + " |" for o in outcomes]
+    return "\n".join([*head, *rows])
 
 
 def rendered(name, json_folder) -> str:

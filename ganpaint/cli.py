@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import os
 import sys
 import tempfile
@@ -65,6 +66,48 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
     return value
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 to 2**32 - 1 (what numpy and Keras take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 4294967295, "
+                                         f"got {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 4294967295, "
+                                         f"got {text!r}")
+    return value
+
+
+def _number(low: float, high: float, low_open: bool = False):
+    """An argparse type: a finite float in [low, high] (or (low, high] with `low_open`)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        below = value <= low if low_open else value < low
+        if not math.isfinite(value) or below or value > high:
+            bound = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(
+                f"expected a number in {bound}{low:g}, {high:g}], got {text!r}")
+        return value
+    return parse
+
+
+def _int_between(low: int, high: int):
+    """An argparse type: an int in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an int from {low} to {high}, got {text!r}")
+        return value
+    return parse
 
 
 _VERBOSE_HELP = "show TensorFlow's and absl's log lines (hidden by default)"
@@ -110,7 +153,8 @@ def _parse_make_npz(add) -> None:
     p.add_argument("--annotations", metavar="DIR", help="Pascal VOC files (Stanford Dogs' "
                    "Annotation/): one image per annotated object, cropped from its box, "
                    "labelled by its name")
-    p.add_argument("--box-margin", type=float, default=0.0, help="widen each box by this "
+    p.add_argument("--box-margin", type=_number(0.0, 10.0), default=0.0,
+                   help="widen each box by this "
                    "fraction of its size on each side (with --annotations)")
     p.add_argument("--square", choices=("expand", "pad"), default="expand", help="make box "
                    "crops square by growing the box over the photo, or by padding with black")
@@ -126,7 +170,8 @@ def _parse_make_tfrecords(add) -> None:
     p.add_argument("--channels", type=int, choices=(1, 3), default=3)
     p.add_argument("--shards", type=_positive_int, default=1)
     p.add_argument("--format", choices=("jpeg", "png"), default="jpeg")
-    p.add_argument("--quality", type=int, default=95)
+    p.add_argument("--quality", type=_int_between(1, 100), default=95,
+                   help="JPEG quality, 1 to 100 (default 95)")
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
@@ -140,6 +185,9 @@ def _parse_train(add) -> None:
     p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
                    "two paths (domain A, domain B) for CycleGAN recipes")
     p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--num-classes", type=_positive_int, metavar="K", help="labelled recipes: "
+                   "the model's classes (default: the recipe's; the data's labels must be "
+                   "below it)")
     p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--image-size", type=_positive_int)
     p.add_argument("--out", help="output folder (default outputs/RECIPE); one that holds "
@@ -174,7 +222,7 @@ def _parse_train(add) -> None:
                    "from their VOC boxes (Stanford Dogs' Annotation/ folder)")
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard "
                    "logs (default: OUT/tensorboard, for `%%tensorboard --logdir OUT`)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
 
 
 def _parse_sample(add) -> None:
@@ -185,7 +233,7 @@ def _parse_sample(add) -> None:
     p.add_argument("--labels", help="comma-separated classes for labelled models "
                    "(default: every class in turn)")
     p.add_argument("--npz", action="store_true", help="also write the images as OUT.npz")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--no-ema", action="store_true", help="sample the trained generator, not "
                    "its moving average (for models trained with ema=...)")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
@@ -194,11 +242,12 @@ def _parse_sample(add) -> None:
 def _parse_translate(add) -> None:
     p = add("translate", help="translate images with a CycleGAN or pix2pix (.keras)")
     p.add_argument("model")
-    p.add_argument("input", help="folder, .npz or TFRecords of input images; side-by-side "
-                   "pairs (pix2pix's layout) give their input halves")
+    p.add_argument("input", help="folder, .npz or TFRecords of input images, each read whole")
     p.add_argument("out", help="output folder for the translated PNGs (new or empty)")
+    p.add_argument("--pairs", action="store_true", help="the inputs are side-by-side pairs "
+                   "(pix2pix's layout): translate one half of each")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
-                   help="CycleGAN: which generator; pix2pix pairs: AtoB reads the left halves, "
+                   help="CycleGAN: which generator; with --pairs: AtoB reads the left halves, "
                    "BtoA the right")
     p.add_argument("--batch-size", type=_positive_int, default=8)
     p.add_argument("--no-ema", action="store_true", help="translate with the trained generator, "
@@ -215,6 +264,8 @@ def _parse_submit(add) -> None:
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
     p.add_argument("inputs", nargs="?", help="images to translate (CycleGAN, pix2pix): folder, "
                    "TFRecords or .npz; none for GANs")
+    p.add_argument("--pairs", action="store_true", help="the inputs are side-by-side pairs "
+                   "(pix2pix's layout): translate their left halves")
     p.add_argument("--out", required=True, help="the zip to write, e.g. images.zip")
     p.add_argument("--count", type=_positive_int, help="images (default: every input, or the "
                    "contest's minimum for GANs)")
@@ -225,7 +276,7 @@ def _parse_submit(add) -> None:
     p.add_argument("--contest", choices=sorted(CONTESTS), help="warn when outside its rules")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--batch-size", type=_positive_int, default=32)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--no-ema", action="store_true")
     p.add_argument("--skip-bad", action="store_true", help=_SKIP_BAD_HELP)
 
@@ -270,7 +321,8 @@ def _parse_export(add) -> None:
             "file, uint8 images in and out")
     p.add_argument("model", help="a model.keras written by `ganpaint train`")
     p.add_argument("--out", required=True, help="a folder (savedmodel) or a .tflite file")
-    p.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel")
+    p.add_argument("--format", choices=("savedmodel", "tflite"), default=None,
+                   help="default: tflite when --out ends in .tflite, else savedmodel")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                    help="CycleGAN: which generator to export")
     p.add_argument("--no-ema", action="store_true", help="export the trained generator, not "
@@ -282,7 +334,8 @@ def _parse_animate(add) -> None:
     p = add("animate", help="the sample grids of a run as a GIF (or MP4), epoch on each frame")
     p.add_argument("run", help="a run folder (--out of `ganpaint train`) or its grids/ folder")
     p.add_argument("--out", required=True, help="the .gif (or .mp4, with imageio-ffmpeg)")
-    p.add_argument("--fps", type=float, default=2.0)
+    p.add_argument("--fps", type=_number(0.0, 120.0, low_open=True), default=2.0,
+                   help="frames per second, more than 0 and at most 120 (default 2)")
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
 
 
@@ -295,7 +348,7 @@ def _parse_demo(add) -> None:
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     p.add_argument("--epochs", type=_positive_int, default=None,  # demo.DEMO_EPOCHS
                    help="epochs of the 4,000 training digits (default 50: 3,100 steps)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--fresh", action="store_true", help="start again, moving a demo of "
                    "another seed or number of epochs in --out aside (nothing is deleted)")
 
@@ -442,7 +495,8 @@ def _train(args) -> int:
                                    ("image_size", args.image_size), ("fid_features", args.fid),
                                    ("fid_weights", args.fid_weights),
                                    ("annotations", args.annotations),
-                                   ("steps_per_execution", args.steps_per_execution))
+                                   ("steps_per_execution", args.steps_per_execution),
+                                   ("num_classes", args.num_classes))
                  if v is not None}
     if args.skip_bad:
         overrides["on_error"] = "skip"
@@ -496,8 +550,11 @@ def _backbone_recipes() -> list[str]:
 
 def _load_model(path):
     import ganpaint
+    from ganpaint.gans.base import check_model
 
-    return ganpaint.load_model(path, compile=False)
+    model = ganpaint.load_model(path, compile=False)
+    check_model(model, path)
+    return model
 
 
 def _parse_labels(text, classes, n):
@@ -561,8 +618,12 @@ def _translate(args) -> int:
     h, w, c = model.translator(direction, use_ema=not args.no_ema).inputs[0].shape[1:]
     ds = translation_dataset(args.input, image_size=(h, w), channels=c,
                              batch_size=args.batch_size, direction=args.direction,
-                             on_error=_on_error(args))
+                             on_error=_on_error(args), pairs=args.pairs)
     print(f"reading {ds.layout} from {args.input}")
+    if not args.pairs and ds.looks_paired and "BtoA" not in model.directions:
+        print(f"note: these images are about twice as wide as {type(model).__name__}'s "
+              f"{w}x{h} input: if they are side-by-side pairs, add --pairs to translate "
+              "their input halves")
     fs.makedirs(args.out)
     count = 0
     for batch in ds:
@@ -588,7 +649,7 @@ def _submit(args) -> int:
                                    size=args.size, fmt=fmt, contest=args.contest,
                                    overwrite=args.overwrite, batch_size=args.batch_size,
                                    seed=args.seed, use_ema=not args.no_ema,
-                                   on_error=_on_error(args))
+                                   on_error=_on_error(args), pairs=args.pairs)
     for problem in result["warnings"]:
         print(f"ganpaint submit: warning: {problem}", file=sys.stderr)
     print(f"wrote {result['count']} {result['format']} images of "
@@ -676,7 +737,8 @@ def _export(args) -> int:
                                    overwrite=args.overwrite)
     inputs = ("uint8 images" if model.takes_inputs else
               "noise and labels" if model.num_classes is not None else "noise")
-    print(f"wrote the generator of {args.model} to {path} ({args.format}; in: {inputs}, "
+    fmt = args.format or ("tflite" if path.lower().endswith(".tflite") else "savedmodel")
+    print(f"wrote the generator of {args.model} to {path} ({fmt}; in: {inputs}, "
           "out: uint8 images)")
     return 0
 

@@ -84,7 +84,7 @@ def _module(model, use_ema: bool, direction: str, antialias: bool = True):
                       model.num_classes is not None)
 
 
-def export_generator(model, path, format: str = "savedmodel", use_ema: bool = True,
+def export_generator(model, path, format: str | None = None, use_ema: bool = True,
                      direction: str = "AtoB", overwrite: bool = False) -> str:
     """Write `model`'s generator (only) with uint8 serving signatures.
 
@@ -92,7 +92,8 @@ def export_generator(model, path, format: str = "savedmodel", use_ema: bool = Tr
         model: a trained ganpaint model (`GAN`, `ConditionalGAN`, `ACGAN`, `CycleGAN`,
             `Pix2Pix`).
         path: a folder (SavedModel) or a `.tflite` file.
-        format: "savedmodel" or "tflite".
+        format: "savedmodel" or "tflite"; None (default) follows `path`: a `.tflite` file is
+            TFLite, anything else a SavedModel folder.
         use_ema: bool. Export the moving-average generator when the model keeps one.
         direction: CycleGAN only: "AtoB" (G_AB) or "BtoA" (G_BA).
         overwrite: bool. Replace an existing `path`; refused otherwise.
@@ -100,9 +101,21 @@ def export_generator(model, path, format: str = "savedmodel", use_ema: bool = Tr
     Returns:
         The path written.
     """
+    from ganpaint.gans.base import check_model
+
+    check_model(model)
     path = os.fspath(path)
+    tflite_name = path.lower().endswith(".tflite")
+    if format is None:
+        format = "tflite" if tflite_name else "savedmodel"
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")
+    if format == "savedmodel" and tflite_name:
+        raise UserError(f"A SavedModel is a folder, and {path} is named as a TFLite file: "
+                        "pass format='tflite' (or None), or a folder name.",
+                        cli=f"A SavedModel is a folder, and --out {path} is named as a TFLite "
+                        "file: drop --format savedmodel (the extension picks TFLite), or give "
+                        "a folder name.")
     if not overwrite:
         refuse_existing(path, "export")
     # TFLite has no antialiased resize: its inputs are resized (when their size differs) with

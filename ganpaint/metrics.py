@@ -25,6 +25,7 @@ import numpy as np
 import scipy.linalg
 
 from ganpaint import fs
+from ganpaint.data import preprocess
 from ganpaint.errors import UserError, WeightsUnavailable
 
 log = logging.getLogger(__name__)
@@ -467,17 +468,7 @@ def _in_unit_range(batch: np.ndarray) -> np.ndarray:
     if batch.dtype == np.uint8:
         warnings.warn("Scoring uint8 images: converted from [0, 255] to [-1, 1] (the range "
                       "ganpaint's scores expect).", stacklevel=4)
-        return batch.astype(np.float32) / 127.5 - 1.0
-    if np.issubdtype(batch.dtype, np.integer):
-        raise ValueError(f"`images` have integer dtype {batch.dtype}; give uint8 [0, 255] or "
-                         "floats in [-1, 1].")
-    if batch.size:
-        lo, hi = float(np.min(batch)), float(np.max(batch))
-        if lo < -1.01 or hi > 1.01 or not np.isfinite([lo, hi]).all():
-            raise ValueError(f"`images` must be floats in [-1, 1] (or uint8); received values in "
-                             f"[{lo:.4g}, {hi:.4g}]. From [0, 255]: x / 127.5 - 1; from [0, 1]: "
-                             "2 * x - 1.")
-    return batch
+    return preprocess.unit_images(batch, "images")
 
 
 def _content_key(images, batch_size) -> str:

@@ -90,6 +90,11 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
     """
     recipe = get(name, smoke=smoke, **overrides)
     family = families.family(recipe.model)
+    if overrides.get("num_classes") is not None and family.kind != "labelled":
+        raise UserError(f"`num_classes` sizes the labelled recipes' models; {recipe.name} is a "
+                        f"{recipe.model}, which takes no labels.",
+                        cli=f"--num-classes applies to labelled recipes; {recipe.name} is a "
+                        f"{recipe.model}, which takes no labels.")
     if recipe.annotations is not None and not family.crops_boxes:
         raise UserError(f"`annotations` crops training images for the GAN recipes; "
                         f"{recipe.name} is a {recipe.model}.",
@@ -107,10 +112,26 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
 
     fixed_inputs, real = family.references(recipe, sources, seed)
     model = build_model(recipe, strategy=strategy, seed=seed)
+    dataset = make_dataset()  # after the model, which seeds the global generator
+    _check_label_classes(recipe, dataset, sources)
     rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
-    return Setup(recipe, model, make_dataset(),
+    return Setup(recipe, model, dataset,
                  _callbacks(recipe, out_dir, fixed_inputs, real, rates), out_dir, fixed_inputs,
                  strategy, real, make_dataset)
+
+
+def _check_label_classes(recipe, dataset, sources):
+    """Labels the recipe's model has no class for stop here, by name, not in TensorFlow's
+    embedding lookup at the first step."""
+    needed = getattr(dataset, "label_classes", None)
+    if recipe.num_classes is None or needed is None or needed <= recipe.num_classes:
+        return
+    where = sources[0] if isinstance(sources[0], str) else "the data"
+    what = (f"{where} has labels up to {needed - 1} ({needed} classes), but recipe "
+            f"{recipe.name!r} builds a model of {recipe.num_classes} classes (0 to "
+            f"{recipe.num_classes - 1}). ")
+    raise UserError(what + f"Pass num_classes={needed}, or relabel the data.",
+                    cli=what + f"Pass --num-classes {needed}, or relabel the data.")
 
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,

@@ -15,7 +15,6 @@ that copies show.
 from __future__ import annotations
 
 import io
-import json
 import os
 import warnings
 import zipfile
@@ -91,14 +90,14 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
                            batch_size=batch_size, use_ema=use_ema)
 
 
-def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise"):
-    """The images to translate, at the translating network's input size: single images, or
-    the input halves of side-by-side pairs (said in one line, never squashed)."""
+def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise", pairs=False):
+    """The images to translate, at the translating network's input size: whole images, or
+    with `pairs` the input halves of side-by-side pairs (said in one line, never squashed)."""
     from ganpaint.data import translation_dataset
 
     h, w, c = model.translator("AtoB", use_ema).inputs[0].shape[1:]
     ds = translation_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
-                             on_error=on_error)
+                             on_error=on_error, pairs=pairs)
     if not ds.num_images:
         raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
     if "pairs" in ds.layout:
@@ -121,7 +120,7 @@ def _encode(image: np.ndarray, size, fmt: str, quality: int) -> bytes:
 def submit(model, out: str, inputs=None, count: int | None = None, size=None,
            fmt: str = "jpg", contest: str | None = None, overwrite: bool = False,
            batch_size: int = 32, seed: int = 0, use_ema: bool = True, quality: int = 95,
-           verbose: bool = True, on_error: str = "raise") -> dict:
+           verbose: bool = True, on_error: str = "raise", pairs: bool = False) -> dict:
     """Generate or translate straight into a zip of images, as the Kaggle contests want.
 
     Args:
@@ -129,8 +128,10 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
             ConditionalGAN and ACGAN generate (labelled ones cycle through the classes).
         out: str. The zip to write (`images.zip`). It is written under a temporary name and
             renamed when complete.
-        inputs: for translators, the images to translate (folder, TFRecords, .npz, array);
-            side-by-side pairs (pix2pix's layout) give their input halves.
+        inputs: for translators, the images to translate (folder, TFRecords, .npz, array),
+            whole.
+        pairs: bool. The inputs are side-by-side pairs (pix2pix's layout): translate their
+            left (input) halves.
         count: int. Number of images. Defaults to the number of inputs (translators) or to the
             contest's minimum (generators).
         size: int or (height, width). Output size; defaults to the model's (or the contest's).
@@ -143,6 +144,7 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
         A dict: path, count, size, format, and the contest `warnings`.
     """
     from ganpaint.data import to_uint8
+    from ganpaint.gans.base import check_model
 
     out = os.fspath(out)
     if fmt not in FORMATS:
@@ -150,6 +152,7 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     if not overwrite:
         refuse_existing(out, "submission zip")
     rules = _rules(contest)
+    check_model(model)
     translating = model.takes_inputs
     if translating and inputs is None:
         raise ValueError(f"{type(model).__name__} translates images: give the `inputs` to "
@@ -157,7 +160,7 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     if not translating and inputs is not None:
         raise ValueError(f"{type(model).__name__} generates from noise; `inputs` must be None.")
     size = _size(size) or (rules["size"] if rules else None)
-    dataset = (_input_dataset(model, inputs, batch_size, use_ema, on_error) if translating
+    dataset = (_input_dataset(model, inputs, batch_size, use_ema, on_error, pairs) if translating
                else None)
     if count is None:
         if dataset is not None:

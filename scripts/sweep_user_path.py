@@ -1,7 +1,7 @@
 """A sweep of bad and unusual inputs over the command line and the Python API, as a new user
 tries them with the internet off, counted by outcome.
 
-    python scripts/sweep_user_path.py [--out sweep.json] [--only SUBSTRING]
+    python scripts/sweep_user_path.py [--out sweep.json] [--only SUBSTRING] [--part 1|2]
 
 Each case says what a user should get: a one-line `error` for bad input, an `intact` target
 (an existing file or run must not be replaced), or `ok` (a valid request that must work,
@@ -12,6 +12,8 @@ perhaps saying what it did). Outcomes, as issue 21 counts them:
 - `traceback`: an uncaught exception;
 - `silent wrong result`: exit 0 (or a return) where an error, a warning or another result
   was due;
+- `misleading error`: an error line that does not name what the case says it must (the
+  file, the flag, the cause);
 - `hang`: no answer within 120 s;
 - `overwritten or lost`: a file or run the user had changed;
 - `works`: a valid request answered correctly.
@@ -90,6 +92,23 @@ def options_of(parser, command) -> set:
     return set()
 
 
+@contextlib.contextmanager
+def file_size_limit(limit):
+    """RLIMIT_FSIZE in bytes for a block (a full disk; Python ignores SIGXFSZ, so writes past
+    it fail with EFBIG); None: no limit."""
+    if limit is None:
+        yield
+        return
+    import resource
+
+    saved = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, saved[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, saved)
+
+
 def run_case(case, cli):
     """(outcome, detail) of one case."""
     kind, expect = case["kind"], case["expect"]
@@ -105,9 +124,19 @@ def run_case(case, cli):
             warnings.simplefilter("always")
             if kind == "cli":
                 try:
-                    result = cli.main(case["argv"])
+                    with file_size_limit(case.get("fsize")):
+                        result = cli.main(case["argv"])
                 except SystemExit as stop:  # argparse's usage errors
                     result = stop.code
+            elif kind == "proc":  # a crash here must not end the sweep
+                result = case["call"]()
+                if result.returncode < 0 or "Traceback" in result.stderr:
+                    return "traceback", (f"exit {result.returncode}: "
+                                         + (result.stderr.strip().splitlines() or [""])[-1][:140])
+                print(result.stderr, file=sys.stderr, end="")
+                print(result.stdout, end="")
+                result = result.returncode
+                kind = "cli"
             else:
                 result = case["call"]()
     except Timeout:
@@ -134,6 +163,8 @@ def run_case(case, cli):
                 return "refused a valid request", line[:160]
             if missing:
                 return "one-line error, missing option", f"{line[:120]} (no {sorted(missing)})"
+            if case.get("check_error") and not case["check_error"](line):
+                return "misleading error", line[:160]
             return "one-line error", line[:160]
         # exit 0
         if expect == "error":
@@ -146,7 +177,10 @@ def run_case(case, cli):
     if raised is not None:
         if expect == "ok":
             return "refused a valid request", str(raised)[:160]
-        return "one-line error", str(raised).splitlines()[0][:160]
+        line = str(raised).splitlines()[0]
+        if case.get("check_error") and not case["check_error"](line):
+            return "misleading error", line[:160]
+        return "one-line error", line[:160]
     if expect == "error":
         return "silent wrong result", repr(result)[:120]
     check = case.get("check")
@@ -163,12 +197,16 @@ def build_cases(root, cli, models):
     parser = cli.build_parser()
     cases = []
 
-    def add(name, argv=None, call=None, expect="error", intact=None, check=None, group=""):
+    def add(name, argv=None, call=None, expect="error", intact=None, check=None, group="",
+            check_error=None, proc=None, fsize=None):
         case = {"name": name, "expect": expect, "intact": intact, "check": check,
-                "group": group}
+                "group": group, "check_error": check_error, "fsize": fsize}
         if argv is not None:
             case.update(kind="cli", argv=[str(a) for a in argv],
                         options=options_of(parser, str(argv[0])))
+        elif proc is not None:  # (argv, limit): a subprocess, so that a crash is counted
+            case.update(kind="proc", call=lambda: _subprocess(*proc),
+                        options=options_of(parser, str(proc[0][0])))
         else:
             case.update(kind="python", call=call)
         cases.append(case)
@@ -311,10 +349,10 @@ def build_cases(root, cli, models):
                 add(f"{command} {kind}: {label} model file",
                     argv_for(command, broken, fresh("b") + suffix, kind), group="files")
     add("translate pix2pix on side-by-side pairs", ["translate", models["pix2pix"], pairs,
-                                                    fresh("pairs")], expect="ok",
+                                                    fresh("pairs"), "--pairs"], expect="ok",
         check=lambda out, w: "pair" in out, group="kinds")
-    add("submit pix2pix on side-by-side pairs", ["submit", models["pix2pix"], pairs, "--out",
-                                                 fresh("pairs.zip")], expect="ok",
+    add("submit pix2pix on side-by-side pairs", ["submit", models["pix2pix"], pairs, "--pairs",
+                                                 "--out", fresh("pairs.zip")], expect="ok",
         check=lambda out, w: "pair" in out, group="kinds")
     add("sample --labels on an unconditional GAN", ["sample", models["gan"], "--out",
                                                     fresh("l.png"), "--labels", "1"])
@@ -472,13 +510,38 @@ def build_cases(root, cli, models):
     add("--skip-bad on fid", ["fid", corrupt_dir, labelled, "--weights", "pixels",
                               "--skip-bad"], group="data")
     add("Python: load a truncated .keras", group="files", call=lambda: gp.load_model(truncated))
+
+    for case in cases:
+        case["part"] = 1  # issue 21's sweep
+    from sweep_real_folders import real_folder_cases
+
+    real_folder_cases(root, add, fresh, models, cli)
+    for case in cases:
+        case.setdefault("part", 2)  # the second sweep: real folders, full disks, habits
     return cases
+
+
+def _subprocess(argv, file_size_limit=None):
+    """`python -m ganpaint ARGV` in a child process (with a file-size limit in bytes)."""
+    import resource
+    import subprocess
+
+    def limit():
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    return subprocess.run([sys.executable, "-m", "ganpaint", *map(str, argv)],
+                          capture_output=True, text=True, timeout=600, preexec_fn=limit,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="write every case and its outcome to this JSON file")
     parser.add_argument("--only", help="run the cases whose name holds this text")
+    parser.add_argument("--part", type=int, choices=(1, 2), help="run one part: 1, the first "
+                        "sweep's cases (issue 21); 2, the second's (real folders, full disks, "
+                        "Keras habits: scripts/sweep_real_folders.py)")
     args = parser.parse_args(argv)
     root = tempfile.mkdtemp(prefix="ganpaint-sweep-")
     offline(os.path.join(root, "keras_home"))
@@ -500,6 +563,8 @@ def main(argv=None) -> int:
     cases = build_cases(root, cli, models)
     if args.only:
         cases = [c for c in cases if args.only in c["name"]]
+    if args.part:
+        cases = [c for c in cases if c["part"] == args.part]
     counts, records = {}, []
     start = time.time()
     for case in cases:
@@ -508,8 +573,8 @@ def main(argv=None) -> int:
         except Exception:  # noqa: BLE001 - the sweep itself must not stop
             outcome, detail = "traceback", traceback.format_exc().splitlines()[-1]
         counts[outcome] = counts.get(outcome, 0) + 1
-        records.append({"case": case["name"], "group": case["group"], "expect": case["expect"],
-                        "outcome": outcome, "detail": detail})
+        records.append({"case": case["name"], "group": case["group"], "part": case["part"],
+                        "expect": case["expect"], "outcome": outcome, "detail": detail})
         print(f"{outcome:32s} {case['name']}" + (f"  [{detail[:100]}]" if detail and
                                                   outcome != "one-line error" else ""),
               file=sys.__stdout__, flush=True)

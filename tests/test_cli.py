@@ -84,11 +84,13 @@ def test_bad_arguments(argv, message, capsys):
 
 
 def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path, capsys):
-    """The whole demo, 50 epochs (about 3 minutes): also the guard's false-alarm check over a
-    healthy run, and the GAN's training digits are apart from the 1,000 that score it; then
-    another seed in the same folder, refused, and with --fresh, moved aside."""
+    """The demo as `make demo` runs it, at 12 of its 50 epochs (the suite's time; at 12 the
+    GAN already makes the asked-for digit 95 % of the time): also the guard's false-alarm check
+    over a healthy run, and the GAN's training digits are apart from the 1,000 that score it;
+    then another seed in the same folder, refused, and with --fresh, moved aside."""
     out = tmp_path / "demo"
-    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "ganpaint", "demo", "--out", str(out),
+                             "--epochs", "12"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"to {out}" in result.stdout
@@ -96,11 +98,11 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     assert {"samples.png", "scores.json", "history", "model.keras"} <= names
     assert (out / "history" / "losses.png").exists()
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["epochs"] == 50 and np.isfinite(scores["generated"]["fid"])
+    assert scores["epochs"] == 12 and np.isfinite(scores["generated"]["fid"])
     assert (scores["gan_training_digits"], scores["held_out_digits"]) == (4000, 1000)
     assert scores["guard_trips"] == 0 and not (out / "guard.jsonl").exists()
     assert set(scores["final_losses"]) >= {"d_loss", "g_loss"}
-    assert scores["generated"]["class_accuracy"] > 0.5  # it learned labels
+    assert scores["generated"]["class_accuracy"] > 0.8  # it learned labels (0.957 measured)
     assert set(scores["generated"]["class_accuracy_per_class"]) == {str(c) for c in range(10)}
     assert scores["classifier_accuracy_held_out"] > 0.8  # the scorer itself works
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]  # nothing else in the cwd
@@ -112,10 +114,10 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
     from test_user_path import one_line_error, snapshot
 
     before = snapshot(out)
-    assert cli.main(["demo", "--out", str(out), "--seed", "1"]) == 2
+    assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "12"]) == 2
     one_line_error(capsys, str(out), "(seed 0), not this one (seed 1)", "--fresh")
     with pytest.raises(UserError,
-                       match=r"\(epochs 50\), not this one \(epochs 1\).*resume=False"):
+                       match=r"\(epochs 12\), not this one \(epochs 1\).*resume=False"):
         demo.run(str(out), epochs=1, verbose=0)
     assert snapshot(out) == before
     assert cli.main(["demo", "--out", str(out), "--seed", "1", "--epochs", "1", "--fresh"]) == 0

@@ -1,13 +1,9 @@
 """Several replicas, through the path users take: every recipe, built and fitted with its
-default callbacks under a MirroredStrategy of 2 logical CPUs (in this process) and one recipe
-of each kind over 8 (the TPU's count; one subprocess, one strategy in it), trains to the same
+default callbacks under a MirroredStrategy of 2 logical CPUs (in this process; one recipe of
+each kind over 8, the TPU's count: test_replicas_8.py), trains to the same
 weights as one device with the same global batch. Batch norm, dropout, soft labels,
 DiffAugment and EMA included; what differs by design is in docs/distributed.md."""
-import json
 import logging
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -15,10 +11,9 @@ import pytest
 import tensorflow as tf
 
 from ganpaint import callbacks, distribute, gans, recipes
-from replica_checks import EACH_KIND, acceptable, compare
+from replica_checks import acceptable, compare
 from tiny_models import model, weights
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope="module")
@@ -93,19 +88,6 @@ def test_a_keras_application_backbone_trains_on_2_replicas_as_on_one_device(two)
     assert np.median(replicas) <= 3 * np.median(control), (np.median(replicas),
                                                             np.median(control))
     assert np.median(replicas) < 1e-2
-
-
-def test_one_recipe_of_each_kind_trains_on_8_replicas_as_on_one_device():
-    # A per-replica batch of 1: unsynchronised batch norm would normalise each image alone.
-    proc = subprocess.run([sys.executable, os.path.join(TESTS, "replica_checks.py"), "8"],
-                          capture_output=True, text=True, timeout=1200, cwd=TESTS,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    records = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert [r["recipe"] for r in records] == list(EACH_KIND)
-    for record in records:
-        assert record["replicas"] == 8 and record["global_batch"] == 8
-        assert acceptable(record) is None, acceptable(record)
 
 
 def test_a_partial_last_batch_weights_every_example_alike(two):

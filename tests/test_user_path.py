@@ -272,19 +272,25 @@ def test_every_command_on_every_model_kind_into_new_and_used_targets(command, ki
         one_line_error(capsys, broken, "not a readable .keras file")
 
 
-def test_pix2pix_translates_side_by_side_pairs_and_single_images_and_says_which(kinds, tmp_path,
-                                                                               capsys):
+def test_pix2pix_reads_pairs_when_told_and_whole_images_otherwise(kinds, tmp_path, capsys):
+    # What a folder holds is the user's to say (a 16:9 photo is as wide as a pair of
+    # squares); pairs-shaped images without --pairs get a hint, not a guess.
     model = kinds["models"]["pix2pix"]
-    assert cli.main(["translate", model, kinds["pairs"], str(tmp_path / "p")]) == 0
+    assert cli.main(["translate", model, kinds["pairs"], str(tmp_path / "p"), "--pairs"]) == 0
     assert "side-by-side pairs (32x16): the left halves (AtoB)" in capsys.readouterr().out
+    assert cli.main(["translate", model, kinds["pairs"], str(tmp_path / "w")]) == 0
+    out = capsys.readouterr().out
+    assert "whole images (32x16)" in out and "add --pairs" in out
     assert cli.main(["translate", model, kinds["singles"], str(tmp_path / "s")]) == 0
-    assert "single images (16x16)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "whole images (16x16)" in out and "--pairs" not in out
     # The left halves are what a pair's translation sees, not the squashed pair.
     pairs = np.load(kinds["pairs"])["images"]
-    left = data.translation_dataset(pairs, image_size=16, batch_size=3)
+    left = data.translation_dataset(pairs, image_size=16, batch_size=3, pairs=True)
     assert next(iter(left)).shape == (3, 16, 16, 3)
     np.testing.assert_allclose(next(iter(left)).numpy(), pairs[:, :, :16] / 127.5 - 1, atol=1e-5)
-    assert cli.main(["submit", model, kinds["pairs"], "--out", str(tmp_path / "z.zip")]) == 0
+    assert cli.main(["submit", model, kinds["pairs"], "--pairs", "--out",
+                     str(tmp_path / "z.zip")]) == 0
     assert "side-by-side pairs" in capsys.readouterr().out
 
 

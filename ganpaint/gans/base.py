@@ -30,6 +30,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganpaint import distribute
+from ganpaint.data.preprocess import unit_images
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.gans import ema as ema_lib
 from ganpaint.layers import RNG_ALG, prepare_for_replicas
@@ -112,6 +113,38 @@ def _images_of(data):
     """The images of a dataset element: a batch, or the first item of (images, labels)."""
     return data[0] if isinstance(data, (tuple, list)) else data
 
+
+
+def check_model(model, what: str = "`model`") -> None:
+    """Refuse anything that is not a ganpaint model (a plain Keras model has no generator to
+    sample or export), naming `what` it was given as."""
+    if not isinstance(model, AdversarialModel):
+        kind = (f"a Keras {type(model).__name__}" if isinstance(model, keras.Model)
+                else f"a {type(model).__name__}")
+        raise ValueError(f"{what} is {kind}, not a ganpaint model (GAN, ConditionalGAN, ACGAN, "
+                         "CycleGAN or Pix2Pix): give the model.keras that `ganpaint train` "
+                         "writes, or a ganpaint model saved with `model.save`.")
+
+
+def check_class_labels(labels, num_classes: int, name: str = "labels") -> np.ndarray:
+    """Labels as int32 [N], each a class of a model with `num_classes`: whole numbers (floats
+    such as 0.5 are refused, not truncated) in [0, num_classes)."""
+    raw = np.asarray(labels).reshape(-1)
+    if raw.dtype == bool or not np.issubdtype(raw.dtype, np.number):
+        raise ValueError(f"`{name}` must be integer class labels. Received dtype {raw.dtype}")
+    if raw.size and not np.issubdtype(raw.dtype, np.integer):
+        fraction = raw[~np.isfinite(raw) | (raw != np.round(raw))]
+        if fraction.size:
+            raise ValueError(f"`{name}` must be whole class numbers; received {fraction[0].item()!r} "
+                             f"(of {raw.dtype}). Round or cast them on purpose first.")
+    if raw.size:
+        lo, hi = int(raw.min()), int(raw.max())
+        if lo < 0 or hi >= num_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"`{name}` holds class {bad}, outside the model's {num_classes} "
+                             f"classes (0 to {num_classes - 1}): build the model with "
+                             f"num_classes={hi + 1}, or relabel the data.")
+    return raw.astype("int32")
 
 
 class _Current(keras.metrics.Metric):
@@ -256,7 +289,7 @@ class AdversarialModel(keras.Model):
         if direction not in self.directions:
             raise ValueError(f"`direction` must be one of {self.directions} for "
                              f"{type(self).__name__}. Received: direction={direction!r}")
-        inputs = np.asarray(inputs, "float32")
+        inputs = unit_images(inputs, "inputs")
         inputs = inputs[:n] if n else inputs
         return self._translate(self.translator(direction, use_ema), inputs, batch_size or 8)
 
@@ -269,7 +302,7 @@ class AdversarialModel(keras.Model):
             if inputs is None:
                 raise ValueError(f"A sample grid of a {type(self).__name__} needs `inputs` "
                                  "(images to translate).")
-            inputs = np.asarray(inputs, "float32")[:n]
+            inputs = unit_images(inputs, "inputs")[:n]
             outputs = self.sample(inputs=inputs, use_ema=use_ema)
             pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
             return pairs, 2 * min(4, len(inputs))
@@ -293,7 +326,7 @@ class AdversarialModel(keras.Model):
         """The network that translates in `direction` (translators only)."""
         raise ValueError(f"{type(self).__name__} generates from noise; it has no translator.")
 
-    def export_generator(self, path, format: str = "savedmodel", use_ema: bool = True,
+    def export_generator(self, path, format: str | None = None, use_ema: bool = True,
                          direction: str = "AtoB", overwrite: bool = False) -> str:
         """Write only the generator (its EMA copy by default) as a SavedModel folder or a
         `.tflite` file, with uint8 serving signatures: images in and out for translators,
@@ -371,6 +404,52 @@ class AdversarialModel(keras.Model):
         return super()._maybe_symbolic_build(*args, **kwargs)
 
     # -- compile --------------------------------------------------------------------------
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, with array data checked where it comes in: uint8 images are read
+        as [0, 255] and scaled to [-1, 1] (`ganpaint.data.unit_images`), float images must be
+        in [-1, 1], labels must be classes of the model; a dataset must yield float images."""
+        x, y = self._checked_data(x, "x"), self._checked_data(y, "y")
+        return super().fit(x, y, *args, **kwargs)
+
+    def _checked_data(self, data, name):
+        """Arrays (numpy, eager tensors) and datasets are checked; anything else Keras takes
+        (generators, `PyDataset`s) goes through as it is."""
+        if isinstance(data, tf.data.Dataset):
+            spec = data.element_spec
+            first = spec[0] if isinstance(spec, (tuple, list)) else spec
+            dtype = getattr(first, "dtype", None)
+            if dtype is not None and not dtype.is_floating:
+                raise ValueError(
+                    f"`{name}` yields {dtype.name} images; {type(self).__name__} trains on "
+                    "floats in [-1, 1]: map them with `ganpaint.data.scale_to_unit`, or build "
+                    "the dataset with `ganpaint.data.image_dataset`.")
+            return data
+        if isinstance(data, (tuple, list)):
+            return type(data)(self._checked_data(part, f"{name}[{i}]") if i == 0
+                              or self.num_classes is None
+                              else check_class_labels(part, self.num_classes, f"{name}[{i}]")
+                              for i, part in enumerate(data))
+        if not (isinstance(data, np.ndarray) or (tf.is_tensor(data) and tf.executing_eagerly())):
+            return data
+        if name == "y" and self.num_classes is not None:
+            return check_class_labels(data, self.num_classes, "y")
+        images = unit_images(data, name)
+        if images.ndim == 3:
+            raise ValueError(f"`{name}` has shape {images.shape}: images without a channel "
+                             f"axis (the keras.datasets MNIST habit); pass `{name}[..., None]`.")
+        return images
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """`keras.Model.save`, to a `.keras` file. Keras' legacy `.h5` format cannot hold
+        these models (two players' optimizers, seeds, image pools): refused by name."""
+        name = str(filepath).lower()
+        if name.endswith((".h5", ".hdf5")):
+            raise ValueError(f"ganpaint models save as .keras files; {filepath} is Keras' legacy "
+                             f"HDF5 format, which cannot hold them: use "
+                             f"{str(filepath).rsplit('.', 1)[0]}.keras (or `save_weights` to a "
+                             "`.weights.h5` file for the weights alone).")
+        return super().save(filepath, overwrite=overwrite, **kwargs)
 
     def compile(self, g_optimizer=None, d_optimizer=None, *, jit_compile="auto",
                 steps_per_execution: int = 1, run_eagerly: bool = False, **kwargs):
@@ -623,7 +702,7 @@ class AdversarialModel(keras.Model):
 
     def _translate(self, net: keras.Model, images, batch_size: int) -> np.ndarray:
         """`images` (one, or a batch) translated by `net` as the model infers, in batches."""
-        images = np.asarray(images, "float32")
+        images = unit_images(images, "images")
         expected = _input_shape(net)
         if images.ndim == len(expected):
             images = images[None]

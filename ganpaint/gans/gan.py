@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _has_batch_norm,
-                                _images_of, _input_shape, _non_negative, _output_shape)
+                                _images_of, check_class_labels, _input_shape, _non_negative, _output_shape)
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
@@ -273,7 +273,7 @@ class _LabelledGAN(GAN):
     def _check_labels(self, labels, n):
         if labels is None:
             raise ValueError(f"{type(self).__name__}.generate needs `labels`, one per image.")
-        labels = np.asarray(labels).reshape(-1).astype("int32")
+        labels = check_class_labels(labels, self.num_classes)
         if len(labels) == 1:
             labels = np.repeat(labels, n)
         if len(labels) != n:
