@@ -68,6 +68,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _device_list(text: str) -> list[str]:
+    """'gpu:0,gpu:1' -> ['gpu:0', 'gpu:1'] (checked against the machine when training starts)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names or any(":" not in n or not n.rsplit(":", 1)[1].isdigit() for n in names):
+        raise argparse.ArgumentTypeError(f"expected devices like gpu:0,gpu:1 or cpu:0,cpu:1, "
+                                         f"got {text!r}")
+    return names
+
+
 def _seed(text: str) -> int:
     """A seed: a whole number from 0 to 2**32 - 1 (what numpy and Keras take)."""
     try:
@@ -185,6 +194,10 @@ def _parse_train(add) -> None:
     p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
                    "two paths (domain A, domain B) for CycleGAN recipes")
     p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--devices", type=_device_list, metavar="LIST", help="train on these "
+                   "devices with MirroredStrategy, e.g. gpu:0,gpu:1 (default: every GPU, a TPU "
+                   "or TF_CONFIG's workers); cpu:0,cpu:1 splits the CPU, to try several "
+                   "replicas without a GPU")
     p.add_argument("--num-classes", type=_positive_int, metavar="K", help="labelled recipes: "
                    "the model's classes (default: the recipe's; the data's labels must be "
                    "below it)")
@@ -534,8 +547,17 @@ def _train(args) -> int:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+    strategy = None
+    if args.devices:
+        from ganpaint import distribute
+
+        strategy = distribute.get_strategy(devices=args.devices)
     setup = recipes.build(args.recipe, data=data, out_dir=args.out, smoke=args.smoke,
-                          seed=args.seed, **overrides)
+                          seed=args.seed, strategy=strategy, **overrides)
+    replicas = setup.strategy.num_replicas_in_sync
+    if replicas > 1:
+        print(f"training on {replicas} replicas ({type(setup.strategy).__name__}), "
+              f"{setup.recipe.batch_size} images each per step")
     setup.fit(resume=True if args.resume else False if args.fresh else "auto", verbose=1,
               time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
     print(f"model, grids and histories written to {fs.absolute(setup.out_dir)}")

@@ -132,6 +132,36 @@ def _once(key, make):
     return _STRATEGIES[key]
 
 
+def _device_names(devices) -> tuple[str, ...]:
+    """`devices` as "/type:index" names ("gpu:1", "/GPU:1" and "/device:GPU:1" alike)."""
+    names = []
+    for name in devices:
+        spec = tf.DeviceSpec.from_string(name if str(name).startswith("/") else f"/{name}")
+        if not spec.device_type:
+            raise ValueError(f"`devices` entries name a device type and index, e.g. 'gpu:0' or "
+                             f"'cpu:1'. Received: {name!r}")
+        names.append(f"/{spec.device_type.lower()}:{spec.device_index or 0}")
+    return tuple(names)
+
+
+def _split_cpu(devices) -> None:
+    """Before TensorFlow starts, split the CPU into as many logical devices as `devices`
+    names (cpu:0 .. cpu:k), so that several replicas can be tried on a CPU-only machine."""
+    wanted = 1 + max((int(n.rsplit(":", 1)[1]) for n in devices if n.startswith("/cpu:")),
+                     default=0)
+    if wanted < 2:
+        return
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu) or []
+    if len(current) >= wanted:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * wanted)
+    except RuntimeError:  # TensorFlow has started: `_check_devices` says what there is
+        pass
+
+
 def _check_devices(devices):
     """Every name in `devices` must be a device of this process: MirroredStrategy over a name
     that is not one waits forever at its first step instead of failing."""
@@ -143,12 +173,16 @@ def _check_devices(devices):
     for name in devices:
         spec = tf.DeviceSpec.from_string(name)
         if ((spec.device_type or "").upper(), spec.device_index or 0) not in known:
-            names = ", ".join(d.name.split("device:")[-1] for d in have)
-            raise ValueError(
-                f"`devices` names {name!r}, which this process does not have (it has {names}). "
-                "Name devices from `tf.config.list_logical_devices()`; to split a CPU in two, "
-                "call `tf.config.set_logical_device_configuration` before TensorFlow starts. "
-                f"Received: devices={list(devices)!r}")
+            from ganpaint.errors import UserError
+
+            names = ", ".join(d.name.split("device:")[-1].lower() for d in have)
+            what = f"names {name.lstrip('/')!r}, which this process does not have (it has {names})"
+            raise UserError(
+                f"`devices` {what}. Name devices from `tf.config.list_logical_devices()`; CPU "
+                "devices split the CPU only before TensorFlow starts. "
+                f"Received: devices={list(devices)!r}",
+                cli=f"--devices {what}: name devices it has, e.g. --devices "
+                f"{','.join(n for n in names.split(', ')[:2])}.")
 
 
 def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
@@ -166,12 +200,16 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
 
     Args:
         tpu: str. TPU name or address; "local" on a TPU VM. Defaults to auto-detection.
-        devices: list of device names for `MirroredStrategy`, e.g. `["/cpu:0", "/cpu:1"]`.
+        devices: list of device names for `MirroredStrategy`, e.g. `["gpu:0", "gpu:1"]`.
+            CPU devices beyond cpu:0 (`["cpu:0", "cpu:1"]`) split the CPU into logical
+            devices when TensorFlow has not started yet: several replicas on a CPU machine.
         verbose: bool. Log the choice and the number of replicas.
 
     Returns:
         A `tf.distribute.Strategy`; `strategy.num_replicas_in_sync` is the replica count.
     """
+    if devices:  # before anything starts TensorFlow's devices
+        _split_cpu(_device_names(devices))
     resolver = _tpu_resolver(tpu)
     if resolver is not None:
         strategy = _tpu_strategy(resolver, tpu)
@@ -181,9 +219,10 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     elif devices is not None:
         if not devices:
             raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
+        devices = _device_names(devices)
         _check_devices(devices)
-        strategy = _once(("mirrored", tuple(devices)),
-                         lambda: tf.distribute.MirroredStrategy(devices))
+        strategy = _once(("mirrored", devices),
+                         lambda: tf.distribute.MirroredStrategy(list(devices)))
     elif len(tf.config.list_logical_devices("GPU")) > 1:
         strategy = _once(("mirrored", "gpus"), tf.distribute.MirroredStrategy)
     else:

@@ -454,3 +454,16 @@ def test_a_lock_in_a_bucket_from_another_machine_holds_until_it_goes_stale(monke
     assert fs.read_json(fs.join(out, runlock.LOCK_NAME))["alive"] > before
     lock.release()
     assert not fs.exists(fs.join(out, runlock.LOCK_NAME))
+
+
+def test_train_on_two_cpu_devices_from_the_command_line(tmp_path, capsys):
+    # --devices cpu:0,cpu:1: the path a user without a GPU has to several replicas (this
+    # process's CPU is split in two by conftest, as --devices does in a fresh process).
+    out = tmp_path / "run"
+    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "1", "--devices",
+                     "cpu:0,cpu:1", "--out", str(out)]) == 0
+    assert (out / "model.keras").exists()
+    assert cli.main(["train", "dogs_dcgan", "--smoke", "--devices", "cpu:0,cpu:7", "--out",
+                     str(tmp_path / "b")]) == 2
+    one_line_error(capsys, "--devices names 'cpu:7', which this process does not have",
+                   "--devices cpu:0,cpu:1")
