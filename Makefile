@@ -20,13 +20,15 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 # Two workers (pytest-xdist; a file stays on one worker, so module fixtures are built once),
 # one TensorFlow thread each (tests/conftest.py): most of a test's
 # time is single-threaded tracing, so two workers finish the suite sooner than one.
-# The longest files first, so that neither worker is left with one at the end.
+# The longest files first, in this order (xdist's default order is by test count, which left
+# the longest files to one worker at the end): the two workers take them in turn.
 SLOW_TESTS := tests/test_replicas_8.py tests/test_notebooks.py tests/test_replicas.py \
-	tests/test_workers.py tests/test_cli.py tests/test_xla_matrix.py tests/test_real_inputs.py
+	tests/test_workers.py tests/test_cli.py tests/test_xla_matrix.py tests/test_real_inputs.py \
+	tests/test_fault_injection.py tests/test_benchmarks.py tests/test_distribute.py
 TEST_FILES := $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/test_*.py)))
 
 test: venv
-	$(PY) -m pytest -q -n 2 --dist loadfile $(TEST_FILES)
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(TEST_FILES)
 
 demo: venv
 	$(VENV)/bin/ganpaint demo --out outputs/demo

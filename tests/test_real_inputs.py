@@ -413,11 +413,14 @@ def test_the_export_format_follows_the_extension(kinds, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["animate", "RUN", "--out", "a.gif", "--fps", "0"], "argument --fps: expected a number in (0, 120], got '0'"),
+    (["animate", "RUN", "--out", "a.gif", "--fps", "0"],
+     "argument --fps: expected a number in (0, 120], got '0'"),
     (["animate", "RUN", "--out", "a.gif", "--fps", "-2"], "argument --fps"),
     (["animate", "RUN", "--out", "a.gif", "--fps", "nan"], "argument --fps"),
-    (["sample", "M", "--out", "g.png", "--seed", "-5"], "argument --seed: expected a whole number from 0"),
-    (["make-tfrecords", "S", "o.tfrec", "--image-size", "8", "--quality", "0"], "argument --quality"),
+    (["sample", "M", "--out", "g.png", "--seed", "-5"],
+     "argument --seed: expected a whole number from 0"),
+    (["make-tfrecords", "S", "o.tfrec", "--image-size", "8", "--quality", "0"],
+     "argument --quality"),
     (["make-npz", "S", "o.npz", "--box-margin", "-1"], "argument --box-margin"),
     (["train", "dogs_dcgan", "--num-classes", "0"], "argument --num-classes"),
 ])

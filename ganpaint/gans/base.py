@@ -30,8 +30,8 @@ import tensorflow as tf
 from keras import ops
 
 from ganpaint import distribute
-from ganpaint.data.preprocess import unit_images
 from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
+from ganpaint.data.preprocess import unit_images
 from ganpaint.gans import ema as ema_lib
 from ganpaint.layers import RNG_ALG, prepare_for_replicas
 from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
@@ -135,8 +135,9 @@ def check_class_labels(labels, num_classes: int, name: str = "labels") -> np.nda
     if raw.size and not np.issubdtype(raw.dtype, np.integer):
         fraction = raw[~np.isfinite(raw) | (raw != np.round(raw))]
         if fraction.size:
-            raise ValueError(f"`{name}` must be whole class numbers; received {fraction[0].item()!r} "
-                             f"(of {raw.dtype}). Round or cast them on purpose first.")
+            raise ValueError(f"`{name}` must be whole class numbers; received "
+                             f"{fraction[0].item()!r} (of {raw.dtype}). Round or cast them on "
+                             "purpose first.")
     if raw.size:
         lo, hi = int(raw.min()), int(raw.max())
         if lo < 0 or hi >= num_classes:

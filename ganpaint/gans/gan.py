@@ -7,7 +7,8 @@ import tensorflow as tf
 from keras import ops
 
 from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _has_batch_norm,
-                                _images_of, check_class_labels, _input_shape, _non_negative, _output_shape)
+                                _images_of, _input_shape, _non_negative, _output_shape,
+                                check_class_labels)
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
