@@ -6,26 +6,16 @@ Each launch is two real processes (TensorFlow's start-up each), so the cases sha
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from replica_checks import EACH_KIND
+from test_distribute import _free_ports
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 RUN = ("run.json", "model.keras", "backup", "grids", "history", "tensorboard")
-
-
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def launch(root, recipes, *options, timeout=600):
