@@ -189,10 +189,7 @@ def _parse_train(add) -> None:
     from ganpaint.recipe_presets import RECIPES  # pure Python: no TensorFlow
 
     p = add("train", help="train a recipe (see `ganpaint train --help`)")
-    p.add_argument("recipe", choices=sorted(RECIPES), metavar="RECIPE",
-                   help="one of: " + ", ".join(sorted(RECIPES)))
-    p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
-                   "two paths (domain A, domain B) for CycleGAN recipes")
+    _recipe_arguments(p, RECIPES)
     p.add_argument("--epochs", type=_positive_int)
     p.add_argument("--devices", type=_device_list, metavar="LIST", help="train on these "
                    "devices with MirroredStrategy, e.g. gpu:0,gpu:1 (default: every GPU, a TPU "
@@ -236,6 +233,62 @@ def _parse_train(add) -> None:
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard "
                    "logs (default: OUT/tensorboard, for `%%tensorboard --logdir OUT`)")
     p.add_argument("--seed", type=_seed, default=0)
+
+
+def _recipe_name(text: str) -> str:
+    from ganpaint.recipe_presets import RECIPES
+
+    if text in RECIPES or text.endswith((".yaml", ".yml", ".json", ".py")):
+        return text
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                     f"{', '.join(sorted(RECIPES))}, or a recipe file: .yaml, "
+                                     ".json, .py)")
+
+
+def _recipe_arguments(p, recipes) -> None:
+    """RECIPE, --data and --set: what `train`, `sweep` and `recipes` share."""
+    p.add_argument("recipe", type=_recipe_name, metavar="RECIPE",
+                   help="one of: " + ", ".join(sorted(recipes)) + "; or a recipe file "
+                   "(.yaml, .json, .py: a base recipe and the settings it changes)")
+    p.add_argument("--data", nargs="+", help="training data: a folder, .npz, TFRecords or CSV; "
+                   "two paths (domain A, domain B) for CycleGAN recipes")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   dest="settings", help="change any setting, e.g. model.cycle_weight=10 or "
+                   "optimizer.g_learning_rate=1e-4 (repeat for more; `ganpaint recipes RECIPE` "
+                   "lists every key)")
+
+
+def _parse_recipes(add) -> None:
+    from ganpaint.recipe_presets import RECIPES
+
+    p = add("recipes", help="list the recipes, or every setting of one with its value and "
+            "where it comes from")
+    p.add_argument("recipe", nargs="?", type=_recipe_name, metavar="RECIPE",
+                   help="a recipe (" + ", ".join(sorted(RECIPES)) + ") or recipe file")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   dest="settings", help="show the settings with these changes")
+    p.add_argument("--smoke", action="store_true", help="with the smoke sizes")
+
+
+def _parse_sweep(add) -> None:
+    from ganpaint.recipe_presets import RECIPES
+
+    p = add("sweep", help="train every variant of a recipe over seeds; writes sweep.csv, "
+            "sweep.png and TensorBoard's HParams (a stopped sweep continues when run again)")
+    _recipe_arguments(p, RECIPES)
+    p.add_argument("--grid", action="append", default=[], metavar="SECTION.KEY=V1,V2",
+                   help="values to try for a setting (repeat: every combination is a variant)")
+    p.add_argument("--seeds", type=_int_between(1, 1000), default=3,
+                   help="seeds per variant, 0..N-1 (default 3: mean and sd over them)")
+    p.add_argument("--out", required=True, help="the sweep's folder (each run in "
+                   "VARIANT/seed_S)")
+    p.add_argument("--epochs", type=_positive_int, help="each run's epochs (default: the "
+                   "recipe's)")
+    p.add_argument("--parallel", type=_int_between(1, 64), default=1,
+                   help="runs trained side by side, one process each (default 1)")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes on the bundled samples")
+    p.add_argument("--fresh", action="store_true", help="start every run again (earlier runs "
+                   "are moved aside, nothing is deleted)")
 
 
 def _parse_sample(add) -> None:
@@ -367,7 +420,8 @@ def _parse_demo(add) -> None:
 
 
 # `ganpaint --help` lists them in this order.
-_SUBCOMMANDS = (_parse_make_npz, _parse_make_tfrecords, _parse_train, _parse_sample,
+_SUBCOMMANDS = (_parse_make_npz, _parse_make_tfrecords, _parse_train, _parse_recipes,
+                _parse_sweep, _parse_sample,
                 _parse_translate, _parse_submit, _parse_audit, _parse_fid, _parse_export,
                 _parse_animate, _parse_samples, _parse_demo)
 
@@ -377,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _quiet_tensorflow(args.verbose)
     command = {"make-npz": _make_npz, "make-tfrecords": _make_tfrecords, "train": _train,
+               "recipes": _recipes, "sweep": _sweep,
                "sample": _sample, "translate": _translate, "fid": _fid,
                "submit": _submit, "audit": _audit, "samples": _samples, "export": _export,
                "animate": _animate,
@@ -516,7 +571,9 @@ def _train(args) -> int:
     if args.no_tensorboard:
         overrides["tensorboard"] = False
     if args.backbone_weights is not None:
-        if args.recipe not in _backbone_recipes():
+        from ganpaint.recipe_presets import get
+
+        if get(args.recipe).generator != "efficientnet":
             raise ValueError(f"--backbone-weights applies to EfficientNet recipes "
                              f"({', '.join(_backbone_recipes())}), not {args.recipe}.")
         weights = args.backbone_weights
@@ -525,19 +582,7 @@ def _train(args) -> int:
         elif weights != "imagenet" and not fs.isfile(weights):
             raise ValueError(f"--backbone-weights file not found: {weights}")
         overrides["backbone_weights"] = weights
-    data = None
-    if args.data:
-        from ganpaint import families
-
-        domains = families.family(recipes.RECIPES[args.recipe].model).domains
-        if len(args.data) != domains:
-            raise ValueError(f"{args.recipe} trains on two domains: give --data A B. Received "
-                             f"{len(args.data)} path(s)." if domains == 2 else
-                             f"{args.recipe} takes one --data path. Received {len(args.data)}.")
-        for path in args.data:
-            if not any(c in path for c in "*?[") and not fs.exists(path):
-                raise ValueError(f"--data path does not exist: {path}")
-        data = tuple(args.data) if domains > 1 else args.data[0]
+    data = _data_argument(args)
     if args.fid_weights is not None and args.fid_weights != "imagenet" \
             and not fs.isfile(args.fid_weights):
         raise ValueError(f"--fid-weights file not found: {args.fid_weights}")
@@ -553,7 +598,8 @@ def _train(args) -> int:
 
         strategy = distribute.get_strategy(devices=args.devices)
     setup = recipes.build(args.recipe, data=data, out_dir=args.out, smoke=args.smoke,
-                          seed=args.seed, strategy=strategy, **overrides)
+                          seed=args.seed, strategy=strategy, settings=_settings(args),
+                          **overrides)
     replicas = setup.strategy.num_replicas_in_sync
     if replicas > 1:
         print(f"training on {replicas} replicas ({type(setup.strategy).__name__}), "
@@ -561,6 +607,68 @@ def _train(args) -> int:
     setup.fit(resume=True if args.resume else False if args.fresh else "auto", verbose=1,
               time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
     print(f"model, grids and histories written to {fs.absolute(setup.out_dir)}")
+    return 0
+
+
+def _settings(args) -> dict:
+    from ganpaint.settings import parse_assignments
+
+    return parse_assignments(args.settings)
+
+
+def _data_argument(args):
+    """--data as `build` takes it: one path, or a pair for two-domain recipes."""
+    if not args.data:
+        return None
+    from ganpaint import families
+    from ganpaint.recipe_presets import get
+
+    recipe = get(args.recipe)
+    domains = families.family(recipe.model).domains
+    if len(args.data) != domains:
+        raise ValueError(f"{recipe.name} trains on two domains: give --data A B. Received "
+                         f"{len(args.data)} path(s)." if domains == 2 else
+                         f"{recipe.name} takes one --data path. Received {len(args.data)}.")
+    for path in args.data:
+        if not any(c in path for c in "*?[") and not fs.exists(path):
+            raise ValueError(f"--data path does not exist: {path}")
+    return tuple(args.data) if domains > 1 else args.data[0]
+
+
+def _recipes(args) -> int:
+    from ganpaint.recipe_presets import RECIPES
+
+    if args.recipe is None:
+        width = max(map(len, RECIPES))
+        for name, recipe in sorted(RECIPES.items()):
+            print(f"{name:<{width}}  {recipe.model:<8}  {recipe.summary}")
+        print("\n`ganpaint recipes RECIPE` lists a recipe's settings; change any with "
+              "`ganpaint train RECIPE --set SECTION.KEY=VALUE`.")
+        return 0
+    from ganpaint import settings
+
+    rows = settings.describe(args.recipe, smoke=args.smoke, settings=_settings(args))
+    recipe = settings.recipe_from(args.recipe)
+    print(f"{recipe.name} ({recipe.model}): {recipe.summary}")
+    width = max(len(f"{s}.{k}") for s, k, _, _ in rows)
+    section = None
+    for sec, key, value, where in rows:
+        if sec != section:
+            section = sec
+            print(f"\n[{sec}]")
+        print(f"  {sec + '.' + key:<{width}}  {value!r:<24}  {where}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from ganpaint import sweeps
+
+    rows = sweeps.sweep(args.recipe, sweeps.parse_grid(args.grid), seeds=args.seeds,
+                        out_dir=args.out, data=_data_argument(args), smoke=args.smoke,
+                        settings=_settings(args), epochs=args.epochs, parallel=args.parallel,
+                        fresh=args.fresh, verbose=0)
+    print(sweeps.format_table(rows))
+    print(f"sweep.csv, runs.csv, sweep.png and hparams/ written to {fs.absolute(args.out)}")
     return 0
 
 

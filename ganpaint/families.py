@@ -27,7 +27,10 @@ class Family:
     Attributes:
         name: what a recipe's `model` field says ("gan", "cyclegan", ...).
         model_class: the `ganpaint.gans` class it trains.
-        build: (recipe, seed) -> the model (uncompiled), networks included.
+        networks: recipe -> the networks, by the model class's argument names (the one
+            factory of a family's networks: recipes, benchmarks and tests build them here).
+        builders: recipe -> (generator builder, discriminator builder): the functions whose
+            other keywords `networks.generator.KEY` / `networks.discriminator.KEY` set.
         training_dataset: (recipe, sources, batch_size, seed) -> a `tf.data.Dataset`.
         references: (recipe, sources, seed) -> (fixed inputs for grids and translation
             scores or None, real images for FID).
@@ -38,12 +41,18 @@ class Family:
 
     name: str
     model_class: type
-    build: Callable
+    networks: Callable
+    builders: Callable
     training_dataset: Callable
     references: Callable
     domains: int = 1
     kind: str = "generate"
     crops_boxes: bool = False
+
+    def build(self, recipe, seed):
+        """The family's model (uncompiled) with the recipe's networks and model settings."""
+        return self.model_class(**self.networks(recipe), seed=seed,
+                                **model_kwargs(recipe, self.model_class))
 
 
 FAMILIES: dict[str, Family] = {}
@@ -67,10 +76,18 @@ def _shape(recipe):
     return (recipe.image_size, recipe.image_size, recipe.channels)
 
 
-def _small_data(recipe) -> dict:
-    return dict(diff_augment=recipe.diff_augment, augment_p=recipe.augment_p,
-                ada_target=recipe.ada_target, ema=recipe.ema, r1_weight=recipe.r1_weight,
-                r1_every=recipe.r1_every)
+def model_kwargs(recipe, model_class) -> dict:
+    """The recipe's model section as keywords of `model_class`: each field of
+    `SECTIONS["model"]` the class takes (None left to the class's default or preset), then
+    `model_options` (checked against the class's signature by `ganpaint.settings`)."""
+    from ganpaint.recipe_presets import SECTIONS
+    from ganpaint.settings import keywords
+
+    taken = keywords(model_class)
+    found = {k: getattr(recipe, k) for k in SECTIONS["model"]
+             if k in taken and getattr(recipe, k) is not None}
+    found.update(recipe.model_options)
+    return found
 
 
 def _d_norm(recipe, builder="dcgan"):
@@ -100,22 +117,27 @@ def first_images(dataset, n):
 
 # -- noise models: GAN, ConditionalGAN, ACGAN ----------------------------------------------------
 
-def _noise_model(cls, labelled, aux_classifier):
-    def build(recipe, seed):
+def _noise_networks(labelled, aux_classifier):
+    def networks(recipe):
         shape, classes = _shape(recipe), recipe.num_classes if labelled else None
         g = generators.dcgan_generator(recipe.latent_dim, shape, classes,
                                        base_filters=recipe.base_filters,
                                        max_filters=recipe.max_filters, norm=recipe.norm,
-                                       conditioning=recipe.g_conditioning)
+                                       conditioning=recipe.g_conditioning,
+                                       **recipe.generator_options)
         d = discriminators.dcgan_discriminator(shape, classes, aux_classifier,
                                                base_filters=recipe.base_filters,
                                                max_filters=recipe.max_filters,
                                                norm=_d_norm(recipe), dropout=recipe.dropout,
                                                spectral_norm=recipe.spectral_norm,
-                                               conditioning=recipe.conditioning)
-        return cls(g, d, loss=recipe.loss, label_smoothing=recipe.label_smoothing,
-                   simultaneous=recipe.simultaneous, seed=seed, **_small_data(recipe))
-    return build
+                                               conditioning=recipe.conditioning,
+                                               **recipe.discriminator_options)
+        return dict(generator=g, discriminator=d)
+    return networks
+
+
+def _noise_builders(recipe):
+    return generators.dcgan_generator, discriminators.dcgan_discriminator
 
 
 def _image_source(source, **kwargs):
@@ -150,42 +172,53 @@ def _noise_references(recipe, sources, seed):
 for _name, _cls, _labelled, _aux in (("gan", gans.GAN, False, False),
                                      ("cgan", gans.ConditionalGAN, True, False),
                                      ("acgan", gans.ACGAN, True, True)):
-    register(Family(_name, _cls, _noise_model(_cls, _labelled, _aux), _noise_dataset(_labelled),
-                    _noise_references, kind="labelled" if _labelled else "generate",
-                    crops_boxes=True))
+    register(Family(_name, _cls, _noise_networks(_labelled, _aux), _noise_builders,
+                    _noise_dataset(_labelled), _noise_references,
+                    kind="labelled" if _labelled else "generate", crops_boxes=True))
 
 
 # -- translators: CycleGAN, pix2pix --------------------------------------------------------------
 
+_TRANSLATORS = {"unet": generators.unet_generator, "resnet": generators.resnet_generator,
+                "efficientnet": generators.efficientnet_generator}
+
+
+def _translator_builders(recipe):
+    if recipe.generator not in _TRANSLATORS:
+        raise UserError(f"`generator` must be {', '.join(_TRANSLATORS)} for {recipe.name}. "
+                        f"Received: {recipe.generator!r}",
+                        cli=f"networks.generator must be {', '.join(_TRANSLATORS)} for "
+                        f"{recipe.name}. Received: {recipe.generator!r}")
+    return _TRANSLATORS[recipe.generator], discriminators.patchgan_discriminator
+
+
 def _translator(recipe, name):
-    shape = _shape(recipe)
+    shape, options = _shape(recipe), dict(recipe.generator_options, name=name)
     if recipe.generator == "unet":
         return generators.unet_generator(shape, filters=recipe.base_filters,
                                          max_filters=recipe.max_filters, norm=recipe.norm,
-                                         dropout=recipe.dropout, name=name)
+                                         dropout=recipe.dropout, **options)
     if recipe.generator == "resnet":
         return generators.resnet_generator(shape, filters=recipe.base_filters, norm=recipe.norm,
-                                           name=name)
-    if recipe.generator == "efficientnet":
-        return generators.efficientnet_generator(shape, recipe.backbone,
-                                                 weights=recipe.backbone_weights, norm=recipe.norm,
-                                                 name=name)
-    raise UserError(f"`generator` must be unet, resnet or efficientnet for {recipe.name}. "
-                    f"Received: {recipe.generator!r}")
+                                           **options)
+    _translator_builders(recipe)  # names the choices
+    return generators.efficientnet_generator(shape, recipe.backbone,
+                                             weights=recipe.backbone_weights, norm=recipe.norm,
+                                             **options)
 
 
 def _patchgan(recipe, conditional=False, name=None):
     return discriminators.patchgan_discriminator(
         _shape(recipe), recipe.receptive_field, conditional=conditional,
         filters=recipe.base_filters, norm=_d_norm(recipe, "patchgan"),
-        spectral_norm=bool(recipe.spectral_norm), **({"name": name} if name else {}))
+        spectral_norm=bool(recipe.spectral_norm), **({"name": name} if name else {}),
+        **recipe.discriminator_options)
 
 
-def _build_cyclegan(recipe, seed):
+def _cyclegan_networks(recipe):
     g_ab, g_ba = (_translator(recipe, name) for name in ("g_ab", "g_ba"))
     d_a, d_b = (_patchgan(recipe, name=name) for name in ("d_a", "d_b"))
-    return gans.CycleGAN(g_ab, g_ba, d_a, d_b, preset=recipe.preset, loss=recipe.loss,
-                         seed=seed, **_small_data(recipe))
+    return dict(g_ab=g_ab, g_ba=g_ba, d_a=d_a, d_b=d_b)
 
 
 def _cyclegan_dataset(recipe, sources, batch, seed):
@@ -201,9 +234,9 @@ def _cyclegan_references(recipe, sources, seed):
     return inputs, real
 
 
-def _build_pix2pix(recipe, seed):
-    return gans.Pix2Pix(_translator(recipe, "generator"), _patchgan(recipe, conditional=True),
-                        preset=recipe.preset, loss=recipe.loss, seed=seed, **_small_data(recipe))
+def _pix2pix_networks(recipe):
+    return dict(generator=_translator(recipe, "generator"),
+                discriminator=_patchgan(recipe, conditional=True))
 
 
 def _pix2pix_dataset(recipe, sources, batch, seed):
@@ -222,7 +255,7 @@ def _pix2pix_references(recipe, sources, seed):
     return inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
 
 
-register(Family("cyclegan", gans.CycleGAN, _build_cyclegan, _cyclegan_dataset,
-                _cyclegan_references, domains=2, kind="translate"))
-register(Family("pix2pix", gans.Pix2Pix, _build_pix2pix, _pix2pix_dataset, _pix2pix_references,
-                kind="translate"))
+register(Family("cyclegan", gans.CycleGAN, _cyclegan_networks, _translator_builders,
+                _cyclegan_dataset, _cyclegan_references, domains=2, kind="translate"))
+register(Family("pix2pix", gans.Pix2Pix, _pix2pix_networks, _translator_builders,
+                _pix2pix_dataset, _pix2pix_references, kind="translate"))

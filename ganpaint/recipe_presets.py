@@ -25,15 +25,17 @@ class Recipe:
     sample: Any = None
     num_classes: int | None = None
     latent_dim: int = 128
-    # None (translation recipes): the model's preset decides (CycleGAN/Pix2Pix.PRESETS).
-    loss: str | None = "bce"
+    # None: the model's own default (GAN's "bce"; CycleGAN/Pix2Pix.PRESETS[preset]).
+    loss: str | None = None
     preset: str = "ganpaint"  # CycleGAN / Pix2Pix: "ganpaint" (measured) or "paper"
     label_smoothing: Any = None
-    g_learning_rate: float | None = 2e-4
-    d_learning_rate: float | None = 2e-4
+    # Adam's rate and betas; None: the model's `preset_optimizer` (GAN: 2e-4, beta_1 0.5, the
+    # DCGAN paper's; ConditionalGAN: 4e-4, beta_1 0; CycleGAN/Pix2Pix: their preset's).
+    g_learning_rate: float | None = None
+    d_learning_rate: float | None = None
     optimizer: str = "adam"  # "adam" or "rmsprop"
-    beta_1: float | None = 0.5  # Adam's betas (DCGAN's 0.5; SAGAN's TTUR uses 0.0 and 0.9)
-    beta_2: float | None = 0.999
+    beta_1: float | None = None  # (SAGAN's TTUR uses 0.0 and 0.9)
+    beta_2: float | None = None
     base_filters: int = 64
     max_filters: int = 512
     generator: str = "dcgan"  # dcgan, unet, resnet, efficientnet
@@ -80,7 +82,17 @@ class Recipe:
     # Training steps per call of the compiled step; None: the strategy's default
     # (`recipes.default_steps_per_execution`: 32 on a TPU, 1 elsewhere).
     steps_per_execution: int | None = None
+    # Every other keyword of the family's model class (`model.cycle_weight`, `model.d_steps`),
+    # of its generator builder (`networks.generator.residual`) and of its discriminator
+    # builder (`networks.discriminator.affine_norm`): see `ganpaint.settings`.
+    model_options: dict = field(default_factory=dict)
+    generator_options: dict = field(default_factory=dict)
+    discriminator_options: dict = field(default_factory=dict)
     smoke: dict = field(default_factory=dict)
+
+    def section(self, name: str) -> dict:
+        """The fields of one section ("data", "networks", "model", "optimizer", "run")."""
+        return {key: getattr(self, key) for key in SECTIONS[name]}
 
     def replace(self, **changes) -> "Recipe":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
@@ -90,15 +102,33 @@ class Recipe:
         return dataclasses.replace(self, **changes)
 
 
+# Each field belongs to one section, as `ganpaint recipes NAME` and `--set SECTION.KEY=VALUE`
+# show them. The model section also takes every keyword of the family's model class
+# (`model_options`); the networks section the builders' (`generator.KEY`, `discriminator.KEY`).
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "data": ("image_size", "channels", "batch_size", "augment", "resize_mode", "on_error",
+             "annotations", "box_margin", "sample"),
+    "networks": ("generator", "base_filters", "max_filters", "norm", "d_norm", "dropout",
+                 "receptive_field", "spectral_norm", "latent_dim", "num_classes", "conditioning",
+                 "g_conditioning", "backbone", "backbone_weights"),
+    "model": ("preset", "loss", "label_smoothing", "simultaneous", "diff_augment", "augment_p",
+              "ada_target", "ema", "r1_weight", "r1_every"),
+    "optimizer": ("optimizer", "g_learning_rate", "d_learning_rate", "beta_1", "beta_2",
+                  "decay_epochs"),
+    "run": ("epochs", "steps_per_epoch", "checkpoint_every", "steps_per_execution",
+            "sample_every", "fid_every", "fid_samples", "fid_features", "fid_weights",
+            "gradient_norms", "gradient_norms_every", "tensorboard"),
+}
+# Where the open-ended options live: section -> (field, prefix of its keys).
+OPTION_FIELDS = {"model_options": ("model", ""),
+                 "generator_options": ("networks", "generator."),
+                 "discriminator_options": ("networks", "discriminator.")}
+
 _SMOKE = dict(epochs=2, steps_per_epoch=3, fid_every=1, fid_features="pixels", sample_every=1,
               gradient_norms_every=1, checkpoint_every=2)
 _SMOKE_GAN = dict(_SMOKE, batch_size=8, base_filters=8, max_filters=32, latent_dim=16,
                   fid_samples=16)
 _SMOKE_TRANSLATE = dict(_SMOKE, batch_size=2, base_filters=4, max_filters=16, fid_samples=4)
-
-# The translation recipes leave the objective and Adam to the model's preset.
-_PRESET_DECIDES = dict(loss=None, g_learning_rate=None, d_learning_rate=None, beta_1=None,
-                       beta_2=None)
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("dogs_dcgan", "DCGAN on Stanford Dogs / Kaggle all-dogs, 64 px", "gan", 64,
@@ -122,13 +152,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            smoke=dict(_SMOKE_GAN, image_size=40)),
     Recipe("monet_cyclegan", "CycleGAN photo -> Monet: U-Net G, PatchGAN, linear decay, best FID",
            "cyclegan", 256, batch_size=1, epochs=50, decay_epochs=25, sample=("photo", "monet"),
-           generator="unet", norm="instance", receptive_field=70, **_PRESET_DECIDES,
+           generator="unet", norm="instance", receptive_field=70,
            augment="jitter+flip", fid_every=5, fid_samples=300,
            smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1)),
     Recipe("cans_efficientnet_cyclegan", "CycleGAN Coke <-> Pepsi with an EfficientNet-backbone G",
            "cyclegan", 128, batch_size=4, epochs=100, decay_epochs=50,
            sample=("photo", "monet"), generator="efficientnet", norm="instance",
-           receptive_field=70, **_PRESET_DECIDES, fid_every=10, fid_samples=200,
+           receptive_field=70, fid_every=10, fid_samples=200,
            smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16, decay_epochs=1,
                       backbone_weights=None)),
     Recipe("mnist_acgan", "MNIST GAN whose discriminator also classifies digits (AC-GAN)",
@@ -139,27 +169,39 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            smoke=dict(_SMOKE_GAN, image_size=28, num_classes=10)),
     Recipe("maps_pix2pix", "pix2pix aerial -> map, 600 px pairs resized to 256", "pix2pix", 256,
            batch_size=1, epochs=200, sample="pairs", generator="unet", norm="batch",
-           dropout=0.5, receptive_field=70, **_PRESET_DECIDES, augment="jitter+flip",
+           dropout=0.5, receptive_field=70, augment="jitter+flip",
            fid_every=10,
            fid_samples=200, smoke=dict(_SMOKE_TRANSLATE, image_size=32, receptive_field=16,
                                        dropout=0.0)),
     Recipe("cifar10_cgan", "Label-conditioned GAN on CIFAR-10: soft labels, separate LRs, "
            "gradient norms", "cgan", 32, batch_size=64, epochs=100, sample="mnist",
            num_classes=10, loss="bce", label_smoothing=((0.7, 1.2), (0.0, 0.3)),
-           g_learning_rate=2e-4, d_learning_rate=1e-4, dropout=0.4, gradient_norms=True,
+           g_learning_rate=2e-4, d_learning_rate=1e-4, beta_1=0.5, dropout=0.4, gradient_norms=True,
            augment="flip", fid_every=10, smoke=dict(_SMOKE_GAN, image_size=32, num_classes=10)),
 ]}
 
 
-def get(name: str | Recipe, smoke: bool = False, **overrides) -> Recipe:
-    """The recipe called `name` (or the `Recipe` given), with smoke settings and `overrides`
-    applied."""
+def get(name: str | Recipe, smoke: bool = False, settings: dict | None = None,
+        **overrides) -> Recipe:
+    """The recipe called `name` (or the `Recipe` given, or a recipe file's path), with smoke
+    settings, `overrides` (named fields) and `settings` ({"model.cycle_weight": 10}: any
+    `SECTION.KEY`, checked by `ganpaint.settings.apply`) applied, in that order."""
     if isinstance(name, Recipe):
         recipe = name
     elif name in RECIPES:
         recipe = RECIPES[name]
+    elif isinstance(name, str) and name.endswith((".yaml", ".yml", ".json", ".py")):
+        from ganpaint.settings import load_file
+
+        recipe = load_file(name)
     else:
-        raise ValueError(f"Unknown recipe {name!r}. Recipes: {', '.join(RECIPES)}")
+        raise ValueError(f"Unknown recipe {name!r}. Recipes: {', '.join(RECIPES)}; or a recipe "
+                         "file (.yaml, .json, .py).")
     if smoke:
         recipe = recipe.replace(**recipe.smoke)
-    return recipe.replace(**overrides) if overrides else recipe
+    recipe = recipe.replace(**overrides) if overrides else recipe
+    if settings:
+        from ganpaint.settings import apply
+
+        recipe = apply(recipe, settings)
+    return recipe

@@ -19,7 +19,7 @@ import keras
 
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
-from ganpaint import distribute, families, gans, metrics, runs
+from ganpaint import distribute, families, gans, metrics, runs, settings
 from ganpaint.errors import UserError
 from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
 
@@ -59,7 +59,11 @@ class Setup:
                 recipe and the model's seed.
             verbose, kwargs: passed to `model.fit`.
         """
-        identity = {"recipe": self.recipe.name, "seed": self.model.seed, **(run_info or {})}
+        # `settings` identifies the run (a different --set is another run);
+        # `recipe_settings` is the whole recipe as first trained (`settings.from_run`).
+        identity = {"recipe": self.recipe.name, "seed": self.model.seed,
+                    "settings": settings.identity(self.recipe),
+                    "recipe_settings": settings.record(self.recipe), **(run_info or {})}
         history = runs.resumable_fit(
             self.model, self.make_dataset or self.dataset, out_dir=self.out_dir,
             epochs=epochs or self.recipe.epochs,
@@ -71,12 +75,13 @@ class Setup:
         return history
 
 
-def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool = False,
-          strategy=None, seed: int = 0, **overrides) -> Setup:
+def build(name: str | Recipe, data: Any = None, out_dir: str | None = None,
+          smoke: bool = False, strategy=None, seed: int = 0, settings: dict | None = None,
+          **overrides) -> Setup:
     """Build a recipe: networks, compiled model, dataset and callbacks.
 
     Args:
-        name: a key of `RECIPES`.
+        name: a key of `RECIPES`, a `Recipe`, or a recipe file (.yaml, .json, .py).
         data: the training data: a path (folder, .npz, TFRecords, CSV) or array; for CycleGAN
             a pair (domain A, domain B). None uses the bundled sample in smoke mode and the
             standard download where one exists (CIFAR-10, MNIST); otherwise it is required.
@@ -86,9 +91,12 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
             `distribute.get_strategy()` (TPU, several GPUs or TF_CONFIG workers; made once
             per process, so a TPU is initialised once).
         seed: int. Seeds the weights, the data order and the noise.
-        overrides: any `Recipe` field.
+        settings: dict of "SECTION.KEY": value, any setting of any section
+            (`{"model.cycle_weight": 10, "networks.generator.residual": False}`);
+            `ganpaint.settings.describe(name)` lists them with their values.
+        overrides: any named `Recipe` field.
     """
-    recipe = get(name, smoke=smoke, **overrides)
+    recipe = get(name, smoke=smoke, settings=settings, **overrides)
     family = families.family(recipe.model)
     if overrides.get("num_classes") is not None and family.kind != "labelled":
         raise UserError(f"`num_classes` sizes the labelled recipes' models; {recipe.name} is a "
@@ -100,7 +108,7 @@ def build(name: str, data: Any = None, out_dir: str | None = None, smoke: bool =
                         f"{recipe.name} is a {recipe.model}.",
                         cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
                         f"{recipe.model}.")
-    out_dir = os.fspath(out_dir or os.path.join("outputs", name))
+    out_dir = os.fspath(out_dir or os.path.join("outputs", recipe.name))
     strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
     sources = _sources(recipe, data, smoke)
@@ -136,7 +144,7 @@ def _check_label_classes(recipe, dataset, sources):
 
 def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
                 jit_compile: bool | str = "auto", steps_per_execution: int | None = None,
-                **overrides):
+                settings: dict | None = None, **overrides):
     """A recipe's compiled training model (networks, loss, optimizers), without data.
 
     For loading weights into, or timing: `build_model("maps_pix2pix", image_size=128)`.
@@ -148,9 +156,9 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
         jit_compile: passed to `compile`.
         steps_per_execution: int. Defaults to the recipe's field, else
             `default_steps_per_execution(strategy)`.
-        smoke, overrides: as in `build`.
+        smoke, settings, overrides: as in `build`.
     """
-    recipe = get(recipe, smoke=smoke, **overrides)
+    recipe = get(recipe, smoke=smoke, settings=settings, **overrides)
     strategy = strategy or distribute.current_strategy()
     steps_per_execution = (steps_per_execution or recipe.steps_per_execution
                            or default_steps_per_execution(strategy))
@@ -173,16 +181,25 @@ def default_steps_per_execution(strategy) -> int:
 # -- pieces -----------------------------------------------------------------------------------
 
 def _optimizer(recipe, learning_rate, model):
-    """The recipe's optimizer; a field left None takes the model's preset (translators)."""
+    """The recipe's optimizer. The model's `preset_optimizer` owns the defaults; a recipe's
+    field overrides them only where it is set (not None)."""
+    values = dict(model.preset_optimizer)
+    given = dict(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
+    values.update({k: v for k, v in given.items() if v is not None})
     if recipe.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
+        return keras.optimizers.RMSprop(values["learning_rate"])
     if recipe.optimizer == "adam":
-        values = dict(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
-        values.update(getattr(model, "preset_optimizer", None) or {})
-        given = dict(learning_rate=learning_rate, beta_1=recipe.beta_1, beta_2=recipe.beta_2)
-        values.update({k: v for k, v in given.items() if v is not None})
         return gans.default_optimizer(**values)
-    raise ValueError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}")
+    raise UserError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}",
+                    cli=f"optimizer.optimizer must be adam or rmsprop. Received: "
+                    f"{recipe.optimizer!r}")
+
+
+def default_data(recipe: Recipe, smoke: bool = False):
+    """What a recipe trains on when no data is given: the bundled sample(s) in smoke mode,
+    else the standard download (CIFAR-10, MNIST); as `build`'s `data` argument takes it."""
+    sources = _sources(recipe, None, smoke)
+    return sources if families.family(recipe.model).domains > 1 else sources[0]
 
 
 def _sources(recipe, data, smoke) -> tuple:
@@ -233,8 +250,7 @@ def _extractor(recipe):
 def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     found = [cb.SampleGrid(os.path.join(out_dir, "grids"), every=recipe.sample_every,
                            n=8 if recipe.num_classes else 16,
-                           inputs=None if fixed_inputs is None else fixed_inputs[:8]),
-             cb.LossHistory(os.path.join(out_dir, "history"))]
+                           inputs=None if fixed_inputs is None else fixed_inputs[:8])]
     if recipe.decay_epochs:
         # The rates are given: a resumed run's optimizers hold decayed ones.
         found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
@@ -249,6 +265,8 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     if recipe.gradient_norms:
         found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
                                       every=recipe.gradient_norms_every))
+    # After the scores: each epoch's row of history/epochs.csv holds them (what sweeps read).
+    found.append(cb.LossHistory(os.path.join(out_dir, "history")))
     if recipe.tensorboard:  # last: the grid and the scores of the epoch are there by then
         found.append(cb.TensorBoardLog(os.path.join(out_dir, "tensorboard"),
                                        sample_grid=found[0]))

@@ -72,7 +72,7 @@ def _describe(identity: dict) -> str:
 def _settings_differing(held: dict, identity: dict) -> list[str]:
     """What else identifies a run (`run_info`: a seed, a demo's epochs) and differs between
     the two records; a key only one of them has (a record from before it was kept) does not."""
-    derived = _SHAPE_KEYS + ("weight_count", "created", "token")
+    derived = _SHAPE_KEYS + ("weight_count", "created", "token", "recipe_settings")
     return [k for k in identity if k not in derived and k in held and held[k] != identity[k]]
 
 
@@ -84,6 +84,13 @@ def _difference(held: dict, identity: dict) -> str:
         return (f"it holds another run of {_describe(held)} whose networks have other shapes "
                 "(another image size, width or option)")
     keys = _settings_differing(held, identity)
+    if "settings" in keys:  # the resolved recipes: name the settings that differ
+        from ganpaint.settings import differences
+
+        changed = differences(held["settings"], identity["settings"])
+        more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        return (f"it holds another run of {_describe(held)} with other settings "
+                f"({'; '.join(changed[:4])}{more})")
     return (f"it holds another run of {_describe(held)} "
             f"({', '.join(f'{k} {held[k]}' for k in keys)}), not this one "
             f"({', '.join(f'{k} {identity[k]}' for k in keys)})")

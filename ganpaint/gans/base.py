@@ -208,6 +208,10 @@ class AdversarialModel(keras.Model):
 
     _networks: tuple[str, ...] = ()
     _generators: tuple[str, ...] = ()
+    # Adam's settings when `compile()` is given no optimizer, and what a recipe's unset
+    # `optimizer.*` fields take: the DCGAN paper's. A model with measured ones declares its
+    # own (ConditionalGAN; CycleGAN and Pix2Pix from their preset).
+    preset_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
     _metric_names: tuple[str, ...] = ()
 
     def __init__(self, *, loss: str = "bce", label_smoothing=None, gp_weight: float = 10.0,
@@ -474,7 +478,7 @@ class AdversarialModel(keras.Model):
                              "steps_per_execution and run_eagerly; losses are set in the "
                              "constructor.")
         resolved_jit = self._resolve_jit(jit_compile)
-        defaults = getattr(self, "preset_optimizer", None)
+        defaults = self.preset_optimizer
         g_opt = _optimizer(g_optimizer, "g_optimizer", defaults)
         d_opt = _optimizer(d_optimizer, "d_optimizer", defaults)
         if g_opt is d_opt:

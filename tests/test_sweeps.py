@@ -1,0 +1,102 @@
+"""`ganpaint sweep`: variants x seeds as resumable runs; killed, resumed; table and HParams."""
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ganpaint import cli, sweeps
+from ganpaint.errors import UserError
+
+GRID = ["--grid", "model.d_steps=1,2"]
+# Long enough epochs that a kill lands inside a run: 2 epochs of 12 steps, checkpoints every 4.
+ARGS = ["dogs_dcgan", "--smoke", *GRID, "--seeds", "2", "--epochs", "2",
+        "--set", "run.steps_per_epoch=12", "--set", "run.checkpoint_every=4",
+        "--set", "run.tensorboard=false"]
+
+
+def _done(out):
+    return sorted(glob.glob(os.path.join(out, "*", "seed_*", sweeps.DONE)))
+
+
+def _started_not_done(out):
+    return [os.path.dirname(m) for m in glob.glob(os.path.join(out, "*", "seed_*", "run.json"))
+            if not os.path.exists(os.path.join(os.path.dirname(m), sweeps.DONE))]
+
+
+def test_a_killed_sweep_continues_and_writes_its_table_and_hparams(tmp_path, capsys):
+    out = str(tmp_path / "sweep")
+    argv = ["sweep", *ARGS, "--out", out]
+    # Two runs side by side, killed (the whole process group) once one run has finished and
+    # another has a checkpoint.
+    proc = subprocess.Popen([sys.executable, "-m", "ganpaint", *argv, "--parallel", "2"],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _done(out) and any(glob.glob(os.path.join(d, "backup", "*.json"))
+                              for d in _started_not_done(out)):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {path: os.path.getmtime(path) for path in _done(out)}
+    cut_short = [d for d in _started_not_done(out)
+                 if glob.glob(os.path.join(d, "backup", "*.json"))]
+    assert finished and len(finished) < 4, proc.stderr.read().decode()[-2000:]
+
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert len(_done(out)) == 4
+    # Runs that had finished were read back, not trained again; one cut short resumed.
+    assert all(os.path.getmtime(p) == t for p, t in finished.items())
+    if cut_short:
+        assert "resuming from step" in captured.err + captured.out
+
+    rows = sweeps.read_table(out)
+    assert [r["variant"] for r in rows] == ["d_steps=1", "d_steps=2"]
+    assert [r["model.d_steps"] for r in rows] == [1.0, 2.0]
+    for row in rows:
+        assert row["seeds"] == 2 and row["final_fid_mean"] > 0 and row["final_fid_sd"] >= 0
+        assert row["best_fid_mean"] <= row["final_fid_mean"] and row["seconds_mean"] > 0
+    assert os.path.getsize(os.path.join(out, "sweep.png")) > 0
+    assert "| d_steps=1 | 1 | 2 |" in captured.out and " ± " in captured.out
+
+    # TensorBoard's HParams: one run per variant x seed, with its settings and scores.
+    from tensorboard.backend.event_processing import event_multiplexer
+
+    mux = event_multiplexer.EventMultiplexer()
+    mux.AddRunsFromDirectory(os.path.join(out, "hparams"))
+    mux.Reload()
+    tagged = {run: tags for run, tags in mux.PluginRunToTagToContent("hparams").items()}
+    assert "." in tagged and "_hparams_/experiment" in tagged["."]
+    trials = sorted(r for r in tagged if r != ".")
+    assert trials == ["d_steps=1/seed_0", "d_steps=1/seed_1", "d_steps=2/seed_0",
+                      "d_steps=2/seed_1"]
+    assert all("_hparams_/session_start_info" in tagged[t] for t in trials)
+    scalars = mux.Tensors("d_steps=2/seed_1", "final_fid")
+    assert len(scalars) == 1
+
+    # The same sweep again trains nothing; another sweep in this folder is refused.
+    assert cli.main(argv) == 0
+    assert all(os.path.getmtime(p) == t for p, t in finished.items())
+    assert cli.main(["sweep", "dogs_dcgan", "--smoke", "--grid", "model.d_steps=3",
+                     "--seeds", "1", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "holds another sweep (its " in err and "grid" in err and "--fresh" in err
+
+
+def test_grid_values_are_checked_before_anything_trains(tmp_path):
+    with pytest.raises(UserError, match="Setting model.d_steps takes int"):
+        sweeps.sweep("dogs_dcgan", {"model.d_steps": [1, "two"]}, seeds=1, smoke=True,
+                     out_dir=str(tmp_path / "s"))
+    assert not (tmp_path / "s").exists()
+    assert sweeps.split_values("(0.7, 1.2),none,0.1") == [(0.7, 1.2), None, 0.1]
+    with pytest.raises(UserError, match="--grid takes SECTION.KEY=V1,V2"):
+        sweeps.parse_grid(["model.d_steps"])
+    runs = sweeps.plan(sweeps.get("dogs_dcgan"), {"model.d_steps": [1, 2],
+                                                  "model.loss": ["bce", "hinge"]}, 2, "o")
+    assert len(runs) == 8 and runs[0].out_dir == "o/d_steps=1,loss=bce/seed_0"
