@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 _SUBMODULES = ("augment", "board", "callbacks", "checkpoints", "data", "discriminators",
                "distribute", "errors", "export", "families", "fs", "gans", "generators", "guard",
                "inspection", "layers", "losses", "metrics", "optimizers", "plotting",
-               "recipes", "runs", "sessions", "submission")
+               "recipes", "runs", "sessions", "settings", "submission", "sweeps")
 __all__ = ["__version__", "import_all", "load_model", *_SUBMODULES]
 
 

@@ -21,7 +21,8 @@ from ganpaint import callbacks as cb
 from ganpaint import data as gdata
 from ganpaint import distribute, families, gans, metrics, runs, settings
 from ganpaint.errors import UserError
-from ganpaint.recipe_presets import RECIPES, Recipe, get  # noqa: F401 (public here)
+from ganpaint.recipe_presets import RECIPES, SECTIONS, Recipe, get  # noqa: F401 (public here)
+from ganpaint.sweeps import sweep  # noqa: F401 (public here: `gp.recipes.sweep`)
 
 
 @dataclass
