@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: venv test demo bench samples wheel clean
+.PHONY: venv test test-fast lint demo bench samples wheel clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,19 @@ TEST_FILES := $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/t
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(TEST_FILES)
+
+# The inner loop: every test file but the slow ones (whole recipes on several replicas and
+# workers, notebooks, the CLI matrix, XLA, fault injection, sweeps), under 5 minutes here.
+FAST_TESTS := $(filter-out $(SLOW_TESTS) tests/test_sweeps.py tests/test_resume.py \
+	tests/test_survival.py tests/test_buckets.py tests/test_user_path.py,$(TEST_FILES))
+test-fast: venv
+	$(PY) -m pytest -q -n 2 --dist loadfile $(FAST_TESTS)
+
+# ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade, and the formatter's check
+# (settings in pyproject.toml). `ruff format .` and `ruff check --fix .` repair most of it.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 demo: venv
 	$(VENV)/bin/ganpaint demo --out outputs/demo

@@ -1,5 +1,6 @@
 """What the benchmark files share (one home, no private names across files): the row
 summary over seeds, and the photo -> painting task's data, networks and score."""
+
 from __future__ import annotations
 
 import time
@@ -21,34 +22,53 @@ def summary(task, name, steps, runs):
         places = 1 if key == "seconds" else 4
         row[key] = round(float(values.mean()), places)
         if key != "seconds":
-            row[f"{key}_std"] = round(float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                                      places)
+            row[f"{key}_std"] = round(float(values.std(ddof=1)) if len(values) > 1 else 0.0, places)
             row[f"{key}_per_seed"] = [round(float(v), places) for v in values]
     return row
 
 
-
 # -- photo -> painting (the quality task and the defaults search) --------------------------
 
+
 def photos_and_paintings(size):
-    photos = np.concatenate([b.numpy() for b in data.image_dataset(
-        data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False)])
-    paintings = np.concatenate([b.numpy() for b in data.image_dataset(
-        data.sample_path("monet"), image_size=size, batch_size=30, shuffle=False)])
+    photos = np.concatenate(
+        [
+            b.numpy()
+            for b in data.image_dataset(
+                data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False
+            )
+        ]
+    )
+    paintings = np.concatenate(
+        [
+            b.numpy()
+            for b in data.image_dataset(
+                data.sample_path("monet"), image_size=size, batch_size=30, shuffle=False
+            )
+        ]
+    )
     truth = data.painterly(data.to_uint8(photos)).astype("float32") / 127.5 - 1.0
     return photos, paintings, truth
 
 
-def small_cyclegan_networks(size, seed, residual=False, norm="instance", receptive_field=16,
-                             spectral_norm=False):
+def small_cyclegan_networks(
+    size, seed, residual=False, norm="instance", receptive_field=16, spectral_norm=False
+):
     """The task's small U-Nets and PatchGANs (the defaults search varies the options)."""
     shape = (size, size, 3)
     keras.utils.set_random_seed(seed)
-    g = [generators.unet_generator(shape, filters=32, max_filters=128, norm=norm, dropout=0.0,
-                                   residual=residual, name=name) for name in ("g", "f")]
-    d = [discriminators.patchgan_discriminator(shape, receptive_field, filters=32, norm=norm,
-                                               spectral_norm=spectral_norm, name=name)
-         for name in ("d_x", "d_y")]
+    g = [
+        generators.unet_generator(
+            shape, filters=32, max_filters=128, norm=norm, dropout=0.0, residual=residual, name=name
+        )
+        for name in ("g", "f")
+    ]
+    d = [
+        discriminators.patchgan_discriminator(
+            shape, receptive_field, filters=32, norm=norm, spectral_norm=spectral_norm, name=name
+        )
+        for name in ("d_x", "d_y")
+    ]
     return (*g, *d)
 
 
@@ -57,6 +77,7 @@ def l1_to_truth(translated, truth):
 
 
 # -- training with scores along the way (few-shot and conditional benchmarks) ------------
+
 
 def batches(images, seed, labels=None, batch=32):
     """Shuffled, repeated batches of `images` (and `labels`), the benchmarks' input."""
@@ -88,6 +109,12 @@ def fit_scoring(model, ds, steps, every, score):
     (scores, training seconds)."""
     callback = _Every(every, score)
     start = time.perf_counter()
-    model.fit(ds, steps_per_epoch=every, epochs=steps // every, verbose=0, shuffle=False,
-              callbacks=[callback])
+    model.fit(
+        ds,
+        steps_per_epoch=every,
+        epochs=steps // every,
+        verbose=0,
+        shuffle=False,
+        callbacks=[callback],
+    )
     return callback.results, time.perf_counter() - start - callback.eval_seconds

@@ -21,20 +21,20 @@ images.
     python benchmarks/run.py --task conditional_defaults_long
     python benchmarks/run.py --task conditional_textures
 """
+
 from __future__ import annotations
 
 import tempfile
 
+import judges
 import keras
 import numpy as np
+from common import batches, fit_scoring, summary
+from few_shot import LATENT, digit_networks
+from report import CONDITIONAL_OPTIMIZERS, adam_pair
 
 from ganpaint import demo, discriminators, gans, generators, recipes
 from ganpaint.gans import default_optimizer
-
-import judges
-from common import batches, fit_scoring, summary
-from report import CONDITIONAL_OPTIMIZERS, adam_pair
-from few_shot import LATENT, digit_networks
 
 # -- the conditioning study: projection + cbn against the label map --------------------------
 
@@ -42,10 +42,11 @@ CONDITIONAL_ROWS = {
     "label map (G and D), bce": (("label_map", "label_map"), {}),
     "cbn G + projection D, bce": (("cbn", "projection"), {}),
     "cbn G + projection D, hinge": (("cbn", "projection"), dict(loss="hinge")),
-    "cbn G + projection D + spectral norm, bce": (("cbn", "projection"),
-                                                   dict(spectral_norm=True)),
-    "cbn G + projection D + spectral norm, hinge": (("cbn", "projection"),
-                                                     dict(loss="hinge", spectral_norm=True)),
+    "cbn G + projection D + spectral norm, bce": (("cbn", "projection"), dict(spectral_norm=True)),
+    "cbn G + projection D + spectral norm, hinge": (
+        ("cbn", "projection"),
+        dict(loss="hinge", spectral_norm=True),
+    ),
 }
 CONDITIONAL_STEPS = (600, 3120)
 CONDITIONAL_EVERY = 120  # divides both budgets
@@ -76,18 +77,26 @@ def _rows(labelled_set, builds, rows, seeds, budgets, every, noise, label):
             def score(done):
                 if done not in budgets:
                     return None
-                s = demo.scores(classifier, held_out, model.generate(
-                    noise=noise[:, :model.latent_dim], labels=fake_labels), fake_labels)
-                return {"steps": done, "class_accuracy": s["class_accuracy"],
-                        "fid_classifier": s["fid"]}
+                s = demo.scores(
+                    classifier,
+                    held_out,
+                    model.generate(noise=noise[:, : model.latent_dim], labels=fake_labels),
+                    fake_labels,
+                )
+                return {
+                    "steps": done,
+                    "class_accuracy": s["class_accuracy"],
+                    "fid_classifier": s["fid"],
+                }
 
             results, seconds = fit_scoring(model, ds, max(budgets), every, score)
             for result in results:
                 done = result.pop("steps")
                 runs[done].append({"seed": seed, **result, "seconds": seconds})
                 print(task, name, done, runs[done][-1], flush=True)
-        out += [{**summary(label(b), name, b, runs[b]), **judges.record(judge_name)}
-                for b in budgets]
+        out += [
+            {**summary(label(b), name, b, runs[b]), **judges.record(judge_name)} for b in budgets
+        ]
     return out
 
 
@@ -104,11 +113,20 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
             model = gans.ConditionalGAN(g, d, seed=seed, **extra)
             model.compile(2e-4, 2e-4)  # the study's rate (compile()'s default since is 4e-4)
             return model, batches(train, seed, train_labels, batch=64)
+
         return make
 
     noise = np.random.default_rng(123).normal(size=(1000, LATENT)).astype("float32")
-    return _rows("digits", {name: build(name) for name in rows}, rows, seeds, steps,
-                 CONDITIONAL_EVERY, noise, lambda b: f"conditional digits 28px, {b} steps")
+    return _rows(
+        "digits",
+        {name: build(name) for name in rows},
+        rows,
+        seeds,
+        steps,
+        CONDITIONAL_EVERY,
+        noise,
+        lambda b: f"conditional digits 28px, {b} steps",
+    )
 
 
 # -- the obvious build: the three lines, on each labelled set ---------------------------------
@@ -129,8 +147,9 @@ def obvious_conditional(seed, shape=(28, 28, 1), paper=False, optimizers=(None, 
     keras.utils.set_random_seed(seed)
     form = dict(conditioning="label_map") if paper else {}
     g = generators.dcgan_generator(128, shape, num_classes=10, **form)
-    d = discriminators.dcgan_discriminator(shape, num_classes=10,
-                                           **dict(form, spectral_norm=False) if paper else {})
+    d = discriminators.dcgan_discriminator(
+        shape, num_classes=10, **dict(form, spectral_norm=False) if paper else {}
+    )
     model = gans.ConditionalGAN(g, d, seed=seed)
     model.compile(*optimizers)
     return model
@@ -140,8 +159,7 @@ def _recipe(name, images, labels, seed, **overrides):
     """Recipe `name` built on (images, labels), as `ganpaint train` would: its model and its
     (repeated) dataset."""
     with tempfile.TemporaryDirectory() as out_dir:
-        setup = recipes.build(name, data=(images, labels), out_dir=out_dir, seed=seed,
-                              **overrides)
+        setup = recipes.build(name, data=(images, labels), out_dir=out_dir, seed=seed, **overrides)
     return setup.model, setup.dataset.repeat()
 
 
@@ -152,25 +170,28 @@ def _adams(settings):
 
 def _builds(labelled_set, shape, train, train_labels):
     """name -> seed -> (model, dataset): the rows of `conditional_defaults` on one set."""
+
     def three_lines(paper=False, optimizers=(None, None), adam=None):
         """`adam`: a `CONDITIONAL_OPTIMIZERS` value, built afresh for each seed."""
-        return lambda seed: (obvious_conditional(seed, shape, paper,
-                                                 _adams(adam) if adam else optimizers),
-                             batches(train, seed, train_labels, 64))
+        return lambda seed: (
+            obvious_conditional(seed, shape, paper, _adams(adam) if adam else optimizers),
+            batches(train, seed, train_labels, 64),
+        )
 
     builds = {name: three_lines(adam=CONDITIONAL_OPTIMIZERS[name]) for name in OPTIMIZER_ROWS}
     builds[LABEL_MAP] = three_lines(paper=True, optimizers=(2e-4, 2e-4))  # as measured
     if labelled_set == "digits":
         builds["ganpaint AC-GAN (demo settings)"] = lambda seed: _recipe(
-            "mnist_acgan", train, train_labels, seed, **demo.DEMO_OVERRIDES)
+            "mnist_acgan", train, train_labels, seed, **demo.DEMO_OVERRIDES
+        )
     else:
         builds["cifar10_cgan recipe (its settings)"] = lambda seed: _recipe(
-            "cifar10_cgan", train, train_labels, seed, fid_every=0)
+            "cifar10_cgan", train, train_labels, seed, fid_every=0
+        )
     return builds
 
 
-def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="digits",
-                         rows=None):
+def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="digits", rows=None):
     """Rows for the obvious conditional GAN (the builders' defaults at each candidate learning
     rate, and the label map) and the set's recipe, batch 64, on the set's 4,000 training
     images, scored after `steps` steps (an int, or several budgets of one run each)."""
@@ -179,9 +200,16 @@ def conditional_defaults(seeds=(0, 1, 2), steps=DEFAULTS_STEPS, labelled_set="di
     noise = np.random.default_rng(123).normal(size=(1000, 128)).astype("float32")
     builds = _builds(labelled_set, shape, train, train_labels)
     budgets = (steps,) if isinstance(steps, int) else tuple(steps)
-    return _rows(labelled_set, builds, rows or tuple(builds), seeds, budgets,
-                 int(np.gcd.reduce(budgets)), noise,
-                 lambda b: f"{task}, obvious build, {b} steps")
+    return _rows(
+        labelled_set,
+        builds,
+        rows or tuple(builds),
+        seeds,
+        budgets,
+        int(np.gcd.reduce(budgets)),
+        noise,
+        lambda b: f"{task}, obvious build, {b} steps",
+    )
 
 
 def conditional_defaults_long(seeds=(0, 1)):

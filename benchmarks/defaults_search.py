@@ -23,6 +23,7 @@ winner, the paper's and the TF tutorial's step); `report.py --figures docs` then
 Rows go to `benchmarks/results/defaults_search_<family>.json`, merged by (steps, setting), so
 a stage can be rerun alone; `report.py` prints the table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,56 +35,89 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import common
+import keras
+import numpy as np
+import quality
+import textbook
 
-from ganpaint import data, discriminators, gans, generators  # noqa: E402
-from ganpaint.gans.base import default_optimizer  # noqa: E402
-
-import common  # noqa: E402
-import quality  # noqa: E402
-import textbook  # noqa: E402
+from ganpaint import data, discriminators, gans, generators
+from ganpaint.gans.base import default_optimizer
 
 SEEDS = (0, 1, 2)
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "defaults_search_{family}.json")
+RESULTS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "results", "defaults_search_{family}.json"
+)
 
 # -- CycleGAN -----------------------------------------------------------------------------------
 
 # What each setting may name: networks (residual, norm, receptive_field, spectral_norm), the
 # objective (loss, pool_size, cycle_weight, identity_weight), the optimizers (lr_g, lr_d,
 # beta_1, beta_2) and the small-data tools (diff_augment, ema).
-CYCLE_PAPER = dict(loss="lsgan", pool_size=50, cycle_weight=10.0, identity_weight=0.5,
-                   residual=False, norm="instance", receptive_field=16, spectral_norm=False,
-                   lr_g=2e-4, lr_d=2e-4, beta_1=0.5, beta_2=0.999)
+CYCLE_PAPER = dict(
+    loss="lsgan",
+    pool_size=50,
+    cycle_weight=10.0,
+    identity_weight=0.5,
+    residual=False,
+    norm="instance",
+    receptive_field=16,
+    spectral_norm=False,
+    lr_g=2e-4,
+    lr_d=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+)
 
 CYCLE_STAGES = {
-    "loss": {f"loss={loss}, pool={pool}": dict(loss=loss, pool_size=pool)
-             for loss in ("lsgan", "bce", "hinge", "ralsgan") for pool in (50, 0)},
+    "loss": {
+        f"loss={loss}, pool={pool}": dict(loss=loss, pool_size=pool)
+        for loss in ("lsgan", "bce", "hinge", "ralsgan")
+        for pool in (50, 0)
+    },
     "output": {"residual output": dict(residual=True)},
-    "weights": {f"cycle={c}, identity={i}": dict(cycle_weight=c, identity_weight=i)
-                for c, i in ((10.0, 0.0), (10.0, 1.0), (5.0, 0.5), (20.0, 0.5))},
-    "optimizer": {"lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4), "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
-                  "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4),
-                  "betas 0, 0.9": dict(beta_1=0.0, beta_2=0.9)},
-    "networks": {"group norm": dict(norm="group"), "spectral norm D": dict(spectral_norm=True),
-                 "PatchGAN 70": dict(receptive_field=70), "PatchGAN 1 (PixelGAN)":
-                 dict(receptive_field=1)},
-    "small_data": {"diff_augment": dict(diff_augment="color,translation,cutout"),
-                   "ema 0.999": dict(ema=0.999)},
+    "weights": {
+        f"cycle={c}, identity={i}": dict(cycle_weight=c, identity_weight=i)
+        for c, i in ((10.0, 0.0), (10.0, 1.0), (5.0, 0.5), (20.0, 0.5))
+    },
+    "optimizer": {
+        "lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4),
+        "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
+        "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4),
+        "betas 0, 0.9": dict(beta_1=0.0, beta_2=0.9),
+    },
+    "networks": {
+        "group norm": dict(norm="group"),
+        "spectral norm D": dict(spectral_norm=True),
+        "PatchGAN 70": dict(receptive_field=70),
+        "PatchGAN 1 (PixelGAN)": dict(receptive_field=1),
+    },
+    "small_data": {
+        "diff_augment": dict(diff_augment="color,translation,cutout"),
+        "ema 0.999": dict(ema=0.999),
+    },
 }
 
 
 def train_cyclegan(setting, photos, ds, steps, seed, size):
     s = {**CYCLE_PAPER, **setting}
-    nets = common.small_cyclegan_networks(size, seed, s["residual"], s["norm"],
-                                            s["receptive_field"], s["spectral_norm"])
+    nets = common.small_cyclegan_networks(
+        size, seed, s["residual"], s["norm"], s["receptive_field"], s["spectral_norm"]
+    )
     tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
-    model = gans.CycleGAN(*nets, loss=s["loss"], pool_size=s["pool_size"],
-                          cycle_weight=s["cycle_weight"], identity_weight=s["identity_weight"],
-                          seed=seed, **tools)
-    model.compile(default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
-                  default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]))
+    model = gans.CycleGAN(
+        *nets,
+        loss=s["loss"],
+        pool_size=s["pool_size"],
+        cycle_weight=s["cycle_weight"],
+        identity_weight=s["identity_weight"],
+        seed=seed,
+        **tools,
+    )
+    model.compile(
+        default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
+        default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]),
+    )
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return model.translate(photos)
 
@@ -96,8 +130,9 @@ def seeded_rows(family, task, paper, metric, settings, steps, seeds, score):
         runs = []
         for seed in seeds:
             start = time.perf_counter()
-            runs.append({"seed": seed, metric: score(setting, seed),
-                         "seconds": time.perf_counter() - start})
+            runs.append(
+                {"seed": seed, metric: score(setting, seed), "seconds": time.perf_counter() - start}
+            )
             print(name, runs[-1], flush=True)
         row = common.summary(task, name, steps, runs)
         rows.append({"family": family, "setting": {**paper, **setting}, **row})
@@ -108,33 +143,60 @@ def cyclegan_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
     photos, paintings, truth = common.photos_and_paintings(size)
 
     def score(setting, seed):
-        ds = data.unpaired_dataset(photos, paintings, image_size=size, batch_size=1, seed=seed,
-                                   repeat=True)
+        ds = data.unpaired_dataset(
+            photos, paintings, image_size=size, batch_size=1, seed=seed, repeat=True
+        )
         return common.l1_to_truth(train_cyclegan(setting, photos, ds, steps, seed, size), truth)
 
-    return seeded_rows("cyclegan", f"photo->painting {size}px", CYCLE_PAPER,
-                       "l1_to_true_painting", settings, steps, seeds, score)
+    return seeded_rows(
+        "cyclegan",
+        f"photo->painting {size}px",
+        CYCLE_PAPER,
+        "l1_to_true_painting",
+        settings,
+        steps,
+        seeds,
+        score,
+    )
 
 
 # -- pix2pix -------------------------------------------------------------------------------------
 
 # `inference`: how `Pix2Pix` translates the held-out photos; the paper's per-image batch norm
 # (rows before it existed say "moving_averages", Keras' inference, the rule then).
-PIX_PAPER = dict(loss="bce", l1_weight=100.0, norm="batch", dropout=0.5, receptive_field=16,
-                 spectral_norm=False, lr_g=2e-4, lr_d=2e-4, beta_1=0.5, beta_2=0.999,
-                 inference="per_image")
+PIX_PAPER = dict(
+    loss="bce",
+    l1_weight=100.0,
+    norm="batch",
+    dropout=0.5,
+    receptive_field=16,
+    spectral_norm=False,
+    lr_g=2e-4,
+    lr_d=2e-4,
+    beta_1=0.5,
+    beta_2=0.999,
+    inference="per_image",
+)
 PIX_TRAIN = 24  # photos trained on; the rest are held out and scored
 
 PIX_STAGES = {
     "loss": {f"loss={loss}": dict(loss=loss) for loss in ("bce", "lsgan", "hinge", "ralsgan")},
     "l1": {f"l1={w}": dict(l1_weight=w) for w in (50.0, 200.0, 400.0)},
-    "networks": {"instance norm": dict(norm="instance"), "no dropout": dict(dropout=0.0),
-                 "spectral norm D": dict(spectral_norm=True), "PatchGAN 70":
-                 dict(receptive_field=70)},
-    "optimizer": {"lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4), "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
-                  "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4)},
-    "small_data": {"diff_augment": dict(diff_augment="color,translation,cutout"),
-                   "ema 0.999": dict(ema=0.999)},
+    "networks": {
+        "instance norm": dict(norm="instance"),
+        "no dropout": dict(dropout=0.0),
+        "spectral norm D": dict(spectral_norm=True),
+        "PatchGAN 70": dict(receptive_field=70),
+    },
+    "optimizer": {
+        "lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4),
+        "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
+        "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4),
+    },
+    "small_data": {
+        "diff_augment": dict(diff_augment="color,translation,cutout"),
+        "ema 0.999": dict(ema=0.999),
+    },
 }
 
 
@@ -144,35 +206,46 @@ def photo_to_map_pairs(size=quality.CYCLE_SIZE):
     photos = data.to_uint8(common.photos_and_paintings(size)[0])
     maps = data.map_like(photos)
     pairs = np.concatenate([photos, maps], axis=2)[:PIX_TRAIN]
-    scale = lambda x: x.astype("float32") / 127.5 - 1.0  # noqa: E731
+    scale = lambda x: x.astype("float32") / 127.5 - 1.0
     return pairs, scale(photos[PIX_TRAIN:]), scale(maps[PIX_TRAIN:])
 
 
 def pix2pix_networks(size, seed, norm, dropout, receptive_field, spectral_norm):
     shape = (size, size, 3)
     keras.utils.set_random_seed(seed)
-    g = generators.unet_generator(shape, filters=32, max_filters=128, norm=norm,
-                                  dropout=dropout, name="generator")
-    d = discriminators.patchgan_discriminator(shape, receptive_field, conditional=True,
-                                              filters=32, norm=norm,
-                                              spectral_norm=spectral_norm, name="d")
+    g = generators.unet_generator(
+        shape, filters=32, max_filters=128, norm=norm, dropout=dropout, name="generator"
+    )
+    d = discriminators.patchgan_discriminator(
+        shape,
+        receptive_field,
+        conditional=True,
+        filters=32,
+        norm=norm,
+        spectral_norm=spectral_norm,
+        name="d",
+    )
     return g, d
 
 
 def train_pix2pix(setting, ds, steps, seed, size, held_out):
     s = {**PIX_PAPER, **setting}
-    g, d = pix2pix_networks(size, seed, s["norm"], s["dropout"], s["receptive_field"],
-                            s["spectral_norm"])
+    g, d = pix2pix_networks(
+        size, seed, s["norm"], s["dropout"], s["receptive_field"], s["spectral_norm"]
+    )
     if s.get("tutorial"):
         step = textbook.pix2pix_step(g, d, s["l1_weight"])
         for a, b in ds.take(steps):
             step(a, b)
         return g(held_out, training=True).numpy()  # the tutorial translates with training=True
     tools = {k: s[k] for k in ("diff_augment", "ema") if k in s}
-    model = gans.Pix2Pix(g, d, loss=s["loss"], l1_weight=s["l1_weight"],
-                         inference=s["inference"], seed=seed, **tools)
-    model.compile(default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
-                  default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]))
+    model = gans.Pix2Pix(
+        g, d, loss=s["loss"], l1_weight=s["l1_weight"], inference=s["inference"], seed=seed, **tools
+    )
+    model.compile(
+        default_optimizer(s["lr_g"], s["beta_1"], s["beta_2"]),
+        default_optimizer(s["lr_d"], s["beta_1"], s["beta_2"]),
+    )
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     return model.translate(held_out)
 
@@ -181,19 +254,28 @@ def pix2pix_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
     pairs, held_out, truth = photo_to_map_pairs(size)
 
     def score(setting, seed):
-        ds = data.paired_dataset(pairs, image_size=size, batch_size=1, seed=seed,
-                                 augment=("jitter", "flip"), repeat=True)
+        ds = data.paired_dataset(
+            pairs, image_size=size, batch_size=1, seed=seed, augment=("jitter", "flip"), repeat=True
+        )
         return common.l1_to_truth(train_pix2pix(setting, ds, steps, seed, size, held_out), truth)
 
-    return seeded_rows("pix2pix", f"photo->map {size}px, {len(truth)} held out", PIX_PAPER,
-                       "l1_to_true_map", settings, steps, seeds, score)
+    return seeded_rows(
+        "pix2pix",
+        f"photo->map {size}px, {len(truth)} held out",
+        PIX_PAPER,
+        "l1_to_true_map",
+        settings,
+        steps,
+        seeds,
+        score,
+    )
 
 
 FAMILIES = {
-    "cyclegan": dict(paper=CYCLE_PAPER, stages=CYCLE_STAGES, metric="l1_to_true_painting",
-                     rows=cyclegan_rows),
-    "pix2pix": dict(paper=PIX_PAPER, stages=PIX_STAGES, metric="l1_to_true_map",
-                    rows=pix2pix_rows),
+    "cyclegan": dict(
+        paper=CYCLE_PAPER, stages=CYCLE_STAGES, metric="l1_to_true_painting", rows=cyclegan_rows
+    ),
+    "pix2pix": dict(paper=PIX_PAPER, stages=PIX_STAGES, metric="l1_to_true_map", rows=pix2pix_rows),
 }
 
 
@@ -202,6 +284,7 @@ def best(rows, metric="l1_to_true_painting"):
 
 
 # -- results ------------------------------------------------------------------------------------
+
 
 def load(family) -> list:
     path = RESULTS.format(family=family)
@@ -218,14 +301,13 @@ def save(family, rows):
 
     path = RESULTS.format(family=family)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = lambda r: (r["steps"], r["implementation"])  # noqa: E731
+    key = lambda r: (r["steps"], r["implementation"])
     with open(path + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         kept = {key(r): r for r in load(family)}
         kept.update({key(r): r for r in rows})
         with open(path + ".tmp", "w") as f:
-            json.dump({"benchmark": "defaults_search", "rows": list(kept.values())}, f,
-                      indent=2)
+            json.dump({"benchmark": "defaults_search", "rows": list(kept.values())}, f, indent=2)
         os.replace(path + ".tmp", path)
 
 
@@ -236,15 +318,16 @@ def search(family, stages, steps, seeds):
     for stage in spec["stages"]:
         if stage not in stages:
             continue
-        done = [r for r in load(family) if r["steps"] == steps
-                and not r["setting"].get("tutorial")]
+        done = [r for r in load(family) if r["steps"] == steps and not r["setting"].get("tutorial")]
         base = {}
         if done:
             winner = best(done, spec["metric"])
             base = {k: v for k, v in winner["setting"].items() if spec["paper"].get(k) != v}
         print(f"{family} stage {stage}: from {base or 'the paper setting'}", flush=True)
-        settings = {_describe(spec["paper"], {**base, **change}): {**base, **change}
-                    for change in spec["stages"][stage].values()}
+        settings = {
+            _describe(spec["paper"], {**base, **change}): {**base, **change}
+            for change in spec["stages"][stage].values()
+        }
         if family == "pix2pix" and stage == "loss":
             settings["TF tutorial pix2pix step"] = {"tutorial": True}
         save(family, spec["rows"](settings, steps, seeds))
@@ -262,18 +345,29 @@ def main(argv=None):
     parser.add_argument("--stage", action="append")
     parser.add_argument("--steps", type=int, default=quality.CYCLE_STEPS)
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--setting", help="one setting as JSON (e.g. the winners at more "
-                        "steps), instead of the stages")
+    parser.add_argument(
+        "--setting",
+        help="one setting as JSON (e.g. the winners at more steps), instead of the stages",
+    )
     args = parser.parse_args(argv)
     if args.setting:
         setting = json.loads(args.setting)
-        name = ("TF tutorial pix2pix step" if setting.get("tutorial")
-                else _describe(FAMILIES[args.family]["paper"], setting))
-        save(args.family, FAMILIES[args.family]["rows"]({name: setting}, args.steps,
-                                                        tuple(args.seeds)))
+        name = (
+            "TF tutorial pix2pix step"
+            if setting.get("tutorial")
+            else _describe(FAMILIES[args.family]["paper"], setting)
+        )
+        save(
+            args.family,
+            FAMILIES[args.family]["rows"]({name: setting}, args.steps, tuple(args.seeds)),
+        )
         return
-    search(args.family, args.stage or tuple(FAMILIES[args.family]["stages"]), args.steps,
-           tuple(args.seeds))
+    search(
+        args.family,
+        args.stage or tuple(FAMILIES[args.family]["stages"]),
+        args.steps,
+        tuple(args.seeds),
+    )
 
 
 if __name__ == "__main__":

@@ -17,15 +17,15 @@ The conditional benchmarks (labels learned on the digits and the textures) are i
 
     python benchmarks/run.py --task few_shot_digits
 """
+
 from __future__ import annotations
 
+import judges  # the digit judge, stored once
 import keras
 import numpy as np
+from common import batches, fit_scoring, summary
 
 from ganpaint import augment, discriminators, gans, generators, metrics
-
-import judges  # the digit judge, stored once
-from common import batches, fit_scoring, summary
 
 SEEDS = (0, 1)
 BATCH = 32
@@ -40,8 +40,9 @@ ROWS = {
     "diff_augment": dict(diff_augment="color,translation,cutout"),
     "diff_augment + ema": dict(diff_augment="color,translation,cutout", ema=0.999),
     "ada_target 0.6": dict(ada_target=0.6),
-    "diff_augment translation,cutout (the paper's for this task)":
-        dict(diff_augment="translation,cutout"),
+    "diff_augment translation,cutout (the paper's for this task)": dict(
+        diff_augment="translation,cutout"
+    ),
     "diff_augment p=0.5": dict(diff_augment="color,translation,cutout", augment_p=0.5),
     "diff_augment p=0.25": dict(diff_augment="color,translation,cutout", augment_p=0.25),
     "ada_target 0.6 + ema": dict(ada_target=0.6, ema=0.999),
@@ -51,31 +52,42 @@ ROWS = {
 BN_ROWS = {
     "plain, batch-norm D": dict(d_norm="batch"),
     "diff_augment, batch-norm D": dict(d_norm="batch", diff_augment="color,translation,cutout"),
-    "diff_augment translation,cutout, batch-norm D": dict(d_norm="batch",
-                                                          diff_augment="translation,cutout"),
+    "diff_augment translation,cutout, batch-norm D": dict(
+        d_norm="batch", diff_augment="translation,cutout"
+    ),
     "ada_target 0.6, batch-norm D": dict(d_norm="batch", ada_target=0.6),
 }
 ALL_ROWS = {**ROWS, **BN_ROWS}
 
 
-def digit_networks(seed, num_classes=None, conditioning=None, d_norm=None,
-                   spectral_norm=False):
+def digit_networks(seed, num_classes=None, conditioning=None, d_norm=None, spectral_norm=False):
     keras.utils.set_random_seed(seed)
     g_kw, d_kw = {}, {}
     if conditioning is not None:
         g_kw = dict(conditioning=conditioning[0])
         d_kw = dict(conditioning=conditioning[1])
-    g = generators.dcgan_generator(LATENT, (28, 28, 1), num_classes, base_filters=32,
-                                   max_filters=128, norm="batch", **g_kw)
-    d = discriminators.dcgan_discriminator((28, 28, 1), num_classes, base_filters=32,
-                                           max_filters=128, norm=d_norm,
-                                           spectral_norm=spectral_norm, **d_kw)
+    g = generators.dcgan_generator(
+        LATENT, (28, 28, 1), num_classes, base_filters=32, max_filters=128, norm="batch", **g_kw
+    )
+    d = discriminators.dcgan_discriminator(
+        (28, 28, 1),
+        num_classes,
+        base_filters=32,
+        max_filters=128,
+        norm=d_norm,
+        spectral_norm=spectral_norm,
+        **d_kw,
+    )
     return g, d
 
 
 def _sigmoid_mean(discriminator, images):
-    logits = np.concatenate([np.asarray(discriminator(images[i:i + 500], training=False))
-                             for i in range(0, len(images), 500)])
+    logits = np.concatenate(
+        [
+            np.asarray(discriminator(images[i : i + 500], training=False))
+            for i in range(0, len(images), 500)
+        ]
+    )
     return float(np.mean(1.0 / (1.0 + np.exp(-logits))))
 
 
@@ -97,8 +109,13 @@ def _train_few_shot(kwargs, train, steps, seed, judge, noise):
     g, d = digit_networks(seed, d_norm=kwargs.pop("d_norm", None))
     model = gans.GAN(g, d, seed=seed, **kwargs)
     model.compile()
-    curve, seconds = fit_scoring(model, batches(train, seed, batch=BATCH), steps, CURVE_EVERY,
-                          lambda done: [done, round(judge.fid(model.generate(noise=noise)), 3)])
+    curve, seconds = fit_scoring(
+        model,
+        batches(train, seed, batch=BATCH),
+        steps,
+        CURVE_EVERY,
+        lambda done: [done, round(judge.fid(model.generate(noise=noise)), 3)],
+    )
     return model, curve, seconds
 
 
@@ -117,39 +134,66 @@ def few_shot_digits(seeds=SEEDS, rows=tuple(ROWS), budgets=None):
         for name in rows:
             runs = []
             for seed in seeds:
-                model, curve, seconds = _train_few_shot(ALL_ROWS[name], train, steps, seed,
-                                                        judge, noise)
+                model, curve, seconds = _train_few_shot(
+                    ALL_ROWS[name], train, steps, seed, judge, noise
+                )
                 fakes = model.generate(noise=noise)
-                gap = (_sigmoid_mean(model.discriminator, train)
-                       - _sigmoid_mean(model.discriminator, held_out))
+                gap = _sigmoid_mean(model.discriminator, train) - _sigmoid_mean(
+                    model.discriminator, held_out
+                )
                 distances = augment.nearest_distances(fakes, train)
-                runs.append({"seed": seed, "fid_classifier": curve[-1][1], "overfit_gap": gap,
-                             "nearest_train_distance": float(np.mean(distances)),
-                             "final_p": float(model.augmenter.p.value)
-                             if model.augmenter is not None else 0.0,
-                             "seconds": seconds})
+                runs.append(
+                    {
+                        "seed": seed,
+                        "fid_classifier": curve[-1][1],
+                        "overfit_gap": gap,
+                        "nearest_train_distance": float(np.mean(distances)),
+                        "final_p": float(model.augmenter.p.value)
+                        if model.augmenter is not None
+                        else 0.0,
+                        "seconds": seconds,
+                    }
+                )
                 print(f"few-shot {n} digits", name, runs[-1], flush=True)
                 runs[-1]["curve"] = curve
             curves = [r.pop("curve") for r in runs]
             row = summary(f"few-shot digits, {n} training digits", name, steps, runs)
-            row["fid_curve"] = {"steps": [c[0] for c in curves[0]],
-                                "mean": [round(float(np.mean([c[i][1] for c in curves])), 3)
-                                         for i in range(len(curves[0]))]}
+            row["fid_curve"] = {
+                "steps": [c[0] for c in curves[0]],
+                "mean": [
+                    round(float(np.mean([c[i][1] for c in curves])), 3)
+                    for i in range(len(curves[0]))
+                ],
+            }
             row["held_out_nearest_train_distance"] = round(held_distance, 4)
             row["settings"] = ALL_ROWS[name]
             out.append({**row, **judges.record()})
         # What copying the training digits would score: each repeated to 1,000 images.
         copies = np.resize(train, (1000, *train.shape[1:]))
-        out.append(summary(f"few-shot digits, {n} training digits",
-                            "(no model: the training digits, repeated)", 0,
-                            [{"seed": 0, "fid_classifier": judge.fid(copies), "overfit_gap": 0.0,
-                              "nearest_train_distance": 0.0, "final_p": 0.0, "seconds": 0.0}]))
-        out[-1].update(held_out_nearest_train_distance=round(held_distance, 4),
-                       **judges.record())
+        out.append(
+            summary(
+                f"few-shot digits, {n} training digits",
+                "(no model: the training digits, repeated)",
+                0,
+                [
+                    {
+                        "seed": 0,
+                        "fid_classifier": judge.fid(copies),
+                        "overfit_gap": 0.0,
+                        "nearest_train_distance": 0.0,
+                        "final_p": 0.0,
+                        "seconds": 0.0,
+                    }
+                ],
+            )
+        )
+        out[-1].update(held_out_nearest_train_distance=round(held_distance, 4), **judges.record())
     return out
 
 
 def few_shot_digits_bn(seeds=SEEDS):
     """The 30-digit rows with DCGAN's batch-norm discriminator (and their own plain row)."""
-    return [dict(r, task=r["task"] + ", batch-norm D") for r in
-            few_shot_digits(seeds=seeds, rows=tuple(BN_ROWS), budgets={30: BUDGETS[30]})]
+    return [
+        dict(r, task=r["task"] + ", batch-norm D")
+        for r in few_shot_digits(seeds=seeds, rows=tuple(BN_ROWS), budgets={30: BUDGETS[30]})
+    ]

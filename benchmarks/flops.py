@@ -4,6 +4,7 @@ Convolutions, transposed convolutions, depthwise convolutions and dense layers, 
 nearly all the work of GAN networks; normalization, activations and adds are left out (they
 are memory-bound, and a few percent of the arithmetic).
 """
+
 from __future__ import annotations
 
 import math

@@ -25,19 +25,28 @@ NUM_IMAGES = 256
 
 def make_tfrecords(folder: str) -> list[str]:
     photos = []
-    source = data.image_dataset(data.sample_path("photo"), image_size=IMAGE_SIZE, batch_size=1,
-                                augment="jitter+flip", seed=0, repeat=True)
+    source = data.image_dataset(
+        data.sample_path("photo"),
+        image_size=IMAGE_SIZE,
+        batch_size=1,
+        augment="jitter+flip",
+        seed=0,
+        repeat=True,
+    )
     for batch in source.take(NUM_IMAGES):
         photos.append(data.to_uint8(batch[0]))
-    return data.write_tfrecords(np.stack(photos), os.path.join(folder, "photo.tfrec"),
-                                shards=8, quality=95)
+    return data.write_tfrecords(
+        np.stack(photos), os.path.join(folder, "photo.tfrec"), shards=8, quality=95
+    )
 
 
 def textbook_pipeline(files: list[str], batch_size: int) -> tf.data.Dataset:
     """The per-image pipeline of the popular Kaggle/TF-tutorial CycleGAN notebooks."""
-    spec = {"image_name": tf.io.FixedLenFeature([], tf.string),
-            "image": tf.io.FixedLenFeature([], tf.string),
-            "target": tf.io.FixedLenFeature([], tf.string)}
+    spec = {
+        "image_name": tf.io.FixedLenFeature([], tf.string),
+        "image": tf.io.FixedLenFeature([], tf.string),
+        "target": tf.io.FixedLenFeature([], tf.string),
+    }
 
     def read(record):
         example = tf.io.parse_single_example(record, spec)
@@ -73,14 +82,26 @@ def run(batch_sizes=(1, 8)) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         files = make_tfrecords(folder)
         for batch_size in batch_sizes:
-            common = dict(image_size=IMAGE_SIZE, batch_size=batch_size, augment="jitter+flip",
-                          seed=0)
+            common = dict(
+                image_size=IMAGE_SIZE, batch_size=batch_size, augment="jitter+flip", seed=0
+            )
             for name, ds in [
                 ("ganpaint cache=False", data.image_dataset(files, cache=False, **common)),
                 ("ganpaint cache=True", data.image_dataset(files, cache=True, **common)),
                 ("textbook (no cache)", textbook_pipeline(files, batch_size)),
             ]:
-                rows.append({"pipeline": name, "batch_size": batch_size,
-                             "images_per_s": round(images_per_second(ds), 1)})
-    return {"benchmark": "input_pipeline", "image_size": IMAGE_SIZE, "num_images": NUM_IMAGES,
-            "cpu_count": os.cpu_count(), "tensorflow": tf.__version__, "rows": rows}
+                rows.append(
+                    {
+                        "pipeline": name,
+                        "batch_size": batch_size,
+                        "images_per_s": round(images_per_second(ds), 1),
+                    }
+                )
+    return {
+        "benchmark": "input_pipeline",
+        "image_size": IMAGE_SIZE,
+        "num_images": NUM_IMAGES,
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "rows": rows,
+    }

@@ -10,6 +10,7 @@ compare. Now each is trained once, stored under `benchmarks/judges/` with its SH
     python benchmarks/judges.py            # check the stored judges (hash, held-out accuracy)
     python benchmarks/judges.py --retrain texture_classifier.keras  # train one again
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,18 @@ TEXTURE = "texture_classifier.keras"
 #   fixed order); the last 1,000 are its held-out set;
 # - textures: `textures.classifier` on the 4,000 training crops; the 1,000 held-out crops
 #   (from blocks of each photograph that no training crop touches) are its held-out set.
-DIGIT_TRAINING = {"digits": "bundled MNIST, demo._load_digits() order, first 4,000",
-                  "held_out": "the last 1,000", "epochs": 4, "seed": 0}
-TEXTURE_TRAINING = {"images": "textures.load('train'): 10 classes x 400 crops of 32 px",
-                    "held_out": "textures.load('held_out'): 10 x 100", "epochs": 8, "seed": 0}
+DIGIT_TRAINING = {
+    "digits": "bundled MNIST, demo._load_digits() order, first 4,000",
+    "held_out": "the last 1,000",
+    "epochs": 4,
+    "seed": 0,
+}
+TEXTURE_TRAINING = {
+    "images": "textures.load('train'): 10 classes x 400 crops of 32 px",
+    "held_out": "textures.load('held_out'): 10 x 100",
+    "epochs": 8,
+    "seed": 0,
+}
 
 
 def _digits(split):
@@ -47,15 +56,17 @@ def _digits(split):
 def _train_digits(images, labels):
     from ganpaint import demo
 
-    return demo.digit_classifier(images, labels, epochs=DIGIT_TRAINING["epochs"],
-                                 seed=DIGIT_TRAINING["seed"])
+    return demo.digit_classifier(
+        images, labels, epochs=DIGIT_TRAINING["epochs"], seed=DIGIT_TRAINING["seed"]
+    )
 
 
 def _train_textures(images, labels):
     import textures
 
-    return textures.classifier(images, labels, epochs=TEXTURE_TRAINING["epochs"],
-                               seed=TEXTURE_TRAINING["seed"])
+    return textures.classifier(
+        images, labels, epochs=TEXTURE_TRAINING["epochs"], seed=TEXTURE_TRAINING["seed"]
+    )
 
 
 def _textures(split):
@@ -65,8 +76,10 @@ def _textures(split):
 
 
 # name -> (the data: split -> (images, labels), the trainer, how it is trained)
-SPECS = {DIGIT: (_digits, _train_digits, DIGIT_TRAINING),
-         TEXTURE: (_textures, _train_textures, TEXTURE_TRAINING)}
+SPECS = {
+    DIGIT: (_digits, _train_digits, DIGIT_TRAINING),
+    TEXTURE: (_textures, _train_textures, TEXTURE_TRAINING),
+}
 
 
 def sha256(path: str) -> str:
@@ -97,14 +110,18 @@ def judge(name: str):
     path = os.path.join(JUDGES, name)
     entry = _manifest().get(name)
     if entry is None or not os.path.exists(path):
-        raise FileNotFoundError(f"No stored judge at {path}. Train it once with "
-                                f"`python benchmarks/judges.py --retrain {name}`.")
+        raise FileNotFoundError(
+            f"No stored judge at {path}. Train it once with "
+            f"`python benchmarks/judges.py --retrain {name}`."
+        )
     found = sha256(path)
     if found != entry["sha256"]:
-        raise ValueError(f"{path} has SHA-256 {found}, but {MANIFEST} records "
-                         f"{entry['sha256']}: the judge changed, so its scores would not compare "
-                         "with the stored ones. Restore the file (git checkout) or retrain and "
-                         f"re-run every table it scored (`--retrain {name}`).")
+        raise ValueError(
+            f"{path} has SHA-256 {found}, but {MANIFEST} records "
+            f"{entry['sha256']}: the judge changed, so its scores would not compare "
+            "with the stored ones. Restore the file (git checkout) or retrain and "
+            f"re-run every table it scored (`--retrain {name}`)."
+        )
     return keras.saving.load_model(path)
 
 
@@ -129,8 +146,11 @@ def retrain(name: str) -> dict:
     stored = keras.Model.from_config(model.get_config())  # the weights, without Adam's state
     stored.set_weights(model.get_weights())
     stored.save(path)
-    return {"sha256": sha256(path), "held_out_accuracy": round(held_out_accuracy(name, stored), 4),
-            "training": training}
+    return {
+        "sha256": sha256(path),
+        "held_out_accuracy": round(held_out_accuracy(name, stored), 4),
+        "training": training,
+    }
 
 
 def held_out_accuracy(name: str, classifier=None) -> float:
@@ -155,10 +175,16 @@ def check_digit_judge() -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--retrain", nargs="+", choices=tuple(SPECS), default=[],
-                        metavar="NAME", help="train these judges again and rewrite their "
-                        f"entries in judges.json (one of {', '.join(SPECS)}); every table "
-                        "they scored must then be re-run")
+    parser.add_argument(
+        "--retrain",
+        nargs="+",
+        choices=tuple(SPECS),
+        default=[],
+        metavar="NAME",
+        help="train these judges again and rewrite their "
+        f"entries in judges.json (one of {', '.join(SPECS)}); every table "
+        "they scored must then be re-run",
+    )
     args = parser.parse_args(argv)
     for name in args.retrain:
         manifest = {**_manifest(), name: retrain(name)}
@@ -166,8 +192,10 @@ def main(argv=None) -> int:
             json.dump(manifest, f, indent=1)
     for name in SPECS:
         if name in _manifest():
-            print(f"{name}: sha256 {_manifest()[name]['sha256']}, held-out accuracy "
-                  f"{held_out_accuracy(name):.4f}")
+            print(
+                f"{name}: sha256 {_manifest()[name]['sha256']}, held-out accuracy "
+                f"{held_out_accuracy(name):.4f}"
+            )
     return 0
 
 

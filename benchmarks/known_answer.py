@@ -38,10 +38,13 @@ pix2pix tasks (paired), where the adversarial term can matter (L1 alone blurs st
 
     python benchmarks/known_answer.py --family cyclegan --suite tuning --steps 600
     python benchmarks/known_answer.py --family cyclegan --suite held_out --steps 600
-    python benchmarks/known_answer.py --suite held_out --steps 2400 --setting default --setting paper --setting tutorial
+    python benchmarks/known_answer.py --suite held_out --steps 2400 \
+        --setting default --setting paper --setting tutorial
     python benchmarks/known_answer.py --family pix2pix --suite tuning --steps 600 --seeds 0 1
-    python benchmarks/known_answer.py --family pix2pix --suite held_out --steps 600 --setting default --setting tutorial
+    python benchmarks/known_answer.py --family pix2pix --suite held_out --steps 600 \
+        --setting default --setting tutorial
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,12 +56,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-from scipy import ndimage  # noqa: E402
+import numpy as np
+from common import l1_to_truth, summary
+from scipy import ndimage
 
-from ganpaint import data  # noqa: E402
-
-from common import l1_to_truth, summary  # noqa: E402
+from ganpaint import data
 
 # -- transforms (uint8 [..., H, W, 3] in, uint8 out; sizes in pixels of a 32 px image) --------
 
@@ -165,8 +167,9 @@ def halftone(images):
         h, w = x.shape[:2]
         period = max(2.0, 4.0 * s)
         rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-        screen = 0.5 + 0.25 * (np.cos(2 * np.pi * rows / period)
-                               + np.cos(2 * np.pi * cols / period))  # in [0, 1]
+        screen = 0.5 + 0.25 * (
+            np.cos(2 * np.pi * rows / period) + np.cos(2 * np.pi * cols / period)
+        )  # in [0, 1]
         tone = _blur(x, 0.5 * s)
         return np.clip((tone - screen[..., None]) * 4.0 + 0.5, 0.0, 1.0)
 
@@ -182,23 +185,37 @@ def identity(images):
     return np.asarray(images)
 
 
-TRANSLATION = {"warm": warm, "gamma": gamma, "sepia": sepia, "blur": blur, "sketch": sketch,
-               "cool": cool, "contrast": contrast, "swap_rb": swap_rb, "sharpen": sharpen,
-               "painterly": data.painterly}
+TRANSLATION = {
+    "warm": warm,
+    "gamma": gamma,
+    "sepia": sepia,
+    "blur": blur,
+    "sketch": sketch,
+    "cool": cool,
+    "contrast": contrast,
+    "swap_rb": swap_rb,
+    "sharpen": sharpen,
+    "painterly": data.painterly,
+}
 NEAR_IDENTITY = 0.15  # a task is near identity when |x - T(x)| of its held-out photos is below
-TRANSLATION_SUITES = {"tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
-                      "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly")}
+TRANSLATION_SUITES = {
+    "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
+    "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly"),
+}
 
 # name -> (input transform, target transform)
 PAIRED = {
-    "map": (identity, data.map_like), "posterize": (identity, posterize),
-    "deblur": (_blurred_input, identity), "cartoon": (identity, cartoon),
+    "map": (identity, data.map_like),
+    "posterize": (identity, posterize),
+    "deblur": (_blurred_input, identity),
+    "cartoon": (identity, cartoon),
     "halftone": (identity, halftone),
 }
 PAIRED_SUITES = {"tuning": ("map", "posterize"), "held_out": ("deblur", "cartoon", "halftone")}
 
 
 # -- photographs ----------------------------------------------------------------------------------
+
 
 def _square_crops(image, size):
     """The largest square crops along the image's long side (2 or 3), each resized to
@@ -208,7 +225,7 @@ def _square_crops(image, size):
     long = max(h, w)
     count = 3 if long >= 1.8 * side else 2
     starts = np.linspace(0, long - side, count).astype(int)
-    crops = [image[:, s:s + side] if w >= h else image[s:s + side] for s in starts]
+    crops = [image[:, s : s + side] if w >= h else image[s : s + side] for s in starts]
     return [data.resize(np.ascontiguousarray(c), (size, size)).numpy() for c in crops]
 
 
@@ -219,11 +236,18 @@ def photographs(size: int) -> np.ndarray:
     import skimage.data
     from sklearn.datasets import load_sample_images
 
-    bundled = np.concatenate([b.numpy() for b in data.image_dataset(
-        data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False)])
+    bundled = np.concatenate(
+        [
+            b.numpy()
+            for b in data.image_dataset(
+                data.sample_path("photo"), image_size=size, batch_size=30, shuffle=False
+            )
+        ]
+    )
     bundled = data.to_uint8(bundled)
-    extra = [getattr(skimage.data, name)() for name in
-             ("astronaut", "coffee", "chelsea", "rocket")] + list(load_sample_images().images)
+    extra = [
+        getattr(skimage.data, name)() for name in ("astronaut", "coffee", "chelsea", "rocket")
+    ] + list(load_sample_images().images)
     crops = [c for image in extra for c in _square_crops(image[..., :3], size)]
     images = np.concatenate([bundled, np.stack(crops)])
     return images[np.random.default_rng(2025).permutation(len(images))]
@@ -245,8 +269,12 @@ def translation_task(name: str, size: int = 32) -> dict:
     other photos), `test` (held-out photos) and `truth` (their transform)."""
     transform = TRANSLATION[name]
     a, b, test = split(photographs(size))
-    return {"a": to_unit(a), "b": to_unit(transform(b)), "test": to_unit(test),
-            "truth": to_unit(transform(test))}
+    return {
+        "a": to_unit(a),
+        "b": to_unit(transform(b)),
+        "test": to_unit(test),
+        "truth": to_unit(transform(test)),
+    }
 
 
 def paired_task(name: str, size: int = 32) -> dict:
@@ -273,8 +301,12 @@ CYCLE_SETTINGS = {
     "paper": {"preset": "paper", "residual": False},
     "tutorial": {"step": "tutorial", "residual": False},
     "paper, no pool": {"preset": "paper", "pool_size": 0, "residual": False},
-    "paper objective, bce, no pool": {"preset": "paper", "loss": "bce", "pool_size": 0,
-                                      "residual": False},
+    "paper objective, bce, no pool": {
+        "preset": "paper",
+        "loss": "bce",
+        "pool_size": 0,
+        "residual": False,
+    },
     "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, "residual": True},
     # Candidates for "do no harm" on near-identity tasks (issue 25's second search).
     "default, ema": {"residual": True, "ema": 0.999},
@@ -292,17 +324,24 @@ CYCLE_SETTINGS = {
     # Less or no identity loss (issue 25's fourth search): does it hold a residual generator
     # at the photo on tasks far from identity?
     "default, no identity": {"residual": True, "identity_weight": 0.0},
-    "default, cycle 10, no identity": {"residual": True, "cycle_weight": 10.0,
-                                       "identity_weight": 0.0},
+    "default, cycle 10, no identity": {
+        "residual": True,
+        "cycle_weight": 10.0,
+        "identity_weight": 0.0,
+    },
     "default, identity 0.25": {"residual": True, "identity_weight": 0.25},
-    "default, cycle 10, identity 0.25": {"residual": True, "cycle_weight": 10.0,
-                                         "identity_weight": 0.25},
+    "default, cycle 10, identity 0.25": {
+        "residual": True,
+        "cycle_weight": 10.0,
+        "identity_weight": 0.25,
+    },
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
 
-def cyclegan_networks(size: int, seed: int, width: int = 16, residual: bool = False,
-                      affine: bool = False):
+def cyclegan_networks(
+    size: int, seed: int, width: int = 16, residual: bool = False, affine: bool = False
+):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
     PatchGANs, as a user would build them for 32-64 px."""
     import keras
@@ -311,15 +350,24 @@ def cyclegan_networks(size: int, seed: int, width: int = 16, residual: bool = Fa
 
     keras.utils.set_random_seed(seed)
     shape = (size, size, 3)
-    g = [generators.resnet_generator(shape, 3, filters=width, residual=residual,
-                                     affine_norm=affine, name=name) for name in ("g", "f")]
-    d = [discriminators.patchgan_discriminator(shape, 16, filters=2 * width, affine_norm=affine,
-                                               name=name) for name in ("d_x", "d_y")]
+    g = [
+        generators.resnet_generator(
+            shape, 3, filters=width, residual=residual, affine_norm=affine, name=name
+        )
+        for name in ("g", "f")
+    ]
+    d = [
+        discriminators.patchgan_discriminator(
+            shape, 16, filters=2 * width, affine_norm=affine, name=name
+        )
+        for name in ("d_x", "d_y")
+    ]
     return (*g, *d)
 
 
-def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32,
-                   width: int = 16) -> dict:
+def train_cyclegan(
+    task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32, width: int = 16
+) -> dict:
     """{budget: L1 of the held-out translations to the truth} of one run, scored at each of
     `budgets` (steps of batch 1) along the way."""
     from ganpaint import gans
@@ -327,16 +375,21 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
     learning_rate = setting.pop("learning_rate", None)  # both players' Adam, beta_1 0.5
-    nets = cyclegan_networks(size, seed, width, setting.pop("residual", False),
-                             setting.pop("affine", False))
-    ds = data.unpaired_dataset(task["a"], task["b"], image_size=size, batch_size=1, seed=seed,
-                               repeat=True)
+    nets = cyclegan_networks(
+        size, seed, width, setting.pop("residual", False), setting.pop("affine", False)
+    )
+    ds = data.unpaired_dataset(
+        task["a"], task["b"], image_size=size, batch_size=1, seed=seed, repeat=True
+    )
     if step_kind == "tutorial":
         import textbook
 
-        return _scores_along(budgets, _steps(textbook.cyclegan_step(*nets), ds),
-                             lambda: nets[0].predict(task["test"], batch_size=16, verbose=0),
-                             task["truth"])
+        return _scores_along(
+            budgets,
+            _steps(textbook.cyclegan_step(*nets), ds),
+            lambda: nets[0].predict(task["test"], batch_size=16, verbose=0),
+            task["truth"],
+        )
     order = setting.pop("order", None)
     if order is None:
         model = gans.CycleGAN(*nets, seed=seed, **setting)
@@ -345,8 +398,9 @@ def train_cyclegan(task: dict, setting: dict, seed: int, budgets=(600,), size: i
 
         model = step_variants.OrderedCycleGAN(*nets, seed=seed, order=order, **setting)
     model.compile(learning_rate, learning_rate)
-    return _scores_along(budgets, _fit(model, ds), lambda: model.translate(task["test"]),
-                         task["truth"])
+    return _scores_along(
+        budgets, _fit(model, ds), lambda: model.translate(task["test"]), task["truth"]
+    )
 
 
 def _scores_along(budgets, advance, translate, truth) -> dict:
@@ -405,8 +459,14 @@ PIX_SETTINGS = {
 }
 
 
-def pix2pix_networks(size: int, seed: int, width: int = 16, residual: bool = False,
-                     dropout: float = 0.5, norm: str | None = None):
+def pix2pix_networks(
+    size: int,
+    seed: int,
+    width: int = 16,
+    residual: bool = False,
+    dropout: float = 0.5,
+    norm: str | None = None,
+):
     """The builders' pix2pix networks at a task's size, as a user would build them: a U-Net
     (batch norm, dropout) of 2x `width` to 8x `width` filters, a conditional 16 px PatchGAN
     (instance norm); `norm`, when given, for both."""
@@ -417,15 +477,24 @@ def pix2pix_networks(size: int, seed: int, width: int = 16, residual: bool = Fal
     keras.utils.set_random_seed(seed)
     shape = (size, size, 3)
     norms = {"norm": norm} if norm else {}
-    g = generators.unet_generator(shape, filters=2 * width, max_filters=8 * width,
-                                  dropout=dropout, residual=residual, name="generator", **norms)
-    d = discriminators.patchgan_discriminator(shape, 16, conditional=True, filters=2 * width,
-                                              name="discriminator", **norms)
+    g = generators.unet_generator(
+        shape,
+        filters=2 * width,
+        max_filters=8 * width,
+        dropout=dropout,
+        residual=residual,
+        name="generator",
+        **norms,
+    )
+    d = discriminators.patchgan_discriminator(
+        shape, 16, conditional=True, filters=2 * width, name="discriminator", **norms
+    )
     return g, d
 
 
-def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32,
-                  width: int = 16) -> dict:
+def train_pix2pix(
+    task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32, width: int = 16
+) -> dict:
     """{budget: L1 of the held-out translations to the truth} of one pix2pix run."""
     from ganpaint import gans
 
@@ -434,41 +503,59 @@ def train_pix2pix(task: dict, setting: dict, seed: int, budgets=(600,), size: in
     score = setting.pop("score", None)
     shape = {k: setting.pop(k) for k in ("residual", "dropout", "norm") if k in setting}
     g, d = pix2pix_networks(size, seed, width, **shape)
-    ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed,
-                             repeat=True)
+    ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed, repeat=True)
     test = task["test"]
     if step_kind == "tutorial":  # the tutorial translates its batch of 16 in training mode
         import textbook
 
-        return _scores_along(budgets, _steps(textbook.pix2pix_step(g, d), ds),
-                             lambda: _in_training_mode(g, test, 16), task["truth"])
+        return _scores_along(
+            budgets,
+            _steps(textbook.pix2pix_step(g, d), ds),
+            lambda: _in_training_mode(g, test, 16),
+            task["truth"],
+        )
     model = gans.Pix2Pix(g, d, seed=seed, **setting)
     model.compile()
     if score == "dropout on":
         from ganpaint.gans.pix2pix import per_image_inference
 
-        translate = lambda: per_image_inference(g, test, dropout=True).numpy()  # noqa: E731
+        translate = lambda: per_image_inference(g, test, dropout=True).numpy()
     else:
-        translate = lambda: model.translate(test)  # noqa: E731
+        translate = lambda: model.translate(test)
     return _scores_along(budgets, _fit(model, ds), translate, task["truth"])
 
 
 def _in_training_mode(generator, images, batch_size):
     """The generator's outputs with batch norm on each batch's own statistics, dropout on."""
-    return np.concatenate([generator(images[i:i + batch_size], training=True).numpy()
-                           for i in range(0, len(images), batch_size)])
+    return np.concatenate(
+        [
+            generator(images[i : i + batch_size], training=True).numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
 # -- the runner ----------------------------------------------------------------------------------
 
 FAMILIES = {
-    "cyclegan": dict(task=translation_task, train=train_cyclegan, settings=CYCLE_SETTINGS,
-                     tasks=TRANSLATION, suites=TRANSLATION_SUITES),
-    "pix2pix": dict(task=paired_task, train=train_pix2pix, settings=PIX_SETTINGS,
-                    tasks=PAIRED, suites=PAIRED_SUITES),
+    "cyclegan": dict(
+        task=translation_task,
+        train=train_cyclegan,
+        settings=CYCLE_SETTINGS,
+        tasks=TRANSLATION,
+        suites=TRANSLATION_SUITES,
+    ),
+    "pix2pix": dict(
+        task=paired_task,
+        train=train_pix2pix,
+        settings=PIX_SETTINGS,
+        tasks=PAIRED,
+        suites=PAIRED_SUITES,
+    ),
 }
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                       "known_answer_{family}.json")
+RESULTS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "results", "known_answer_{family}.json"
+)
 SEEDS = (0, 1, 2)
 
 
@@ -502,20 +589,30 @@ def task_rows(family, tasks, settings, budgets, seeds=SEEDS, size=32, width="sma
             runs = {b: [] for b in budgets}
             for seed in seeds:
                 start = time.perf_counter()
-                scores = spec["train"](task, spec["settings"][name], seed, budgets, size,
-                                       WIDTHS[width])
+                scores = spec["train"](
+                    task, spec["settings"][name], seed, budgets, size, WIDTHS[width]
+                )
                 seconds = time.perf_counter() - start
                 for b in budgets:
                     runs[b].append({"seed": seed, "l1_to_truth": scores[b], "seconds": seconds})
-                print(task_name, name, seed, {b: round(v, 4) for b, v in scores.items()},
-                      f"{seconds:.0f}s", flush=True)
+                print(
+                    task_name,
+                    name,
+                    seed,
+                    {b: round(v, 4) for b, v in scores.items()},
+                    f"{seconds:.0f}s",
+                    flush=True,
+                )
             for b in budgets:
                 row = summary(task_name, name, b, runs[b])
-                row.update(setting=name, size=size, width=width,
-                           near_identity=unchanged < NEAR_IDENTITY,
-                           unchanged_l1=round(unchanged, 4),
-                           suite=next(s for s, members in spec["suites"].items()
-                                      if task_name in members))
+                row.update(
+                    setting=name,
+                    size=size,
+                    width=width,
+                    near_identity=unchanged < NEAR_IDENTITY,
+                    unchanged_l1=round(unchanged, 4),
+                    suite=next(s for s, members in spec["suites"].items() if task_name in members),
+                )
                 rows.append(row)
             if path:
                 merge_rows(path, rows)
@@ -527,23 +624,32 @@ def main(argv=None) -> int:
     parser.add_argument("--family", choices=tuple(FAMILIES), default="cyclegan")
     parser.add_argument("--suite", choices=tuple(TRANSLATION_SUITES), default="tuning")
     parser.add_argument("--task", action="append", help="tasks (default: the suite's)")
-    parser.add_argument("--setting", action="append",
-                        help="settings (default: all of the family's)")
+    parser.add_argument(
+        "--setting", action="append", help="settings (default: all of the family's)"
+    )
     parser.add_argument("--steps", type=int, nargs="+", default=[600])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--width", choices=tuple(WIDTHS), default="small")
     parser.add_argument("--out", default=None, help="JSON to merge rows into")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="TensorFlow threads (1: run two processes side by side)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="TensorFlow threads (1: run two processes side by side)",
+    )
     args = parser.parse_args(argv)
     spec = FAMILIES[args.family]
-    for option, given, known in (("--setting", args.setting, spec["settings"]),
-                                 ("--task", args.task, spec["tasks"])):
+    for option, given, known in (
+        ("--setting", args.setting, spec["settings"]),
+        ("--task", args.task, spec["tasks"]),
+    ):
         unknown = [v for v in given or () if v not in known]
         if unknown:
-            parser.error(f"{option} {unknown[0]!r} is not a {args.family} {option[2:]}; "
-                         f"choose from {', '.join(map(repr, known))}")
+            parser.error(
+                f"{option} {unknown[0]!r} is not a {args.family} {option[2:]}; "
+                f"choose from {', '.join(map(repr, known))}"
+            )
     if args.threads:
         import tensorflow as tf
 
@@ -551,8 +657,16 @@ def main(argv=None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     tasks = args.task or spec["suites"][args.suite]
     path = args.out or RESULTS.format(family=args.family)
-    task_rows(args.family, tasks, args.setting or tuple(spec["settings"]), args.steps,
-              args.seeds, args.size, args.width, path)
+    task_rows(
+        args.family,
+        tasks,
+        args.setting or tuple(spec["settings"]),
+        args.steps,
+        args.seeds,
+        args.size,
+        args.width,
+        path,
+    )
     return 0
 
 

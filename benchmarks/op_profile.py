@@ -15,6 +15,7 @@ the step's wall time, which is reported beside it).
 
     python benchmarks/run.py --only profile
 """
+
 from __future__ import annotations
 
 import collections
@@ -27,9 +28,8 @@ import time
 
 import keras
 import tensorflow as tf
-from tensorflow.tsl.profiler.protobuf import xplane_pb2
-
 import throughput
+from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 STEPS = 3
 CASES = ("cyclegan128", "acgan28")  # batch 1 with large layers; batch 64 with small ones
@@ -64,8 +64,9 @@ def trace(run_steps, steps=STEPS):
         wall = (time.perf_counter() - start) / steps * 1000
         tf.profiler.experimental.stop()
         space = xplane_pb2.XSpace()
-        with open(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True)[0],
-                  "rb") as f:
+        with open(
+            glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True)[0], "rb"
+        ) as f:
             space.ParseFromString(f.read())
     finally:
         shutil.rmtree(logdir, ignore_errors=True)
@@ -119,18 +120,30 @@ def run(cases=CASES) -> dict:
         case = throughput.CASES[name]()
         if i == 0:
             trace(_textbook_runner(case, "float32"), steps=1)  # the first session runs slow
-        for implementation, runner in (("textbook", _textbook_runner),
-                                       ("ganpaint", _ganpaint_runner)):
+        for implementation, runner in (
+            ("textbook", _textbook_runner),
+            ("ganpaint", _ganpaint_runner),
+        ):
             for precision, policy in (("float32", "float32"), ("bfloat16", "mixed_bfloat16")):
                 by_category, by_type, wall = trace(runner(case, policy))
-                row = {"case": case.name, "implementation": implementation,
-                       "precision": precision, "wall_ms_per_step": round(wall, 1),
-                       "op_ms_per_step": round(sum(by_category.values()), 1),
-                       "tensorflow": tf.__version__}
+                row = {
+                    "case": case.name,
+                    "implementation": implementation,
+                    "precision": precision,
+                    "wall_ms_per_step": round(wall, 1),
+                    "op_ms_per_step": round(sum(by_category.values()), 1),
+                    "tensorflow": tf.__version__,
+                }
                 row.update({f"{c}_ms": round(by_category[c], 1) for c in CATEGORIES})
                 rows.append(row)
                 top_ops[f"{case.name}: {implementation} {precision}"] = {
-                    t: round(ms, 1) for t, ms in by_type.most_common(8)}
+                    t: round(ms, 1) for t, ms in by_type.most_common(8)
+                }
                 print(row, flush=True)
-    return {"benchmark": "profile", "rows": rows, "top_op_types_ms": top_ops,
-            "tensorflow": tf.__version__, "cpu_count": os.cpu_count()}
+    return {
+        "benchmark": "profile",
+        "rows": rows,
+        "top_op_types_ms": top_ops,
+        "tensorflow": tf.__version__,
+        "cpu_count": os.cpu_count(),
+    }

@@ -1,5 +1,6 @@
 """The machine's measured limit, in this process: large float32 and bfloat16 convolution and
 matmul throughput (GFLOP/s), the best of a few runs."""
+
 from __future__ import annotations
 
 import time
@@ -27,12 +28,13 @@ def measure() -> dict:
         conv = tf.function(lambda: tf.nn.conv2d(x, w, 1, "SAME"))
         matmul = tf.function(lambda: tf.matmul(a, a))
         conv_flops = 2 * 8 * 64 * 64 * 256 * 256 * 9
-        matmul_flops = 2 * 2048 ** 3
+        matmul_flops = 2 * 2048**3
         name = dtype.name
         result[f"{name}_conv_gflops"] = round(_best_rate(conv, conv_flops), 1)
         result[f"{name}_matmul_gflops"] = round(_best_rate(matmul, matmul_flops), 1)
-        result[f"{name}_gflops"] = max(result[f"{name}_conv_gflops"],
-                                       result[f"{name}_matmul_gflops"])
+        result[f"{name}_gflops"] = max(
+            result[f"{name}_conv_gflops"], result[f"{name}_matmul_gflops"]
+        )
     return result
 
 

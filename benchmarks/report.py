@@ -1,13 +1,14 @@
 """Markdown tables for the README from the JSON that `make bench` writes, and its figures.
 
-    python benchmarks/report.py [--results benchmarks/results] [--figures docs]
+python benchmarks/report.py [--results benchmarks/results] [--figures docs]
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import os
+import re
 
 
 def _load(folder, name):
@@ -20,23 +21,32 @@ def _load(folder, name):
 
 def throughput_table(result) -> str:
     rows = result["rows"]
-    base = {r["case"]: r["steps_per_s"] for r in rows
-            if r["implementation"] == "textbook" and r["precision"] == "float32"}
-    lines = ["| case | implementation | precision | XLA | steps/exec | steps/s | images/s | "
-             "× textbook fp32 | GFLOP/step | of measured peak |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    base = {
+        r["case"]: r["steps_per_s"]
+        for r in rows
+        if r["implementation"] == "textbook" and r["precision"] == "float32"
+    }
+    lines = [
+        "| case | implementation | precision | XLA | steps/exec | steps/s | images/s | "
+        "× textbook fp32 | GFLOP/step | of measured peak |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['case']} | {r['implementation']} | {r['precision']} | "
-                     f"{'yes' if r['jit_compile'] else 'no'} | {r['steps_per_execution']} | "
-                     f"{r['steps_per_s']:.2f} | {r['images_per_s']:.1f} | "
-                     f"{r['steps_per_s'] / base[r['case']]:.2f}× | {r['gflop_per_step']} | "
-                     f"{100 * r['fraction_of_peak']:.0f} % |")
+        lines.append(
+            f"| {r['case']} | {r['implementation']} | {r['precision']} | "
+            f"{'yes' if r['jit_compile'] else 'no'} | {r['steps_per_execution']} | "
+            f"{r['steps_per_s']:.2f} | {r['images_per_s']:.1f} | "
+            f"{r['steps_per_s'] / base[r['case']]:.2f}× | {r['gflop_per_step']} | "
+            f"{100 * r['fraction_of_peak']:.0f} % |"
+        )
     p = result["peak"]
     lines.append("")
-    lines.append(f"Measured peak in the same process: float32 {p['float32_conv_gflops']:.0f} "
-                 f"GFLOP/s (conv), {p['float32_matmul_gflops']:.0f} (matmul); bfloat16 "
-                 f"{p['bfloat16_conv_gflops']:.0f} (conv), {p['bfloat16_matmul_gflops']:.0f} "
-                 "(matmul).")
+    lines.append(
+        f"Measured peak in the same process: float32 {p['float32_conv_gflops']:.0f} "
+        f"GFLOP/s (conv), {p['float32_matmul_gflops']:.0f} (matmul); bfloat16 "
+        f"{p['bfloat16_conv_gflops']:.0f} (conv), {p['bfloat16_matmul_gflops']:.0f} "
+        "(matmul)."
+    )
     return "\n".join(lines)
 
 
@@ -45,53 +55,81 @@ def throughput_summary(result) -> str:
     float32 step, and the achieved fraction of the measured peak."""
     rows = result["rows"]
     cases = list(dict.fromkeys(r["case"] for r in rows))
-    lines = ["| case | textbook fp32 steps/s | textbook bf16 | ganpaint fp32 | ganpaint bf16 | "
-             "ganpaint XLA (best) | of peak: textbook fp32 / ganpaint fp32 / ganpaint bf16 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| case | textbook fp32 steps/s | textbook bf16 | ganpaint fp32 | ganpaint bf16 | "
+        "ganpaint XLA (best) | of peak: textbook fp32 / ganpaint fp32 / ganpaint bf16 |",
+        "|---|---|---|---|---|---|---|",
+    ]
 
     def pick(case, impl, precision, xla=False, spe=1):
-        return next((r for r in rows if r["case"] == case and r["implementation"] == impl
-                     and r["precision"] == precision and r["jit_compile"] == xla
-                     and r["steps_per_execution"] == spe), None)
+        return next(
+            (
+                r
+                for r in rows
+                if r["case"] == case
+                and r["implementation"] == impl
+                and r["precision"] == precision
+                and r["jit_compile"] == xla
+                and r["steps_per_execution"] == spe
+            ),
+            None,
+        )
 
     for case in cases:
         base = pick(case, "textbook", "float32")
         tb16 = pick(case, "textbook", "bfloat16")
-        impls = [i for i in dict.fromkeys(r["implementation"] for r in rows if r["case"] == case)
-                 if i != "textbook"]
+        impls = [
+            i
+            for i in dict.fromkeys(r["implementation"] for r in rows if r["case"] == case)
+            if i != "textbook"
+        ]
         for impl in impls:
             f32, b16 = pick(case, impl, "float32"), pick(case, impl, "bfloat16")
-            xla = [r for r in rows if r["case"] == case and r["implementation"] == impl
-                   and r["jit_compile"]]
+            xla = [
+                r
+                for r in rows
+                if r["case"] == case and r["implementation"] == impl and r["jit_compile"]
+            ]
             best = max(xla, key=lambda r: r["steps_per_s"]) if xla else None
 
             def x(r):
                 return f"{r['steps_per_s'] / base['steps_per_s']:.2f}×" if r else "–"
 
             short = {"float32": "fp32", "bfloat16": "bf16"}
-            xla_text = (f"{x(best)} ({short[best['precision']]}, steps/exec "
-                        f"{best['steps_per_execution']})" if best else "–")
-            peak = " / ".join(f"{100 * r['fraction_of_peak']:.0f} %" if r else "–"
-                              for r in (base, f32, b16))
+            xla_text = (
+                f"{x(best)} ({short[best['precision']]}, steps/exec {best['steps_per_execution']})"
+                if best
+                else "–"
+            )
+            peak = " / ".join(
+                f"{100 * r['fraction_of_peak']:.0f} %" if r else "–" for r in (base, f32, b16)
+            )
             label = case if impl == "ganpaint" else f"{case}, {impl}"
-            lines.append(f"| {label} | {base['steps_per_s']:.2f} | {x(tb16)} | **{x(f32)}** | "
-                         f"**{x(b16)}** | {xla_text} | {peak} |")
+            lines.append(
+                f"| {label} | {base['steps_per_s']:.2f} | {x(tb16)} | **{x(f32)}** | "
+                f"**{x(b16)}** | {xla_text} | {peak} |"
+            )
     return "\n".join(lines)
 
 
 def bf16_table(result) -> str:
-    lines = ["| layer (forward + backward) | batch | float32 ms | bfloat16 ms | bf16 speed-up |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| layer (forward + backward) | batch | float32 ms | bfloat16 ms | bf16 speed-up |",
+        "|---|---|---|---|---|",
+    ]
     for r in result["rows"]:
-        lines.append(f"| {r['layer']} | {r['batch']} | {r['float32_ms']} | {r['bfloat16_ms']} | "
-                     f"{r['speedup']}× |")
+        lines.append(
+            f"| {r['layer']} | {r['batch']} | {r['float32_ms']} | {r['bfloat16_ms']} | "
+            f"{r['speedup']}× |"
+        )
     return "\n".join(lines)
 
 
 def _mean_std(row, key, scale=1.0, places=3):
     mean, std = scale * row[key], scale * row.get(f"{key}_std", 0.0)
-    return f"{mean:.{places}f} ± {std:.{places}f}" if row.get("seeds", 1) > 1 else \
-        f"{mean:.{places}f}"
+    return (
+        f"{mean:.{places}f} ± {std:.{places}f}" if row.get("seeds", 1) > 1 else f"{mean:.{places}f}"
+    )
 
 
 def _few_shot(row) -> bool:
@@ -107,20 +145,27 @@ def few_shot_table(result) -> str:
     distance to the nearest training digit, and ADA's final p."""
     rows = [r for r in result["rows"] if _few_shot(r)]
     plain = {r["task"]: r for r in rows if r["implementation"].startswith("plain")}
-    lines = ["| training digits, steps | setting | FID (classifier) | × plain | overfitting gap | "
-             "nearest training digit (held-out real: ref.) | final p | per seed FID / gap | "
-             "s/run |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| training digits, steps | setting | FID (classifier) | × plain | overfitting gap | "
+        "nearest training digit (held-out real: ref.) | final p | per seed FID / gap | "
+        "s/run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         base = plain.get(r["task"])
         ratio = f"{r['fid_classifier'] / base['fid_classifier']:.2f}×" if base else "–"
         digits = r["task"].split(", ")[1].split()[0]
-        per_seed = ", ".join(f"{f:.1f} / {g:.2f}" for f, g in zip(
-            r["fid_classifier_per_seed"], r["overfit_gap_per_seed"]))
-        lines.append(f"| {digits}, {r['steps']:,} | {r['implementation']} | "
-                     f"{_mean_std(r, 'fid_classifier', places=1)} | {ratio} | "
-                     f"{_mean_std(r, 'overfit_gap', places=3)} | "
-                     f"{r['nearest_train_distance']:.3f} ({r['held_out_nearest_train_distance']:.3f})"
-                     f" | {r['final_p']:.2f} | {per_seed} | {r['seconds']:.0f} |")
+        per_seed = ", ".join(
+            f"{f:.1f} / {g:.2f}"
+            for f, g in zip(r["fid_classifier_per_seed"], r["overfit_gap_per_seed"])
+        )
+        lines.append(
+            f"| {digits}, {r['steps']:,} | {r['implementation']} | "
+            f"{_mean_std(r, 'fid_classifier', places=1)} | {ratio} | "
+            f"{_mean_std(r, 'overfit_gap', places=3)} | "
+            f"{r['nearest_train_distance']:.3f} ({r['held_out_nearest_train_distance']:.3f})"
+            f" | {r['final_p']:.2f} | {per_seed} | {r['seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -128,16 +173,25 @@ def conditional_table(result, obvious=False, labelled_set="digits") -> str:
     """The conditional rows of one labelled set ("digits" or "textures"); with `obvious`, the
     rows of the obvious build (builder defaults, `conditional.conditional_defaults`) instead
     of the conditioning study's."""
-    rows = [r for r in result["rows"] if _conditional(r, labelled_set)
-            and ("obvious build" in r["task"]) == obvious]
-    lines = ["| networks, loss | steps | right class | FID (classifier) | per seed class / FID |",
-             "|---|---|---|---|---|"]
+    rows = [
+        r
+        for r in result["rows"]
+        if _conditional(r, labelled_set) and ("obvious build" in r["task"]) == obvious
+    ]
+    lines = [
+        "| networks, loss | steps | right class | FID (classifier) | per seed class / FID |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
-        per_seed = ", ".join(f"{100 * a:.0f} % / {f:.1f}" for a, f in zip(
-            r["class_accuracy_per_seed"], r["fid_classifier_per_seed"]))
-        lines.append(f"| {r['implementation']} | {r['steps']:,} | "
-                     f"{_mean_std(r, 'class_accuracy', 100, 1)} % | "
-                     f"{_mean_std(r, 'fid_classifier', places=1)} | {per_seed} |")
+        per_seed = ", ".join(
+            f"{100 * a:.0f} % / {f:.1f}"
+            for a, f in zip(r["class_accuracy_per_seed"], r["fid_classifier_per_seed"])
+        )
+        lines.append(
+            f"| {r['implementation']} | {r['steps']:,} | "
+            f"{_mean_std(r, 'class_accuracy', 100, 1)} % | "
+            f"{_mean_std(r, 'fid_classifier', places=1)} | {per_seed} |"
+        )
     return "\n".join(lines)
 
 
@@ -169,14 +223,19 @@ def few_shot_curves(result, path) -> str | None:
 def small_data_cost_table(result) -> str:
     lines = ["| case | variant | steps/s | step time × plain |", "|---|---|---|---|"]
     for r in result["rows"]:
-        lines.append(f"| {r['case']} | {r['variant']} | {r['steps_per_s']:.3f} | "
-                     f"{r['step_time_vs_plain']:.2f}× |")
+        lines.append(
+            f"| {r['case']} | {r['variant']} | {r['steps_per_s']:.3f} | "
+            f"{r['step_time_vs_plain']:.2f}× |"
+        )
     return "\n".join(lines)
 
 
 def quality_table(result) -> str:
-    lines = ["| task | implementation | steps | seeds | score (mean ± sd over seeds) | "
-             "per seed | seconds per run |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| task | implementation | steps | seeds | score (mean ± sd over seeds) | "
+        "per seed | seconds per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in result["rows"]:
         if _few_shot(r) or _conditional(r) or _conditional(r, "textures"):
             continue  # their own tables
@@ -184,36 +243,51 @@ def quality_table(result) -> str:
             score = f"L1 to the true painting {_mean_std(r, 'l1_to_true_painting')}"
             per_seed = ", ".join(f"{v:.3f}" for v in r.get("l1_to_true_painting_per_seed", []))
         else:
-            score = (f"FID (classifier features) {_mean_std(r, 'fid_classifier', places=1)}, "
-                     f"right class {_mean_std(r, 'class_accuracy', 100, 1)} %")
-            per_seed = ", ".join(f"{f:.1f} / {100 * a:.0f} %" for f, a in zip(
-                r.get("fid_classifier_per_seed", []), r.get("class_accuracy_per_seed", [])))
-        lines.append(f"| {r['task']} | {r['implementation']} | {r['steps']} | "
-                     f"{r.get('seeds', 1)} | {score} | {per_seed} | {r['seconds']} |")
+            score = (
+                f"FID (classifier features) {_mean_std(r, 'fid_classifier', places=1)}, "
+                f"right class {_mean_std(r, 'class_accuracy', 100, 1)} %"
+            )
+            per_seed = ", ".join(
+                f"{f:.1f} / {100 * a:.0f} %"
+                for f, a in zip(
+                    r.get("fid_classifier_per_seed", []), r.get("class_accuracy_per_seed", [])
+                )
+            )
+        lines.append(
+            f"| {r['task']} | {r['implementation']} | {r['steps']} | "
+            f"{r.get('seeds', 1)} | {score} | {per_seed} | {r['seconds']} |"
+        )
     return "\n".join(lines)
 
 
 # -- the defaults search (`defaults_search.py`) -------------------------------------------------
 
-SEARCH_METRICS = {"cyclegan": ("l1_to_true_painting", "L1 to the true painting"),
-                  "pix2pix": ("l1_to_true_map", "L1 to the true map (held out)")}
-_PRESET_KEYS = {"cyclegan": ("loss", "pool_size", "cycle_weight", "identity_weight"),
-                "pix2pix": ("loss", "l1_weight")}
+SEARCH_METRICS = {
+    "cyclegan": ("l1_to_true_painting", "L1 to the true painting"),
+    "pix2pix": ("l1_to_true_map", "L1 to the true map (held out)"),
+}
+_PRESET_KEYS = {
+    "cyclegan": ("loss", "pool_size", "cycle_weight", "identity_weight"),
+    "pix2pix": ("loss", "l1_weight"),
+}
 _NETWORK_KEYS = ("residual", "norm", "dropout", "receptive_field", "spectral_norm")
 # The conditional digits rows (few_shot.CONDITIONAL_ROWS) as builder settings.
 CONDITIONAL_SETTINGS = {
-    "label map (G and D), bce": dict(g_conditioning="label_map", conditioning="label_map",
-                                     spectral_norm=False),
-    "cbn G + projection D, bce": dict(g_conditioning="cbn", conditioning="projection",
-                                      spectral_norm=False),
-    "cbn G + projection D, hinge": dict(g_conditioning="cbn", conditioning="projection",
-                                        spectral_norm=False, loss="hinge"),
-    "cbn G + projection D + spectral norm, bce": dict(g_conditioning="cbn",
-                                                      conditioning="projection",
-                                                      spectral_norm=True),
-    "cbn G + projection D + spectral norm, hinge": dict(g_conditioning="cbn",
-                                                        conditioning="projection",
-                                                        spectral_norm=True, loss="hinge"),
+    "label map (G and D), bce": dict(
+        g_conditioning="label_map", conditioning="label_map", spectral_norm=False
+    ),
+    "cbn G + projection D, bce": dict(
+        g_conditioning="cbn", conditioning="projection", spectral_norm=False
+    ),
+    "cbn G + projection D, hinge": dict(
+        g_conditioning="cbn", conditioning="projection", spectral_norm=False, loss="hinge"
+    ),
+    "cbn G + projection D + spectral norm, bce": dict(
+        g_conditioning="cbn", conditioning="projection", spectral_norm=True
+    ),
+    "cbn G + projection D + spectral norm, hinge": dict(
+        g_conditioning="cbn", conditioning="projection", spectral_norm=True, loss="hinge"
+    ),
 }
 
 
@@ -241,8 +315,7 @@ def _as_preset(family, setting):
     if setting["lr_g"] != setting["lr_d"]:
         raise ValueError(f"the {family} winner uses two learning rates; the presets take one")
     preset = {k: setting[k] for k in _PRESET_KEYS[family]}
-    preset.update(learning_rate=setting["lr_g"], beta_1=setting["beta_1"],
-                  beta_2=setting["beta_2"])
+    preset.update(learning_rate=setting["lr_g"], beta_1=setting["beta_1"], beta_2=setting["beta_2"])
     return preset
 
 
@@ -252,16 +325,24 @@ def _as_preset(family, setting):
 # worse than on the checks.
 _ADAM = dict(beta_1=0.5, beta_2=0.999)
 CONDITIONAL_OPTIMIZERS = {
-    **{f"ConditionalGAN, builder defaults, compile({rate}, {rate})":
-       dict(learning_rate=float(rate), **_ADAM) for rate in ("2e-4", "4e-4", "8e-4")},
+    **{
+        f"ConditionalGAN, builder defaults, compile({rate}, {rate})": dict(
+            learning_rate=float(rate), **_ADAM
+        )
+        for rate in ("2e-4", "4e-4", "8e-4")
+    },
     # The second search: Adam's first moment off (SNGAN's and BigGAN's beta_1 = 0), and a
     # faster discriminator (TTUR).
-    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.999)":
-        dict(learning_rate=4e-4, beta_1=0.0, beta_2=0.999),
-    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.9)":
-        dict(learning_rate=4e-4, beta_1=0.0, beta_2=0.9),
-    "ConditionalGAN, builder defaults, compile(4e-4, 8e-4)":
-        (dict(learning_rate=4e-4, **_ADAM), dict(learning_rate=8e-4, **_ADAM)),
+    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.999)": dict(
+        learning_rate=4e-4, beta_1=0.0, beta_2=0.999
+    ),
+    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.9)": dict(
+        learning_rate=4e-4, beta_1=0.0, beta_2=0.9
+    ),
+    "ConditionalGAN, builder defaults, compile(4e-4, 8e-4)": (
+        dict(learning_rate=4e-4, **_ADAM),
+        dict(learning_rate=8e-4, **_ADAM),
+    ),
 }
 CONDITIONAL_BASE = "ConditionalGAN, builder defaults, compile(2e-4, 2e-4)"
 
@@ -271,13 +352,19 @@ def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
     the digits at 600 steps (the tuning set); the first that is also no worse than `base` on
     the textures at 600 steps (held out) and on the digits at 2,400 steps (a longer budget) is
     adopted. Returns (its `CONDITIONAL_OPTIMIZERS` value, why)."""
+
     def at(task):
-        return {r["implementation"]: r["class_accuracy"] for r in quality["rows"]
-                if r["task"] == task and r["implementation"] in CONDITIONAL_OPTIMIZERS}
+        return {
+            r["implementation"]: r["class_accuracy"]
+            for r in quality["rows"]
+            if r["task"] == task and r["implementation"] in CONDITIONAL_OPTIMIZERS
+        }
 
     tuning = at("conditional digits 28px, obvious build, 600 steps")
-    checks = {"textures, 600 steps": at("conditional textures 32px, obvious build, 600 steps"),
-              "digits, 2,400 steps": at("conditional digits 28px, obvious build, 2400 steps")}
+    checks = {
+        "textures, 600 steps": at("conditional textures 32px, obvious build, 600 steps"),
+        "digits, 2,400 steps": at("conditional digits 28px, obvious build, 2400 steps"),
+    }
     current = CONDITIONAL_OPTIMIZERS[base]
     if base not in tuning:
         return current, "not measured"
@@ -288,9 +375,11 @@ def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
         if missing:
             continue
         if all(rows[name] >= rows[base] for rows in checks.values()):
-            return (CONDITIONAL_OPTIMIZERS[name],
-                    "best right-class rate on the digits at 600 steps, and no worse on the "
-                    "textures (held out) and at 2,400 steps")
+            return (
+                CONDITIONAL_OPTIMIZERS[name],
+                "best right-class rate on the digits at 600 steps, and no worse on the "
+                "textures (held out) and at 2,400 steps",
+            )
     return current, "no candidate that beat it on the digits also held on the checks"
 
 
@@ -319,15 +408,20 @@ def defaults_record(searches: dict, quality: dict | None) -> dict:
         winner = search_winner(family, rows)
         paper = next(r for r in rows if r["implementation"] == "paper setting")
         record[family] = {
-            "chosen": winner["implementation"], "chosen_at_steps": winner["steps"],
+            "chosen": winner["implementation"],
+            "chosen_at_steps": winner["steps"],
             "ganpaint": _as_preset(family, winner["setting"]),
             "paper": _as_preset(family, paper["setting"]),
-            "networks": {k: winner["setting"][k] for k in _NETWORK_KEYS
-                         if k in winner["setting"]},
-            "rows": rows}
+            "networks": {k: winner["setting"][k] for k in _NETWORK_KEYS if k in winner["setting"]},
+            "rows": rows,
+        }
     if quality is not None:
-        rows = [r for r in quality["rows"] if r["task"] == "conditional digits 28px, 600 steps"
-                and r["implementation"] in CONDITIONAL_SETTINGS]
+        rows = [
+            r
+            for r in quality["rows"]
+            if r["task"] == "conditional digits 28px, 600 steps"
+            and r["implementation"] in CONDITIONAL_SETTINGS
+        ]
         if rows:
             winner = max(rows, key=lambda r: r["class_accuracy"])
             chosen = dict(CONDITIONAL_SETTINGS[winner["implementation"]])
@@ -335,84 +429,106 @@ def defaults_record(searches: dict, quality: dict | None) -> dict:
             chosen.setdefault("loss", "bce")
             optimizer, why = conditional_optimizer(quality)
             record["conditional"] = {
-                "chosen": winner["implementation"], "ganpaint": chosen,
-                "optimizer": optimizer, "optimizer_chosen_by": why,
-                "paper": dict(CONDITIONAL_SETTINGS["label map (G and D), bce"], d_norm="batch",
-                              loss="bce"),
+                "chosen": winner["implementation"],
+                "ganpaint": chosen,
+                "optimizer": optimizer,
+                "optimizer_chosen_by": why,
+                "paper": dict(
+                    CONDITIONAL_SETTINGS["label map (G and D), bce"], d_norm="batch", loss="bce"
+                ),
                 "paper_optimizer": CONDITIONAL_OPTIMIZERS[CONDITIONAL_BASE],
-                "rows": rows + [r for r in quality["rows"] if "obvious build" in r["task"]]}
+                "rows": rows + [r for r in quality["rows"] if "obvious build" in r["task"]],
+            }
     return record
 
 
 def search_table(family, result) -> str:
     metric, label = SEARCH_METRICS[family]
     rows = sorted(result["rows"], key=lambda r: (r["steps"], r[metric]))
-    lines = [f"| steps | setting (what it changes from the paper's) | {label}, mean ± sd | "
-             "per seed | s/run |", "|---|---|---|---|---|"]
+    lines = [
+        f"| steps | setting (what it changes from the paper's) | {label}, mean ± sd | "
+        "per seed | s/run |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         per_seed = ", ".join(f"{v:.3f}" for v in r[f"{metric}_per_seed"])
-        lines.append(f"| {r['steps']:,} | {r['implementation']} | {_mean_std(r, metric)} | "
-                     f"{per_seed} | {r['seconds']:.0f} |")
+        lines.append(
+            f"| {r['steps']:,} | {r['implementation']} | {_mean_std(r, metric)} | "
+            f"{per_seed} | {r['seconds']:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def defaults_table(record) -> str:
     """The README's table of the defaults: each family's default and the paper's setting."""
+
     def fmt(values):
         return ", ".join(f"{k}={v}" for k, v in values.items())
 
-    lines = ["| family | default (`preset=\"ganpaint\"`) | the paper's (`preset=\"paper\"`) | "
-             "chosen by |", "|---|---|---|---|"]
+    lines = [
+        '| family | default (`preset="ganpaint"`) | the paper\'s (`preset="paper"`) | chosen by |',
+        "|---|---|---|---|",
+    ]
     for family in ("cyclegan", "pix2pix"):
         if family in record:
             r = record[family]
-            why = (f"kept: no setting beat it by more than 2 sd at {r['chosen_at_steps']:,} "
-                   "steps" if r["chosen"] == "paper setting" else
-                   f"best of the search at {r['chosen_at_steps']:,} steps: {r['chosen']}")
+            why = (
+                f"kept: no setting beat it by more than 2 sd at {r['chosen_at_steps']:,} steps"
+                if r["chosen"] == "paper setting"
+                else f"best of the search at {r['chosen_at_steps']:,} steps: {r['chosen']}"
+            )
             lines.append(f"| {family} | {fmt(r['ganpaint'])} | {fmt(r['paper'])} | {why} |")
     if "conditional" in record:
         r = record["conditional"]
-        lines.append(f"| labelled `dcgan_generator` / `dcgan_discriminator`; `ConditionalGAN` | "
-                     f"{fmt(r['ganpaint'])}; {_adam(r['optimizer'])} | {fmt(r['paper'])}; "
-                     f"{_adam(r['paper_optimizer'])} (`conditioning=\"label_map\"`, "
-                     f"`compile(2e-4, 2e-4)`) | best right-class rate at 600 steps: "
-                     f"{r['chosen']}; {_adam(r['optimizer'])} (`ConditionalGAN.compile()`): "
-                     f"{r.get('optimizer_chosen_by', 'not searched')} |")
+        lines.append(
+            f"| labelled `dcgan_generator` / `dcgan_discriminator`; `ConditionalGAN` | "
+            f"{fmt(r['ganpaint'])}; {_adam(r['optimizer'])} | {fmt(r['paper'])}; "
+            f'{_adam(r["paper_optimizer"])} (`conditioning="label_map"`, '
+            f"`compile(2e-4, 2e-4)`) | best right-class rate at 600 steps: "
+            f"{r['chosen']}; {_adam(r['optimizer'])} (`ConditionalGAN.compile()`): "
+            f"{r.get('optimizer_chosen_by', 'not searched')} |"
+        )
     return "\n".join(lines)
 
 
 def side_by_side_table(record, quality) -> str:
     """Photo -> painting: the default, the paper preset and the tutorials at each budget (the
     quality task's rows, and at 2,400 steps the search's rows for default and paper)."""
-    lines = ["| steps | implementation | L1 to the true painting, mean ± sd | per seed | "
-             "s/run |", "|---|---|---|---|---|"]
+    lines = [
+        "| steps | implementation | L1 to the true painting, mean ± sd | per seed | s/run |",
+        "|---|---|---|---|---|",
+    ]
     metric = "l1_to_true_painting"
 
     def line(steps, name, r):
         per_seed = ", ".join(f"{v:.3f}" for v in r.get(f"{metric}_per_seed", [r[metric]]))
-        lines.append(f"| {steps:,} | {name} | {_mean_std(r, metric)} | {per_seed} | "
-                     f"{r['seconds']:.0f} |")
+        lines.append(
+            f"| {steps:,} | {name} | {_mean_std(r, metric)} | {per_seed} | {r['seconds']:.0f} |"
+        )
 
     rows = [r for r in (quality or {}).get("rows", []) if metric in r]
     search = record.get("cyclegan", {}).get("rows", [])
 
     def pick(found, name, steps):
-        return next((r for r in found if r["implementation"] == name
-                     and r["steps"] == steps), None)
+        return next((r for r in found if r["implementation"] == name and r["steps"] == steps), None)
 
-    photo = next((r for r in rows if r["implementation"] == "(no model: the photo itself)"),
-                 None)
+    photo = next((r for r in rows if r["implementation"] == "(no model: the photo itself)"), None)
     for steps in (600, 2400):
-        default = pick(rows, "ganpaint CycleGAN (default preset)", steps) or \
-            pick(search, record["cyclegan"]["chosen"], steps)
-        paper = pick(rows, 'ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', steps) or \
-            pick(search, "paper setting", steps)
-        for name, r in (("ganpaint CycleGAN (default preset)", default),
-                        ('ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', paper),
-                        ("ganpaint CycleGAN, paper with the tutorial's objective (BCE, no pool)",
-                         pick(search, "loss=bce, pool_size=0", steps)),
-                        ("TF tutorial CycleGAN step", pick(rows, "TF tutorial CycleGAN step",
-                                                           steps))):
+        default = pick(rows, "ganpaint CycleGAN (default preset)", steps) or pick(
+            search, record["cyclegan"]["chosen"], steps
+        )
+        paper = pick(rows, 'ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', steps) or pick(
+            search, "paper setting", steps
+        )
+        for name, r in (
+            ("ganpaint CycleGAN (default preset)", default),
+            ('ganpaint CycleGAN (preset="paper": LSGAN, pool 50)', paper),
+            (
+                "ganpaint CycleGAN, paper with the tutorial's objective (BCE, no pool)",
+                pick(search, "loss=bce, pool_size=0", steps),
+            ),
+            ("TF tutorial CycleGAN step", pick(rows, "TF tutorial CycleGAN step", steps)),
+        ):
             if r is not None:
                 line(steps, name, r)
     if photo is not None:
@@ -422,26 +538,35 @@ def side_by_side_table(record, quality) -> str:
 
 def profile_table(result) -> str:
     categories = ("convolution", "optimizer", "cast", "normalization", "activation", "other")
-    lines = ["| case | implementation | precision | wall ms/step | op ms/step (all threads) | "
-             + " | ".join(categories) + " |", "|---" * (5 + len(categories)) + "|"]
+    lines = [
+        "| case | implementation | precision | wall ms/step | op ms/step (all threads) | "
+        + " | ".join(categories)
+        + " |",
+        "|---" * (5 + len(categories)) + "|",
+    ]
     for r in result["rows"]:
-        lines.append(f"| {r['case']} | {r['implementation']} | {r['precision']} | "
-                     f"{r['wall_ms_per_step']} | "
-                     f"{r['op_ms_per_step']} | "
-                     + " | ".join(f"{r[c + '_ms']}" for c in categories) + " |")
+        lines.append(
+            f"| {r['case']} | {r['implementation']} | {r['precision']} | "
+            f"{r['wall_ms_per_step']} | "
+            f"{r['op_ms_per_step']} | " + " | ".join(f"{r[c + '_ms']}" for c in categories) + " |"
+        )
     return "\n".join(lines)
 
 
 def xla_cpu_table(result) -> str:
-    lines = ["| case | setting | graph mode steps/s | XLA steps/s | XLA ÷ graph mode |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| case | setting | graph mode steps/s | XLA steps/s | XLA ÷ graph mode |",
+        "|---|---|---|---|---|",
+    ]
     order = list(dict.fromkeys(r["case"] for r in result["rows"]))
     for r in sorted(result["rows"], key=lambda r: order.index(r["case"])):  # case by case
         if "error" in r:
             lines.append(f"| {r['case']} | {r['configuration']} | failed: {r['error']} | | |")
             continue
-        lines.append(f"| {r['case']} | {r['configuration']} | {r['graph_steps_per_s']:.2f} | "
-                     f"{r['xla_steps_per_s']:.2f} | {r['xla_vs_graph']:.2f}× |")
+        lines.append(
+            f"| {r['case']} | {r['configuration']} | {r['graph_steps_per_s']:.2f} | "
+            f"{r['xla_steps_per_s']:.2f} | {r['xla_vs_graph']:.2f}× |"
+        )
     return "\n".join(lines)
 
 
@@ -457,8 +582,9 @@ DOC_TABLES = {
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
-    "conditional_textures": lambda j: conditional_table(j("quality"), obvious=True,
-                                                        labelled_set="textures"),
+    "conditional_textures": lambda j: conditional_table(
+        j("quality"), obvious=True, labelled_set="textures"
+    ),
     "conditional_digits": lambda j: conditional_table(j("quality")),
     "small_data_cost": lambda j: small_data_cost_table(j("small_data_cost")),
     "few_shot": lambda j: few_shot_table(j("quality")),
@@ -473,76 +599,146 @@ _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re
 
 
 # The settings of `known_answer.CYCLE_SETTINGS` in the order the tables show them.
-KNOWN_ANSWER_SETTINGS = ["default", "previous default", "paper", "tutorial", "paper, no pool",
-                         "paper objective, bce, no pool", "paper, no pool, residual output"]
+KNOWN_ANSWER_SETTINGS = [
+    "default",
+    "previous default",
+    "paper",
+    "tutorial",
+    "paper, no pool",
+    "paper objective, bce, no pool",
+    "paper, no pool, residual output",
+]
 # The second search's candidates (do no harm), beside the default.
-KNOWN_ANSWER_CANDIDATES = ["default", "default, cycle 10", "default, cycle 20",
-                           "default, cycle 10, ema", "default, ema", "default, lr 2e-4",
-                           "default, identity 1"]
+KNOWN_ANSWER_CANDIDATES = [
+    "default",
+    "default, cycle 10",
+    "default, cycle 20",
+    "default, cycle 10, ema",
+    "default, ema",
+    "default, lr 2e-4",
+    "default, identity 1",
+]
 # The third search's candidates (the update order), beside the default.
 KNOWN_ANSWER_STEP_SETTINGS = ["default", "default, fresh fakes", "default, d first"]
 # The fourth search's candidates (less or no identity loss), beside the default re-run.
-KNOWN_ANSWER_IDENTITY_SETTINGS = ["default, re-run", "default, no identity",
-                                  "default, cycle 10, no identity", "default, identity 0.25",
-                                  "default, cycle 10, identity 0.25"]
+KNOWN_ANSWER_IDENTITY_SETTINGS = [
+    "default, re-run",
+    "default, no identity",
+    "default, cycle 10, no identity",
+    "default, identity 0.25",
+    "default, cycle 10, identity 0.25",
+]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
-KNOWN_ANSWER_PIX2PIX_SETTINGS = ["default", "default, no dropout", "tutorial", "paper",
-                                 "paper, moving averages",
-                                 "paper, dropout on at inference", "paper, no dropout",
-                                 "paper, instance norm", "paper, ema", "paper, lsgan",
-                                 "paper, l1 weight 200", "paper, residual output"]
+KNOWN_ANSWER_PIX2PIX_SETTINGS = [
+    "default",
+    "default, no dropout",
+    "tutorial",
+    "paper",
+    "paper, moving averages",
+    "paper, dropout on at inference",
+    "paper, no dropout",
+    "paper, instance norm",
+    "paper, ema",
+    "paper, lsgan",
+    "paper, l1 weight 200",
+    "paper, residual output",
+]
 # The known-answer tables of the docs: name -> (family, suite, steps, settings shown[, size
 # (default 32)[, width (default "small")]]).
 KNOWN_ANSWER_TABLES = {
     "known_answer_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_SETTINGS),
     "known_answer_candidates_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_CANDIDATES),
-    "known_answer_held_out_600": ("cyclegan", "held_out", 600,
-                                  KNOWN_ANSWER_SETTINGS[:4] + ["default, cycle 10"]),
-    "known_answer_held_out_2400": ("cyclegan", "held_out", 2400,
-                                   ["default", "paper", "tutorial", "default, cycle 10"]),
+    "known_answer_held_out_600": (
+        "cyclegan",
+        "held_out",
+        600,
+        KNOWN_ANSWER_SETTINGS[:4] + ["default, cycle 10"],
+    ),
+    "known_answer_held_out_2400": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["default", "paper", "tutorial", "default, cycle 10"],
+    ),
     # The same held-out tasks at 64 px (the builders' networks at that size).
-    "known_answer_held_out_600_64px": ("cyclegan", "held_out", 600,
-                                       ["default", "paper", "tutorial", "default, cycle 10"],
-                                       64),
-    "known_answer_held_out_2400_64px": ("cyclegan", "held_out", 2400,
-                                        ["default", "paper", "tutorial"], 64),
+    "known_answer_held_out_600_64px": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "paper", "tutorial", "default, cycle 10"],
+        64,
+    ),
+    "known_answer_held_out_2400_64px": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["default", "paper", "tutorial"],
+        64,
+    ),
     # ... and at 32 px with the medium width (32 filters in the generators, 64 in the
     # discriminators' first layer: twice the small networks').
-    "known_answer_held_out_600_medium": ("cyclegan", "held_out", 600,
-                                         ["default", "paper", "tutorial", "default, cycle 10"],
-                                         32, "medium"),
+    "known_answer_held_out_600_medium": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "paper", "tutorial", "default, cycle 10"],
+        32,
+        "medium",
+    ),
     # The third search: the step itself (`step_variants.ORDERS`).
     "known_answer_step_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_STEP_SETTINGS),
-    "known_answer_step_held_out_600": ("cyclegan", "held_out", 600,
-                                       KNOWN_ANSWER_STEP_SETTINGS),
+    "known_answer_step_held_out_600": ("cyclegan", "held_out", 600, KNOWN_ANSWER_STEP_SETTINGS),
     # The fourth search: without the identity loss.
-    "known_answer_identity_tuning_600": ("cyclegan", "tuning", 600,
-                                         KNOWN_ANSWER_IDENTITY_SETTINGS),
-    "known_answer_identity_held_out_600": ("cyclegan", "held_out", 600,
-                                           ["default", "tutorial", "default, no identity",
-                                            "default, cycle 10, no identity"]),
-    "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600,
-                                        KNOWN_ANSWER_PIX2PIX_SETTINGS),
-    "known_answer_pix2pix_tuning_2400": ("pix2pix", "tuning", 2400,
-                                         KNOWN_ANSWER_PIX2PIX_SETTINGS[:7]),
-    "known_answer_pix2pix_held_out_600": ("pix2pix", "held_out", 600,
-                                          KNOWN_ANSWER_PIX2PIX_SETTINGS[:8]),
-    "known_answer_pix2pix_held_out_2400": ("pix2pix", "held_out", 2400,
-                                           KNOWN_ANSWER_PIX2PIX_SETTINGS[:7]),
+    "known_answer_identity_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_IDENTITY_SETTINGS),
+    "known_answer_identity_held_out_600": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "tutorial", "default, no identity", "default, cycle 10, no identity"],
+    ),
+    "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
+    "known_answer_pix2pix_tuning_2400": (
+        "pix2pix",
+        "tuning",
+        2400,
+        KNOWN_ANSWER_PIX2PIX_SETTINGS[:7],
+    ),
+    "known_answer_pix2pix_held_out_600": (
+        "pix2pix",
+        "held_out",
+        600,
+        KNOWN_ANSWER_PIX2PIX_SETTINGS[:8],
+    ),
+    "known_answer_pix2pix_held_out_2400": (
+        "pix2pix",
+        "held_out",
+        2400,
+        KNOWN_ANSWER_PIX2PIX_SETTINGS[:7],
+    ),
 }
-DOC_TABLES.update({
-    name: (lambda family, suite, steps, settings, size=32, width="small": lambda j:
-           known_answer_table(j(f"known_answer_{family}"), suite, steps, settings, size,
-                              width))(*spec)
-    for name, spec in KNOWN_ANSWER_TABLES.items()})
+DOC_TABLES.update(
+    {
+        name: (
+            lambda family, suite, steps, settings, size=32, width="small": (
+                lambda j: known_answer_table(
+                    j(f"known_answer_{family}"), suite, steps, settings, size, width
+                )
+            )
+        )(*spec)
+        for name, spec in KNOWN_ANSWER_TABLES.items()
+    }
+)
 
 
 def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:
     """One line per task of `suite` at `steps`: the unchanged input's L1 to the truth, then
     each setting's mean ± sd over seeds (bold: the best); then each setting's mean L1 and its
     mean rank among the settings shown (1: closest to the truth; the search's rule)."""
-    rows = [r for r in result["rows"] if r["suite"] == suite and r["steps"] == steps
-            and r["size"] == size and r["width"] == width]
+    rows = [
+        r
+        for r in result["rows"]
+        if r["suite"] == suite and r["steps"] == steps and r["size"] == size and r["width"] == width
+    ]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     head = ["task", "unchanged input"] + settings
@@ -559,8 +755,14 @@ def known_answer_table(result, suite, steps, settings=None, size=32, width="smal
                 cells.append("–")
                 continue
             means[s].append(r["l1_to_truth"])
-            ranks[s].append(1 + sum(o["l1_to_truth"] < r["l1_to_truth"]
-                                    for t, o in by_setting.items() if t in settings))
+            ranks[s].append(
+                1
+                + sum(
+                    o["l1_to_truth"] < r["l1_to_truth"]
+                    for t, o in by_setting.items()
+                    if t in settings
+                )
+            )
             cell = _mean_std(r, "l1_to_truth")
             cells.append(f"**{cell}**" if r["l1_to_truth"] == best else cell)
         near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
@@ -568,29 +770,48 @@ def known_answer_table(result, suite, steps, settings=None, size=32, width="smal
     if len(tasks) > 1:
         complete = [s for s in settings if len(means[s]) == len(tasks)]
         for label, values, form in (("mean", means, "{:.3f}"), ("mean rank", ranks, "{:.1f}")):
-            lines.append(f"| **{label}** | | " + " | ".join(
-                form.format(sum(values[s]) / len(tasks)) if s in complete else "–"
-                for s in settings) + " |")
+            lines.append(
+                f"| **{label}** | | "
+                + " | ".join(
+                    form.format(sum(values[s]) / len(tasks)) if s in complete else "–"
+                    for s in settings
+                )
+                + " |"
+            )
     return "\n".join(lines)
 
 
 def user_path_table(result) -> str:
     """Outcomes of `scripts/sweep_user_path.py`, before and after each part's work: the
     first sweep (issue 21) and, where the JSON has it, the second (issue 39)."""
-    parts = [("first sweep", result)] + ([("second sweep", result["second"])]
-                                          if "second" in result else [])
-    outcomes = sorted({o for _, part in parts for o in (*part["before"], *part["after"])},
-                      key=lambda o: (-sum(part["before"].get(o, 0) for _, part in parts), o))
+    parts = [("first sweep", result)] + (
+        [("second sweep", result["second"])] if "second" in result else []
+    )
+    outcomes = sorted(
+        {o for _, part in parts for o in (*part["before"], *part["after"])},
+        key=lambda o: (-sum(part["before"].get(o, 0) for _, part in parts), o),
+    )
     if len(parts) == 1:
         head = ["| outcome | before | after |", "|---|---|---|"]
     else:
-        head = ["| outcome | " + " | ".join(
-                    f"{name}: before ({part['cases_before']} cases, `{part['before_commit']}`)"
-                    f" | {name}: after ({part['cases_after']})" for name, part in parts) + " |",
-                "|---" * (1 + 2 * len(parts)) + "|"]
-    rows = ["| " + o + " | " + " | ".join(f"{part['before'].get(o, 0)} | "
-                                          f"{part['after'].get(o, 0)}" for _, part in parts)
-            + " |" for o in outcomes]
+        head = [
+            "| outcome | "
+            + " | ".join(
+                f"{name}: before ({part['cases_before']} cases, `{part['before_commit']}`)"
+                f" | {name}: after ({part['cases_after']})"
+                for name, part in parts
+            )
+            + " |",
+            "|---" * (1 + 2 * len(parts)) + "|",
+        ]
+    rows = [
+        "| "
+        + o
+        + " | "
+        + " | ".join(f"{part['before'].get(o, 0)} | {part['after'].get(o, 0)}" for _, part in parts)
+        + " |"
+        for o in outcomes
+    ]
     return "\n".join([*head, *rows])
 
 
@@ -614,14 +835,17 @@ def render_docs(root, json_folder=None) -> list[str]:
     changed."""
     json_folder = json_folder or os.path.join(root, "docs", "benchmarks")
     pages = [os.path.join(root, "README.md")] + sorted(
-        os.path.join(root, "docs", p) for p in os.listdir(os.path.join(root, "docs"))
-        if p.endswith(".md"))
+        os.path.join(root, "docs", p)
+        for p in os.listdir(os.path.join(root, "docs"))
+        if p.endswith(".md")
+    )
     changed = []
     for page in pages:
         with open(page) as f:
             text = f.read()
-        new = _MARKED.sub(lambda m: f"{m.group(1)}\n{rendered(m.group(2), json_folder)}\n"
-                          f"{m.group(4)}", text)
+        new = _MARKED.sub(
+            lambda m: f"{m.group(1)}\n{rendered(m.group(2), json_folder)}\n{m.group(4)}", text
+        )
         if new != text:
             with open(page, "w") as f:
                 f.write(new)
@@ -633,24 +857,36 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=os.path.join("benchmarks", "results"))
     parser.add_argument("--figures", help="folder for the figures (the README's: docs)")
-    parser.add_argument("--docs", metavar="ROOT", help="rewrite the marked tables of "
-                        "ROOT/README.md and ROOT/docs/*.md from ROOT/docs/benchmarks/*.json")
+    parser.add_argument(
+        "--docs",
+        metavar="ROOT",
+        help="rewrite the marked tables of "
+        "ROOT/README.md and ROOT/docs/*.md from ROOT/docs/benchmarks/*.json",
+    )
     args = parser.parse_args()
     if args.docs:
         for page in render_docs(args.docs):
             print(f"rewrote the tables of {page}")
         return
-    for name, table in (("throughput", throughput_summary), ("throughput", throughput_table),
-                        ("profile", profile_table),
-                        ("bf16_layers", bf16_table), ("quality", quality_table),
-                        ("quality", few_shot_table), ("quality", conditional_table),
-                        ("quality", lambda result: conditional_table(result, obvious=True)),
-                        ("small_data_cost", small_data_cost_table)):
+    for name, table in (
+        ("throughput", throughput_summary),
+        ("throughput", throughput_table),
+        ("profile", profile_table),
+        ("bf16_layers", bf16_table),
+        ("quality", quality_table),
+        ("quality", few_shot_table),
+        ("quality", conditional_table),
+        ("quality", lambda result: conditional_table(result, obvious=True)),
+        ("small_data_cost", small_data_cost_table),
+    ):
         result = _load(args.results, name)
         if result is not None:
             print(f"### {name} ({table.__name__})\n\n{table(result)}\n")
-    searches = {family: result for family in SEARCH_METRICS
-                if (result := _load(args.results, f"defaults_search_{family}")) is not None}
+    searches = {
+        family: result
+        for family in SEARCH_METRICS
+        if (result := _load(args.results, f"defaults_search_{family}")) is not None
+    }
     for family, result in searches.items():
         print(f"### defaults search: {family}\n\n{search_table(family, result)}\n")
     cost = _load(args.results, "defaults_cost")
@@ -661,8 +897,7 @@ def main():
         record = defaults_record(searches, quality)
         print(f"### defaults\n\n{defaults_table(record)}\n")
         if "cyclegan" in record:
-            print(f"### photo -> painting, side by side\n\n"
-                  f"{side_by_side_table(record, quality)}\n")
+            print(f"### photo -> painting, side by side\n\n{side_by_side_table(record, quality)}\n")
         if args.figures:
             path = os.path.join(args.figures, "benchmarks", "defaults.json")
             with open(path, "w") as f:

@@ -20,20 +20,27 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bf16_layers  # noqa: E402
-import defaults_cost  # noqa: E402
-import input_pipeline  # noqa: E402
-import op_profile  # noqa: E402
-import quality  # noqa: E402
-import small_data_cost  # noqa: E402
-import step_cost  # noqa: E402
-import throughput  # noqa: E402
-import xla_cpu  # noqa: E402
+import bf16_layers
+import defaults_cost
+import input_pipeline
+import op_profile
+import quality
+import small_data_cost
+import step_cost
+import throughput
+import xla_cpu
 
-BENCHMARKS = {"input_pipeline": input_pipeline.run, "throughput": throughput.run,
-              "profile": op_profile.run, "bf16_layers": bf16_layers.run, "quality": quality.run,
-              "small_data_cost": small_data_cost.run, "defaults_cost": defaults_cost.run,
-              "step_cost": step_cost.run, "xla_cpu": xla_cpu.run}
+BENCHMARKS = {
+    "input_pipeline": input_pipeline.run,
+    "throughput": throughput.run,
+    "profile": op_profile.run,
+    "bf16_layers": bf16_layers.run,
+    "quality": quality.run,
+    "small_data_cost": small_data_cost.run,
+    "defaults_cost": defaults_cost.run,
+    "step_cost": step_cost.run,
+    "xla_cpu": xla_cpu.run,
+}
 
 
 def print_table(result: dict) -> None:
@@ -67,8 +74,12 @@ def _merge(path, result, key):
         old = json.load(f)
     new_keys = {r[key] for r in result["rows"]}
     rows = [r for r in old["rows"] if r[key] not in new_keys] + result["rows"]
-    order = {k: i for i, k in enumerate(dict.fromkeys(
-        [r[key] for r in old["rows"]] + [r[key] for r in result["rows"]]))}
+    order = {
+        k: i
+        for i, k in enumerate(
+            dict.fromkeys([r[key] for r in old["rows"]] + [r[key] for r in result["rows"]])
+        )
+    }
     kept = {k: v for k, v in old.items() if k not in result}  # e.g. a note on the old rows
     merged = {**kept, **result, "rows": sorted(rows, key=lambda r: order[r[key]])}
     for name, value in result.items():  # per-case tables beside the rows (a profile's top ops)
@@ -78,7 +89,8 @@ def _merge(path, result, key):
         before = old.get("peak_by_case", {})
         merged["peak_by_case"] = {
             r[key]: result["peak"] if r[key] in new_keys else before.get(r[key], old.get("peak"))
-            for r in merged["rows"]}
+            for r in merged["rows"]
+        }
     return merged
 
 
@@ -86,11 +98,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
-    parser.add_argument("--case", choices=sorted(throughput.CASES), action="append",
-                        help="throughput cases to run (default: all), or with --only profile "
-                             f"the cases to trace (default: {', '.join(op_profile.CASES)})")
-    parser.add_argument("--task", choices=sorted(quality.TASKS), action="append",
-                        help="quality tasks to run (default: all)")
+    parser.add_argument(
+        "--case",
+        choices=sorted(throughput.CASES),
+        action="append",
+        help="throughput cases to run (default: all), or with --only profile "
+        f"the cases to trace (default: {', '.join(op_profile.CASES)})",
+    )
+    parser.add_argument(
+        "--task",
+        choices=sorted(quality.TASKS),
+        action="append",
+        help="quality tasks to run (default: all)",
+    )
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     selected = (["throughput"] if args.case else []) + (["quality"] if args.task else [])
@@ -98,8 +118,9 @@ def main() -> int:
         path = os.path.join(args.out, f"{name}.json")
         if name == "throughput":  # written after each case: a long run keeps what it measured
             written = {}
-            throughput.run(args.case,
-                           on_case=lambda r: written.update(result=_write(path, r, "case")))
+            throughput.run(
+                args.case, on_case=lambda r: written.update(result=_write(path, r, "case"))
+            )
             result = written["result"]
         elif name == "profile":  # rows replace the same cases' rows
             result = _write(path, op_profile.run(tuple(args.case or op_profile.CASES)), "case")

@@ -8,6 +8,7 @@ each variant's median steps/s and its cost relative to plain, float32, no XLA.
 
     python benchmarks/run.py --only small_data_cost
 """
+
 from __future__ import annotations
 
 import os
@@ -15,10 +16,9 @@ import statistics
 
 import keras
 import tensorflow as tf
+import throughput
 
 from ganpaint import gans, recipes
-
-import throughput
 
 WINDOWS = 5
 VARIANTS = {
@@ -43,8 +43,10 @@ def _cyclegan128(options):
 CASES = {
     "DCGAN 64px b64 (dogs_dcgan)": (_dcgan64, lambda: throughput._images((64, 64, 64, 3)), 6),
     "CycleGAN 128px b1 (TF tutorial networks), default preset": (
-        _cyclegan128, lambda: (throughput._images((1, 128, 128, 3), 0),
-                               throughput._images((1, 128, 128, 3), 1)), 4),
+        _cyclegan128,
+        lambda: (throughput._images((1, 128, 128, 3), 0), throughput._images((1, 128, 128, 3), 1)),
+        4,
+    ),
 }
 
 
@@ -67,13 +69,24 @@ def run_case(name, cases=None, variants=None) -> list[dict]:
     rows = []
     for label in variants:
         rate = statistics.median(rates[label])
-        rows.append({"case": name, "variant": label, "steps_per_s": round(rate, 3),
-                     "step_time_vs_plain": round(plain / rate, 3), "windows": WINDOWS})
+        rows.append(
+            {
+                "case": name,
+                "variant": label,
+                "steps_per_s": round(rate, 3),
+                "step_time_vs_plain": round(plain / rate, 3),
+                "windows": WINDOWS,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
 
 def run() -> dict:
     rows = [row for name in CASES for row in run_case(name)]
-    return {"benchmark": "small_data_cost", "rows": rows, "cpu_count": os.cpu_count(),
-            "tensorflow": tf.__version__}
+    return {
+        "benchmark": "small_data_cost",
+        "rows": rows,
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+    }

@@ -12,19 +12,19 @@ without it (alternating windows, float32, no XLA; `small_data_cost`'s method):
 
     python benchmarks/run.py --only step_cost
 """
+
 from __future__ import annotations
 
 import os
 from unittest import mock
 
 import keras
+import small_data_cost
 import tensorflow as tf
+import throughput
 
 from ganpaint import discriminators, gans, generators
 from ganpaint.gans import ema as ema_lib
-
-import small_data_cost
-import throughput
 
 
 def _cyclegan128(options):
@@ -35,21 +35,23 @@ def _cyclegan128(options):
     model.shares_forward = shares and model.shares_forward
     model.compile()
     if plain_ema:  # the step is traced with the old update (the patch holds while tracing)
-        update = model._update_ema
+        update = model.update_ema
 
         def update_with_plain_blend():
             with mock.patch.object(ema_lib, "update_ema", ema_lib.blend_ema):
                 update()
 
-        model._update_ema = update_with_plain_blend
+        model.update_ema = update_with_plain_blend
     return model
 
 
 def _resnet128(options):
     keras.utils.set_random_seed(0)
     shape = (128, 128, 3)
-    g = [generators.resnet_generator(shape, 6, residual=options["residual"], name=name)
-         for name in ("g", "f")]
+    g = [
+        generators.resnet_generator(shape, 6, residual=options["residual"], name=name)
+        for name in ("g", "f")
+    ]
     d = [discriminators.patchgan_discriminator(shape, 70, name=name) for name in ("d_x", "d_y")]
     model = gans.CycleGAN(*g, *d, seed=0)
     model.compile()
@@ -75,10 +77,18 @@ def _pair_128():
 
 # case -> (builder, batch, steps per window, variants)
 CASES = {
-    "CycleGAN 128px b1 (TF tutorial networks), default preset": (_cyclegan128, _pair_128, 4,
-                                                                 VARIANTS),
+    "CycleGAN 128px b1 (TF tutorial networks), default preset": (
+        _cyclegan128,
+        _pair_128,
+        4,
+        VARIANTS,
+    ),
     "CycleGAN 128px b1 (ResNet 6 blocks, PatchGAN 70), default preset": (
-        _resnet128, _pair_128, 4, RESIDUAL_VARIANTS),
+        _resnet128,
+        _pair_128,
+        4,
+        RESIDUAL_VARIANTS,
+    ),
 }
 
 
@@ -87,5 +97,9 @@ def run() -> dict:
     for name in CASES:
         build, batch, window, variants = CASES[name]
         rows += small_data_cost.run_case(name, {name: (build, batch, window)}, variants)
-    return {"benchmark": "step_cost", "rows": rows, "cpu_count": os.cpu_count(),
-            "tensorflow": tf.__version__}
+    return {
+        "benchmark": "step_cost",
+        "rows": rows,
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+    }

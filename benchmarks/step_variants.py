@@ -18,12 +18,13 @@ The losses, the networks' calls and the updates are the model's own (`generator_
 `_discriminator_loss`, `_apply`); only the order differs. Without a pool, augmentation or
 R1, as the searched settings have them.
 """
+
 from __future__ import annotations
 
 import tensorflow as tf
 
 from ganpaint import gans
-from ganpaint.gans.base import _as_pair
+from ganpaint.gans.base import as_pair
 
 ORDERS = ("simultaneous", "fresh fakes", "d first")
 
@@ -35,8 +36,9 @@ class OrderedCycleGAN(gans.CycleGAN):
         super().__init__(*networks, **kwargs)
         if order not in ORDERS:
             raise ValueError(f"`order` must be one of {ORDERS}. Received: order={order!r}")
-        if order != "simultaneous" and (self.pool_size or self.augmenter is not None
-                                        or self.r1_weight):
+        if order != "simultaneous" and (
+            self.pool_size or self.augmenter is not None or self.r1_weight
+        ):
             raise ValueError("The other orders are written without a pool, augmentation or R1.")
         self.order = order
 
@@ -45,10 +47,10 @@ class OrderedCycleGAN(gans.CycleGAN):
         with tf.GradientTape() as tape:
             real_a_logits, fake_a_logits = self._calls(self.d_a, [real_a, fake_a], True)
             real_b_logits, fake_b_logits = self._calls(self.d_b, [real_b, fake_b], True)
-            d_a_loss = 0.5 * self._discriminator_loss(real_a_logits, fake_a_logits)[0]
-            d_b_loss = 0.5 * self._discriminator_loss(real_b_logits, fake_b_logits)[0]
+            d_a_loss = 0.5 * self.discriminator_loss(real_a_logits, fake_a_logits)[0]
+            d_b_loss = 0.5 * self.discriminator_loss(real_b_logits, fake_b_logits)[0]
             d_loss = d_a_loss + d_b_loss  # on the tape
-        self._apply(self.d_optimizer, tape, d_loss, self.discriminator_variables)
+        self.apply_loss(self.d_optimizer, tape, d_loss, self.discriminator_variables)
         return d_a_loss, d_b_loss
 
     def _fakes(self, real_a, real_b):
@@ -58,14 +60,14 @@ class OrderedCycleGAN(gans.CycleGAN):
     def _generators_update(self, real_a, real_b):
         with tf.GradientTape() as tape:
             terms = self.generator_losses(real_a, real_b)
-        self._apply(self.g_optimizer, tape, terms["g_loss"], self.generator_variables)
-        self._update_ema()
+        self.apply_loss(self.g_optimizer, tape, terms["g_loss"], self.generator_variables)
+        self.update_ema()
         return terms
 
     def train_step(self, data):
         if self.order == "simultaneous":
             return super().train_step(data)
-        real_a, real_b = _as_pair(data, "CycleGAN", "domain A, domain B")
+        real_a, real_b = as_pair(data, "CycleGAN", "domain A, domain B")
         if self.order == "d first":
             fakes = self._fakes(real_a, real_b)
             d_a_loss, d_b_loss = self._discriminators_update(real_a, real_b, *fakes)
@@ -74,8 +76,12 @@ class OrderedCycleGAN(gans.CycleGAN):
             terms = self._generators_update(real_a, real_b)
             fakes = self._fakes(real_a, real_b)
             d_a_loss, d_b_loss = self._discriminators_update(real_a, real_b, *fakes)
-        return self._report(g_loss=terms["g_loss"], g_ab_loss=terms["g_ab_loss"],
-                            g_ba_loss=terms["g_ba_loss"],
-                            cycle_loss=terms["cycle_a_loss"] + terms["cycle_b_loss"],
-                            identity_loss=terms["identity_loss"], d_a_loss=d_a_loss,
-                            d_b_loss=d_b_loss)
+        return self.report(
+            g_loss=terms["g_loss"],
+            g_ab_loss=terms["g_ab_loss"],
+            g_ba_loss=terms["g_ba_loss"],
+            cycle_loss=terms["cycle_a_loss"] + terms["cycle_b_loss"],
+            identity_loss=terms["identity_loss"],
+            d_a_loss=d_a_loss,
+            d_b_loss=d_b_loss,
+        )

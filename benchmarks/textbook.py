@@ -20,6 +20,7 @@ tutorials write them, as `tf.function`s over the same networks ganpaint trains:
 
 All in float32 unless the networks were built under a mixed policy, no XLA, Keras' Adam.
 """
+
 from __future__ import annotations
 
 import keras
@@ -71,10 +72,8 @@ def cyclegan_step(g, f, d_x, d_y, lam=10.0):
             disc_fake_x = d_x(fake_x, training=True)
             disc_fake_y = d_y(fake_y, training=True)
             total_cycle = cycle_loss(real_x, cycled_x) + cycle_loss(real_y, cycled_y)
-            total_g = (_generator_loss(disc_fake_y) + total_cycle
-                       + identity_loss(real_y, same_y))
-            total_f = (_generator_loss(disc_fake_x) + total_cycle
-                       + identity_loss(real_x, same_x))
+            total_g = _generator_loss(disc_fake_y) + total_cycle + identity_loss(real_y, same_y)
+            total_f = _generator_loss(disc_fake_x) + total_cycle + identity_loss(real_x, same_x)
             d_x_loss = 0.5 * _discriminator_loss(disc_real_x, disc_fake_x)
             d_y_loss = 0.5 * _discriminator_loss(disc_real_y, disc_fake_y)
         for opt, loss, net in zip(opts, (total_g, total_f, d_x_loss, d_y_loss), (g, f, d_x, d_y)):
@@ -124,8 +123,9 @@ def dcgan_step(generator, discriminator, latent_dim):
     return step
 
 
-def keras_io_gan_step(generator, discriminator, latent_dim, labels=False, aux_classifier=False,
-                      learning_rate=1e-4):
+def keras_io_gan_step(
+    generator, discriminator, latent_dim, labels=False, aux_classifier=False, learning_rate=1e-4
+):
     """keras-io's `GAN.train_step`: `step(real_images)`, or `step(real_images, labels)`."""
     d_opt, g_opt = _adam(learning_rate, 0.9), _adam(learning_rate, 0.9)
     class_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -136,8 +136,9 @@ def keras_io_gan_step(generator, discriminator, latent_dim, labels=False, aux_cl
 
     def judge(images, y):
         conditional = labels and not aux_classifier
-        out = discriminator([images, tf.reshape(y, (-1, 1))] if conditional else images,
-                            training=True)
+        out = discriminator(
+            [images, tf.reshape(y, (-1, 1))] if conditional else images, training=True
+        )
         return out if aux_classifier else (out, None)
 
     @tf.function
@@ -169,21 +170,30 @@ def keras_io_gan_step(generator, discriminator, latent_dim, labels=False, aux_cl
 
 def keras_io_mnist_networks(latent_dim=128):
     """The 28 px networks of keras-io's MNIST GAN examples: 128-filter layers, logits out."""
-    generator = keras.Sequential([
-        keras.Input((latent_dim,)),
-        keras.layers.Dense(7 * 7 * 128), keras.layers.LeakyReLU(0.2),
-        keras.layers.Reshape((7, 7, 128)),
-        keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-        keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
-        keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(1, 7, padding="same", activation="tanh", dtype="float32"),
-    ], name="generator")
-    discriminator = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(64, 3, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.Conv2D(128, 3, strides=2, padding="same"), keras.layers.LeakyReLU(0.2),
-        keras.layers.GlobalMaxPooling2D(),
-        keras.layers.Dense(1, dtype="float32"),
-    ], name="discriminator")
+    generator = keras.Sequential(
+        [
+            keras.Input((latent_dim,)),
+            keras.layers.Dense(7 * 7 * 128),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Reshape((7, 7, 128)),
+            keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(1, 7, padding="same", activation="tanh", dtype="float32"),
+        ],
+        name="generator",
+    )
+    discriminator = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.Conv2D(128, 3, strides=2, padding="same"),
+            keras.layers.LeakyReLU(0.2),
+            keras.layers.GlobalMaxPooling2D(),
+            keras.layers.Dense(1, dtype="float32"),
+        ],
+        name="discriminator",
+    )
     return generator, discriminator

@@ -16,12 +16,23 @@ random blocks and positions.
 The judge (a small CNN, as the digits') is trained once on the 4,000 training crops and
 stored with its SHA-256 by `judges.py`, like the digit judge.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-CLASSES = ("brick", "grass", "gravel", "moon", "hubble_deep_field", "immunohistochemistry",
-           "retina", "coffee", "chelsea", "china")
+CLASSES = (
+    "brick",
+    "grass",
+    "gravel",
+    "moon",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "coffee",
+    "chelsea",
+    "china",
+)
 SIZE = 32
 SHORT_SIDE = 160
 BLOCK = 40  # crops lie within one block; blocks with (row + 2 * column) % 4 == 0 are held out
@@ -32,13 +43,15 @@ def _photograph(name) -> np.ndarray:
     """The class's photograph as uint8 RGB."""
     if name == "china":
         from sklearn.datasets import load_sample_images
+
         image = load_sample_images().images[0]
     else:
         import skimage.data
+
         image = getattr(skimage.data, name)()
     if name == "retina":  # the fundus without its black surround
         h = image.shape[0]
-        image = image[h // 4: 3 * h // 4, h // 4: 3 * h // 4]
+        image = image[h // 4 : 3 * h // 4, h // 4 : 3 * h // 4]
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=-1)
     return np.asarray(image[..., :3], dtype=np.uint8)
@@ -59,14 +72,20 @@ def crop_corners(shape, label: int, split: str) -> list[tuple[int, int]]:
     """The top-left corners of class `label`'s crops in a photograph of `shape` (H, W): each
     crop lies within one BLOCK-px block, and held-out blocks are those with (row + 2 *
     column) % 4 == 0. Fixed by (label, split)."""
-    blocks = [(i, j) for i in range(shape[0] // BLOCK) for j in range(shape[1] // BLOCK)
-              if ((i + 2 * j) % 4 == 0) == (split == "held_out")]
+    blocks = [
+        (i, j)
+        for i in range(shape[0] // BLOCK)
+        for j in range(shape[1] // BLOCK)
+        if ((i + 2 * j) % 4 == 0) == (split == "held_out")
+    ]
     rng = np.random.default_rng([label, split == "train"])
     n = PER_CLASS[split]
     chosen = rng.integers(0, len(blocks), n)
     ys, xs = rng.integers(0, BLOCK - SIZE + 1, (2, n))
-    return [(int(blocks[b][0] * BLOCK + y), int(blocks[b][1] * BLOCK + x))
-            for b, y, x in zip(chosen, ys, xs)]
+    return [
+        (int(blocks[b][0] * BLOCK + y), int(blocks[b][1] * BLOCK + x))
+        for b, y, x in zip(chosen, ys, xs)
+    ]
 
 
 def load(split: str = "train"):
@@ -78,7 +97,7 @@ def load(split: str = "train"):
     for label, name in enumerate(CLASSES):
         photo = _resized(_photograph(name))
         corners = crop_corners(photo.shape[:2], label, split)
-        images.append(np.stack([photo[y:y + SIZE, x:x + SIZE] for y, x in corners]))
+        images.append(np.stack([photo[y : y + SIZE, x : x + SIZE] for y, x in corners]))
         labels.append(np.full(len(corners), label, "int32"))
     images = np.concatenate(images).astype("float32") / 127.5 - 1.0
     return images, np.concatenate(labels)

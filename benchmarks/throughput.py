@@ -16,6 +16,7 @@ useful work.
 
     python benchmarks/run.py --only throughput [--case cyclegan128 ...]
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -23,18 +24,17 @@ import multiprocessing
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-
-import keras
-import numpy as np
-import tensorflow as tf
-
-from ganpaint import discriminators, families, gans, generators, recipes
 
 import flops
+import keras
+import numpy as np
 import peak
+import tensorflow as tf
 import textbook
+
+from ganpaint import discriminators, families, gans, generators, recipes
 
 WINDOWS = 3
 SMALL_VARIANTS = ((False, 1), (True, 1), (True, 8))  # (jit_compile, steps_per_execution)
@@ -47,6 +47,7 @@ NO_XLA = ((False, 1),)  # 256 px: XLA's compile of the CycleGAN step ran out of 
 # The machine's speed drifts (shared CPU), so the two sides are timed in alternating windows:
 # textbook, ganpaint, textbook, ganpaint, ... and each side's figure is the median of its
 # windows. Ratios then compare windows taken seconds apart.
+
 
 def textbook_window(step, args, steps):
     """steps/s of `steps` calls of a warmed-up textbook step."""
@@ -74,8 +75,9 @@ def ganpaint_window(model, data, steps, steps_per_execution):
     spe = steps_per_execution
     steps = -(-max(steps, spe) // spe) * spe
     clock = _StepClock()
-    model.fit(data, steps_per_epoch=spe + steps, epochs=1, verbose=0, shuffle=False,
-              callbacks=[clock])
+    model.fit(
+        data, steps_per_epoch=spe + steps, epochs=1, verbose=0, shuffle=False, callbacks=[clock]
+    )
     return steps / (clock.marks[spe + steps] - clock.marks[spe])
 
 
@@ -90,6 +92,7 @@ def _with_policy(policy, build):
 
 # -- cases ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     """One benchmark case: how to build each side and what a step does."""
@@ -98,11 +101,12 @@ class Case:
     images_per_step: int
     window_steps: int
     variants: tuple
-    batch: Callable[[], tuple]                       # the training batch (tensors)
-    textbook: Callable[[], tuple]                    # -> (step function, its networks)
-    ganpaint: Callable[..., keras.Model]             # (jit_compile, spe, **options) -> model
-    task_flops: Callable[..., int]                   # (*networks) -> FLOPs of a textbook step
+    batch: Callable[[], tuple]  # the training batch (tensors)
+    textbook: Callable[[], tuple]  # -> (step function, its networks)
+    ganpaint: Callable[..., keras.Model]  # (jit_compile, spe, **options) -> model
+    task_flops: Callable[..., int]  # (*networks) -> FLOPs of a textbook step
     options: dict = None  # label -> model options: ganpaint rows beyond its defaults
+
 
 def _images(shape, seed=0):
     return tf.constant(np.random.default_rng(seed).uniform(-1, 1, shape), tf.float32)
@@ -132,20 +136,39 @@ def dcgan28_case(batch=64):
         g, d = textbook.keras_io_mnist_networks(latent)
         return textbook.keras_io_gan_step(g, d, latent), (g, d)
 
-    return Case(f"DCGAN 28px b{batch} (keras-io networks)", batch, 20, SMALL_VARIANTS,
-                lambda: (_images((batch, 28, 28, 1)),), make_textbook, ganpaint,
-                lambda g, d: _gan_flops(g, d, batch, True))
+    return Case(
+        f"DCGAN 28px b{batch} (keras-io networks)",
+        batch,
+        20,
+        SMALL_VARIANTS,
+        lambda: (_images((batch, 28, 28, 1)),),
+        make_textbook,
+        ganpaint,
+        lambda g, d: _gan_flops(g, d, batch, True),
+    )
 
 
-def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, flops_fn,
-                 make_batch, options=None, **overrides):
+def _recipe_case(
+    label,
+    recipe_name,
+    size,
+    batch,
+    window,
+    variants,
+    make_step,
+    flops_fn,
+    make_batch,
+    options=None,
+    **overrides,
+):
     """A case on a recipe's networks: ganpaint's model from `recipes.build_model`, the
     textbook step on a second build of the same networks."""
     overrides = dict(image_size=size, **overrides)
 
     def ganpaint(xla, spe, **options):  # options: more recipe fields (simultaneous=True)
-        return recipes.build_model(recipe_name, jit_compile=xla, steps_per_execution=spe,
-                                   **overrides, **options)
+        return recipes.build_model(
+            recipe_name, jit_compile=xla, steps_per_execution=spe, **overrides, **options
+        )
 
     def make_textbook():
         networks = _networks(recipes.build_model(recipe_name, **overrides))
@@ -153,8 +176,17 @@ def _recipe_case(label, recipe_name, size, batch, window, variants, make_step, f
 
     recipe = recipes.get(recipe_name, **overrides)
     images_per_example = families.family(recipe.model).domains  # CycleGAN: an image per domain
-    return Case(label, batch * images_per_example, window, variants,
-                lambda: make_batch(recipe, batch), make_textbook, ganpaint, flops_fn, options)
+    return Case(
+        label,
+        batch * images_per_example,
+        window,
+        variants,
+        lambda: make_batch(recipe, batch),
+        make_textbook,
+        ganpaint,
+        flops_fn,
+        options,
+    )
 
 
 def _networks(model):
@@ -177,48 +209,78 @@ def _pair_batch(recipe, batch):
 
 
 def dcgan64_case(batch=64):
-    return _recipe_case(f"DCGAN 64px b{batch} (dogs_dcgan)", "dogs_dcgan", 64, batch, 6,
-                        SMALL_VARIANTS,
-                        lambda r, g, d: textbook.dcgan_step(g, d, r.latent_dim),
-                        lambda g, d: _gan_flops(g, d, batch, False), _image_batch,
-                        options={"simultaneous": {"simultaneous": True}},  # the tutorial's rule
-                        label_smoothing=None)
+    return _recipe_case(
+        f"DCGAN 64px b{batch} (dogs_dcgan)",
+        "dogs_dcgan",
+        64,
+        batch,
+        6,
+        SMALL_VARIANTS,
+        lambda r, g, d: textbook.dcgan_step(g, d, r.latent_dim),
+        lambda g, d: _gan_flops(g, d, batch, False),
+        _image_batch,
+        options={"simultaneous": {"simultaneous": True}},  # the tutorial's rule
+        label_smoothing=None,
+    )
 
 
 def cgan32_case(batch=64):
-    return _recipe_case(f"ConditionalGAN 32px b{batch} (cifar10_cgan)", "cifar10_cgan", 32,
-                        batch, 10, SMALL_VARIANTS,
-                        lambda r, g, d: textbook.keras_io_gan_step(g, d, r.latent_dim,
-                                                                   labels=True),
-                        lambda g, d: _gan_flops(g, d, batch, True), _labelled_batch)
+    return _recipe_case(
+        f"ConditionalGAN 32px b{batch} (cifar10_cgan)",
+        "cifar10_cgan",
+        32,
+        batch,
+        10,
+        SMALL_VARIANTS,
+        lambda r, g, d: textbook.keras_io_gan_step(g, d, r.latent_dim, labels=True),
+        lambda g, d: _gan_flops(g, d, batch, True),
+        _labelled_batch,
+    )
 
 
 def acgan28_case(batch=64):
-    return _recipe_case(f"ACGAN 28px b{batch} (mnist_acgan)", "mnist_acgan", 28, batch, 20,
-                        SMALL_VARIANTS,
-                        lambda r, g, d: textbook.keras_io_gan_step(g, d, r.latent_dim,
-                                                                   labels=True,
-                                                                   aux_classifier=True),
-                        lambda g, d: _gan_flops(g, d, batch, True), _labelled_batch,
-                        optimizer="adam")  # the textbook step's optimizer
+    return _recipe_case(
+        f"ACGAN 28px b{batch} (mnist_acgan)",
+        "mnist_acgan",
+        28,
+        batch,
+        20,
+        SMALL_VARIANTS,
+        lambda r, g, d: textbook.keras_io_gan_step(
+            g, d, r.latent_dim, labels=True, aux_classifier=True
+        ),
+        lambda g, d: _gan_flops(g, d, batch, True),
+        _labelled_batch,
+        optimizer="adam",
+    )  # the textbook step's optimizer
 
 
 def pix2pix_case(size, batch=1):
     def task_flops(g, d):  # the tutorial: G, D(real pair), D(fake pair), all differentiated
         return batch * (3 * flops.forward_flops(g) + 6 * flops.forward_flops(d))
 
-    return _recipe_case(f"Pix2Pix {size}px b{batch} (maps_pix2pix)", "maps_pix2pix", size,
-                        batch, 8 if size <= 128 else 4, LARGE_VARIANTS,
-                        lambda r, g, d: textbook.pix2pix_step(g, d), task_flops, _pair_batch)
+    return _recipe_case(
+        f"Pix2Pix {size}px b{batch} (maps_pix2pix)",
+        "maps_pix2pix",
+        size,
+        batch,
+        8 if size <= 128 else 4,
+        LARGE_VARIANTS,
+        lambda r, g, d: textbook.pix2pix_step(g, d),
+        task_flops,
+        _pair_batch,
+    )
 
 
 def cyclegan_networks(size):
     """The CycleGAN tutorial's networks: U-Net generators with instance norm, 70x70 PatchGAN."""
     shape = (size, size, 3)
-    return (generators.unet_generator(shape, norm="instance", dropout=0.0, name="g"),
-            generators.unet_generator(shape, norm="instance", dropout=0.0, name="f"),
-            discriminators.patchgan_discriminator(shape, 70, name="d_x"),
-            discriminators.patchgan_discriminator(shape, 70, name="d_y"))
+    return (
+        generators.unet_generator(shape, norm="instance", dropout=0.0, name="g"),
+        generators.unet_generator(shape, norm="instance", dropout=0.0, name="f"),
+        discriminators.patchgan_discriminator(shape, 70, name="d_x"),
+        discriminators.patchgan_discriminator(shape, 70, name="d_y"),
+    )
 
 
 def cyclegan_case(size, batch=1):
@@ -235,12 +297,20 @@ def cyclegan_case(size, batch=1):
         return textbook.cyclegan_step(*networks), networks
 
     shape = (batch, size, size, 3)
-    return Case(f"CycleGAN {size}px b{batch} (TF tutorial networks)", 2 * batch,
-                4 if size <= 128 else 2, LARGE_VARIANTS if size <= 128 else NO_XLA,
-                lambda: (_images(shape, 0), _images(shape, 1)), make_textbook, ganpaint,
-                task_flops, options={"the tutorial's objective": {"preset": "paper", "loss": "bce",
-                                                                  "pool_size": 0},
-                                     "ema": {"ema": 0.999}})
+    return Case(
+        f"CycleGAN {size}px b{batch} (TF tutorial networks)",
+        2 * batch,
+        4 if size <= 128 else 2,
+        LARGE_VARIANTS if size <= 128 else NO_XLA,
+        lambda: (_images(shape, 0), _images(shape, 1)),
+        make_textbook,
+        ganpaint,
+        task_flops,
+        options={
+            "the tutorial's objective": {"preset": "paper", "loss": "bce", "pool_size": 0},
+            "ema": {"ema": 0.999},
+        },
+    )
 
 
 CASES = {
@@ -263,12 +333,18 @@ def run_case(case: Case, peak_flops) -> list[dict]:
 
     def row(impl, precision, xla, spe, rates):
         rate = statistics.median(rates)
-        r = {"case": case.name, "implementation": impl, "precision": precision,
-             "jit_compile": xla, "steps_per_execution": spe, "steps_per_s": round(rate, 3),
-             "images_per_s": round(rate * case.images_per_step, 2),
-             "gflop_per_step": round(nominal / 1e9, 2),
-             "fraction_of_peak": round(nominal * rate / peak_flops[precision], 3),
-             "windows": len(rates)}
+        r = {
+            "case": case.name,
+            "implementation": impl,
+            "precision": precision,
+            "jit_compile": xla,
+            "steps_per_execution": spe,
+            "steps_per_s": round(rate, 3),
+            "images_per_s": round(rate * case.images_per_step, 2),
+            "gflop_per_step": round(nominal / 1e9, 2),
+            "fraction_of_peak": round(nominal * rate / peak_flops[precision], 3),
+            "windows": len(rates),
+        }
         print(r, flush=True)
         return r
 
@@ -281,8 +357,9 @@ def run_case(case: Case, peak_flops) -> list[dict]:
         step(*batch)
         textbook_rates, ganpaint_rows = [], []
         runs = [("ganpaint", xla, spe, {}) for xla, spe in case.variants]
-        runs += [(f"ganpaint ({label})", False, 1, opts)
-                 for label, opts in (case.options or {}).items()]
+        runs += [
+            (f"ganpaint ({label})", False, 1, opts) for label, opts in (case.options or {}).items()
+        ]
         for impl, xla, spe, opts in runs:
             model = _with_policy(policy, lambda: case.ganpaint(xla, spe, **opts))
             model.fit(fit_data, steps_per_epoch=2 * spe, epochs=1, verbose=0)  # trace, warm up
@@ -302,15 +379,23 @@ def run(cases=None, on_case=None) -> dict:
     if unknown:
         raise ValueError(f"Unknown throughput cases {unknown}. Cases: {', '.join(CASES)}")
     peaks = peak.measure()
-    peak_flops = {"float32": peaks["float32_gflops"] * 1e9,
-                  "bfloat16": peaks["bfloat16_gflops"] * 1e9}
-    result = {"benchmark": "throughput", "peak": peaks, "rows": [],
-              "cpu_count": os.cpu_count(), "tensorflow": tf.__version__}
+    peak_flops = {
+        "float32": peaks["float32_gflops"] * 1e9,
+        "bfloat16": peaks["bfloat16_gflops"] * 1e9,
+    }
+    result = {
+        "benchmark": "throughput",
+        "peak": peaks,
+        "rows": [],
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+    }
     for name in cases or CASES:
         # A fresh process per case: memory that one case's models leave behind (TF keeps
         # some) would otherwise add up to more than this machine's 24 GiB by the 256 px cases.
         with concurrent.futures.ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            1, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             result["rows"] += pool.submit(_run_named_case, name, peak_flops).result()
         if on_case is not None:
             on_case(result)

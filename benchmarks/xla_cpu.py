@@ -15,6 +15,7 @@ gradients; the CycleGAN 128 px default step and the AC-GAN 28 px b64 step of `th
 
     python benchmarks/run.py --only xla_cpu
 """
+
 from __future__ import annotations
 
 import json
@@ -56,14 +57,15 @@ def _conv_fns():
         float(tf.reduce_sum(out[0]))
         return steps / (time.perf_counter() - start)
 
-    return CONVOLUTION, {xla: (lambda f=tf.function(step, jit_compile=xla): window(f))
-                         for xla in (False, True)}
+    return CONVOLUTION, {
+        xla: (lambda f=tf.function(step, jit_compile=xla): window(f))  # noqa: B008
+        for xla in (False, True)
+    }
 
 
 def _model_fns(name):
     """(the case's name, {jit_compile: a timed window of `throughput.CASES[name]`'s model})."""
     import tensorflow as tf
-
     import throughput
 
     case = throughput.CASES[name]()
@@ -73,7 +75,7 @@ def _model_fns(name):
     for xla in (False, True):
         model = case.ganpaint(xla, 1)
         model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace, compile, warm up
-        fns[xla] = (lambda m=model: throughput.ganpaint_window(m, data, case.window_steps, 1))
+        fns[xla] = lambda m=model: throughput.ganpaint_window(m, data, case.window_steps, 1)
     return case.name, fns
 
 
@@ -87,9 +89,16 @@ def measure(configuration) -> list[dict]:
             for xla in (False, True):
                 rates[xla].append(fns[xla]())
         graph, xla = statistics.median(rates[False]), statistics.median(rates[True])
-        rows.append({"configuration": configuration, "case": name,
-                     "graph_steps_per_s": round(graph, 3), "xla_steps_per_s": round(xla, 3),
-                     "xla_vs_graph": round(xla / graph, 3), "windows": WINDOWS})
+        rows.append(
+            {
+                "configuration": configuration,
+                "case": name,
+                "graph_steps_per_s": round(graph, 3),
+                "xla_steps_per_s": round(xla, 3),
+                "xla_vs_graph": round(xla / graph, 3),
+                "windows": WINDOWS,
+            }
+        )
     return rows
 
 
@@ -99,16 +108,25 @@ def run() -> dict:
     rows = []
     inherited = {k: v for k, v in os.environ.items() if k not in SETTINGS}  # each names its own
     for name, env in CONFIGURATIONS.items():
-        done = subprocess.run([sys.executable, os.path.abspath(__file__), name],
-                              env={**inherited, **env}, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), name],
+            env={**inherited, **env},
+            capture_output=True,
+            text=True,
+        )
         lines = done.stdout.strip().splitlines()
         if done.returncode or not lines:
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             rows.append({"configuration": name, "case": "-", "error": tail[:200]})
             continue
         rows += json.loads(lines[-1])
-    return {"benchmark": "xla_cpu", "rows": rows, "cpu_count": os.cpu_count(),
-            "tensorflow": tf.__version__, "environments": CONFIGURATIONS}
+    return {
+        "benchmark": "xla_cpu",
+        "rows": rows,
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "environments": CONFIGURATIONS,
+    }
 
 
 if __name__ == "__main__":  # one configuration, in the process `run` started for it

@@ -29,6 +29,7 @@ Example:
 >>> diff_augment(x, "color,translation,cutout", seed=0).shape
 TensorShape([4, 32, 32, 3])
 """
+
 from __future__ import annotations
 
 import keras
@@ -48,13 +49,17 @@ def parse_policy(policy: str | None) -> tuple[str, ...]:
     if policy is None or policy == "":
         return ()
     if not isinstance(policy, str):
-        raise ValueError(f"`policy` must be a comma-separated string of {', '.join(POLICIES)}. "
-                         f"Received: policy={policy!r}")
+        raise ValueError(
+            f"`policy` must be a comma-separated string of {', '.join(POLICIES)}. "
+            f"Received: policy={policy!r}"
+        )
     names = tuple(p.strip() for p in policy.split(",") if p.strip())
     unknown = [n for n in names if n not in POLICIES]
     if unknown or len(set(names)) != len(names):
-        raise ValueError(f"`policy` must name each of {', '.join(POLICIES)} at most once. "
-                         f"Received: policy={policy!r}")
+        raise ValueError(
+            f"`policy` must name each of {', '.join(POLICIES)} at most once. "
+            f"Received: policy={policy!r}"
+        )
     return names
 
 
@@ -81,9 +86,15 @@ class _Draws:
         seed = next(self.seeds)
         return distribute.global_slice(
             lambda n: tf.random.stateless_uniform(
-                tf.concat([[n], tf.constant(tail, tf.int32)], 0), seed, minval, maxval,
-                dtype=dtype, alg=RNG_ALG),
-            self.batch)
+                tf.concat([[n], tf.constant(tail, tf.int32)], 0),
+                seed,
+                minval,
+                maxval,
+                dtype=dtype,
+                alg=RNG_ALG,
+            ),
+            self.batch,
+        )
 
 
 def _broadcast(mask, x):
@@ -148,9 +159,16 @@ def _cutout(xs, draws, probability, ratio):
     return [x * tf.cast(keep, x.dtype) for x in xs]
 
 
-def diff_augment(images, policy: str | None = DEFAULT_POLICY, seed=None,
-                 probability=1.0, condition=None, *, translation_ratio: float = 0.125,
-                 cutout_ratio: float = 0.5):
+def diff_augment(
+    images,
+    policy: str | None = DEFAULT_POLICY,
+    seed=None,
+    probability=1.0,
+    condition=None,
+    *,
+    translation_ratio: float = 0.125,
+    cutout_ratio: float = 0.5,
+):
     """DiffAugment: differentiable random transforms, drawn per image.
 
     Args:
@@ -177,8 +195,10 @@ def diff_augment(images, policy: str | None = DEFAULT_POLICY, seed=None,
     if condition is not None:
         condition = tf.convert_to_tensor(condition)
         if tuple(condition.shape[1:3]) != tuple(images.shape[1:3]):
-            raise ValueError(f"`condition` must have the images' height and width "
-                             f"{tuple(images.shape[1:3])}. Received: shape {condition.shape}")
+            raise ValueError(
+                f"`condition` must have the images' height and width "
+                f"{tuple(images.shape[1:3])}. Received: shape {condition.shape}"
+            )
     if not names:
         return images if condition is None else (images, condition)
     dtype = images.dtype
@@ -219,34 +239,55 @@ class AdaptiveAugment(keras.layers.Layer):
             500, for runs of tens of millions of images; small budgets need a faster p).
     """
 
-    def __init__(self, policy: str = DEFAULT_POLICY, probability: float = 1.0,
-                 target: float | None = None, interval: int = 4, kimg: float = 20.0, **kwargs):
+    def __init__(
+        self,
+        policy: str = DEFAULT_POLICY,
+        probability: float = 1.0,
+        target: float | None = None,
+        interval: int = 4,
+        kimg: float = 20.0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.policy = ",".join(parse_policy(policy))
         if not self.policy:
-            raise ValueError(f"`policy` must name at least one transform. Received: policy={policy!r}")
-        if isinstance(probability, bool) or not isinstance(probability, (int, float)) \
-                or not 0.0 <= probability <= 1.0:
-            raise ValueError(f"`augment_p` must be a number in [0, 1]. "
-                             f"Received: augment_p={probability!r}")
-        if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
-                                   or not -1.0 < target < 1.0):
-            raise ValueError(f"`ada_target` must be None or a number in (-1, 1). "
-                             f"Received: ada_target={target!r}")
+            raise ValueError(
+                f"`policy` must name at least one transform. Received: policy={policy!r}"
+            )
+        if (
+            isinstance(probability, bool)
+            or not isinstance(probability, (int, float))
+            or not 0.0 <= probability <= 1.0
+        ):
+            raise ValueError(
+                f"`augment_p` must be a number in [0, 1]. Received: augment_p={probability!r}"
+            )
+        if target is not None and (
+            isinstance(target, bool)
+            or not isinstance(target, (int, float))
+            or not -1.0 < target < 1.0
+        ):
+            raise ValueError(
+                f"`ada_target` must be None or a number in (-1, 1). Received: ada_target={target!r}"
+            )
         if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-            raise ValueError(f"`ada_interval` must be an int >= 1. Received: ada_interval={interval!r}")
+            raise ValueError(
+                f"`ada_interval` must be an int >= 1. Received: ada_interval={interval!r}"
+            )
         if isinstance(kimg, bool) or not isinstance(kimg, (int, float)) or kimg <= 0:
             raise ValueError(f"`ada_kimg` must be a number > 0. Received: ada_kimg={kimg!r}")
         self.probability, self.target = float(probability), target
         self.interval, self.kimg = interval, float(kimg)
         sync = dict(trainable=False, aggregation="only_first_replica")
-        self.p = self.add_weight(shape=(), initializer=keras.initializers.Constant(probability),
-                                 name="p", **sync)
+        self.p = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(probability), name="p", **sync
+        )
         self.rt = self.add_weight(shape=(), initializer="zeros", name="rt", **sync)
         self.sign_sum = self.add_weight(shape=(), initializer="zeros", name="sign_sum", **sync)
         self.sign_count = self.add_weight(shape=(), initializer="zeros", name="sign_count", **sync)
-        self.steps = self.add_weight(shape=(), initializer="zeros", dtype="int32", name="steps",
-                                     **sync)
+        self.steps = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", name="steps", **sync
+        )
         self.built = True
 
     @property
@@ -268,23 +309,31 @@ class AdaptiveAugment(keras.layers.Layer):
         images = tf.cast(batch_size, tf.float32)
         context = tf.distribute.get_replica_context()
         if context is not None and context.num_replicas_in_sync > 1:
-            signs, count, images = context.all_reduce(tf.distribute.ReduceOp.SUM,
-                                                      [signs, count, images])
+            signs, count, images = context.all_reduce(
+                tf.distribute.ReduceOp.SUM, [signs, count, images]
+            )
         total, n = self.sign_sum.value + signs, self.sign_count.value + count
         steps = self.steps.value + 1
         due = tf.equal(steps % self.interval, 0)
         rt = total / tf.maximum(n, 1.0)
         adjust = tf.sign(rt - self.target) * images * self.interval / (self.kimg * 1000.0)
-        self.p.assign(tf.where(due, tf.clip_by_value(self.p.value + adjust, 0.0, 1.0),
-                               self.p.value))
+        self.p.assign(
+            tf.where(due, tf.clip_by_value(self.p.value + adjust, 0.0, 1.0), self.p.value)
+        )
         self.rt.assign(tf.where(due, rt, self.rt.value))
         self.sign_sum.assign(tf.where(due, 0.0, total))
         self.sign_count.assign(tf.where(due, 0.0, n))
         self.steps.assign(steps)
 
     def get_config(self):
-        return {**super().get_config(), "policy": self.policy, "probability": self.probability,
-                "target": self.target, "interval": self.interval, "kimg": self.kimg}
+        return {
+            **super().get_config(),
+            "policy": self.policy,
+            "probability": self.probability,
+            "target": self.target,
+            "interval": self.interval,
+            "kimg": self.kimg,
+        }
 
 
 def nearest_distances(generated, training) -> np.ndarray:
@@ -299,7 +348,7 @@ def nearest_distances(generated, training) -> np.ndarray:
     t_sq = (t * t).sum(axis=1)
     out = np.empty(len(g))
     for i in range(0, len(g), 512):
-        chunk = g[i:i + 512]
+        chunk = g[i : i + 512]
         squared = (chunk * chunk).sum(axis=1)[:, None] + t_sq[None, :] - 2.0 * chunk @ t.T
-        out[i:i + 512] = np.sqrt(np.maximum(squared.min(axis=1), 0.0) / g.shape[1])
+        out[i : i + 512] = np.sqrt(np.maximum(squared.min(axis=1), 0.0) / g.shape[1])
     return out

@@ -9,6 +9,7 @@ continues the same curves. A run killed between two checkpoints has written a fe
 the resumed run trains again: `resume_at` removes those points from the event files
 (`truncate_events`), so each step is there once.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,8 +69,10 @@ class TensorBoardLog(keras.callbacks.Callback):
             try:
                 import tensorboard  # noqa: F401 - tf.summary needs it since TF 2.21
             except ImportError:
-                raise ImportError("TensorBoardLog needs the `tensorboard` package: pip install "
-                                  "tensorboard (ganpaint's requirements include it).") from None
+                raise ImportError(
+                    "TensorBoardLog needs the `tensorboard` package: pip install "
+                    "tensorboard (ganpaint's requirements include it)."
+                ) from None
             import tensorflow as tf
 
             self._writer = tf.summary.create_file_writer(fs.writing_path(self.out_dir))
@@ -83,13 +86,13 @@ class TensorBoardLog(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         count = batch + 1  # with steps_per_execution > 1, counts advance by several
-        if count // self.every == self._mark[0] // self.every and \
-                count != self.params.get("steps"):
+        if count // self.every == self._mark[0] // self.every and count != self.params.get("steps"):
             return
         seen, previous = self._mark
         values = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()}
-        window = {k: (count * v - seen * previous.get(k, 0.0)) / (count - seen)
-                  for k, v in values.items()}
+        window = {
+            k: (count * v - seen * previous.get(k, 0.0)) / (count - seen) for k, v in values.items()
+        }
         self._mark = (count, values)
         self._scalars(window, self._step())
 
@@ -105,7 +108,7 @@ class TensorBoardLog(keras.callbacks.Callback):
                     tf.summary.scalar(f"lr/{role}", distribute.value(optimizer.learning_rate))
                 for role, norms in (getattr(self.model, "gradient_norms", None) or {}).items():
                     norms = np.asarray(distribute.value(norms))
-                    tf.summary.scalar(f"gradient_norm/{role}", float(np.sqrt(np.sum(norms ** 2))))
+                    tf.summary.scalar(f"gradient_norm/{role}", float(np.sqrt(np.sum(norms**2))))
 
     def on_epoch_end(self, epoch, logs=None):
         import tensorflow as tf
@@ -139,12 +142,12 @@ def truncate_events(folder, step: int) -> int:
     for path in fs.glob(fs.join(fs.glob_escape(folder), "events.out.tfevents.*")):
         if ".partial" in os.path.basename(path):
             continue
-        events = [tf.compat.v1.Event.FromString(r.numpy())
-                  for r in tf.data.TFRecordDataset([path])]
+        events = [tf.compat.v1.Event.FromString(r.numpy()) for r in tf.data.TFRecordDataset([path])]
         kept = [e for e in events if e.step <= step]
         if len(kept) == len(events):
             continue
         removed += len(events) - len(kept)
+
         def write(partial):
             with tf.io.TFRecordWriter(partial) as writer:
                 for event in kept:

@@ -21,6 +21,7 @@ The resume protocol (`ganpaint.runs.resumable_fit` drives it; a callback of your
 ...     FIDCheckpoint("out/best", real=real_images, every=10),
 ...     LossHistory("out/history")])
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,11 +35,17 @@ import keras
 import numpy as np
 
 from ganpaint import distribute, fs, plotting
-from ganpaint.errors import WeightsUnavailable
 from ganpaint.board import TensorBoardLog  # noqa: F401 (public here)
+from ganpaint.checkpoints import (  # noqa: F401
+    StepCheckpoint,
+    check_writable,
+    optimizers_of,
+    save_weights,
+    say,
+    write_atomically,
+)
+from ganpaint.errors import WeightsUnavailable, arg
 from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
-from ganpaint.checkpoints import (StepCheckpoint, check_writable, optimizers_of,  # noqa: F401
-                                  save_weights, say, write_atomically)
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +89,16 @@ class SampleGrid(keras.callbacks.Callback):
         show: bool or "auto". Also display the grid inline ("auto": in Jupyter).
     """
 
-    def __init__(self, out_dir, every: int = 1, n: int = 16, inputs=None,
-                 num_classes: int | None = None, seed: int = 0, show="auto"):
+    def __init__(
+        self,
+        out_dir,
+        every: int = 1,
+        n: int = 16,
+        inputs=None,
+        num_classes: int | None = None,
+        seed: int = 0,
+        show="auto",
+    ):
         super().__init__()
         self.out_dir, self.every = _folder(out_dir), _every(every)
         self.n, self.inputs, self.num_classes, self.seed = _every(n, "n"), inputs, num_classes, seed
@@ -91,8 +106,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.paths: list[str] = []
 
     def _grid(self):
-        images, cols = self.model.sample_grid(self.n, inputs=self.inputs, seed=self.seed,
-                                              classes=self.num_classes)
+        images, cols = self.model.sample_grid(
+            self.n, inputs=self.inputs, seed=self.seed, classes=self.num_classes
+        )
         return plotting.image_grid(images, cols=cols)
 
     def on_train_begin(self, logs=None):
@@ -128,8 +144,12 @@ class LinearDecay(keras.callbacks.Callback):
     A `TrainingGuard` that lowered the rates (`model.learning_rate_scale`) stays applied.
     """
 
-    def __init__(self, constant_epochs: int, decay_epochs: int,
-                 initial_learning_rates: list[float] | None = None):
+    def __init__(
+        self,
+        constant_epochs: int,
+        decay_epochs: int,
+        initial_learning_rates: list[float] | None = None,
+    ):
         super().__init__()
         for value, name in ((constant_epochs, "constant_epochs"), (decay_epochs, "decay_epochs")):
             if not isinstance(value, int) or value < 0:
@@ -144,16 +164,22 @@ class LinearDecay(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         optimizers = optimizers_of(self.model)
         for opt in optimizers:
-            if isinstance(opt.learning_rate, keras.optimizers.schedules.LearningRateSchedule) or \
-                    callable(getattr(opt, "_learning_rate", None)):
-                raise ValueError("LinearDecay sets the learning rate itself; give the optimizers "
-                                 "a constant learning rate, not a schedule.")
+            if isinstance(
+                opt.learning_rate, keras.optimizers.schedules.LearningRateSchedule
+            ) or callable(getattr(opt, "_learning_rate", None)):
+                raise ValueError(
+                    "LinearDecay sets the learning rate itself; give the optimizers "
+                    "a constant learning rate, not a schedule."
+                )
         if self.initial_learning_rates is None:
-            self.initial_learning_rates = [distribute.value(opt.learning_rate)
-                                           for opt in optimizers]
+            self.initial_learning_rates = [
+                distribute.value(opt.learning_rate) for opt in optimizers
+            ]
         if len(self.initial_learning_rates) != len(optimizers):
-            raise ValueError(f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
-                             f"values for {len(optimizers)} optimizers.")
+            raise ValueError(
+                f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
+                f"values for {len(optimizers)} optimizers."
+            )
 
     def on_epoch_begin(self, epoch, logs=None):
         factor = max(0.0, self.factor(epoch)) * getattr(self.model, "learning_rate_scale", 1.0)
@@ -194,16 +220,28 @@ class FIDCheckpoint(keras.callbacks.Callback):
     never replaces a better checkpoint with a worse one.
     """
 
-    def __init__(self, out_dir, real=None, every: int = 1, metric: str = "fid",
-                 extractor: Callable | None = None, n_samples: int | None = None, inputs=None,
-                 score_fn: Callable | None = None, labels=None, verbose: bool = True,
-                 fid_weights: str | None = None):
+    def __init__(
+        self,
+        out_dir,
+        real=None,
+        every: int = 1,
+        metric: str = "fid",
+        extractor: Callable | None = None,
+        n_samples: int | None = None,
+        inputs=None,
+        score_fn: Callable | None = None,
+        labels=None,
+        verbose: bool = True,
+        fid_weights: str | None = None,
+    ):
         super().__init__()
         self.fid_weights = fid_weights
         self.failures = []  # (epoch, reason) of scores that failed; training went on
         self.labels = labels
         if metric not in ("fid", "kid", "mifid"):
-            raise ValueError(f"`metric` must be 'fid', 'kid' or 'mifid'. Received: metric={metric!r}")
+            raise ValueError(
+                f"`metric` must be 'fid', 'kid' or 'mifid'. Received: metric={metric!r}"
+            )
         if score_fn is None and real is None:
             raise ValueError("FIDCheckpoint needs `real` images (or a `score_fn`).")
         self.out_dir, self.every, self.metric = _folder(out_dir), _every(every), metric
@@ -215,24 +253,34 @@ class FIDCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         check_writable(self.out_dir, what="best-checkpoint folder")
-        if self.score_fn is None and self.inputs is None and \
-                getattr(self.model, "takes_inputs", False):
-            raise ValueError(f"FIDCheckpoint needs `inputs` (images to translate) for "
-                             f"{type(self.model).__name__}.")
+        if (
+            self.score_fn is None
+            and self.inputs is None
+            and getattr(self.model, "takes_inputs", False)
+        ):
+            raise ValueError(
+                f"FIDCheckpoint needs `inputs` (images to translate) for "
+                f"{type(self.model).__name__}."
+            )
         if self.score_fn is None and self.extractor is None:
             from ganpaint import metrics
 
             # Now, before the first step: missing weights must not end a run at its first score.
             try:
-                self.extractor = metrics.feature_extractor(self.fid_weights)
+                self.extractor = metrics.feature_extractor(self.fid_weights, "fid_weights")
             except WeightsUnavailable:
-                what = ("Training-time FID needs Inception weights, and they could not be "
-                        "downloaded (no internet?). ")
+                what = (
+                    "Training-time FID needs Inception weights, and they could not be "
+                    "downloaded (no internet?). "
+                )
                 raise WeightsUnavailable(
-                    what + metrics.weights_hint("fid_weights=FILE", 'fid_features="pixels"',
-                                                'fid_features="off"'),
-                    cli=what + metrics.weights_hint("--fid-weights FILE", "--fid pixels",
-                                                    "--fid off")) from None
+                    what
+                    + metrics.weights_hint(
+                        arg("fid_weights=FILE"),
+                        arg('fid_features="pixels"'),
+                        arg('fid_features="off"'),
+                    )
+                ) from None
         # A resumed run must not overwrite a better checkpoint from before the interruption.
         record = fs.join(self.out_dir, "best.json")
         if math.isinf(self.best) and fs.exists(record) and fs.exists(self.path):
@@ -248,13 +296,13 @@ class FIDCheckpoint(keras.callbacks.Callback):
         if self.extractor is None:
             self.extractor = metrics.feature_extractor(self.fid_weights)
         if self._real_features is None:
-            self._real_features = metrics.compute_features(self.real, self.extractor,
-                                                           verbose=False)
+            self._real_features = metrics.compute_features(self.real, self.extractor, verbose=False)
         if self.inputs is not None:  # translators: every input, translated
             fakes = self.model.sample(inputs=self.inputs)
         else:  # labelled models: every class equally often unless `labels` say otherwise
-            fakes = self.model.sample(self.n_samples or len(self._real_features),
-                                      labels=self.labels)
+            fakes = self.model.sample(
+                self.n_samples or len(self._real_features), labels=self.labels
+            )
         fake = metrics.compute_features(fakes, self.extractor, verbose=False)
         self._n_fake = len(fake)
         if self.metric == "fid":
@@ -268,11 +316,13 @@ class FIDCheckpoint(keras.callbacks.Callback):
             return
         try:
             score = self._score()
-        except Exception as exc:  # noqa: BLE001 - a failed score must never end the run
+        except Exception as exc:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             self.failures.append((epoch + 1, reason))
-            say(f"epoch {epoch + 1}: the {self.metric} score failed ({reason}); training goes on "
-                "without it.")
+            say(
+                f"epoch {epoch + 1}: the {self.metric} score failed ({reason}); training goes on "
+                "without it."
+            )
             return
         self.scores.append((epoch + 1, score))
         if logs is not None:
@@ -286,11 +336,18 @@ class FIDCheckpoint(keras.callbacks.Callback):
                 from ganpaint import metrics
 
                 record["provenance"] = metrics.provenance(
-                    self.extractor, n_real=len(self._real_features), n_fake=self._n_fake)
+                    self.extractor, n_real=len(self._real_features), n_fake=self._n_fake
+                )
             fs.write_json(fs.join(self.out_dir, "best.json"), record, indent=2)
         if self.verbose:
-            log.info("epoch %d: %s %.4g (best %.4g at epoch %s)", epoch + 1, self.metric, score,
-                     self.best, self.best_epoch)
+            log.info(
+                "epoch %d: %s %.4g (best %.4g at epoch %s)",
+                epoch + 1,
+                self.metric,
+                score,
+                self.best,
+                self.best_epoch,
+            )
 
 
 class LossHistory(keras.callbacks.Callback):
@@ -314,8 +371,9 @@ class LossHistory(keras.callbacks.Callback):
     def resume_at(self, step, steps_per_epoch):
         """A run resumed at global `step`: keep the rows up to it (and the completed epochs)."""
         self._started = True
-        self.batches = [r for r in _read_rows(fs.join(self.out_dir, "batches.csv"))
-                        if r.get("step", 0) <= step]
+        self.batches = [
+            r for r in _read_rows(fs.join(self.out_dir, "batches.csv")) if r.get("step", 0) <= step
+        ]
         self.epochs = _read_rows(fs.join(self.out_dir, "epochs.csv"), step // steps_per_epoch)
         self._step = step
 
@@ -356,8 +414,9 @@ class LossHistory(keras.callbacks.Callback):
             self.epochs.append(row)
         self.flush()
         if self.plot:
-            plotting.plot_history(self.batches, path=fs.join(self.out_dir, "losses.png"),
-                                  x="step", epochs=self.epochs)
+            plotting.plot_history(
+                self.batches, path=fs.join(self.out_dir, "losses.png"), x="step", epochs=self.epochs
+            )
 
 
 def _read_rows(path, up_to_epoch: int | None = None) -> list[dict]:
@@ -403,8 +462,11 @@ class GradientNorms(keras.callbacks.Callback):
     def resume_at(self, step, steps_per_epoch):
         """A run resumed at global `step`: keep the rows up to it."""
         self._started, self._step = True, step
-        self.rows = [r for r in _read_rows(fs.join(self.out_dir, "gradient_norms.csv"))
-                     if r.get("step", 0) <= step]
+        self.rows = [
+            r
+            for r in _read_rows(fs.join(self.out_dir, "gradient_norms.csv"))
+            if r.get("step", 0) <= step
+        ]
 
     def flush(self, step=None):
         if self.rows:
@@ -421,11 +483,14 @@ class GradientNorms(keras.callbacks.Callback):
     def set_model(self, model):
         super().set_model(model)
         if not hasattr(model, "track_gradient_norms"):
-            raise ValueError("GradientNorms needs a ganpaint.gans model. Received "
-                             f"{type(model).__name__}.")
+            raise ValueError(
+                f"GradientNorms needs a ganpaint.gans model. Received {type(model).__name__}."
+            )
         model.track_gradient_norms()
-        self._layers = {role: _layer_of_each(getattr(model, f"{role}_variables"))
-                        for role in ("generator", "discriminator")}
+        self._layers = {
+            role: _layer_of_each(getattr(model, f"{role}_variables"))
+            for role in ("generator", "discriminator")
+        }
 
     def on_train_batch_end(self, batch, logs=None):
         previous, self._step = self._step, self._epoch_base + batch + 1  # may advance by several
@@ -437,8 +502,15 @@ class GradientNorms(keras.callbacks.Callback):
             for layer, norm in zip(self._layers[role], norms):
                 per_layer[layer] = per_layer.get(layer, 0.0) + float(norm) ** 2
             for layer, sq in per_layer.items():
-                self.rows.append({"epoch": self._epoch + 1, "step": self._step, "network": role,
-                                  "layer": layer, "norm": math.sqrt(sq)})
+                self.rows.append(
+                    {
+                        "epoch": self._epoch + 1,
+                        "step": self._step,
+                        "network": role,
+                        "layer": layer,
+                        "norm": math.sqrt(sq),
+                    }
+                )
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.rows:

@@ -13,6 +13,7 @@ helper every writer of the package uses to write aside and rename.
 - `StepCheckpoint` saves to a store every N steps (a Keras callback); `ganpaint.runs` builds
   the resumable fit on top of both.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,6 @@ import numpy as np
 import tensorflow as tf
 
 from ganpaint import fs
-from ganpaint.errors import UserError
 from ganpaint.fs import StorageError, write_atomically  # noqa: F401 (public here)
 
 CHECKPOINT_FOLDER = "backup"
@@ -40,6 +40,7 @@ def say(message: str) -> None:
 
 
 # -- the output folder --------------------------------------------------------------------------
+
 
 def check_writable(folder: str, need_bytes: int = 0, what: str = "output folder") -> str:
     """Create `folder` if needed and check, before any training, that a file can be written in
@@ -54,19 +55,23 @@ def check_writable(folder: str, need_bytes: int = 0, what: str = "output folder"
     except OSError as exc:
         fs.remove_quietly(probe)
         reason = str(exc) if isinstance(exc, StorageError) else (exc.strerror or exc)
-        raise StorageError(f"Cannot write to the {what} {folder!r} ({reason}). Choose "
-                           "a writable folder (on Kaggle: /kaggle/working; on Colab: /content "
-                           "or a mounted Drive; or a gs:// bucket you can write to).") from None
+        raise StorageError(
+            f"Cannot write to the {what} {folder!r} ({reason}). Choose "
+            "a writable folder (on Kaggle: /kaggle/working; on Colab: /content "
+            "or a mounted Drive; or a gs:// bucket you can write to)."
+        ) from None
     free = fs.free_bytes(folder) if need_bytes else None
     if free is not None and free < need_bytes:
-        raise StorageError(f"Not enough disk space in {folder!r}: {_mb(free)} free, and two "
-                           f"checkpoints of this model need {_mb(need_bytes)}. Free some space "
-                           "or choose another folder.")
+        raise StorageError(
+            f"Not enough disk space in {folder!r}: {_mb(free)} free, and two "
+            f"checkpoints of this model need {_mb(need_bytes)}. Free some space "
+            "or choose another folder."
+        )
     return folder
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2 ** 20:,.1f} MB"
+    return f"{n / 2**20:,.1f} MB"
 
 
 def optimizers_of(model) -> list:
@@ -104,8 +109,9 @@ def weights_bytes(model) -> bytes:
 
         buffer = io.BytesIO()
         store = saving_lib.H5IOStore(buffer, mode="w")
-        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="",
-                               visited_saveables=set())
+        saving_lib._save_state(
+            model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set()
+        )
         store.close()
         return buffer.getvalue()
     except (ImportError, AttributeError, TypeError):
@@ -129,6 +135,7 @@ def load_weights(model, path) -> None:
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
+
 
 class CheckpointStore:
     """Atomic, verified checkpoints of a model's whole training state in one folder.
@@ -181,10 +188,15 @@ class CheckpointStore:
         data = weights_bytes(model)  # read before anything is written: a failure changes nothing
         fs.makedirs(self.folder)
         fs.write_atomically(weights, data)
-        marker = {"step": int(step), "file": os.path.basename(weights), "bytes": len(data),
-                  "sha256": hashlib.sha256(data).hexdigest(),
-                  "seed_states": [np.asarray(v).tolist() for v in _seed_states(model)],
-                  "time": time.time(), **info}
+        marker = {
+            "step": int(step),
+            "file": os.path.basename(weights),
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "seed_states": [np.asarray(v).tolist() for v in _seed_states(model)],
+            "time": time.time(),
+            **info,
+        }
         _write_json_atomically(marker_path, marker)
         fs.fsync_folder(self.folder)
         self._prune()
@@ -192,7 +204,7 @@ class CheckpointStore:
 
     def _prune(self):
         markers = self.markers()
-        kept = markers[:self.keep]
+        kept = markers[: self.keep]
         if self.protect_before is not None:
             kept += [m for m in markers if m["step"] < self.protect_before][:1]
         for marker in (m for m in markers if m not in kept):
@@ -221,8 +233,9 @@ class CheckpointStore:
         """The steps of the complete checkpoints, newest first."""
         return [m["step"] for m in self.markers() if self.verify(m) is None]
 
-    def restore(self, model, before_step: int | None = None,
-                step: int | None = None) -> dict | None:
+    def restore(
+        self, model, before_step: int | None = None, step: int | None = None
+    ) -> dict | None:
         """Load the newest complete checkpoint (older than `before_step`, or exactly `step`,
         if given) into `model`; returns its marker, or None when there is none."""
         for marker in self.markers():
@@ -237,7 +250,7 @@ class CheckpointStore:
                     load_weights(model, path)
                     _restore_seed_states(model, marker.get("seed_states"))
                     return marker
-                except Exception as exc:  # noqa: BLE001 - any failure means: use an older one
+                except Exception as exc:
                     problem = f"it does not load into this model ({type(exc).__name__}: {exc})"
             say(f"checkpoint {path} is unusable ({problem}); trying the previous one.")
         return None
@@ -259,8 +272,9 @@ def _restore_seed_states(model, states):
     if states is None:
         return
     if len(states) != len(variables):
-        raise ValueError(f"the checkpoint has {len(states)} seed states and the model "
-                         f"{len(variables)}")
+        raise ValueError(
+            f"the checkpoint has {len(states)} seed states and the model {len(variables)}"
+        )
     for variable, value in zip(variables, states):
         variable.assign(np.asarray(value, dtype=variable.dtype))
 
@@ -279,8 +293,11 @@ def _write_json_atomically(path, value):
 
 def all_finite(model) -> bool:
     """Whether every float weight of the model is finite (one reduction per weight)."""
-    checks = [tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(v)))
-              for v in model.weights if v.dtype.startswith("float")]
+    checks = [
+        tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(v)))
+        for v in model.weights
+        if v.dtype.startswith("float")
+    ]
     return bool(tf.reduce_all(tf.stack(checks))) if checks else True
 
 
@@ -300,8 +317,14 @@ class StepCheckpoint(keras.callbacks.Callback):
             a checkpoint never runs ahead of the history on disk).
     """
 
-    def __init__(self, store, every: int = 500, initial_step: int = 0, before_save=(),
-                 restored: bool | None = None):
+    def __init__(
+        self,
+        store,
+        every: int = 500,
+        initial_step: int = 0,
+        before_save=(),
+        restored: bool | None = None,
+    ):
         super().__init__()
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"`checkpoint_every` must be a positive int. Received: {every!r}")
@@ -336,13 +359,13 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     def save(self) -> bool:
         if not all_finite(self.model):
-            say(f"step {self.step}: the weights hold NaN or Inf; not saving them (the previous "
-                "checkpoint stays the newest).")
+            say(
+                f"step {self.step}: the weights hold NaN or Inf; not saving them (the previous "
+                "checkpoint stays the newest)."
+            )
             return False
         for fn in self.before_save:
             fn(self.step)
         self.store.save(self.model, self.step, **self.info)
         self.saved_step = self.step
         return True
-
-

@@ -12,6 +12,7 @@ Outputs, in the folder named at the end:
   classifier on generated digits, the same figures for real digits as the reference, and how
   often the `TrainingGuard` tripped (`guard.jsonl` holds its log if it did).
 """
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,16 @@ from ganpaint.guard import TrainingGuard
 DEMO_OVERRIDES = dict(
     # The recipe's RMSprop 5e-5 needs far more than a few CPU minutes; Adam 2e-4 with a
     # lighter network and a batch-norm-free, dropout discriminator gets there in ~50 epochs.
-    optimizer="adam", g_learning_rate=2e-4, d_learning_rate=2e-4, latent_dim=64,
-    base_filters=32, max_filters=128, d_norm=None, dropout=0.3, fid_every=0, sample_every=5,
+    optimizer="adam",
+    g_learning_rate=2e-4,
+    d_learning_rate=2e-4,
+    latent_dim=64,
+    base_filters=32,
+    max_filters=128,
+    d_norm=None,
+    dropout=0.3,
+    fid_every=0,
+    sample_every=5,
 )
 # 50 epochs of the 4,000 training digits at batch 64: 3,100 steps.
 DEMO_EPOCHS = 50
@@ -79,8 +88,7 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
     real_f = metrics.compute_features(real, features, verbose=False)
     fake_f = metrics.compute_features(fakes, features, verbose=False)
     kid_mean, kid_std = metrics.kid_from_features(real_f, fake_f, subsets=50, subset_size=500)
-    result = {"fid": metrics.fid_from_features(real_f, fake_f), "kid": kid_mean,
-              "kid_std": kid_std}
+    result = {"fid": metrics.fid_from_features(real_f, fake_f), "kid": kid_mean, "kid_std": kid_std}
     if fake_labels is not None:
         accuracy = per_class_accuracy(classifier, fakes, fake_labels)
         result["class_accuracy"] = float(np.mean(list(accuracy.values())))
@@ -93,8 +101,13 @@ def _last_epoch_losses(out_dir) -> dict:
     return {k: v for k, v in rows[-1].items() if k != "epoch"} if rows else {}
 
 
-def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
-        verbose=1, resume: bool | str = "auto") -> dict:
+def run(
+    out_dir: str = "outputs/demo",
+    epochs: int = DEMO_EPOCHS,
+    seed: int = 0,
+    verbose=1,
+    resume: bool | str = "auto",
+) -> dict:
     """Train, draw and score; returns the scores (also written to `out_dir/scores.json`).
 
     A folder that holds the demo of another seed or number of epochs is refused, since its
@@ -110,11 +123,20 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     # The GAN trains on the classifier's 4,000 digits: the 1,000 that FID compares with stay
     # unseen (before, it trained on all 5,000, so its FID was partly against its own data).
     # It trains first, so that a folder holding another run is refused before any work.
-    setup = recipes.build("mnist_acgan", data=(train, train_labels), out_dir=out_dir,
-                          seed=seed, epochs=epochs, **DEMO_OVERRIDES)
-    print(f"Training an AC-GAN for {epochs} epochs on {len(train):,} bundled MNIST digits "
-          f"({setup.model.generator.count_params():,} + "
-          f"{setup.model.discriminator.count_params():,} parameters)...", flush=True)
+    setup = recipes.build(
+        "mnist_acgan",
+        data=(train, train_labels),
+        out_dir=out_dir,
+        seed=seed,
+        epochs=epochs,
+        **DEMO_OVERRIDES,
+    )
+    print(
+        f"Training an AC-GAN for {epochs} epochs on {len(train):,} bundled MNIST digits "
+        f"({setup.model.generator.count_params():,} + "
+        f"{setup.model.discriminator.count_params():,} parameters)...",
+        flush=True,
+    )
     if resume is False:  # what the demo wrote beside the run goes aside too (`fit` then
         runs.move_run_aside(out_dir, also=DEMO_FILES)  # finds nothing left to move)
     fit_start = time.perf_counter()
@@ -132,24 +154,33 @@ def run(out_dir: str = "outputs/demo", epochs: int = DEMO_EPOCHS, seed: int = 0,
     grid = fakes.reshape(10, 100, 28, 28, 1)[:, :10].reshape(100, 28, 28, 1)
     plotting.save_image(fs.join(out_dir, "samples.png"), plotting.image_grid(grid, cols=10))
 
-    result = {"command": f"ganpaint demo --epochs {epochs} --seed {seed}",
-              "epochs": epochs, "seconds": round(time.perf_counter() - start, 1),
-              "gan_training_digits": len(train), "held_out_digits": len(held_out),
-              "gan_training_seconds": round(gan_seconds, 1),
-              "generated": scores(classifier, held_out, fakes, fake_labels),
-              "real_reference": scores(classifier, held_out, train[:1000]),
-              "classifier_accuracy_held_out": float(real_accuracy),
-              # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
-              "guard_trips": sum(len(c.trips) for c in setup.callbacks
-                                 if isinstance(c, TrainingGuard)),
-              # The run's last epoch, also when this call resumed it or found it finished.
-              "final_losses": _last_epoch_losses(out_dir)}
+    result = {
+        "command": f"ganpaint demo --epochs {epochs} --seed {seed}",
+        "epochs": epochs,
+        "seconds": round(time.perf_counter() - start, 1),
+        "gan_training_digits": len(train),
+        "held_out_digits": len(held_out),
+        "gan_training_seconds": round(gan_seconds, 1),
+        "generated": scores(classifier, held_out, fakes, fake_labels),
+        "real_reference": scores(classifier, held_out, train[:1000]),
+        "classifier_accuracy_held_out": float(real_accuracy),
+        # The TrainingGuard's trips (NaN, collapse): none in a healthy run.
+        "guard_trips": sum(len(c.trips) for c in setup.callbacks if isinstance(c, TrainingGuard)),
+        # The run's last epoch, also when this call resumed it or found it finished.
+        "final_losses": _last_epoch_losses(out_dir),
+    }
     fs.write_json(fs.join(out_dir, "scores.json"), result, indent=2)
     g, r = result["generated"], result["real_reference"]
-    print(f"\nFID on classifier features: generated {g['fid']:.2f} (real digits vs held-out: "
-          f"{r['fid']:.2f}); KID {g['kid']:.4f} (real {r['kid']:.4f})")
-    print(f"Classifier agrees with the requested class on {100 * g['class_accuracy']:.1f}% of "
-          f"generated digits (on real held-out digits: {100 * real_accuracy:.1f}%)")
-    print(f"Wrote samples.png, history/losses.png, grids/ and scores.json to {out_dir}, "
-          "beside the run itself (model.keras, and backup/, its checkpoints)")
+    print(
+        f"\nFID on classifier features: generated {g['fid']:.2f} (real digits vs held-out: "
+        f"{r['fid']:.2f}); KID {g['kid']:.4f} (real {r['kid']:.4f})"
+    )
+    print(
+        f"Classifier agrees with the requested class on {100 * g['class_accuracy']:.1f}% of "
+        f"generated digits (on real held-out digits: {100 * real_accuracy:.1f}%)"
+    )
+    print(
+        f"Wrote samples.png, history/losses.png, grids/ and scores.json to {out_dir}, "
+        "beside the run itself (model.keras, and backup/, its checkpoints)"
+    )
     return result

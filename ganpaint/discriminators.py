@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ganpaint.generators import gan_init, _check_classes, _image_shape, _label_map
+from ganpaint.generators import _check_classes, _image_shape, _label_map, gan_init
 from ganpaint.layers import SpectralConv2D, SpectralDense, conv_block
 
 CONDITIONINGS = ("label_map", "projection")
@@ -18,6 +18,7 @@ CONDITIONINGS = ("label_map", "projection")
 
 def _dense(units, spectral_norm, **kwargs):
     return (SpectralDense if spectral_norm else layers.Dense)(units, **kwargs)
+
 
 # PatchGAN receptive field -> number of stride-2 layers (pix2pix appendix 6.1.2).
 _PATCHGAN_LAYERS = {16: 1, 70: 3, 286: 5}
@@ -73,8 +74,10 @@ def dcgan_discriminator(
         raise ValueError("`aux_classifier=True` needs `num_classes`.")
     conditioning = conditioning or "projection"
     if conditioning not in CONDITIONINGS:
-        raise ValueError(f"`conditioning` must be one of {CONDITIONINGS}. "
-                         f"Received: conditioning={conditioning!r}")
+        raise ValueError(
+            f"`conditioning` must be one of {CONDITIONINGS}. "
+            f"Received: conditioning={conditioning!r}"
+        )
     image = keras.Input(image_shape, name="image")
     inputs, x = [image], image
     conditional = num_classes is not None and not aux_classifier
@@ -87,30 +90,41 @@ def dcgan_discriminator(
         x = layers.Concatenate(name="with_label")([x, label_map])
     size, i, width = min(image_shape[:2]), 0, base_filters
     while size > 4 or i == 0:
-        x = conv_block(x, min(width, max_filters), 4, 2, norm=None if i == 0 else norm,
-                       act="leaky_relu", dropout=dropout, kernel_initializer=gan_init(),
-                       spectral_norm=spectral_norm, name=f"down{i + 1}")
+        x = conv_block(
+            x,
+            min(width, max_filters),
+            4,
+            2,
+            norm=None if i == 0 else norm,
+            act="leaky_relu",
+            dropout=dropout,
+            kernel_initializer=gan_init(),
+            spectral_norm=spectral_norm,
+            name=f"down{i + 1}",
+        )
         size, i, width = -(-size // 2), i + 1, width * 2
     features = layers.Flatten(name="features")(x)
-    logit = _dense(1, spectral_norm, dtype="float32", kernel_initializer=gan_init(),
-                   name="logit")(features)
+    logit = _dense(1, spectral_norm, dtype="float32", kernel_initializer=gan_init(), name="logit")(
+        features
+    )
     if conditional and conditioning == "projection":
         label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
         _check_classes(num_classes)
         # Glorot-uniform, as the authors' code: N(0, 0.02) made labels far slower to learn.
-        embedded = layers.Embedding(num_classes, features.shape[-1],
-                                    embeddings_initializer="glorot_uniform",
-                                    name="label_embedding")(label)
+        embedded = layers.Embedding(
+            num_classes,
+            features.shape[-1],
+            embeddings_initializer="glorot_uniform",
+            name="label_embedding",
+        )(label)
         embedded = layers.Flatten(name="label_flat")(embedded)
         projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
         logit = layers.Add(dtype="float32", name="logit_with_projection")([logit, projection])
     if not aux_classifier:
         return keras.Model(inputs if len(inputs) > 1 else image, logit, name=name)
-    classes = _dense(num_classes, spectral_norm, dtype="float32",
-                     name="class_logits")(features)
+    classes = _dense(num_classes, spectral_norm, dtype="float32", name="class_logits")(features)
     return keras.Model(image, [logit, classes], name=name)
-
 
 
 def patchgan_discriminator(
@@ -144,8 +158,10 @@ def patchgan_discriminator(
     """
     image_shape = _image_shape(image_shape)
     if receptive_field not in (1, *_PATCHGAN_LAYERS):
-        raise ValueError(f"`receptive_field` must be 1, 16, 70 or 286. "
-                         f"Received: receptive_field={receptive_field!r}")
+        raise ValueError(
+            f"`receptive_field` must be 1, 16, 70 or 286. "
+            f"Received: receptive_field={receptive_field!r}"
+        )
     name = name or f"patchgan{receptive_field}_discriminator"
     target = keras.Input(image_shape, name="target" if conditional else "image")
     if conditional:
@@ -154,8 +170,12 @@ def patchgan_discriminator(
         x = layers.Concatenate(name="input_target")([source, target])
     else:
         inputs, x = target, target
-    block = dict(kernel_initializer=gan_init(), act="leaky_relu", affine=affine_norm,
-                 spectral_norm=spectral_norm)
+    block = dict(
+        kernel_initializer=gan_init(),
+        act="leaky_relu",
+        affine=affine_norm,
+        spectral_norm=spectral_norm,
+    )
     conv = SpectralConv2D if spectral_norm else layers.Conv2D
 
     if receptive_field == 1:
@@ -167,13 +187,30 @@ def patchgan_discriminator(
     n_layers = _PATCHGAN_LAYERS[receptive_field]
     # Padding 1 on every 4x4 conv, as the reference, keeps the paper's receptive fields and
     # gives 30x30 logits for 256 px at 70x70.
-    pad = lambda y, i: layers.ZeroPadding2D(1, name=f"pad{i}")(y)  # noqa: E731
+    pad = lambda y, i: layers.ZeroPadding2D(1, name=f"pad{i}")(y)
     x = conv_block(pad(x, 1), filters, 4, 2, padding="valid", norm=None, name="down1", **block)
     for i in range(1, n_layers):
-        x = conv_block(pad(x, i + 1), filters * min(2 ** i, 8), 4, 2, padding="valid",
-                       norm=norm, name=f"down{i + 1}", **block)
-    x = conv_block(pad(x, n_layers + 1), filters * min(2 ** n_layers, 8), 4, 1,
-                   padding="valid", norm=norm, name=f"down{n_layers + 1}", **block)
-    logits = conv(1, 4, padding="valid", dtype="float32", kernel_initializer=gan_init(),
-                  name="logits")(pad(x, n_layers + 2))
+        x = conv_block(
+            pad(x, i + 1),
+            filters * min(2**i, 8),
+            4,
+            2,
+            padding="valid",
+            norm=norm,
+            name=f"down{i + 1}",
+            **block,
+        )
+    x = conv_block(
+        pad(x, n_layers + 1),
+        filters * min(2**n_layers, 8),
+        4,
+        1,
+        padding="valid",
+        norm=norm,
+        name=f"down{n_layers + 1}",
+        **block,
+    )
+    logits = conv(
+        1, 4, padding="valid", dtype="float32", kernel_initializer=gan_init(), name="logits"
+    )(pad(x, n_layers + 2))
     return keras.Model(inputs, logits, name=name)

@@ -15,6 +15,7 @@ taking its slice (docs/distributed.md lists what still differs, and why).
 Reading a number out of a variable under a strategy (`MirroredVariable`,
 `TPUMirroredVariable`) goes through `value`, never `float(v)`, which these variables refuse.
 """
+
 from __future__ import annotations
 
 import glob
@@ -90,13 +91,17 @@ def _tpu_resolver(tpu: str | None):
         explicit = True
     try:
         return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-    except Exception as exc:  # noqa: BLE001 - urllib's URLError, ValueError, RuntimeError, ...
+    except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if explicit:
             raise ValueError(f"Could not connect to the TPU {tpu!r}: {reason}") from None
-        log.warning("ganpaint: a TPU seemed present (%s) but could not be reached (%s: %s); "
-                    "using the GPU/CPU strategy instead.", _tpu_hint(), type(exc).__name__,
-                    reason)
+        log.warning(
+            "ganpaint: a TPU seemed present (%s) but could not be reached (%s: %s); "
+            "using the GPU/CPU strategy instead.",
+            _tpu_hint(),
+            type(exc).__name__,
+            reason,
+        )
         return None
 
 
@@ -119,9 +124,11 @@ def _tpu_strategy(resolver, tpu):
         try:
             tf.config.experimental_connect_to_cluster(resolver)
             tf.tpu.experimental.initialize_tpu_system(resolver)
-        except Exception as exc:  # noqa: BLE001 - any failure: the TPU is not usable
-            raise ValueError(f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
-                             f"it: {str(exc).splitlines()[0] if str(exc) else exc!r}") from exc
+        except Exception as exc:
+            raise ValueError(
+                f"Found a TPU ({tpu or 'auto-detected'}) but could not initialise "
+                f"it: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+            ) from exc
         _STRATEGIES[key] = tf.distribute.TPUStrategy(resolver)
     return _STRATEGIES[key]
 
@@ -138,8 +145,10 @@ def _device_names(devices) -> tuple[str, ...]:
     for name in devices:
         spec = tf.DeviceSpec.from_string(name if str(name).startswith("/") else f"/{name}")
         if not spec.device_type:
-            raise ValueError(f"`devices` entries name a device type and index, e.g. 'gpu:0' or "
-                             f"'cpu:1'. Received: {name!r}")
+            raise ValueError(
+                f"`devices` entries name a device type and index, e.g. 'gpu:0' or "
+                f"'cpu:1'. Received: {name!r}"
+            )
         names.append(f"/{spec.device_type.lower()}:{spec.device_index or 0}")
     return tuple(names)
 
@@ -147,8 +156,9 @@ def _device_names(devices) -> tuple[str, ...]:
 def _split_cpu(devices) -> None:
     """Before TensorFlow starts, split the CPU into as many logical devices as `devices`
     names (cpu:0 .. cpu:k), so that several replicas can be tried on a CPU-only machine."""
-    wanted = 1 + max((int(n.rsplit(":", 1)[1]) for n in devices if n.startswith("/cpu:")),
-                     default=0)
+    wanted = 1 + max(
+        (int(n.rsplit(":", 1)[1]) for n in devices if n.startswith("/cpu:")), default=0
+    )
     if wanted < 2:
         return
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -157,7 +167,8 @@ def _split_cpu(devices) -> None:
         return
     try:
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * wanted)
+            cpu, [tf.config.LogicalDeviceConfiguration()] * wanted
+        )
     except RuntimeError:  # TensorFlow has started: `_check_devices` says what there is
         pass
 
@@ -182,11 +193,13 @@ def _check_devices(devices):
                 "devices split the CPU only before TensorFlow starts. "
                 f"Received: devices={list(devices)!r}",
                 cli=f"--devices {what}: name devices it has, e.g. --devices "
-                f"{','.join(n for n in names.split(', ')[:2])}.")
+                f"{','.join(n for n in names.split(', ')[:2])}.",
+            )
 
 
-def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
-                 verbose: bool = True) -> tf.distribute.Strategy:
+def get_strategy(
+    tpu: str | None = None, devices: list[str] | None = None, verbose: bool = True
+) -> tf.distribute.Strategy:
     """The right strategy for this machine, in order of preference:
 
     1. a TPU (`tpu` names it; otherwise found from the Colab/Kaggle/TPU-VM environment)
@@ -214,22 +227,29 @@ def get_strategy(tpu: str | None = None, devices: list[str] | None = None,
     if resolver is not None:
         strategy = _tpu_strategy(resolver, tpu)
     elif _workers_in_tf_config() > 1:
-        strategy = _once(("workers", os.environ.get("TF_CONFIG")),
-                         tf.distribute.MultiWorkerMirroredStrategy)
+        strategy = _once(
+            ("workers", os.environ.get("TF_CONFIG")), tf.distribute.MultiWorkerMirroredStrategy
+        )
     elif devices is not None:
         if not devices:
-            raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
+            raise ValueError(
+                f"`devices` must name at least one device. Received: devices={devices!r}"
+            )
         devices = _device_names(devices)
         _check_devices(devices)
-        strategy = _once(("mirrored", devices),
-                         lambda: tf.distribute.MirroredStrategy(list(devices)))
+        strategy = _once(
+            ("mirrored", devices), lambda: tf.distribute.MirroredStrategy(list(devices))
+        )
     elif len(tf.config.list_logical_devices("GPU")) > 1:
         strategy = _once(("mirrored", "gpus"), tf.distribute.MirroredStrategy)
     else:
         strategy = tf.distribute.get_strategy()
     if verbose:
-        log.info("ganpaint: %s with %d replica(s)", type(strategy).__name__,
-                 strategy.num_replicas_in_sync)
+        log.info(
+            "ganpaint: %s with %d replica(s)",
+            type(strategy).__name__,
+            strategy.num_replicas_in_sync,
+        )
     return strategy
 
 
@@ -253,15 +273,18 @@ def _workers_in_tf_config() -> int:
 
 
 def is_tpu(strategy) -> bool:
-    return isinstance(strategy, (tf.distribute.TPUStrategy,
-                                 getattr(tf.distribute.experimental, "TPUStrategy", ())))
+    return isinstance(
+        strategy,
+        (tf.distribute.TPUStrategy, getattr(tf.distribute.experimental, "TPUStrategy", ())),
+    )
 
 
 def is_multi_worker(strategy) -> bool:
     """Whether `strategy` spans several processes (MultiWorkerMirroredStrategy in a cluster)."""
     extended = getattr(strategy, "extended", None)
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and bool(getattr(extended, "_in_multi_worker_mode", lambda: False)()))
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and bool(
+        getattr(extended, "_in_multi_worker_mode", lambda: False)()
+    )
 
 
 def is_chief(strategy=None) -> bool:
@@ -289,8 +312,9 @@ def scratch_folder(out_dir: str, strategy=None) -> str:
     import hashlib
 
     key = hashlib.sha256(os.fspath(out_dir).encode()).hexdigest()[:12]
-    folder = os.path.join(tempfile.gettempdir(), "ganpaint-worker-scratch",
-                          f"{key}-worker{task_id(strategy)}")
+    folder = os.path.join(
+        tempfile.gettempdir(), "ganpaint-worker-scratch", f"{key}-worker{task_id(strategy)}"
+    )
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     return folder
@@ -325,12 +349,15 @@ def global_batch_size(per_replica: int, strategy: tf.distribute.Strategy | None 
     16
     """
     if not isinstance(per_replica, int) or per_replica < 1:
-        raise ValueError(f"`per_replica` must be a positive int. Received: per_replica={per_replica!r}")
+        raise ValueError(
+            f"`per_replica` must be a positive int. Received: per_replica={per_replica!r}"
+        )
     strategy = strategy or tf.distribute.get_strategy()
     return per_replica * strategy.num_replicas_in_sync
 
 
 # -- inside a step (the replica context) ---------------------------------------------------------
+
 
 def num_replicas() -> int:
     """Replicas in sync in the current context (1 outside any strategy)."""
@@ -369,8 +396,9 @@ def begin_step(batch_size):
     replicas = context.num_replicas_in_sync
     me = tf.cast(context.replica_id_in_sync_group, tf.int32)
     local = tf.cast(batch_size, tf.float32)
-    sizes = context.all_reduce(tf.distribute.ReduceOp.SUM,
-                               tf.one_hot(me, replicas, dtype=tf.float32) * local)
+    sizes = context.all_reduce(
+        tf.distribute.ReduceOp.SUM, tf.one_hot(me, replicas, dtype=tf.float32) * local
+    )
     sizes = tf.cast(tf.round(sizes), tf.int32)
     start = tf.reduce_sum(tf.where(tf.range(replicas) < me, sizes, 0))
     total = tf.reduce_sum(sizes)
@@ -416,13 +444,13 @@ def global_slice(draw, batch):
     layout = getattr(_STEP, "layout", None)
     if layout is None or layout[0] is not tf.compat.v1.get_default_graph():
         start = tf.cast(replica_id(), tf.int32) * batch
-        return draw(batch * replicas)[start:start + batch]
+        return draw(batch * replicas)[start : start + batch]
     _, start, total, local = layout
     parts = tf.cast(batch, tf.int32) // tf.maximum(local, 1)
     full = draw(parts * total)
     rest = tf.shape(full)[1:]
     full = tf.reshape(full, tf.concat([[parts, total], rest], 0))
-    mine = full[:, start:start + local]
+    mine = full[:, start : start + local]
     return tf.reshape(mine, tf.concat([[parts * local], rest], 0))
 
 

@@ -17,6 +17,7 @@ Signatures:
   always gives the same images). TFLite files carry `serving_default` only, with the same
   inputs and the images as their one output (named `output_0` there).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,10 @@ class _Translator(tf.Module):
         self.net, self.infer, self.antialias = net, infer, antialias
         h, w, c = net.inputs[0].shape[1:]
         self.size, self.channels = (h, w), c
-        self.serve = tf.function(self._serve, input_signature=[
-            tf.TensorSpec([None, None, None, c], tf.uint8, name="images")])
+        self.serve = tf.function(
+            self._serve,
+            input_signature=[tf.TensorSpec([None, None, None, c], tf.uint8, name="images")],
+        )
 
     def _serve(self, images):
         x = tf.cast(images, tf.float32) / 127.5 - 1.0
@@ -63,16 +66,18 @@ class _Generator(tf.Module):
             self.from_seed = tf.function(self._from_seed, input_signature=[seed, count, labels])
         else:
             self.serve = tf.function(lambda noise: self._serve(noise), input_signature=[noise])
-            self.from_seed = tf.function(lambda seed, count: self._from_seed(seed, count),
-                                         input_signature=[seed, count])
+            self.from_seed = tf.function(
+                lambda seed, count: self._from_seed(seed, count), input_signature=[seed, count]
+            )
 
     def _serve(self, noise, labels=None):
         inputs = noise if labels is None else [noise, labels]
         return {"images": _to_uint8(self.net(inputs, training=False))}
 
     def _from_seed(self, seed, count, labels=None):
-        noise = tf.random.stateless_normal(tf.stack([count, self.latent_dim]),
-                                           seed=tf.stack([seed, tf.constant(0, tf.int64)]))
+        noise = tf.random.stateless_normal(
+            tf.stack([count, self.latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
+        )
         return self._serve(noise, labels)
 
 
@@ -80,12 +85,21 @@ def _module(model, use_ema: bool, direction: str, antialias: bool = True):
     if model.takes_inputs:
         net = model.translator(direction, use_ema)
         return _Translator(net, model._inference(net), antialias)
-    return _Generator(model.sampling_network("generator", use_ema), model.latent_dim,
-                      model.num_classes is not None)
+    return _Generator(
+        model.sampling_network("generator", use_ema),
+        model.latent_dim,
+        model.num_classes is not None,
+    )
 
 
-def export_generator(model, path, format: str | None = None, use_ema: bool = True,
-                     direction: str = "AtoB", overwrite: bool = False) -> str:
+def export_generator(
+    model,
+    path,
+    format: str | None = None,
+    use_ema: bool = True,
+    direction: str = "AtoB",
+    overwrite: bool = False,
+) -> str:
     """Write `model`'s generator (only) with uint8 serving signatures.
 
     Args:
@@ -111,11 +125,13 @@ def export_generator(model, path, format: str | None = None, use_ema: bool = Tru
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")
     if format == "savedmodel" and tflite_name:
-        raise UserError(f"A SavedModel is a folder, and {path} is named as a TFLite file: "
-                        "pass format='tflite' (or None), or a folder name.",
-                        cli=f"A SavedModel is a folder, and --out {path} is named as a TFLite "
-                        "file: drop --format savedmodel (the extension picks TFLite), or give "
-                        "a folder name.")
+        raise UserError(
+            f"A SavedModel is a folder, and {path} is named as a TFLite file: "
+            "pass format='tflite' (or None), or a folder name.",
+            cli=f"A SavedModel is a folder, and --out {path} is named as a TFLite "
+            "file: drop --format savedmodel (the extension picks TFLite), or give "
+            "a folder name.",
+        )
     if not overwrite:
         refuse_existing(path, "export")
     # TFLite has no antialiased resize: its inputs are resized (when their size differs) with
@@ -131,10 +147,11 @@ def export_generator(model, path, format: str | None = None, use_ema: bool = Tru
             tf.saved_model.save(module, local, signatures=signatures)
         return path
     if not path.endswith(".tflite"):
-        raise UserError(f"a TFLite export is one file ending in .tflite. Received: {path}",
-                        cli=f"--out for --format tflite must end in .tflite. Received: {path}")
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2)
+        raise UserError(
+            f"a TFLite export is one file ending in .tflite. Received: {path}",
+            cli=f"--out for --format tflite must end in .tflite. Received: {path}",
+        )
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     # The weights frozen into the graph as constants first: converted as they are, Keras 3's
     # variables stay resource variables in the file, which nothing initialises (the outputs

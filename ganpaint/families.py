@@ -8,6 +8,7 @@ family; an unknown name is an error that lists the registered ones.
 
 Adding a family is one `register(Family(...))` here (and its model class in `ganpaint.gans`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -51,8 +52,9 @@ class Family:
 
     def build(self, recipe, seed):
         """The family's model (uncompiled) with the recipe's networks and model settings."""
-        return self.model_class(**self.networks(recipe), seed=seed,
-                                **model_kwargs(recipe, self.model_class))
+        return self.model_class(
+            **self.networks(recipe), seed=seed, **model_kwargs(recipe, self.model_class)
+        )
 
 
 FAMILIES: dict[str, Family] = {}
@@ -72,6 +74,7 @@ def family(name: str) -> Family:
 
 # -- pieces every family uses ------------------------------------------------------------------
 
+
 def _shape(recipe):
     return (recipe.image_size, recipe.image_size, recipe.channels)
 
@@ -84,8 +87,11 @@ def model_kwargs(recipe, model_class) -> dict:
     from ganpaint.settings import keywords
 
     taken = keywords(model_class)
-    found = {k: getattr(recipe, k) for k in SECTIONS["model"]
-             if k in taken and getattr(recipe, k) is not None}
+    found = {
+        k: getattr(recipe, k)
+        for k in SECTIONS["model"]
+        if k in taken and getattr(recipe, k) is not None
+    }
     found.update(recipe.model_options)
     return found
 
@@ -99,8 +105,9 @@ def _d_norm(recipe, builder="dcgan"):
 
 
 def _common(recipe, seed) -> dict:
-    return dict(image_size=recipe.image_size, channels=recipe.channels, seed=seed,
-                on_error=recipe.on_error)
+    return dict(
+        image_size=recipe.image_size, channels=recipe.channels, seed=seed, on_error=recipe.on_error
+    )
 
 
 def first_images(dataset, n):
@@ -117,22 +124,34 @@ def first_images(dataset, n):
 
 # -- noise models: GAN, ConditionalGAN, ACGAN ----------------------------------------------------
 
+
 def _noise_networks(labelled, aux_classifier):
     def networks(recipe):
         shape, classes = _shape(recipe), recipe.num_classes if labelled else None
-        g = generators.dcgan_generator(recipe.latent_dim, shape, classes,
-                                       base_filters=recipe.base_filters,
-                                       max_filters=recipe.max_filters, norm=recipe.norm,
-                                       conditioning=recipe.g_conditioning,
-                                       **recipe.generator_options)
-        d = discriminators.dcgan_discriminator(shape, classes, aux_classifier,
-                                               base_filters=recipe.base_filters,
-                                               max_filters=recipe.max_filters,
-                                               norm=_d_norm(recipe), dropout=recipe.dropout,
-                                               spectral_norm=recipe.spectral_norm,
-                                               conditioning=recipe.conditioning,
-                                               **recipe.discriminator_options)
+        g = generators.dcgan_generator(
+            recipe.latent_dim,
+            shape,
+            classes,
+            base_filters=recipe.base_filters,
+            max_filters=recipe.max_filters,
+            norm=recipe.norm,
+            conditioning=recipe.g_conditioning,
+            **recipe.generator_options,
+        )
+        d = discriminators.dcgan_discriminator(
+            shape,
+            classes,
+            aux_classifier,
+            base_filters=recipe.base_filters,
+            max_filters=recipe.max_filters,
+            norm=_d_norm(recipe),
+            dropout=recipe.dropout,
+            spectral_norm=recipe.spectral_norm,
+            conditioning=recipe.conditioning,
+            **recipe.discriminator_options,
+        )
         return dict(generator=g, discriminator=d)
+
     return networks
 
 
@@ -148,71 +167,118 @@ def _image_source(source, **kwargs):
 
 
 def _boxes(recipe) -> dict:
-    return ({} if recipe.annotations is None else
-            dict(annotations=recipe.annotations, box_margin=recipe.box_margin))
+    return (
+        {}
+        if recipe.annotations is None
+        else dict(annotations=recipe.annotations, box_margin=recipe.box_margin)
+    )
 
 
 def _noise_dataset(labelled):
     def training_dataset(recipe, sources, batch, seed):
-        kwargs = dict(_common(recipe, seed), batch_size=batch, augment=recipe.augment,
-                      resize_mode=recipe.resize_mode, **_boxes(recipe))
+        kwargs = dict(
+            _common(recipe, seed),
+            batch_size=batch,
+            augment=recipe.augment,
+            resize_mode=recipe.resize_mode,
+            **_boxes(recipe),
+        )
         if labelled and not isinstance(sources[0], tuple):
             kwargs["labels"] = True
         return _image_source(sources[0], **kwargs)
+
     return training_dataset
 
 
 def _noise_references(recipe, sources, seed):
-    real = first_images(_image_source(sources[0], **dict(
-        _common(recipe, seed), batch_size=64, shuffle=True, augment=None, drop_remainder=False,
-        cache=False, resize_mode=recipe.resize_mode, **_boxes(recipe))), recipe.fid_samples)
+    real = first_images(
+        _image_source(
+            sources[0],
+            **dict(
+                _common(recipe, seed),
+                batch_size=64,
+                shuffle=True,
+                augment=None,
+                drop_remainder=False,
+                cache=False,
+                resize_mode=recipe.resize_mode,
+                **_boxes(recipe),
+            ),
+        ),
+        recipe.fid_samples,
+    )
     return None, real
 
 
-for _name, _cls, _labelled, _aux in (("gan", gans.GAN, False, False),
-                                     ("cgan", gans.ConditionalGAN, True, False),
-                                     ("acgan", gans.ACGAN, True, True)):
-    register(Family(_name, _cls, _noise_networks(_labelled, _aux), _noise_builders,
-                    _noise_dataset(_labelled), _noise_references,
-                    kind="labelled" if _labelled else "generate", crops_boxes=True))
+for _name, _cls, _labelled, _aux in (
+    ("gan", gans.GAN, False, False),
+    ("cgan", gans.ConditionalGAN, True, False),
+    ("acgan", gans.ACGAN, True, True),
+):
+    register(
+        Family(
+            _name,
+            _cls,
+            _noise_networks(_labelled, _aux),
+            _noise_builders,
+            _noise_dataset(_labelled),
+            _noise_references,
+            kind="labelled" if _labelled else "generate",
+            crops_boxes=True,
+        )
+    )
 
 
 # -- translators: CycleGAN, pix2pix --------------------------------------------------------------
 
-_TRANSLATORS = {"unet": generators.unet_generator, "resnet": generators.resnet_generator,
-                "efficientnet": generators.efficientnet_generator}
+_TRANSLATORS = {
+    "unet": generators.unet_generator,
+    "resnet": generators.resnet_generator,
+    "efficientnet": generators.efficientnet_generator,
+}
 
 
 def _translator_builders(recipe):
     if recipe.generator not in _TRANSLATORS:
-        raise UserError(f"`generator` must be {', '.join(_TRANSLATORS)} for {recipe.name}. "
-                        f"Received: {recipe.generator!r}",
-                        cli=f"networks.generator must be {', '.join(_TRANSLATORS)} for "
-                        f"{recipe.name}. Received: {recipe.generator!r}")
+        raise UserError(
+            f"networks.generator must be {', '.join(_TRANSLATORS)} for {recipe.name}. "
+            f"Received: {recipe.generator!r}"
+        )
     return _TRANSLATORS[recipe.generator], discriminators.patchgan_discriminator
 
 
 def _translator(recipe, name):
     shape, options = _shape(recipe), dict(recipe.generator_options, name=name)
     if recipe.generator == "unet":
-        return generators.unet_generator(shape, filters=recipe.base_filters,
-                                         max_filters=recipe.max_filters, norm=recipe.norm,
-                                         dropout=recipe.dropout, **options)
+        return generators.unet_generator(
+            shape,
+            filters=recipe.base_filters,
+            max_filters=recipe.max_filters,
+            norm=recipe.norm,
+            dropout=recipe.dropout,
+            **options,
+        )
     if recipe.generator == "resnet":
-        return generators.resnet_generator(shape, filters=recipe.base_filters, norm=recipe.norm,
-                                           **options)
+        return generators.resnet_generator(
+            shape, filters=recipe.base_filters, norm=recipe.norm, **options
+        )
     _translator_builders(recipe)  # names the choices
-    return generators.efficientnet_generator(shape, recipe.backbone,
-                                             weights=recipe.backbone_weights, norm=recipe.norm,
-                                             **options)
+    return generators.efficientnet_generator(
+        shape, recipe.backbone, weights=recipe.backbone_weights, norm=recipe.norm, **options
+    )
 
 
 def _patchgan(recipe, conditional=False, name=None):
     return discriminators.patchgan_discriminator(
-        _shape(recipe), recipe.receptive_field, conditional=conditional,
-        filters=recipe.base_filters, norm=_d_norm(recipe, "patchgan"),
-        spectral_norm=bool(recipe.spectral_norm), **({"name": name} if name else {}),
-        **recipe.discriminator_options)
+        _shape(recipe),
+        recipe.receptive_field,
+        conditional=conditional,
+        filters=recipe.base_filters,
+        norm=_d_norm(recipe, "patchgan"),
+        spectral_norm=bool(recipe.spectral_norm),
+        **({"name": name} if name else {}),
+        **recipe.discriminator_options,
+    )
 
 
 def _cyclegan_networks(recipe):
@@ -222,40 +288,72 @@ def _cyclegan_networks(recipe):
 
 
 def _cyclegan_dataset(recipe, sources, batch, seed):
-    return gdata.unpaired_dataset(*sources, batch_size=batch, augment=recipe.augment,
-                                  **_common(recipe, seed))
+    return gdata.unpaired_dataset(
+        *sources, batch_size=batch, augment=recipe.augment, **_common(recipe, seed)
+    )
 
 
 def _cyclegan_references(recipe, sources, seed):
-    plain = dict(_common(recipe, seed), batch_size=16, augment=None, drop_remainder=False,
-                 cache=False)
-    inputs, real = (first_images(gdata.image_dataset(s, **plain), recipe.fid_samples)
-                    for s in sources)
+    plain = dict(
+        _common(recipe, seed), batch_size=16, augment=None, drop_remainder=False, cache=False
+    )
+    inputs, real = (
+        first_images(gdata.image_dataset(s, **plain), recipe.fid_samples) for s in sources
+    )
     return inputs, real
 
 
 def _pix2pix_networks(recipe):
-    return dict(generator=_translator(recipe, "generator"),
-                discriminator=_patchgan(recipe, conditional=True))
+    return dict(
+        generator=_translator(recipe, "generator"),
+        discriminator=_patchgan(recipe, conditional=True),
+    )
 
 
 def _pix2pix_dataset(recipe, sources, batch, seed):
-    return gdata.paired_dataset(sources[0], batch_size=batch, augment=recipe.augment,
-                                **_common(recipe, seed))
+    return gdata.paired_dataset(
+        sources[0], batch_size=batch, augment=recipe.augment, **_common(recipe, seed)
+    )
 
 
 def _pix2pix_references(recipe, sources, seed):
-    pairs = gdata.paired_dataset(sources[0], batch_size=16, augment=None, shuffle=False,
-                                 drop_remainder=False, cache=False, **_common(recipe, seed))
+    pairs = gdata.paired_dataset(
+        sources[0],
+        batch_size=16,
+        augment=None,
+        shuffle=False,
+        drop_remainder=False,
+        cache=False,
+        **_common(recipe, seed),
+    )
     inputs, targets = [], []
     for x, y in pairs:
         inputs.append(np.asarray(x))
         targets.append(np.asarray(y))
     inputs, targets = np.concatenate(inputs), np.concatenate(targets)
-    return inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
+    return inputs[: recipe.fid_samples], targets[: recipe.fid_samples]
 
 
-register(Family("cyclegan", gans.CycleGAN, _cyclegan_networks, _translator_builders,
-                _cyclegan_dataset, _cyclegan_references, domains=2, kind="translate"))
-register(Family("pix2pix", gans.Pix2Pix, _pix2pix_networks, _translator_builders,
-                _pix2pix_dataset, _pix2pix_references, kind="translate"))
+register(
+    Family(
+        "cyclegan",
+        gans.CycleGAN,
+        _cyclegan_networks,
+        _translator_builders,
+        _cyclegan_dataset,
+        _cyclegan_references,
+        domains=2,
+        kind="translate",
+    )
+)
+register(
+    Family(
+        "pix2pix",
+        gans.Pix2Pix,
+        _pix2pix_networks,
+        _translator_builders,
+        _pix2pix_dataset,
+        _pix2pix_references,
+        kind="translate",
+    )
+)

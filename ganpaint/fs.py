@@ -21,6 +21,7 @@ Errors of the storage itself (a full disk, a file too large, no permission, a bu
 not there) become one `OSError` naming the path (`StorageError`), never a raw TensorFlow or
 h5py error.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -82,8 +83,10 @@ def _storage_error(path, exc, doing: str) -> StorageError:
     if code in (errno.ENOSPC, errno.EDQUOT):
         fix = "the disk is full: free some space or choose a folder on another disk"
     elif code == errno.EFBIG:
-        fix = ("the file is larger than this system allows (a file-size limit, `ulimit -f`): "
-               "raise the limit or choose another folder")
+        fix = (
+            "the file is larger than this system allows (a file-size limit, `ulimit -f`): "
+            "raise the limit or choose another folder"
+        )
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
         fix = "no permission to write there: choose a writable folder"
     else:
@@ -104,12 +107,14 @@ def _storage(path, doing: str):
         raise
     except (OSError, errors.OpError) as exc:
         if isinstance(exc, (FileNotFoundError, errors.NotFoundError)) and doing == "read":
-            raise FileNotFoundError(errno.ENOENT, f"No such file: {path}", os.fspath(path)) \
-                from None
+            raise FileNotFoundError(
+                errno.ENOENT, f"No such file: {path}", os.fspath(path)
+            ) from None
         raise _storage_error(path, exc, doing) from None
 
 
 # -- queries ------------------------------------------------------------------------------------
+
 
 def exists(path) -> bool:
     path = os.fspath(path)
@@ -206,12 +211,13 @@ def writing_path(path) -> str:
     for prefix, target in reversed(_REDIRECTS):
         norm = _norm(path)
         if norm == prefix or norm.startswith(prefix + ("/" if not prefix.endswith("/") else "")):
-            rest = norm[len(prefix):].lstrip("/")
+            rest = norm[len(prefix) :].lstrip("/")
             return os.path.join(target, rest) if rest else target
     return path
 
 
 # -- changes ------------------------------------------------------------------------------------
+
 
 def makedirs(path) -> None:
     path = writing_path(path)
@@ -238,7 +244,7 @@ def remove_quietly(path) -> None:
     try:
         if lexists(path):
             remove(path)
-    except Exception:  # noqa: BLE001 - a leftover that cannot go stays, harmless
+    except Exception:
         pass
 
 
@@ -270,8 +276,9 @@ def rename(source, target, overwrite: bool = False) -> None:
             relative = os.path.relpath(root, source) if root != source else ""
             gfile.makedirs(os.path.join(target, relative))
             for name in names:
-                gfile.copy(os.path.join(root, name), os.path.join(target, relative, name),
-                           overwrite=True)
+                gfile.copy(
+                    os.path.join(root, name), os.path.join(target, relative, name), overwrite=True
+                )
         gfile.rmtree(source)
     else:
         gfile.rename(source, target, overwrite=overwrite)
@@ -285,7 +292,8 @@ def copy(source, target, overwrite: bool = False) -> None:
 
 # -- reading and writing ------------------------------------------------------------------------
 
-def open(path, mode: str = "r"):  # noqa: A001 - the file system's `open`
+
+def open(path, mode: str = "r"):
     """A file object for `path` (`tf.io.gfile.GFile`, seekable, for local and remote paths)."""
     return _gfile().GFile(os.fspath(path), mode)
 
@@ -404,8 +412,11 @@ def local_copy(path, suffix: str | None = None):
                     relative = os.path.relpath(root, path) if root != path else ""
                     os.makedirs(os.path.join(local, relative), exist_ok=True)
                     for name in names:
-                        _gfile().copy(os.path.join(root, name),
-                                      os.path.join(local, relative, name), overwrite=True)
+                        _gfile().copy(
+                            os.path.join(root, name),
+                            os.path.join(local, relative, name),
+                            overwrite=True,
+                        )
             else:
                 _gfile().copy(path, local, overwrite=True)
         yield local
@@ -428,7 +439,10 @@ def local_target(path):
                     relative = os.path.relpath(root, local) if root != local else ""
                     _gfile().makedirs(os.path.join(path, relative))
                     for name in names:
-                        _gfile().copy(os.path.join(root, name),
-                                      os.path.join(path, relative, name), overwrite=True)
+                        _gfile().copy(
+                            os.path.join(root, name),
+                            os.path.join(path, relative, name),
+                            overwrite=True,
+                        )
             else:
                 _gfile().copy(local, path, overwrite=True)

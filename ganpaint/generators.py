@@ -7,27 +7,39 @@ DCGAN, pix2pix and CycleGAN papers initialise them.
 
 from __future__ import annotations
 
-import os
-
 import keras
 from keras import layers
 
-from ganpaint.layers import (ClassConditionalNormalization, ReflectionPadding2D, ResidualTanh,
-                             activation, conv_block, normalization)
+from ganpaint.layers import (
+    ClassConditionalNormalization,
+    ReflectionPadding2D,
+    ResidualTanh,
+    activation,
+    conv_block,
+    normalization,
+)
+
 
 def gan_init() -> keras.initializers.Initializer:
     """N(0, 0.02), a new initializer per layer. One shared unseeded Keras initializer would
     draw its seed once, at import (so weights would differ between processes despite
     `keras.utils.set_random_seed`), and give every layer of the same shape the same values."""
     return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
 MIN_AUTO_UNET_DEPTH = 4
 
 
 def _image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
-    if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3
-            or not all(isinstance(d, int) and d > 0 for d in image_shape)):
-        raise ValueError(f"`{name}` must be (height, width, channels) of positive ints. "
-                         f"Received: {name}={image_shape!r}")
+    if (
+        not isinstance(image_shape, (tuple, list))
+        or len(image_shape) != 3
+        or not all(isinstance(d, int) and d > 0 for d in image_shape)
+    ):
+        raise ValueError(
+            f"`{name}` must be (height, width, channels) of positive ints. "
+            f"Received: {name}={image_shape!r}"
+        )
     return tuple(image_shape)
 
 
@@ -41,13 +53,19 @@ def _translator_output(conv, x, inputs, residual, output_channels, kernel_size):
     starting at zero so the untrained generator is the identity."""
     channels = output_channels or inputs.shape[-1]
     if residual and channels != inputs.shape[-1]:
-        raise ValueError("`residual=True` adds the change to the input, so the output must "
-                         f"have the input's {inputs.shape[-1]} channels. Received: "
-                         f"output_channels={output_channels}")
+        raise ValueError(
+            "`residual=True` adds the change to the input, so the output must "
+            f"have the input's {inputs.shape[-1]} channels. Received: "
+            f"output_channels={output_channels}"
+        )
     kwargs = dict(padding="valid") if conv is layers.Conv2D else dict(strides=2, padding="same")
-    delta = conv(channels, kernel_size, name="out_conv",
-                 kernel_initializer=keras.initializers.Zeros() if residual else gan_init(),
-                 **kwargs)(x)
+    delta = conv(
+        channels,
+        kernel_size,
+        name="out_conv",
+        kernel_initializer=keras.initializers.Zeros() if residual else gan_init(),
+        **kwargs,
+    )(x)
     return ResidualTanh(name="output")([delta, inputs]) if residual else _tanh_output(delta)
 
 
@@ -62,9 +80,11 @@ def _seed_size(image_shape) -> tuple[int, int]:
         results.append((side, steps))
     (h_seed, h_steps), (w_seed, w_steps) = results
     if h_steps != w_steps or h_steps == 0:
-        raise ValueError("`image_shape` must have height and width that are the same power-of-"
-                         "two multiple of a seed of at least 4 (e.g. 28 = 7*4, 32 = 4*8, 320 = "
-                         f"5*64). Received: image_shape={image_shape!r}")
+        raise ValueError(
+            "`image_shape` must have height and width that are the same power-of-"
+            "two multiple of a seed of at least 4 (e.g. 28 = 7*4, 32 = 4*8, 320 = "
+            f"5*64). Received: image_shape={image_shape!r}"
+        )
     return (h_seed, w_seed), h_steps
 
 
@@ -114,14 +134,17 @@ def dcgan_generator(
     """
     image_shape = _image_shape(image_shape)
     if not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"`latent_dim` must be a positive int. Received: latent_dim={latent_dim!r}")
+        raise ValueError(
+            f"`latent_dim` must be a positive int. Received: latent_dim={latent_dim!r}"
+        )
     (seed_h, seed_w), steps = _seed_size(image_shape)
     widths = [min(max_filters, base_filters * 2 ** (steps - 1 - i)) for i in range(steps)]
 
     conditioning = conditioning or "cbn"
     if conditioning not in ("label_map", "cbn"):
-        raise ValueError(f"`conditioning` must be 'label_map' or 'cbn'. "
-                         f"Received: conditioning={conditioning!r}")
+        raise ValueError(
+            f"`conditioning` must be 'label_map' or 'cbn'. Received: conditioning={conditioning!r}"
+        )
     cbn = num_classes is not None and conditioning == "cbn"
 
     noise = keras.Input((latent_dim,), name="noise")
@@ -132,7 +155,8 @@ def dcgan_generator(
         inputs.append(label)
         embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
         x = layers.Concatenate(name="noise_with_label")(
-            [noise, layers.Flatten(name="label_flat")(embedded)])
+            [noise, layers.Flatten(name="label_flat")(embedded)]
+        )
 
     def norm_act(x, name, act="relu"):
         if cbn:
@@ -141,8 +165,12 @@ def dcgan_generator(
             x = normalization(norm, name=f"{name}_norm")(x)
         return activation(act, f"{name}_act")(x)
 
-    x = layers.Dense(seed_h * seed_w * widths[0], use_bias=norm != "batch",
-                     kernel_initializer=gan_init(), name="project")(x)
+    x = layers.Dense(
+        seed_h * seed_w * widths[0],
+        use_bias=norm != "batch",
+        kernel_initializer=gan_init(),
+        name="project",
+    )(x)
     x = layers.Reshape((seed_h, seed_w, widths[0]), name="seed")(x)
     x = norm_act(x, "seed")
     if num_classes is not None and not cbn:
@@ -150,20 +178,44 @@ def dcgan_generator(
         x = layers.Concatenate(name="with_label")([x, label_map])
     for i, width in enumerate(widths[1:]):
         if cbn:
-            x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=norm != "batch",
-                                       kernel_initializer=gan_init(), name=f"up{i + 1}_conv")(x)
+            x = layers.Conv2DTranspose(
+                width,
+                4,
+                strides=2,
+                padding="same",
+                use_bias=norm != "batch",
+                kernel_initializer=gan_init(),
+                name=f"up{i + 1}_conv",
+            )(x)
             x = norm_act(x, f"up{i + 1}")
         else:
-            x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
-                           kernel_initializer=gan_init(), name=f"up{i + 1}")
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
-                               kernel_initializer=gan_init(), name="to_image")(x)
+            x = conv_block(
+                x,
+                width,
+                4,
+                2,
+                transpose=True,
+                norm=norm,
+                act="relu",
+                kernel_initializer=gan_init(),
+                name=f"up{i + 1}",
+            )
+    x = layers.Conv2DTranspose(
+        image_shape[-1],
+        4,
+        strides=2,
+        padding="same",
+        kernel_initializer=gan_init(),
+        name="to_image",
+    )(x)
     return keras.Model(inputs if len(inputs) > 1 else noise, _tanh_output(x), name=name)
 
 
 def _check_classes(num_classes):
     if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+        raise ValueError(
+            f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
+        )
 
 
 def _label_map(num_classes, embedding_dim, spatial, inputs):
@@ -172,8 +224,9 @@ def _label_map(num_classes, embedding_dim, spatial, inputs):
     label = keras.Input((1,), dtype="int32", name="label")
     inputs.append(label)
     e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
-    e = layers.Dense(spatial[0] * spatial[1], kernel_initializer=gan_init(),
-                     name="label_projection")(layers.Flatten(name="label_flat")(e))
+    e = layers.Dense(
+        spatial[0] * spatial[1], kernel_initializer=gan_init(), name="label_projection"
+    )(layers.Flatten(name="label_flat")(e))
     return layers.Reshape((spatial[0], spatial[1], 1), name="label_map")(e)
 
 
@@ -214,8 +267,10 @@ def resnet_generator(
     if residual is None:
         residual = output_channels in (None, image_shape[-1])
     if image_shape[0] % 4 or image_shape[1] % 4:
-        raise ValueError(f"`image_shape` height and width must be divisible by 4 (two stride-2 "
-                         f"downsamplings). Received: image_shape={image_shape!r}")
+        raise ValueError(
+            f"`image_shape` height and width must be divisible by 4 (two stride-2 "
+            f"downsamplings). Received: image_shape={image_shape!r}"
+        )
     if not isinstance(n_blocks, int) or n_blocks < 0:
         raise ValueError(f"`n_blocks` must be a non-negative int. Received: n_blocks={n_blocks!r}")
     block = dict(norm=norm, affine=affine_norm, kernel_initializer=gan_init())
@@ -235,8 +290,11 @@ def resnet_generator(
     x = conv_block(x, filters * 2, 3, 2, transpose=True, name="u1", **block)
     x = conv_block(x, filters, 3, 2, transpose=True, name="u2", **block)
     x = ReflectionPadding2D(3, name="out_pad")(x)
-    return keras.Model(inputs, _translator_output(layers.Conv2D, x, inputs, residual,
-                                                  output_channels, 7), name=name)
+    return keras.Model(
+        inputs,
+        _translator_output(layers.Conv2D, x, inputs, residual, output_channels, 7),
+        name=name,
+    )
 
 
 def unet_generator(
@@ -285,33 +343,57 @@ def unet_generator(
                 f"`image_shape` {tuple(image_shape)} allows only {depth} stride-2 "
                 f"downsamplings (a U-Net needs {MIN_AUTO_UNET_DEPTH} or more to see more than "
                 "small patches). Resize to a multiple of 16 (256 or 320, say), or pass "
-                f"`depth` to insist. Received: image_shape={tuple(image_shape)}")
+                f"`depth` to insist. Received: image_shape={tuple(image_shape)}"
+            )
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"`depth` must be a positive int. Received: depth={depth!r}")
-    if h % 2 ** depth or w % 2 ** depth:
-        raise ValueError(f"`image_shape` height and width must be divisible by 2**depth="
-                         f"{2 ** depth}. Received: image_shape={image_shape!r}, depth={depth}")
-    widths = [min(max_filters, filters * 2 ** i) for i in range(depth)]
+    if h % 2**depth or w % 2**depth:
+        raise ValueError(
+            f"`image_shape` height and width must be divisible by 2**depth="
+            f"{2**depth}. Received: image_shape={image_shape!r}, depth={depth}"
+        )
+    widths = [min(max_filters, filters * 2**i) for i in range(depth)]
 
     inputs = keras.Input(image_shape, name="image")
     x, skips = inputs, []
     for i, width in enumerate(widths):
         # No norm on the first layer (as the paper) nor on the innermost one (as the reference
         # code): at 1x1, instance norm - and batch norm at batch size 1 - outputs zeros.
-        x = conv_block(x, width, 4, 2, norm=None if i in (0, depth - 1) else norm, act="leaky_relu",
-                       kernel_initializer=gan_init(), name=f"down{i + 1}")
+        x = conv_block(
+            x,
+            width,
+            4,
+            2,
+            norm=None if i in (0, depth - 1) else norm,
+            act="leaky_relu",
+            kernel_initializer=gan_init(),
+            name=f"down{i + 1}",
+        )
         skips.append(x)
     for i, (width, skip) in enumerate(zip(reversed(widths[:-1]), reversed(skips[:-1]))):
-        x = conv_block(x, width, 4, 2, transpose=True, norm=norm, act="relu",
-                       dropout=dropout if i < dropout_blocks else 0.0,
-                       kernel_initializer=gan_init(), name=f"up{i + 1}")
+        x = conv_block(
+            x,
+            width,
+            4,
+            2,
+            transpose=True,
+            norm=norm,
+            act="relu",
+            dropout=dropout if i < dropout_blocks else 0.0,
+            kernel_initializer=gan_init(),
+            name=f"up{i + 1}",
+        )
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
-    return keras.Model(inputs, _translator_output(layers.Conv2DTranspose, x, inputs, residual,
-                                                  output_channels, 4), name=name)
+    return keras.Model(
+        inputs,
+        _translator_output(layers.Conv2DTranspose, x, inputs, residual, output_channels, 4),
+        name=name,
+    )
 
 
 _EFFICIENTNETS = {f"EfficientNetB{i}" for i in range(8)} | {
-    f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")}
+    f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
+}
 
 
 def efficientnet_generator(
@@ -353,11 +435,13 @@ def efficientnet_generator(
     """
     image_shape = _image_shape(image_shape)
     if backbone not in _EFFICIENTNETS:
-        raise ValueError(f"`backbone` must be one of {sorted(_EFFICIENTNETS)}. "
-                         f"Received: backbone={backbone!r}")
+        raise ValueError(
+            f"`backbone` must be one of {sorted(_EFFICIENTNETS)}. Received: backbone={backbone!r}"
+        )
     if image_shape[-1] != 3:
-        raise ValueError(f"EfficientNet backbones take 3 channels. Received: "
-                         f"image_shape={image_shape!r}")
+        raise ValueError(
+            f"EfficientNet backbones take 3 channels. Received: image_shape={image_shape!r}"
+        )
     if isinstance(weights, str) and weights != "imagenet":
         from ganpaint import fs
 
@@ -371,26 +455,36 @@ def efficientnet_generator(
     height = image_shape[0]
     # Main-path layers only: not the asymmetric padding before strided convs, nor the 1x1
     # squeeze-excite branch.
-    strides = {height // 2 ** k for k in range(1, 6) if height % 2 ** k == 0}
-    sized = [(layer, layer.output.shape[1]) for layer in full.layers[1:]
-             if not isinstance(layer.output, (list, tuple)) and len(layer.output.shape) == 4
-             and layer.output.shape[1] in strides | {height}
-             and not isinstance(layer, layers.ZeroPadding2D)
-             and not ("_se_" in layer.name and not layer.name.endswith("se_excite"))]
+    strides = {height // 2**k for k in range(1, 6) if height % 2**k == 0}
+    sized = [
+        (layer, layer.output.shape[1])
+        for layer in full.layers[1:]
+        if not isinstance(layer.output, (list, tuple))
+        and len(layer.output.shape) == 4
+        and layer.output.shape[1] in strides | {height}
+        and not isinstance(layer, layers.ZeroPadding2D)
+        and not ("_se_" in layer.name and not layer.name.endswith("se_excite"))
+    ]
     if isinstance(cut, int):
         if cut not in (2, 4, 8, 16, 32):
-            raise ValueError(f"`cut` must be a stride in (2, 4, 8, 16, 32) or a layer name. "
-                             f"Received: cut={cut!r}")
+            raise ValueError(
+                f"`cut` must be a stride in (2, 4, 8, 16, 32) or a layer name. "
+                f"Received: cut={cut!r}"
+            )
         if height % cut or image_shape[1] % cut:
-            raise ValueError(f"`image_shape` height and width must be divisible by cut={cut}. "
-                             f"Received: image_shape={image_shape!r}")
+            raise ValueError(
+                f"`image_shape` height and width must be divisible by cut={cut}. "
+                f"Received: image_shape={image_shape!r}"
+            )
         at_cut = [layer for layer, h in sized if h == height // cut]
         cut_layer = at_cut[-1]
     else:
         names = [layer.name for layer, _ in sized]
         if cut not in names:
-            raise ValueError(f"`cut` {cut!r} is not a layer of {backbone}; stage ends are "
-                             f"{_stage_ends(sized, len(sized), 0)}")
+            raise ValueError(
+                f"`cut` {cut!r} is not a layer of {backbone}; stage ends are "
+                f"{_stage_ends(sized, len(sized), 0)}"
+            )
         cut_layer = full.get_layer(cut)
     cut_index = [layer for layer, _ in sized].index(cut_layer)
     stage_ends = _stage_ends(sized, cut_index, cut_layer.output.shape[1])
@@ -408,13 +502,16 @@ def efficientnet_generator(
         x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{steps + 1}")(x)
         if skips and x.shape[1] in skip_maps:
             x = layers.Concatenate(name=f"skip{steps + 1}")([x, skip_maps[x.shape[1]]])
-        x = conv_block(x, width, 3, norm=norm, kernel_initializer=gan_init(),
-                       name=f"dec{steps + 1}a")
-        x = conv_block(x, width, 3, norm=norm, kernel_initializer=gan_init(),
-                       name=f"dec{steps + 1}b")
+        x = conv_block(
+            x, width, 3, norm=norm, kernel_initializer=gan_init(), name=f"dec{steps + 1}a"
+        )
+        x = conv_block(
+            x, width, 3, norm=norm, kernel_initializer=gan_init(), name=f"dec{steps + 1}b"
+        )
         steps += 1
-    x = layers.Conv2D(output_channels, 3, padding="same", kernel_initializer=gan_init(),
-                      name="out_conv")(x)
+    x = layers.Conv2D(
+        output_channels, 3, padding="same", kernel_initializer=gan_init(), name="out_conv"
+    )(x)
     return keras.Model(inputs, _tanh_output(x), name=name or f"{backbone.lower()}_generator")
 
 
@@ -434,20 +531,25 @@ def _backbone(builder, backbone, weights, image_shape, **kwargs):
 
     from ganpaint import fs
 
-    local = (fs.local_copy(weights) if isinstance(weights, str) and weights != "imagenet"
-             else contextlib.nullcontext(weights))
+    local = (
+        fs.local_copy(weights)
+        if isinstance(weights, str) and weights != "imagenet"
+        else contextlib.nullcontext(weights)
+    )
     try:
         with local as path:  # a weights file on a bucket is read through a local copy
             return builder(include_top=False, weights=path, input_shape=image_shape, **kwargs)
     except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...") offline
         if weights != "imagenet" or "fetch" not in str(exc).lower():
             raise
-        from ganpaint.errors import WeightsUnavailable
+        from ganpaint.errors import WeightsUnavailable, arg
 
-        what = (f"could not download the {backbone} ImageNet weights (no internet?). The "
-                f"notop weights file ({backbone.lower()}_notop.h5 from keras-applications; on "
-                "Kaggle, attach it as a dataset) can be given instead: ")
-        raise WeightsUnavailable(what + "backbone_weights=FILE (recipes) or weights=FILE; "
-                                 "None trains the backbone from scratch.",
-                                 cli=what + "--backbone-weights FILE, or --backbone-weights "
-                                 "none to train it from scratch.") from None
+        what = (
+            f"could not download the {backbone} ImageNet weights (no internet?). The "
+            f"notop weights file ({backbone.lower()}_notop.h5 from keras-applications; on "
+            "Kaggle, attach it as a dataset) can be given instead: "
+        )
+        raise WeightsUnavailable(
+            what + f"{arg('backbone_weights=FILE')}, or {arg('backbone_weights=None')} to train "
+            "the backbone from scratch."
+        ) from None

@@ -5,13 +5,13 @@ Both are exported by `ganpaint.callbacks`. With `ganpaint.runs.resumable_fit` (w
 `Setup.fit` and `ganpaint train` use), a stop leaves the whole state saved and the same call
 continues the run.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import math
 import os
-import re
 import time
 
 import keras
@@ -20,8 +20,6 @@ import numpy as np
 from ganpaint import distribute, fs
 from ganpaint.checkpoints import CheckpointStore, all_finite, optimizers_of, say, training_state
 from ganpaint.sessions import parse_duration
-
-_D_LOSS = re.compile(r"^d(_[a-z0-9]+)?_loss$")
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -72,8 +70,10 @@ class TimeLimit(keras.callbacks.Callback):
         if left < self.margin + 3 * self._slowest and not self.stopped:
             self.stopped = True
             self.model.stop_training = True
-            say(f"time limit: stopping {where} with {max(0, left):.0f} s left; the state is "
-                "saved, and the same command continues the run.")
+            say(
+                f"time limit: stopping {where} with {max(0, left):.0f} s left; the state is "
+                "saved, and the same command continues the run."
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         self._check(f"after batch {batch + 1}")
@@ -112,23 +112,44 @@ class TrainingGuard(keras.callbacks.Callback):
         inputs, real: images in [-1, 1] for the diversity check (see above).
     """
 
-    def __init__(self, out_dir, *, on_trip: str = "rollback", lr_factor: float = 0.5,
-                 max_trips: int = 3, d_loss_floor: float = 1e-3, collapse_steps: int = 100,
-                 diversity_floor: float = 0.05, diversity_every: int = 100, warmup: int = 200,
-                 patience: int = 3, inputs=None, real=None, store: CheckpointStore | None = None,
-                 snapshot_every: int = 100):
+    def __init__(
+        self,
+        out_dir,
+        *,
+        on_trip: str = "rollback",
+        lr_factor: float = 0.5,
+        max_trips: int = 3,
+        d_loss_floor: float = 1e-3,
+        collapse_steps: int = 100,
+        diversity_floor: float = 0.05,
+        diversity_every: int = 100,
+        warmup: int = 200,
+        patience: int = 3,
+        inputs=None,
+        real=None,
+        store: CheckpointStore | None = None,
+        snapshot_every: int = 100,
+    ):
         super().__init__()
         if on_trip not in ("rollback", "stop"):
             raise ValueError(f"`on_trip` must be 'rollback' or 'stop'. Received: {on_trip!r}")
         if not isinstance(lr_factor, (int, float)) or not 0 < lr_factor <= 1:
             raise ValueError(f"`lr_factor` must be in (0, 1]. Received: lr_factor={lr_factor!r}")
-        for name, value in (("max_trips", max_trips), ("collapse_steps", collapse_steps),
-                            ("diversity_every", diversity_every), ("patience", patience),
-                            ("snapshot_every", snapshot_every)):
+        for name, value in (
+            ("max_trips", max_trips),
+            ("collapse_steps", collapse_steps),
+            ("diversity_every", diversity_every),
+            ("patience", patience),
+            ("snapshot_every", snapshot_every),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
         self.out_dir, self.on_trip, self.lr_factor = os.fspath(out_dir), on_trip, lr_factor
-        self.max_trips, self.d_loss_floor, self.collapse_steps = max_trips, d_loss_floor, collapse_steps
+        self.max_trips, self.d_loss_floor, self.collapse_steps = (
+            max_trips,
+            d_loss_floor,
+            collapse_steps,
+        )
         self.diversity_floor, self.diversity_every = diversity_floor, diversity_every
         self.warmup, self.patience, self.snapshot_every = warmup, patience, snapshot_every
         self.inputs = None if inputs is None else np.asarray(inputs)[:16]
@@ -174,41 +195,54 @@ class TrainingGuard(keras.callbacks.Callback):
         if bad:
             detail = ", ".join(f"{k}={v}" for k, v in bad.items())
             return self._trip("non-finite loss", detail, None, batch)
-        d = [v for k, v in values.items() if _D_LOSS.match(k)]
+        d = [values[k] for k in getattr(self.model, "discriminator_losses", ()) if k in values]
         if self._watch_d and d and max(d) < self.d_loss_floor:
             if self._low_since is None:
                 self._low_since = self.step
             if self.step - self._low_since + 1 >= self.collapse_steps:
-                return self._trip("discriminator collapse",
-                                  f"discriminator loss below {self.d_loss_floor:g} for "
-                                  f"{self.collapse_steps} steps (now {max(d):.2g})",
-                                  self._low_since, batch)
+                return self._trip(
+                    "discriminator collapse",
+                    f"discriminator loss below {self.d_loss_floor:g} for "
+                    f"{self.collapse_steps} steps (now {max(d):.2g})",
+                    self._low_since,
+                    batch,
+                )
         else:
             self._low_since = None
-        if self.step >= self.warmup and \
-                self.step // self.diversity_every > previous // self.diversity_every:
+        if (
+            self.step >= self.warmup
+            and self.step // self.diversity_every > previous // self.diversity_every
+        ):
             spread = self._diversity()
             if spread is not None and spread < self.diversity_floor:
                 self._dull += 1
                 self._dull_since = self._dull_since or self.step
                 if self._dull >= self.patience:
-                    return self._trip("generator collapse",
-                                      f"samples' spread {spread:.3g} of the reference's, below "
-                                      f"{self.diversity_floor:g} in {self.patience} checks",
-                                      self._dull_since, batch)
+                    return self._trip(
+                        "generator collapse",
+                        f"samples' spread {spread:.3g} of the reference's, below "
+                        f"{self.diversity_floor:g} in {self.patience} checks",
+                        self._dull_since,
+                        batch,
+                    )
             else:
                 self._dull, self._dull_since = 0, None
         if self.store is not None:  # keep a checkpoint from before a symptom that began
             onsets = [s for s in (self._low_since, self._dull_since) if s is not None]
             self.store.protect_before = min(onsets) if onsets else None
-        if self.store is None and self.step // self.snapshot_every > previous // \
-                self.snapshot_every and all_finite(self.model):
+        if (
+            self.store is None
+            and self.step // self.snapshot_every > previous // self.snapshot_every
+            and all_finite(self.model)
+        ):
             self._take_snapshot()
 
     def _take_snapshot(self):
         """The in-memory good state, when there is no checkpoint store to roll back to."""
-        self._snapshot = (self.step, [keras.ops.convert_to_numpy(v)
-                                      for v in training_state(self.model)])
+        self._snapshot = (
+            self.step,
+            [keras.ops.convert_to_numpy(v) for v in training_state(self.model)],
+        )
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -272,19 +306,28 @@ class TrainingGuard(keras.callbacks.Callback):
         for metric in self.model.metrics:
             metric.reset_state()
         self._reset_counters(offset=batch + 1)
-        where = "rolled back to step %s" % good if good is not None else "nothing to roll back to"
+        where = f"rolled back to step {good}" if good is not None else "nothing to roll back to"
         if stop:
             action = f"{where} and stopped"
             self.stopped, self.model.stop_training = True, True
         else:
             action = f"{where} and scaled the learning rates by {self.lr_factor:g}"
-        entry = {"step": self.step, "epoch": self._epoch + 1, "symptom": symptom,
-                 "detail": detail, "action": action, "rolled_back_to": good,
-                 "lr_scale": self.lr_scale, "time": time.time()}
+        entry = {
+            "step": self.step,
+            "epoch": self._epoch + 1,
+            "symptom": symptom,
+            "detail": detail,
+            "action": action,
+            "rolled_back_to": good,
+            "lr_scale": self.lr_scale,
+            "time": time.time(),
+        }
         self.trips.append(entry)
         fs.append_text(self.log_path, json.dumps(entry) + "\n")
-        say(f"TrainingGuard: step {self.step} (epoch {self._epoch + 1}): {symptom} ({detail}); "
-            f"{action} (trip {len(self.trips)} of at most {self.max_trips}). Log: {self.log_path}")
+        say(
+            f"TrainingGuard: step {self.step} (epoch {self._epoch + 1}): {symptom} ({detail}); "
+            f"{action} (trip {len(self.trips)} of at most {self.max_trips}). Log: {self.log_path}"
+        )
 
 
 def _read_log(path) -> list[dict]:

@@ -6,8 +6,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-_NORM_LAYERS = (keras.layers.BatchNormalization, keras.layers.GroupNormalization,
-                keras.layers.LayerNormalization, keras.layers.Dropout)
+_NORM_LAYERS = (
+    keras.layers.BatchNormalization,
+    keras.layers.GroupNormalization,
+    keras.layers.LayerNormalization,
+    keras.layers.Dropout,
+)
 
 
 def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
@@ -15,9 +19,9 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
 
     Takes the gradient of one output logit (the centre of the output map) with respect to the
     input, on a copy of the model with normalization and dropout removed and every weight set
-    to a positive constant, on a constant input, so no path can cancel out; the receptive field is the extent of the
-    non-zero gradient. Works on any fully convolutional model with one image input (for a
-    conditional model, the first input).
+    to a positive constant, on a constant input, so no path can cancel out; the receptive
+    field is the extent of the non-zero gradient. Works on any fully convolutional model with
+    one image input (for a conditional model, the first input).
 
     Args:
         model: a Keras model whose output is a spatial map `[B, H', W', C]`.
@@ -28,6 +32,7 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
     >>> receptive_field(patchgan_discriminator((256, 256, 3), receptive_field=70))
     70
     """
+
     def without_norm(layer):
         # Normalization pools statistics over the whole image, which would make every field
         # global; the receptive field is a property of the convolution geometry.
@@ -47,8 +52,9 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
         out = probe(xs if len(xs) > 1 else xs[0], training=False)
         out = out[0] if isinstance(out, (list, tuple)) else out
         if len(out.shape) != 4:
-            raise ValueError(f"`model` must output a spatial map [B, H, W, C]; its output has "
-                             f"shape {out.shape}")
+            raise ValueError(
+                f"`model` must output a spatial map [B, H, W, C]; its output has shape {out.shape}"
+            )
         h, w = out.shape[1] // 2, out.shape[2] // 2
         target = tf.reduce_sum(out[0, h, w])
     grad = tape.gradient(target, xs[0])
@@ -58,8 +64,9 @@ def receptive_field(model: keras.Model, input_size: int | None = None) -> int:
     rows = nonzero[:, 0].max() - nonzero[:, 0].min() + 1
     cols = nonzero[:, 1].max() - nonzero[:, 1].min() + 1
     if rows >= size or cols >= size:
-        raise ValueError(f"The receptive field fills the whole {size}x{size} probe; pass a "
-                         "larger `input_size`.")
+        raise ValueError(
+            f"The receptive field fills the whole {size}x{size} probe; pass a larger `input_size`."
+        )
     return int(max(rows, cols))
 
 
@@ -104,8 +111,10 @@ def _resolve(model, name):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise ValueError(f"Layer name {name!r} is in several nested models; write it as "
-                             f"{', '.join('/'.join(l.name for l in p) for p in found)}.")
+            raise ValueError(
+                f"Layer name {name!r} is in several nested models; write it as "
+                f"{', '.join('/'.join(l.name for l in p) for p in found)}."
+            )
     return None
 
 
@@ -147,8 +156,10 @@ def feature_maps(model: keras.Model, x, layer_names: list[str] | None = None) ->
         else:
             paths[name] = path
     if unknown:
-        raise ValueError(f"No layer named {', '.join(map(repr, unknown))} in `{model.name}`. "
-                         f"Valid names: {', '.join(layer_paths(model))}")
+        raise ValueError(
+            f"No layer named {', '.join(map(repr, unknown))} in `{model.name}`. "
+            f"Valid names: {', '.join(layer_paths(model))}"
+        )
     results = {}
     direct = [n for n, p in paths.items() if len(p) == 1]
     if direct:
@@ -156,15 +167,18 @@ def feature_maps(model: keras.Model, x, layer_names: list[str] | None = None) ->
         for n in direct:  # a layer with several outputs (a nested encoder) gives a list
             layer = paths[n][0]
             # A nested model's own `.output` is inside its graph; its call in ours is a node.
-            out = (list(layer._inbound_nodes[-1].output_tensors) if isinstance(layer, keras.Model)
-                   else layer.output)
+            out = (
+                list(layer._inbound_nodes[-1].output_tensors)
+                if isinstance(layer, keras.Model)
+                else layer.output
+            )
             out = list(out) if isinstance(out, (list, tuple)) else [out]
             spans[n] = (len(flat), len(out), len(out) > 1)
             flat += out
         outputs = keras.Model(_model_inputs(model), flat)(x, training=False)
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         for n, (start, count, several) in spans.items():
-            values = [_numpy(o) for o in outputs[start:start + count]]
+            values = [_numpy(o) for o in outputs[start : start + count]]
             results[n] = values if several else values[0]
     by_nested: dict[str, list[str]] = {}
     for n, p in paths.items():
@@ -172,8 +186,11 @@ def feature_maps(model: keras.Model, x, layer_names: list[str] | None = None) ->
             by_nested.setdefault(p[0].name, []).append(n)
     for nested_name, names in by_nested.items():
         nested = model.get_layer(nested_name)
-        inner = feature_maps(nested, _nested_inputs(model, nested, x),
-                             ["/".join(l.name for l in paths[n][1:]) for n in names])
+        inner = feature_maps(
+            nested,
+            _nested_inputs(model, nested, x),
+            ["/".join(l.name for l in paths[n][1:]) for n in names],
+        )
         results.update(dict(zip(names, inner.values())))
     return {n: results[n] for n in layer_names}
 
@@ -193,8 +210,9 @@ def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
 
     if not maps:
         raise ValueError("`maps` is empty.")
-    fig, axes = plt.subplots(len(maps), channels, figsize=(1.6 * channels, 1.7 * len(maps)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(maps), channels, figsize=(1.6 * channels, 1.7 * len(maps)), squeeze=False
+    )
     for row, (name, value) in zip(axes, maps.items()):
         value = np.asarray(value[0] if isinstance(value, list) else value)[index]
         if value.ndim == 1:

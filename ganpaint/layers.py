@@ -46,11 +46,18 @@ class InstanceNormalization(layers.GroupNormalization):
     (2, 8, 8, 4)
     """
 
-    def __init__(self, epsilon: float = 1e-5, center: bool = True, scale: bool = True,
-                 axis: int = -1, **kwargs):
+    def __init__(
+        self,
+        epsilon: float = 1e-5,
+        center: bool = True,
+        scale: bool = True,
+        axis: int = -1,
+        **kwargs,
+    ):
         kwargs.pop("groups", None)  # always one group per channel
-        super().__init__(groups=-1, axis=axis, epsilon=epsilon, center=center, scale=scale,
-                         **kwargs)
+        super().__init__(
+            groups=-1, axis=axis, epsilon=epsilon, center=center, scale=scale, **kwargs
+        )
 
     def get_config(self):
         config = super().get_config()
@@ -121,13 +128,19 @@ class Dropout(layers.Dropout):
 
         if distribute.num_replicas() == 1:
             return tf.nn.experimental.stateless_dropout(
-                inputs, self.rate, seed, rng_alg=RNG_ALG,
-                noise_shape=None if self.noise_shape is None else noise_shape)
+                inputs,
+                self.rate,
+                seed,
+                rng_alg=RNG_ALG,
+                noise_shape=None if self.noise_shape is None else noise_shape,
+            )
         # stateless_dropout's own arithmetic, on this replica's rows of the global draw.
         uniform = distribute.global_slice(
-            lambda n: tf.random.stateless_uniform(tf.concat([[n], noise_shape[1:]], 0), seed,
-                                                  dtype=inputs.dtype, alg=RNG_ALG),
-            noise_shape[0])
+            lambda n: tf.random.stateless_uniform(
+                tf.concat([[n], noise_shape[1:]], 0), seed, dtype=inputs.dtype, alg=RNG_ALG
+            ),
+            noise_shape[0],
+        )
         keep = tf.cast(uniform >= self.rate, inputs.dtype)
         return inputs * tf.cast(1.0 / (1.0 - self.rate), inputs.dtype) * keep
 
@@ -146,8 +159,10 @@ class ReflectionPadding2D(layers.Layer):
             padding = (padding, padding)
         padding = tuple(int(p) for p in padding)
         if len(padding) != 2 or min(padding) < 0:
-            raise ValueError(f"`padding` must be a non-negative int or a pair of them. "
-                             f"Received: padding={padding!r}")
+            raise ValueError(
+                f"`padding` must be a non-negative int or a pair of them. "
+                f"Received: padding={padding!r}"
+            )
         self.padding = padding
 
     def call(self, inputs):
@@ -178,16 +193,21 @@ class _SpectralNorm:
     def __init__(self, *args, power_iterations: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         if not isinstance(power_iterations, int) or power_iterations < 1:
-            raise ValueError(f"`power_iterations` must be an int >= 1. "
-                             f"Received: power_iterations={power_iterations!r}")
+            raise ValueError(
+                f"`power_iterations` must be an int >= 1. "
+                f"Received: power_iterations={power_iterations!r}"
+            )
         self.power_iterations = power_iterations
 
     def build(self, input_shape):
         super().build(input_shape)
         self.vector_u = self.add_weight(
-            shape=(1, self.kernel.shape[-1]), name="vector_u", trainable=False,
+            shape=(1, self.kernel.shape[-1]),
+            name="vector_u",
+            trainable=False,
             initializer=keras.initializers.RandomNormal(stddev=1.0),
-            aggregation="only_first_replica")
+            aggregation="only_first_replica",
+        )
 
     def normalized_kernel(self, training=False):
         """W / sigma(W) in float32; a training call also advances u."""
@@ -262,16 +282,25 @@ class ClassConditionalNormalization(layers.Layer):
         momentum, epsilon: of the batch norm.
     """
 
-    def __init__(self, num_classes: int, norm: str | None = "batch", momentum: float = 0.99,
-                 epsilon: float = 1e-3, **kwargs):
+    def __init__(
+        self,
+        num_classes: int,
+        norm: str | None = "batch",
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+            raise ValueError(
+                f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
+            )
         self.num_classes, self.norm = num_classes, norm
         self.momentum, self.epsilon = momentum, epsilon
         if norm == "batch":
-            self.normalizer = layers.BatchNormalization(momentum=momentum, epsilon=epsilon,
-                                                        center=False, scale=False, name="norm")
+            self.normalizer = layers.BatchNormalization(
+                momentum=momentum, epsilon=epsilon, center=False, scale=False, name="norm"
+            )
         else:
             self.normalizer = normalization(norm, name="norm", affine=False)
 
@@ -279,10 +308,12 @@ class ClassConditionalNormalization(layers.Layer):
         feature_shape = input_shape[0]
         channels = feature_shape[-1]
         self.normalizer.build(feature_shape)
-        self.gamma = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
-                                     name="gamma")
-        self.beta = self.add_weight(shape=(self.num_classes, channels), initializer="zeros",
-                                    name="beta")
+        self.gamma = self.add_weight(
+            shape=(self.num_classes, channels), initializer="zeros", name="gamma"
+        )
+        self.beta = self.add_weight(
+            shape=(self.num_classes, channels), initializer="zeros", name="beta"
+        )
 
     def call(self, inputs, training=False):
         x, labels = inputs
@@ -297,8 +328,13 @@ class ClassConditionalNormalization(layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "norm": self.norm,
-                "momentum": self.momentum, "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "norm": self.norm,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+        }
 
 
 def prepare_for_replicas(*models) -> int:
@@ -334,22 +370,25 @@ def prepare_for_replicas(*models) -> int:
 GROUP_NORM_GROUPS = 8
 
 
-def normalization(norm: str | None, name: str | None = None, affine: bool = True,
-                  channels: int | None = None):
+def normalization(
+    norm: str | None, name: str | None = None, affine: bool = True, channels: int | None = None
+):
     """A normalization layer by name: "instance", "group" (8 groups, or fewer when `channels`
     is not a multiple of 8), "batch", or None (identity)."""
     if norm == "instance":
         return InstanceNormalization(center=affine, scale=affine, name=name)
     if norm == "group":
         groups = math.gcd(GROUP_NORM_GROUPS, channels) if channels else GROUP_NORM_GROUPS
-        return layers.GroupNormalization(groups=groups, epsilon=1e-5, center=affine,
-                                         scale=affine, name=name)
+        return layers.GroupNormalization(
+            groups=groups, epsilon=1e-5, center=affine, scale=affine, name=name
+        )
     if norm == "batch":
         return layers.BatchNormalization(center=affine, scale=affine, name=name)
     if norm in (None, "none"):
         return layers.Identity(name=name)
-    raise ValueError(f"`norm` must be 'instance', 'group', 'batch' or None. Received: "
-                     f"norm={norm!r}")
+    raise ValueError(
+        f"`norm` must be 'instance', 'group', 'batch' or None. Received: norm={norm!r}"
+    )
 
 
 def activation(name: str | None, layer_name: str | None = None):
@@ -362,10 +401,23 @@ def activation(name: str | None, layer_name: str | None = None):
     return layers.Activation(name, name=layer_name)
 
 
-def conv_block(x, filters: int, kernel_size: int = 3, strides: int = 1, *, norm="instance",
-               act="relu", transpose: bool = False, padding: str = "same",
-               use_bias: bool | None = None, dropout: float = 0.0, affine: bool = True,
-               kernel_initializer="glorot_uniform", spectral_norm: bool = False, name: str):
+def conv_block(
+    x,
+    filters: int,
+    kernel_size: int = 3,
+    strides: int = 1,
+    *,
+    norm="instance",
+    act="relu",
+    transpose: bool = False,
+    padding: str = "same",
+    use_bias: bool | None = None,
+    dropout: float = 0.0,
+    affine: bool = True,
+    kernel_initializer="glorot_uniform",
+    spectral_norm: bool = False,
+    name: str,
+):
     """Conv (or transposed conv) -> norm -> dropout -> activation, named `name_*`.
 
     `use_bias` defaults to False before batch norm (whose shift makes the bias redundant) and
@@ -375,11 +427,23 @@ def conv_block(x, filters: int, kernel_size: int = 3, strides: int = 1, *, norm=
     if use_bias is None:
         use_bias = norm != "batch"
     if spectral_norm and transpose:
-        raise ValueError("`spectral_norm` is for (discriminator) convolutions, not transposed ones.")
-    conv = layers.Conv2DTranspose if transpose else (SpectralConv2D if spectral_norm
-                                                     else layers.Conv2D)
-    x = conv(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias,
-             kernel_initializer=kernel_initializer, name=f"{name}_conv")(x)
+        raise ValueError(
+            "`spectral_norm` is for (discriminator) convolutions, not transposed ones."
+        )
+    conv = (
+        layers.Conv2DTranspose
+        if transpose
+        else (SpectralConv2D if spectral_norm else layers.Conv2D)
+    )
+    x = conv(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding=padding,
+        use_bias=use_bias,
+        kernel_initializer=kernel_initializer,
+        name=f"{name}_conv",
+    )(x)
     x = normalization(norm, name=f"{name}_norm", affine=affine, channels=filters)(x)
     if dropout:
         x = Dropout(dropout, name=f"{name}_dropout")(x)

@@ -33,6 +33,7 @@ Example:
 >>> float(bce_discriminator_loss(real, fake, label_smoothing=0.1))  # doctest: +ELLIPSIS
 1.0...
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -42,8 +43,7 @@ from typing import Union
 import keras
 from keras import ops
 
-LabelSmoothing = Union[None, float, tuple[tuple[float, float], tuple[float, float]]]
-
+LabelSmoothing = Union[None, float, tuple[tuple[float, float], tuple[float, float]]]  # noqa: UP007 (a runtime alias: Python 3.10 has no None | float)
 
 
 def _float(x):
@@ -58,14 +58,17 @@ def _uniform(shape, low, high, seed):
     if seed is None or isinstance(seed, (int, keras.random.SeedGenerator)):
         return keras.random.uniform(shape, low, high, seed=seed)
     import tensorflow as tf
+
     from ganpaint import distribute
     from ganpaint.layers import RNG_ALG
 
     shape = tf.convert_to_tensor(shape, tf.int32)
     return distribute.global_slice(
-        lambda n: tf.random.stateless_uniform(tf.concat([[n], shape[1:]], 0), seed, low, high,
-                                              alg=RNG_ALG),
-        shape[0])
+        lambda n: tf.random.stateless_uniform(
+            tf.concat([[n], shape[1:]], 0), seed, low, high, alg=RNG_ALG
+        ),
+        shape[0],
+    )
 
 
 def batch_mean(x):
@@ -85,8 +88,10 @@ def _check_smoothing(label_smoothing):
         return None
     if isinstance(label_smoothing, (int, float)) and not isinstance(label_smoothing, bool):
         if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError("`label_smoothing` as a number must be in [0, 1). "
-                             f"Received: label_smoothing={label_smoothing!r}")
+            raise ValueError(
+                "`label_smoothing` as a number must be in [0, 1). "
+                f"Received: label_smoothing={label_smoothing!r}"
+            )
         return float(label_smoothing)
     try:
         (rlo, rhi), (flo, fhi) = label_smoothing
@@ -94,9 +99,11 @@ def _check_smoothing(label_smoothing):
     except (TypeError, ValueError):
         ranges = None
     if ranges is None or rlo > rhi or flo > fhi:
-        raise ValueError("`label_smoothing` must be None, a float in [0, 1) or two ranges "
-                         "((real_low, real_high), (fake_low, fake_high)). "
-                         f"Received: label_smoothing={label_smoothing!r}")
+        raise ValueError(
+            "`label_smoothing` must be None, a float in [0, 1) or two ranges "
+            "((real_low, real_high), (fake_low, fake_high)). "
+            f"Received: label_smoothing={label_smoothing!r}"
+        )
     return ranges
 
 
@@ -113,11 +120,14 @@ def targets(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
     if isinstance(smoothing, float):
         return 1.0 - smoothing, 0.0
     if seed is None:
-        raise ValueError("Random soft labels (`label_smoothing` given as ranges) need a `seed` "
-                         "(an int or a keras.random.SeedGenerator).")
+        raise ValueError(
+            "Random soft labels (`label_smoothing` given as ranges) need a `seed` "
+            "(an int or a keras.random.SeedGenerator)."
+        )
     (rlo, rhi), (flo, fhi) = smoothing
     if not isinstance(seed, (int, keras.random.SeedGenerator)):  # a stateless seed tensor
         import tensorflow as tf
+
         from ganpaint.layers import RNG_ALG
 
         seed, fake_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2, RNG_ALG))
@@ -129,6 +139,7 @@ def targets(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
 
 
 # -- standard (minimax / non-saturating) --------------------------------------------------
+
 
 def bce_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
     """BCE(real, 1) + BCE(fake, 0): the discriminator loss of the original GAN and DCGAN."""
@@ -151,6 +162,7 @@ def minimax_generator_loss(fake):
 
 # -- least squares ------------------------------------------------------------------------
 
+
 def lsgan_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
     """(real - 1)^2 + fake^2, each averaged (Mao et al.; the CycleGAN code's MSELoss)."""
     real_t, fake_t = targets(real, fake, label_smoothing, seed)
@@ -163,6 +175,7 @@ def lsgan_generator_loss(fake):
 
 
 # -- hinge and Wasserstein ----------------------------------------------------------------
+
 
 def hinge_discriminator_loss(real, fake):
     """relu(1 - real) + relu(1 + fake), each averaged (SAGAN, BigGAN)."""
@@ -202,8 +215,10 @@ def gradient_penalty(critic: Callable, real, fake, seed=None, target: float = 1.
 
     real, fake = _float(real), _float(fake)
     if tuple(real.shape) != tuple(fake.shape):
-        raise ValueError("`real` and `fake` must have the same shape for the gradient penalty. "
-                         f"Received: {tuple(real.shape)} and {tuple(fake.shape)}")
+        raise ValueError(
+            "`real` and `fake` must have the same shape for the gradient penalty. "
+            f"Received: {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
     alpha_shape = [ops.shape(real)[0]] + [1] * (len(real.shape) - 1)
     alpha = _uniform(alpha_shape, 0.0, 1.0, seed)
     interpolated = real + alpha * (fake - real)
@@ -217,6 +232,7 @@ def gradient_penalty(critic: Callable, real, fake, seed=None, target: float = 1.
 
 # -- relativistic -------------------------------------------------------------------------
 
+
 def rsgan_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = None, seed=None):
     """Relativistic standard GAN: BCE(real - fake, 1), pairing the i-th real with the i-th fake."""
     if label_smoothing is not None:
@@ -229,8 +245,9 @@ def rsgan_generator_loss(real, fake):
     return bce(_float(fake) - _float(real), 1.0)
 
 
-def rasgan_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = None, seed=None,
-                              batch_mean: Callable = batch_mean):
+def rasgan_discriminator_loss(
+    real, fake, label_smoothing: LabelSmoothing = None, seed=None, batch_mean: Callable = batch_mean
+):
     """Relativistic average GAN: BCE(real - E fake, 1) + BCE(fake - E real, 0)."""
     real, fake = _float(real), _float(fake)
     real_t, fake_t = targets(real, fake, label_smoothing, seed)
@@ -243,8 +260,9 @@ def rasgan_generator_loss(real, fake, batch_mean: Callable = batch_mean):
     return bce(fake - batch_mean(real), 1.0) + bce(real - batch_mean(fake), 0.0)
 
 
-def ralsgan_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = None, seed=None,
-                               batch_mean: Callable = batch_mean):
+def ralsgan_discriminator_loss(
+    real, fake, label_smoothing: LabelSmoothing = None, seed=None, batch_mean: Callable = batch_mean
+):
     """Relativistic average LSGAN: (real - E fake - 1)^2 + (fake - E real + 1)^2, averaged.
 
     With label smoothing the targets `t_r`, `t_f` replace 1 and 0 as `(real - E fake - (2 t_r -
@@ -252,18 +270,21 @@ def ralsgan_discriminator_loss(real, fake, label_smoothing: LabelSmoothing = Non
     """
     real, fake = _float(real), _float(fake)
     real_t, fake_t = targets(real, fake, label_smoothing, seed)
-    return (ops.mean(ops.square(real - batch_mean(fake) - (2.0 * real_t - 1.0)))
-            + ops.mean(ops.square(fake - batch_mean(real) - (2.0 * fake_t - 1.0))))
+    return ops.mean(ops.square(real - batch_mean(fake) - (2.0 * real_t - 1.0))) + ops.mean(
+        ops.square(fake - batch_mean(real) - (2.0 * fake_t - 1.0))
+    )
 
 
 def ralsgan_generator_loss(real, fake, batch_mean: Callable = batch_mean):
     """Relativistic average LSGAN generator loss: (fake - E real - 1)^2 + (real - E fake + 1)^2."""
     real, fake = _float(real), _float(fake)
-    return (ops.mean(ops.square(fake - batch_mean(real) - 1.0))
-            + ops.mean(ops.square(real - batch_mean(fake) + 1.0)))
+    return ops.mean(ops.square(fake - batch_mean(real) - 1.0)) + ops.mean(
+        ops.square(real - batch_mean(fake) + 1.0)
+    )
 
 
 # -- R1 ------------------------------------------------------------------------------------
+
 
 def r1_penalty(critic: Callable, real):
     """E_x |grad_x D(x)|^2 on real images (Mescheder et al. 2018; StyleGAN2's R1, before its
@@ -281,6 +302,7 @@ def r1_penalty(critic: Callable, real):
 
 
 # -- the table of objectives ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Objective:
@@ -309,12 +331,14 @@ class Objective:
 
 def _smoothed(fn):
     return lambda real, fake, label_smoothing, seed, batch_mean: fn(
-        real, fake, label_smoothing=label_smoothing, seed=seed)
+        real, fake, label_smoothing=label_smoothing, seed=seed
+    )
 
 
 def _relativistic_smoothed(fn):
     return lambda real, fake, label_smoothing, seed, batch_mean: fn(
-        real, fake, label_smoothing=label_smoothing, seed=seed, batch_mean=batch_mean)
+        real, fake, label_smoothing=label_smoothing, seed=seed, batch_mean=batch_mean
+    )
 
 
 def _plain(fn):
@@ -325,27 +349,54 @@ def _of_fake(fn):
     return lambda real, fake, batch_mean: fn(fake)
 
 
-OBJECTIVES: dict[str, Objective] = {o.name: o for o in [
-    Objective("bce", _smoothed(bce_discriminator_loss), _of_fake(bce_generator_loss),
-              smoothable=True),
-    Objective("minimax", _smoothed(bce_discriminator_loss), _of_fake(minimax_generator_loss),
-              smoothable=True),
-    Objective("lsgan", _smoothed(lsgan_discriminator_loss), _of_fake(lsgan_generator_loss),
-              smoothable=True),
-    Objective("hinge", _plain(hinge_discriminator_loss), _of_fake(hinge_generator_loss)),
-    Objective("wgan-gp", _plain(wasserstein_discriminator_loss),
-              _of_fake(wasserstein_generator_loss), penalty="gradient_penalty",
-              can_be_negative=True),
-    Objective("rsgan", _plain(rsgan_discriminator_loss),
-              lambda real, fake, batch_mean: rsgan_generator_loss(real, fake),
-              relativistic=True),
-    Objective("rasgan", _relativistic_smoothed(rasgan_discriminator_loss),
-              lambda real, fake, batch_mean: rasgan_generator_loss(real, fake, batch_mean),
-              relativistic=True, smoothable=True),
-    Objective("ralsgan", _relativistic_smoothed(ralsgan_discriminator_loss),
-              lambda real, fake, batch_mean: ralsgan_generator_loss(real, fake, batch_mean),
-              relativistic=True, smoothable=True),
-]}
+OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in [
+        Objective(
+            "bce", _smoothed(bce_discriminator_loss), _of_fake(bce_generator_loss), smoothable=True
+        ),
+        Objective(
+            "minimax",
+            _smoothed(bce_discriminator_loss),
+            _of_fake(minimax_generator_loss),
+            smoothable=True,
+        ),
+        Objective(
+            "lsgan",
+            _smoothed(lsgan_discriminator_loss),
+            _of_fake(lsgan_generator_loss),
+            smoothable=True,
+        ),
+        Objective("hinge", _plain(hinge_discriminator_loss), _of_fake(hinge_generator_loss)),
+        Objective(
+            "wgan-gp",
+            _plain(wasserstein_discriminator_loss),
+            _of_fake(wasserstein_generator_loss),
+            penalty="gradient_penalty",
+            can_be_negative=True,
+        ),
+        Objective(
+            "rsgan",
+            _plain(rsgan_discriminator_loss),
+            lambda real, fake, batch_mean: rsgan_generator_loss(real, fake),
+            relativistic=True,
+        ),
+        Objective(
+            "rasgan",
+            _relativistic_smoothed(rasgan_discriminator_loss),
+            lambda real, fake, batch_mean: rasgan_generator_loss(real, fake, batch_mean),
+            relativistic=True,
+            smoothable=True,
+        ),
+        Objective(
+            "ralsgan",
+            _relativistic_smoothed(ralsgan_discriminator_loss),
+            lambda real, fake, batch_mean: ralsgan_generator_loss(real, fake, batch_mean),
+            relativistic=True,
+            smoothable=True,
+        ),
+    ]
+}
 LOSSES = tuple(OBJECTIVES)
 RELATIVISTIC = tuple(n for n, o in OBJECTIVES.items() if o.relativistic)
 SMOOTHABLE = tuple(n for n, o in OBJECTIVES.items() if o.smoothable)
@@ -374,13 +425,16 @@ class AdversarialLoss:
     def __init__(self, name: str = "bce", label_smoothing: LabelSmoothing = None):
         self.objective = objective(name)
         if label_smoothing is not None and not self.objective.smoothable:
-            raise ValueError(f"`label_smoothing` applies to the losses {', '.join(SMOOTHABLE)}, "
-                             f"not {name!r}. Received: label_smoothing={label_smoothing!r}")
+            raise ValueError(
+                f"`label_smoothing` applies to the losses {', '.join(SMOOTHABLE)}, "
+                f"not {name!r}. Received: label_smoothing={label_smoothing!r}"
+            )
         self.name = name
         self.label_smoothing = label_smoothing
         self.needs_real_for_generator = self.objective.relativistic
-        self.needs_seed = (label_smoothing is not None
-                           and not isinstance(_check_smoothing(label_smoothing), float))
+        self.needs_seed = label_smoothing is not None and not isinstance(
+            _check_smoothing(label_smoothing), float
+        )
 
     def discriminator(self, real, fake, seed=None, batch_mean: Callable = batch_mean):
         return self.objective.discriminator(real, fake, self.label_smoothing, seed, batch_mean)

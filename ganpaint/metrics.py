@@ -11,6 +11,7 @@ Two layers, as TF-GAN and clean-fid split them:
 >>> real = compute_features(real_images, LayerFeatures(classifier, "features"))
 >>> fid_from_features(real, compute_features(fakes, LayerFeatures(classifier, "features")))
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,17 +27,20 @@ import scipy.linalg
 
 from ganpaint import fs
 from ganpaint.data import preprocess
-from ganpaint.errors import UserError, WeightsUnavailable
+from ganpaint.errors import UserError, WeightsUnavailable, arg
 
 log = logging.getLogger(__name__)
 
 
 # -- pure math on features ------------------------------------------------------------------
 
+
 def _features(x, name) -> np.ndarray:
     x = np.asarray(x, np.float64)
     if x.ndim != 2 or len(x) < 2:
-        raise ValueError(f"`{name}` must be features of shape [N >= 2, D]. Received shape {x.shape}")
+        raise ValueError(
+            f"`{name}` must be features of shape [N >= 2, D]. Received shape {x.shape}"
+        )
     if not np.isfinite(x).all():
         raise ValueError(f"`{name}` contains NaN or inf features.")
     return x
@@ -45,8 +49,10 @@ def _features(x, name) -> np.ndarray:
 def _pair(real, fake):
     real, fake = _features(real, "real"), _features(fake, "fake")
     if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"`real` and `fake` features differ in size: {real.shape[1]} vs "
-                         f"{fake.shape[1]}. Were they made by the same extractor?")
+        raise ValueError(
+            f"`real` and `fake` features differ in size: {real.shape[1]} vs "
+            f"{fake.shape[1]}. Were they made by the same extractor?"
+        )
     return real, fake
 
 
@@ -57,12 +63,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     added to both diagonals; an imaginary part of the square root larger than 1e-3 on the
     diagonal is an error, smaller ones (numerical noise) are dropped.
     """
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    mu1, mu2 = (
+        np.atleast_1d(np.asarray(mu1, np.float64)),
+        np.atleast_1d(np.asarray(mu2, np.float64)),
+    )
     sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
     sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (len(mu1),) * 2:
-        raise ValueError(f"Mean and covariance shapes do not match: mu {mu1.shape}, {mu2.shape}; "
-                         f"sigma {sigma1.shape}, {sigma2.shape}")
+        raise ValueError(
+            f"Mean and covariance shapes do not match: mu {mu1.shape}, {mu2.shape}; "
+            f"sigma {sigma1.shape}, {sigma2.shape}"
+        )
     diff = mu1 - mu2
     with warnings.catch_warnings():  # singular products are handled below, not just warned of
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
@@ -73,8 +84,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
         covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     if np.iscomplexobj(covmean):
         if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
-            raise ValueError("FID: the matrix square root has a large imaginary component "
-                             f"({np.max(np.abs(covmean.imag)):.3g}); use more samples.")
+            raise ValueError(
+                "FID: the matrix square root has a large imaginary component "
+                f"({np.max(np.abs(covmean.imag)):.3g}); use more samples."
+            )
         covmean = covmean.real
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
 
@@ -91,8 +104,9 @@ def fid_from_features(real, fake) -> float:
     return frechet_distance(*statistics(real), *statistics(fake))
 
 
-def kid_from_features(real, fake, subsets: int = 100, subset_size: int = 1000,
-                      seed: int = 0) -> tuple[float, float]:
+def kid_from_features(
+    real, fake, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Kernel Inception Distance: the unbiased MMD^2 with the kernel (x.y / d + 1)^3, averaged
     over `subsets` random subsets of `subset_size` (Bińkowski et al. 2018; clean-fid's form).
 
@@ -103,15 +117,23 @@ def kid_from_features(real, fake, subsets: int = 100, subset_size: int = 1000,
         raise ValueError(f"`subsets` must be a positive int. Received: subsets={subsets!r}")
     m = min(int(subset_size), len(real), len(fake))
     if m < 2:
-        raise ValueError(f"KID needs at least 2 images in each set; received {len(real)} real "
-                         f"and {len(fake)} generated.")
+        raise ValueError(
+            f"KID needs at least 2 images in each set; received {len(real)} real "
+            f"and {len(fake)} generated."
+        )
     if m < int(subset_size):
-        warnings.warn(f"KID: subset_size={subset_size} but the sets hold {len(real)} real and "
-                      f"{len(fake)} generated images, so each subset takes {m}"
-                      + (" (every image: the std over subsets is 0 and says nothing about "
-                         "the score's uncertainty)" if m == min(len(real), len(fake)) and
-                         m == max(len(real), len(fake)) else "")
-                      + "; pass a smaller subset_size or more images.", stacklevel=2)
+        warnings.warn(
+            f"KID: subset_size={subset_size} but the sets hold {len(real)} real and "
+            f"{len(fake)} generated images, so each subset takes {m}"
+            + (
+                " (every image: the std over subsets is 0 and says nothing about "
+                "the score's uncertainty)"
+                if m == min(len(real), len(fake)) and m == max(len(real), len(fake))
+                else ""
+            )
+            + "; pass a smaller subset_size or more images.",
+            stacklevel=2,
+        )
     d = real.shape[1]
     rng = np.random.default_rng(seed)
     values = np.empty(subsets)
@@ -164,8 +186,9 @@ def inception_score_from_probs(probs, splits: int = 10) -> tuple[float, float]:
     """Inception Score exp(E_x KL(p(y|x) || p(y))) over `splits` splits: (mean, std)."""
     probs = np.asarray(probs, np.float64)
     if probs.ndim != 2 or len(probs) < splits:
-        raise ValueError(f"`probs` must be [N >= splits={splits}, classes]. Received shape "
-                         f"{probs.shape}")
+        raise ValueError(
+            f"`probs` must be [N >= splits={splits}, classes]. Received shape {probs.shape}"
+        )
     if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1, atol=1e-3):
         raise ValueError("`probs` rows must be probability distributions (softmax outputs).")
     scores = []
@@ -177,6 +200,7 @@ def inception_score_from_probs(probs, splits: int = 10) -> tuple[float, float]:
 
 
 # -- feature extractors -----------------------------------------------------------------------
+
 
 def _rgb_at(images, size):
     """Images as float32 RGB at `size` (bilinear with antialiasing, as clean-fid resizes)."""
@@ -197,14 +221,17 @@ WEIGHTS_ENV = "GANPAINT_FID_WEIGHTS"  # a local weights file for every Inception
 WEIGHTS_SEARCH_ROOTS = ["/kaggle/input"]
 
 
-def weights_hint(file_option: str, pixels_option: str | None = None,
-                 off_option: str | None = None) -> str:
+def weights_hint(
+    file_option: str, pixels_option: str | None = None, off_option: str | None = None
+) -> str:
     """The offline fixes, named as the caller's interface names them."""
     others = [o for o in (pixels_option, off_option) if o]
-    return (f"Pass {file_option} with {GRAPH_FILE} (the 2015 graph papers and Kaggle use) or "
-            f"{KERAS_WEIGHTS_FILE} (on Kaggle, attach it as a dataset: files under "
-            f"/kaggle/input are found), or set ${WEIGHTS_ENV}"
-            + (f"; or score without Inception: {' or '.join(others)}." if others else "."))
+    return (
+        f"Pass {file_option} with {GRAPH_FILE} (the 2015 graph papers and Kaggle use) or "
+        f"{KERAS_WEIGHTS_FILE} (on Kaggle, attach it as a dataset: files under "
+        f"/kaggle/input are found), or set ${WEIGHTS_ENV}"
+        + (f"; or score without Inception: {' or '.join(others)}." if others else ".")
+    )
 
 
 def _keras_cache_file() -> str:
@@ -212,41 +239,45 @@ def _keras_cache_file() -> str:
     return os.path.join(home, "models", KERAS_WEIGHTS_FILE)
 
 
-def find_fid_weights(weights: str | None = None) -> str:
+def find_fid_weights(weights: str | None = None, argument: str = "weights") -> str:
     """Where Inception's weights come from, without downloading anything.
 
     `weights` given (a file, "imagenet" or "pixels") wins; otherwise, in order: the file named
     by `$GANPAINT_FID_WEIGHTS`, a `classify_image_graph_def.pb` or Keras' notop `.h5` under
     `/kaggle/input` (an attached dataset), Keras' own download cache, and last "imagenet"
-    (which downloads). A file that does not exist is an error naming it.
+    (which downloads). A file that does not exist is an error naming it, and the fix as
+    `argument` (the caller's name for the weights: "weights", or recipes' "fid_weights").
     """
     if weights is None or weights == "auto":
         weights = os.environ.get(WEIGHTS_ENV) or None
         if weights is not None and not fs.isfile(weights):
-            raise UserError(f"${WEIGHTS_ENV}={weights} is not a file; point it at "
-                            f"{GRAPH_FILE} or {KERAS_WEIGHTS_FILE}, or unset it.")
+            raise UserError(
+                f"${WEIGHTS_ENV}={weights} is not a file; point it at "
+                f"{GRAPH_FILE} or {KERAS_WEIGHTS_FILE}, or unset it."
+            )
     if weights is None:
         import glob
 
         for root in WEIGHTS_SEARCH_ROOTS:
             for name in (GRAPH_FILE, KERAS_WEIGHTS_FILE):
-                found = sorted(glob.glob(os.path.join(glob.escape(root), "**", name),
-                                         recursive=True))
+                found = sorted(
+                    glob.glob(os.path.join(glob.escape(root), "**", name), recursive=True)
+                )
                 if found:
                     return found[0]
         return _keras_cache_file() if os.path.isfile(_keras_cache_file()) else "imagenet"
     if weights not in ("imagenet", "pixels") and not fs.isfile(os.fspath(weights)):
-        raise UserError(f"Inception weights file not found: {weights}. "
-                        + weights_hint("fid_weights=FILE"),
-                        cli=f"Inception weights file not found: {weights}. "
-                        + weights_hint("--fid-weights FILE"))
+        raise UserError(
+            f"Inception weights file not found: {weights}. " + weights_hint(arg(f"{argument}=FILE"))
+        )
     return os.fspath(weights)
 
 
-def feature_extractor(weights: str | None = None):
+def feature_extractor(weights: str | None = None, argument: str = "weights"):
     """The FID feature extractor for `weights` ("pixels", "imagenet", a file, or None to find
-    one with `find_fid_weights`): built now, so missing weights fail here, not mid-run."""
-    weights = find_fid_weights(weights)
+    one with `find_fid_weights`): built now, so missing weights fail here, not mid-run.
+    `argument`: how errors name the weights (the caller's argument)."""
+    weights = find_fid_weights(weights, argument)
     return PixelFeatures() if weights == "pixels" else InceptionFeatures(weights=weights)
 
 
@@ -277,40 +308,50 @@ class InceptionFeatures:
         import keras
 
         if weights not in (None, "imagenet") and not fs.exists(str(weights)):
-            raise ValueError(f"`weights` must be 'imagenet', None or an existing file. "
-                             f"Received: weights={weights!r}")
+            raise ValueError(
+                f"`weights` must be 'imagenet', None or an existing file. "
+                f"Received: weights={weights!r}"
+            )
         self.include_top, self.weights = include_top, weights
         self.graph = None
         if isinstance(weights, str) and weights.endswith(".pb"):
             if include_top:
-                raise ValueError("`include_top` is for Keras' InceptionV3; the 2015 graph "
-                                 "gives pool_3 features.")
+                raise ValueError(
+                    "`include_top` is for Keras' InceptionV3; the 2015 graph gives pool_3 features."
+                )
             self.graph = _load_inception_graph(weights, self.GRAPH_INPUT, self.GRAPH_OUTPUT)
             self.input_size, self.resize_filter = 299, "bilinear inside the graph, from uint8"
             self.name = "inception_2015_pool_3"
             return
         self.input_size, self.resize_filter = 299, "bilinear, antialiased"  # provenance
         self.name = f"inception_v3_{'probs' if include_top else 'pool'}_{weights or 'random'}"
-        local = (fs.local_copy(weights) if weights not in (None, "imagenet")
-                 else contextlib.nullcontext(weights))
+        local = (
+            fs.local_copy(weights)
+            if weights not in (None, "imagenet")
+            else contextlib.nullcontext(weights)
+        )
         try:
             with local as path:  # a weights file on a bucket is read through a local copy
                 self.model = keras.applications.InceptionV3(
-                    include_top=include_top, weights=path,
-                    pooling=None if include_top else "avg", input_shape=(299, 299, 3))
+                    include_top=include_top,
+                    weights=path,
+                    pooling=None if include_top else "avg",
+                    input_shape=(299, 299, 3),
+                )
         except Exception as exc:  # keras raises a bare Exception("URL fetch failure ...")
             if weights != "imagenet" or "fetch" not in str(exc).lower():
                 if isinstance(weights, str) and fs.exists(weights):
-                    raise ValueError(f"{weights} is not a Keras InceptionV3 weights file "
-                                     f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
-                                     f"expected {KERAS_WEIGHTS_FILE} or the 2015 graph "
-                                     f"{GRAPH_FILE}.") from None
+                    raise ValueError(
+                        f"{weights} is not a Keras InceptionV3 weights file "
+                        f"({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                        f"expected {KERAS_WEIGHTS_FILE} or the 2015 graph "
+                        f"{GRAPH_FILE}."
+                    ) from None
                 raise
             raise WeightsUnavailable(
                 "could not download the InceptionV3 ImageNet weights (no internet?). "
-                + weights_hint("weights=FILE"),
-                cli="could not download the InceptionV3 ImageNet weights (no internet?). "
-                + weights_hint("--weights FILE", "--weights pixels")) from None
+                + weights_hint(arg("weights=FILE"), arg('weights="pixels"')),
+            ) from None
 
     def __call__(self, images):
         if self.graph is not None:
@@ -341,8 +382,10 @@ def _load_inception_graph(path, input_name, output_name):
     node_name = input_name.split(":")[0]
     names = {node.name for node in graph_def.node}
     if node_name not in names or output_name.split(":")[0] not in names:
-        raise ValueError(f"{path} has no {input_name!r} and {output_name!r} tensors: not the "
-                         "2015 Inception graph (classify_image_graph_def.pb).")
+        raise ValueError(
+            f"{path} has no {input_name!r} and {output_name!r} tensors: not the "
+            "2015 Inception graph (classify_image_graph_def.pb)."
+        )
     for node in graph_def.node:
         if node.name == node_name:  # the batch-1 ExpandDims becomes a batch-any placeholder
             node.op = "Placeholder"
@@ -352,15 +395,16 @@ def _load_inception_graph(path, input_name, output_name):
                     del node.attr[key]
             node.attr["dtype"].type = node.attr["T"].type
             del node.attr["T"]
-            node.attr["shape"].shape.CopyFrom(
-                tf.TensorShape([None, None, None, 3]).as_proto())
+            node.attr["shape"].shape.CopyFrom(tf.TensorShape([None, None, None, 3]).as_proto())
 
     def imported():
         tf.compat.v1.import_graph_def(graph_def, name="")
 
     wrapped = tf.compat.v1.wrap_function(imported, [])
-    return wrapped.prune(feeds=wrapped.graph.get_tensor_by_name(input_name),
-                         fetches=wrapped.graph.get_tensor_by_name(output_name))
+    return wrapped.prune(
+        feeds=wrapped.graph.get_tensor_by_name(input_name),
+        fetches=wrapped.graph.get_tensor_by_name(output_name),
+    )
 
 
 class LayerFeatures:
@@ -379,8 +423,9 @@ class LayerFeatures:
         if layer is not None:
             names = [l.name for l in model.layers]
             if layer not in names:
-                raise ValueError(f"`layer` {layer!r} is not in `{model.name}`. Its layers: "
-                                 f"{', '.join(names)}")
+                raise ValueError(
+                    f"`layer` {layer!r} is not in `{model.name}`. Its layers: {', '.join(names)}"
+                )
             model = keras.Model(model.inputs, model.get_layer(layer).output)
         self.model, self.preprocess = model, preprocess
         self.name = f"{model.name}_{layer or 'output'}"
@@ -425,8 +470,7 @@ def provenance(extractor, n_real: int | None = None, n_fake: int | None = None) 
     """How a score was computed, for its record: the extractor, its weights file and the
     file's SHA-256, the input size and resize filter, the dtype of the statistics, and the
     sizes of both sets. Scores from different records compare only when these agree."""
-    record = {"extractor": getattr(extractor, "name", type(extractor).__name__),
-              "dtype": "float64"}
+    record = {"extractor": getattr(extractor, "name", type(extractor).__name__), "dtype": "float64"}
     weights = getattr(extractor, "weights", None)
     if isinstance(weights, str) and fs.isfile(weights):
         digest = hashlib.sha256()
@@ -455,10 +499,12 @@ def _batches(images, batch_size):
         return
     array = np.asarray(images)
     if array.ndim != 4:
-        raise ValueError(f"`images` must be a batch [N, H, W, C], or a tf.data.Dataset. "
-                         f"Received shape {array.shape}")
+        raise ValueError(
+            f"`images` must be a batch [N, H, W, C], or a tf.data.Dataset. "
+            f"Received shape {array.shape}"
+        )
     for i in range(0, len(array), batch_size):
-        yield array[i:i + batch_size]
+        yield array[i : i + batch_size]
 
 
 def _in_unit_range(batch: np.ndarray) -> np.ndarray:
@@ -466,8 +512,11 @@ def _in_unit_range(batch: np.ndarray) -> np.ndarray:
     outside [-1, 1] are refused, never scored as they are (a [0, 255] float batch would give
     an FID thousands of times too large)."""
     if batch.dtype == np.uint8:
-        warnings.warn("Scoring uint8 images: converted from [0, 255] to [-1, 1] (the range "
-                      "ganpaint's scores expect).", stacklevel=4)
+        warnings.warn(
+            "Scoring uint8 images: converted from [0, 255] to [-1, 1] (the range "
+            "ganpaint's scores expect).",
+            stacklevel=4,
+        )
     return preprocess.unit_images(batch, "images")
 
 
@@ -481,8 +530,13 @@ def _content_key(images, batch_size) -> str:
     return digest.hexdigest()
 
 
-def compute_features(images, extractor: Callable, batch_size: int = 64, verbose: bool = True,
-                     cache: str | os.PathLike | None = None) -> np.ndarray:
+def compute_features(
+    images,
+    extractor: Callable,
+    batch_size: int = 64,
+    verbose: bool = True,
+    cache: str | os.PathLike | None = None,
+) -> np.ndarray:
     """Features of many images, in batches, with a progress bar; optionally cached in `.npz`.
 
     Args:
@@ -497,14 +551,18 @@ def compute_features(images, extractor: Callable, batch_size: int = 64, verbose:
     key = _content_key(images, batch_size) if cache is not None else None
     if cache is not None and fs.exists(cache):
         with np.load(io.BytesIO(fs.read_bytes(cache))) as stored:
-            same = (str(stored["extractor"]) == name and "content" in stored.files
-                    and str(stored["content"]) == key)
+            same = (
+                str(stored["extractor"]) == name
+                and "content" in stored.files
+                and str(stored["content"]) == key
+            )
             if same:
                 return stored["features"]
-        log.warning("Feature cache %s was made by another extractor or from other images; "
-                    "recomputing.", cache)
-    total = (getattr(images, "num_images", None) if hasattr(images, "element_spec")
-             else len(images))
+        log.warning(
+            "Feature cache %s was made by another extractor or from other images; recomputing.",
+            cache,
+        )
+    total = getattr(images, "num_images", None) if hasattr(images, "element_spec") else len(images)
     import keras
 
     bar = keras.utils.Progbar(total, unit_name="image") if verbose else None
@@ -531,10 +589,13 @@ def _warn_small(n_real: int, n_fake: int, dims: int, what: str = "FID") -> None:
     """FID with fewer images than feature dimensions is strongly biased upwards (its
     covariances are singular): fine for tracking a run, not for comparing with papers."""
     if min(n_real, n_fake) < dims:
-        warnings.warn(f"{what} on {n_real} real and {n_fake} generated images with {dims}-d "
-                      f"features: fewer images than dimensions, so the score is biased upwards "
-                      "and compares only with scores on the same numbers of images (papers "
-                      "use 10,000-50,000).", stacklevel=3)
+        warnings.warn(
+            f"{what} on {n_real} real and {n_fake} generated images with {dims}-d "
+            f"features: fewer images than dimensions, so the score is biased upwards "
+            "and compares only with scores on the same numbers of images (papers "
+            "use 10,000-50,000).",
+            stacklevel=3,
+        )
 
 
 class Score(float):
@@ -556,33 +617,63 @@ def _both(real, fake, extractor, batch_size, real_cache, verbose):
     return real_f, fake_f
 
 
-def fid(real, fake, extractor: Callable | None = None, batch_size: int = 64,
-        real_cache=None, verbose: bool = True) -> Score:
+def fid(
+    real,
+    fake,
+    extractor: Callable | None = None,
+    batch_size: int = 64,
+    real_cache=None,
+    verbose: bool = True,
+) -> Score:
     """FID between two image sets (arrays in [-1, 1] or datasets). See `compute_features`."""
     real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
     _warn_small(len(real_f), len(fake_f), real_f.shape[1])
     return Score(fid_from_features(real_f, fake_f), len(real_f), len(fake_f), "FID")
 
 
-def kid(real, fake, extractor: Callable | None = None, batch_size: int = 64, real_cache=None,
-        verbose: bool = True, **kwargs) -> tuple[float, float]:
+def kid(
+    real,
+    fake,
+    extractor: Callable | None = None,
+    batch_size: int = 64,
+    real_cache=None,
+    verbose: bool = True,
+    **kwargs,
+) -> tuple[float, float]:
     """KID (mean, std) between two image sets; `kwargs` go to `kid_from_features`."""
     real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
     return kid_from_features(real_f, fake_f, **kwargs)
 
 
-def mifid(real, fake, extractor: Callable | None = None, train=None, epsilon: float = 0.1,
-          batch_size: int = 64, real_cache=None, verbose: bool = True) -> Score:
+def mifid(
+    real,
+    fake,
+    extractor: Callable | None = None,
+    train=None,
+    epsilon: float = 0.1,
+    batch_size: int = 64,
+    real_cache=None,
+    verbose: bool = True,
+) -> Score:
     """MiFID between two image sets; `train` images default to `real`."""
     real_f, fake_f = _both(real, fake, extractor, batch_size, real_cache, verbose)
-    train_f = None if train is None else compute_features(train, extractor or InceptionFeatures(),
-                                                          batch_size, verbose)
-    return Score(mifid_from_features(real_f, fake_f, train_f, epsilon), len(real_f),
-                 len(fake_f), "MiFID")
+    train_f = (
+        None
+        if train is None
+        else compute_features(train, extractor or InceptionFeatures(), batch_size, verbose)
+    )
+    return Score(
+        mifid_from_features(real_f, fake_f, train_f, epsilon), len(real_f), len(fake_f), "MiFID"
+    )
 
 
-def inception_score(images, classifier: Callable | None = None, splits: int = 10,
-                    batch_size: int = 64, verbose: bool = True) -> tuple[float, float]:
+def inception_score(
+    images,
+    classifier: Callable | None = None,
+    splits: int = 10,
+    batch_size: int = 64,
+    verbose: bool = True,
+) -> tuple[float, float]:
     """Inception Score (mean, std). `classifier` maps images to class probabilities; defaults
     to `InceptionFeatures(include_top=True)`."""
     classifier = classifier if classifier is not None else InceptionFeatures(include_top=True)

@@ -10,6 +10,7 @@ share under mixed bfloat16, where the convolutions shrink and the update does no
 variable (the kernel `tf.compat.v1.train.AdamOptimizer` used), which has CPU, GPU and XLA/TPU
 implementations and works inside `tf.distribute` update contexts.
 """
+
 from __future__ import annotations
 
 import keras
@@ -32,8 +33,11 @@ class FusedAdam(keras.optimizers.Adam):
     """
 
     def update_step(self, gradient, variable, learning_rate):
-        if self.amsgrad or isinstance(gradient, tf.IndexedSlices) or not hasattr(variable,
-                                                                                 "handle"):
+        if (
+            self.amsgrad
+            or isinstance(gradient, tf.IndexedSlices)
+            or not hasattr(variable, "handle")
+        ):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         index = self._get_variable_index(variable)
@@ -42,10 +46,17 @@ class FusedAdam(keras.optimizers.Adam):
         beta_1 = tf.cast(self.beta_1, dtype)
         beta_2 = tf.cast(self.beta_2, dtype)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=_handle(m), v=_handle(v),
-            beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
-            lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
-            epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype))
+            var=variable.handle,
+            m=_handle(m),
+            v=_handle(v),
+            beta1_power=tf.pow(beta_1, step),
+            beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=tf.cast(gradient, dtype),
+        )
 
 
 def _handle(variable):

@@ -10,8 +10,9 @@ import numpy as np
 from ganpaint.data.preprocess import to_uint8
 
 
-def image_grid(images, cols: int | None = None, padding: int = 2,
-               pad_value: int = 255) -> np.ndarray:
+def image_grid(
+    images, cols: int | None = None, padding: int = 2, pad_value: int = 255
+) -> np.ndarray:
     """Tiles a batch of images into one uint8 picture `[H', W', C]`.
 
     Args:
@@ -28,8 +29,9 @@ def image_grid(images, cols: int | None = None, padding: int = 2,
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or len(array) == 0:
-        raise ValueError(f"`images` must be a non-empty batch [N, H, W(, C)]. Received shape "
-                         f"{array.shape}")
+        raise ValueError(
+            f"`images` must be a non-empty batch [N, H, W(, C)]. Received shape {array.shape}"
+        )
     if array.dtype != np.uint8:
         array = to_uint8(array)
     n, h, w, c = array.shape
@@ -37,20 +39,23 @@ def image_grid(images, cols: int | None = None, padding: int = 2,
     if not isinstance(cols, int) or cols < 1:
         raise ValueError(f"`cols` must be a positive int. Received: cols={cols!r}")
     rows = math.ceil(n / cols)
-    grid = np.full((rows * h + (rows - 1) * padding, cols * w + (cols - 1) * padding, c),
-                   pad_value, np.uint8)
+    grid = np.full(
+        (rows * h + (rows - 1) * padding, cols * w + (cols - 1) * padding, c), pad_value, np.uint8
+    )
     for i, image in enumerate(array):
         r, k = divmod(i, cols)
-        grid[r * (h + padding):r * (h + padding) + h, k * (w + padding):k * (w + padding) + w] = image
+        grid[
+            r * (h + padding) : r * (h + padding) + h, k * (w + padding) : k * (w + padding) + w
+        ] = image
     return grid
 
 
 def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
     """Writes a uint8 `[H, W, C]` (C = 1 or 3) picture as PNG, creating parent folders (any
     storage `ganpaint.fs` reaches; written aside and renamed)."""
-    from PIL import Image
-
     import io
+
+    from PIL import Image
 
     from ganpaint import fs
 
@@ -114,21 +119,28 @@ def _history_rows(history) -> list[dict]:
         from ganpaint import fs
 
         text = fs.read_text(history)
-        return [{k: _value(v) for k, v in row.items() if v not in ("", None)}
-                for row in csv.DictReader(io.StringIO(text, newline=""))]
+        return [
+            {k: _value(v) for k, v in row.items() if v not in ("", None)}
+            for row in csv.DictReader(io.StringIO(text, newline=""))
+        ]
     history = getattr(history, "history", history)
     if isinstance(history, dict):
         n = max((len(v) for v in history.values()), default=0)
-        return [{"epoch": i + 1, **{k: float(v[i]) for k, v in history.items() if i < len(v)}}
-                for i in range(n)]
+        return [
+            {"epoch": i + 1, **{k: float(v[i]) for k, v in history.items() if i < len(v)}}
+            for i in range(n)
+        ]
     if isinstance(history, (list, tuple)):
         return list(history)
-    raise ValueError("`history` must be a keras History, a dict of lists, a list of dicts or a "
-                     f"CSV path. Received: {type(history).__name__}")
+    raise ValueError(
+        "`history` must be a keras History, a dict of lists, a list of dicts or a "
+        f"CSV path. Received: {type(history).__name__}"
+    )
 
 
-def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int | None = None,
-                 epochs=None):
+def plot_history(
+    history, path=None, x: str = "epoch", names=None, smooth: int | None = None, epochs=None
+):
     """Loss curves: one panel per group (discriminator losses, generator losses, the rest).
 
     Args:
@@ -154,9 +166,12 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
             names += [k for k in row if k not in names and k not in ("epoch", "step", x)]
     if smooth is None:
         smooth = max(1, len(rows) // 50) if len(rows) > 200 else 1
-    groups = {"discriminator": [n for n in names if n.startswith("d_")],
-              "generator": [n for n in names if n.startswith("g_") or n in ("cycle_loss",
-                                                                             "identity_loss")]}
+    groups = {
+        "discriminator": [n for n in names if n.startswith("d_")],
+        "generator": [
+            n for n in names if n.startswith("g_") or n in ("cycle_loss", "identity_loss")
+        ],
+    }
     groups["other"] = [n for n in names if not any(n in g for g in groups.values())]
     groups = {k: v for k, v in groups.items() if v}
     epoch_end = {}  # each epoch's last step, where its per-epoch marker goes
@@ -172,11 +187,14 @@ def plot_history(history, path=None, x: str = "epoch", names=None, smooth: int |
             xs, ys = map(np.asarray, zip(*points))
             if smooth > 1 and len(ys) > smooth:
                 ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
-                xs = xs[smooth - 1:]
-            line, = ax.plot(xs, ys, label=name, lw=1)
+                xs = xs[smooth - 1 :]
+            (line,) = ax.plot(xs, ys, label=name, lw=1)
             if epochs and x == "step":
-                per_epoch = [(epoch_end[e["epoch"]], e[name]) for e in epochs
-                             if name in e and e.get("epoch") in epoch_end]
+                per_epoch = [
+                    (epoch_end[e["epoch"]], e[name])
+                    for e in epochs
+                    if name in e and e.get("epoch") in epoch_end
+                ]
                 if per_epoch:
                     ax.plot(*zip(*per_epoch), "o", color=line.get_color(), ms=3)
         ax.set_title(title)
@@ -206,8 +224,11 @@ def plot_gradient_norms(rows, path=None):
                 layers.append(r["layer"])
         cmap = plt.get_cmap("viridis", max(2, len(layers)))
         for i, layer in enumerate(layers):
-            pts = [(r["step"], max(r["norm"], 1e-12)) for r in rows
-                   if r["network"] == network and r["layer"] == layer]
+            pts = [
+                (r["step"], max(r["norm"], 1e-12))
+                for r in rows
+                if r["network"] == network and r["layer"] == layer
+            ]
             ax.plot(*zip(*pts), color=cmap(i), lw=1, label=layer if len(layers) <= 12 else None)
         ax.set_yscale("log")
         ax.set_title(f"{network}: gradient norm per layer (input to output: dark to light)")
@@ -218,6 +239,7 @@ def plot_gradient_norms(rows, path=None):
 
 
 # -- animations ---------------------------------------------------------------------------------
+
 
 def _grid_files(source) -> list[str]:
     """The sample grids of a run (`RUN/grids/epoch_*.png`), of a grids folder, or given."""
@@ -231,8 +253,10 @@ def _grid_files(source) -> list[str]:
             folder = fs.join(folder, "grids")
         files = fs.glob(fs.join(fs.glob_escape(folder), "epoch_*.png"))
         if not files:
-            raise ValueError(f"No sample grids (epoch_*.png) in {folder}: give a run folder "
-                             "(OUT of `ganpaint train`) or its grids/ folder.")
+            raise ValueError(
+                f"No sample grids (epoch_*.png) in {folder}: give a run folder "
+                "(OUT of `ganpaint train`) or its grids/ folder."
+            )
     return files
 
 
@@ -269,16 +293,24 @@ def write_animation(frames, path, fps: float = 2.0, overwrite: bool = False) -> 
         pictures = [Image.fromarray(f) for f in frames]
 
         def write(partial):
-            pictures[0].save(partial, save_all=True, append_images=pictures[1:], loop=0,
-                             duration=int(round(1000 / fps)), format="GIF")
+            pictures[0].save(
+                partial,
+                save_all=True,
+                append_images=pictures[1:],
+                loop=0,
+                duration=int(round(1000 / fps)),
+                format="GIF",
+            )
     elif extension == ".mp4":
         try:
             import imageio.v2 as imageio
             import imageio_ffmpeg  # noqa: F401
         except ImportError:
-            raise UserError("an MP4 needs the imageio-ffmpeg package (pip install imageio "
-                            "imageio-ffmpeg); or write a .gif, which needs nothing more.") from None
-        even = [f[:f.shape[0] // 2 * 2, :f.shape[1] // 2 * 2] for f in frames]  # h264 sizes
+            raise UserError(
+                "an MP4 needs the imageio-ffmpeg package (pip install imageio "
+                "imageio-ffmpeg); or write a .gif, which needs nothing more."
+            ) from None
+        even = [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames]  # h264 sizes
 
         def write(partial):
             imageio.mimwrite(partial, even, fps=fps, format="FFMPEG")
@@ -315,8 +347,9 @@ def progress_animation(source, path, fps: float = 2.0, overwrite: bool = False) 
         with fs.open(file, "rb") as f:
             frames.append(_label(np.asarray(Image.open(f).convert("RGB")), text))
     size = frames[0].shape
-    frames = [f if f.shape == size else np.asarray(Image.fromarray(f).resize(size[1::-1]))
-              for f in frames]
+    frames = [
+        f if f.shape == size else np.asarray(Image.fromarray(f).resize(size[1::-1])) for f in frames
+    ]
     return write_animation(frames, path, fps=fps, overwrite=overwrite)
 
 
@@ -330,13 +363,22 @@ def slerp(a, b, t) -> np.ndarray:
     omega = np.arccos(np.clip(cos, -1.0, 1.0))[None, :, None]
     sin = np.sin(omega)
     linear = (1 - t) * a[None] + t * b[None]
-    spherical = (np.sin((1 - t) * omega) * a[None] + np.sin(t * omega) * b[None]) / \
-        np.where(sin == 0, 1.0, sin)
+    spherical = (np.sin((1 - t) * omega) * a[None] + np.sin(t * omega) * b[None]) / np.where(
+        sin == 0, 1.0, sin
+    )
     return np.where(sin < 1e-6, linear, spherical).astype(np.float32)  # [T, rows, D]
 
 
-def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0,
-                  labels=None, use_ema: bool = True, overwrite: bool = False) -> np.ndarray:
+def interpolation(
+    model,
+    path=None,
+    steps: int = 8,
+    rows: int = 4,
+    seed: int = 0,
+    labels=None,
+    use_ema: bool = True,
+    overwrite: bool = False,
+) -> np.ndarray:
     """Walk the latent space of a noise model: each row goes from one noise draw to another
     in `steps` (spherical interpolation). Labelled models keep the noise pair and change the
     class per row (every class in turn by default), so one style is shown in every class.
@@ -355,14 +397,19 @@ def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0
     from ganpaint.errors import refuse_existing
 
     if model.takes_inputs:
-        raise ValueError(f"interpolation walks a noise model's latent space; "
-                         f"{type(model).__name__} translates images.")
+        raise ValueError(
+            f"interpolation walks a noise model's latent space; "
+            f"{type(model).__name__} translates images."
+        )
     if path is not None and not overwrite:
         refuse_existing(path, "picture")
     rng = np.random.default_rng(seed)
     if model.num_classes is not None:
-        labels = (np.arange(model.num_classes) if labels is None
-                  else np.asarray(labels, "int32").reshape(-1))
+        labels = (
+            np.arange(model.num_classes)
+            if labels is None
+            else np.asarray(labels, "int32").reshape(-1)
+        )
         rows = len(labels)
         a = np.tile(rng.standard_normal((1, model.latent_dim)), (rows, 1))
         b = np.tile(rng.standard_normal((1, model.latent_dim)), (rows, 1))
@@ -376,8 +423,7 @@ def interpolation(model, path=None, steps: int = 8, rows: int = 4, seed: int = 0
     if path is not None:
         path = os.fspath(path)
         if path.lower().endswith(".gif"):
-            frames = [image_grid(images[:, t], cols=1 if rows <= 4 else None)
-                      for t in range(steps)]
+            frames = [image_grid(images[:, t], cols=1 if rows <= 4 else None) for t in range(steps)]
             frames = [f if f.shape[-1] == 3 else np.repeat(f, 3, -1) for f in frames]
             write_animation(frames, path, fps=4, overwrite=True)
         else:

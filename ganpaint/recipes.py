@@ -9,6 +9,7 @@ runs on CPU, a GPU, several GPUs or a TPU. `smoke=True` shrinks sizes and epochs
 bundled samples in seconds (what the notebooks and tests use); any field can be overridden by
 keyword, e.g. `build("monet_cyclegan", image_size=320, receptive_field=16)`.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ import keras
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
 from ganpaint import distribute, families, gans, metrics, runs, settings
-from ganpaint.errors import UserError
+from ganpaint.errors import UserError, arg
 from ganpaint.recipe_presets import RECIPES, SECTIONS, Recipe, get  # noqa: F401 (public here)
 from ganpaint.sweeps import sweep  # noqa: F401 (public here: `gp.recipes.sweep`)
 
@@ -39,9 +40,16 @@ class Setup:
     real: Any = None  # real images the scores compare with (FIDCheckpoint's)
     make_dataset: Any = None  # builds a new `dataset` (what a resumed run's fits iterate)
 
-    def fit(self, epochs: int | None = None, resume: bool | str = "auto", verbose="auto",
-            time_limit=None, checkpoint_every: int | None = None, run_info: dict | None = None,
-            **kwargs):
+    def fit(
+        self,
+        epochs: int | None = None,
+        resume: bool | str = "auto",
+        verbose="auto",
+        time_limit=None,
+        checkpoint_every: int | None = None,
+        run_info: dict | None = None,
+        **kwargs,
+    ):
         """Train with the recipe's callbacks, in a run that survives interruption
         (`ganpaint.runs.resumable_fit`): the whole state is checkpointed every
         `checkpoint_every` steps in `out_dir/backup`, and calling `fit` again (in this process
@@ -62,23 +70,41 @@ class Setup:
         """
         # `settings` identifies the run (a different --set is another run);
         # `recipe_settings` is the whole recipe as first trained (`settings.from_run`).
-        identity = {"recipe": self.recipe.name, "seed": self.model.seed,
-                    "settings": settings.identity(self.recipe),
-                    "recipe_settings": settings.record(self.recipe), **(run_info or {})}
+        identity = {
+            "recipe": self.recipe.name,
+            "seed": self.model.seed,
+            "settings": settings.identity(self.recipe),
+            "recipe_settings": settings.record(self.recipe),
+            **(run_info or {}),
+        }
         history = runs.resumable_fit(
-            self.model, self.make_dataset or self.dataset, out_dir=self.out_dir,
+            self.model,
+            self.make_dataset or self.dataset,
+            out_dir=self.out_dir,
             epochs=epochs or self.recipe.epochs,
             steps_per_epoch=kwargs.pop("steps_per_epoch", self.recipe.steps_per_epoch),
             callbacks=self.callbacks,
             checkpoint_every=checkpoint_every or self.recipe.checkpoint_every,
-            time_limit=time_limit, resume=resume, verbose=verbose,
-            run_info=identity, save_model="model.keras", **kwargs)
+            time_limit=time_limit,
+            resume=resume,
+            verbose=verbose,
+            run_info=identity,
+            save_model="model.keras",
+            **kwargs,
+        )
         return history
 
 
-def build(name: str | Recipe, data: Any = None, out_dir: str | None = None,
-          smoke: bool = False, strategy=None, seed: int = 0, settings: dict | None = None,
-          **overrides) -> Setup:
+def build(
+    name: str | Recipe,
+    data: Any = None,
+    out_dir: str | None = None,
+    smoke: bool = False,
+    strategy=None,
+    seed: int = 0,
+    settings: dict | None = None,
+    **overrides,
+) -> Setup:
     """Build a recipe: networks, compiled model, dataset and callbacks.
 
     Args:
@@ -100,15 +126,14 @@ def build(name: str | Recipe, data: Any = None, out_dir: str | None = None,
     recipe = get(name, smoke=smoke, settings=settings, **overrides)
     family = families.family(recipe.model)
     if overrides.get("num_classes") is not None and family.kind != "labelled":
-        raise UserError(f"`num_classes` sizes the labelled recipes' models; {recipe.name} is a "
-                        f"{recipe.model}, which takes no labels.",
-                        cli=f"--num-classes applies to labelled recipes; {recipe.name} is a "
-                        f"{recipe.model}, which takes no labels.")
+        raise UserError(
+            f"{arg('num_classes')} applies to labelled recipes; {recipe.name} is a "
+            f"{recipe.model}, which takes no labels."
+        )
     if recipe.annotations is not None and not family.crops_boxes:
-        raise UserError(f"`annotations` crops training images for the GAN recipes; "
-                        f"{recipe.name} is a {recipe.model}.",
-                        cli=f"--annotations applies to GAN recipes; {recipe.name} is a "
-                        f"{recipe.model}.")
+        raise UserError(
+            f"{arg('annotations')} applies to GAN recipes; {recipe.name} is a {recipe.model}."
+        )
     out_dir = os.fspath(out_dir or os.path.join("outputs", recipe.name))
     strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
@@ -124,9 +149,17 @@ def build(name: str | Recipe, data: Any = None, out_dir: str | None = None,
     dataset = make_dataset()  # after the model, which seeds the global generator
     _check_label_classes(recipe, dataset, sources)
     rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
-    return Setup(recipe, model, dataset,
-                 _callbacks(recipe, out_dir, fixed_inputs, real, rates), out_dir, fixed_inputs,
-                 strategy, real, make_dataset)
+    return Setup(
+        recipe,
+        model,
+        dataset,
+        _callbacks(recipe, out_dir, fixed_inputs, real, rates),
+        out_dir,
+        fixed_inputs,
+        strategy,
+        real,
+        make_dataset,
+    )
 
 
 def _check_label_classes(recipe, dataset, sources):
@@ -136,16 +169,24 @@ def _check_label_classes(recipe, dataset, sources):
     if recipe.num_classes is None or needed is None or needed <= recipe.num_classes:
         return
     where = sources[0] if isinstance(sources[0], str) else "the data"
-    what = (f"{where} has labels up to {needed - 1} ({needed} classes), but recipe "
-            f"{recipe.name!r} builds a model of {recipe.num_classes} classes (0 to "
-            f"{recipe.num_classes - 1}). ")
-    raise UserError(what + f"Pass num_classes={needed}, or relabel the data.",
-                    cli=what + f"Pass --num-classes {needed}, or relabel the data.")
+    what = (
+        f"{where} has labels up to {needed - 1} ({needed} classes), but recipe "
+        f"{recipe.name!r} builds a model of {recipe.num_classes} classes (0 to "
+        f"{recipe.num_classes - 1}). "
+    )
+    raise UserError(what + f"Pass {arg('num_classes', needed)}, or relabel the data.")
 
 
-def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool = False,
-                jit_compile: bool | str = "auto", steps_per_execution: int | None = None,
-                settings: dict | None = None, **overrides):
+def build_model(
+    recipe: str | Recipe,
+    strategy=None,
+    seed: int = 0,
+    smoke: bool = False,
+    jit_compile: bool | str = "auto",
+    steps_per_execution: int | None = None,
+    settings: dict | None = None,
+    **overrides,
+):
     """A recipe's compiled training model (networks, loss, optimizers), without data.
 
     For loading weights into, or timing: `build_model("maps_pix2pix", image_size=128)`.
@@ -161,14 +202,18 @@ def build_model(recipe: str | Recipe, strategy=None, seed: int = 0, smoke: bool 
     """
     recipe = get(recipe, smoke=smoke, settings=settings, **overrides)
     strategy = strategy or distribute.current_strategy()
-    steps_per_execution = (steps_per_execution or recipe.steps_per_execution
-                           or default_steps_per_execution(strategy))
+    steps_per_execution = (
+        steps_per_execution or recipe.steps_per_execution or default_steps_per_execution(strategy)
+    )
     keras.utils.set_random_seed(seed)
     with strategy.scope():
         model = families.family(recipe.model).build(recipe, seed)
-        model.compile(_optimizer(recipe, recipe.g_learning_rate, model),
-                      _optimizer(recipe, recipe.d_learning_rate, model), jit_compile=jit_compile,
-                      steps_per_execution=steps_per_execution)
+        model.compile(
+            _optimizer(recipe, recipe.g_learning_rate, model),
+            _optimizer(recipe, recipe.d_learning_rate, model),
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+        )
     return model
 
 
@@ -181,6 +226,7 @@ def default_steps_per_execution(strategy) -> int:
 
 # -- pieces -----------------------------------------------------------------------------------
 
+
 def _optimizer(recipe, learning_rate, model):
     """The recipe's optimizer. The model's `preset_optimizer` owns the defaults; a recipe's
     field overrides them only where it is set (not None)."""
@@ -191,9 +237,9 @@ def _optimizer(recipe, learning_rate, model):
         return keras.optimizers.RMSprop(values["learning_rate"])
     if recipe.optimizer == "adam":
         return gans.default_optimizer(**values)
-    raise UserError(f"`optimizer` must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}",
-                    cli=f"optimizer.optimizer must be adam or rmsprop. Received: "
-                    f"{recipe.optimizer!r}")
+    raise UserError(
+        f"optimizer.optimizer must be 'adam' or 'rmsprop'. Received: {recipe.optimizer!r}"
+    )
 
 
 def default_data(recipe: Recipe, smoke: bool = False):
@@ -205,8 +251,10 @@ def default_data(recipe: Recipe, smoke: bool = False):
 
 def _sources(recipe, data, smoke) -> tuple:
     """The data source of each of the family's domains (one, or CycleGAN's two)."""
-    return tuple(_source(recipe, data, smoke, which)
-                 for which in range(families.family(recipe.model).domains))
+    return tuple(
+        _source(recipe, data, smoke, which)
+        for which in range(families.family(recipe.model).domains)
+    )
 
 
 def _source(recipe, data, smoke, which=0):
@@ -219,19 +267,21 @@ def _source(recipe, data, smoke, which=0):
     if recipe.name in _DOWNLOADS:
         try:
             (x, y), _ = getattr(keras.datasets, _DOWNLOADS[recipe.name]).load_data()
-        except Exception as exc:  # noqa: BLE001 - Keras raises a bare Exception offline
-            what = (f"Recipe {recipe.name!r} downloads {_DOWNLOADS[recipe.name].upper()} when "
-                    f"no data is given, and the download failed ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0][:120] if str(exc) else 'no reason given'}). ")
-            raise UserError(what + "Pass `data=` a local copy (data/README.md says where to "
-                            "get it), or smoke=True for the bundled sample.",
-                            cli=what + "Pass --data PATH (a local copy: data/README.md says "
-                            "where to get it), or --smoke for the bundled sample.") from None
+        except Exception as exc:
+            what = (
+                f"Recipe {recipe.name!r} downloads {_DOWNLOADS[recipe.name].upper()} when "
+                f"no data is given, and the download failed ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:120] if str(exc) else 'no reason given'}). "
+            )
+            raise UserError(
+                what + f"Pass {arg('data')} a local copy (data/README.md says where to get "
+                f"it), or {arg('smoke=True')} for the bundled sample."
+            ) from None
         return (x if x.ndim == 4 else x[..., None]), y.reshape(-1)
-    raise UserError(f"Recipe {recipe.name!r} needs `data` (see data/README.md for where to get "
-                    "it and the layout), or smoke=True for the bundled sample.",
-                    cli=f"Recipe {recipe.name} needs --data PATH (see data/README.md for where "
-                    "to get it and the layout), or --smoke for the bundled sample.")
+    raise UserError(
+        f"Recipe {recipe.name} needs {arg('data')} (see data/README.md for where to get it "
+        f"and the layout), or {arg('smoke=True')} for the bundled sample."
+    )
 
 
 # Recipes whose data Keras downloads when none is given (needs the internet once).
@@ -243,35 +293,56 @@ def _extractor(recipe):
         return metrics.PixelFeatures()
     if recipe.fid_features in ("inception", "off"):
         return None  # FIDCheckpoint builds Inception (`fid_weights`) when training starts
-    raise UserError(f"`fid_features` must be 'inception', 'pixels' or 'off' (a weights file "
-                    f"goes to fid_weights=). Received: {recipe.fid_features!r}",
-                    cli=f"--fid must be inception, pixels or off. Received: {recipe.fid_features!r}")
+    raise UserError(
+        f"run.fid_features must be 'inception', 'pixels' or 'off' (a weights file goes to "
+        f"{arg('fid_weights=FILE')}). Received: {recipe.fid_features!r}"
+    )
 
 
 def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
-    found = [cb.SampleGrid(os.path.join(out_dir, "grids"), every=recipe.sample_every,
-                           n=8 if recipe.num_classes else 16,
-                           inputs=None if fixed_inputs is None else fixed_inputs[:8])]
+    found = [
+        cb.SampleGrid(
+            os.path.join(out_dir, "grids"),
+            every=recipe.sample_every,
+            n=8 if recipe.num_classes else 16,
+            inputs=None if fixed_inputs is None else fixed_inputs[:8],
+        )
+    ]
     if recipe.decay_epochs:
         # The rates are given: a resumed run's optimizers hold decayed ones.
-        found.append(cb.LinearDecay(max(0, recipe.epochs - recipe.decay_epochs),
-                                    recipe.decay_epochs,
-                                    list(initial_rates)))
+        found.append(
+            cb.LinearDecay(
+                max(0, recipe.epochs - recipe.decay_epochs),
+                recipe.decay_epochs,
+                list(initial_rates),
+            )
+        )
     extractor = _extractor(recipe)
     if recipe.fid_every and recipe.fid_features != "off":
-        found.append(cb.FIDCheckpoint(os.path.join(out_dir, "best"), real=real,
-                                      every=recipe.fid_every, extractor=extractor,
-                                      n_samples=len(real), inputs=fixed_inputs,
-                                      fid_weights=recipe.fid_weights))
+        found.append(
+            cb.FIDCheckpoint(
+                os.path.join(out_dir, "best"),
+                real=real,
+                every=recipe.fid_every,
+                extractor=extractor,
+                n_samples=len(real),
+                inputs=fixed_inputs,
+                fid_weights=recipe.fid_weights,
+            )
+        )
     if recipe.gradient_norms:
-        found.append(cb.GradientNorms(os.path.join(out_dir, "gradients"),
-                                      every=recipe.gradient_norms_every))
+        found.append(
+            cb.GradientNorms(os.path.join(out_dir, "gradients"), every=recipe.gradient_norms_every)
+        )
     # After the scores: each epoch's row of history/epochs.csv holds them (what sweeps read).
     found.append(cb.LossHistory(os.path.join(out_dir, "history")))
     if recipe.tensorboard:  # last: the grid and the scores of the epoch are there by then
-        found.append(cb.TensorBoardLog(os.path.join(out_dir, "tensorboard"),
-                                       sample_grid=found[0]))
+        found.append(cb.TensorBoardLog(os.path.join(out_dir, "tensorboard"), sample_grid=found[0]))
     # First, so a trip rolls back before anything records or saves this step's state.
-    found.insert(0, cb.TrainingGuard(out_dir, inputs=None if fixed_inputs is None
-                                     else fixed_inputs[:16], real=real))
+    found.insert(
+        0,
+        cb.TrainingGuard(
+            out_dir, inputs=None if fixed_inputs is None else fixed_inputs[:16], real=real
+        ),
+    )
     return found

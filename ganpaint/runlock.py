@@ -15,6 +15,7 @@ the same instant exactly one gets it. A bucket has no such operation: the lock i
 and read back, which catches all but two starts within the same second or so. Each
 run's holder token tells it the lock is still its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ import keras
 
 from ganpaint import fs
 from ganpaint.checkpoints import say
-from ganpaint.errors import UserError
+from ganpaint.errors import UserError, arg
 
 LOCK_NAME = "run.lock"
 REFRESH = 60.0  # seconds between the holder's rewrites of the lock
@@ -46,10 +47,16 @@ class RunLock:
 
     def _record(self) -> dict:
         now = time.time()
-        return {"pid": os.getpid(), "host": socket.gethostname(), "token": self.token,
-                "started": getattr(self, "_started", now), "alive": now,
-                "started_at": time.strftime("%Y-%m-%d %H:%M:%S",
-                                            time.localtime(getattr(self, "_started", now)))}
+        return {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "token": self.token,
+            "started": getattr(self, "_started", now),
+            "alive": now,
+            "started_at": time.strftime(
+                "%Y-%m-%d %H:%M:%S", time.localtime(getattr(self, "_started", now))
+            ),
+        }
 
     def acquire(self) -> RunLock:
         """Take the lock, or raise a one-line `UserError` naming the run that holds it."""
@@ -65,19 +72,26 @@ class RunLock:
                 continue
             gone = self._gone(held)
             if not gone:
-                raise UserError(self._busy(held, "resume=False"), cli=self._busy(held, "--fresh"))
-            say(f"{self.path}: taking over the lock of process {held.get('pid')} on "
-                f"{held.get('host')}, {gone}")
+                raise UserError(self._busy(held))
+            say(
+                f"{self.path}: taking over the lock of process {held.get('pid')} on "
+                f"{held.get('host')}, {gone}"
+            )
             fs.remove_quietly(self.path)
-        raise UserError(f"{self.path} keeps changing: another run is starting in {self.out_dir} "
-                        "at the same moment. Start one run per folder.")
+        raise UserError(
+            f"{self.path} keeps changing: another run is starting in {self.out_dir} "
+            "at the same moment. Start one run per folder."
+        )
 
-    def _busy(self, held: dict, fresh: str) -> str:
-        return (f"{self.out_dir} is in use by another training: process {held.get('pid')} on "
-                f"{held.get('host')}, started {held.get('started_at', '?')} ({self.path}). "
-                f"Wait for it to end or stop it (a second training here would overwrite its "
-                f"checkpoints; {fresh} does not override this), or choose another folder. If "
-                f"that process is gone, delete {self.path}.")
+    def _busy(self, held: dict) -> str:
+        return (
+            f"{self.out_dir} is in use by another training: process {held.get('pid')} on "
+            f"{held.get('host')}, started {held.get('started_at', '?')} ({self.path}). "
+            f"Wait for it to end or stop it (a second training here would overwrite its "
+            f"checkpoints; {arg('resume=False')} does not override this), or choose another "
+            f"folder. If "
+            f"that process is gone, delete {self.path}."
+        )
 
     def _create(self) -> bool:
         data = json.dumps(self._record()).encode()

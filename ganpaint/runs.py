@@ -24,6 +24,7 @@ ends, bit for bit. How:
   aside to `out_dir/replaced-<time>/` and deletes nothing. While it trains, `run.lock`
   keeps a second training out of the folder (`ganpaint.runlock`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,29 +40,58 @@ import tensorflow as tf
 
 from ganpaint import distribute, fs
 from ganpaint.checkpoints import (  # noqa: F401 (public here too, as before the split)
-    CHECKPOINT_FOLDER, CheckpointStore, StepCheckpoint, _write_json_atomically, all_finite,
-    check_writable, optimizers_of, say, state_bytes, training_state, write_atomically)
-from ganpaint.errors import UserError
+    CHECKPOINT_FOLDER,
+    CheckpointStore,
+    StepCheckpoint,
+    _write_json_atomically,
+    all_finite,
+    check_writable,
+    optimizers_of,
+    say,
+    state_bytes,
+    training_state,
+    write_atomically,
+)
+from ganpaint.errors import UserError, arg
 from ganpaint.guard import TimeLimit, TrainingGuard
 from ganpaint.runlock import LockRefresh, RunLock
 
+# The fix for a folder that holds another run, on either interface.
+MOVE_ASIDE = (
+    f"Pass {arg('resume=False')} to move that run aside (nothing is deleted), or choose "
+    f"another {arg('out_dir')}."
+)
 RUN_RECORD = "run.json"  # what run a folder holds: its model, network shapes, recipe, seed
 # What a run writes into its folder: `resume=False` (`--fresh`) moves these aside together.
-RUN_ENTRIES = (RUN_RECORD, "model.keras", CHECKPOINT_FOLDER, "best", "history", "grids",
-               "gradients", "guard.jsonl", "tensorboard", "audit")
+RUN_ENTRIES = (
+    RUN_RECORD,
+    "model.keras",
+    CHECKPOINT_FOLDER,
+    "best",
+    "history",
+    "grids",
+    "gradients",
+    "guard.jsonl",
+    "tensorboard",
+    "audit",
+)
 _SHAPE_KEYS = ("model", "weights", "recipe")  # always compared; the rest where both have it
 
 
 # -- who owns the folder ------------------------------------------------------------------------
+
 
 def run_identity(model, **info) -> dict:
     """What makes two runs the same run: the model's class, the shapes and dtypes of its
     weights (another recipe, image size or width changes them) and `info` (e.g. the recipe's
     name). Layer names are left out: they depend on what else the process built."""
     shapes = json.dumps([[list(v.shape), str(v.dtype)] for v in model.weights])
-    return {"model": type(model).__name__,
-            "weights": hashlib.sha256(shapes.encode()).hexdigest()[:16],
-            "weight_count": len(model.weights), **info}
+    return {
+        "model": type(model).__name__,
+        "weights": hashlib.sha256(shapes.encode()).hexdigest()[:16],
+        "weight_count": len(model.weights),
+        **info,
+    }
 
 
 def _describe(identity: dict) -> str:
@@ -81,19 +111,25 @@ def _difference(held: dict, identity: dict) -> str:
     if held.get("recipe") != identity.get("recipe") or held.get("model") != identity.get("model"):
         return f"it holds another run ({_describe(held)}), not this one ({_describe(identity)})"
     if held.get("weights") != identity.get("weights"):
-        return (f"it holds another run of {_describe(held)} whose networks have other shapes "
-                "(another image size, width or option)")
+        return (
+            f"it holds another run of {_describe(held)} whose networks have other shapes "
+            "(another image size, width or option)"
+        )
     keys = _settings_differing(held, identity)
     if "settings" in keys:  # the resolved recipes: name the settings that differ
         from ganpaint.settings import differences
 
         changed = differences(held["settings"], identity["settings"])
         more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
-        return (f"it holds another run of {_describe(held)} with other settings "
-                f"({'; '.join(changed[:4])}{more})")
-    return (f"it holds another run of {_describe(held)} "
-            f"({', '.join(f'{k} {held[k]}' for k in keys)}), not this one "
-            f"({', '.join(f'{k} {identity[k]}' for k in keys)})")
+        return (
+            f"it holds another run of {_describe(held)} with other settings "
+            f"({'; '.join(changed[:4])}{more})"
+        )
+    return (
+        f"it holds another run of {_describe(held)} "
+        f"({', '.join(f'{k} {held[k]}' for k in keys)}), not this one "
+        f"({', '.join(f'{k} {identity[k]}' for k in keys)})"
+    )
 
 
 def move_run_aside(out_dir: str, also: tuple[str, ...] = ()) -> str | None:
@@ -130,17 +166,20 @@ def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") 
     if resume is False:
         move_run_aside(out_dir)
     held = read_run_record(out_dir)
-    if held is not None and (any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
-                             or _settings_differing(held, identity)):
-        what = (f"{out_dir}: {_difference(held, identity)}; training here would replace "
-                "its model, checkpoints, best weights and histories. ")
-        raise UserError(what + "Pass resume=False to move that run aside (nothing is "
-                        "deleted), or choose another out_dir.",
-                        cli=what + "Pass --fresh to move that run aside (nothing is "
-                        "deleted), or choose another --out.")
+    if held is not None and (
+        any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
+        or _settings_differing(held, identity)
+    ):
+        what = (
+            f"{out_dir}: {_difference(held, identity)}; training here would replace "
+            "its model, checkpoints, best weights and histories. "
+        )
+        raise UserError(what + MOVE_ASIDE)
     if held is None:
-        _write_json_atomically(record_path, {**identity, "created": time.strftime(
-            "%Y-%m-%d %H:%M:%S"), "token": _new_token()})
+        _write_json_atomically(
+            record_path,
+            {**identity, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "token": _new_token()},
+        )
     return held is not None
 
 
@@ -155,11 +194,8 @@ def read_run_record(out_dir: str) -> dict | None:
     except (OSError, ValueError) as exc:
         raise UserError(
             f"{record_path} is unreadable ({exc}); the folder's run cannot be identified. "
-            "Pass resume=False to move that run aside (nothing is deleted), or choose "
-            "another out_dir.",
-            cli=f"{record_path} is unreadable ({exc}); the folder's run cannot be "
-            "identified. Pass --fresh to move that run aside (nothing is deleted), or "
-            "choose another --out.") from None
+            + MOVE_ASIDE
+        ) from None
 
 
 def _new_token() -> int:
@@ -179,17 +215,15 @@ def _run_token(out_dir: str, add: bool = False) -> int:
 
 
 def _refuse_unknown_run(out_dir: str) -> None:
-    present = [e for e in RUN_ENTRIES if e != RUN_RECORD
-               and fs.lexists(fs.join(out_dir, e))]
+    present = [e for e in RUN_ENTRIES if e != RUN_RECORD and fs.lexists(fs.join(out_dir, e))]
     if not present:
         return
     fs.remove(fs.join(out_dir, RUN_RECORD))  # written by this call: not a run of ours
-    what = (f"{out_dir} holds files of an earlier run ({', '.join(present)}) whose checkpoints "
-            "do not load into this model: another recipe, model or size. ")
-    raise UserError(what + "Pass resume=False to move that run aside (nothing is deleted), or "
-                    "choose another out_dir.",
-                    cli=what + "Pass --fresh to move that run aside (nothing is deleted), or "
-                    "choose another --out.")
+    what = (
+        f"{out_dir} holds files of an earlier run ({', '.join(present)}) whose checkpoints "
+        "do not load into this model: another recipe, model or size. "
+    )
+    raise UserError(what + MOVE_ASIDE)
 
 
 # -- several workers ----------------------------------------------------------------------------
@@ -208,14 +242,17 @@ class _Start:
 def _agree(strategy, error, *values, width=None):
     """One collective: every worker's (ok, *values). Raises this worker's `error`, or says
     which worker stopped, when any failed; else returns the rows of values."""
-    rows = distribute.gather_ints([int(error is None), *values], strategy,
-                                  width=(width or len(values)) + 1)
+    rows = distribute.gather_ints(
+        [int(error is None), *values], strategy, width=(width or len(values)) + 1
+    )
     if error is not None:
         raise error
     failed = [i for i, row in enumerate(rows) if not row[0]]
     if failed:
-        raise UserError(f"Another worker of this cluster (replica {failed[0]}) stopped before "
-                        "training; its output says why. Fix that and start every worker again.")
+        raise UserError(
+            f"Another worker of this cluster (replica {failed[0]}) stopped before "
+            "training; its output says why. Fix that and start every worker again."
+        )
     return rows[:, 1:]
 
 
@@ -250,7 +287,7 @@ def _join_run(model, out_dir, identity, resume, store, locks):
             locks.append(RunLock(out_dir).acquire())
             known = claim_run_folder(out_dir, identity, resume)
             token = _run_token(out_dir, add=True)
-        except Exception as exc:  # noqa: BLE001 - raised after the others have heard of it
+        except Exception as exc:
             error = exc
     rows = _agree(strategy, error, int(chief), token)
     chief_token = int(next(row[1] for row in rows if row[0]))
@@ -266,7 +303,7 @@ def _join_run(model, out_dir, identity, resume, store, locks):
                 check_writable(out_dir, 2 * state_bytes(model))
                 locks.append(RunLock(out_dir).acquire())
                 known = claim_run_folder(out_dir, identity, resume)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             error = exc
     steps = store.usable_steps()[:_KEPT_STEPS] if resume is not False and error is None else []
     rows = _agree(strategy, error, *steps, width=_KEPT_STEPS)
@@ -279,34 +316,50 @@ def _join_run(model, out_dir, identity, resume, store, locks):
         newest = ", ".join(f"step {s[0]:,}" if s else "none" for s in seen)
         raise UserError(
             f"The workers see no checkpoint in common in {store.folder} (their newest: "
-            f"{newest}), so they cannot resume together. Give every worker the same out_dir "
-            "on storage they share (a gs:// bucket, an NFS folder), or pass resume=False to "
-            "start again (the earlier run is moved aside).",
-            cli=f"The workers see no checkpoint in common in {store.folder} (their newest: "
-            f"{newest}), so they cannot resume together. Give every worker the same --out on "
-            "storage they share (a gs:// bucket, an NFS folder), or pass --fresh to start "
-            "again (the earlier run is moved aside).")
+            f"{newest}), so they cannot resume together. Give every worker the same "
+            f"{arg('out_dir')} on storage they share (a gs:// bucket, an NFS folder), or pass "
+            f"{arg('resume=False')} to start again (the earlier run is moved aside).",
+        )
     restored = _agree(strategy, None, marker["step"] if marker else -1)
     if len({int(r[0]) for r in restored}) > 1:
-        raise UserError(f"The workers restored different checkpoints from {store.folder} "
-                        f"(steps {sorted({int(r[0]) for r in restored})}); a checkpoint must "
-                        "have changed while they read it. Start every worker again.")
+        raise UserError(
+            f"The workers restored different checkpoints from {store.folder} "
+            f"(steps {sorted({int(r[0]) for r in restored})}); a checkpoint must "
+            "have changed while they read it. Start every worker again."
+        )
     return _Start(known, marker, scratch)
 
 
 # -- the resumable fit -------------------------------------------------------------------------
 
+
 def steps_in(dataset) -> int | None:
     """Batches in one pass of a finite dataset, if tf.data knows; None if infinite/unknown."""
-    n = int(tf.data.experimental.cardinality(dataset)) if isinstance(dataset, tf.data.Dataset) \
+    n = (
+        int(tf.data.experimental.cardinality(dataset))
+        if isinstance(dataset, tf.data.Dataset)
         else -2
+    )
     return n if n > 0 else None
 
 
-def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch: int | None = None,
-                  callbacks=(), checkpoint_every: int = 500, time_limit=None,
-                  resume: bool | str = "auto", keep: int = 2, verbose="auto",
-                  run_info: dict | None = None, save_model: str | None = None, **fit_kwargs):
+def resumable_fit(
+    model,
+    dataset,
+    *,
+    out_dir: str,
+    epochs: int,
+    steps_per_epoch: int | None = None,
+    callbacks=(),
+    checkpoint_every: int = 500,
+    time_limit=None,
+    resume: bool | str = "auto",
+    keep: int = 2,
+    verbose="auto",
+    run_info: dict | None = None,
+    save_model: str | None = None,
+    **fit_kwargs,
+):
     """`model.fit` that can be killed at any moment and run again to continue.
 
     Args:
@@ -353,8 +406,9 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
     dataset = make_dataset()
     steps_per_epoch = steps_per_epoch or steps_in(dataset)
     if not steps_per_epoch:
-        raise ValueError("`steps_per_epoch` is needed: the dataset is infinite or of unknown "
-                         "length.")
+        raise ValueError(
+            "`steps_per_epoch` is needed: the dataset is infinite or of unknown length."
+        )
     _fit_steps_per_execution(model, steps_per_epoch)
     out_dir = os.fspath(out_dir)
     folder = fs.join(out_dir, CHECKPOINT_FOLDER)
@@ -377,16 +431,31 @@ def resumable_fit(model, dataset, *, out_dir: str, epochs: int, steps_per_epoch:
     marker = start.marker
     try:
         if resume is True and marker is None:
-            raise UserError(f"resume=True but there is no usable checkpoint in {folder}",
-                            cli=f"--resume but there is no usable checkpoint in {folder}")
+            raise UserError(f"{arg('resume=True')} but there is no usable checkpoint in {folder}")
         if start.lock is not None:
             callbacks = [*callbacks, LockRefresh(start.lock)]
-        redirect = (fs.redirect_writes(out_dir, start.scratch) if start.scratch
-                    else contextlib.nullcontext())
+        redirect = (
+            fs.redirect_writes(out_dir, start.scratch)
+            if start.scratch
+            else contextlib.nullcontext()
+        )
         with redirect:
-            return _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs,
-                             steps_per_epoch, callbacks, checkpoint_every, time_limit,
-                             verbose, save_model, fit_kwargs)
+            return _fit_from(
+                model,
+                make_dataset,
+                dataset,
+                out_dir,
+                store,
+                marker,
+                epochs,
+                steps_per_epoch,
+                callbacks,
+                checkpoint_every,
+                time_limit,
+                verbose,
+                save_model,
+                fit_kwargs,
+            )
     finally:
         distribute.remove_scratch(start.scratch)
         if start.lock is not None:
@@ -401,21 +470,36 @@ def _fit_steps_per_execution(model, steps_per_epoch: int) -> None:
     wanted = int(getattr(model, "steps_per_execution", 1) or 1)
     if wanted > 1 and steps_per_epoch % wanted:
         fitted = max(d for d in range(1, wanted + 1) if steps_per_epoch % d == 0)
-        say(f"steps_per_execution {wanted} does not divide the {steps_per_epoch:,} steps of an "
+        say(
+            f"steps_per_execution {wanted} does not divide the {steps_per_epoch:,} steps of an "
             f"epoch, so each epoch would run past its end; using {fitted}. (A count that "
-            "divides it, or a steps_per_epoch that it divides, keeps yours.)")
+            "divides it, or a steps_per_epoch that it divides, keeps yours.)"
+        )
         model.steps_per_execution = fitted
         model.train_function = None
 
 
-def _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs, steps_per_epoch,
-              callbacks, checkpoint_every, time_limit, verbose, save_model, fit_kwargs):
+def _fit_from(
+    model,
+    make_dataset,
+    dataset,
+    out_dir,
+    store,
+    marker,
+    epochs,
+    steps_per_epoch,
+    callbacks,
+    checkpoint_every,
+    time_limit,
+    verbose,
+    save_model,
+    fit_kwargs,
+):
     """`resumable_fit` once the run is claimed and its checkpoint (if any) restored."""
     step = marker["step"] if marker else 0
     total = epochs * steps_per_epoch
     if marker:
-        say(f"resuming from step {step:,} of {total:,} "
-            f"({fs.join(store.folder, marker['file'])})")
+        say(f"resuming from step {step:,} of {total:,} ({fs.join(store.folder, marker['file'])})")
 
     callbacks = list(callbacks)
     if time_limit is not None and not isinstance(time_limit, TimeLimit):
@@ -427,18 +511,27 @@ def _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs, step
             cb.resume_at(step, steps_per_epoch)
         if isinstance(cb, TrainingGuard) and cb.store is None:
             cb.store = store
-    saver = StepCheckpoint(store, checkpoint_every, step,
-                           [cb.flush for cb in callbacks if hasattr(cb, "flush")],
-                           restored=marker is not None)
+    saver = StepCheckpoint(
+        store,
+        checkpoint_every,
+        step,
+        [cb.flush for cb in callbacks if hasattr(cb, "flush")],
+        restored=marker is not None,
+    )
     saver.info = {"steps_per_epoch": steps_per_epoch, "epochs": epochs}
     # Stop callbacks and the guard act first; the saver last sees the state they leave.
     callbacks.append(saver)
 
     if step >= total:
-        done = (f"{total:,} steps" if step == total
-                else f"{step:,} steps, more than the {total:,} asked for")
-        say(f"the run in {out_dir} is complete ({done}); nothing to do (to start again: --fresh "
-            "on the command line, resume=False in Python).")
+        done = (
+            f"{total:,} steps"
+            if step == total
+            else f"{step:,} steps, more than the {total:,} asked for"
+        )
+        say(
+            f"the run in {out_dir} is complete ({done}); nothing to do (to start again: --fresh "
+            "on the command line, resume=False in Python)."
+        )
         if save_model and not fs.exists(fs.join(out_dir, save_model)):
             save_keras_model(model, fs.join(out_dir, save_model))
         return keras.callbacks.History()
@@ -456,9 +549,15 @@ def _fit_from(model, make_dataset, dataset, out_dir, store, marker, epochs, step
     position = step
     for first_epoch, steps in parts:
         last = first_epoch + 1 if steps != steps_per_epoch else epochs
-        run = model.fit(stream(position), initial_epoch=first_epoch, epochs=last,
-                        steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
-                        **fit_kwargs)
+        run = model.fit(
+            stream(position),
+            initial_epoch=first_epoch,
+            epochs=last,
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            verbose=verbose,
+            **fit_kwargs,
+        )
         for key, values in run.history.items():
             history.history.setdefault(key, []).extend(values)
         position = saver.step

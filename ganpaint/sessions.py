@@ -2,6 +2,7 @@
 
 Pure Python (no TensorFlow), so the CLI can check `--time-limit` before loading anything.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,9 @@ def parse_duration(value) -> float:
             raise ValueError(f"a duration needs a unit on every part. Received: {value!r}")
         seconds = sum(float(n) * _UNITS[unit or "s"] for n, unit in parts)
     else:
-        raise ValueError(f"a duration must be seconds or a string like '8h', '90m', '1h30m'. "
-                         f"Received: {value!r}")
+        raise ValueError(
+            f"a duration must be seconds or a string like '8h', '90m', '1h30m'. Received: {value!r}"
+        )
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"a duration must be positive. Received: {value!r}")
     return seconds
@@ -38,8 +40,10 @@ def session_seconds_left(limit: float | None = None, started: float | None = Non
     start of this Python process, or `limit` seconds from it elsewhere (Colab has no fixed
     limit: pass one). None when neither applies."""
     if limit is None and "KAGGLE_KERNEL_RUN_TYPE" in os.environ:
-        tpu = any(k in os.environ for k in ("TPU_NAME", "TPU_ACCELERATOR_TYPE",
-                                            "KAGGLE_TPU", "COLAB_TPU_ADDR"))
+        tpu = any(
+            k in os.environ
+            for k in ("TPU_NAME", "TPU_ACCELERATOR_TYPE", "KAGGLE_TPU", "COLAB_TPU_ADDR")
+        )
         limit = KAGGLE_LIMITS["tpu" if tpu else "gpu"]
     if limit is None:
         return None

@@ -8,13 +8,15 @@ sections (`SECTIONS`): data, networks, model, optimizer and run. Beside its name
 - the networks section takes every keyword of the recipe's generator and discriminator
   builders (`networks.generator.residual`, `networks.discriminator.affine_norm`).
 
->>> recipe = apply(get("monet_cyclegan"), {"model.cycle_weight": 10, "optimizer.g_learning_rate": "1e-4"})
+>>> recipe = apply(get("monet_cyclegan"),
+...                {"model.cycle_weight": 10, "optimizer.g_learning_rate": "1e-4"})
 >>> for row in describe("monet_cyclegan", settings={"model.cycle_weight": 10}): print(row)
 
 Values given as text (the command line's) are parsed as Python literals (`10`, `1e-4`, `none`,
 `true`, `(0.7, 1.2)`), else kept as text, and checked against the type the field or keyword
 declares. A key the section does not have is one line that lists the section's keys.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,23 +28,52 @@ import typing
 from ganpaint.errors import UserError
 from ganpaint.recipe_presets import OPTION_FIELDS, RECIPES, SECTIONS, Recipe, get
 
-_NETWORK_ARGS = {"generator", "discriminator", "g_ab", "g_ba", "d_a", "d_b", "seed",
-                 "latent_dim", "name", "kwargs"}
+_NETWORK_ARGS = {
+    "generator",
+    "discriminator",
+    "g_ab",
+    "g_ba",
+    "d_a",
+    "d_b",
+    "seed",
+    "latent_dim",
+    "name",
+    "kwargs",
+}
 # Builder keywords a named field already sets (so `networks.generator.filters` is refused,
 # and `networks.base_filters` named instead).
-_BUILDER_FIELDS = {"image_shape", "latent_dim", "num_classes", "aux_classifier", "base_filters",
-                   "filters", "max_filters", "norm", "conditioning", "dropout", "backbone",
-                   "weights", "name", "receptive_field", "conditional", "spectral_norm"}
+_BUILDER_FIELDS = {
+    "image_shape",
+    "latent_dim",
+    "num_classes",
+    "aux_classifier",
+    "base_filters",
+    "filters",
+    "max_filters",
+    "norm",
+    "conditioning",
+    "dropout",
+    "backbone",
+    "weights",
+    "name",
+    "receptive_field",
+    "conditional",
+    "spectral_norm",
+}
 
 
 # -- what each section takes ---------------------------------------------------------------------
+
 
 def keywords(fn_or_class) -> dict[str, inspect.Parameter]:
     """The keyword parameters of a function, or of a class's constructors along its bases
     (a subclass's `**kwargs` passes the rest on), by name."""
     found: dict[str, inspect.Parameter] = {}
-    chain = ([c for c in fn_or_class.__mro__ if "__init__" in vars(c)]
-             if isinstance(fn_or_class, type) else [fn_or_class])
+    chain = (
+        [c for c in fn_or_class.__mro__ if "__init__" in vars(c)]
+        if isinstance(fn_or_class, type)
+        else [fn_or_class]
+    )
     for owner in chain:
         if isinstance(fn_or_class, type) and owner.__module__.split(".")[0] != "ganpaint":
             break  # keras.Model's own keywords (name, trainable) are not settings
@@ -66,22 +97,40 @@ def option_keys(recipe: Recipe) -> dict[str, dict[str, inspect.Parameter]]:
     """For each option field, the keywords it may hold: the model class's keywords no named
     field covers, and the builders' keywords."""
     family = _family(recipe)
-    model = {k: p for k, p in keywords(family.model_class).items()
-             if k not in _NETWORK_ARGS and k not in SECTIONS["model"]}
+    model = {
+        k: p
+        for k, p in keywords(family.model_class).items()
+        if k not in _NETWORK_ARGS and k not in SECTIONS["model"]
+    }
     g, d = family.builders(recipe)
-    return {"model_options": model,
-            "generator_options": {k: p for k, p in keywords(g).items()
-                                  if k not in _BUILDER_FIELDS},
-            "discriminator_options": {k: p for k, p in keywords(d).items()
-                                      if k not in _BUILDER_FIELDS}}
+    return {
+        "model_options": model,
+        "generator_options": {k: p for k, p in keywords(g).items() if k not in _BUILDER_FIELDS},
+        "discriminator_options": {k: p for k, p in keywords(d).items() if k not in _BUILDER_FIELDS},
+    }
 
 
 # Named fields a kind of family does not read (its networks or data take no such thing).
-_UNUSED = {"generate": {"generator", "receptive_field", "backbone", "backbone_weights",
-                        "num_classes", "conditioning", "g_conditioning"},
-           "labelled": {"generator", "receptive_field", "backbone", "backbone_weights"},
-           "translate": {"latent_dim", "num_classes", "conditioning", "g_conditioning",
-                         "annotations", "box_margin"}}
+_UNUSED = {
+    "generate": {
+        "generator",
+        "receptive_field",
+        "backbone",
+        "backbone_weights",
+        "num_classes",
+        "conditioning",
+        "g_conditioning",
+    },
+    "labelled": {"generator", "receptive_field", "backbone", "backbone_weights"},
+    "translate": {
+        "latent_dim",
+        "num_classes",
+        "conditioning",
+        "g_conditioning",
+        "annotations",
+        "box_margin",
+    },
+}
 
 
 def applies(recipe: Recipe, key: str) -> bool:
@@ -107,6 +156,7 @@ def section_keys(recipe: Recipe, section: str) -> list[str]:
 
 
 # -- parsing and checking values -----------------------------------------------------------------
+
 
 def parse_value(text):
     """A value from text: a Python literal (10, 1e-4, (0.7, 1.2), 'x'), none/null, true/false,
@@ -136,7 +186,7 @@ def _recipe_hints() -> dict:
 def _parameter_type(p: inspect.Parameter, fn) -> typing.Any:
     try:
         hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001 - an annotation that does not resolve: use the default
+    except Exception:
         hints = {}
     if p.name in hints:
         return hints[p.name]
@@ -163,9 +213,10 @@ def check_value(key: str, value, hint):
     """`value` as the type `hint` declares (an int where a float is declared becomes one), or
     a one-line error naming the key, the type and the value."""
     allowed = _allowed(hint)
-    if object in allowed or any(isinstance(value, t) and not (t is int and isinstance(value, bool)
-                                                              and bool not in allowed)
-                                for t in allowed):
+    if object in allowed or any(
+        isinstance(value, t) and not (t is int and isinstance(value, bool) and bool not in allowed)
+        for t in allowed
+    ):
         return value
     if float in allowed and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -177,11 +228,14 @@ def check_value(key: str, value, hint):
 
 # -- applying settings ---------------------------------------------------------------------------
 
+
 def _split(key: str) -> tuple[str, str]:
     section, _, rest = str(key).partition(".")
     if not rest or section not in SECTIONS:
-        raise UserError(f"Setting {key!r} must be SECTION.KEY, with SECTION one of "
-                        f"{', '.join(SECTIONS)} (e.g. model.cycle_weight=10).")
+        raise UserError(
+            f"Setting {key!r} must be SECTION.KEY, with SECTION one of "
+            f"{', '.join(SECTIONS)} (e.g. model.cycle_weight=10)."
+        )
     return section, rest
 
 
@@ -197,20 +251,25 @@ def apply(recipe: Recipe, settings: dict | None) -> Recipe:
         value = _tuples(parse_value(raw))
         if rest in SECTIONS[section]:
             if not applies(recipe.replace(**changes), rest):
-                raise UserError(f"Setting {key} does not apply to recipe {recipe.name} "
-                                f"({recipe.model}). The {section} section's keys: "
-                                f"{', '.join(section_keys(recipe.replace(**changes), section))}")
+                raise UserError(
+                    f"Setting {key} does not apply to recipe {recipe.name} "
+                    f"({recipe.model}). The {section} section's keys: "
+                    f"{', '.join(section_keys(recipe.replace(**changes), section))}"
+                )
             changes[rest] = check_value(key, value, _recipe_hints()[rest])
             continue
         target = _option_field(recipe.replace(**changes), section, rest)
         if target is None:
             keys = section_keys(recipe.replace(**changes), section)
-            raise UserError(f"Unknown setting {key} for recipe {recipe.name} ({recipe.model}). "
-                            f"The {section} section's keys: {', '.join(keys)}")
+            raise UserError(
+                f"Unknown setting {key} for recipe {recipe.name} ({recipe.model}). "
+                f"The {section} section's keys: {', '.join(keys)}"
+            )
         field_name, name, param, fn = target
         options[field_name][name] = check_value(key, value, _parameter_type(param, fn))
-    changed = recipe.replace(**changes, **{k: v for k, v in options.items()
-                                          if v != getattr(recipe, k)})
+    changed = recipe.replace(
+        **changes, **{k: v for k, v in options.items() if v != getattr(recipe, k)}
+    )
     check_options(changed)
     return changed
 
@@ -219,13 +278,15 @@ def _option_field(recipe, section, rest):
     for field_name, (owner, prefix) in OPTION_FIELDS.items():
         if owner != section or not rest.startswith(prefix):
             continue
-        name = rest[len(prefix):]
+        name = rest[len(prefix) :]
         keys = option_keys(recipe)[field_name]
         if name in keys:
             family = _family(recipe)
-            fn = {"model_options": family.model_class,
-                  "generator_options": family.builders(recipe)[0],
-                  "discriminator_options": family.builders(recipe)[1]}[field_name]
+            fn = {
+                "model_options": family.model_class,
+                "generator_options": family.builders(recipe)[0],
+                "discriminator_options": family.builders(recipe)[1],
+            }[field_name]
             return field_name, name, keys[name], (fn.__init__ if isinstance(fn, type) else fn)
     return None
 
@@ -238,9 +299,11 @@ def check_options(recipe: Recipe) -> None:
         for name in getattr(recipe, field_name):
             if name not in known[field_name]:
                 keys = section_keys(recipe, section)
-                raise UserError(f"Unknown setting {section}.{prefix}{name} for recipe "
-                                f"{recipe.name} ({recipe.model}). The {section} section's "
-                                f"keys: {', '.join(keys)}")
+                raise UserError(
+                    f"Unknown setting {section}.{prefix}{name} for recipe "
+                    f"{recipe.name} ({recipe.model}). The {section} section's "
+                    f"keys: {', '.join(keys)}"
+                )
 
 
 def parse_assignments(items) -> dict:
@@ -249,13 +312,15 @@ def parse_assignments(items) -> dict:
     for item in items or ():
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise UserError(f"--set takes SECTION.KEY=VALUE (e.g. model.cycle_weight=10). "
-                            f"Received: {item!r}")
+            raise UserError(
+                f"--set takes SECTION.KEY=VALUE (e.g. model.cycle_weight=10). Received: {item!r}"
+            )
         found[key.strip()] = value
     return found
 
 
 # -- what a run records, and where each value came from ------------------------------------------
+
 
 def resolved(recipe: Recipe) -> dict:
     """The recipe's settings by section, as JSON values (what a run folder records)."""
@@ -269,28 +334,42 @@ def resolved(recipe: Recipe) -> dict:
 def record(recipe: Recipe) -> dict:
     """The whole recipe as JSON: its name, summary, family and every section (what a run
     folder's run.json keeps, and what `from_record` reads back)."""
-    return {"name": recipe.name, "summary": recipe.summary, "family": recipe.model,
-            **resolved(recipe), "smoke_sizes": json.loads(json.dumps(recipe.smoke))}
+    return {
+        "name": recipe.name,
+        "summary": recipe.summary,
+        "family": recipe.model,
+        **resolved(recipe),
+        "smoke_sizes": json.loads(json.dumps(recipe.smoke)),
+    }
 
 
 def from_record(found: dict, where: str = "record") -> Recipe:
     """The `Recipe` a `record` describes."""
     try:
-        fields = {"name": found["name"], "summary": found.get("summary", ""),
-                  "model": found["family"],
-                  "smoke": {k: _tuples(v) for k, v in found.get("smoke_sizes", {}).items()}}
+        fields = {
+            "name": found["name"],
+            "summary": found.get("summary", ""),
+            "model": found["family"],
+            "smoke": {k: _tuples(v) for k, v in found.get("smoke_sizes", {}).items()},
+        }
         options = {name: {} for name in OPTION_FIELDS}
         hints = _recipe_hints()
         for section in SECTIONS:
             for key, value in found[section].items():
                 if key in SECTIONS[section]:
-                    fields[key] = _tuples(value) if hints[key] is typing.Any or "tuple" in str(
-                        hints[key]) else value
+                    fields[key] = (
+                        _tuples(value)
+                        if hints[key] is typing.Any or "tuple" in str(hints[key])
+                        else value
+                    )
                     continue
                 for name, (owner, prefix) in OPTION_FIELDS.items():
-                    if owner == section and key.startswith(prefix) and (
-                            prefix or not key.startswith(("generator.", "discriminator."))):
-                        options[name][key[len(prefix):]] = _tuples(value)
+                    if (
+                        owner == section
+                        and key.startswith(prefix)
+                        and (prefix or not key.startswith(("generator.", "discriminator.")))
+                    ):
+                        options[name][key[len(prefix) :]] = _tuples(value)
                         break
     except (KeyError, TypeError, AttributeError) as err:
         raise UserError(f"{where} is not a whole recipe record (missing {err}).") from None
@@ -305,8 +384,10 @@ def from_run(out_dir: str) -> Recipe:
 
     held = runs.read_run_record(out_dir)
     if held is None or "recipe_settings" not in held:
-        raise UserError(f"{fs.join(out_dir, 'run.json')} holds no recipe record (a run "
-                        "started before runs recorded their recipe, or not a recipe's run).")
+        raise UserError(
+            f"{fs.join(out_dir, 'run.json')} holds no recipe record (a run "
+            "started before runs recorded their recipe, or not a recipe's run)."
+        )
     return from_record(held["recipe_settings"], fs.join(out_dir, "run.json"))
 
 
@@ -339,16 +420,24 @@ def differences(held: dict, current: dict) -> list[str]:
     return lines
 
 
-def describe(name: str | Recipe, smoke: bool = False, settings: dict | None = None,
-             **overrides) -> list[tuple[str, str, typing.Any, str]]:
+def describe(
+    name: str | Recipe, smoke: bool = False, settings: dict | None = None, **overrides
+) -> list[tuple[str, str, typing.Any, str]]:
     """Every setting of a recipe as (section, key, value, where it came from). Sources:
     "default" (`Recipe`'s), "recipe", "smoke", "set" (settings or overrides), and for values
     left to the model, its preset or default by name ("CycleGAN preset 'ganpaint'")."""
     base = get(name)
     recipe = apply(get(base, smoke=smoke, **overrides), settings)
-    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING
-                         else f.default_factory() if f.default_factory is not dataclasses.MISSING
-                         else None) for f in dataclasses.fields(Recipe)}
+    defaults = {
+        f.name: (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else f.default_factory()
+            if f.default_factory is not dataclasses.MISSING
+            else None
+        )
+        for f in dataclasses.fields(Recipe)
+    }
     given = set(overrides) | {k.partition(".")[2] for k in (settings or {})}
 
     def source(key, value):
@@ -362,8 +451,11 @@ def describe(name: str | Recipe, smoke: bool = False, settings: dict | None = No
     cls = family.model_class
     model_defaults = {k: p.default for k, p in keywords(cls).items()}
     preset = dict(getattr(cls, "PRESETS", {}).get(recipe.preset, {}))
-    optimizer = dict(getattr(cls, "preset_optimizer", None) or {}) if not preset else {
-        k: preset[k] for k in ("learning_rate", "beta_1", "beta_2") if k in preset}
+    optimizer = (
+        dict(getattr(cls, "preset_optimizer", None) or {})
+        if not preset
+        else {k: preset[k] for k in ("learning_rate", "beta_1", "beta_2") if k in preset}
+    )
     rows = []
     for section, keys in SECTIONS.items():
         for key in keys:
@@ -371,8 +463,9 @@ def describe(name: str | Recipe, smoke: bool = False, settings: dict | None = No
             if not applies(recipe, key):
                 continue  # the family's networks or model do not read it
             if value is None and where == "default":
-                value, where = _left_to_model(cls, key, preset, optimizer, model_defaults,
-                                              recipe.preset)
+                value, where = _left_to_model(
+                    cls, key, preset, optimizer, model_defaults, recipe.preset
+                )
             rows.append((section, key, value, where))
         for field_name, (owner, prefix) in OPTION_FIELDS.items():
             if owner != section:
@@ -380,12 +473,16 @@ def describe(name: str | Recipe, smoke: bool = False, settings: dict | None = No
             held = getattr(recipe, field_name)
             for key, param in option_keys(recipe)[field_name].items():
                 if key in held:
-                    where = "set" if prefix + key in given or f"{section}.{prefix}{key}" in (
-                        settings or {}) else "recipe"
+                    where = (
+                        "set"
+                        if prefix + key in given or f"{section}.{prefix}{key}" in (settings or {})
+                        else "recipe"
+                    )
                     rows.append((section, prefix + key, held[key], where))
                 elif field_name == "model_options" and key in preset and param.default is None:
-                    rows.append((section, key, preset[key],
-                                 f"{cls.__name__} preset {recipe.preset!r}"))
+                    rows.append(
+                        (section, key, preset[key], f"{cls.__name__} preset {recipe.preset!r}")
+                    )
                 else:
                     default = None if param.default is inspect.Parameter.empty else param.default
                     rows.append((section, prefix + key, default, "default"))
@@ -395,8 +492,11 @@ def describe(name: str | Recipe, smoke: bool = False, settings: dict | None = No
 def _left_to_model(cls, key, preset, optimizer, model_defaults, preset_name):
     rate = {"g_learning_rate": "learning_rate", "d_learning_rate": "learning_rate"}.get(key, key)
     if rate in optimizer and key in SECTIONS["optimizer"]:
-        return optimizer[rate], (f"{cls.__name__} preset {preset_name!r}" if preset
-                                 else f"{cls.__name__}.preset_optimizer")
+        return optimizer[rate], (
+            f"{cls.__name__} preset {preset_name!r}"
+            if preset
+            else f"{cls.__name__}.preset_optimizer"
+        )
     if key in preset:
         return preset[key], f"{cls.__name__} preset {preset_name!r}"
     if key in model_defaults and model_defaults[key] is not inspect.Parameter.empty:
@@ -405,6 +505,7 @@ def _left_to_model(cls, key, preset, optimizer, model_defaults, preset_name):
 
 
 # -- recipe files -------------------------------------------------------------------------------
+
 
 def load_file(path: str) -> Recipe:
     """A recipe from a YAML/JSON file or a Python file (which defines `RECIPE`: a `Recipe`, or
@@ -422,10 +523,11 @@ def load_file(path: str) -> Recipe:
     text = fs.read_text(path)
     if path.endswith(".py"):
         scope: dict = {"__file__": path}
-        exec(compile(text, path, "exec"), scope)  # noqa: S102 - the user's own recipe file
+        exec(compile(text, path, "exec"), scope)
         if "RECIPE" not in scope:
-            raise UserError(f"{path} defines no RECIPE (a ganpaint Recipe, or a dict with "
-                            "base and sections).")
+            raise UserError(
+                f"{path} defines no RECIPE (a ganpaint Recipe, or a dict with base and sections)."
+            )
         spec = scope["RECIPE"]
     else:
         spec = _load_mapping(path, text)
@@ -443,8 +545,10 @@ def _load_mapping(path, text):
     try:
         import yaml
     except ImportError:
-        raise UserError(f"{path}: reading YAML recipes needs PyYAML (pip install pyyaml); "
-                        "or write the recipe as .json or .py.") from None
+        raise UserError(
+            f"{path}: reading YAML recipes needs PyYAML (pip install pyyaml); "
+            "or write the recipe as .json or .py."
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -454,13 +558,16 @@ def _load_mapping(path, text):
 def from_mapping(spec, where: str = "recipe") -> Recipe:
     """A `Recipe` from {"base": NAME, "name": ..., "summary": ..., SECTION: {KEY: VALUE}}."""
     if not isinstance(spec, dict):
-        raise UserError(f"{where} must hold a mapping with base and sections. Received "
-                        f"{type(spec).__name__}.")
+        raise UserError(
+            f"{where} must hold a mapping with base and sections. Received {type(spec).__name__}."
+        )
     spec = dict(spec)
     unknown = sorted(set(spec) - {"base", "name", "summary", "model_family", *SECTIONS})
     if unknown:
-        raise UserError(f"{where}: unknown entries {', '.join(unknown)}. Entries: base, name, "
-                        f"summary, {', '.join(SECTIONS)}.")
+        raise UserError(
+            f"{where}: unknown entries {', '.join(unknown)}. Entries: base, name, "
+            f"summary, {', '.join(SECTIONS)}."
+        )
     if "base" not in spec:
         raise UserError(f"{where} names no base recipe (base: one of {', '.join(RECIPES)}).")
     base = spec.pop("base")
@@ -482,5 +589,7 @@ def recipe_from(name_or_path: str | Recipe) -> Recipe:
         return get(name_or_path)
     if str(name_or_path).endswith((".yaml", ".yml", ".json", ".py")):
         return load_file(str(name_or_path))
-    raise UserError(f"Unknown recipe {name_or_path!r}. Recipes: {', '.join(RECIPES)}; or a "
-                    "recipe file (.yaml, .json, .py).")
+    raise UserError(
+        f"Unknown recipe {name_or_path!r}. Recipes: {', '.join(RECIPES)}; or a "
+        "recipe file (.yaml, .json, .py)."
+    )

@@ -12,6 +12,7 @@ against the training images (FID, the memorisation distance and MiFID as Kaggle 
 and draws the 16 generated images nearest to a training image beside their neighbours, so
 that copies show.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,9 @@ FORMATS = {"jpg": "JPEG", "png": "PNG"}
 def _rules(contest) -> dict | None:
     """The named contest's rules (None for none); an unknown name is refused."""
     if contest is not None and contest not in CONTESTS:
-        raise ValueError(f"`contest` must be one of {sorted(CONTESTS)} or None. "
-                         f"Received: contest={contest!r}")
+        raise ValueError(
+            f"`contest` must be one of {sorted(CONTESTS)} or None. Received: contest={contest!r}"
+        )
     return None if contest is None else CONTESTS[contest]
 
 
@@ -48,11 +50,15 @@ def _check_contest(contest, count, size, fmt) -> list[str]:
         return []
     problems = []
     if not rules["min_count"] <= count <= rules["max_count"]:
-        problems.append(f"{count} images; the {contest} contest wants "
-                        f"{rules['min_count']:,}-{rules['max_count']:,}")
+        problems.append(
+            f"{count} images; the {contest} contest wants "
+            f"{rules['min_count']:,}-{rules['max_count']:,}"
+        )
     if tuple(size) != rules["size"]:
-        problems.append(f"images of {size[0]}x{size[1]}; the {contest} contest wants "
-                        f"{rules['size'][0]}x{rules['size'][1]}")
+        problems.append(
+            f"images of {size[0]}x{size[1]}; the {contest} contest wants "
+            f"{rules['size'][0]}x{rules['size'][1]}"
+        )
     if fmt not in rules["formats"]:
         problems.append(f"format {fmt}; the {contest} contest wants {'/'.join(rules['formats'])}")
     return problems
@@ -63,8 +69,11 @@ def _size(size):
         return None
     if isinstance(size, int) and size > 0:
         return (size, size)
-    if (isinstance(size, (tuple, list)) and len(size) == 2
-            and all(isinstance(s, int) and s > 0 for s in size)):
+    if (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, int) and s > 0 for s in size)
+    ):
         return tuple(size)
     raise ValueError(f"`size` must be a positive int or (height, width). Received: size={size!r}")
 
@@ -76,7 +85,7 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
         done = 0
         while done < count:  # more images than inputs: go round the inputs again
             for batch in inputs:
-                batch = np.asarray(batch)[:count - done]
+                batch = np.asarray(batch)[: count - done]
                 yield model.sample(inputs=batch, batch_size=batch_size, use_ema=use_ema)
                 done += len(batch)
                 if done >= count:
@@ -86,8 +95,12 @@ def _model_batches(model, inputs, count, batch_size, seed, use_ema) -> Iterator[
     for start in range(0, count, batch_size):
         n = min(batch_size, count - start)
         noise = rng.standard_normal((n, model.latent_dim)).astype("float32")
-        yield model.sample(noise=noise, labels=model.class_labels(n, start),  # every class in turn
-                           batch_size=batch_size, use_ema=use_ema)
+        yield model.sample(
+            noise=noise,
+            labels=model.class_labels(n, start),  # every class in turn
+            batch_size=batch_size,
+            use_ema=use_ema,
+        )
 
 
 def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise", pairs=False):
@@ -96,8 +109,9 @@ def _input_dataset(model, inputs, batch_size, use_ema, on_error="raise", pairs=F
     from ganpaint.data import translation_dataset
 
     h, w, c = model.translator("AtoB", use_ema).inputs[0].shape[1:]
-    ds = translation_dataset(inputs, image_size=(h, w), channels=c, batch_size=batch_size,
-                             on_error=on_error, pairs=pairs)
+    ds = translation_dataset(
+        inputs, image_size=(h, w), channels=c, batch_size=batch_size, on_error=on_error, pairs=pairs
+    )
     if not ds.num_images:
         raise ValueError(f"`inputs` {inputs!r} holds no images to translate.")
     if "pairs" in ds.layout:
@@ -117,10 +131,23 @@ def _encode(image: np.ndarray, size, fmt: str, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def submit(model, out: str, inputs=None, count: int | None = None, size=None,
-           fmt: str = "jpg", contest: str | None = None, overwrite: bool = False,
-           batch_size: int = 32, seed: int = 0, use_ema: bool = True, quality: int = 95,
-           verbose: bool = True, on_error: str = "raise", pairs: bool = False) -> dict:
+def submit(
+    model,
+    out: str,
+    inputs=None,
+    count: int | None = None,
+    size=None,
+    fmt: str = "jpg",
+    contest: str | None = None,
+    overwrite: bool = False,
+    batch_size: int = 32,
+    seed: int = 0,
+    use_ema: bool = True,
+    quality: int = 95,
+    verbose: bool = True,
+    on_error: str = "raise",
+    pairs: bool = False,
+) -> dict:
     """Generate or translate straight into a zip of images, as the Kaggle contests want.
 
     Args:
@@ -155,13 +182,16 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     check_model(model)
     translating = model.takes_inputs
     if translating and inputs is None:
-        raise ValueError(f"{type(model).__name__} translates images: give the `inputs` to "
-                         "translate (e.g. the contest's photos).")
+        raise ValueError(
+            f"{type(model).__name__} translates images: give the `inputs` to "
+            "translate (e.g. the contest's photos)."
+        )
     if not translating and inputs is not None:
         raise ValueError(f"{type(model).__name__} generates from noise; `inputs` must be None.")
     size = _size(size) or (rules["size"] if rules else None)
-    dataset = (_input_dataset(model, inputs, batch_size, use_ema, on_error, pairs) if translating
-               else None)
+    dataset = (
+        _input_dataset(model, inputs, batch_size, use_ema, on_error, pairs) if translating else None
+    )
     if count is None:
         if dataset is not None:
             count = dataset.num_images
@@ -195,11 +225,11 @@ def submit(model, out: str, inputs=None, count: int | None = None, size=None,
     problems = _check_contest(contest, written, shape, fmt)
     for problem in problems:
         warnings.warn(f"{out}: {problem}", UserWarning, stacklevel=2)
-    return {"path": out, "count": written, "size": list(shape), "format": fmt,
-            "warnings": problems}
+    return {"path": out, "count": written, "size": list(shape), "format": fmt, "warnings": problems}
 
 
 # -- audit --------------------------------------------------------------------------------------
+
 
 def _read_zip(path):
     """(names, uint8 images [N, H, W, 3], per-image facts) of a submission zip."""
@@ -224,8 +254,14 @@ def _read_zip(path):
             except Exception:
                 facts.append({"name": name, "format": None, "mode": None, "size": None})
                 continue
-            facts.append({"name": name, "format": picture.format, "mode": picture.mode,
-                          "size": [picture.size[1], picture.size[0]]})
+            facts.append(
+                {
+                    "name": name,
+                    "format": picture.format,
+                    "mode": picture.mode,
+                    "size": [picture.size[1], picture.size[0]],
+                }
+            )
             names.append(name)
             images.append(np.asarray(picture.convert("RGB")))
     return names, images, facts
@@ -236,8 +272,14 @@ def _checks(facts, contest) -> dict:
     formats = sorted({f["format"] for f in facts if f["format"]})
     modes = sorted({f["mode"] for f in facts if f["mode"]})
     unreadable = [f["name"] for f in facts if f["format"] is None]
-    checks = {"count": len(facts), "unreadable": unreadable, "sizes": [list(s) for s in sizes],
-              "formats": formats, "modes": modes, "problems": []}
+    checks = {
+        "count": len(facts),
+        "unreadable": unreadable,
+        "sizes": [list(s) for s in sizes],
+        "formats": formats,
+        "modes": modes,
+        "problems": [],
+    }
     if unreadable:
         checks["problems"].append(f"{len(unreadable)} files are not images")
     if len(sizes) > 1:
@@ -245,16 +287,28 @@ def _checks(facts, contest) -> dict:
     if modes and modes != ["RGB"]:
         checks["problems"].append(f"image modes {modes}; RGB expected")
     if contest is not None:
-        fmt = ({"JPEG": "jpg", "PNG": "png"}.get(formats[0], formats[0]) if len(formats) == 1
-               else "/".join(formats))
+        fmt = (
+            {"JPEG": "jpg", "PNG": "png"}.get(formats[0], formats[0])
+            if len(formats) == 1
+            else "/".join(formats)
+        )
         size = sizes[0] if len(sizes) == 1 else (0, 0)
         checks["problems"] += _check_contest(contest, len(facts), size, fmt)
     return checks
 
 
-def audit(submission: str, training, out_dir: str | None = None, extractor=None,
-          contest: str | None = None, epsilon: float = 0.1, batch_size: int = 50,
-          verbose: bool = True, overwrite: bool = False, on_error: str = "raise") -> dict:
+def audit(
+    submission: str,
+    training,
+    out_dir: str | None = None,
+    extractor=None,
+    contest: str | None = None,
+    epsilon: float = 0.1,
+    batch_size: int = 50,
+    verbose: bool = True,
+    overwrite: bool = False,
+    on_error: str = "raise",
+) -> dict:
     """Check a submission zip and estimate its score before spending a submission.
 
     Args:
@@ -289,8 +343,16 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     h, w = images[0].shape[:2]
     same = [im for im in images if im.shape[:2] == (h, w)]
     generated = np.stack(same).astype("float32") / 127.5 - 1.0
-    train_ds = image_dataset(training, image_size=(h, w), channels=3, batch_size=batch_size,
-                             shuffle=False, drop_remainder=False, cache=False, on_error=on_error)
+    train_ds = image_dataset(
+        training,
+        image_size=(h, w),
+        channels=3,
+        batch_size=batch_size,
+        shuffle=False,
+        drop_remainder=False,
+        cache=False,
+        on_error=on_error,
+    )
     extractor = extractor if extractor is not None else metrics.feature_extractor()
     fake_f = metrics.compute_features(generated, extractor, batch_size, verbose)
     train_f = metrics.compute_features(train_ds, extractor, batch_size, verbose)
@@ -311,11 +373,20 @@ def audit(submission: str, training, out_dir: str | None = None, extractor=None,
     picture = fs.join(out_dir, "nearest.png")
     plotting.save_image(picture, plotting.image_grid(pairs.reshape(-1, h, w, 3), cols=8))
     report = {
-        "submission": fs.absolute(submission), "checks": checks,
-        "fid": float(fid_value), "memorization_distance": float(distance),
-        "mifid": float(mifid), "epsilon": epsilon,
-        "nearest": [{"generated": names[i], "training_index": int(nearest[i]),
-                     "distance": float(per_image[i])} for i in order],
+        "submission": fs.absolute(submission),
+        "checks": checks,
+        "fid": float(fid_value),
+        "memorization_distance": float(distance),
+        "mifid": float(mifid),
+        "epsilon": epsilon,
+        "nearest": [
+            {
+                "generated": names[i],
+                "training_index": int(nearest[i]),
+                "distance": float(per_image[i]),
+            }
+            for i in order
+        ],
         "flagged": [names[i] for i in np.flatnonzero(per_image < epsilon)],
         "picture": picture,
         "provenance": metrics.provenance(extractor, n_real=len(train_f), n_fake=len(generated)),

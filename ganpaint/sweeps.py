@@ -13,6 +13,7 @@ that finished are read back, the one cut short resumes from its checkpoint. It w
 - `hparams/`: TensorBoard's HParams dashboard (`%tensorboard --logdir OUT/hparams`).
 `parallel=N` trains N runs side by side, in N processes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass
 
 from ganpaint import fs
-from ganpaint.errors import UserError
+from ganpaint.errors import UserError, arg
 from ganpaint.recipe_presets import Recipe, get
 
 SCORES = ("fid", "kid", "mifid")  # lower is better for each (what FIDCheckpoint logs)
@@ -65,8 +66,9 @@ def parse_grid(items) -> dict:
     for item in items or ():
         key, eq, values = item.partition("=")
         if not eq or not key.strip():
-            raise UserError(f"--grid takes SECTION.KEY=V1,V2 (e.g. model.cycle_weight=5,10). "
-                            f"Received: {item!r}")
+            raise UserError(
+                f"--grid takes SECTION.KEY=V1,V2 (e.g. model.cycle_weight=5,10). Received: {item!r}"
+            )
         grid[key.strip()] = split_values(values)
     return grid
 
@@ -86,18 +88,21 @@ def plan(recipe: Recipe, grid: dict, seeds, out_dir: str) -> list[Run]:
     """The runs of a sweep: each combination of `grid`'s values (in order), for each seed."""
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seeds:
-        raise UserError("A sweep needs at least one seed.", cli="--seeds must be at least 1.")
+        raise UserError(f"{arg('seeds')} must be at least 1.")
     keys = list(grid)
     for key, values in grid.items():
         if not isinstance(values, (list, tuple)) or not values:
-            raise UserError(f"grid[{key!r}] must be a non-empty list of values.",
-                            cli=f"--grid {key} needs at least one value.")
+            raise UserError(
+                f"grid[{key!r}] must be a non-empty list of values.",
+                cli=f"--grid {key} needs at least one value.",
+            )
     runs = []
     for combination in itertools.product(*(grid[k] for k in keys)):
         settings = dict(zip(keys, combination))
         label = _label(settings)
-        runs += [Run(label, settings, seed, fs.join(out_dir, label, f"seed_{seed}"))
-                 for seed in seeds]
+        runs += [
+            Run(label, settings, seed, fs.join(out_dir, label, f"seed_{seed}")) for seed in seeds
+        ]
     return runs
 
 
@@ -107,20 +112,33 @@ def _check_folder(out_dir, record, fresh):
         held = fs.read_json(path)
         if held != record and not fresh:
             changed = sorted(k for k in set(held) | set(record) if held.get(k) != record.get(k))
-            what = (f"{out_dir} holds another sweep (its {', '.join(changed)} differ); "
-                    "continuing it here would mix two sweeps' runs. ")
-            raise UserError(what + "Choose another out_dir, or pass fresh=True to start this "
-                            "one (the other's runs stay; ones of the same name are moved aside).",
-                            cli=what + "Choose another --out, or pass --fresh to start this "
-                            "one (the other's runs stay; ones of the same name are moved aside).")
+            what = (
+                f"{out_dir} holds another sweep (its {', '.join(changed)} differ); "
+                "continuing it here would mix two sweeps' runs. "
+            )
+            raise UserError(
+                what + f"Choose another {arg('out_dir')}, or pass {arg('fresh=True')} to start "
+                "this one (the other's runs stay; ones of the same name are moved aside)."
+            )
     fs.makedirs(out_dir)
     fs.write_json(path, record, indent=2)
 
 
-def sweep(recipe: str | Recipe, grid: dict | None = None, seeds=3, *, out_dir: str,
-          data=None, smoke: bool = False, settings: dict | None = None,
-          epochs: int | None = None, parallel: int = 1, fresh: bool = False,
-          verbose=0, **overrides) -> list[dict]:
+def sweep(
+    recipe: str | Recipe,
+    grid: dict | None = None,
+    seeds=3,
+    *,
+    out_dir: str,
+    data=None,
+    smoke: bool = False,
+    settings: dict | None = None,
+    epochs: int | None = None,
+    parallel: int = 1,
+    fresh: bool = False,
+    verbose=0,
+    **overrides,
+) -> list[dict]:
     """Train every variant of `recipe` (`grid`: {"SECTION.KEY": [values]}) for each seed.
 
     Args:
@@ -144,9 +162,14 @@ def sweep(recipe: str | Recipe, grid: dict | None = None, seeds=3, *, out_dir: s
         for value in values if isinstance(values, (list, tuple)) else [values]:
             get(base, settings={key: value})
     runs = plan(base, grid, seeds, out_dir)
-    record = {"recipe": base.name, "grid": {k: [_show(v) for v in vs] for k, vs in grid.items()},
-              "smoke": smoke, "settings": {k: _show(v) for k, v in (settings or {}).items()},
-              "overrides": {k: _show(v) for k, v in overrides.items()}, "epochs": epochs}
+    record = {
+        "recipe": base.name,
+        "grid": {k: [_show(v) for v in vs] for k, vs in grid.items()},
+        "smoke": smoke,
+        "settings": {k: _show(v) for k, v in (settings or {}).items()},
+        "overrides": {k: _show(v) for k, v in overrides.items()},
+        "epochs": epochs,
+    }
     _check_folder(out_dir, record, fresh)
     if data is None:  # each run reads what `build` would (a smoke run: the bundled sample)
         from ganpaint import recipes
@@ -154,8 +177,7 @@ def sweep(recipe: str | Recipe, grid: dict | None = None, seeds=3, *, out_dir: s
         data = recipes.default_data(base, smoke)
     job = dict(recipe=base, data=data, epochs=epochs, fresh=fresh, verbose=verbose)
     if not isinstance(parallel, int) or parallel < 1:
-        raise UserError(f"`parallel` must be an int >= 1. Received: {parallel!r}",
-                        cli=f"--parallel must be at least 1. Received: {parallel!r}")
+        raise UserError(f"{arg('parallel')} must be an int >= 1. Received: {parallel!r}")
     todo = [r for r in runs if fresh or not fs.exists(fs.join(r.out_dir, DONE))]
     if parallel > 1 and len(todo) > 1:
         _train_in_processes(job, todo, parallel)
@@ -169,18 +191,25 @@ def train_run(job: dict, run: Run) -> dict:
     """Train one run of a sweep (resuming it when it was cut short) and record its result."""
     from ganpaint import recipes
 
-    setup = recipes.build(job["recipe"], data=job["data"], out_dir=run.out_dir,
-                          seed=run.seed, settings=run.settings)
+    setup = recipes.build(
+        job["recipe"], data=job["data"], out_dir=run.out_dir, seed=run.seed, settings=run.settings
+    )
     started, spent = time.monotonic(), _spent(run.out_dir)
     try:
-        setup.fit(epochs=job["epochs"], resume=False if job["fresh"] else "auto",
-                  verbose=job["verbose"])
+        setup.fit(
+            epochs=job["epochs"], resume=False if job["fresh"] else "auto", verbose=job["verbose"]
+        )
     finally:  # time spent so far counts, also for a run cut short and resumed later
-        fs.write_json(fs.join(run.out_dir, "sweep_time.json"),
-                      {"seconds": spent + time.monotonic() - started})
-    result = {"variant": run.variant, "seed": run.seed, **{k: _show(v) for k, v in
-                                                              run.settings.items()},
-              "seconds": _spent(run.out_dir), **scores_of(run.out_dir)}
+        fs.write_json(
+            fs.join(run.out_dir, "sweep_time.json"), {"seconds": spent + time.monotonic() - started}
+        )
+    result = {
+        "variant": run.variant,
+        "seed": run.seed,
+        **{k: _show(v) for k, v in run.settings.items()},
+        "seconds": _spent(run.out_dir),
+        **scores_of(run.out_dir),
+    }
     fs.write_json(fs.join(run.out_dir, DONE), result, indent=2)
     return result
 
@@ -210,23 +239,32 @@ def _mean_sd(values):
     if not values:
         return None, None
     mean = sum(values) / len(values)
-    sd = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-          if len(values) > 1 else float("nan"))
+    sd = (
+        math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        if len(values) > 1
+        else float("nan")
+    )
     return mean, sd
 
 
 def write_table(out_dir: str, runs: list[Run], keys: list[str]) -> list[dict]:
     """sweep.csv, runs.csv, sweep.png and hparams/ from the finished runs' records."""
-    results = [fs.read_json(fs.join(r.out_dir, DONE)) for r in runs
-               if fs.exists(fs.join(r.out_dir, DONE))]
-    measures = ["seconds"] + [m for s in SCORES for m in (f"final_{s}", f"best_{s}")
-                              if any(m in r for r in results)]
+    results = [
+        fs.read_json(fs.join(r.out_dir, DONE)) for r in runs if fs.exists(fs.join(r.out_dir, DONE))
+    ]
+    measures = ["seconds"] + [
+        m for s in SCORES for m in (f"final_{s}", f"best_{s}") if any(m in r for r in results)
+    ]
     rows = []
     for variant in dict.fromkeys(r.variant for r in runs):
         mine = [r for r in results if r["variant"] == variant]
         first = next(r for r in runs if r.variant == variant)
-        row = {"variant": variant, **{k: _show(first.settings[k]) for k in keys},
-               "seeds": len(mine), "of": sum(r.variant == variant for r in runs)}
+        row = {
+            "variant": variant,
+            **{k: _show(first.settings[k]) for k in keys},
+            "seeds": len(mine),
+            "of": sum(r.variant == variant for r in runs),
+        }
         for measure in measures:
             mean, sd = _mean_sd([r[measure] for r in mine if measure in r])
             row[f"{measure}_mean"], row[f"{measure}_sd"] = mean, sd
@@ -245,14 +283,18 @@ def format_table(rows: list[dict], measures=None) -> str:
         return ""
     measures = measures or [k[:-5] for k in rows[0] if k.endswith("_mean")]
     head = [k for k in rows[0] if not k.endswith(("_mean", "_sd")) and k != "of"]
-    lines = ["| " + " | ".join(head + measures) + " |",
-             "|" + "---|" * (len(head) + len(measures))]
+    lines = ["| " + " | ".join(head + measures) + " |", "|" + "---|" * (len(head) + len(measures))]
     for row in rows:
         cells = [str(row[k]) for k in head]
         for m in measures:
             mean, sd = row.get(f"{m}_mean"), row.get(f"{m}_sd")
-            cells.append("" if mean is None else f"{mean:.4g}" if sd is None or sd != sd
-                         else f"{mean:.4g} ± {sd:.2g}")
+            cells.append(
+                ""
+                if mean is None
+                else f"{mean:.4g}"
+                if sd is None or sd != sd
+                else f"{mean:.4g} ± {sd:.2g}"
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -287,11 +329,16 @@ def _plot(path, rows, measures):
     fig, axes = plt.subplots(1, len(shown), figsize=(4 + 1.2 * len(rows), 3.5), squeeze=False)
     for ax, measure in zip(axes[0], shown):
         means = [r[f"{measure}_mean"] or 0.0 for r in rows]
-        sds = [0.0 if r[f"{measure}_sd"] is None or r[f"{measure}_sd"] != r[f"{measure}_sd"]
-               else r[f"{measure}_sd"] for r in rows]
+        sds = [
+            0.0
+            if r[f"{measure}_sd"] is None or r[f"{measure}_sd"] != r[f"{measure}_sd"]
+            else r[f"{measure}_sd"]
+            for r in rows
+        ]
         ax.bar(range(len(rows)), means, yerr=sds, capsize=4, color="#4c72b0")
-        ax.set_xticks(range(len(rows)), [r["variant"] for r in rows], rotation=30, ha="right",
-                      fontsize=8)
+        ax.set_xticks(
+            range(len(rows)), [r["variant"] for r in rows], rotation=30, ha="right", fontsize=8
+        )
         ax.set_title(f"{measure} (mean ± sd over seeds)", fontsize=9)
     plotting._finish(fig, path)
 
@@ -302,21 +349,26 @@ def _hparams(folder, results, keys, measures):
     from tensorboard.plugins.hparams import api as hp
 
     with tf.summary.create_file_writer(folder).as_default():
-        hp.hparams_config(hparams=[hp.HParam(k) for k in keys] + [hp.HParam("seed")],
-                          metrics=[hp.Metric(m) for m in measures])
+        hp.hparams_config(
+            hparams=[hp.HParam(k) for k in keys] + [hp.HParam("seed")],
+            metrics=[hp.Metric(m) for m in measures],
+        )
     for result in results:
         run_folder = fs.join(folder, result["variant"], f"seed_{result['seed']}")
         if fs.exists(run_folder):
             fs.rmtree(run_folder)  # rewritten whole: one event file per run
         with tf.summary.create_file_writer(run_folder).as_default():
-            hp.hparams({**{k: result[k] for k in keys}, "seed": result["seed"]},
-                       trial_id=f"{result['variant']}/seed_{result['seed']}")
+            hp.hparams(
+                {**{k: result[k] for k in keys}, "seed": result["seed"]},
+                trial_id=f"{result['variant']}/seed_{result['seed']}",
+            )
             for measure in measures:
                 if measure in result:
                     tf.summary.scalar(measure, result[measure], step=0)
 
 
 # -- several processes ---------------------------------------------------------------------------
+
 
 def _train_in_processes(job, todo, parallel):
     """Train `todo` in `parallel` processes (spawned: each starts its own TensorFlow)."""

@@ -1,5 +1,6 @@
 """Stand-ins for large files the tests cannot download: a small graph with the 2015 Inception
 graph's tensor names and shape contract (what FID, MiFID and audits read)."""
+
 import numpy as np
 
 

@@ -10,6 +10,7 @@ before instance norm) it turns round-off into steps of +-lr; and a small rate ke
 training in its tame regime, where a round-off difference stays round-off (at SGD 0.01
 RaLSGAN's loss grows 50x in six steps and amplifies 1e-7 into 1e-3).
 """
+
 import json
 import os
 import sys
@@ -33,22 +34,32 @@ def train_once(name, strategy, out_dir, global_batch, seed=0, perturb=0.0):
     weight by (1 + perturb * noise) first: the control run."""
     import keras
     import numpy as np
+
     from ganpaint import recipes
 
     per_replica = global_batch // strategy.num_replicas_in_sync
     overrides = dict(OVERRIDES.get(name, {}), **({"epochs": EPOCHS} if EPOCHS else {}))
-    setup = recipes.build(name, smoke=True, strategy=strategy, out_dir=out_dir, seed=seed,
-                          batch_size=per_replica, **overrides)
+    setup = recipes.build(
+        name,
+        smoke=True,
+        strategy=strategy,
+        out_dir=out_dir,
+        seed=seed,
+        batch_size=per_replica,
+        **overrides,
+    )
     with strategy.scope():
-        setup.model.compile(keras.optimizers.SGD(LEARNING_RATE),
-                            keras.optimizers.SGD(LEARNING_RATE))
+        setup.model.compile(
+            keras.optimizers.SGD(LEARNING_RATE), keras.optimizers.SGD(LEARNING_RATE)
+        )
     if perturb:
         rng = np.random.default_rng(0)
         for v in setup.model.weights:
             if "float" in str(v.dtype):
                 value = np.asarray(keras.ops.convert_to_numpy(v))
-                v.assign(value * (1 + perturb * rng.standard_normal(value.shape)).astype(
-                    value.dtype))
+                v.assign(
+                    value * (1 + perturb * rng.standard_normal(value.shape)).astype(value.dtype)
+                )
     before = [np.array(keras.ops.convert_to_numpy(v)) for v in setup.model.weights]
     setup.fit(verbose=0)
     return setup.model, before, sorted(os.listdir(out_dir))
@@ -64,22 +75,38 @@ def compare(name, strategy, root, global_batch=None):
 
     replicas = strategy.num_replicas_in_sync
     global_batch = global_batch or replicas * (1 if replicas > 2 else 2)
-    single, before, _ = train_once(name, tf.distribute.get_strategy(),
-                                   os.path.join(root, f"{name}-1"), global_batch)
-    spread, _, files = train_once(name, strategy, os.path.join(root, f"{name}-{replicas}"),
-                                  global_batch)
+    single, before, _ = train_once(
+        name, tf.distribute.get_strategy(), os.path.join(root, f"{name}-1"), global_batch
+    )
+    spread, _, files = train_once(
+        name, strategy, os.path.join(root, f"{name}-{replicas}"), global_batch
+    )
     worst, where, moved = _gap(single, spread, before)
     control = None
     if worst > FLOOR:  # how far one device goes from itself, its weights moved by round-off
-        perturbed, _, _ = train_once(name, tf.distribute.get_strategy(),
-                                     os.path.join(root, f"{name}-control"), global_batch,
-                                     perturb=1e-7)
+        perturbed, _, _ = train_once(
+            name,
+            tf.distribute.get_strategy(),
+            os.path.join(root, f"{name}-control"),
+            global_batch,
+            perturb=1e-7,
+        )
         control = _gap(single, perturbed, before)[0]
-    iterations = [int(np.asarray(keras.ops.convert_to_numpy(o.iterations)))
-                  for o in (single.g_optimizer, spread.g_optimizer)]
-    return {"recipe": name, "replicas": replicas, "global_batch": global_batch,
-            "worst": worst, "where": where, "moved": moved, "control": control,
-            "steps": iterations, "files": files}
+    iterations = [
+        int(np.asarray(keras.ops.convert_to_numpy(o.iterations)))
+        for o in (single.g_optimizer, spread.g_optimizer)
+    ]
+    return {
+        "recipe": name,
+        "replicas": replicas,
+        "global_batch": global_batch,
+        "worst": worst,
+        "where": where,
+        "moved": moved,
+        "control": control,
+        "steps": iterations,
+        "files": files,
+    }
 
 
 def _gap(a, b, before):
@@ -113,10 +140,12 @@ def acceptable(record) -> str | None:
         return f"step counts differ or are zero: {record['steps']}"
     limit = max(FLOOR, 3 * (record["control"] or 0.0))  # one control run is one sample
     if record["worst"] > limit or record["worst"] > 0.2 * record["moved"]:
-        return (f"{record['recipe']} on {record['replicas']} replicas differs from one device "
-                f"by {record['worst']:.3g} at {record['where']} (training moved the weights by "
-                f"{record['moved']:.3g}; one device against itself, perturbed by 1e-7: "
-                f"{record['control']})")
+        return (
+            f"{record['recipe']} on {record['replicas']} replicas differs from one device "
+            f"by {record['worst']:.3g} at {record['where']} (training moved the weights by "
+            f"{record['moved']:.3g}; one device against itself, perturbed by 1e-7: "
+            f"{record['control']})"
+        )
     missing = [f for f in RUN_FILES if f not in record["files"]]
     if missing:
         return f"the run folder lacks {missing}: {record['files']}"
@@ -134,7 +163,8 @@ def main(argv):
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+        cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
+    )
     strategy = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(replicas)])
     root = tempfile.mkdtemp(prefix="replica-checks-")
     for name in names:

@@ -1,6 +1,7 @@
 """DiffAugment and ADA's probability: the transforms are the reference's, differentiable,
 independent per image, seeded, shared with an image condition, the identity at p = 0, and
 compile under XLA; ADA's p rises when D is sure of the real images and falls otherwise."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,8 +13,9 @@ POLICY_NAMES = ["color", "translation", "cutout"]
 
 
 def _images(n=6, size=16, channels=3, seed=0):
-    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (n, size, size, channels)),
-                       tf.float32)
+    return tf.constant(
+        np.random.default_rng(seed).uniform(-1, 1, (n, size, size, channels)), tf.float32
+    )
 
 
 @pytest.mark.parametrize("policy", POLICY_NAMES + ["color,translation,cutout"])
@@ -64,8 +66,10 @@ def test_translation_is_an_integer_shift_of_at_most_an_eighth_with_zero_fill():
         dy, dx = int(r0 - (out[r0, c0, 0] - 1)), int(c0 - (out[r0, c0, 1] - 1))
         assert abs(dy) <= 2 and abs(dx) <= 2  # int(16 / 8 + 0.5) = 2
         shifted = np.zeros_like(image)
-        src = image[max(0, -dy):size - max(0, dy), max(0, -dx):size - max(0, dx)]
-        shifted[max(0, dy):max(0, dy) + src.shape[0], max(0, dx):max(0, dx) + src.shape[1]] = src
+        src = image[max(0, -dy) : size - max(0, dy), max(0, -dx) : size - max(0, dx)]
+        shifted[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = (
+            src
+        )
         np.testing.assert_array_equal(out, shifted)
 
 
@@ -106,9 +110,10 @@ def test_an_image_condition_gets_the_same_geometric_transform():
 def test_xla_and_bfloat16_give_the_eager_result():
     x = _images(4)
     eager = augment.diff_augment(x, "color,translation,cutout", tf.constant([3, 4]), 0.7)
-    compiled = tf.function(lambda v: augment.diff_augment(v, "color,translation,cutout",
-                                                          tf.constant([3, 4]), 0.7),
-                           jit_compile=True)(x)
+    compiled = tf.function(
+        lambda v: augment.diff_augment(v, "color,translation,cutout", tf.constant([3, 4]), 0.7),
+        jit_compile=True,
+    )(x)
     np.testing.assert_allclose(compiled, eager, atol=1e-5)
     low = augment.diff_augment(tf.cast(x, tf.bfloat16), "color,translation,cutout", 3)
     assert low.dtype == tf.bfloat16
@@ -126,6 +131,7 @@ def test_bad_policies_and_shapes_are_named():
 
 
 # -- ADA's p ---------------------------------------------------------------------------------
+
 
 def test_ada_p_rises_when_the_discriminator_is_sure_of_real_images_and_falls_otherwise():
     ada = augment.AdaptiveAugment(probability=0.5, target=0.6, interval=2, kimg=1.0)

@@ -1,4 +1,5 @@
 """The benchmarks' bookkeeping (not their timings): FLOP counts, op categories, merged rows."""
+
 import json
 import os
 import sys
@@ -20,44 +21,66 @@ import step_variants  # noqa: E402
 
 
 def test_flops_are_counted_from_the_layers():
-    model = keras.Sequential([
-        keras.Input((8, 8, 3)),
-        keras.layers.Conv2D(4, 3, strides=2, padding="same"),   # 4x4 out: 2*16*3*4*9
-        keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same"),  # 2*16*4*2*16
-        keras.layers.Flatten(), keras.layers.Dense(5)])           # 2*128*5
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, strides=2, padding="same"),  # 4x4 out: 2*16*3*4*9
+            keras.layers.Conv2DTranspose(2, 4, strides=2, padding="same"),  # 2*16*4*2*16
+            keras.layers.Flatten(),
+            keras.layers.Dense(5),
+        ]
+    )  # 2*128*5
     assert flops.forward_flops(model) == 2 * 16 * 3 * 4 * 9 + 2 * 16 * 4 * 2 * 16 + 2 * 128 * 5
 
 
-@pytest.mark.parametrize("name, op_type, expected", [
-    ("gradient_tape/g_5/up6_conv_1/conv_transpose/Conv2DBackpropFilter",
-     "_MklNativeConv2DBackpropFilter", "convolution"),
-    ("adam_1/mul_44", "Mul", "optimizer"),
-    ("StatefulPartitionedCall/fused_adam/ResourceApplyAdam_3", "ResourceApplyAdam", "optimizer"),
-    ("d_y_1/down2_conv_1/convolution/Cast", "Cast", "cast"),
-    ("f_5/down2_norm_1/moments/SquaredDifference", "SquaredDifference", "normalization"),
-    ("g_5/down1_act_1/LeakyRelu", "LeakyRelu", "activation"),
-    ("g_5/skip1_1/concat", "ConcatV2", "other"),
-])
+@pytest.mark.parametrize(
+    "name, op_type, expected",
+    [
+        (
+            "gradient_tape/g_5/up6_conv_1/conv_transpose/Conv2DBackpropFilter",
+            "_MklNativeConv2DBackpropFilter",
+            "convolution",
+        ),
+        ("adam_1/mul_44", "Mul", "optimizer"),
+        (
+            "StatefulPartitionedCall/fused_adam/ResourceApplyAdam_3",
+            "ResourceApplyAdam",
+            "optimizer",
+        ),
+        ("d_y_1/down2_conv_1/convolution/Cast", "Cast", "cast"),
+        ("f_5/down2_norm_1/moments/SquaredDifference", "SquaredDifference", "normalization"),
+        ("g_5/down1_act_1/LeakyRelu", "LeakyRelu", "activation"),
+        ("g_5/skip1_1/concat", "ConcatV2", "other"),
+    ],
+)
 def test_profile_categories(name, op_type, expected):
     assert op_profile.category(name, op_type) == expected
 
 
 def test_throughput_rows_replace_the_same_cases(tmp_path):
     path = tmp_path / "throughput.json"
-    old = {"benchmark": "throughput", "peak": {"old": 1},
-           "rows": [{"case": "A", "v": 1}, {"case": "B", "v": 1}, {"case": "B", "v": 2}]}
+    old = {
+        "benchmark": "throughput",
+        "peak": {"old": 1},
+        "rows": [{"case": "A", "v": 1}, {"case": "B", "v": 1}, {"case": "B", "v": 2}],
+    }
     path.write_text(json.dumps(old))
-    new = {"benchmark": "throughput", "peak": {"new": 1},
-           "rows": [{"case": "B", "v": 3}, {"case": "C", "v": 3}]}
+    new = {
+        "benchmark": "throughput",
+        "peak": {"new": 1},
+        "rows": [{"case": "B", "v": 3}, {"case": "C", "v": 3}],
+    }
     merged = bench_run._write(str(path), new, "case")
     assert merged["rows"] == [{"case": "A", "v": 1}, {"case": "B", "v": 3}, {"case": "C", "v": 3}]
     assert json.loads(path.read_text())["rows"] == merged["rows"]
 
 
 def test_quality_rows_give_mean_sd_and_each_seed():
-    import quality
-    runs = [{"seed": 0, "l1": 0.25, "seconds": 10.0}, {"seed": 1, "l1": 0.15, "seconds": 12.0},
-            {"seed": 2, "l1": 0.20, "seconds": 14.0}]
+    runs = [
+        {"seed": 0, "l1": 0.25, "seconds": 10.0},
+        {"seed": 1, "l1": 0.15, "seconds": 12.0},
+        {"seed": 2, "l1": 0.20, "seconds": 14.0},
+    ]
     row = common.summary("task", "impl", 600, runs)
     assert row["seeds"] == 3 and row["steps"] == 600
     assert row["l1"] == pytest.approx(0.2) and row["l1_std"] == pytest.approx(0.05)  # ddof=1
@@ -68,6 +91,7 @@ def test_quality_rows_give_mean_sd_and_each_seed():
 
 def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
     import quality
+
     short = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_STEPS)
     long = quality.cycle_task_name(quality.CYCLE_SIZE, 4 * quality.CYCLE_STEPS)
     assert short != long
@@ -82,10 +106,12 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
     import report
 
     monkeypatch.setattr(few_shot, "CURVE_EVERY", 2)
-    rows = few_shot.few_shot_digits(seeds=(0,), rows=("plain", "ada_target 0.6"),
-                                    budgets={30: 4})
-    assert [r["implementation"] for r in rows] == ["plain", "ada_target 0.6",
-                                                   "(no model: the training digits, repeated)"]
+    rows = few_shot.few_shot_digits(seeds=(0,), rows=("plain", "ada_target 0.6"), budgets={30: 4})
+    assert [r["implementation"] for r in rows] == [
+        "plain",
+        "ada_target 0.6",
+        "(no model: the training digits, repeated)",
+    ]
     assert rows[-1]["nearest_train_distance"] == 0.0 and rows[-1]["fid_classifier"] > 0
     assert {r["judge_sha256"] for r in rows} == {judges.record()["judge_sha256"]}
     for r in rows[:2]:
@@ -101,8 +127,10 @@ def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
 def test_the_stored_digit_judge_is_the_recorded_one_and_reads_digits():
     manifest = json.load(open(judges.MANIFEST))[judges.DIGIT]
     assert judges.sha256(os.path.join(judges.JUDGES, judges.DIGIT)) == manifest["sha256"]
-    assert judges.record() == {"judge": "benchmarks/judges/digit_classifier.keras",
-                               "judge_sha256": manifest["sha256"]}
+    assert judges.record() == {
+        "judge": "benchmarks/judges/digit_classifier.keras",
+        "judge_sha256": manifest["sha256"],
+    }
     accuracy = judges.check_digit_judge()
     assert accuracy == pytest.approx(manifest["held_out_accuracy"], abs=1e-4)
     assert accuracy > 0.9
@@ -153,7 +181,8 @@ def test_the_stored_texture_judge_is_the_recorded_one_and_reads_textures():
     manifest = json.load(open(judges.MANIFEST))[judges.TEXTURE]
     assert judges.record(judges.TEXTURE) == {
         "judge": "benchmarks/judges/texture_classifier.keras",
-        "judge_sha256": manifest["sha256"]}
+        "judge_sha256": manifest["sha256"],
+    }
     accuracy = judges.held_out_accuracy(judges.TEXTURE)
     assert accuracy == pytest.approx(manifest["held_out_accuracy"], abs=1e-4)
     assert accuracy > 0.85
@@ -165,35 +194,45 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
 
     rows = conditional.conditional_textures(seeds=(0,), steps=2)
     assert [r["implementation"] for r in rows] == [
-        *conditional.OPTIMIZER_ROWS, conditional.LABEL_MAP, "cifar10_cgan recipe (its settings)"]
+        *conditional.OPTIMIZER_ROWS,
+        conditional.LABEL_MAP,
+        "cifar10_cgan recipe (its settings)",
+    ]
     assert list(conditional.OPTIMIZER_ROWS) == list(report.CONDITIONAL_OPTIMIZERS)
     assert {r["judge_sha256"] for r in rows} == {judges.record(judges.TEXTURE)["judge_sha256"]}
     assert all(r["task"] == "conditional textures 32px, obvious build, 2 steps" for r in rows)
     assert all(0.0 <= r["class_accuracy"] <= 1.0 and r["fid_classifier"] > 0 for r in rows)
-    digits = conditional.conditional_defaults(seeds=(0,), steps=(2, 4),
-                                              rows=[conditional.LABEL_MAP])
+    digits = conditional.conditional_defaults(
+        seeds=(0,), steps=(2, 4), rows=[conditional.LABEL_MAP]
+    )
     assert [(r["task"], r["steps"]) for r in digits] == [
         ("conditional digits 28px, obvious build, 2 steps", 2),
-        ("conditional digits 28px, obvious build, 4 steps", 4)]
+        ("conditional digits 28px, obvious build, 4 steps", 4),
+    ]
     assert digits[0]["judge_sha256"] == judges.record()["judge_sha256"]
     monkeypatch.setattr(conditional, "CONDITIONAL_EVERY", 2)
-    study = conditional.conditional_digits(seeds=(0,), steps=(2, 4),
-                                           rows=("label map (G and D), bce",))
-    assert [r["task"] for r in study] == ["conditional digits 28px, 2 steps",
-                                          "conditional digits 28px, 4 steps"]
-    table = report.conditional_table({"rows": rows + digits}, obvious=True,
-                                     labelled_set="textures")
+    study = conditional.conditional_digits(
+        seeds=(0,), steps=(2, 4), rows=("label map (G and D), bce",)
+    )
+    assert [r["task"] for r in study] == [
+        "conditional digits 28px, 2 steps",
+        "conditional digits 28px, 4 steps",
+    ]
+    table = report.conditional_table({"rows": rows + digits}, obvious=True, labelled_set="textures")
     assert table.count("\n") == len(rows) + 1 and "cifar10_cgan" in table  # a header of two
     candidate = conditional.obvious_conditional(0, (32, 32, 3), optimizers=(4e-4, 1e-4))
-    rates = [float(keras.ops.convert_to_numpy(o.learning_rate))
-             for o in (candidate.g_optimizer, candidate.d_optimizer)]
+    rates = [
+        float(keras.ops.convert_to_numpy(o.learning_rate))
+        for o in (candidate.g_optimizer, candidate.d_optimizer)
+    ]
     assert rates == pytest.approx([4e-4, 1e-4])
     # Each row's players get the Adam its name says.
     for name, settings in report.CONDITIONAL_OPTIMIZERS.items():
         pair = settings if isinstance(settings, tuple) else (settings, settings)
         for opt, want in zip(conditional._adams(settings), pair):
             assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx(
-                (want["learning_rate"], want["beta_1"], want["beta_2"])), name
+                (want["learning_rate"], want["beta_1"], want["beta_2"])
+            ), name
 
 
 def test_the_conditional_optimizer_is_taken_only_where_the_held_out_checks_hold():
@@ -204,11 +243,16 @@ def test_the_conditional_optimizer_is_taken_only_where_the_held_out_checks_hold(
 
     def quality(digits, textures, long):
         rows = []
-        for task, rates in (("conditional digits 28px, obvious build, 600 steps", digits),
-                            ("conditional textures 32px, obvious build, 600 steps", textures),
-                            ("conditional digits 28px, obvious build, 2400 steps", long)):
-            rows += [{"task": task, "implementation": n, "class_accuracy": a}
-                     for n, a in zip(names, rates) if a is not None]
+        for task, rates in (
+            ("conditional digits 28px, obvious build, 600 steps", digits),
+            ("conditional textures 32px, obvious build, 600 steps", textures),
+            ("conditional digits 28px, obvious build, 2400 steps", long),
+        ):
+            rows += [
+                {"task": task, "implementation": n, "class_accuracy": a}
+                for n, a in zip(names, rates)
+                if a is not None
+            ]
         return {"rows": rows}
 
     def rate(*args):
@@ -232,24 +276,37 @@ def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatc
     import report
 
     monkeypatch.setattr(defaults_search, "RESULTS", str(tmp_path / "search_{family}.json"))
-    monkeypatch.setattr(defaults_search, "CYCLE_STAGES",
-                        {"loss": {"bce": dict(loss="bce", pool_size=0)}})
-    monkeypatch.setattr(defaults_search, "FAMILIES", dict(
-        defaults_search.FAMILIES, cyclegan=dict(defaults_search.FAMILIES["cyclegan"],
-                                                stages=defaults_search.CYCLE_STAGES)))
+    monkeypatch.setattr(
+        defaults_search, "CYCLE_STAGES", {"loss": {"bce": dict(loss="bce", pool_size=0)}}
+    )
+    monkeypatch.setattr(
+        defaults_search,
+        "FAMILIES",
+        dict(
+            defaults_search.FAMILIES,
+            cyclegan=dict(
+                defaults_search.FAMILIES["cyclegan"], stages=defaults_search.CYCLE_STAGES
+            ),
+        ),
+    )
     defaults_search.main(["--family", "cyclegan", "--steps", "2", "--seeds", "0"])
-    defaults_search.main(["--family", "pix2pix", "--stage", "loss", "--steps", "2",
-                          "--seeds", "0"])
+    defaults_search.main(["--family", "pix2pix", "--stage", "loss", "--steps", "2", "--seeds", "0"])
     cyc = defaults_search.load("cyclegan")
     pix = defaults_search.load("pix2pix")
     assert [r["implementation"] for r in cyc] == ["loss=bce, pool_size=0"]
-    assert {r["implementation"] for r in pix} == {"paper setting", "loss=lsgan", "loss=hinge",
-                                                  "loss=ralsgan", "TF tutorial pix2pix step"}
+    assert {r["implementation"] for r in pix} == {
+        "paper setting",
+        "loss=lsgan",
+        "loss=hinge",
+        "loss=ralsgan",
+        "TF tutorial pix2pix step",
+    }
     assert all(0 < r["l1_to_true_map"] < 2 and r["seeds"] == 1 for r in pix)
     # The 2-step pix2pix search feeds the defaults record and its README table.
     record = report.defaults_record({"pix2pix": {"rows": pix}}, None)
-    assert record["pix2pix"]["paper"] == dict(loss="bce", l1_weight=100.0, learning_rate=2e-4,
-                                              beta_1=0.5, beta_2=0.999)
+    assert record["pix2pix"]["paper"] == dict(
+        loss="bce", l1_weight=100.0, learning_rate=2e-4, beta_1=0.5, beta_2=0.999
+    )
     assert record["pix2pix"]["chosen"] != "TF tutorial pix2pix step"
     assert "| pix2pix |" in report.defaults_table(record)
 
@@ -258,17 +315,22 @@ def test_the_winner_is_taken_at_the_longest_budget_measured_twice():
     import report
 
     def row(name, steps, l1):
-        return {"implementation": name, "steps": steps, "l1_to_true_painting": l1,
-                "setting": {}}
+        return {"implementation": name, "steps": steps, "l1_to_true_painting": l1, "setting": {}}
 
-    rows = [row("fast start", 600, 0.05), row("slow start", 600, 0.08),
-            row("fast start", 2400, 0.04), row("slow start", 2400, 0.03),
-            row("only long", 9600, 0.01)]
+    rows = [
+        row("fast start", 600, 0.05),
+        row("slow start", 600, 0.08),
+        row("fast start", 2400, 0.04),
+        row("slow start", 2400, 0.03),
+        row("only long", 9600, 0.01),
+    ]
     assert report.search_winner("cyclegan", rows)["implementation"] == "slow start"
     assert report.search_winner("cyclegan", rows[:2])["implementation"] == "fast start"
     # A gain within the seeds' spread keeps the paper's setting.
-    close = [dict(row("paper setting", 600, 0.223), l1_to_true_painting_std=0.002),
-             dict(row("a bit better", 600, 0.219), l1_to_true_painting_std=0.003)]
+    close = [
+        dict(row("paper setting", 600, 0.223), l1_to_true_painting_std=0.002),
+        dict(row("a bit better", 600, 0.219), l1_to_true_painting_std=0.003),
+    ]
     assert report.search_winner("cyclegan", close)["implementation"] == "paper setting"
     close[1]["l1_to_true_painting"] = 0.21
     assert report.search_winner("cyclegan", close)["implementation"] == "a bit better"
@@ -276,9 +338,12 @@ def test_the_winner_is_taken_at_the_longest_budget_measured_twice():
 
 # -- known-answer tasks (issue 25) ----------------------------------------------------------------
 
+
 def test_known_answer_suites_are_fixed_disjoint_and_cover_every_task():
-    for tasks, suites in ((known_answer.TRANSLATION, known_answer.TRANSLATION_SUITES),
-                          (known_answer.PAIRED, known_answer.PAIRED_SUITES)):
+    for tasks, suites in (
+        (known_answer.TRANSLATION, known_answer.TRANSLATION_SUITES),
+        (known_answer.PAIRED, known_answer.PAIRED_SUITES),
+    ):
         tuning, held_out = set(suites["tuning"]), set(suites["held_out"])
         assert not tuning & held_out and tuning | held_out == set(tasks)
     assert len(known_answer.TRANSLATION) >= 8 and len(known_answer.PAIRED) >= 4
@@ -297,8 +362,10 @@ def test_known_answer_transforms_do_what_they_say():
     assert len(np.unique(known_answer.posterize(images))) <= 4
     sketch = known_answer.sketch(images)
     assert (sketch[..., 0] == sketch[..., 2]).all()  # grey
-    for transform in list(known_answer.TRANSLATION.values()) + [known_answer.cartoon,
-                                                                known_answer.halftone]:
+    for transform in list(known_answer.TRANSLATION.values()) + [
+        known_answer.cartoon,
+        known_answer.halftone,
+    ]:
         out = transform(images)
         assert out.dtype == np.uint8 and out.shape == images.shape
 
@@ -316,24 +383,63 @@ def test_known_answer_tasks_split_photos_into_disjoint_domains_and_held_out_phot
 
 def test_known_answer_cyclegan_runs_end_to_end_and_merges_rows(tmp_path):
     path = str(tmp_path / "known_answer_cyclegan.json")
-    argv = ["--task", "warm", "--setting", "default", "--setting", "tutorial", "--steps", "1",
-            "2", "--seeds", "0", "--size", "16", "--out", path]
+    argv = [
+        "--task",
+        "warm",
+        "--setting",
+        "default",
+        "--setting",
+        "tutorial",
+        "--steps",
+        "1",
+        "2",
+        "--seeds",
+        "0",
+        "--size",
+        "16",
+        "--out",
+        path,
+    ]
     assert known_answer.main(argv) == 0
     rows = json.load(open(path))["rows"]
     assert {(r["setting"], r["steps"]) for r in rows} == {
-        ("default", 1), ("default", 2), ("tutorial", 1), ("tutorial", 2)}
+        ("default", 1),
+        ("default", 2),
+        ("tutorial", 1),
+        ("tutorial", 2),
+    }
     assert all(r["suite"] == "tuning" and np.isfinite(r["l1_to_truth"]) for r in rows)
-    assert known_answer.main(argv[:4] + ["--steps", "1", "--seeds", "0", "--size", "16",
-                                         "--out", path]) == 0
+    assert (
+        known_answer.main(
+            argv[:4] + ["--steps", "1", "--seeds", "0", "--size", "16", "--out", path]
+        )
+        == 0
+    )
     assert len(json.load(open(path))["rows"]) == 4  # the same rows replaced, not added
 
 
 def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, capsys):
     path = str(tmp_path / "known_answer_pix2pix.json")
-    settings = ["default", "tutorial", "paper, moving averages",
-                "paper, dropout on at inference"]  # every way of translating
-    argv = ["--family", "pix2pix", "--task", "deblur", "--steps", "1", "--seeds", "0", "--size",
-            "16", "--out", path] + [arg for s in settings for arg in ("--setting", s)]
+    settings = [
+        "default",
+        "tutorial",
+        "paper, moving averages",
+        "paper, dropout on at inference",
+    ]  # every way of translating
+    argv = [
+        "--family",
+        "pix2pix",
+        "--task",
+        "deblur",
+        "--steps",
+        "1",
+        "--seeds",
+        "0",
+        "--size",
+        "16",
+        "--out",
+        path,
+    ] + [arg for s in settings for arg in ("--setting", s)]
     assert known_answer.main(argv) == 0
     rows = json.load(open(path))["rows"]
     assert {(r["setting"], r["suite"]) for r in rows} == {(s, "held_out") for s in settings}
@@ -347,12 +453,28 @@ def test_known_answer_table_gives_mean_and_mean_rank_with_the_best_in_bold():
     import report
 
     def row(task, setting, l1):
-        return {"task": task, "setting": setting, "steps": 600, "suite": "tuning", "size": 32,
-                "width": "small", "l1_to_truth": l1, "l1_to_truth_std": 0.01, "seeds": 2,
-                "unchanged_l1": 0.1, "near_identity": task == "warm"}
+        return {
+            "task": task,
+            "setting": setting,
+            "steps": 600,
+            "suite": "tuning",
+            "size": 32,
+            "width": "small",
+            "l1_to_truth": l1,
+            "l1_to_truth_std": 0.01,
+            "seeds": 2,
+            "unchanged_l1": 0.1,
+            "near_identity": task == "warm",
+        }
 
-    result = {"rows": [row("warm", "a", 0.08), row("warm", "b", 0.2),
-                       row("gamma", "a", 0.3), row("gamma", "b", 0.1)]}
+    result = {
+        "rows": [
+            row("warm", "a", 0.08),
+            row("warm", "b", 0.2),
+            row("gamma", "a", 0.3),
+            row("gamma", "b", 0.1),
+        ]
+    }
     table = report.known_answer_table(result, "tuning", 600, ["a", "b"])
     assert "| warm (near identity) | 0.100 | **0.080 ± 0.010** | 0.200 ± 0.010 |" in table
     assert "| **mean** | | 0.190 | 0.150 |" in table
@@ -367,10 +489,10 @@ def test_step_variants_update_in_their_order(order):
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    real_a, real_b = (tf.constant(rng.uniform(-1, 1, (1, 32, 32, 3)), "float32")
-                      for _ in range(2))
-    model = step_variants.OrderedCycleGAN(*known_answer.cyclegan_networks(32, 0, 8, True),
-                                          seed=0, order=order)
+    real_a, real_b = (tf.constant(rng.uniform(-1, 1, (1, 32, 32, 3)), "float32") for _ in range(2))
+    model = step_variants.OrderedCycleGAN(
+        *known_answer.cyclegan_networks(32, 0, 8, True), seed=0, order=order
+    )
     model.compile()
     generators, discriminators = (model.g_ab, model.g_ba), (model.d_a, model.d_b)
     before = [net.get_weights() for net in generators + discriminators]
@@ -385,10 +507,13 @@ def test_step_variants_update_in_their_order(order):
         expected = {"g_loss": model.generator_losses(real_a, real_b)["g_loss"]}
     else:
         fake_a, fake_b = model.g_ba(real_b, training=True), model.g_ab(real_a, training=True)
-        expected = {f"d_{d}_loss": 0.5 * model._discriminator_loss(
-            *model._calls(net, [real, fake], True))[0]
-            for d, net, real, fake in (("a", model.d_a, real_a, fake_a),
-                                       ("b", model.d_b, real_b, fake_b))}
+        expected = {
+            f"d_{d}_loss": 0.5 * model.discriminator_loss(*model._calls(net, [real, fake], True))[0]
+            for d, net, real, fake in (
+                ("a", model.d_a, real_a, fake_a),
+                ("b", model.d_b, real_b, fake_b),
+            )
+        }
     for name, value in expected.items():
         np.testing.assert_allclose(float(logs[name]), float(value), rtol=1e-5)
     with pytest.raises(ValueError, match="order"):
@@ -397,14 +522,18 @@ def test_step_variants_update_in_their_order(order):
 
 def test_throughput_rows_merge_by_case_and_keep_each_runs_peak(tmp_path):
     path = str(tmp_path / "throughput.json")
-    first = {"peak": {"float32_gflops": 200.0},
-             "rows": [{"case": "a", "v": 1}, {"case": "b", "v": 1}]}
+    first = {
+        "peak": {"float32_gflops": 200.0},
+        "rows": [{"case": "a", "v": 1}, {"case": "b", "v": 1}],
+    }
     bench_run._write(path, first, "case")
     second = {"peak": {"float32_gflops": 500.0}, "rows": [{"case": "b", "v": 2}]}
     merged = bench_run._write(path, second, "case")
     assert [(r["case"], r["v"]) for r in merged["rows"]] == [("a", 1), ("b", 2)]
-    assert merged["peak_by_case"] == {"a": {"float32_gflops": 200.0},
-                                      "b": {"float32_gflops": 500.0}}
+    assert merged["peak_by_case"] == {
+        "a": {"float32_gflops": 200.0},
+        "b": {"float32_gflops": 500.0},
+    }
     third = {"peak": {"float32_gflops": 300.0}, "rows": [{"case": "c", "v": 3}]}
     merged = bench_run._write(path, third, "case")
     assert merged["peak_by_case"]["a"] == {"float32_gflops": 200.0}
@@ -423,17 +552,27 @@ def test_xla_cpu_runs_each_setting_in_its_own_process_and_keeps_a_failed_one(mon
     def fake_run(argv, env, capture_output, text):
         calls.append((argv[-1], env.get("TF_ENABLE_ONEDNN_OPTS"), env.get("XLA_FLAGS")))
         if env.get("XLA_FLAGS"):  # an XLA that does not know the flag aborts at start-up
-            return SimpleNamespace(returncode=134, stdout="",
-                                   stderr="F0000 parse_flags_from_env.cc] Unknown flags\n")
-        row = {"configuration": argv[-1], "case": "conv", "graph_steps_per_s": 150.0,
-               "xla_steps_per_s": 50.0, "xla_vs_graph": 0.333, "windows": 4}
+            return SimpleNamespace(
+                returncode=134, stdout="", stderr="F0000 parse_flags_from_env.cc] Unknown flags\n"
+            )
+        row = {
+            "configuration": argv[-1],
+            "case": "conv",
+            "graph_steps_per_s": 150.0,
+            "xla_steps_per_s": 50.0,
+            "xla_vs_graph": 0.333,
+            "windows": 4,
+        }
         return SimpleNamespace(returncode=0, stdout="log line\n" + json.dumps([row]), stderr="")
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setenv("XLA_FLAGS", "--a_flag_of_the_user")  # not passed on: each names its own
     result = xla_cpu.run()
-    assert calls == [("oneDNN on", None, None), ("oneDNN off", "0", None),
-                     ("XLA asked for oneDNN", None, "--xla_cpu_use_onednn=true")]
+    assert calls == [
+        ("oneDNN on", None, None),
+        ("oneDNN off", "0", None),
+        ("XLA asked for oneDNN", None, "--xla_cpu_use_onednn=true"),
+    ]
     assert [r["configuration"] for r in result["rows"]] == list(xla_cpu.CONFIGURATIONS)
     assert "Unknown flags" in result["rows"][-1]["error"]
     table = report.xla_cpu_table(result)
@@ -443,14 +582,16 @@ def test_xla_cpu_runs_each_setting_in_its_own_process_and_keeps_a_failed_one(mon
 
 def test_profile_rows_merge_by_case_and_keep_the_other_cases_top_ops_and_note(tmp_path):
     path = str(tmp_path / "profile.json")
-    first = {"rows": [{"case": "a", "v": 1}], "top_op_types_ms": {"a: textbook": {"Conv": 1}},
-             "note": "rows of case a: before and after"}
+    first = {
+        "rows": [{"case": "a", "v": 1}],
+        "top_op_types_ms": {"a: textbook": {"Conv": 1}},
+        "note": "rows of case a: before and after",
+    }
     bench_run._write(path, first, "case")
     second = {"rows": [{"case": "b", "v": 2}], "top_op_types_ms": {"b: textbook": {"Mul": 2}}}
     merged = bench_run._write(path, second, "case")
     assert [(r["case"], r["v"]) for r in merged["rows"]] == [("a", 1), ("b", 2)]
     assert merged["top_op_types_ms"] == {"a: textbook": {"Conv": 1}, "b: textbook": {"Mul": 2}}
     assert merged["note"] == "rows of case a: before and after"
-    again = bench_run._write(path, {"rows": [{"case": "a", "v": 3}], "top_op_types_ms": {}},
-                             "case")
+    again = bench_run._write(path, {"rows": [{"case": "a", "v": 3}], "top_op_types_ms": {}}, "case")
     assert [(r["case"], r["v"]) for r in again["rows"]] == [("a", 3), ("b", 2)]

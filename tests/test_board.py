@@ -1,4 +1,5 @@
 """TensorBoard logs: tags, images and steps read back from the event files, across a resume."""
+
 import os
 
 import keras
@@ -10,13 +11,23 @@ from ganpaint import callbacks, cli, recipes
 
 def read(folder):
     """What TensorBoard shows: scalars by tag as [(step, value)], and the images' steps."""
-    acc = event_accumulator.EventAccumulator(str(folder), size_guidance={"images": 0,
-                                                                         "tensors": 0})
+    acc = event_accumulator.EventAccumulator(str(folder), size_guidance={"images": 0, "tensors": 0})
     acc.Reload()
-    scalars = {tag: [(e.step, e.tensor_proto.float_val[0] if e.tensor_proto.float_val else
-                      float(e.tensor_proto.double_val[0]) if e.tensor_proto.double_val else
-                      None) for e in acc.Tensors(tag)]
-               for tag in acc.Tags()["tensors"] if tag != "samples"}
+    scalars = {
+        tag: [
+            (
+                e.step,
+                e.tensor_proto.float_val[0]
+                if e.tensor_proto.float_val
+                else float(e.tensor_proto.double_val[0])
+                if e.tensor_proto.double_val
+                else None,
+            )
+            for e in acc.Tensors(tag)
+        ]
+        for tag in acc.Tags()["tensors"]
+        if tag != "samples"
+    }
     images = [e.step for e in acc.Tensors("samples")] if "samples" in acc.Tags()["tensors"] else []
     return scalars, images
 
@@ -25,14 +36,31 @@ def test_a_recipe_writes_losses_scores_rates_and_grids(tmp_path):
     out = tmp_path / "run"
     assert cli.main(["train", "mnist_acgan", "--smoke", "--out", str(out)]) == 0
     scalars, images = read(out / "tensorboard")
-    for tag in ("d_loss", "g_loss", "lr/generator", "lr/discriminator", "epoch/g_loss",
-                "epoch/fid"):
+    for tag in (
+        "d_loss",
+        "g_loss",
+        "lr/generator",
+        "lr/discriminator",
+        "epoch/g_loss",
+        "epoch/fid",
+    ):
         assert tag in scalars, sorted(scalars)
     assert [s for s, _ in scalars["g_loss"]] == [3, 6]  # the end of each 3-step epoch
     assert [s for s, _ in scalars["epoch/fid"]] == [3, 6]
     assert images == [3, 6]  # one grid per epoch
-    assert cli.main(["train", "mnist_acgan", "--smoke", "--no-tensorboard", "--out",
-                     str(tmp_path / "quiet")]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "mnist_acgan",
+                "--smoke",
+                "--no-tensorboard",
+                "--out",
+                str(tmp_path / "quiet"),
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "quiet" / "tensorboard").exists()
 
 
@@ -44,8 +72,7 @@ def test_a_resumed_run_continues_the_same_curves_without_duplicate_steps(tmp_pat
             if int(self.model.g_optimizer.iterations) == 5:
                 self.model.stop_training = True
 
-    setup = recipes.build("mnist_acgan", smoke=True, out_dir=out, epochs=3,
-                          checkpoint_every=4)
+    setup = recipes.build("mnist_acgan", smoke=True, out_dir=out, epochs=3, checkpoint_every=4)
     board = next(c for c in setup.callbacks if isinstance(c, callbacks.TensorBoardLog))
     board.every = 1
     setup.callbacks.append(StopAt())
@@ -55,8 +82,7 @@ def test_a_resumed_run_continues_the_same_curves_without_duplicate_steps(tmp_pat
     for name in os.listdir(os.path.join(out, "backup")):
         if name.startswith("step_000000005"):
             os.remove(os.path.join(out, "backup", name))
-    resumed = recipes.build("mnist_acgan", smoke=True, out_dir=out, epochs=3,
-                            checkpoint_every=4)
+    resumed = recipes.build("mnist_acgan", smoke=True, out_dir=out, epochs=3, checkpoint_every=4)
     next(c for c in resumed.callbacks if isinstance(c, callbacks.TensorBoardLog)).every = 1
     resumed.fit(verbose=0)
     scalars, images = read(os.path.join(out, "tensorboard"))
@@ -73,6 +99,6 @@ def test_the_window_mean_is_recovered_from_keras_running_means(tmp_path):
     board.on_epoch_begin(0)
     losses = [1.0, 3.0, 5.0, 7.0]
     for i in range(4):
-        running = sum(losses[:i + 1]) / (i + 1)
+        running = sum(losses[: i + 1]) / (i + 1)
         board.on_train_batch_end(i, {"g_loss": running})
     assert written == [{"g_loss": pytest.approx(2.0)}, {"g_loss": pytest.approx(6.0)}]

@@ -4,6 +4,7 @@
 and is scored there, and every command reads and writes there. Nothing may land in a local
 folder named after the scheme (`ram:`), which each test checks in an empty working folder.
 ram:// lives in this process's memory, so the kill is a crash inside it, not a SIGKILL."""
+
 import csv
 import io
 import os
@@ -12,9 +13,9 @@ import uuid
 import keras
 import numpy as np
 import pytest
+from fakes import synthetic_inception_graph
 
 import ganpaint as gp
-from fakes import synthetic_inception_graph
 from ganpaint import cli, data, fs, metrics, recipes
 
 RUN = {"run.json", "model.keras", "backup", "grids", "history", "tensorboard", "best"}
@@ -58,8 +59,14 @@ def run_in_bucket(bucket):
     """mnist_acgan trained in the bucket with training-time FID from the bucket's graph file:
     crashed at step 5 of 9, then resumed to the end."""
     out = f"{bucket}/runs/acgan"
-    settings = dict(data=f"{bucket}/data/mnist.npz", smoke=True, out_dir=out, epochs=3,
-                    fid_features="inception", fid_weights=f"{bucket}/weights/{metrics.GRAPH_FILE}")
+    settings = dict(
+        data=f"{bucket}/data/mnist.npz",
+        smoke=True,
+        out_dir=out,
+        epochs=3,
+        fid_features="inception",
+        fid_weights=f"{bucket}/weights/{metrics.GRAPH_FILE}",
+    )
     first = recipes.build("mnist_acgan", **settings)
     first.callbacks.append(Crash(5))
     with pytest.raises(RuntimeError, match="killed"):
@@ -71,8 +78,7 @@ def run_in_bucket(bucket):
 
 
 def checkpoint_steps(out):
-    return sorted(int(name[5:14]) for name in fs.listdir(f"{out}/backup")
-                  if name.endswith(".json"))
+    return sorted(int(name[5:14]) for name in fs.listdir(f"{out}/backup") if name.endswith(".json"))
 
 
 def test_a_run_in_a_bucket_trains_is_killed_resumes_and_is_scored(run_in_bucket, bucket):
@@ -95,8 +101,9 @@ def test_a_run_in_a_bucket_trains_is_killed_resumes_and_is_scored(run_in_bucket,
 def test_a_fresh_run_moves_the_bucket_run_aside(run_in_bucket, bucket):
     out = f"{bucket}/runs/fresh"
     for resume in ("auto", False):
-        setup = recipes.build("dogs_dcgan", smoke=True, out_dir=out, epochs=1,
-                              fid_features="pixels")
+        setup = recipes.build(
+            "dogs_dcgan", smoke=True, out_dir=out, epochs=1, fid_features="pixels"
+        )
         setup.fit(verbose=0, resume=resume)
     aside = [e for e in fs.listdir(out) if e.startswith("replaced-")]
     assert len(aside) == 1
@@ -109,8 +116,10 @@ def test_every_command_reads_and_writes_the_bucket(run_in_bucket, bucket, tmp_pa
     model, weights = f"{out}/model.keras", f"{bucket}/weights/{metrics.GRAPH_FILE}"
     photos = tmp_path / "photos"
     for i in range(4):
-        gp.plotting.save_image(str(photos / f"{i}.png"),
-                               np.random.default_rng(i).integers(0, 255, (20, 20, 3), "uint8"))
+        gp.plotting.save_image(
+            str(photos / f"{i}.png"),
+            np.random.default_rng(i).integers(0, 255, (20, 20, 3), "uint8"),
+        )
     dest = f"{bucket}/commands"
     commands = [
         ["make-npz", str(photos), f"{dest}/photos.npz", "--image-size", "16"],
@@ -119,21 +128,45 @@ def test_every_command_reads_and_writes_the_bucket(run_in_bucket, bucket, tmp_pa
         ["export", model, "--out", f"{dest}/gen.tflite", "--format", "tflite"],
         ["animate", out, "--out", f"{dest}/progress.gif"],
         ["submit", model, "--out", f"{dest}/images.zip", "--count", "8"],
-        ["audit", f"{dest}/images.zip", f"{dest}/grid.npz", "--weights", weights,
-         "--out", f"{dest}/audit"],
-        ["fid", f"{dest}/grid.npz", f"{bucket}/data/mnist.npz", "--weights", weights,
-         "--image-size", "28", "--json", f"{dest}/fid.json"],
+        [
+            "audit",
+            f"{dest}/images.zip",
+            f"{dest}/grid.npz",
+            "--weights",
+            weights,
+            "--out",
+            f"{dest}/audit",
+        ],
+        [
+            "fid",
+            f"{dest}/grid.npz",
+            f"{bucket}/data/mnist.npz",
+            "--weights",
+            weights,
+            "--image-size",
+            "28",
+            "--json",
+            f"{dest}/fid.json",
+        ],
     ]
     for argv in commands:
         assert cli.main(argv) == 0, (argv, capsys.readouterr().err)
-    for name in ("photos.npz", "photos.tfrec", "grid.png", "grid.npz", "gen.tflite",
-                 "progress.gif", "images.zip", "fid.json"):
+    for name in (
+        "photos.npz",
+        "photos.tfrec",
+        "grid.png",
+        "grid.npz",
+        "gen.tflite",
+        "progress.gif",
+        "images.zip",
+        "fid.json",
+    ):
         assert fs.size(f"{dest}/{name}") > 0, name
     assert {"audit.json", "nearest.png"} <= set(fs.listdir(f"{dest}/audit"))
-    assert gp.data.image_dataset(f"{dest}/photos.npz", image_size=16, batch_size=2) \
-        .num_images == 4
-    assert gp.export.run_tflite(f"{dest}/gen.tflite", noise=np.zeros((1, 16), "float32"),
-                                labels=np.zeros((1,), "int32")).shape[1:] == (28, 28, 1)
+    assert gp.data.image_dataset(f"{dest}/photos.npz", image_size=16, batch_size=2).num_images == 4
+    assert gp.export.run_tflite(
+        f"{dest}/gen.tflite", noise=np.zeros((1, 16), "float32"), labels=np.zeros((1,), "int32")
+    ).shape[1:] == (28, 28, 1)
     # Writers refuse what is already in the bucket, as they refuse a local file.
     capsys.readouterr()
     for argv in commands[:4]:
@@ -151,17 +184,23 @@ def test_sources_of_every_kind_read_from_the_bucket(bucket):
     rows = "label," + ",".join(f"pixel{i}" for i in range(16)) + "\n"
     rows += "".join(f"{k}," + ",".join(["7"] * 16) + "\n" for k in range(3))
     fs.write_atomically(f"{root}/digits.csv", rows)
-    ds = gp.data.image_dataset(f"{root}/digits.csv", image_size=4, channels=1, batch_size=3,
-                               labels=True)
+    ds = gp.data.image_dataset(
+        f"{root}/digits.csv", image_size=4, channels=1, batch_size=3, labels=True
+    )
     assert ds.num_images == 3
     picture = np.random.default_rng(0).integers(0, 255, (40, 60, 3), "uint8")
     gp.plotting.save_image(f"{root}/dogs/n01/dog1.png", picture)
-    fs.write_atomically(f"{root}/annotation/n01/dog1", (
-        "<annotation><size><width>60</width><height>40</height></size><object><name>pug"
-        "</name><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>35</xmax><ymax>30</ymax></bndbox>"
-        "</object></annotation>"))
-    crops = gp.data.images_to_npz(f"{root}/dogs", f"{root}/dogs.npz", image_size=16,
-                                  annotations=f"{root}/annotation")
+    fs.write_atomically(
+        f"{root}/annotation/n01/dog1",
+        (
+            "<annotation><size><width>60</width><height>40</height></size><object><name>pug"
+            "</name><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>35</xmax><ymax>30</ymax></bndbox>"
+            "</object></annotation>"
+        ),
+    )
+    crops = gp.data.images_to_npz(
+        f"{root}/dogs", f"{root}/dogs.npz", image_size=16, annotations=f"{root}/annotation"
+    )
     assert crops["num_images"] == 1 and crops["class_names"] == ["pug"]
     folder = gp.data.image_dataset(f"{root}/dogs", image_size=16, batch_size=1)
     assert folder.num_images == 1
@@ -169,8 +208,12 @@ def test_sources_of_every_kind_read_from_the_bucket(bucket):
 
 def test_train_and_translate_from_the_command_line_in_the_bucket(bucket, capsys):
     out = f"{bucket}/runs/pix2pix"
-    assert cli.main(["train", "maps_pix2pix", "--smoke", "--epochs", "1", "--fid", "pixels",
-                     "--out", out]) == 0, capsys.readouterr().err
+    assert (
+        cli.main(
+            ["train", "maps_pix2pix", "--smoke", "--epochs", "1", "--fid", "pixels", "--out", out]
+        )
+        == 0
+    ), capsys.readouterr().err
     assert f"written to {out}" in capsys.readouterr().out  # the bucket path, not /cwd/ram:/...
     assert {"run.json", "model.keras", "backup"} <= set(fs.listdir(out))
     pairs = str(data.sample_path("pairs"))

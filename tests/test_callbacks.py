@@ -1,15 +1,15 @@
 """Callbacks write what they claim, with values a test can check."""
+
 import csv
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
-import keras
+from tiny_models import arrays, dataset, model
 
 from ganpaint import callbacks
-
-from tiny_models import arrays, dataset, model
 
 
 def rows(path):
@@ -51,8 +51,12 @@ def test_fid_checkpoint_keeps_the_best_of_a_scripted_sequence(tmp_path):
 def test_fid_checkpoint_resumed_in_the_same_folder_keeps_the_better_old_best(tmp_path):
     m = model("gan")
     m.compile()
-    m.fit(dataset("gan"), epochs=2, verbose=0, callbacks=[
-        callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([30.0, 10.0]))])
+    m.fit(
+        dataset("gan"),
+        epochs=2,
+        verbose=0,
+        callbacks=[callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([30.0, 10.0]))],
+    )
     first = (tmp_path / "best.weights.h5").read_bytes()
     again = callbacks.FIDCheckpoint(tmp_path, score_fn=ScriptedScores([15.0, 12.0]))
     m.fit(dataset("gan"), epochs=4, initial_epoch=2, verbose=0, callbacks=[again])
@@ -69,9 +73,10 @@ def test_fid_checkpoint_scores_every_n_epochs_with_real_features(tmp_path):
     m = model("gan")
     m.compile()
     real = arrays("gan", 20)[0]
-    flatten = lambda x: np.asarray(x).reshape(len(x), -1)  # noqa: E731
-    check = callbacks.FIDCheckpoint(tmp_path, real=real, every=2, extractor=flatten, n_samples=20,
-                                    verbose=False)
+    flatten = lambda x: np.asarray(x).reshape(len(x), -1)
+    check = callbacks.FIDCheckpoint(
+        tmp_path, real=real, every=2, extractor=flatten, n_samples=20, verbose=False
+    )
     m.fit(dataset("gan"), epochs=4, verbose=0, callbacks=[check])
     assert [e for e, _ in check.scores] == [2, 4]
     assert all(np.isfinite(s) and s > 0 for _, s in check.scores)
@@ -98,8 +103,12 @@ def test_linear_decay_gives_the_exact_schedule_and_resumes(tmp_path):
 
     class Rates(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            seen.append((float(self.model.g_optimizer.learning_rate),
-                         float(self.model.d_optimizer.learning_rate)))
+            seen.append(
+                (
+                    float(self.model.g_optimizer.learning_rate),
+                    float(self.model.d_optimizer.learning_rate),
+                )
+            )
 
     decay = callbacks.LinearDecay(constant_epochs=2, decay_epochs=3)
     m.fit(dataset("cyclegan", batch=4, n=4), epochs=5, verbose=0, callbacks=[decay, Rates()])
@@ -112,8 +121,13 @@ def test_linear_decay_gives_the_exact_schedule_and_resumes(tmp_path):
     resumed = model("cyclegan")
     resumed.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
     seen.clear()
-    resumed.fit(dataset("cyclegan", batch=4, n=4), epochs=5, initial_epoch=3, verbose=0,
-                callbacks=[callbacks.LinearDecay(2, 3), Rates()])
+    resumed.fit(
+        dataset("cyclegan", batch=4, n=4),
+        epochs=5,
+        initial_epoch=3,
+        verbose=0,
+        callbacks=[callbacks.LinearDecay(2, 3), Rates()],
+    )
     assert [round(g / 2e-4, 4) for g, _ in seen] == [0.5, 0.25]
 
 
@@ -147,7 +161,9 @@ def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):
     m = model("gan")
     lr = 100.0  # large, so each float32 weight change is resolved exactly enough
     m.compile(keras.optimizers.SGD(lr), keras.optimizers.SGD(lr))
-    before = {v.path: np.asarray(v.value) for v in m.generator_variables + m.discriminator_variables}
+    before = {
+        v.path: np.asarray(v.value) for v in m.generator_variables + m.discriminator_variables
+    }
     norms = callbacks.GradientNorms(tmp_path / "grads", every=1)
     m.fit(dataset("gan", batch=4, n=4), epochs=1, verbose=0, callbacks=[norms])  # one step
     recorded = rows(tmp_path / "grads" / "gradient_norms.csv")
@@ -156,11 +172,13 @@ def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):
     # One SGD step moves each weight by lr * gradient, so each layer's recorded norm must be
     # |change of its weights| / lr.
     for r in recorded:
-        change = [np.asarray(v.value) - before[v.path]
-                  for v in m.generator_variables + m.discriminator_variables
-                  if v.path.rsplit("/", 1)[0] == r["layer"]]
+        change = [
+            np.asarray(v.value) - before[v.path]
+            for v in m.generator_variables + m.discriminator_variables
+            if v.path.rsplit("/", 1)[0] == r["layer"]
+        ]
         assert change, r["layer"]
-        expected = np.sqrt(sum(float(np.sum(c ** 2)) for c in change)) / lr
+        expected = np.sqrt(sum(float(np.sum(c**2)) for c in change)) / lr
         # abs: a layer whose gradient is ~1e-9 moves its weights by less than float32 resolves
         assert float(r["norm"]) == pytest.approx(expected, rel=1e-3, abs=1e-8), r["layer"]
     g_layers = {r["layer"] for r in recorded if r["network"] == "generator"}
@@ -168,16 +186,24 @@ def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     plain.compile("sgd", "mse")
     with pytest.raises(ValueError, match="ganpaint.gans model"):
-        plain.fit(np.zeros((2, 2)), np.zeros((2, 1)), verbose=0,
-                  callbacks=[callbacks.GradientNorms(tmp_path)])
+        plain.fit(
+            np.zeros((2, 2)),
+            np.zeros((2, 1)),
+            verbose=0,
+            callbacks=[callbacks.GradientNorms(tmp_path)],
+        )
 
 
 def test_gradient_norms_leave_checkpoints_unchanged(tmp_path):
     m = model("gan")
     m.compile()
     m.save_weights(tmp_path / "before.weights.h5")
-    m.fit(dataset("gan"), epochs=1, verbose=0,
-          callbacks=[callbacks.GradientNorms(tmp_path / "g", every=1)])
+    m.fit(
+        dataset("gan"),
+        epochs=1,
+        verbose=0,
+        callbacks=[callbacks.GradientNorms(tmp_path / "g", every=1)],
+    )
     m.save_weights(tmp_path / "after.weights.h5")
     fresh = model("gan")
     fresh.compile()
@@ -205,8 +231,12 @@ def test_sample_grid_for_translation_needs_inputs(tmp_path):
     m = model("pix2pix")
     m.compile()
     with pytest.raises(ValueError, match="needs `inputs`"):
-        m.fit(dataset("pix2pix"), epochs=1, verbose=0,
-              callbacks=[callbacks.SampleGrid(tmp_path, show=False)])
+        m.fit(
+            dataset("pix2pix"),
+            epochs=1,
+            verbose=0,
+            callbacks=[callbacks.SampleGrid(tmp_path, show=False)],
+        )
 
 
 def test_callbacks_acting_every_n_steps_act_when_a_call_runs_several_steps(tmp_path, capsys):
@@ -214,9 +244,15 @@ def test_callbacks_acting_every_n_steps_act_when_a_call_runs_several_steps(tmp_p
     # callback acts at the first call end at or past its multiple.
     from ganpaint import checkpoints, recipes
 
-    setup = recipes.build("cifar10_cgan", smoke=True, out_dir=str(tmp_path / "a"),
-                          steps_per_execution=2, steps_per_epoch=4, checkpoint_every=3,
-                          gradient_norms_every=3)
+    setup = recipes.build(
+        "cifar10_cgan",
+        smoke=True,
+        out_dir=str(tmp_path / "a"),
+        steps_per_execution=2,
+        steps_per_epoch=4,
+        checkpoint_every=3,
+        gradient_norms_every=3,
+    )
     assert setup.model.steps_per_execution == 2
     setup.fit(verbose=0)
     store = checkpoints.CheckpointStore(str(tmp_path / "a" / "backup"))
@@ -227,10 +263,16 @@ def test_callbacks_acting_every_n_steps_act_when_a_call_runs_several_steps(tmp_p
         assert [int(r["step"]) for r in csv.DictReader(f)] == [2, 4, 6, 8]
     # A count that does not divide the epoch would run each epoch past its end (Keras runs
     # whole calls): the largest one that divides it is used, with one line.
-    setup = recipes.build("cifar10_cgan", smoke=True, out_dir=str(tmp_path / "b"),
-                          steps_per_execution=3, steps_per_epoch=4)
+    setup = recipes.build(
+        "cifar10_cgan",
+        smoke=True,
+        out_dir=str(tmp_path / "b"),
+        steps_per_execution=3,
+        steps_per_epoch=4,
+    )
     setup.fit(verbose=0)
-    assert "steps_per_execution 3 does not divide the 4 steps of an epoch" in \
-        capsys.readouterr().out
+    assert (
+        "steps_per_execution 3 does not divide the 4 steps of an epoch" in capsys.readouterr().out
+    )
     assert setup.model.steps_per_execution == 2
     assert int(keras.ops.convert_to_numpy(setup.model.g_optimizer.iterations)) == 8

@@ -1,9 +1,10 @@
-"""Every source yields float32 batches in [-1, 1] of the requested shape, with labels that follow."""
+"""Every source yields float32 batches in [-1, 1] of the requested shape, with labels that
+follow."""
 
 import numpy as np
 import pytest
-
 from conftest import batches, write_image
+
 from ganpaint import data
 
 
@@ -78,7 +79,9 @@ def test_folder_recursive_with_class_labels(tmp_path, rng):
 
 def test_folder_without_labels_mixes_depths(tmp_path, rng):
     write_image(tmp_path / "a.jpg", rng.integers(0, 256, (20, 20, 3), dtype=np.uint8))
-    write_image(tmp_path / "deep" / "er" / "b.png", rng.integers(0, 256, (10, 30, 3), dtype=np.uint8))
+    write_image(
+        tmp_path / "deep" / "er" / "b.png", rng.integers(0, 256, (10, 30, 3), dtype=np.uint8)
+    )
     ds = data.image_dataset(tmp_path, image_size=8, batch_size=2)
     (x,) = batches(ds)
     check_batch(x, (2, 8, 8, 3))
@@ -102,8 +105,9 @@ def test_digit_recognizer_csv(tmp_path, rng):
     header = "label," + ",".join(f"pixel{i}" for i in range(784))
     rows = [",".join(map(str, [l, *d.reshape(-1)])) for l, d in zip(labels, digits)]
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
-    ds = data.image_dataset(path, image_size=28, channels=1, batch_size=5, labels=True,
-                            shuffle=False)
+    ds = data.image_dataset(
+        path, image_size=28, channels=1, batch_size=5, labels=True, shuffle=False
+    )
     ((x, y),) = batches(ds)
     check_batch(x, (5, 28, 28, 1))
     np.testing.assert_array_equal(y, labels)
@@ -111,8 +115,12 @@ def test_digit_recognizer_csv(tmp_path, rng):
 
     # The test.csv layout has no label column.
     test_path = tmp_path / "test.csv"
-    test_path.write_text(",".join(f"pixel{i}" for i in range(784)) + "\n" + "\n".join(
-        ",".join(map(str, d.reshape(-1))) for d in digits) + "\n")
+    test_path.write_text(
+        ",".join(f"pixel{i}" for i in range(784))
+        + "\n"
+        + "\n".join(",".join(map(str, d.reshape(-1))) for d in digits)
+        + "\n"
+    )
     (x,) = batches(data.image_dataset(test_path, image_size=14, channels=1, batch_size=5))
     check_batch(x, (5, 14, 14, 1))
 
@@ -138,8 +146,9 @@ def test_grayscale_and_rgba_files_become_requested_channels(tmp_path):
 def test_labels_array_for_a_source_without_labels(small_images):
     labels = np.arange(6)
     images = np.repeat(labels * 40, 20 * 24 * 3).reshape(6, 20, 24, 3).astype(np.uint8)
-    ds = data.image_dataset(images, labels=labels, image_size=(20, 24), batch_size=2, seed=3,
-                            augment="flip")
+    ds = data.image_dataset(
+        images, labels=labels, image_size=(20, 24), batch_size=2, seed=3, augment="flip"
+    )
     for x, y in batches(ds):
         np.testing.assert_array_equal(data.to_uint8(x)[:, 0, 0, 0], y * 40)
 
@@ -147,8 +156,9 @@ def test_labels_array_for_a_source_without_labels(small_images):
 def test_labels_follow_tfrecords(tmp_path):
     labels = np.arange(8) % 4
     images = np.repeat(labels * 60, 12 * 12 * 3).reshape(8, 12, 12, 3).astype(np.uint8)
-    data.write_tfrecords(images, tmp_path / "l.tfrec", labels=labels.tolist(), shards=3,
-                         image_format="png")
+    data.write_tfrecords(
+        images, tmp_path / "l.tfrec", labels=labels.tolist(), shards=3, image_format="png"
+    )
     ds = data.image_dataset(tmp_path, image_size=12, batch_size=4, labels=True, seed=5)
     seen = 0
     for x, y in batches(ds):
@@ -158,14 +168,16 @@ def test_labels_follow_tfrecords(tmp_path):
 
 
 def test_bundled_samples_load():
-    digits = data.image_dataset(data.sample_path("mnist"), image_size=28, channels=1,
-                                batch_size=500, labels=True, seed=0)
+    digits = data.image_dataset(
+        data.sample_path("mnist"), image_size=28, channels=1, batch_size=500, labels=True, seed=0
+    )
     assert digits.num_images == 5000
     x, y = next(iter(digits))
     check_batch(x.numpy(), (500, 28, 28, 1))
     assert len(set(y.numpy())) == 10  # the class-sorted file is fully shuffled
-    cyc = data.unpaired_dataset(data.sample_path("photo"), data.sample_path("monet"),
-                                image_size=64, batch_size=2, seed=0)
+    cyc = data.unpaired_dataset(
+        data.sample_path("photo"), data.sample_path("monet"), image_size=64, batch_size=2, seed=0
+    )
     assert cyc.num_images == (30, 30)
     a, b = next(iter(cyc))
     check_batch(a.numpy(), (2, 64, 64, 3))

@@ -3,6 +3,7 @@
 README shows the table rendered from that JSON. Changing a default without re-measuring and
 re-rendering the table fails here. Also: the presets' mechanics, and the builders' labelled
 defaults."""
+
 import inspect
 import json
 import os
@@ -10,12 +11,11 @@ import sys
 
 import keras
 import pytest
+from tiny_models import networks
 
 from ganpaint import discriminators as D
 from ganpaint import gans, layers, recipes
 from ganpaint import generators as G
-
-from tiny_models import networks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
@@ -40,12 +40,16 @@ def test_labelled_builder_defaults_equal_the_measured_choice(chosen):
     expected = chosen["conditional"]["ganpaint"]
     g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8)
     d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8)
-    assert any(isinstance(x, layers.ClassConditionalNormalization) for x in g.layers) == \
-        (expected["g_conditioning"] == "cbn")
-    assert ("projection" in [x.name for x in d.layers]) == (expected["conditioning"] == "projection")
+    assert any(isinstance(x, layers.ClassConditionalNormalization) for x in g.layers) == (
+        expected["g_conditioning"] == "cbn"
+    )
+    assert ("projection" in [x.name for x in d.layers]) == (
+        expected["conditioning"] == "projection"
+    )
     assert any(isinstance(x, layers.SpectralConv2D) for x in d.layers) == expected["spectral_norm"]
-    assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers) == \
-        (expected["d_norm"] == "batch")
+    assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers) == (
+        expected["d_norm"] == "batch"
+    )
 
 
 def test_conditional_gan_compiles_with_the_measured_optimizer(chosen):
@@ -57,21 +61,26 @@ def test_conditional_gan_compiles_with_the_measured_optimizer(chosen):
     model.compile()
     for opt, want in zip((model.g_optimizer, model.d_optimizer), pair):
         assert (float(opt.learning_rate), opt.beta_1, opt.beta_2) == pytest.approx(
-            (want["learning_rate"], want["beta_1"], want["beta_2"]))
+            (want["learning_rate"], want["beta_1"], want["beta_2"])
+        )
     model.compile(1e-4, 3e-4)  # a given rate still wins (Adam, beta_1 0.5)
-    assert [float(o.learning_rate) for o in (model.g_optimizer, model.d_optimizer)] == \
-        pytest.approx([1e-4, 3e-4])
+    assert [
+        float(o.learning_rate) for o in (model.g_optimizer, model.d_optimizer)
+    ] == pytest.approx([1e-4, 3e-4])
 
 
 def test_readme_shows_the_table_of_the_json(chosen):
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()
     table = report.defaults_table(chosen)
-    assert table in readme, "README's defaults table differs from docs/benchmarks/defaults.json: " \
-                            "run `python benchmarks/report.py --figures docs`"
+    assert table in readme, (
+        "README's defaults table differs from docs/benchmarks/defaults.json: "
+        "run `python benchmarks/report.py --figures docs`"
+    )
 
 
 # -- presets ---------------------------------------------------------------------------------
+
 
 def test_the_resnet_generators_output_is_the_held_out_winner():
     # The known-answer suite's "default" (what the held-out table reports) is what the
@@ -85,14 +94,19 @@ def test_the_resnet_generators_output_is_the_held_out_winner():
     assert known_answer.CYCLE_SETTINGS["default"] == {"residual": True}
     shape = (16, 16, 3)
     assert isinstance(G.resnet_generator(shape, 1, filters=4).layers[-1], layers.ResidualTanh)
-    assert not isinstance(G.resnet_generator(shape, 1, filters=4, residual=False).layers[-1],
-                          layers.ResidualTanh)
+    assert not isinstance(
+        G.resnet_generator(shape, 1, filters=4, residual=False).layers[-1], layers.ResidualTanh
+    )
 
 
 def test_the_paper_preset_is_one_argument_away():
     m = gans.CycleGAN(*networks("cyclegan"), preset="paper")
-    assert (m.adversarial.name, m.pool_size, m.cycle_weight, m.identity_weight) == \
-        ("lsgan", 50, 10.0, 0.5)
+    assert (m.adversarial.name, m.pool_size, m.cycle_weight, m.identity_weight) == (
+        "lsgan",
+        50,
+        10.0,
+        0.5,
+    )
     m.compile()
     assert float(m.g_optimizer.learning_rate) == pytest.approx(2e-4)
     p = gans.Pix2Pix(*networks("pix2pix"), preset="paper")
@@ -129,8 +143,7 @@ def test_recipes_take_the_paper_preset():
 
 def test_the_label_map_form_is_one_argument_away():
     g = G.dcgan_generator(8, (16, 16, 1), num_classes=3, base_filters=8, conditioning="label_map")
-    d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8,
-                              conditioning="label_map")
+    d = D.dcgan_discriminator((16, 16, 1), num_classes=3, base_filters=8, conditioning="label_map")
     assert not any(isinstance(x, layers.ClassConditionalNormalization) for x in g.layers)
     assert "with_label" in [x.name for x in d.layers]
     assert not any(isinstance(x, layers.SpectralConv2D) for x in d.layers)
@@ -138,23 +151,29 @@ def test_the_label_map_form_is_one_argument_away():
 
 
 def test_unconditional_and_acgan_discriminators_keep_dcgan_batch_norm():
-    for d in (D.dcgan_discriminator((16, 16, 1), base_filters=8),
-              D.dcgan_discriminator((16, 16, 1), 3, aux_classifier=True, base_filters=8)):
+    for d in (
+        D.dcgan_discriminator((16, 16, 1), base_filters=8),
+        D.dcgan_discriminator((16, 16, 1), 3, aux_classifier=True, base_filters=8),
+    ):
         assert not any(isinstance(x, layers.SpectralConv2D) for x in d.layers)
         assert any(isinstance(x, keras.layers.BatchNormalization) for x in d.layers)
 
 
 def test_every_marked_table_of_the_readme_and_docs_is_the_rendering_of_its_json():
     pages = [os.path.join(ROOT, "README.md")] + sorted(
-        os.path.join(ROOT, "docs", p) for p in os.listdir(os.path.join(ROOT, "docs"))
-        if p.endswith(".md"))
+        os.path.join(ROOT, "docs", p)
+        for p in os.listdir(os.path.join(ROOT, "docs"))
+        if p.endswith(".md")
+    )
     seen = set()
     for page in pages:
         with open(page) as f:
             for name, content in report.marked_tables(f.read()):
                 expected = report.rendered(name, os.path.join(ROOT, "docs", "benchmarks"))
-                assert content == expected, f"{page}: table {name!r} differs from its JSON: " \
-                                            "run `python benchmarks/report.py --docs .`"
+                assert content == expected, (
+                    f"{page}: table {name!r} differs from its JSON: "
+                    "run `python benchmarks/report.py --docs .`"
+                )
                 seen.add(name)
     # The README's headline figures are among them, and every renderer is used somewhere.
     with open(os.path.join(ROOT, "README.md")) as f:

@@ -1,10 +1,10 @@
 import keras
 import numpy as np
 import pytest
+from test_layers import round_trip
 
 from ganpaint import discriminators as D
 from ganpaint.inspection import receptive_field
-from test_layers import round_trip
 
 
 def test_patchgan70_matches_the_reference_parameter_count():
@@ -20,16 +20,20 @@ def test_patchgan_receptive_fields_are_measured_exactly(field, size):
 
 
 def test_conditional_patchgan_takes_input_and_target(tmp_path):
-    d = D.patchgan_discriminator((32, 32, 3), receptive_field=16, conditional=True, filters=8,
-                                 norm="batch")
+    d = D.patchgan_discriminator(
+        (32, 32, 3), receptive_field=16, conditional=True, filters=8, norm="batch"
+    )
     x = [np.zeros((2, 32, 32, 3), "float32"), np.ones((2, 32, 32, 3), "float32")]
     assert d.predict(x, verbose=0).shape == (2, 14, 14, 1)  # 32 -> 16 -> 15 -> 14
     round_trip(d, tmp_path, x)
 
 
 def test_patchgan_errors():
-    with pytest.raises(ValueError, match=r"`receptive_field` must be 1, 16, 70 or 286. "
-                                         r"Received: receptive_field=34"):
+    with pytest.raises(
+        ValueError,
+        match=r"`receptive_field` must be 1, 16, 70 or 286. "
+        r"Received: receptive_field=34",
+    ):
         D.patchgan_discriminator((64, 64, 3), receptive_field=34)
 
 
@@ -44,8 +48,9 @@ def test_dcgan_discriminator_outputs_logits(tmp_path):
 def test_conditional_dcgan_discriminator_uses_the_label():
     d = D.dcgan_discriminator((28, 28, 1), num_classes=10, base_filters=8)
     x = np.random.uniform(-1, 1, (2, 28, 28, 1)).astype("float32")
-    assert not np.allclose(d.predict([x, np.array([0, 0])], verbose=0),
-                           d.predict([x, np.array([9, 9])], verbose=0))
+    assert not np.allclose(
+        d.predict([x, np.array([0, 0])], verbose=0), d.predict([x, np.array([9, 9])], verbose=0)
+    )
 
 
 def test_aux_classifier_discriminator_has_a_class_head(tmp_path):

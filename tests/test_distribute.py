@@ -1,5 +1,6 @@
 """Distribution: one MirroredStrategy step over two logical CPUs equals one single-device step on
 the same global batch, for every model; a two-process MultiWorkerMirroredStrategy run trains."""
+
 import json
 import os
 import socket
@@ -7,15 +8,14 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
+from tiny_models import dataset, model, weights
 
 from ganpaint import distribute, gans
 from ganpaint.optimizers import FusedAdam
-
-from tiny_models import dataset, model, weights
 
 TWO_CPUS = ["/cpu:0", "/cpu:1"]
 
@@ -56,7 +56,8 @@ def test_bad_tf_config_and_batch_sizes_are_named(monkeypatch):
 def test_global_batch_mean_averages_across_replicas(mirrored):
     strategy = mirrored
     values = strategy.experimental_distribute_values_from_function(
-        lambda ctx: tf.constant([[1.0], [3.0]]) + 10.0 * ctx.replica_id_in_sync_group)
+        lambda ctx: tf.constant([[1.0], [3.0]]) + 10.0 * ctx.replica_id_in_sync_group
+    )
     means = strategy.run(distribute.global_batch_mean, args=(values,))
     for local in strategy.experimental_local_results(means):
         np.testing.assert_allclose(local, [[(1 + 3 + 11 + 13) / 4]])
@@ -75,11 +76,21 @@ def _one_step(kind, strategy, optimizer=lambda: keras.optimizers.SGD(0.5), n=4, 
 AUGMENT = {"diff_augment": "color,translation,cutout"}
 
 
-@pytest.mark.parametrize("kind, kwargs", [
-    ("gan", {}), ("gan", {"loss": "ralsgan"}), ("cgan", {}), ("acgan", {}),
-    ("cyclegan", {}), ("pix2pix", {}),
-    # ConditionalGAN with DiffAugment: the dogs_sngan recipe, whole, in test_replicas.py.
-    ("gan", AUGMENT), ("cyclegan", AUGMENT), ("pix2pix", AUGMENT)])
+@pytest.mark.parametrize(
+    "kind, kwargs",
+    [
+        ("gan", {}),
+        ("gan", {"loss": "ralsgan"}),
+        ("cgan", {}),
+        ("acgan", {}),
+        ("cyclegan", {}),
+        ("pix2pix", {}),
+        # ConditionalGAN with DiffAugment: the dogs_sngan recipe, whole, in test_replicas.py.
+        ("gan", AUGMENT),
+        ("cyclegan", AUGMENT),
+        ("pix2pix", AUGMENT),
+    ],
+)
 def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
     single = _one_step(kind, tf.distribute.get_strategy(), **kwargs)
     mirrored = _one_step(kind, mirrored, **kwargs)
@@ -95,25 +106,38 @@ def test_mirrored_step_equals_single_device_step(kind, kwargs, mirrored):
 def test_mirrored_small_data_step_equals_single_device_step_in_every_weight(kind, mirrored):
     # EMA copies, ADA's p and its accumulators, R1 and DiffAugment all on: every weight of
     # the model (not only the networks) is the same after a step on 2 replicas.
-    kwargs = dict(AUGMENT, ema=0.5, ema_rampup=None, ada_target=0.0, ada_interval=1,
-                  augment_p=0.5, ada_kimg=0.016, r1_weight=1.0)  # p moves by 0.25 a step
+    kwargs = dict(
+        AUGMENT,
+        ema=0.5,
+        ema_rampup=None,
+        ada_target=0.0,
+        ada_interval=1,
+        augment_p=0.5,
+        ada_kimg=0.016,
+        r1_weight=1.0,
+    )  # p moves by 0.25 a step
     single = _one_step(kind, tf.distribute.get_strategy(), **kwargs)
     replicated = _one_step(kind, mirrored, **kwargs)
     assert float(single.augmenter.p.value) not in (0.0, 1.0)  # p moved, and so must match
     for s, m in zip(single.weights, replicated.weights):
         if "pool" in s.path:
             continue  # each replica keeps its own image pool, by design
-        np.testing.assert_allclose(np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6,
-                                   err_msg=s.path)
+        np.testing.assert_allclose(
+            np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6, err_msg=s.path
+        )
 
 
 def test_mirrored_spectral_norm_step_equals_single_device_step(mirrored):
     def build():
-        from ganpaint import discriminators as D, generators as G
+        from ganpaint import discriminators as D
+        from ganpaint import generators as G
+
         keras.utils.set_random_seed(7)
-        return gans.GAN(G.dcgan_generator(8, (16, 16, 1), base_filters=8, norm=None),
-                        D.dcgan_discriminator((16, 16, 1), base_filters=8, norm=None,
-                                              spectral_norm=True), seed=3)
+        return gans.GAN(
+            G.dcgan_generator(8, (16, 16, 1), base_filters=8, norm=None),
+            D.dcgan_discriminator((16, 16, 1), base_filters=8, norm=None, spectral_norm=True),
+            seed=3,
+        )
 
     results = []
     for strategy in (tf.distribute.get_strategy(), mirrored):
@@ -123,8 +147,9 @@ def test_mirrored_spectral_norm_step_equals_single_device_step(mirrored):
         m.fit(dataset("gan", batch=4, n=4), epochs=1, verbose=0)
         results.append(m)
     for s, m in zip(results[0].weights, results[1].weights):
-        np.testing.assert_allclose(np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6,
-                                   err_msg=s.path)
+        np.testing.assert_allclose(
+            np.asarray(m), np.asarray(s), rtol=1e-4, atol=1e-6, err_msg=s.path
+        )
 
 
 def test_fused_adam_updates_every_replica_as_one_device(mirrored):
@@ -144,7 +169,7 @@ def test_replicas_draw_different_noise(mirrored):
     strategy = mirrored
     with strategy.scope():
         m = model("gan")
-    noise = strategy.run(lambda: m._noise(2, 8))
+    noise = strategy.run(lambda: m.draw_noise(2, 8))
     first, second = strategy.experimental_local_results(noise)
     assert not np.allclose(first, second)
 
@@ -187,11 +212,21 @@ def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
     cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
     procs = []
     for index in range(2):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
-                   TF_CONFIG=json.dumps({"cluster": cluster,
-                                         "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen([sys.executable, str(script)], env=env, text=True,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        env = dict(
+            os.environ,
+            TF_CPP_MIN_LOG_LEVEL="3",
+            CUDA_VISIBLE_DEVICES="",
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(script)],
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
@@ -204,6 +239,7 @@ def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
 
 
 # -- TPU: detection, one initialisation per process, fallbacks --------------------------------
+
 
 def _pci(root, vendor, device):
     folder = root / "sys" / "bus" / "pci" / "devices" / "0000:00:04.0"
@@ -237,10 +273,12 @@ def test_a_tpu_is_initialised_once_per_process(monkeypatch):
     monkeypatch.setenv("TPU_NAME", "fake-tpu")
     monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", _FakeResolver)
     monkeypatch.setattr(tf.config, "experimental_connect_to_cluster", lambda r: None)
-    monkeypatch.setattr(tf.tpu.experimental, "initialize_tpu_system",
-                        lambda r: calls.append(r))
-    monkeypatch.setattr(tf.distribute, "TPUStrategy",
-                        lambda r: type("FakeTPUStrategy", (), {"num_replicas_in_sync": 8})())
+    monkeypatch.setattr(tf.tpu.experimental, "initialize_tpu_system", lambda r: calls.append(r))
+    monkeypatch.setattr(
+        tf.distribute,
+        "TPUStrategy",
+        lambda r: type("FakeTPUStrategy", (), {"num_replicas_in_sync": 8})(),
+    )
     monkeypatch.setattr(distribute, "_STRATEGIES", {})
     first, second = distribute.get_strategy(verbose=False), distribute.get_strategy()
     assert first is second and len(calls) == 1  # initialize_tpu_system wipes the TPU

@@ -1,9 +1,10 @@
 """Exported generators: only the generator, uint8 in and out, equal to the Keras model."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
-
 import tiny_models
+
 from ganpaint import cli, export
 from ganpaint.data import to_uint8
 from ganpaint.errors import UserError
@@ -64,10 +65,12 @@ def test_savedmodel_and_tflite_exports_match_the_keras_model(trained_like, kind,
     inputs, raw = _inputs_and_expected(model, kind, use_ema=False)
     assert not np.array_equal(raw, expected)
     plain = model.export_generator(tmp_path / "plain", use_ema=False)
-    got = tf.saved_model.load(plain).signatures["serving_default"](
-        **{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy()
+    got = (
+        tf.saved_model.load(plain)
+        .signatures["serving_default"](**{k: tf.constant(v) for k, v in inputs.items()})["images"]
+        .numpy()
+    )
     assert_same_images(got, raw)
-
 
 
 def test_a_pix2pix_export_translates_each_image_as_the_model_does(tmp_path):
@@ -80,17 +83,22 @@ def test_a_pix2pix_export_translates_each_image_as_the_model_does(tmp_path):
     keras.utils.set_random_seed(2)
     shape = (16, 16, 3)
     for inference in ("per_image", "moving_averages"):
-        model = gans.Pix2Pix(generators.unet_generator(shape, filters=4, dropout=0.5),
-                             discriminators.patchgan_discriminator(shape, 16, conditional=True,
-                                                                   filters=4),
-                             ema=0.5, inference=inference)
+        model = gans.Pix2Pix(
+            generators.unet_generator(shape, filters=4, dropout=0.5),
+            discriminators.patchgan_discriminator(shape, 16, conditional=True, filters=4),
+            ema=0.5,
+            inference=inference,
+        )
         for v in model.ema_generator.non_trainable_variables:
             if "moving_mean" in v.path:  # far from any image's own statistics
                 v.assign(np.full(v.shape, 0.7, "float32"))
         inputs, expected = _inputs_and_expected(model, "pix2pix")
         saved = model.export_generator(tmp_path / inference)
-        got = tf.saved_model.load(saved).signatures["serving_default"](
-            images=tf.constant(inputs["images"]))["images"].numpy()
+        got = (
+            tf.saved_model.load(saved)
+            .signatures["serving_default"](images=tf.constant(inputs["images"]))["images"]
+            .numpy()
+        )
         assert_same_images(got, expected)
         flat = model.export_generator(tmp_path / f"{inference}.tflite", format="tflite")
         assert_same_images(export.run_tflite(flat, **inputs), expected)
@@ -98,11 +106,15 @@ def test_a_pix2pix_export_translates_each_image_as_the_model_does(tmp_path):
         alone = export.run_tflite(flat, images=inputs["images"][:1])
         assert_same_images(alone, expected[:1])
 
+
 def test_a_generator_export_draws_its_own_noise_from_a_seed(trained_like, tmp_path):
     served = tf.saved_model.load(trained_like["acgan"].export_generator(tmp_path / "s"))
     draw = served.signatures["from_seed"]
-    args = dict(seed=tf.constant(7, tf.int64), count=tf.constant(4, tf.int32),
-                labels=tf.constant([0, 1, 2, 0], tf.int32))
+    args = dict(
+        seed=tf.constant(7, tf.int64),
+        count=tf.constant(4, tf.int32),
+        labels=tf.constant([0, 1, 2, 0], tf.int32),
+    )
     first, again = draw(**args)["images"].numpy(), draw(**args)["images"].numpy()
     assert first.shape == (4, 16, 16, 1) and np.array_equal(first, again)
     other = draw(**dict(args, seed=tf.constant(8, tf.int64)))["images"].numpy()
@@ -120,8 +132,10 @@ def test_the_export_command_and_its_refusals(trained_like, tmp_path, capsys):
     path = str(tmp_path / "cycle.keras")
     trained_like["cyclegan"].save(path)
     out = tmp_path / "g_ba.tflite"
-    assert cli.main(["export", path, "--format", "tflite", "--direction", "BtoA", "--out",
-                     str(out)]) == 0
+    assert (
+        cli.main(["export", path, "--format", "tflite", "--direction", "BtoA", "--out", str(out)])
+        == 0
+    )
     assert "in: uint8 images, out: uint8 images" in capsys.readouterr().out
     before = out.read_bytes()
     assert cli.main(["export", path, "--format", "tflite", "--out", str(out)]) == 2
@@ -143,9 +157,11 @@ def test_a_residual_translator_converts_to_tflite_with_builtin_ops_alone(tmp_pat
     rng = np.random.default_rng(0)
     for w in g.trainable_weights:
         w.assign(w + rng.normal(0, 0.1, w.shape).astype("float32"))
-    model = gans.CycleGAN(g, G.resnet_generator((16, 16, 3), 1, filters=4, name="g_ba"),
-                          *(D.patchgan_discriminator((16, 16, 3), 16, filters=4, name=n)
-                            for n in ("d_a", "d_b")))
+    model = gans.CycleGAN(
+        g,
+        G.resnet_generator((16, 16, 3), 1, filters=4, name="g_ba"),
+        *(D.patchgan_discriminator((16, 16, 3), 16, filters=4, name=n) for n in ("d_a", "d_b")),
+    )
     path = model.export_generator(tmp_path / "g.tflite", format="tflite")
     images = rng.integers(0, 256, (2, 16, 16, 3)).astype("uint8")
     expected = to_uint8(g(images.astype("float32") / 127.5 - 1.0).numpy())

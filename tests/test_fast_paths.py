@@ -1,28 +1,29 @@
 """Each speed-up of the training step gives the numbers of the straightforward computation:
 the one-pass EMA and CycleGAN's shared forward pass."""
-import numpy as np
-import pytest
-import tensorflow as tf
+
 import keras
+import numpy as np
+import tensorflow as tf
+from tiny_models import arrays, dataset, model, weights
 
 from ganpaint.gans import ema
 
-from tiny_models import arrays, dataset, model, weights
-
 
 def test_ema_pass_equals_the_plain_blend_in_graph_and_eager():
-    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
-                            keras.layers.BatchNormalization()])
+    net = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()]
+    )
     average = ema.clone_network(net)
     for step, beta in enumerate((0.9, 0.25)):
         for w in net.weights:
             w.assign(w + 1.0 + step)
         before = [np.asarray(w) for w in average.weights]
-        update = lambda: ema.update_ema(average, net, beta)  # noqa: E731
+        update = lambda: ema.update_ema(average, net, beta)
         (tf.function(update) if step == 0 else update)()
         for b, a, s in zip(before, average.weights, net.weights):
-            np.testing.assert_allclose(a, beta * b + (1 - beta) * np.asarray(s), rtol=1e-6,
-                                       atol=1e-6)
+            np.testing.assert_allclose(
+                a, beta * b + (1 - beta) * np.asarray(s), rtol=1e-6, atol=1e-6
+            )
 
 
 def test_cyclegan_shared_forward_equals_a_second_pass():
@@ -50,8 +51,9 @@ def test_cyclegan_shared_forward_calls_each_discriminator_once_a_step():
         m.shares_forward = share
         m.compile()
         graph = tf.function(m.train_step).get_concrete_function((a, b)).graph
-        convolutions[share] = sum(op.type == "Conv2D" and "d_a" in op.name
-                                  for op in graph.get_operations())
+        convolutions[share] = sum(
+            op.type == "Conv2D" and "d_a" in op.name for op in graph.get_operations()
+        )
     layers = sum(isinstance(x, keras.layers.Conv2D) for x in model("cyclegan").d_a.layers)
     # Shared: one call on (real, fake). Two passes: the fakes and the reals in the
     # generators' update, then (real, fake) again in the discriminators'.

@@ -10,6 +10,7 @@ process at the named moment (no cleanup, no `finally`: as a crash or an OOM kill
 - `before_marker:N`: the weights of step N renamed into place, the marker not yet written;
 - `timer:S`: S seconds after the first step, wherever the run then is.
 """
+
 import csv
 import os
 import random
@@ -70,26 +71,44 @@ LAUNCHER = textwrap.dedent("""
 """)
 
 EPOCHS, STEPS = 4, 3  # the smoke recipe: 3 steps an epoch; 12 steps, checkpoints every 2
-COMMAND = ["train", "mnist_acgan", "--smoke", "--epochs", str(EPOCHS), "--checkpoint-every", "2",
-           "--deterministic"]
+COMMAND = [
+    "train",
+    "mnist_acgan",
+    "--smoke",
+    "--epochs",
+    str(EPOCHS),
+    "--checkpoint-every",
+    "2",
+    "--deterministic",
+]
 
 
 def _run(tmp_path, out, kill=None, extra=()):
     launcher = tmp_path / "launcher.py"
     launcher.write_text(LAUNCHER)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", GP_KILL=kill or ":")
-    return subprocess.run([sys.executable, str(launcher), *COMMAND, "--out", str(out), *extra],
-                          env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(launcher), *COMMAND, "--out", str(out), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _weights(out):
     """Every array of the newest checkpoint (weights, optimizers, seeds, trackers), by name."""
     folder = os.path.join(out, "backup")
-    newest = sorted(f for f in os.listdir(folder) if f.startswith("step_") and f.endswith(".h5"))[-1]
+    newest = sorted(f for f in os.listdir(folder) if f.startswith("step_") and f.endswith(".h5"))[
+        -1
+    ]
     found = {}
     with h5py.File(os.path.join(folder, newest)) as f:
-        f.visititems(lambda name, obj: found.__setitem__(name, obj[()])
-                     if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: (
+                found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
+            )
+        )
     return newest, found
 
 
@@ -109,11 +128,13 @@ def straight(tmp_path_factory):
 def test_killed_at_any_moment_and_rerun_ends_where_a_straight_run_ends(tmp_path, straight):
     out = tmp_path / "run"
     rng = random.Random(17)
-    kills = ["batch:1",            # before the first mid-run checkpoint
-             "weights_write:4",    # mid-epoch (epoch 2, batch 1), half the weights written
-             "batch:7",            # mid-epoch, one step past a checkpoint
-             "before_marker:10",   # weights of step 10 in place, its marker missing
-             f"timer:{rng.uniform(0.05, 0.5):.2f}"]  # wherever the run is then
+    kills = [
+        "batch:1",  # before the first mid-run checkpoint
+        "weights_write:4",  # mid-epoch (epoch 2, batch 1), half the weights written
+        "batch:7",  # mid-epoch, one step past a checkpoint
+        "before_marker:10",  # weights of step 10 in place, its marker missing
+        f"timer:{rng.uniform(0.05, 0.5):.2f}",
+    ]  # wherever the run is then
     log = []
     for kill in kills:
         proc = _run(tmp_path, out, kill)
@@ -168,9 +189,13 @@ def test_time_limit_stops_before_the_limit_with_state_saved_and_the_rerun_comple
     launcher = tmp_path / "launcher.py"
     launcher.write_text(LAUNCHER)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", GP_KILL=":")
-    proc = subprocess.run([sys.executable, str(launcher), *command, *many, "--out", str(out),
-                           "--time-limit", "15s"], env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(launcher), *command, *many, "--out", str(out), "--time-limit", "15s"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "time limit: stopping after" in proc.stdout
     steps = _steps(out)
@@ -181,9 +206,13 @@ def test_time_limit_stops_before_the_limit_with_state_saved_and_the_rerun_comple
     assert (out / "model.keras").exists()
     # The same command with the epochs that the run reached + 1: it resumes and completes.
     epochs = stopped_at // STEPS + 1
-    proc = subprocess.run([sys.executable, str(launcher), *command, "--epochs", str(epochs),
-                           "--out", str(out)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(launcher), *command, "--epochs", str(epochs), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"resuming from step {stopped_at:,}" in proc.stdout
     assert _steps(out) == list(range(1, epochs * STEPS + 1))
@@ -193,8 +222,12 @@ def test_read_only_output_folder_fails_before_the_first_step_in_one_line(tmp_pat
     from test_survival import _read_only_folder
 
     folder = _read_only_folder(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "ganpaint", *COMMAND, "--out", str(folder)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganpaint", *COMMAND, "--out", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "Cannot write to the output folder" in proc.stderr

@@ -1,17 +1,16 @@
 """Training models: each trains at tiny sizes, gradients reach the right networks, bad wiring
 is refused with a message naming the shapes, and the inference helpers take any batch size."""
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
+from tiny_models import LATENT, SIZE, arrays, dataset, model, networks, weights
 
 from ganpaint import discriminators as D
-from ganpaint import gans
+from ganpaint import gans, losses
 from ganpaint import generators as G
-from ganpaint import losses
 from ganpaint.optimizers import FusedAdam
-
-from tiny_models import LATENT, SIZE, arrays, dataset, model, networks, weights
 
 
 def fit(m, kind, epochs=1, **compile_kwargs):
@@ -103,15 +102,23 @@ def test_each_cyclegan_generator_receives_gradient_from_both_cycle_losses():
 def test_cyclegan_total_generator_loss_is_the_weighted_sum_of_its_terms():
     m = model("cyclegan", cycle_weight=10.0, identity_weight=0.5)
     a, b = (tf.constant(x[:2]) for x in arrays("cyclegan"))
-    t = {k: float(v) for k, v in m.generator_losses(a, b, training=False).items()
-         if k not in ("fake_a", "fake_b") and not k.endswith("_logits")}
-    expected = (t["g_ab_loss"] + t["g_ba_loss"] + 10 * (t["cycle_a_loss"] + t["cycle_b_loss"])
-                + 10 * 0.5 * t["identity_loss"])
+    t = {
+        k: float(v)
+        for k, v in m.generator_losses(a, b, training=False).items()
+        if k not in ("fake_a", "fake_b") and not k.endswith("_logits")
+    }
+    expected = (
+        t["g_ab_loss"]
+        + t["g_ba_loss"]
+        + 10 * (t["cycle_a_loss"] + t["cycle_b_loss"])
+        + 10 * 0.5 * t["identity_loss"]
+    )
     assert t["g_loss"] == pytest.approx(expected, rel=1e-5)
     assert model("cyclegan", identity_weight=0).generator_losses(a, b)["identity_loss"] is None
 
 
 # -- the image pool ------------------------------------------------------------------------
+
 
 def test_image_pool_fills_then_swaps_half_the_time():
     pool = gans.ImagePool(4)
@@ -123,7 +130,7 @@ def test_image_pool_fills_then_swaps_half_the_time():
         stored = np.asarray(pool.images.value).ravel()
         if step < 2:  # filling: fakes pass through and are stored in order
             np.testing.assert_array_equal(out, batch.numpy().ravel())
-            np.testing.assert_array_equal(stored[:2 * step + 2], np.arange(2 * step + 2))
+            np.testing.assert_array_equal(stored[: 2 * step + 2], np.arange(2 * step + 2))
         else:
             for value, new in zip(out, batch.numpy().ravel()):
                 seen.append(value != new)
@@ -149,6 +156,7 @@ def test_image_pool_of_zero_passes_through_and_a_batch_larger_than_the_pool_is_r
 
 
 # -- wiring errors -------------------------------------------------------------------------
+
 
 def test_generator_output_must_match_discriminator_input():
     g = G.dcgan_generator(LATENT, (32, 32, 1), base_filters=8)
@@ -179,8 +187,10 @@ def test_conditional_models_need_conditional_networks():
     with pytest.raises(ValueError, match=r"\[logit, class_logits\]"):
         gans.ACGAN(g, d)
     with pytest.raises(ValueError, match=r"conditional=True"):
-        gans.Pix2Pix(G.unet_generator((SIZE, SIZE, 3), filters=4),
-                     D.patchgan_discriminator((SIZE, SIZE, 3), 16, filters=4))
+        gans.Pix2Pix(
+            G.unet_generator((SIZE, SIZE, 3), filters=4),
+            D.patchgan_discriminator((SIZE, SIZE, 3), 16, filters=4),
+        )
 
 
 def test_bad_arguments_are_named():
@@ -212,14 +222,16 @@ def test_a_dataset_of_single_batches_is_refused_by_paired_models():
 
 # -- inference helpers ---------------------------------------------------------------------
 
+
 def test_generate_handles_any_count_and_fixed_noise_is_deterministic():
     m = model("gan")
     images = m.generate(5, batch_size=2)
     assert images.shape == (5, SIZE, SIZE, 1) and images.dtype == np.float32
     assert np.abs(images).max() <= 1.0
     noise = np.random.default_rng(0).normal(size=(3, LATENT)).astype("float32")
-    np.testing.assert_allclose(m.generate(noise=noise), m.generate(noise=noise, batch_size=1),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        m.generate(noise=noise), m.generate(noise=noise, batch_size=1), atol=1e-6
+    )
     with pytest.raises(ValueError, match=r"\[N, 8\]"):
         m.generate(noise=np.zeros((2, 5)))
     with pytest.raises(ValueError, match="unconditional"):
@@ -254,14 +266,17 @@ def test_translate_in_batches_and_checks_shapes():
     assert model("pix2pix").translate(a, batch_size=4).shape == a.shape
 
 
-
 def _paper_pix2pix(**kwargs):
     """A pix2pix whose U-Net has batch norm and dropout, with moving averages far from any
     image's own statistics (as after batch-1 training)."""
     keras.utils.set_random_seed(3)
     g = G.unet_generator((SIZE, SIZE, 3), filters=4, dropout=0.5)
-    m = gans.Pix2Pix(g, D.patchgan_discriminator((SIZE, SIZE, 3), 16, conditional=True,
-                                                 filters=4), seed=1, **kwargs)
+    m = gans.Pix2Pix(
+        g,
+        D.patchgan_discriminator((SIZE, SIZE, 3), 16, conditional=True, filters=4),
+        seed=1,
+        **kwargs,
+    )
     for net in [m.generator] + ([m.ema_generator] if m.ema else []):
         for v in net.non_trainable_variables:
             if "moving_mean" in v.path:
@@ -293,30 +308,39 @@ def test_pix2pix_translates_each_image_on_its_own_statistics_and_changes_nothing
     np.testing.assert_allclose(out, _each_image_on_its_own_statistics(net, x), atol=1e-5)
     assert all(np.array_equal(v.numpy(), s) for v, s in zip(m.variables, state))  # nothing moved
     assert not m.ema_generator.trainable and not any(  # the EMA copy stays frozen
-        layer.trainable for layer in m.ema_generator._flatten_layers())
+        layer.trainable for layer in m.ema_generator._flatten_layers()
+    )
     # A translation depends on its image alone: not on the batch, its order, or earlier calls.
-    np.testing.assert_allclose(m.translate(x[::-1], batch_size=5, use_ema=use_ema), out[::-1],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        m.translate(x[::-1], batch_size=5, use_ema=use_ema), out[::-1], atol=1e-5
+    )
     np.testing.assert_allclose(m.sample(inputs=x[2:3], use_ema=use_ema), out[2:3], atol=1e-5)
     # Keras' usual inference, one argument away, uses the moving averages.
     keras_way = gans.Pix2Pix(m.generator, m.discriminator, inference="moving_averages")
-    np.testing.assert_allclose(keras_way.translate(x, use_ema=False),
-                               np.asarray(m.generator(x, training=False)), atol=1e-5)
-    assert np.abs(keras_way.translate(x, use_ema=False)
-                  - m.translate(x, use_ema=False)).max() > 0.05
+    np.testing.assert_allclose(
+        keras_way.translate(x, use_ema=False), np.asarray(m.generator(x, training=False)), atol=1e-5
+    )
+    assert (
+        np.abs(keras_way.translate(x, use_ema=False) - m.translate(x, use_ema=False)).max() > 0.05
+    )
 
 
 def test_pix2pix_inference_is_checked_and_saved(tmp_path):
-    with pytest.raises(ValueError, match="`inference` must be one of 'per_image', "
-                                         "'moving_averages'. Received: inference='paper'"):
+    with pytest.raises(
+        ValueError,
+        match="`inference` must be one of 'per_image', "
+        "'moving_averages'. Received: inference='paper'",
+    ):
         model("pix2pix", inference="paper")
     m = _paper_pix2pix(inference="moving_averages")
     m.compile()
     m.save(tmp_path / "p.keras")
     assert keras.saving.load_model(tmp_path / "p.keras").inference == "moving_averages"
     assert model("pix2pix").inference == "per_image"
-    assert keras.saving.load_model(_saved(model("pix2pix"), tmp_path / "new.keras")
-                                   ).inference == "per_image"
+    assert (
+        keras.saving.load_model(_saved(model("pix2pix"), tmp_path / "new.keras")).inference
+        == "per_image"
+    )
     # A file saved before the option existed translates as it did then.
     old = _saved(model("pix2pix"), tmp_path / "old.keras", drop="inference")
     assert keras.saving.load_model(old).inference == "moving_averages"
@@ -347,7 +371,9 @@ def test_pix2pix_translates_per_image_under_mixed_bfloat16(policy):
     out = m.translate(arrays("cyclegan", 3)[0])
     assert out.dtype == np.float32 and np.isfinite(out).all()
 
+
 # -- compile options, saving ----------------------------------------------------------------
+
 
 def test_jit_compile_and_steps_per_execution_pass_through():
     m = model("cyclegan")
@@ -379,8 +405,10 @@ def test_model_round_trips_through_keras_file_with_its_optimizer_state(kind, tmp
         np.testing.assert_array_equal(a, b)
     assert float(loaded.g_optimizer.learning_rate) == pytest.approx(1e-3)
     assert int(loaded.g_optimizer.iterations) == int(m.g_optimizer.iterations) == 2
-    for a, b in zip(m.g_optimizer.variables + m.d_optimizer.variables,
-                    loaded.g_optimizer.variables + loaded.d_optimizer.variables):
+    for a, b in zip(
+        m.g_optimizer.variables + m.d_optimizer.variables,
+        loaded.g_optimizer.variables + loaded.d_optimizer.variables,
+    ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert isinstance(loaded.d_optimizer, FusedAdam)  # the default, by its registered name
     if kind == "cyclegan":
@@ -392,10 +420,12 @@ def test_model_round_trips_through_keras_file_with_its_optimizer_state(kind, tmp
 
 # -- mixed precision -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def policy():
     def set_policy(name):
         keras.config.set_dtype_policy(name)
+
     yield set_policy
     keras.config.set_dtype_policy("float32")
 

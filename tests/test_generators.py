@@ -1,9 +1,9 @@
 import keras
 import numpy as np
 import pytest
+from test_layers import round_trip
 
 from ganpaint import generators as G
-from test_layers import round_trip
 
 
 @pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3), (320, 3)])
@@ -79,8 +79,10 @@ def test_unet_bottleneck_is_not_normalized_to_zero_at_batch_one(norm):
 def test_unet_default_depth_fits_the_size(size, depth):
     g = G.unet_generator((size, size, 3), filters=4, max_filters=8)
     assert g.output.shape == (None, size, size, 3)
-    assert len([l for l in g.layers if l.name.startswith("down") and l.name.endswith("_conv")]) \
+    assert (
+        len([l for l in g.layers if l.name.startswith("down") and l.name.endswith("_conv")])
         == depth
+    )
 
 
 def test_unet_small_round_trip(tmp_path):
@@ -103,8 +105,7 @@ def test_unet_rejects_a_depth_the_size_does_not_allow():
 
 @pytest.mark.parametrize("backbone", ["EfficientNetB0", "EfficientNetV2B0"])
 def test_efficientnet_generator_builds_and_trains_one_step(backbone):
-    g = G.efficientnet_generator((32, 32, 3), backbone, weights=None,
-                                 decoder_filters=(16, 8, 8, 8))
+    g = G.efficientnet_generator((32, 32, 3), backbone, weights=None, decoder_filters=(16, 8, 8, 8))
     x = np.random.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
     out = g(x, training=False).numpy()
     assert out.shape == (2, 32, 32, 3) and np.abs(out).max() <= 1.0
@@ -120,14 +121,17 @@ def test_efficientnet_generator_builds_and_trains_one_step(backbone):
 
 
 def test_efficientnet_generator_loads_a_local_weights_file(tmp_path):
-    backbone = keras.applications.EfficientNetB0(include_top=False, weights=None,
-                                                 input_shape=(32, 32, 3))
+    backbone = keras.applications.EfficientNetB0(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
     path = str(tmp_path / "efficientnetb0_notop.weights.h5")
     backbone.save_weights(path)
     g = G.efficientnet_generator((32, 32, 3), weights=path, trainable_backbone=False)
     encoder = g.get_layer("encoder")
-    np.testing.assert_array_equal(encoder.get_layer("stem_conv").kernel.numpy(),
-                                  backbone.get_layer("stem_conv").kernel.numpy())
+    np.testing.assert_array_equal(
+        encoder.get_layer("stem_conv").kernel.numpy(),
+        backbone.get_layer("stem_conv").kernel.numpy(),
+    )
     assert not encoder.trainable and encoder.trainable_weights == []
 
 
@@ -136,14 +140,17 @@ def test_efficientnet_generator_round_trip(tmp_path):
     round_trip(g, tmp_path, np.zeros((1, 32, 32, 3), "float32"))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(backbone="ResNet50"), r"`backbone` must be one of .* Received: backbone='ResNet50'"),
-    (dict(cut=3), r"`cut` must be a stride"),
-    (dict(cut="no_such_layer"), r"`cut` 'no_such_layer' is not a layer of EfficientNetB0"),
-    (dict(weights="/nonexistent/b0.h5"), r"`weights` file not found: /nonexistent/b0.h5"),
-    (dict(image_shape=(48, 48, 3), cut=32), r"divisible by cut=32"),
-    (dict(image_shape=(32, 32, 1)), r"take 3 channels"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(backbone="ResNet50"), r"`backbone` must be one of .* Received: backbone='ResNet50'"),
+        (dict(cut=3), r"`cut` must be a stride"),
+        (dict(cut="no_such_layer"), r"`cut` 'no_such_layer' is not a layer of EfficientNetB0"),
+        (dict(weights="/nonexistent/b0.h5"), r"`weights` file not found: /nonexistent/b0.h5"),
+        (dict(image_shape=(48, 48, 3), cut=32), r"divisible by cut=32"),
+        (dict(image_shape=(32, 32, 1)), r"take 3 channels"),
+    ],
+)
 def test_efficientnet_generator_errors(kwargs, message):
     args = dict(image_shape=(32, 32, 3)) | kwargs
     with pytest.raises(ValueError, match=message):

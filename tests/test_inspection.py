@@ -1,7 +1,8 @@
 """feature_maps on plain and nested models; bad names list the valid ones."""
+
+import keras
 import numpy as np
 import pytest
-import keras
 
 from ganpaint import generators as G
 from ganpaint import inspection
@@ -25,8 +26,9 @@ def test_feature_maps_of_top_level_layers_match_sub_models():
 
 def test_feature_maps_reach_into_a_nested_backbone(effnet):
     x = np.random.default_rng(1).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
-    maps = inspection.feature_maps(effnet, x, ["encoder/stem_conv", "block2a_expand_conv",
-                                               "encoder", "out_conv"])
+    maps = inspection.feature_maps(
+        effnet, x, ["encoder/stem_conv", "block2a_expand_conv", "encoder", "out_conv"]
+    )
     assert maps["encoder/stem_conv"].shape == (2, 32, 32, 32)
     assert maps["block2a_expand_conv"].shape == (2, 32, 32, 96)  # bare name, found inside
     assert isinstance(maps["encoder"], list)  # the encoder's outputs: skips + the cut
@@ -36,8 +38,9 @@ def test_feature_maps_reach_into_a_nested_backbone(effnet):
     # The nested map is the backbone's own output on the rescaled input.
     encoder = effnet.get_layer("encoder")
     stem = keras.Model(encoder.input, encoder.get_layer("stem_conv").output)
-    np.testing.assert_allclose(maps["encoder/stem_conv"], np.asarray(stem((x + 1) * 127.5)),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        maps["encoder/stem_conv"], np.asarray(stem((x + 1) * 127.5)), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_default_is_every_top_level_layer(effnet):
@@ -53,7 +56,8 @@ def test_bad_layer_names_list_the_valid_ones(effnet):
 
 
 def test_plot_feature_maps_writes_a_figure(effnet, tmp_path):
-    maps = inspection.feature_maps(effnet, np.zeros((1, 64, 64, 3), "float32"),
-                                   ["encoder/stem_conv", "out_conv"])
+    maps = inspection.feature_maps(
+        effnet, np.zeros((1, 64, 64, 3), "float32"), ["encoder/stem_conv", "out_conv"]
+    )
     fig = inspection.plot_feature_maps(maps, tmp_path / "maps.png", channels=4)
     assert len(fig.axes) == 8 and (tmp_path / "maps.png").stat().st_size > 1000

@@ -9,8 +9,7 @@ def round_trip(model, tmp_path, x):
     path = str(tmp_path / "m.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     return loaded
 
 
@@ -22,8 +21,12 @@ def test_instance_norm_normalizes_each_channel_of_each_example():
 
 
 def test_instance_norm_takes_tensorflow_addons_arguments(tmp_path):
-    layer = InstanceNormalization(epsilon=1e-3, center=False, scale=True,
-                                  gamma_initializer=keras.initializers.RandomNormal(0, 0.02))
+    layer = InstanceNormalization(
+        epsilon=1e-3,
+        center=False,
+        scale=True,
+        gamma_initializer=keras.initializers.RandomNormal(0, 0.02),
+    )
     inputs = keras.Input((5, 5, 3))
     model = keras.Model(inputs, layer(inputs))
     assert [w.name for w in layer.weights] == ["gamma"]
@@ -57,12 +60,15 @@ def test_dropout_draws_keras_masks_uncompiled_and_names_philox(noise_shape, tmp_
     ours = Dropout(0.4, noise_shape=noise_shape, seed=5)
     theirs = keras.layers.Dropout(0.4, noise_shape=noise_shape, seed=5)
     for _ in range(2):  # the seed generators advance alike
-        np.testing.assert_array_equal(tf.function(lambda t: ours(t, training=True))(x),
-                                      tf.function(lambda t: theirs(t, training=True))(x))
+        np.testing.assert_array_equal(
+            tf.function(lambda t: ours(t, training=True))(x),
+            tf.function(lambda t: theirs(t, training=True))(x),
+        )
     np.testing.assert_array_equal(ours(x), x)  # inference: the identity
     np.testing.assert_array_equal(Dropout(1.0)(x, training=True), np.zeros_like(x))
-    hlo = tf.function(lambda t: ours(t, training=True), jit_compile=True) \
-        .experimental_get_compiler_ir(x)(stage="hlo")
+    hlo = tf.function(
+        lambda t: ours(t, training=True), jit_compile=True
+    ).experimental_get_compiler_ir(x)(stage="hlo")
     assert "algorithm=rng_philox" in hlo and "StatelessRandomGetKeyCounter" not in hlo
     inputs = keras.Input((5, 5, 4))
     loaded = round_trip(keras.Model(inputs, ours(inputs)), tmp_path, np.ones((1, 5, 5, 4)))

@@ -1,8 +1,9 @@
 """Golden values for every adversarial loss, on hand-written logits in vector and patch shapes."""
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from ganpaint import losses
 
@@ -31,16 +32,24 @@ def E(x):
 REFERENCE = {  # name: (discriminator(real, fake), generator(real, fake)), written in numpy
     "bce": (lambda r, f: np_bce(r, 1) + np_bce(f, 0), lambda r, f: np_bce(f, 1)),
     "minimax": (lambda r, f: np_bce(r, 1) + np_bce(f, 0), lambda r, f: -np_bce(f, 0)),
-    "lsgan": (lambda r, f: np.mean((r - 1) ** 2) + np.mean(f ** 2),
-              lambda r, f: np.mean((f - 1) ** 2)),
-    "hinge": (lambda r, f: np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)),
-              lambda r, f: -np.mean(f)),
+    "lsgan": (
+        lambda r, f: np.mean((r - 1) ** 2) + np.mean(f**2),
+        lambda r, f: np.mean((f - 1) ** 2),
+    ),
+    "hinge": (
+        lambda r, f: np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)),
+        lambda r, f: -np.mean(f),
+    ),
     "wgan-gp": (lambda r, f: np.mean(f) - np.mean(r), lambda r, f: -np.mean(f)),
     "rsgan": (lambda r, f: np_bce(r - f, 1), lambda r, f: np_bce(f - r, 1)),
-    "rasgan": (lambda r, f: np_bce(r - E(f), 1) + np_bce(f - E(r), 0),
-               lambda r, f: np_bce(f - E(r), 1) + np_bce(r - E(f), 0)),
-    "ralsgan": (lambda r, f: np.mean((r - E(f) - 1) ** 2) + np.mean((f - E(r) + 1) ** 2),
-                lambda r, f: np.mean((f - E(r) - 1) ** 2) + np.mean((r - E(f) + 1) ** 2)),
+    "rasgan": (
+        lambda r, f: np_bce(r - E(f), 1) + np_bce(f - E(r), 0),
+        lambda r, f: np_bce(f - E(r), 1) + np_bce(r - E(f), 0),
+    ),
+    "ralsgan": (
+        lambda r, f: np.mean((r - E(f) - 1) ** 2) + np.mean((f - E(r) + 1) ** 2),
+        lambda r, f: np.mean((f - E(r) - 1) ** 2) + np.mean((r - E(f) + 1) ** 2),
+    ),
 }
 
 
@@ -64,9 +73,13 @@ def test_hand_computed_values():
     assert float(losses.bce_discriminator_loss(zeros, zeros)) == pytest.approx(2 * np.log(2))
     assert float(losses.bce_generator_loss(zeros)) == pytest.approx(np.log(2))
     # LSGAN: real 3 -> (3-1)^2 = 4; fake -2 -> 4.
-    assert float(losses.lsgan_discriminator_loss(np.full((2, 1), 3.0), np.full((2, 1), -2.0))) == 8.0
+    assert (
+        float(losses.lsgan_discriminator_loss(np.full((2, 1), 3.0), np.full((2, 1), -2.0))) == 8.0
+    )
     # Hinge: real 0.5 -> 0.5, fake -2 -> 0 (beyond the margin).
-    assert float(losses.hinge_discriminator_loss(np.full((2, 1), 0.5), np.full((2, 1), -2.0))) == 0.5
+    assert (
+        float(losses.hinge_discriminator_loss(np.full((2, 1), 0.5), np.full((2, 1), -2.0))) == 0.5
+    )
     # RaLSGAN at the optimum (real - E fake = 1, fake - E real = -1) is 0.
     real, fake = np.full((2, 1), 0.5, "float32"), np.full((2, 1), -0.5, "float32")
     assert float(losses.ralsgan_discriminator_loss(real, fake)) == pytest.approx(0.0)
@@ -76,23 +89,31 @@ def test_one_sided_label_smoothing_moves_only_the_real_target():
     smoothed = float(losses.bce_discriminator_loss(REAL, FAKE, label_smoothing=0.1))
     assert smoothed == pytest.approx(np_bce(REAL, 0.9) + np_bce(FAKE, 0.0), rel=1e-5)
     ls = float(losses.lsgan_discriminator_loss(REAL, FAKE, label_smoothing=0.1))
-    assert ls == pytest.approx(np.mean((REAL - 0.9) ** 2) + np.mean(FAKE ** 2), rel=1e-5)
+    assert ls == pytest.approx(np.mean((REAL - 0.9) ** 2) + np.mean(FAKE**2), rel=1e-5)
 
 
 def test_random_soft_labels_are_drawn_in_their_ranges():
-    real_t, fake_t = losses.targets(np.zeros((2000, 1)), np.zeros((2000, 1)),
-                                    ((0.7, 1.2), (0.0, 0.3)), seed=3)
+    real_t, fake_t = losses.targets(
+        np.zeros((2000, 1)), np.zeros((2000, 1)), ((0.7, 1.2), (0.0, 0.3)), seed=3
+    )
     real_t, fake_t = np.asarray(real_t), np.asarray(fake_t)
     assert 0.7 <= real_t.min() and real_t.max() <= 1.2 and real_t.std() > 0.1
     assert 0.0 <= fake_t.min() and fake_t.max() <= 0.3 and fake_t.std() > 0.05
     # The loss uses exactly these targets, per element.
-    loss = float(losses.bce_discriminator_loss(np.zeros((2000, 1)), np.zeros((2000, 1)),
-                                               ((0.7, 1.2), (0.0, 0.3)), seed=3))
+    loss = float(
+        losses.bce_discriminator_loss(
+            np.zeros((2000, 1)), np.zeros((2000, 1)), ((0.7, 1.2), (0.0, 0.3)), seed=3
+        )
+    )
     # At logit 0, BCE is log 2 whatever the target.
     assert loss == pytest.approx(2 * np.log(2), rel=1e-5)
     # With a stateless seed tensor (what the models pass) too, and different per seed.
-    a = np.asarray(losses.targets(REAL, FAKE, ((0.7, 1.2), (0.0, 0.3)), seed=tf.constant([1, 2]))[0])
-    b = np.asarray(losses.targets(REAL, FAKE, ((0.7, 1.2), (0.0, 0.3)), seed=tf.constant([1, 3]))[0])
+    a = np.asarray(
+        losses.targets(REAL, FAKE, ((0.7, 1.2), (0.0, 0.3)), seed=tf.constant([1, 2]))[0]
+    )
+    b = np.asarray(
+        losses.targets(REAL, FAKE, ((0.7, 1.2), (0.0, 0.3)), seed=tf.constant([1, 3]))[0]
+    )
     assert not np.allclose(a, b)
 
 
@@ -119,7 +140,7 @@ def test_unknown_loss_names_the_choices():
 
 def test_relativistic_losses_use_the_given_batch_mean():
     # A batch mean that returns 0 turns RaLSGAN into plain (real - 1)^2 + (fake + 1)^2.
-    zero_mean = lambda x: keras.ops.zeros_like(x[:1])  # noqa: E731
+    zero_mean = lambda x: keras.ops.zeros_like(x[:1])
     value = float(losses.ralsgan_discriminator_loss(REAL, FAKE, batch_mean=zero_mean))
     assert value == pytest.approx(np.mean((REAL - 1) ** 2) + np.mean((FAKE + 1) ** 2), rel=1e-5)
 
@@ -132,8 +153,9 @@ def test_gradient_penalty_matches_direct_computation():
 
     def critic(x):  # a quadratic critic, so the gradient depends on the input
         flat = tf.reshape(x, (-1, 18))
-        return tf.reduce_sum(flat * w, axis=1, keepdims=True) + tf.reduce_sum(flat ** 2, axis=1,
-                                                                              keepdims=True)
+        return tf.reduce_sum(flat * w, axis=1, keepdims=True) + tf.reduce_sum(
+            flat**2, axis=1, keepdims=True
+        )
 
     penalty = float(losses.gradient_penalty(critic, real, fake, seed=tf.constant([5, 7])))
     alpha = np.asarray(tf.random.stateless_uniform([4, 1, 1, 1], tf.constant([5, 7]), 0.0, 1.0))

@@ -1,10 +1,11 @@
 """Metrics against numpy/scipy references on fixed features (identity extractor, no download)."""
+
+import keras
 import numpy as np
 import pytest
 import scipy.linalg
-import keras
-
 from fakes import synthetic_inception_graph
+
 from ganpaint import metrics
 
 
@@ -20,13 +21,19 @@ def reference_fid(a, b):
     """The textbook formula, written out independently."""
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    return (np.sum((mu_a - mu_b) ** 2) + np.trace(s_a) + np.trace(s_b)
-            - 2 * np.trace(scipy.linalg.sqrtm(s_a @ s_b).real))
+    return (
+        np.sum((mu_a - mu_b) ** 2)
+        + np.trace(s_a)
+        + np.trace(s_b)
+        - 2 * np.trace(scipy.linalg.sqrtm(s_a @ s_b).real)
+    )
 
 
 def test_fid_matches_reference(features):
     real, fake = features
-    assert metrics.fid_from_features(real, fake) == pytest.approx(reference_fid(real, fake), rel=1e-8)
+    assert metrics.fid_from_features(real, fake) == pytest.approx(
+        reference_fid(real, fake), rel=1e-8
+    )
 
 
 def test_fid_of_gaussians_in_closed_form():
@@ -61,11 +68,14 @@ def test_fid_errors_name_the_shapes():
 
 def reference_kid_subset(x, y):
     d = x.shape[1]
-    k = lambda a, b: (a @ b.T / d + 1) ** 3  # noqa: E731
+    k = lambda a, b: (a @ b.T / d + 1) ** 3
     m = len(x)
     kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
-    return ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-            - 2 * kxy.sum() / (m * m))
+    return (
+        (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        - 2 * kxy.sum() / (m * m)
+    )
 
 
 def test_kid_matches_reference_on_one_full_subset(features):
@@ -80,17 +90,22 @@ def test_kid_is_unbiased():
     # Two samples of one distribution: the average over many draws is ~0 (the biased V-statistic
     # would be clearly positive at this sample size).
     rng = np.random.default_rng(2)
-    values = [metrics.kid_from_features(rng.normal(size=(50, 4)), rng.normal(size=(50, 4)),
-                                        subsets=1, subset_size=50)[0] for _ in range(300)]
+    values = [
+        metrics.kid_from_features(
+            rng.normal(size=(50, 4)), rng.normal(size=(50, 4)), subsets=1, subset_size=50
+        )[0]
+        for _ in range(300)
+    ]
     assert abs(np.mean(values)) < 3 * np.std(values) / np.sqrt(len(values))
-    biased = np.mean([_biased_mmd(rng.normal(size=(50, 4)), rng.normal(size=(50, 4)))
-                      for _ in range(50)])
+    biased = np.mean(
+        [_biased_mmd(rng.normal(size=(50, 4)), rng.normal(size=(50, 4))) for _ in range(50)]
+    )
     assert biased > 10 * abs(np.mean(values))
 
 
 def _biased_mmd(x, y):
     d = x.shape[1]
-    k = lambda a, b: (a @ b.T / d + 1) ** 3  # noqa: E731
+    k = lambda a, b: (a @ b.T / d + 1) ** 3
     return k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean()
 
 
@@ -103,7 +118,7 @@ def test_mifid_matches_kaggle_formula(features):
     real, fake = features
     train = real[:50]
     fid = reference_fid(real, fake)
-    normalize = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    normalize = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)
     d = np.mean(np.min(1 - np.abs(normalize(fake) @ normalize(train).T), axis=1))
     expected = fid / ((d if d < 0.1 else 1.0) + 1e-15)
     assert metrics.mifid_from_features(real, fake, train) == pytest.approx(expected, rel=1e-8)
@@ -116,7 +131,8 @@ def test_mifid_penalises_memorized_images(features):
     assert metrics.mifid_from_features(real, copied) > 1e3 * metrics.fid_from_features(real, copied)
     # Far from the training set the distance is thresholded to 1: MiFID == FID.
     assert metrics.mifid_from_features(real, fake, epsilon=1e-9) == pytest.approx(
-        metrics.fid_from_features(real, fake))
+        metrics.fid_from_features(real, fake)
+    )
 
 
 def test_inception_score_matches_reference():
@@ -135,8 +151,9 @@ def test_inception_score_matches_reference():
 def test_inception_score_bounds():
     # Confident and uniform over 5 classes: IS = 5; all images the same class: IS = 1.
     onehot = np.eye(5)[np.arange(100) % 5]
-    assert metrics.inception_score_from_probs(onehot * 0.999999 + 2e-7, splits=1)[0] == \
-        pytest.approx(5, rel=1e-3)
+    assert metrics.inception_score_from_probs(onehot * 0.999999 + 2e-7, splits=1)[
+        0
+    ] == pytest.approx(5, rel=1e-3)
     same = np.tile([[0.9, 0.025, 0.025, 0.025, 0.025]], (100, 1))
     assert metrics.inception_score_from_probs(same, splits=2)[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="probability"):
@@ -151,19 +168,23 @@ def test_image_level_fid_with_an_injected_extractor_and_cache(tmp_path):
     rng = np.random.default_rng(4)
     real = rng.uniform(-1, 1, (40, 4, 4, 1)).astype("float32")
     fake = rng.uniform(-1, 1, (30, 4, 4, 1)).astype("float32") * 0.5
-    score = metrics.fid(real, fake, extractor=flatten, batch_size=7, verbose=False,
-                        real_cache=tmp_path / "real.npz")
+    score = metrics.fid(
+        real, fake, extractor=flatten, batch_size=7, verbose=False, real_cache=tmp_path / "real.npz"
+    )
     assert float(score) == pytest.approx(metrics.fid_from_features(flatten(real), flatten(fake)))
     assert (score.n_real, score.n_fake) == (40, 30) and "real: 40" in repr(score)
     # The cache is reused for the same images and extractor...
-    again = metrics.fid(real.copy(), fake, extractor=flatten, verbose=False,
-                        real_cache=tmp_path / "real.npz")
+    again = metrics.fid(
+        real.copy(), fake, extractor=flatten, verbose=False, real_cache=tmp_path / "real.npz"
+    )
     assert float(again) == pytest.approx(float(score))
     # ...and never for other images: the cache is keyed by their content.
-    other = metrics.fid(real[:10] * 0.5, fake, extractor=flatten, verbose=False,
-                        real_cache=tmp_path / "real.npz")
+    other = metrics.fid(
+        real[:10] * 0.5, fake, extractor=flatten, verbose=False, real_cache=tmp_path / "real.npz"
+    )
     assert float(other) == pytest.approx(
-        metrics.fid_from_features(flatten(real[:10] * 0.5), flatten(fake)))
+        metrics.fid_from_features(flatten(real[:10] * 0.5), flatten(fake))
+    )
     mean, _ = metrics.kid(real, fake, extractor=flatten, verbose=False, subsets=3, subset_size=20)
     assert np.isfinite(mean)
 

@@ -1,13 +1,13 @@
 """FusedAdam: the same updates, slots and checkpoints as keras.optimizers.Adam."""
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_models import dataset, model, weights
 
 from ganpaint import gans
 from ganpaint.optimizers import FusedAdam
-
-from tiny_models import dataset, model, weights
 
 
 def _net(seed=0, embedding=False):
@@ -25,15 +25,17 @@ def _train(optimizer, steps=6, embedding=False, jit_compile=False):
     net = _net(embedding=embedding)
     rng = np.random.default_rng(1)
     x = (rng.integers(0, 5, (8, 2)) if embedding else rng.normal(size=(8, 4, 4, 2))).astype(
-        "int32" if embedding else "float32")
+        "int32" if embedding else "float32"
+    )
     y = rng.normal(size=(8, 2)).astype("float32")
 
     @tf.function(jit_compile=jit_compile)
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean((net(x) - y) ** 2)
-        optimizer.apply_gradients(zip(tape.gradient(loss, net.trainable_variables),
-                                      net.trainable_variables))
+        optimizer.apply_gradients(
+            zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables)
+        )
 
     for i in range(steps):
         if i == 3:  # what LinearDecay does between epochs
@@ -47,6 +49,7 @@ def _assert_same(a, b, rtol=1e-5, atol=2e-6):
     (net_a, opt_a), (net_b, opt_b) = a, b
     for u, v in zip(net_a.weights + opt_a.variables, net_b.weights + opt_b.variables):
         np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=rtol, atol=atol)
+
     def slots(optimizer):  # "adam_3/dense_kernel_momentum" -> "momentum"
         return [(v.shape, v.path.split("/")[-1].rsplit("_", 1)[-1]) for v in optimizer.variables]
 
@@ -62,10 +65,13 @@ def test_fused_adam_equals_keras_adam(kwargs):
 
 
 def test_fused_adam_takes_sparse_gradients_and_xla():
-    _assert_same(_train(FusedAdam(1e-2), embedding=True),
-                 _train(keras.optimizers.Adam(1e-2), embedding=True))
-    _assert_same(_train(FusedAdam(1e-2), jit_compile=True),
-                 _train(keras.optimizers.Adam(1e-2), jit_compile=True))
+    _assert_same(
+        _train(FusedAdam(1e-2), embedding=True), _train(keras.optimizers.Adam(1e-2), embedding=True)
+    )
+    _assert_same(
+        _train(FusedAdam(1e-2), jit_compile=True),
+        _train(keras.optimizers.Adam(1e-2), jit_compile=True),
+    )
 
 
 def test_fused_adam_serializes_and_shares_checkpoints_with_keras_adam(tmp_path):
@@ -75,7 +81,10 @@ def test_fused_adam_serializes_and_shares_checkpoints_with_keras_adam(tmp_path):
 
     # A checkpoint written with keras' Adam loads into FusedAdam and trains on identically.
     rng = np.random.default_rng(2)
-    x, y = rng.normal(size=(8, 4, 4, 2)).astype("float32"), rng.normal(size=(8, 2)).astype("float32")
+    x, y = (
+        rng.normal(size=(8, 4, 4, 2)).astype("float32"),
+        rng.normal(size=(8, 2)).astype("float32"),
+    )
     path = str(tmp_path / "adam.weights.h5")
     written = _net()
     written.compile(keras.optimizers.Adam(1e-2), "mse")

@@ -50,14 +50,17 @@ def test_plot_gradient_norms_from_the_callbacks_csv(tmp_path):
     from ganpaint.plotting import plot_gradient_norms
 
     path = tmp_path / "gradient_norms.csv"
-    path.write_text("epoch,step,network,layer,norm\n1,1,generator,g/up1_conv,0.5\n"
-                    "1,2,generator,g/up1_conv,0.25\n1,1,discriminator,d/logit,2.0\n")
+    path.write_text(
+        "epoch,step,network,layer,norm\n1,1,generator,g/up1_conv,0.5\n"
+        "1,2,generator,g/up1_conv,0.25\n1,1,discriminator,d/logit,2.0\n"
+    )
     fig = plot_gradient_norms(str(path), tmp_path / "g.png")
     assert len(fig.axes) == 2 and (tmp_path / "g.png").stat().st_size > 1000
     assert list(fig.axes[1].lines[0].get_ydata()) == [0.5, 0.25]  # generator panel, sorted
 
 
 # -- animations ------------------------------------------------------------------------------
+
 
 def test_a_run_becomes_a_gif_with_one_labelled_frame_per_grid(tmp_path, capsys):
     from PIL import Image
@@ -66,8 +69,9 @@ def test_a_run_becomes_a_gif_with_one_labelled_frame_per_grid(tmp_path, capsys):
 
     grids = tmp_path / "run" / "grids"
     for epoch in (1, 2, 5):
-        plotting.save_image(grids / f"epoch_{epoch:04d}.png",
-                            np.full((20, 30, 3), 40 * epoch, np.uint8))
+        plotting.save_image(
+            grids / f"epoch_{epoch:04d}.png", np.full((20, 30, 3), 40 * epoch, np.uint8)
+        )
     out = tmp_path / "progress.gif"
     assert cli.main(["animate", str(tmp_path / "run"), "--out", str(out)]) == 0
     gif = Image.open(out)

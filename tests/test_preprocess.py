@@ -36,8 +36,9 @@ def test_resize_center_crop_keeps_the_aspect_ratio():
 
 def test_convert_channels_grayscale_weights():
     rgb = tf.constant([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], tf.uint8)
-    np.testing.assert_array_equal(preprocess.convert_channels(rgb, 1).numpy()[0, :, 0],
-                                  [76, 150, 29])
+    np.testing.assert_array_equal(
+        preprocess.convert_channels(rgb, 1).numpy()[0, :, 0], [76, 150, 29]
+    )
 
 
 def test_painterly_is_deterministic_and_distinct():

@@ -2,6 +2,7 @@
 ganpaint: phone JPEGs (EXIF turns, bytes after the image), file systems (symlink loops,
 FIFOs, mixed folders), TFRecords (compressed, raw pixels), full disks, photos of any aspect,
 uint8 arrays and labels, two trainings in one folder, other Keras files and bad numbers."""
+
 import io
 import json
 import os
@@ -18,12 +19,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 import tiny_models
+from test_user_path import kinds, one_line_error  # noqa: F401 (kinds: a fixture)
+
 from ganpaint import cli, data
 from ganpaint.checkpoints import CheckpointStore
 from ganpaint.data import preprocess, sources
-from test_user_path import kinds, one_line_error  # noqa: F401 (kinds: a fixture)
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
@@ -37,19 +38,27 @@ def blocks(h=48, w=80, seed=0):
 def with_exif(jpeg: bytes, orientation: int, order: str = "II") -> bytes:
     """JPEG bytes with an APP1 EXIF segment holding one IFD0 entry: the orientation."""
     big = order == "MM"
-    u16 = (lambda v: v.to_bytes(2, "big" if big else "little"))  # noqa: E731
-    u32 = (lambda v: v.to_bytes(4, "big" if big else "little"))  # noqa: E731
+    u16 = lambda v: v.to_bytes(2, "big" if big else "little")
+    u32 = lambda v: v.to_bytes(4, "big" if big else "little")
     value = u16(orientation) + b"\0\0"
-    tiff = (order.encode() + u16(42) + u32(8) + u16(1)
-            + u16(0x0112) + u16(3) + u32(1) + value + u32(0))
+    tiff = (
+        order.encode() + u16(42) + u32(8) + u16(1) + u16(0x0112) + u16(3) + u32(1) + value + u32(0)
+    )
     body = b"Exif\0\0" + tiff
     return jpeg[:2] + b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body + jpeg[2:]
 
 
 # What a viewer shows for each EXIF orientation, from the stored pixels (PIL's exif_transpose).
-SHOWN = {1: lambda x: x, 2: np.fliplr, 3: lambda x: np.rot90(x, 2), 4: np.flipud,
-         5: lambda x: np.transpose(x, (1, 0, 2)), 6: lambda x: np.rot90(x, -1),
-         7: lambda x: np.rot90(np.transpose(x, (1, 0, 2)), 2), 8: lambda x: np.rot90(x, 1)}
+SHOWN = {
+    1: lambda x: x,
+    2: np.fliplr,
+    3: lambda x: np.rot90(x, 2),
+    4: np.flipud,
+    5: lambda x: np.transpose(x, (1, 0, 2)),
+    6: lambda x: np.rot90(x, -1),
+    7: lambda x: np.rot90(np.transpose(x, (1, 0, 2)), 2),
+    8: lambda x: np.rot90(x, 1),
+}
 
 
 @pytest.mark.parametrize("order", ["II", "MM"])
@@ -59,16 +68,22 @@ def test_jpegs_are_turned_as_their_exif_orientation_says(order, tmp_path):
     for orientation, shown in SHOWN.items():
         data_ = with_exif(plain, orientation, order)
         assert int(preprocess.exif_orientation(tf.constant(data_))) == orientation
-        np.testing.assert_array_equal(preprocess.decode_image(tf.constant(data_)).numpy(),
-                                      shown(stored))
+        np.testing.assert_array_equal(
+            preprocess.decode_image(tf.constant(data_)).numpy(), shown(stored)
+        )
     # Through a folder, as training reads it: a portrait phone photo comes out portrait.
     folder = tmp_path / "phone"
     folder.mkdir()
     (folder / "portrait.jpg").write_bytes(with_exif(plain, 6, order))
     src = sources.resolve(str(folder))
     assert sources.first_image_shape(src) == (80, 48)
-    batch = next(iter(data.image_dataset(str(folder), image_size=(80, 48), batch_size=1,
-                                         shuffle=False, augment=None)))
+    batch = next(
+        iter(
+            data.image_dataset(
+                str(folder), image_size=(80, 48), batch_size=1, shuffle=False, augment=None
+            )
+        )
+    )
     np.testing.assert_allclose(batch[0].numpy(), shown_unit(SHOWN[6](stored)), atol=1e-5)
 
 
@@ -90,8 +105,10 @@ def test_the_exif_reading_agrees_with_pil():
         stored = np.asarray(Image.open(io.BytesIO(jpeg)))
         shown = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(jpeg))))
         np.testing.assert_array_equal(shown, SHOWN[orientation](stored))
-        np.testing.assert_array_equal(preprocess.decode_image(tf.constant(jpeg)).numpy(),
-                                      SHOWN[orientation](tf.io.decode_jpeg(jpeg).numpy()))
+        np.testing.assert_array_equal(
+            preprocess.decode_image(tf.constant(jpeg)).numpy(),
+            SHOWN[orientation](tf.io.decode_jpeg(jpeg).numpy()),
+        )
 
 
 def test_jpegs_with_bytes_after_the_image_are_read_and_truncated_ones_refused(tmp_path):
@@ -104,8 +121,9 @@ def test_jpegs_with_bytes_after_the_image_are_read_and_truncated_ones_refused(tm
     thumb = tf.io.encode_jpeg(blocks(16, 16)).numpy()
     (folder / "trailer.jpg").write_bytes(with_exif(jpeg, 1) + b"\0" * 9000 + thumb[:-2])
     assert sources.check_image_file(str(folder / "trailer.jpg")) is None
-    got = next(iter(data.image_dataset(str(folder), image_size=(48, 80), batch_size=1,
-                                       augment=None)))[0].numpy()
+    got = next(
+        iter(data.image_dataset(str(folder), image_size=(48, 80), batch_size=1, augment=None))
+    )[0].numpy()
     np.testing.assert_allclose(got, shown_unit(tf.io.decode_jpeg(jpeg).numpy()), atol=1e-5)
     (folder / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 2])
     assert "truncated JPEG" in sources.check_image_file(str(folder / "cut.jpg"))
@@ -135,8 +153,9 @@ def test_a_folder_of_tfrecords_and_images_is_refused_in_one_line(tmp_path, capsy
     data.write_tfrecords(blocks(16, 16)[None], str(folder / "a.tfrec"))
     tf.io.write_file(str(folder / "b.jpg"), tf.io.encode_jpeg(blocks(16, 16)))
     assert cli.main(["make-npz", str(folder), str(tmp_path / "x.npz"), "--image-size", "16"]) == 2
-    one_line_error(capsys, str(folder), "both TFRecord files (1, e.g. a.tfrec) and images",
-                   "*.tfrec")
+    one_line_error(
+        capsys, str(folder), "both TFRecord files (1, e.g. a.tfrec) and images", "*.tfrec"
+    )
 
 
 @pytest.mark.parametrize("compression", ["GZIP", "ZLIB"])
@@ -154,16 +173,28 @@ def test_compressed_tfrecords_are_read_as_they_are(compression, tmp_path):
         packed.write_bytes(zlib.compress(raw))
     src = sources.resolve(str(packed))
     assert (src.num_images, src.compression) == (4, compression)
-    read = lambda p: np.concatenate([b.numpy() for b in data.image_dataset(  # noqa: E731
-        str(p), image_size=16, batch_size=2, shuffle=False, augment=None)])
+    read = lambda p: np.concatenate(
+        [
+            b.numpy()
+            for b in data.image_dataset(
+                str(p), image_size=16, batch_size=2, shuffle=False, augment=None
+            )
+        ]
+    )
     np.testing.assert_array_equal(read(packed), read(plain))
 
 
 def test_tfrecords_of_raw_pixels_are_named_with_the_cause(tmp_path, capsys):
     path = tmp_path / "raw.tfrec"
-    example = tf.train.Example(features=tf.train.Features(feature={
-        "image": tf.train.Feature(bytes_list=tf.train.BytesList(
-            value=[blocks(16, 16).tobytes()]))}))
+    example = tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "image": tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[blocks(16, 16).tobytes()])
+                )
+            }
+        )
+    )
     with tf.io.TFRecordWriter(str(path)) as writer:
         writer.write(example.SerializeToString())
     assert cli.main(["make-npz", str(path), str(tmp_path / "x.npz"), "--image-size", "16"]) == 2
@@ -173,13 +204,22 @@ def test_tfrecords_of_raw_pixels_are_named_with_the_cause(tmp_path, capsys):
 
 # -- full disks ------------------------------------------------------------------------------
 
+
 def test_a_file_size_limit_stops_training_in_one_line(tmp_path):
     # `ulimit -f`: every write past the limit fails with EFBIG (Python ignores SIGXFSZ).
     out = tmp_path / "run"
     proc = subprocess.run(
-        ["bash", "-c", f"ulimit -f 300; exec {sys.executable} -m ganpaint train dogs_dcgan "
-         f"--smoke --epochs 3 --checkpoint-every 1 --out {out}"],
-        capture_output=True, text=True, timeout=600, env=ENV)
+        [
+            "bash",
+            "-c",
+            f"ulimit -f 300; exec {sys.executable} -m ganpaint train dogs_dcgan "
+            f"--smoke --epochs 3 --checkpoint-every 1 --out {out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("ganpaint train: error: Could not write " + str(out)), last
@@ -191,21 +231,42 @@ def small_disk(tmp_path):
     """A 1 MB tmpfs (root only; skipped where mounting is not allowed)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode:
-        pytest.skip(reason="mounting a tmpfs needs root and a kernel that allows it; here: "
-                           + (done.stderr.decode().strip()[:80] or "refused"))
+        pytest.skip(
+            reason="mounting a tmpfs needs root and a kernel that allows it; here: "
+            + (done.stderr.decode().strip()[:80] or "refused")
+        )
     yield mount
     subprocess.run(["umount", str(mount)], capture_output=True)
 
 
 def test_a_full_disk_stops_training_in_one_line_and_keeps_the_last_checkpoint(
-        small_disk, tmp_path, capsys):
+    small_disk, tmp_path, capsys
+):
     out = small_disk / "run"
-    proc = subprocess.run([sys.executable, "-m", "ganpaint", "train", "dogs_dcgan", "--smoke",
-                           "--epochs", "3", "--checkpoint-every", "1", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600, env=ENV)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganpaint",
+            "train",
+            "dogs_dcgan",
+            "--smoke",
+            "--epochs",
+            "3",
+            "--checkpoint-every",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert "the disk is full" in last and str(out) in last and "Traceback" not in proc.stderr
@@ -215,8 +276,22 @@ def test_a_full_disk_stops_training_in_one_line_and_keeps_the_last_checkpoint(
     moved = tmp_path / "moved"
     shutil.copytree(out, moved)
     capsys.readouterr()
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "3", "--checkpoint-every",
-                     "1", "--out", str(moved)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dogs_dcgan",
+                "--smoke",
+                "--epochs",
+                "3",
+                "--checkpoint-every",
+                "1",
+                "--out",
+                str(moved),
+            ]
+        )
+        == 0
+    )
     assert f"resuming from step {max(kept)}" in capsys.readouterr().out
 
 
@@ -244,8 +319,18 @@ def test_make_npz_and_submit_on_a_full_disk_name_the_path(kinds, tmp_path, capsy
     with file_size_limit(4096):
         code_npz = cli.main(["make-npz", str(folder), str(npz), "--image-size", "64"])
         err_npz = capsys.readouterr().err
-        code_zip = cli.main(["submit", kinds["models"]["gan"], "--count", "64", "--format",
-                             "png", "--out", str(zip_)])
+        code_zip = cli.main(
+            [
+                "submit",
+                kinds["models"]["gan"],
+                "--count",
+                "64",
+                "--format",
+                "png",
+                "--out",
+                str(zip_),
+            ]
+        )
         err_zip = capsys.readouterr().err
     for code, err, path in ((code_npz, err_npz, npz), (code_zip, err_zip, zip_)):
         assert code == 2 and len(err.strip().splitlines()) == 1, err
@@ -256,13 +341,16 @@ def test_make_npz_and_submit_on_a_full_disk_name_the_path(kinds, tmp_path, capsy
 
 # -- what a folder holds: the user says ------------------------------------------------------
 
+
 def test_a_cyclegan_translates_wide_photos_whole(kinds, tmp_path, capsys):
     folder = tmp_path / "wide"
     folder.mkdir()
     for i in range(2):  # 16:9, nearer a pair of squares than a square by width
         tf.io.write_file(str(folder / f"{i}.jpg"), tf.io.encode_jpeg(blocks(72, 128, i)))
-    assert cli.main(["translate", kinds["models"]["cyclegan"], str(folder),
-                     str(tmp_path / "out")]) == 0
+    assert (
+        cli.main(["translate", kinds["models"]["cyclegan"], str(folder), str(tmp_path / "out")])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "whole images (128x72)" in out and "pairs" not in out
     assert sorted(os.listdir(tmp_path / "out")) == ["00000.png", "00001.png"]
@@ -273,12 +361,25 @@ def test_pix2pix_training_on_single_photos_is_refused(tmp_path, capsys):
     folder.mkdir()
     for i in range(4):
         tf.io.write_file(str(folder / f"{i}.jpg"), tf.io.encode_jpeg(blocks(64, 64, i)))
-    assert cli.main(["train", "maps_pix2pix", "--smoke", "--data", str(folder), "--out",
-                     str(tmp_path / "run")]) == 2
+    assert (
+        cli.main(
+            [
+                "train",
+                "maps_pix2pix",
+                "--smoke",
+                "--data",
+                str(folder),
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 2
+    )
     one_line_error(capsys, "side-by-side pairs", "64x64, a single image")
 
 
 # -- Keras habits: uint8 arrays, ranges, labels ----------------------------------------------
+
 
 def test_uint8_arrays_train_and_translate_as_their_scaled_floats():
     rng = np.random.default_rng(0)
@@ -293,20 +394,34 @@ def test_uint8_arrays_train_and_translate_as_their_scaled_floats():
         np.testing.assert_allclose(a, b, atol=1e-6)
     cycle = tiny_models.model("cyclegan")
     photos = rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
-    np.testing.assert_allclose(cycle.translate(photos), cycle.translate(photos / 127.5 - 1),
-                               atol=1e-6)
-    np.testing.assert_allclose(cycle.sample(inputs=photos),
-                               cycle.sample(inputs=photos / 127.5 - 1), atol=1e-6)
+    np.testing.assert_allclose(
+        cycle.translate(photos), cycle.translate(photos / 127.5 - 1), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        cycle.sample(inputs=photos), cycle.sample(inputs=photos / 127.5 - 1), atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("call, needle", [
-    (lambda m: m.fit(np.full((4, 16, 16, 1), 200.0, "float32"), batch_size=2, verbose=0),
-     "`x` must be floats in [-1, 1] (or uint8 in [0, 255]); received values in [200, 200]"),
-    (lambda m: m.fit(tf.data.Dataset.from_tensor_slices(
-        np.zeros((4, 16, 16, 1), "uint8")).batch(2), verbose=0), "`x` yields uint8 images"),
-    (lambda m: m.fit(np.zeros((4, 16, 16, 1), "int64"), verbose=0),
-     "`x` has integer dtype int64"),
-])
+@pytest.mark.parametrize(
+    "call, needle",
+    [
+        (
+            lambda m: m.fit(np.full((4, 16, 16, 1), 200.0, "float32"), batch_size=2, verbose=0),
+            "`x` must be floats in [-1, 1] (or uint8 in [0, 255]); received values in [200, 200]",
+        ),
+        (
+            lambda m: m.fit(
+                tf.data.Dataset.from_tensor_slices(np.zeros((4, 16, 16, 1), "uint8")).batch(2),
+                verbose=0,
+            ),
+            "`x` yields uint8 images",
+        ),
+        (
+            lambda m: m.fit(np.zeros((4, 16, 16, 1), "int64"), verbose=0),
+            "`x` has integer dtype int64",
+        ),
+    ],
+)
 def test_arrays_outside_the_range_are_refused_with_the_fix(call, needle):
     gan = tiny_models.model("gan")
     gan.compile()
@@ -341,25 +456,48 @@ def test_labels_must_be_whole_classes_of_the_model(tmp_path, capsys):
 def test_a_recipe_refuses_labels_beyond_its_classes_and_takes_num_classes(tmp_path, capsys):
     rng = np.random.default_rng(0)
     npz = tmp_path / "twelve.npz"
-    np.savez(npz, images=rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8),
-             labels=np.arange(24) % 12)
+    np.savez(
+        npz, images=rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8), labels=np.arange(24) % 12
+    )
     argv = ["train", "cifar10_cgan", "--smoke", "--data", str(npz), "--epochs", "1"]
     assert cli.main(argv + ["--out", str(tmp_path / "a")]) == 2
     one_line_error(capsys, "labels up to 11 (12 classes)", "10 classes", "--num-classes 12")
     assert cli.main(argv + ["--num-classes", "12", "--out", str(tmp_path / "b")]) == 0
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--num-classes", "3", "--out",
-                     str(tmp_path / "c")]) == 2
+    assert (
+        cli.main(
+            ["train", "dogs_dcgan", "--smoke", "--num-classes", "3", "--out", str(tmp_path / "c")]
+        )
+        == 2
+    )
     one_line_error(capsys, "--num-classes applies to labelled recipes")
 
 
 # -- two trainings, one folder ---------------------------------------------------------------
 
+
 def test_a_second_training_in_a_folder_in_use_is_refused_and_a_dead_ones_lock_taken(
-        tmp_path, capsys):
+    tmp_path, capsys
+):
     out = tmp_path / "run"
-    first = subprocess.Popen([sys.executable, "-m", "ganpaint", "train", "dogs_dcgan", "--smoke",
-                              "--epochs", "500", "--checkpoint-every", "2", "--out", str(out)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ganpaint",
+            "train",
+            "dogs_dcgan",
+            "--smoke",
+            "--epochs",
+            "500",
+            "--checkpoint-every",
+            "2",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
     try:
         lock = out / "run.lock"
         deadline = time.time() + 300
@@ -370,28 +508,35 @@ def test_a_second_training_in_a_folder_in_use_is_refused_and_a_dead_ones_lock_ta
         assert holder["pid"] == first.pid
         for extra in ([], ["--fresh"]):
             assert cli.main(["train", "dogs_dcgan", "--smoke", "--out", str(out)] + extra) == 2
-            one_line_error(capsys, f"{out} is in use by another training: process {first.pid}",
-                           "--fresh does not override this")
+            one_line_error(
+                capsys,
+                f"{out} is in use by another training: process {first.pid}",
+                "--fresh does not override this",
+            )
     finally:
         first.kill()
         first.wait()
     assert lock.exists()  # a SIGKILL gives nothing back
     assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "1", "--out", str(out)]) == 0
     out_text = capsys.readouterr().out
-    assert f"taking over the lock of process {first.pid}" in out_text and "which has ended" in \
-        out_text
+    assert (
+        f"taking over the lock of process {first.pid}" in out_text and "which has ended" in out_text
+    )
     assert not lock.exists()  # given back at the end
 
 
 # -- wrong kinds of file, bad numbers --------------------------------------------------------
 
+
 def test_a_plain_keras_model_is_named_as_not_ganpaints(tmp_path, capsys):
     path = str(tmp_path / "plain.keras")
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(path)
-    for argv in (["sample", path, "--out", str(tmp_path / "g.png")],
-                 ["translate", path, str(tmp_path), str(tmp_path / "t")],
-                 ["export", path, "--out", str(tmp_path / "e")],
-                 ["submit", path, "--out", str(tmp_path / "z.zip")]):
+    for argv in (
+        ["sample", path, "--out", str(tmp_path / "g.png")],
+        ["translate", path, str(tmp_path), str(tmp_path / "t")],
+        ["export", path, "--out", str(tmp_path / "e")],
+        ["submit", path, "--out", str(tmp_path / "z.zip")],
+    ):
         assert cli.main(argv) == 2, argv
         one_line_error(capsys, path, "is a Keras Sequential, not a ganpaint model")
 
@@ -407,24 +552,44 @@ def test_the_export_format_follows_the_extension(kinds, tmp_path, capsys):
     path = tmp_path / "gen.tflite"
     assert cli.main(["export", kinds["models"]["gan"], "--out", str(path)]) == 0
     assert path.is_file() and "(tflite;" in capsys.readouterr().out
-    assert cli.main(["export", kinds["models"]["gan"], "--out", str(tmp_path / "b.tflite"),
-                     "--format", "savedmodel"]) == 2
+    assert (
+        cli.main(
+            [
+                "export",
+                kinds["models"]["gan"],
+                "--out",
+                str(tmp_path / "b.tflite"),
+                "--format",
+                "savedmodel",
+            ]
+        )
+        == 2
+    )
     one_line_error(capsys, "A SavedModel is a folder", "drop --format savedmodel")
     assert not (tmp_path / "b.tflite").exists()
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["animate", "RUN", "--out", "a.gif", "--fps", "0"],
-     "argument --fps: expected a number in (0, 120], got '0'"),
-    (["animate", "RUN", "--out", "a.gif", "--fps", "-2"], "argument --fps"),
-    (["animate", "RUN", "--out", "a.gif", "--fps", "nan"], "argument --fps"),
-    (["sample", "M", "--out", "g.png", "--seed", "-5"],
-     "argument --seed: expected a whole number from 0"),
-    (["make-tfrecords", "S", "o.tfrec", "--image-size", "8", "--quality", "0"],
-     "argument --quality"),
-    (["make-npz", "S", "o.npz", "--box-margin", "-1"], "argument --box-margin"),
-    (["train", "dogs_dcgan", "--num-classes", "0"], "argument --num-classes"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (
+            ["animate", "RUN", "--out", "a.gif", "--fps", "0"],
+            "argument --fps: expected a number in (0, 120], got '0'",
+        ),
+        (["animate", "RUN", "--out", "a.gif", "--fps", "-2"], "argument --fps"),
+        (["animate", "RUN", "--out", "a.gif", "--fps", "nan"], "argument --fps"),
+        (
+            ["sample", "M", "--out", "g.png", "--seed", "-5"],
+            "argument --seed: expected a whole number from 0",
+        ),
+        (
+            ["make-tfrecords", "S", "o.tfrec", "--image-size", "8", "--quality", "0"],
+            "argument --quality",
+        ),
+        (["make-npz", "S", "o.npz", "--box-margin", "-1"], "argument --box-margin"),
+        (["train", "dogs_dcgan", "--num-classes", "0"], "argument --num-classes"),
+    ],
+)
 def test_numeric_flags_are_range_checked_by_name(argv, needle, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -440,11 +605,19 @@ def test_a_lock_in_a_bucket_from_another_machine_holds_until_it_goes_stale(monke
 
     out = "ram://locks/run"
     fs.makedirs(out)
-    other = {"pid": 4242, "host": "another-machine", "token": "theirs",
-             "started_at": "2026-12-06 10:00:00", "alive": time.time()}
+    other = {
+        "pid": 4242,
+        "host": "another-machine",
+        "token": "theirs",
+        "started_at": "2026-12-06 10:00:00",
+        "alive": time.time(),
+    }
     fs.write_json(fs.join(out, runlock.LOCK_NAME), other)
-    with pytest.raises(UserError, match=r"in use by another training: process 4242 on "
-                                        r"another-machine"):
+    with pytest.raises(
+        UserError,
+        match=r"in use by another training: process 4242 on "
+        r"another-machine",
+    ):
         runlock.RunLock(out).acquire()
     other["alive"] = time.time() - runlock.STALE_AFTER - 60  # its session ended long ago
     fs.write_json(fs.join(out, runlock.LOCK_NAME), other)
@@ -464,10 +637,37 @@ def test_train_on_two_cpu_devices_from_the_command_line(tmp_path, capsys):
     # --devices cpu:0,cpu:1: the path a user without a GPU has to several replicas (this
     # process's CPU is split in two by conftest, as --devices does in a fresh process).
     out = tmp_path / "run"
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--epochs", "1", "--devices",
-                     "cpu:0,cpu:1", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dogs_dcgan",
+                "--smoke",
+                "--epochs",
+                "1",
+                "--devices",
+                "cpu:0,cpu:1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert (out / "model.keras").exists()
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--devices", "cpu:0,cpu:7", "--out",
-                     str(tmp_path / "b")]) == 2
-    one_line_error(capsys, "--devices names 'cpu:7', which this process does not have",
-                   "--devices cpu:0,cpu:1")
+    assert (
+        cli.main(
+            [
+                "train",
+                "dogs_dcgan",
+                "--smoke",
+                "--devices",
+                "cpu:0,cpu:7",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 2
+    )
+    one_line_error(
+        capsys, "--devices names 'cpu:7', which this process does not have", "--devices cpu:0,cpu:1"
+    )

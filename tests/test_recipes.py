@@ -1,11 +1,11 @@
 """Recipes: every recipe builds its model; overrides are checked by name."""
+
 import keras
 import pytest
+from tiny_models import MODELS
 
 from ganpaint import recipes
 from ganpaint.optimizers import FusedAdam
-
-from tiny_models import MODELS
 
 
 @pytest.mark.parametrize("name", [n for n in recipes.RECIPES if "efficientnet" not in n])
@@ -14,8 +14,11 @@ def test_every_recipe_builds_its_compiled_model(name):
     model = recipes.build_model(name, smoke=True)
     assert type(model) is MODELS[recipe.model] and model.compiled
     image = model.generator if hasattr(model, "generator") else model.g_ab
-    assert tuple(image.outputs[0].shape[1:]) == (recipe.image_size, recipe.image_size,
-                                                 recipe.channels)
+    assert tuple(image.outputs[0].shape[1:]) == (
+        recipe.image_size,
+        recipe.image_size,
+        recipe.channels,
+    )
     optimizer = FusedAdam if recipe.optimizer == "adam" else keras.optimizers.RMSprop
     assert isinstance(model.g_optimizer, optimizer)
     # A recipe that sets no rate leaves it to the model's preset (its one owner).
@@ -54,8 +57,15 @@ def test_the_modern_dogs_recipe_has_the_contest_winners_pieces():
 
 @pytest.mark.parametrize("name", ["monet_cyclegan", "dogs_dcgan", "maps_pix2pix"])
 def test_small_data_options_reach_every_recipe_model(name):
-    model = recipes.build_model(name, smoke=True, diff_augment="translation", ada_target=0.6,
-                                ema=0.99, r1_weight=1.0, spectral_norm=True)
+    model = recipes.build_model(
+        name,
+        smoke=True,
+        diff_augment="translation",
+        ada_target=0.6,
+        ema=0.99,
+        r1_weight=1.0,
+        spectral_norm=True,
+    )
     assert model.augmenter.policy == "translation" and model.augmenter.adaptive
     assert model.ema == 0.99 and model.r1_weight == 1.0
     assert all(hasattr(model, f"ema_{g}") for g in model._generators)

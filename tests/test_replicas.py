@@ -3,17 +3,17 @@ default callbacks under a MirroredStrategy of 2 logical CPUs (in this process; o
 each kind over 8, the TPU's count: test_replicas_8.py), trains to the same
 weights as one device with the same global batch. Batch norm, dropout, soft labels,
 DiffAugment and EMA included; what differs by design is in docs/distributed.md."""
+
 import logging
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from ganpaint import callbacks, distribute, gans, recipes
 from replica_checks import acceptable, compare
 from tiny_models import model, weights
 
+from ganpaint import callbacks, distribute, gans, recipes
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,11 @@ def test_a_keras_application_backbone_trains_on_2_replicas_as_on_one_device(two)
 
     images = np.random.default_rng(0).uniform(-1, 1, (4, 128, 128, 3)).astype("float32")
     runs = []
-    for strategy, order in ((tf.distribute.get_strategy(), [0, 1, 2, 3]),
-                            (tf.distribute.get_strategy(), [2, 3, 0, 1]), (two, [0, 1, 2, 3])):
+    for strategy, order in (
+        (tf.distribute.get_strategy(), [0, 1, 2, 3]),
+        (tf.distribute.get_strategy(), [2, 3, 0, 1]),
+        (two, [0, 1, 2, 3]),
+    ):
         keras.utils.set_random_seed(1)
         with strategy.scope():
             g = generators.efficientnet_generator((128, 128, 3), "EfficientNetB0", weights=None)
@@ -64,16 +67,21 @@ def test_a_keras_application_backbone_trains_on_2_replicas_as_on_one_device(two)
                     out = g(x, training=True)
                     loss = tf.reduce_mean(tf.square(out - 0.3)) * share
                 return out, tape.gradient(loss, g.trainable_variables)
+
             return strategy.run(replica, args=(batch,))
 
         for batch in strategy.experimental_distribute_dataset(
-                tf.data.Dataset.from_tensors(images[order])):
+            tf.data.Dataset.from_tensors(images[order])
+        ):
             out, grads = step(batch)
         out = np.concatenate([np.asarray(o) for o in strategy.experimental_local_results(out)])
-        grads = [np.sum([np.asarray(r) for r in strategy.experimental_local_results(grad)], 0)
-                 for grad in grads]
-        moving = [np.asarray(keras.ops.convert_to_numpy(v)) for v in g.weights
-                  if "moving" in v.path]
+        grads = [
+            np.sum([np.asarray(r) for r in strategy.experimental_local_results(grad)], 0)
+            for grad in grads
+        ]
+        moving = [
+            np.asarray(keras.ops.convert_to_numpy(v)) for v in g.weights if "moving" in v.path
+        ]
         runs.append((out, grads, moving))
     (out1, grads1, moving1), (_, reordered, _), (out2, grads2, moving2) = runs
     np.testing.assert_allclose(out2, out1, atol=1e-4)
@@ -81,12 +89,15 @@ def test_a_keras_application_backbone_trains_on_2_replicas_as_on_one_device(two)
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
 
     def gaps(others):  # each variable's largest difference, relative to its largest gradient
-        return np.array([float(np.abs(a - b).max()) / max(float(np.abs(a).max()), 1e-12)
-                         for a, b in zip(grads1, others)])
+        return np.array(
+            [
+                float(np.abs(a - b).max()) / max(float(np.abs(a).max()), 1e-12)
+                for a, b in zip(grads1, others)
+            ]
+        )
 
     replicas, control = gaps(grads2), gaps(reordered)
-    assert np.median(replicas) <= 3 * np.median(control), (np.median(replicas),
-                                                            np.median(control))
+    assert np.median(replicas) <= 3 * np.median(control), (np.median(replicas), np.median(control))
     assert np.median(replicas) < 1e-2
 
 
@@ -99,8 +110,9 @@ def test_a_partial_last_batch_weights_every_example_alike(two):
         with strategy.scope():
             m = model("gan")
             m.compile(keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5))
-        history = m.fit(tf.data.Dataset.from_tensor_slices(images).batch(5), epochs=1,
-                        verbose=0).history
+        history = m.fit(
+            tf.data.Dataset.from_tensor_slices(images).batch(5), epochs=1, verbose=0
+        ).history
         results.append((weights(m), history))
     (single, single_history), (split, split_history) = results
     for a, b in zip(split, single):
@@ -125,12 +137,15 @@ def test_the_data_order_under_a_strategy_is_one_devices(two):
 
     images = np.random.default_rng(1).uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
     for key, strategy in (("one", tf.distribute.get_strategy()), ("two", two)):
-        ds = tf.data.Dataset.from_tensor_slices(images).shuffle(
-            8, seed=3, reshuffle_each_iteration=True).batch(4)
+        ds = (
+            tf.data.Dataset.from_tensor_slices(images)
+            .shuffle(8, seed=3, reshuffle_each_iteration=True)
+            .batch(4)
+        )
         with strategy.scope():
             m = model("gan")
             m.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))  # frozen: losses
-        m.fit(ds, epochs=2, verbose=0, callbacks=[Record(key)])     # tell the batches apart
+        m.fit(ds, epochs=2, verbose=0, callbacks=[Record(key)])  # tell the batches apart
     assert seen["one"] == seen["two"]
 
 
@@ -159,8 +174,7 @@ def test_linear_decay_sets_every_replicas_rate(two, tmp_path):
         m = model("gan")
         m.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
     decay = callbacks.LinearDecay(1, 3)
-    ds = tf.data.Dataset.from_tensor_slices(
-        np.zeros((4, 16, 16, 1), "float32")).batch(2)
+    ds = tf.data.Dataset.from_tensor_slices(np.zeros((4, 16, 16, 1), "float32")).batch(2)
     m.fit(ds, epochs=3, verbose=0, callbacks=[decay])
     assert [round(r[0], 4) for _, r in decay.history] == [0.1, 0.075, 0.05]
     copies = m.g_optimizer.learning_rate.value.values  # each replica's copy
@@ -176,8 +190,10 @@ def test_jit_compile_auto_stays_off_under_mirroring_with_a_logged_reason(two, ca
         m.compile()
     assert m.jit_compile is False
     assert "leaves XLA off under MirroredStrategy" in caplog.text
-    with two.scope(), pytest.raises(ValueError, match="jit_compile=True under MirroredStrategy "
-                                                      "over CPU devices"):
+    with (
+        two.scope(),
+        pytest.raises(ValueError, match="jit_compile=True under MirroredStrategy over CPU devices"),
+    ):
         model("gan").compile(jit_compile=True)
     assert model("gan").compile() is None  # one device: "auto" is Keras' own choice
 
@@ -188,14 +204,21 @@ def test_batch_norm_is_synchronised_only_under_several_replicas(two):
     keras.utils.set_random_seed(0)
     with two.scope():
         g = generators.dcgan_generator(8, (16, 16, 1), base_filters=8, norm="batch")
-        d = gans.GAN(g, __import__("ganpaint").discriminators.dcgan_discriminator(
-            (16, 16, 1), base_filters=8), seed=1)
+        d = gans.GAN(
+            g,
+            __import__("ganpaint").discriminators.dcgan_discriminator((16, 16, 1), base_filters=8),
+            seed=1,
+        )
         d.compile()
-    norms = [layer for layer in g._flatten_layers() if isinstance(
-        layer, keras.layers.BatchNormalization)]
+    norms = [
+        layer for layer in g._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert norms and not any(n.synchronized for n in norms)  # one device: unchanged
-    d.fit(tf.data.Dataset.from_tensor_slices(np.zeros((4, 16, 16, 1), "float32")).batch(4),
-          epochs=1, verbose=0)
+    d.fit(
+        tf.data.Dataset.from_tensor_slices(np.zeros((4, 16, 16, 1), "float32")).batch(4),
+        epochs=1,
+        verbose=0,
+    )
     assert all(n.synchronized for n in norms)
     for n in norms:  # the replicas' moving statistics agree
         first, second = (np.asarray(c) for c in n.moving_variance.value.values)

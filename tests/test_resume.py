@@ -2,6 +2,7 @@
 it + 2 more, weight for weight, with op determinism on (in a subprocess, since determinism is a
 process-wide switch). With DiffAugment, ADA, EMA and lazy R1 on, every weight of the model
 (the EMA generator and ADA's p included) comes back bit for bit."""
+
 import json
 import os
 import subprocess
@@ -57,7 +58,10 @@ SCRIPT = textwrap.dedent("""
             "max_diff": max(diffs),
             "epochs_run_after_resume": len(history.history[next(iter(history.history))]),
             "g_steps": [int(straight.g_optimizer.iterations), int(resumed.g_optimizer.iterations)],
-            "lr": [float(straight.g_optimizer.learning_rate), float(resumed.g_optimizer.learning_rate)],
+            "lr": [
+                float(straight.g_optimizer.learning_rate),
+                float(resumed.g_optimizer.learning_rate),
+            ],
             "moved": float(sum(np.abs(a).sum() for a in weights(straight))),
         }}
         if straight.augmenter is not None:
@@ -77,8 +81,9 @@ def resume_results(tmp_path_factory):
     tests = os.path.dirname(os.path.abspath(__file__))
     script.write_text(SCRIPT.format(tests=tests, tmp=str(tmp)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

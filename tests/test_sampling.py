@@ -1,8 +1,9 @@
 """One sampling entry on every model: `model.sample(...)`, whatever the model's kind."""
+
 import numpy as np
 import pytest
-
 import tiny_models
+
 from ganpaint import load_model
 
 
@@ -43,11 +44,13 @@ def test_wrong_requests_name_the_argument():
     with pytest.raises(ValueError, match="direction"):
         p2p.sample(inputs=np.zeros((1, 16, 16, 3), "float32"), direction="BtoA")
     backwards = cycle.sample(inputs=np.zeros((1, 16, 16, 3), "float32"), direction="BtoA")
-    np.testing.assert_allclose(backwards, cycle.translate(np.zeros((1, 16, 16, 3)),
-                                                          direction="BtoA"))
+    np.testing.assert_allclose(
+        backwards, cycle.translate(np.zeros((1, 16, 16, 3)), direction="BtoA")
+    )
 
 
 # -- model families: one registration each ----------------------------------------------------
+
 
 def test_every_registered_family_builds_trains_one_step_samples_and_round_trips(tmp_path):
     from ganpaint import families, recipes
@@ -58,8 +61,15 @@ def test_every_registered_family_builds_trains_one_step_samples_and_round_trips(
         if recipe.model in seen or recipe.generator == "efficientnet":
             continue
         seen.add(recipe.model)
-        setup = recipes.build(name, smoke=True, out_dir=str(tmp_path / name), epochs=1,
-                              steps_per_epoch=1, fid_every=0, tensorboard=False)
+        setup = recipes.build(
+            name,
+            smoke=True,
+            out_dir=str(tmp_path / name),
+            epochs=1,
+            steps_per_epoch=1,
+            fid_every=0,
+            tensorboard=False,
+        )
         assert isinstance(setup.model, families.family(recipe.model).model_class)
         setup.fit(verbose=0)
         inputs = setup.fixed_inputs[:2] if setup.model.takes_inputs else None

@@ -1,21 +1,21 @@
 """The small-data tools on the models: EMA generators (a numpy EMA, sampling, saving), ADA's p
 in training, R1 (its value and its lazy schedule), DiffAugment on what every discriminator
 sees, spectral norm, projection and class-conditional batch norm."""
+
 import math
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_layers import round_trip
+from tiny_models import CLASSES, LATENT, SIZE, arrays, dataset, model, networks
 
 from ganpaint import discriminators as D
 from ganpaint import gans
 from ganpaint import generators as G
 from ganpaint.gans import ema as ema_lib
 from ganpaint.layers import ClassConditionalNormalization, SpectralConv2D, SpectralDense, conv_block
-
-from test_layers import round_trip
-from tiny_models import CLASSES, LATENT, SIZE, arrays, dataset, model, networks
 
 
 class _Record(keras.callbacks.Callback):
@@ -55,7 +55,7 @@ def test_without_rampup_the_initial_weights_keep_their_share():
     assert float(ema_lib.ema_decay(2000, 0.999, None)) == pytest.approx(0.999)
     assert float(ema_lib.ema_decay(0, 0.999, 0.05)) == 0.0  # the first update copies
     assert float(ema_lib.ema_decay(2000, 0.999, 0.05)) == pytest.approx(0.5 ** (1 / 100))
-    assert float(ema_lib.ema_decay(10 ** 6, 0.999, 0.05)) == pytest.approx(0.999)
+    assert float(ema_lib.ema_decay(10**6, 0.999, 0.05)) == pytest.approx(0.999)
 
 
 @pytest.mark.parametrize("kind", ["gan", "cgan", "cyclegan", "pix2pix"])
@@ -80,9 +80,17 @@ def test_samples_and_translations_use_the_ema_generator_and_the_raw_one_stays_re
 
 
 def test_ema_weights_survive_a_keras_file_and_the_config_keeps_every_option(tmp_path):
-    options = dict(diff_augment="translation,cutout", augment_p=0.7, ada_target=0.5,
-                   ada_interval=2, ada_kimg=5.0, ema=0.95, ema_rampup=None, r1_weight=0.5,
-                   r1_every=4)
+    options = dict(
+        diff_augment="translation,cutout",
+        augment_p=0.7,
+        ada_target=0.5,
+        ada_interval=2,
+        ada_kimg=5.0,
+        ema=0.95,
+        ema_rampup=None,
+        r1_weight=0.5,
+        r1_every=4,
+    )
     m = model("cyclegan", **options)
     m.compile()
     m.fit(dataset("cyclegan"), epochs=1, verbose=0)
@@ -98,14 +106,20 @@ def test_ema_weights_survive_a_keras_file_and_the_config_keeps_every_option(tmp_
 
 
 def test_bad_small_data_arguments_are_named():
-    for kwargs, name in [(dict(ema=1.5), "ema"), (dict(ema=0.9, ema_rampup=-1), "ema_rampup"),
-                         (dict(diff_augment="blur"), "policy"), (dict(r1_weight=-1), "r1_weight"),
-                         (dict(r1_every=0), "r1_every"), (dict(ada_target=2), "ada_target")]:
+    for kwargs, name in [
+        (dict(ema=1.5), "ema"),
+        (dict(ema=0.9, ema_rampup=-1), "ema_rampup"),
+        (dict(diff_augment="blur"), "policy"),
+        (dict(r1_weight=-1), "r1_weight"),
+        (dict(r1_every=0), "r1_every"),
+        (dict(ada_target=2), "ada_target"),
+    ]:
         with pytest.raises(ValueError, match=name):
             model("gan", **kwargs)
 
 
 # -- ADA in training ------------------------------------------------------------------------
+
 
 def _ada_run(d_learning_rate, start_p, undecided=False):
     m = model("gan", ada_target=0.6, ada_interval=1, ada_kimg=0.5, augment_p=start_p)
@@ -131,16 +145,20 @@ def test_ada_p_rises_against_a_discriminator_that_memorises_and_falls_otherwise(
 
 # -- R1 ----------------------------------------------------------------------------------------
 
+
 def test_r1_is_half_gamma_times_the_squared_input_gradient_of_the_discriminator():
     m = model("gan", r1_weight=4.0)
     m.compile()
     x = tf.constant(arrays("gan", 4)[0])
-    critic = lambda v: m.discriminator(v, training=True)  # noqa: E731
+    critic = lambda v: m.discriminator(v, training=True)
     with tf.GradientTape() as tape:
         tape.watch(x)
         total = tf.reduce_sum(critic(x))
-    expected = 0.5 * 4.0 * float(tf.reduce_mean(tf.reduce_sum(tf.square(tape.gradient(total, x)),
-                                                              axis=[1, 2, 3])))
+    expected = (
+        0.5
+        * 4.0
+        * float(tf.reduce_mean(tf.reduce_sum(tf.square(tape.gradient(total, x)), axis=[1, 2, 3])))
+    )
     assert float(m._r1_penalty(critic, x)) == pytest.approx(expected, rel=1e-5)
 
 
@@ -151,7 +169,7 @@ def test_lazy_r1_applies_the_scaled_penalty_every_k_steps():
     eager = model("gan", r1_weight=1.0, r1_every=3)
     eager.compile()
     x = tf.constant(arrays("gan", 2)[0])
-    critic = lambda v: eager.discriminator(v, training=True)  # noqa: E731
+    critic = lambda v: eager.discriminator(v, training=True)
     full = float(model("gan", r1_weight=1.0)._r1_penalty(critic, x))
     assert float(eager._r1_penalty(critic, x)) == pytest.approx(3 * full, rel=1e-5)  # step 0
     eager.d_optimizer.iterations.assign(1)
@@ -160,6 +178,7 @@ def test_lazy_r1_applies_the_scaled_penalty_every_k_steps():
 
 
 # -- DiffAugment inside the models -------------------------------------------------------------
+
 
 def test_with_diff_augment_the_discriminator_sees_augmented_images():
     seen = []
@@ -187,6 +206,7 @@ def test_with_diff_augment_the_discriminator_sees_augmented_images():
 
 
 # -- networks --------------------------------------------------------------------------------
+
 
 def test_spectral_conv_divides_the_kernel_by_its_largest_singular_value_and_keeps_it():
     layer = SpectralConv2D(6, 3, padding="same", power_iterations=1)
@@ -235,8 +255,9 @@ def test_spectral_norm_networks_train_and_round_trip(tmp_path):
 
 
 def test_projection_discriminator_adds_the_label_embedding_dot_the_features():
-    d = D.dcgan_discriminator((SIZE, SIZE, 1), CLASSES, base_filters=8, norm=None,
-                              conditioning="projection")
+    d = D.dcgan_discriminator(
+        (SIZE, SIZE, 1), CLASSES, base_filters=8, norm=None, conditioning="projection"
+    )
     x = arrays("cgan", 4)[0]
     labels = np.array([0, 1, 2, 1])[:, None]
     features = keras.Model(d.inputs, d.get_layer("features").output)([x, labels])
@@ -261,15 +282,19 @@ def test_class_conditional_norm_applies_the_class_gain_and_bias(tmp_path):
         ClassConditionalNormalization(1)
 
 
-@pytest.mark.parametrize("g_cond, d_cond", [("cbn", "projection"), ("cbn", "label_map"),
-                                            ("label_map", "projection")])
-def test_projection_and_cbn_models_train_and_round_trip_through_keras_files(g_cond, d_cond,
-                                                                            tmp_path):
+@pytest.mark.parametrize(
+    "g_cond, d_cond", [("cbn", "projection"), ("cbn", "label_map"), ("label_map", "projection")]
+)
+def test_projection_and_cbn_models_train_and_round_trip_through_keras_files(
+    g_cond, d_cond, tmp_path
+):
     keras.utils.set_random_seed(0)
-    g = G.dcgan_generator(LATENT, (SIZE, SIZE, 1), CLASSES, base_filters=8, embedding_dim=4,
-                          conditioning=g_cond)
-    d = D.dcgan_discriminator((SIZE, SIZE, 1), CLASSES, base_filters=8, norm=None,
-                              conditioning=d_cond, spectral_norm=True)
+    g = G.dcgan_generator(
+        LATENT, (SIZE, SIZE, 1), CLASSES, base_filters=8, embedding_dim=4, conditioning=g_cond
+    )
+    d = D.dcgan_discriminator(
+        (SIZE, SIZE, 1), CLASSES, base_filters=8, norm=None, conditioning=d_cond, spectral_norm=True
+    )
     m = gans.ConditionalGAN(g, d, loss="hinge", diff_augment="translation", ema=0.9, seed=1)
     m.compile()
     history = m.fit(dataset("cgan"), epochs=2, verbose=0).history
@@ -279,8 +304,11 @@ def test_projection_and_cbn_models_train_and_round_trip_through_keras_files(g_co
     m.save(path)
     loaded = keras.saving.load_model(path)
     noise = np.random.default_rng(0).normal(size=(3, LATENT)).astype("float32")
-    np.testing.assert_allclose(loaded.generate(noise=noise, labels=[0, 1, 2]),
-                               m.generate(noise=noise, labels=[0, 1, 2]), atol=1e-5)
+    np.testing.assert_allclose(
+        loaded.generate(noise=noise, labels=[0, 1, 2]),
+        m.generate(noise=noise, labels=[0, 1, 2]),
+        atol=1e-5,
+    )
     same_noise = np.repeat(noise[:1], 3, axis=0)
     images = m.generate(noise=same_noise, labels=[0, 1, 2])
     assert not np.allclose(images[0], images[1])  # the label changes the image

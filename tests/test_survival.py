@@ -2,6 +2,7 @@
 early checks of the output folder, the resumable fit (mid-epoch), and the training guard
 against NaN and both collapses. The kill-at-any-moment tests, each a real subprocess, are in
 test_fault_injection.py."""
+
 import csv
 import json
 import os
@@ -10,18 +11,27 @@ import stat
 import keras
 import numpy as np
 import pytest
-
-from ganpaint import callbacks, checkpoints, fs, recipes, runs, sessions
-from ganpaint.runs import CheckpointStore
-
 from tiny_models import dataset, model
 
+from ganpaint import callbacks, fs, recipes, runs, sessions
+from ganpaint.runs import CheckpointStore
 
 # -- durations and session limits ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text, seconds", [("8h", 28800), ("90m", 5400), ("1h30m", 5400),
-                                           ("45s", 45), ("3600", 3600), (12.5, 12.5),
-                                           ("1d", 86400), ("11h 30m", 41400)])
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("8h", 28800),
+        ("90m", 5400),
+        ("1h30m", 5400),
+        ("45s", 45),
+        ("3600", 3600),
+        (12.5, 12.5),
+        ("1d", 86400),
+        ("11h 30m", 41400),
+    ],
+)
 def test_durations_parse(text, seconds):
     assert sessions.parse_duration(text) == seconds
 
@@ -37,6 +47,7 @@ def test_kaggle_session_limit_counts_from_the_process_start(monkeypatch):
     monkeypatch.delenv("TPU_NAME", raising=False)
     monkeypatch.delenv("TPU_ACCELERATOR_TYPE", raising=False)
     import time
+
     left = sessions.session_seconds_left(started=time.time() - 3600)
     assert 11 * 3600 - 5 < left <= 11 * 3600
     monkeypatch.setenv("TPU_NAME", "local")
@@ -49,6 +60,7 @@ def test_kaggle_session_limit_counts_from_the_process_start(monkeypatch):
 
 
 # -- checkpoints ---------------------------------------------------------------------------------
+
 
 def _gan(seed=1):
     m = model("gan", seed=seed)
@@ -66,8 +78,11 @@ def test_store_keeps_the_newest_two_complete_checkpoints(tmp_path):
         store.save(m, step)
     assert [mk["step"] for mk in store.markers()] == [6, 4]
     assert sorted(os.listdir(tmp_path / "backup")) == [
-        "step_000000004.json", "step_000000004.weights.h5",
-        "step_000000006.json", "step_000000006.weights.h5"]
+        "step_000000004.json",
+        "step_000000004.weights.h5",
+        "step_000000006.json",
+        "step_000000006.weights.h5",
+    ]
     marker = store.markers()[0]
     assert marker["bytes"] == os.path.getsize(tmp_path / "backup" / marker["file"])
     assert len(marker["sha256"]) == 64
@@ -98,8 +113,12 @@ def test_a_damaged_checkpoint_is_named_and_the_previous_one_used(tmp_path, capsy
     np.testing.assert_array_equal(_first_weight(fresh), good)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "step_000000004.weights.h5" in out[0] and "unusable" in out[0]
-    reason = {"truncate": "truncated: 1,000 of", "flip": "SHA-256", "delete": "missing",
-              "marker": "unreadable marker"}[damage]
+    reason = {
+        "truncate": "truncated: 1,000 of",
+        "flip": "SHA-256",
+        "delete": "missing",
+        "marker": "unreadable marker",
+    }[damage]
     assert reason in out[0]
 
 
@@ -129,6 +148,7 @@ def test_nan_weights_are_never_saved(tmp_path, capsys):
 
 
 # -- early checks --------------------------------------------------------------------------------
+
 
 def _read_only_folder(tmp_path):
     """A folder this process cannot write: chmod 555; as root, who ignores modes, sysfs; and
@@ -164,7 +184,10 @@ def test_a_read_only_output_folder_fails_before_the_first_step(tmp_path):
     with pytest.raises(OSError, match=r"Cannot write to the output folder .*read_only|sys/kernel"):
         setup.fit(verbose=0)
     assert int(setup.model.g_optimizer.iterations) == 0
-    assert all(np.array_equal(a, keras.ops.convert_to_numpy(b)) for a, b in zip(before, setup.model.weights))
+    assert all(
+        np.array_equal(a, keras.ops.convert_to_numpy(b))
+        for a, b in zip(before, setup.model.weights)
+    )
 
 
 def test_an_unwritable_folder_under_a_file_is_one_clear_error(tmp_path):
@@ -182,7 +205,8 @@ def test_too_little_disk_for_two_checkpoints_fails_before_training(tmp_path, mon
     assert int(setup.model.g_optimizer.iterations) == 0 and need > 1000
 
 
-# -- the resumable fit ------------------------------------------------------------------------------
+# -- the resumable fit ---------------------------------------------------------------------------
+
 
 def test_a_stop_mid_epoch_resumes_mid_epoch_with_each_step_recorded_once(tmp_path, capsys):
     out = str(tmp_path / "run")
@@ -192,8 +216,12 @@ def test_a_stop_mid_epoch_resumes_mid_epoch_with_each_step_recorded_once(tmp_pat
         stopped = False
 
         def on_train_batch_end(self, batch, logs=None):
-            if self.params and batch == 1 and not self.stopped and \
-                    int(self.model.g_optimizer.iterations) == 5:
+            if (
+                self.params
+                and batch == 1
+                and not self.stopped
+                and int(self.model.g_optimizer.iterations) == 5
+            ):
                 self.stopped = True
                 self.model.stop_training = True
 
@@ -258,13 +286,21 @@ def test_time_limit_arguments_are_checked():
 
 # -- the guard --------------------------------------------------------------------------------
 
+
 def _guarded_fit(tmp_path, kind="gan", g_lr=2e-4, d_lr=2e-4, epochs=3, **guard_kwargs):
     m = model(kind, seed=1)
     m.compile(keras.optimizers.Adam(g_lr, beta_1=0.5), keras.optimizers.Adam(d_lr, beta_1=0.5))
     guard = callbacks.TrainingGuard(str(tmp_path), **guard_kwargs)
     data = dataset(kind, batch=4, n=32)
-    runs.resumable_fit(m, data, out_dir=str(tmp_path), epochs=epochs, callbacks=[guard],
-                       checkpoint_every=4, verbose=0)
+    runs.resumable_fit(
+        m,
+        data,
+        out_dir=str(tmp_path),
+        epochs=epochs,
+        callbacks=[guard],
+        checkpoint_every=4,
+        verbose=0,
+    )
     return m, guard
 
 
@@ -298,13 +334,15 @@ def test_on_trip_stop_stops_at_the_first_nan(tmp_path):
 
 def test_a_forced_discriminator_collapse_trips_the_collapse_check(tmp_path):
     # A frozen generator (learning rate 0) and a fast discriminator: D wins outright.
-    m, guard = _guarded_fit(tmp_path, g_lr=0.0, d_lr=1e-2, epochs=60, collapse_steps=20,
-                            d_loss_floor=1e-2, max_trips=1)
+    m, guard = _guarded_fit(
+        tmp_path, g_lr=0.0, d_lr=1e-2, epochs=60, collapse_steps=20, d_loss_floor=1e-2, max_trips=1
+    )
     trips = _log(tmp_path)
     assert trips[0]["symptom"] == "discriminator collapse"
     assert "below 0.01 for 20 steps" in trips[0]["detail"]
-    assert trips[0]["rolled_back_to"] <= trips[0]["step"] - 20 + 1 or \
-        trips[0]["rolled_back_to"] == 0
+    assert (
+        trips[0]["rolled_back_to"] <= trips[0]["step"] - 20 + 1 or trips[0]["rolled_back_to"] == 0
+    )
 
 
 def test_a_generator_whose_samples_are_all_alike_trips_the_diversity_check(tmp_path):
@@ -313,10 +351,17 @@ def test_a_generator_whose_samples_are_all_alike_trips_the_diversity_check(tmp_p
     for v in out_conv.weights:
         v.assign(np.zeros(v.shape, "float32"))
     m.compile(keras.optimizers.Adam(0.0), keras.optimizers.Adam(2e-4))
-    guard = callbacks.TrainingGuard(str(tmp_path), warmup=0, diversity_every=1, patience=2,
-                                    max_trips=1)
-    runs.resumable_fit(m, dataset("gan", batch=4, n=16), out_dir=str(tmp_path), epochs=2,
-                       callbacks=[guard], verbose=0)
+    guard = callbacks.TrainingGuard(
+        str(tmp_path), warmup=0, diversity_every=1, patience=2, max_trips=1
+    )
+    runs.resumable_fit(
+        m,
+        dataset("gan", batch=4, n=16),
+        out_dir=str(tmp_path),
+        epochs=2,
+        callbacks=[guard],
+        verbose=0,
+    )
     trips = _log(tmp_path)
     assert trips[0]["symptom"] == "generator collapse" and trips[0]["step"] == 2
 
@@ -330,8 +375,11 @@ def test_a_healthy_smoke_run_of_every_recipe_never_trips(tmp_path):
 
 def test_the_guard_log_restores_its_learning_rate_scale_on_resume(tmp_path):
     (tmp_path / "guard.jsonl").write_text(
-        json.dumps({"step": 3, "lr_scale": 0.5}) + "\n" + json.dumps({"step": 9, "lr_scale": 0.25})
-        + "\n{cut sh")
+        json.dumps({"step": 3, "lr_scale": 0.5})
+        + "\n"
+        + json.dumps({"step": 9, "lr_scale": 0.25})
+        + "\n{cut sh"
+    )
     guard = callbacks.TrainingGuard(str(tmp_path))
     guard.resume_at(5)
     assert guard.lr_scale == 0.5 and len(guard.trips) == 1

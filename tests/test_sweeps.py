@@ -1,4 +1,5 @@
 """`ganpaint sweep`: variants x seeds as resumable runs; killed, resumed; table and HParams."""
+
 import glob
 import os
 import signal
@@ -13,9 +14,21 @@ from ganpaint.errors import UserError
 
 GRID = ["--grid", "model.d_steps=1,2"]
 # Long enough epochs that a kill lands inside a run: 2 epochs of 12 steps, checkpoints every 4.
-ARGS = ["dogs_dcgan", "--smoke", *GRID, "--seeds", "2", "--epochs", "2",
-        "--set", "run.steps_per_epoch=12", "--set", "run.checkpoint_every=4",
-        "--set", "run.tensorboard=false"]
+ARGS = [
+    "dogs_dcgan",
+    "--smoke",
+    *GRID,
+    "--seeds",
+    "2",
+    "--epochs",
+    "2",
+    "--set",
+    "run.steps_per_epoch=12",
+    "--set",
+    "run.checkpoint_every=4",
+    "--set",
+    "run.tensorboard=false",
+]
 
 
 def _done(out):
@@ -23,8 +36,11 @@ def _done(out):
 
 
 def _started_not_done(out):
-    return [os.path.dirname(m) for m in glob.glob(os.path.join(out, "*", "seed_*", "run.json"))
-            if not os.path.exists(os.path.join(os.path.dirname(m), sweeps.DONE))]
+    return [
+        os.path.dirname(m)
+        for m in glob.glob(os.path.join(out, "*", "seed_*", "run.json"))
+        if not os.path.exists(os.path.join(os.path.dirname(m), sweeps.DONE))
+    ]
 
 
 def test_a_killed_sweep_continues_and_writes_its_table_and_hparams(tmp_path, capsys):
@@ -32,20 +48,25 @@ def test_a_killed_sweep_continues_and_writes_its_table_and_hparams(tmp_path, cap
     argv = ["sweep", *ARGS, "--out", out]
     # Two runs side by side, killed (the whole process group) once one run has finished and
     # another has a checkpoint.
-    proc = subprocess.Popen([sys.executable, "-m", "ganpaint", *argv, "--parallel", "2"],
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganpaint", *argv, "--parallel", "2"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        if _done(out) and any(glob.glob(os.path.join(d, "backup", "*.json"))
-                              for d in _started_not_done(out)):
+        if _done(out) and any(
+            glob.glob(os.path.join(d, "backup", "*.json")) for d in _started_not_done(out)
+        ):
             break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     finished = {path: os.path.getmtime(path) for path in _done(out)}
-    cut_short = [d for d in _started_not_done(out)
-                 if glob.glob(os.path.join(d, "backup", "*.json"))]
+    cut_short = [
+        d for d in _started_not_done(out) if glob.glob(os.path.join(d, "backup", "*.json"))
+    ]
     assert finished and len(finished) < 4, proc.stderr.read().decode()[-2000:]
 
     assert cli.main(argv) == 0
@@ -74,8 +95,12 @@ def test_a_killed_sweep_continues_and_writes_its_table_and_hparams(tmp_path, cap
     tagged = {run: tags for run, tags in mux.PluginRunToTagToContent("hparams").items()}
     assert "." in tagged and "_hparams_/experiment" in tagged["."]
     trials = sorted(r for r in tagged if r != ".")
-    assert trials == ["d_steps=1/seed_0", "d_steps=1/seed_1", "d_steps=2/seed_0",
-                      "d_steps=2/seed_1"]
+    assert trials == [
+        "d_steps=1/seed_0",
+        "d_steps=1/seed_1",
+        "d_steps=2/seed_0",
+        "d_steps=2/seed_1",
+    ]
     assert all("_hparams_/session_start_info" in tagged[t] for t in trials)
     scalars = mux.Tensors("d_steps=2/seed_1", "final_fid")
     assert len(scalars) == 1
@@ -83,20 +108,40 @@ def test_a_killed_sweep_continues_and_writes_its_table_and_hparams(tmp_path, cap
     # The same sweep again trains nothing; another sweep in this folder is refused.
     assert cli.main(argv) == 0
     assert all(os.path.getmtime(p) == t for p, t in finished.items())
-    assert cli.main(["sweep", "dogs_dcgan", "--smoke", "--grid", "model.d_steps=3",
-                     "--seeds", "1", "--out", out]) == 2
+    assert (
+        cli.main(
+            [
+                "sweep",
+                "dogs_dcgan",
+                "--smoke",
+                "--grid",
+                "model.d_steps=3",
+                "--seeds",
+                "1",
+                "--out",
+                out,
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "holds another sweep (its " in err and "grid" in err and "--fresh" in err
 
 
 def test_grid_values_are_checked_before_anything_trains(tmp_path):
     with pytest.raises(UserError, match="Setting model.d_steps takes int"):
-        sweeps.sweep("dogs_dcgan", {"model.d_steps": [1, "two"]}, seeds=1, smoke=True,
-                     out_dir=str(tmp_path / "s"))
+        sweeps.sweep(
+            "dogs_dcgan",
+            {"model.d_steps": [1, "two"]},
+            seeds=1,
+            smoke=True,
+            out_dir=str(tmp_path / "s"),
+        )
     assert not (tmp_path / "s").exists()
     assert sweeps.split_values("(0.7, 1.2),none,0.1") == [(0.7, 1.2), None, 0.1]
     with pytest.raises(UserError, match="--grid takes SECTION.KEY=V1,V2"):
         sweeps.parse_grid(["model.d_steps"])
-    runs = sweeps.plan(sweeps.get("dogs_dcgan"), {"model.d_steps": [1, 2],
-                                                  "model.loss": ["bce", "hinge"]}, 2, "o")
+    runs = sweeps.plan(
+        sweeps.get("dogs_dcgan"), {"model.d_steps": [1, 2], "model.loss": ["bce", "hinge"]}, 2, "o"
+    )
     assert len(runs) == 8 and runs[0].out_dir == "o/d_steps=1,loss=bce/seed_0"

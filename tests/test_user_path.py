@@ -4,6 +4,7 @@ replaced, every command on every model kind, and no silent garbage.
 Commands run in-process through `cli.main(argv)`; a few run as real subprocesses to show that
 what a shell user sees is one line, not a traceback.
 """
+
 import hashlib
 import json
 import os
@@ -14,14 +15,14 @@ import zipfile
 
 import numpy as np
 import pytest
-
 import tiny_models
-from ganpaint import callbacks, cli, data, metrics, recipes
-from ganpaint.errors import UserError, WeightsUnavailable
 from fakes import synthetic_inception_graph
 
+from ganpaint import callbacks, cli, data, metrics, recipes
+from ganpaint.errors import UserError, WeightsUnavailable
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 def snapshot(folder) -> dict:
     """Every file under `folder` by relative path, with its SHA-256: what "intact" means."""
@@ -47,6 +48,7 @@ def one_line_error(capsys, *needles):
 def offline(monkeypatch, tmp_path_factory):
     """Every download fails (no socket connects, no name resolves), Keras' cache is empty and
     nothing is attached under /kaggle/input: Kaggle's contest notebooks with the internet off."""
+
     def refuse(*args, **kwargs):
         raise OSError("network is off in this test")
 
@@ -66,11 +68,27 @@ def graph_file(tmp_path_factory):
 
 # -- offline ---------------------------------------------------------------------------------
 
+
 def test_a_recipe_trains_offline_with_training_time_fid_from_a_local_file_to_its_end(
-        offline, graph_file, tmp_path, capsys):
+    offline, graph_file, tmp_path, capsys
+):
     out = tmp_path / "run"
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--fid", "inception", "--fid-weights",
-                     graph_file, "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "dogs_dcgan",
+                "--smoke",
+                "--fid",
+                "inception",
+                "--fid-weights",
+                graph_file,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "best" / "best.json").read_text())
     assert record["provenance"]["extractor"] == "inception_2015_pool_3"
     assert record["provenance"]["weights_file"] == graph_file
@@ -81,8 +99,9 @@ def test_a_recipe_trains_offline_with_training_time_fid_from_a_local_file_to_its
     assert (out / "model.keras").exists()
 
 
-def test_training_finds_weights_attached_under_the_kaggle_input_folder(offline, graph_file,
-                                                                        tmp_path, monkeypatch):
+def test_training_finds_weights_attached_under_the_kaggle_input_folder(
+    offline, graph_file, tmp_path, monkeypatch
+):
     attached = tmp_path / "input" / "inception-2015"
     attached.mkdir(parents=True)
     (attached / metrics.GRAPH_FILE).write_bytes(open(graph_file, "rb").read())
@@ -98,20 +117,25 @@ def test_training_finds_weights_attached_under_the_kaggle_input_folder(offline, 
 
 def test_missing_weights_are_reported_before_the_first_step(offline, tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--fid", "inception", "--out",
-                     str(out)]) == 2
-    one_line_error(capsys, "could not be downloaded", "--fid-weights FILE", "--fid pixels",
-                   "--fid off")
+    assert (
+        cli.main(["train", "dogs_dcgan", "--smoke", "--fid", "inception", "--out", str(out)]) == 2
+    )
+    one_line_error(
+        capsys, "could not be downloaded", "--fid-weights FILE", "--fid pixels", "--fid off"
+    )
     assert not list((out / "backup").glob("step_*")) if (out / "backup").exists() else True
     # In Python, the same stop names the arguments instead.
-    setup = recipes.build("dogs_dcgan", smoke=True, out_dir=str(tmp_path / "py"),
-                          fid_features="inception")
+    setup = recipes.build(
+        "dogs_dcgan", smoke=True, out_dir=str(tmp_path / "py"), fid_features="inception"
+    )
     with pytest.raises(WeightsUnavailable, match='fid_weights=FILE.*fid_features="pixels"'):
         setup.fit(verbose=0)
     assert int(setup.model.g_optimizer.iterations) == 0
     # The named fixes exist: `--fid off` trains without a score.
-    assert cli.main(["train", "dogs_dcgan", "--smoke", "--fid", "off", "--out",
-                     str(tmp_path / "off")]) == 0
+    assert (
+        cli.main(["train", "dogs_dcgan", "--smoke", "--fid", "off", "--out", str(tmp_path / "off")])
+        == 0
+    )
     assert not (tmp_path / "off" / "best").exists()
 
 
@@ -125,10 +149,14 @@ def test_a_score_that_fails_mid_run_is_one_line_and_the_run_goes_on(tmp_path, ca
     fid.score_fn = broken
     setup.fit(verbose=0)
     assert int(setup.model.g_optimizer.iterations) == 6  # both epochs ran
-    assert fid.failures == [(1, "RuntimeError: the scorer fell over"),
-                            (2, "RuntimeError: the scorer fell over")]
-    assert "the fid score failed (RuntimeError: the scorer fell over); training goes on" \
+    assert fid.failures == [
+        (1, "RuntimeError: the scorer fell over"),
+        (2, "RuntimeError: the scorer fell over"),
+    ]
+    assert (
+        "the fid score failed (RuntimeError: the scorer fell over); training goes on"
         in capsys.readouterr().out
+    )
 
 
 def test_a_recipe_that_downloads_its_data_says_so_offline(offline, tmp_path, capsys):
@@ -138,6 +166,7 @@ def test_a_recipe_that_downloads_its_data_says_so_offline(offline, tmp_path, cap
 
 # -- runs are never replaced -----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "acgan"
@@ -145,11 +174,14 @@ def finished_run(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("argv", [
-    ["train", "dogs_dcgan", "--smoke"],  # another recipe
-    ["train", "mnist_acgan", "--smoke", "--image-size", "32"],  # another shape
-    ["train", "mnist_acgan", "--smoke", "--seed", "1"],  # another seed
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "dogs_dcgan", "--smoke"],  # another recipe
+        ["train", "mnist_acgan", "--smoke", "--image-size", "32"],  # another shape
+        ["train", "mnist_acgan", "--smoke", "--seed", "1"],  # another seed
+    ],
+)
 def test_train_refuses_a_folder_that_holds_another_run(finished_run, argv, capsys):
     before = snapshot(finished_run)
     assert cli.main(argv + ["--out", str(finished_run)]) == 2
@@ -191,7 +223,8 @@ def test_the_same_run_again_is_complete_and_changes_nothing(finished_run, capsys
 
 
 def test_fresh_moves_the_whole_earlier_run_aside_and_the_new_run_owns_its_best(
-        finished_run, tmp_path, capsys):
+    finished_run, tmp_path, capsys
+):
     import shutil
 
     out = tmp_path / "r"
@@ -207,6 +240,7 @@ def test_fresh_moves_the_whole_earlier_run_aside_and_the_new_run_owns_its_best(
 
 
 # -- every writer refuses an existing target ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def kinds(tmp_path_factory):
@@ -225,8 +259,13 @@ def kinds(tmp_path_factory):
     bad.write_bytes(b"\x00not a keras file" * 64)
     truncated = root / "truncated.keras"
     truncated.write_bytes(open(paths["gan"], "rb").read()[:4000])
-    return {"models": paths, "singles": str(root / "singles.npz"),
-            "pairs": str(root / "pairs.npz"), "bad": str(bad), "truncated": str(truncated)}
+    return {
+        "models": paths,
+        "singles": str(root / "singles.npz"),
+        "pairs": str(root / "pairs.npz"),
+        "bad": str(bad),
+        "truncated": str(truncated),
+    }
 
 
 GENERATORS, TRANSLATORS = ("gan", "cgan", "acgan"), ("cyclegan", "pix2pix")
@@ -244,18 +283,21 @@ def _command(command, model, target, kinds, kind):
 
 @pytest.mark.parametrize("command", ["sample", "translate", "submit"])
 @pytest.mark.parametrize("kind", list(tiny_models.MODELS))
-def test_every_command_on_every_model_kind_into_new_and_used_targets(command, kind, kinds,
-                                                                     tmp_path, capsys):
+def test_every_command_on_every_model_kind_into_new_and_used_targets(
+    command, kind, kinds, tmp_path, capsys
+):
     model = kinds["models"][kind]
     suffix = {"sample": "grid.png", "translate": "out", "submit": "images.zip"}[command]
     target = str(tmp_path / suffix)
-    wrong_kind = (command == "sample" and kind in TRANSLATORS) or \
-        (command == "translate" and kind in GENERATORS)
+    wrong_kind = (command == "sample" and kind in TRANSLATORS) or (
+        command == "translate" and kind in GENERATORS
+    )
     code = cli.main(_command(command, model, target, kinds, kind))
     if wrong_kind:
         assert code == 2
-        one_line_error(capsys, "use `ganpaint " + ("translate" if command == "sample"
-                                                   else "sample"))
+        one_line_error(
+            capsys, "use `ganpaint " + ("translate" if command == "sample" else "sample")
+        )
         return
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
@@ -267,8 +309,7 @@ def test_every_command_on_every_model_kind_into_new_and_used_targets(command, ki
     assert cli.main(_command(command, model, target, kinds, kind) + ["--overwrite"]) == 0
     # A damaged model file: one line, naming it.
     for broken in (kinds["bad"], kinds["truncated"]):
-        assert cli.main(_command(command, broken, str(tmp_path / ("x" + suffix)), kinds,
-                                 kind)) == 2
+        assert cli.main(_command(command, broken, str(tmp_path / ("x" + suffix)), kinds, kind)) == 2
         one_line_error(capsys, broken, "not a readable .keras file")
 
 
@@ -289,8 +330,10 @@ def test_pix2pix_reads_pairs_when_told_and_whole_images_otherwise(kinds, tmp_pat
     left = data.translation_dataset(pairs, image_size=16, batch_size=3, pairs=True)
     assert next(iter(left)).shape == (3, 16, 16, 3)
     np.testing.assert_allclose(next(iter(left)).numpy(), pairs[:, :, :16] / 127.5 - 1, atol=1e-5)
-    assert cli.main(["submit", model, kinds["pairs"], "--pairs", "--out",
-                     str(tmp_path / "z.zip")]) == 0
+    assert (
+        cli.main(["submit", model, kinds["pairs"], "--pairs", "--out", str(tmp_path / "z.zip")])
+        == 0
+    )
     assert "side-by-side pairs" in capsys.readouterr().out
 
 
@@ -299,16 +342,32 @@ def labelled_npz(tmp_path_factory):
     root = tmp_path_factory.mktemp("npz")
     rng = np.random.default_rng(2)
     path = root / "digits.npz"
-    np.savez(path, images=rng.integers(0, 256, (6, 8, 8, 3), dtype=np.uint8),
-             labels=np.array([0, 1, 2, 0, 1, 2]), names=np.array([f"d{i}.png" for i in range(6)]),
-             class_names=np.array(["a", "b", "c"]))
+    np.savez(
+        path,
+        images=rng.integers(0, 256, (6, 8, 8, 3), dtype=np.uint8),
+        labels=np.array([0, 1, 2, 0, 1, 2]),
+        names=np.array([f"d{i}.png" for i in range(6)]),
+        class_names=np.array(["a", "b", "c"]),
+    )
     return path
 
 
 def test_conversions_keep_labels_and_names_both_ways(labelled_npz, tmp_path, capsys):
     records = tmp_path / "rec" / "d.tfrec"
-    assert cli.main(["make-tfrecords", str(labelled_npz), str(records), "--image-size", "8",
-                     "--format", "png"]) == 0
+    assert (
+        cli.main(
+            [
+                "make-tfrecords",
+                str(labelled_npz),
+                str(records),
+                "--image-size",
+                "8",
+                "--format",
+                "png",
+            ]
+        )
+        == 0
+    )
     ds = data.image_dataset(str(records), image_size=8, batch_size=6, labels=True, shuffle=False)
     np.testing.assert_array_equal(next(iter(ds))[1].numpy(), [0, 1, 2, 0, 1, 2])
     back = tmp_path / "back.npz"
@@ -332,17 +391,34 @@ def test_every_writer_refuses_an_existing_target(command, labelled_npz, kinds, t
         argv = ["make-tfrecords", str(labelled_npz), str(target), "--image-size", "8"]
     elif command == "fid":
         target = tmp_path / "t.json"
-        argv = ["fid", str(labelled_npz), str(labelled_npz), "--weights", "pixels",
-                "--image-size", "8", "--json", str(target)]
+        argv = [
+            "fid",
+            str(labelled_npz),
+            str(labelled_npz),
+            "--weights",
+            "pixels",
+            "--image-size",
+            "8",
+            "--json",
+            str(target),
+        ]
     elif command == "sample-npz":
         target = tmp_path / "grid.npz"
-        argv = ["sample", kinds["models"]["gan"], "--out", str(tmp_path / "grid.png"), "--n",
-                "2", "--npz"]
+        argv = [
+            "sample",
+            kinds["models"]["gan"],
+            "--out",
+            str(tmp_path / "grid.png"),
+            "--n",
+            "2",
+            "--npz",
+        ]
     else:
         zip_path = tmp_path / "s.zip"
         with zipfile.ZipFile(zip_path, "w") as archive:
-            from PIL import Image
             import io
+
+            from PIL import Image
 
             for i in range(4):
                 buffer = io.BytesIO()
@@ -379,19 +455,21 @@ def test_python_writers_name_their_argument_not_a_flag(labelled_npz, tmp_path):
 
 # -- no silent garbage -----------------------------------------------------------------------
 
+
 def test_scores_convert_uint8_and_refuse_other_ranges():
     rng = np.random.default_rng(0)
     real = rng.integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
     fake = rng.integers(0, 200, (20, 8, 8, 3), dtype=np.uint8)
-    unit = lambda x: x.astype("float32") / 127.5 - 1  # noqa: E731
+    unit = lambda x: x.astype("float32") / 127.5 - 1
     features = metrics.PixelFeatures(4)
     expected = metrics.fid(unit(real), unit(fake), extractor=features, verbose=False)
     with pytest.warns(UserWarning, match=r"uint8 images: converted"):
         got = metrics.fid(real, fake, extractor=features, verbose=False)
     assert float(got) == pytest.approx(float(expected))
     with pytest.raises(ValueError, match=r"must be floats in \[-1, 1\].*\[0, 255\]"):
-        metrics.fid(real.astype("float32"), fake.astype("float32"), extractor=features,
-                    verbose=False)
+        metrics.fid(
+            real.astype("float32"), fake.astype("float32"), extractor=features, verbose=False
+        )
 
 
 def test_small_samples_warn():
@@ -401,12 +479,16 @@ def test_small_samples_warn():
         _, std = metrics.kid_from_features(a, b, subsets=5, subset_size=1000)
     assert std == pytest.approx(0, abs=1e-12)
     with pytest.warns(UserWarning, match="fewer images than dimensions"):
-        metrics.fid(np.zeros((4, 8, 8, 3), "float32") + rng.uniform(-1, 1, (4, 8, 8, 3)),
-                    rng.uniform(-1, 1, (4, 8, 8, 3)), extractor=metrics.PixelFeatures(4),
-                    verbose=False)
+        metrics.fid(
+            np.zeros((4, 8, 8, 3), "float32") + rng.uniform(-1, 1, (4, 8, 8, 3)),
+            rng.uniform(-1, 1, (4, 8, 8, 3)),
+            extractor=metrics.PixelFeatures(4),
+            verbose=False,
+        )
 
 
 # -- the command line itself -------------------------------------------------------------------
+
 
 def test_version_and_verbose_after_the_subcommand(capsys):
     with pytest.raises(SystemExit) as stop:
@@ -419,9 +501,16 @@ def test_version_and_verbose_after_the_subcommand(capsys):
 
 def test_a_shell_user_sees_one_line_not_a_traceback(kinds, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    for argv in (["translate", kinds["truncated"], kinds["singles"], str(tmp_path / "a")],
-                 ["translate", kinds["models"]["pix2pix"], kinds["pairs"], str(tmp_path / "b")]):
-        result = subprocess.run([sys.executable, "-m", "ganpaint", *argv], capture_output=True,
-                                text=True, env=env, timeout=300)
+    for argv in (
+        ["translate", kinds["truncated"], kinds["singles"], str(tmp_path / "a")],
+        ["translate", kinds["models"]["pix2pix"], kinds["pairs"], str(tmp_path / "b")],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "ganpaint", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 0 and len(os.listdir(tmp_path / "b")) == 3

@@ -3,6 +3,7 @@ trains through `recipes.build(...).fit()` under MultiWorkerMirroredStrategy into
 out_dir, which then holds one run, the chief's; both workers are killed and resumed; and
 workers whose newest checkpoints are a step apart agree on one, or stop with one line.
 Each launch is two real processes (TensorFlow's start-up each), so the cases share launches."""
+
 import json
 import os
 import shutil
@@ -10,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from replica_checks import EACH_KIND
 from test_distribute import _free_ports
 
@@ -23,13 +23,28 @@ def launch(root, recipes, *options, timeout=600):
     cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
     procs = []
     for index in range(2):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
-                   TF_CONFIG=json.dumps({"cluster": cluster,
-                                         "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen(
-            [sys.executable, os.path.join(TESTS, "worker_run.py"), str(root), recipes,
-             *options], env=env, text=True, cwd=TESTS, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE))
+        env = dict(
+            os.environ,
+            TF_CPP_MIN_LOG_LEVEL="3",
+            CUDA_VISIBLE_DEVICES="",
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    os.path.join(TESTS, "worker_run.py"),
+                    str(root),
+                    recipes,
+                    *options,
+                ],
+                env=env,
+                text=True,
+                cwd=TESTS,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     results = []
     for proc in procs:
         try:
@@ -81,8 +96,7 @@ def test_both_workers_killed_resume_together_from_the_chiefs_checkpoint(tmp_path
     killed = launch(tmp_path, "mnist_acgan", "--epochs", "4", "--kill-at", "5")
     assert all(code == -9 for code, _, _ in killed), [e[-2000:] for _, _, e in killed]
     backup = tmp_path / "mnist_acgan" / "backup"
-    assert sorted(f for f in os.listdir(backup) if f.endswith(".json"))[-1] == \
-        "step_000000004.json"
+    assert sorted(f for f in os.listdir(backup) if f.endswith(".json"))[-1] == "step_000000004.json"
     resumed = launch(tmp_path, "mnist_acgan", "--epochs", "4")
     for code, records, err in resumed:
         assert code == 0, err[-3000:]

@@ -8,6 +8,7 @@ callbacks, as a user's script on each machine would, and prints one JSON line pe
 OUT_ROOT may hold `{task}` (each worker its own folder: storage the workers do not share).
 `--kill-at STEP` ends the process with SIGKILL after step STEP's callbacks (no cleanup).
 """
+
 import argparse
 import json
 import os
@@ -27,7 +28,6 @@ def main(argv):
 
     import keras
     import numpy as np
-    import tensorflow as tf
 
     from ganpaint import distribute, recipes
 
@@ -43,8 +43,9 @@ def main(argv):
 
         def on_train_begin(self, logs=None):
             if self.step is None:  # the step this run starts at (a checkpoint's, resumed)
-                self.step = self.start = int(np.asarray(keras.ops.convert_to_numpy(
-                    self.model.g_optimizer.iterations)))
+                self.step = self.start = int(
+                    np.asarray(keras.ops.convert_to_numpy(self.model.g_optimizer.iterations))
+                )
 
         def on_train_batch_end(self, batch, logs=None):
             self.step += 1
@@ -54,8 +55,14 @@ def main(argv):
     for name in args.recipes.split(","):
         out = os.path.join(root, name)
         try:
-            setup = recipes.build(name, smoke=True, strategy=strategy, out_dir=out,
-                                  epochs=args.epochs, checkpoint_every=args.checkpoint_every)
+            setup = recipes.build(
+                name,
+                smoke=True,
+                strategy=strategy,
+                out_dir=out,
+                epochs=args.epochs,
+                checkpoint_every=args.checkpoint_every,
+            )
             # Before the run's saver: a kill at step N leaves the checkpoints before N.
             kill = KillAt()
             setup.callbacks.append(kill)
@@ -63,17 +70,33 @@ def main(argv):
         except ValueError as exc:  # the one-line refusals (UserError is a ValueError)
             print(json.dumps({"recipe": name, "task": task, "error": str(exc)}), flush=True)
             return 3
-        weights = [np.asarray(keras.ops.convert_to_numpy(v)) for v in setup.model.weights
-                   if "float" in str(v.dtype)]
-        print(json.dumps({
-            "recipe": name, "task": task, "chief": distribute.is_chief(strategy),
-            "start": kill.start,
-            "steps": int(np.asarray(keras.ops.convert_to_numpy(
-                setup.model.g_optimizer.iterations))),
-            "checksum": float(sum(np.abs(w).astype("float64").sum() for w in weights)),
-            "moving": float(sum(np.abs(np.asarray(keras.ops.convert_to_numpy(v))).sum()
-                                for v in setup.model.weights if "moving" in v.path)),
-        }), flush=True)
+        weights = [
+            np.asarray(keras.ops.convert_to_numpy(v))
+            for v in setup.model.weights
+            if "float" in str(v.dtype)
+        ]
+        print(
+            json.dumps(
+                {
+                    "recipe": name,
+                    "task": task,
+                    "chief": distribute.is_chief(strategy),
+                    "start": kill.start,
+                    "steps": int(
+                        np.asarray(keras.ops.convert_to_numpy(setup.model.g_optimizer.iterations))
+                    ),
+                    "checksum": float(sum(np.abs(w).astype("float64").sum() for w in weights)),
+                    "moving": float(
+                        sum(
+                            np.abs(np.asarray(keras.ops.convert_to_numpy(v))).sum()
+                            for v in setup.model.weights
+                            if "moving" in v.path
+                        )
+                    ),
+                }
+            ),
+            flush=True,
+        )
     return 0
 
 

@@ -6,11 +6,12 @@ term to the target. Copy it to start a family of your own (docs/adding_a_family.
     setup = gp.recipes.build(paired_l2.RECIPE, smoke=True, out_dir="runs/paired")
     setup.fit()
 """
+
 import keras
 import tensorflow as tf
 
 from ganpaint import data as gdata
-from ganpaint import families, generators, discriminators
+from ganpaint import discriminators, families, generators
 from ganpaint.gans.base import OneGenerator, as_pair, mean_l2, non_negative
 from ganpaint.recipe_presets import RECIPES, Recipe
 
@@ -57,8 +58,7 @@ class PairedL2(OneGenerator):
         return self.sampling_network("generator", use_ema)
 
     def translate(self, images, batch_size=8, use_ema=True):
-        return self.translate_with(self.sampling_network("generator", use_ema), images,
-                                   batch_size)
+        return self.translate_with(self.sampling_network("generator", use_ema), images, batch_size)
 
     def get_config(self):
         return {**super().get_config(), "l2_weight": self.l2_weight}
@@ -68,12 +68,21 @@ def _networks(recipe):
     """The family's one network factory: recipes, benchmarks and tests build here."""
     shape = (recipe.image_size, recipe.image_size, recipe.channels)
     return dict(
-        generator=generators.unet_generator(shape, filters=recipe.base_filters,
-                                            max_filters=recipe.max_filters, norm=recipe.norm,
-                                            **recipe.generator_options),
+        generator=generators.unet_generator(
+            shape,
+            filters=recipe.base_filters,
+            max_filters=recipe.max_filters,
+            norm=recipe.norm,
+            **recipe.generator_options,
+        ),
         discriminator=discriminators.patchgan_discriminator(
-            shape, recipe.receptive_field, filters=recipe.base_filters, norm=recipe.norm,
-            **recipe.discriminator_options))
+            shape,
+            recipe.receptive_field,
+            filters=recipe.base_filters,
+            norm=recipe.norm,
+            **recipe.discriminator_options,
+        ),
+    )
 
 
 def _builders(recipe):  # whose other keywords networks.generator.* / discriminator.* set
@@ -81,26 +90,63 @@ def _builders(recipe):  # whose other keywords networks.generator.* / discrimina
 
 
 def _dataset(recipe, sources, batch_size, seed):
-    return gdata.paired_dataset(sources[0], image_size=recipe.image_size, batch_size=batch_size,
-                                augment=recipe.augment, seed=seed, on_error=recipe.on_error)
+    return gdata.paired_dataset(
+        sources[0],
+        image_size=recipe.image_size,
+        batch_size=batch_size,
+        augment=recipe.augment,
+        seed=seed,
+        on_error=recipe.on_error,
+    )
 
 
 def _references(recipe, sources, seed):
     """(inputs the grids and scores translate, their real targets)."""
-    pairs = gdata.paired_dataset(sources[0], image_size=recipe.image_size, batch_size=16,
-                                 augment=None, shuffle=False, drop_remainder=False, cache=False)
+    pairs = gdata.paired_dataset(
+        sources[0],
+        image_size=recipe.image_size,
+        batch_size=16,
+        augment=None,
+        shuffle=False,
+        drop_remainder=False,
+        cache=False,
+    )
     inputs, targets = zip(*[(x.numpy(), y.numpy()) for x, y in pairs])
     inputs, targets = tf.concat(inputs, 0).numpy(), tf.concat(targets, 0).numpy()
-    return inputs[:recipe.fid_samples], targets[:recipe.fid_samples]
+    return inputs[: recipe.fid_samples], targets[: recipe.fid_samples]
 
 
-families.register(families.Family("paired_l2", PairedL2, _networks, _builders, _dataset,
-                                  _references, kind="translate"))
+families.register(
+    families.Family(
+        "paired_l2", PairedL2, _networks, _builders, _dataset, _references, kind="translate"
+    )
+)
 
-RECIPE = Recipe("maps_paired_l2", "aerial -> map with an unconditional PatchGAN and L2",
-                "paired_l2", 256, batch_size=1, epochs=100, sample="pairs", norm="instance",
-                receptive_field=70, augment="jitter+flip", fid_every=10, fid_samples=200,
-                smoke=dict(epochs=2, steps_per_epoch=3, batch_size=2, image_size=32,
-                           base_filters=4, max_filters=16, receptive_field=16, fid_every=1,
-                           fid_samples=4, fid_features="pixels", checkpoint_every=2))
+RECIPE = Recipe(
+    "maps_paired_l2",
+    "aerial -> map with an unconditional PatchGAN and L2",
+    "paired_l2",
+    256,
+    batch_size=1,
+    epochs=100,
+    sample="pairs",
+    norm="instance",
+    receptive_field=70,
+    augment="jitter+flip",
+    fid_every=10,
+    fid_samples=200,
+    smoke=dict(
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=2,
+        image_size=32,
+        base_filters=4,
+        max_filters=16,
+        receptive_field=16,
+        fid_every=1,
+        fid_samples=4,
+        fid_features="pixels",
+        checkpoint_every=2,
+    ),
+)
 RECIPES.setdefault(RECIPE.name, RECIPE)  # optional: `ganpaint recipes` and the CLI list it

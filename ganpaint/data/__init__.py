@@ -6,10 +6,13 @@ Example:
 ...                            batch_size=64, labels=True, seed=0)
 """
 
-from ganpaint.data.pipeline import (image_dataset, paired_dataset, translation_dataset,
-                                    unpaired_dataset)
-from ganpaint.data.preprocess import (decode_image, resize, scale_to_unit, to_uint8,
-                                      unit_images)
+from ganpaint.data.pipeline import (
+    image_dataset,
+    paired_dataset,
+    translation_dataset,
+    unpaired_dataset,
+)
+from ganpaint.data.preprocess import decode_image, resize, scale_to_unit, to_uint8, unit_images
 from ganpaint.data.samples import map_like, painterly, sample_path
 from ganpaint.data.sources import IMAGE_EXTENSIONS, TFRECORD_EXTENSIONS
 from ganpaint.data.writers import images_to_npz, load_images, write_tfrecords

@@ -13,6 +13,7 @@ dogs; labels are the objects' names (the breed).
 >>> ds = image_dataset("all-dogs/", annotations="Annotation/", image_size=64, batch_size=32)
 >>> images_to_npz("Images/", "dogs64.npz", 64, annotations="Annotation/", labels=True)
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 
 from ganpaint import fs
-from ganpaint.errors import UserError
+from ganpaint.errors import UserError, arg
+
+SKIP = "on_error='skip'"
 
 SQUARE = ("expand", "pad")
 
@@ -42,8 +45,9 @@ def read_voc(path) -> dict:
         try:
             coords = tuple(float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
         except (AttributeError, TypeError, ValueError):
-            raise ValueError(f"{path}: object {index} has no readable <bndbox> "
-                             "(xmin, ymin, xmax, ymax)") from None
+            raise ValueError(
+                f"{path}: object {index} has no readable <bndbox> (xmin, ymin, xmax, ymax)"
+            ) from None
         if not name:
             raise ValueError(f"{path}: object {index} has no <name>")
         objects.append({"name": name, "box": coords})
@@ -54,8 +58,12 @@ def read_voc(path) -> dict:
         text = root.findtext(f"size/{key}")
         return int(float(text)) if text else None
 
-    return {"file": root.findtext("filename"), "width": size("width"),
-            "height": size("height"), "objects": objects}
+    return {
+        "file": root.findtext("filename"),
+        "width": size("width"),
+        "height": size("height"),
+        "objects": objects,
+    }
 
 
 def annotation_index(folder) -> dict[str, str]:
@@ -63,9 +71,9 @@ def annotation_index(folder) -> dict[str, str]:
     layout names them after the image, without extension; `.xml` files are taken too)."""
     folder = os.fspath(folder)
     if not fs.isdir(folder):
-        raise UserError(f"`annotations` must be a folder of VOC XML files. Received: {folder}",
-                        cli=f"--annotations must be a folder of VOC XML files. Received: "
-                        f"{folder}")
+        raise UserError(
+            f"{arg('annotations')} must be a folder of VOC XML files. Received: {folder}"
+        )
     index = {}
     for root, dirs, names in fs.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -75,8 +83,10 @@ def annotation_index(folder) -> dict[str, str]:
                 continue
             index.setdefault(stem, os.path.join(root, name))
     if not index:
-        raise UserError(f"No annotation files in {folder} (expected VOC XML files named after "
-                        "their images, as Stanford Dogs' Annotation/<breed>/<image id>).")
+        raise UserError(
+            f"No annotation files in {folder} (expected VOC XML files named after "
+            "their images, as Stanford Dogs' Annotation/<breed>/<image id>)."
+        )
     return index
 
 
@@ -119,12 +129,21 @@ def _to_square(crop: np.ndarray) -> np.ndarray:
     side = max(h, w)
     out = np.zeros((side, side, crop.shape[2]), crop.dtype)
     top, left = (side - h) // 2, (side - w) // 2
-    out[top:top + h, left:left + w] = crop
+    out[top : top + h, left : left + w] = crop
     return out
 
 
-def box_crops(files, annotations, image_size, *, margin: float = 0.0, square: str = "expand",
-              channels: int = 3, on_error: str = "raise", root=None) -> dict:
+def box_crops(
+    files,
+    annotations,
+    image_size,
+    *,
+    margin: float = 0.0,
+    square: str = "expand",
+    channels: int = 3,
+    on_error: str = "raise",
+    root=None,
+) -> dict:
     """One uint8 image per annotated object of each image file, cropped, squared and resized.
 
     Args:
@@ -153,10 +172,10 @@ def box_crops(files, annotations, image_size, *, margin: float = 0.0, square: st
 
     def bad(path, reason):
         if on_error == "raise":
-            raise UserError(f"{path}: {reason}. Fix the annotation, or pass on_error='skip' to "
-                            "leave such images out.",
-                            cli=f"{path}: {reason}. Fix the annotation, or pass --skip-bad to "
-                            "leave such images out.")
+            raise UserError(
+                f"{path}: {reason}. Fix the annotation, or pass {arg(SKIP)} to leave such "
+                "images out."
+            )
         skipped.append((path, reason))
 
     for path in files:
@@ -178,15 +197,19 @@ def box_crops(files, annotations, image_size, *, margin: float = 0.0, square: st
         for k, obj in enumerate(record["objects"]):
             window = square_box(obj["box"], pixels.shape[1], pixels.shape[0], margin, square)
             if window is None:
-                bad(path, f"object {k} ({obj['name']}) has its box {obj['box']} outside the "
-                    f"{pixels.shape[1]}x{pixels.shape[0]} image")
+                bad(
+                    path,
+                    f"object {k} ({obj['name']}) has its box {obj['box']} outside the "
+                    f"{pixels.shape[1]}x{pixels.shape[0]} image",
+                )
                 continue
             left, top, right, bottom = window
             crop = pixels[top:bottom, left:right]
             if crop.shape[0] != crop.shape[1]:
                 crop = _to_square(crop)
             resized = Image.fromarray(crop.squeeze(-1) if channels == 1 else crop).resize(
-                (width, height), Image.BICUBIC)
+                (width, height), Image.BICUBIC
+            )
             array = np.asarray(resized)
             images.append(array[..., None] if array.ndim == 2 else array)
             rel = os.path.relpath(path, root) if root else os.path.basename(path)
@@ -195,13 +218,20 @@ def box_crops(files, annotations, image_size, *, margin: float = 0.0, square: st
             kept += 1
     if skipped:
         listing = "\n".join(f"  {p}: {r}" for p, r in skipped[:10])
-        warnings.warn(f"Skipped {len(skipped)} annotated object(s) or image(s):\n{listing}",
-                      stacklevel=3)
+        warnings.warn(
+            f"Skipped {len(skipped)} annotated object(s) or image(s):\n{listing}", stacklevel=3
+        )
     if not images:
-        raise ValueError(f"No annotated object could be cropped from the {len(files)} images "
-                         f"with the annotations in {annotations}.")
+        raise ValueError(
+            f"No annotated object could be cropped from the {len(files)} images "
+            f"with the annotations in {annotations}."
+        )
     class_names = sorted(set(breeds))
     lookup = {c: i for i, c in enumerate(class_names)}
-    return {"images": np.stack(images).astype(np.uint8),
-            "labels": np.array([lookup[b] for b in breeds], np.int32),
-            "class_names": class_names, "names": names, "skipped": skipped}
+    return {
+        "images": np.stack(images).astype(np.uint8),
+        "labels": np.array([lookup[b] for b in breeds], np.int32),
+        "class_names": class_names,
+        "names": names,
+        "skipped": skipped,
+    }

@@ -97,19 +97,45 @@ def image_dataset(
     """
     crops = None
     if annotations is not None:
-        crops = _box_crops(source, annotations, image_size, augment, jitter_size, channels,
-                           on_error, box_margin, square)
+        crops = _box_crops(
+            source,
+            annotations,
+            image_size,
+            augment,
+            jitter_size,
+            channels,
+            on_error,
+            box_margin,
+            square,
+        )
         source = crops["images"]
         labels = crops["labels"] if labels is True else labels
-    size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
-                                          channels, labels, on_error, drop_remainder, repeat)
+    size, tokens, load_size, src = _setup(
+        source,
+        image_size,
+        batch_size,
+        augment,
+        jitter_size,
+        channels,
+        labels,
+        on_error,
+        drop_remainder,
+        repeat,
+    )
     if crops is not None:
         src.description, src.class_names = f"box crops ({annotations})", crops["class_names"]
         src.skipped = crops["skipped"]
 
-    load = lambda image: preprocess.resize(image, load_size, resize_mode)  # noqa: E731
-    base = _base_dataset(src, load, shuffle=shuffle, shuffle_buffer=shuffle_buffer, seed=seed,
-                         repeat=repeat, cache=cache)
+    load = lambda image: preprocess.resize(image, load_size, resize_mode)
+    base = _base_dataset(
+        src,
+        load,
+        shuffle=shuffle,
+        shuffle_buffer=shuffle_buffer,
+        seed=seed,
+        repeat=repeat,
+        cache=cache,
+    )
 
     def finish(image, seed_pair):
         return preprocess.scale_to_unit(_augment(image, size, tokens, seed_pair))
@@ -156,24 +182,42 @@ def paired_dataset(
     """
     if direction not in ("AtoB", "BtoA"):
         raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
-    size, tokens, load_size, src = _setup(source, image_size, batch_size, augment, jitter_size,
-                                          channels, False, on_error, drop_remainder, repeat)
+    size, tokens, load_size, src = _setup(
+        source,
+        image_size,
+        batch_size,
+        augment,
+        jitter_size,
+        channels,
+        False,
+        on_error,
+        drop_remainder,
+        repeat,
+    )
     first_h, first_w = sources.first_image_shape(src)
     if first_w < 1.5 * first_h:
         raise ValueError(
             f"paired_dataset reads side-by-side pairs (input | target, about twice as wide as "
             f"tall); the first image of {src.description} is {first_w}x{first_h}, a single "
             "image. Give images that hold both halves (data/README.md: the maps dataset), or "
-            "train a CycleGAN on unpaired single images.")
+            "train a CycleGAN on unpaired single images."
+        )
 
     def load(image):
         half = tf.shape(image)[1] // 2
         left = preprocess.resize(image[:, :half], load_size)
-        right = preprocess.resize(image[:, half:2 * half], load_size)
+        right = preprocess.resize(image[:, half : 2 * half], load_size)
         return tf.concat([left, right], axis=-1)  # one tensor, so one crop and one flip
 
-    base = _base_dataset(src, load, shuffle=shuffle, shuffle_buffer=shuffle_buffer, seed=seed,
-                         repeat=repeat, cache=cache)
+    base = _base_dataset(
+        src,
+        load,
+        shuffle=shuffle,
+        shuffle_buffer=shuffle_buffer,
+        seed=seed,
+        repeat=repeat,
+        cache=cache,
+    )
 
     def finish(x, seed_pair):
         both = preprocess.scale_to_unit(_augment(x[0], size, tokens, seed_pair))
@@ -216,8 +260,14 @@ def translation_dataset(
     first_h, first_w = sources.first_image_shape(src)
     if pairs not in (True, False):
         raise ValueError(f"`pairs` must be True or False. Received: pairs={pairs!r}")
-    common = dict(batch_size=batch_size, channels=channels, shuffle=False, drop_remainder=False,
-                  cache=False, on_error=on_error)
+    common = dict(
+        batch_size=batch_size,
+        channels=channels,
+        shuffle=False,
+        drop_remainder=False,
+        cache=False,
+        on_error=on_error,
+    )
     if not pairs:
         ds = image_dataset(source, image_size=(h, w), **common)
         ds.layout = f"whole images ({first_w}x{first_h})"
@@ -225,11 +275,16 @@ def translation_dataset(
         return ds
     whole = image_dataset(source, image_size=(h, 2 * w), **common)
     start = 0 if direction == "AtoB" else w
-    ds = whole.map(lambda x: x[:, :, start:start + w], num_parallel_calls=AUTOTUNE)
-    ds.num_images, ds.class_names, ds.skipped_files = (whole.num_images, whole.class_names,
-                                                       whole.skipped_files)
-    ds.layout = (f"side-by-side pairs ({first_w}x{first_h}): the "
-                 f"{'left' if direction == 'AtoB' else 'right'} halves ({direction})")
+    ds = whole.map(lambda x: x[:, :, start : start + w], num_parallel_calls=AUTOTUNE)
+    ds.num_images, ds.class_names, ds.skipped_files = (
+        whole.num_images,
+        whole.class_names,
+        whole.skipped_files,
+    )
+    ds.layout = (
+        f"side-by-side pairs ({first_w}x{first_h}): the "
+        f"{'left' if direction == 'AtoB' else 'right'} halves ({direction})"
+    )
     ds.looks_paired = True
     return ds
 
@@ -273,9 +328,18 @@ def unpaired_dataset(
     >>> ds = unpaired_dataset("photo_tfrec/*.tfrec", "monet_tfrec/*.tfrec", image_size=256,
     ...                       batch_size=1, seed=0)
     """
-    common = dict(image_size=image_size, batch_size=batch_size, channels=channels,
-                  augment=augment, jitter_size=jitter_size, shuffle=shuffle,
-                  shuffle_buffer=shuffle_buffer, repeat=True, cache=cache, on_error=on_error)
+    common = dict(
+        image_size=image_size,
+        batch_size=batch_size,
+        channels=channels,
+        augment=augment,
+        jitter_size=jitter_size,
+        shuffle=shuffle,
+        shuffle_buffer=shuffle_buffer,
+        repeat=True,
+        cache=cache,
+        on_error=on_error,
+    )
     ds_a = image_dataset(a, seed=seed, **common)
     ds_b = image_dataset(b, seed=None if seed is None else seed + 7919, **common)
     num_a, num_b = ds_a.num_images, ds_b.num_images
@@ -292,8 +356,9 @@ def unpaired_dataset(
 # ---------------------------------------------------------------------------------------------
 
 
-def _box_crops(source, annotations, image_size, augment, jitter_size, channels, on_error,
-               margin, square) -> dict:
+def _box_crops(
+    source, annotations, image_size, augment, jitter_size, channels, on_error, margin, square
+) -> dict:
     """The annotated objects of an image source, cropped at the pipeline's load size."""
     from ganpaint.data.annotations import box_crops
 
@@ -301,15 +366,35 @@ def _box_crops(source, annotations, image_size, augment, jitter_size, channels, 
     load_size = _jitter_size(size, jitter_size) if "jitter" in _augment_tokens(augment) else size
     src = sources.resolve(source, channels=channels, on_error=on_error)
     if src.files is None:
-        raise ValueError(f"`annotations` crop image files; {src.description} holds no files "
-                         "(give the folder of photos the annotations describe).")
+        raise ValueError(
+            f"`annotations` crop image files; {src.description} holds no files "
+            "(give the folder of photos the annotations describe)."
+        )
     root = os.fspath(source) if isinstance(source, (str, os.PathLike)) else None
-    return box_crops(src.files, annotations, load_size, margin=margin, square=square,
-                     channels=channels, on_error=on_error, root=root)
+    return box_crops(
+        src.files,
+        annotations,
+        load_size,
+        margin=margin,
+        square=square,
+        channels=channels,
+        on_error=on_error,
+        root=root,
+    )
 
 
-def _setup(source, image_size, batch_size, augment, jitter_size, channels, labels, on_error,
-           drop_remainder, repeat):
+def _setup(
+    source,
+    image_size,
+    batch_size,
+    augment,
+    jitter_size,
+    channels,
+    labels,
+    on_error,
+    drop_remainder,
+    repeat,
+):
     """Validates the arguments every pipeline shares, then resolves the source."""
     size = _size_pair(image_size, "image_size")
     _check_batch_size(batch_size)
@@ -346,8 +431,9 @@ def _base_dataset(
             ds = ds.shuffle(n, seed=seeds[0], reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()
-        return ds.map(lambda i: (tf.gather(images_t, i), tf.gather(labels_t, i)),
-                      num_parallel_calls=AUTOTUNE)
+        return ds.map(
+            lambda i: (tf.gather(images_t, i), tf.gather(labels_t, i)), num_parallel_calls=AUTOTUNE
+        )
 
     def decode(encoded, label):
         return load(preprocess.decode_image(encoded, src.channels)), tf.cast(label, tf.int32)
@@ -357,22 +443,27 @@ def _base_dataset(
         if shuffle:
             # File order is shuffled once before caching so class-sorted folders mix well.
             ds = ds.shuffle(n, seed=seeds[0], reshuffle_each_iteration=True)
-        ds = ds.map(lambda path, label: decode(tf.io.read_file(path), label),
-                    num_parallel_calls=AUTOTUNE)
+        ds = ds.map(
+            lambda path, label: decode(tf.io.read_file(path), label), num_parallel_calls=AUTOTUNE
+        )
     else:
         records = _tfrecord_dataset(src, shuffle and not has_labels, seeds[0])
         if has_labels:  # labels given as an array follow the records in file order
             ds = tf.data.Dataset.zip((records, tf.data.Dataset.from_tensor_slices(labels)))
             ds = ds.map(lambda ex, label: decode(ex["image"], label), num_parallel_calls=AUTOTUNE)
         else:
-            ds = records.map(lambda ex: decode(ex["image"], ex.get("label", -1)),
-                             num_parallel_calls=AUTOTUNE)
+            ds = records.map(
+                lambda ex: decode(ex["image"], ex.get("label", -1)), num_parallel_calls=AUTOTUNE
+            )
         ds = ds.apply(tf.data.experimental.assert_cardinality(n))
     if cache:
         ds = ds.cache(cache if isinstance(cache, str) else "")
     if shuffle:
-        ds = ds.shuffle(min(n, shuffle_buffer or _DEFAULT_SHUFFLE_BUFFER), seed=seeds[1],
-                        reshuffle_each_iteration=True)
+        ds = ds.shuffle(
+            min(n, shuffle_buffer or _DEFAULT_SHUFFLE_BUFFER),
+            seed=seeds[1],
+            reshuffle_each_iteration=True,
+        )
     if repeat:
         ds = ds.repeat()
     return ds
@@ -386,9 +477,12 @@ def _tfrecord_dataset(src: sources.Source, shuffle_files: bool, seed: int | None
         # Shuffled file order, then records interleaved from several files at once.
         files = tf.data.Dataset.from_tensor_slices(src.tfrecords)
         files = files.shuffle(len(src.tfrecords), seed=seed, reshuffle_each_iteration=True)
-        records = files.interleave(lambda f: sources.tfrecord_dataset(f, src.compression),
-                                   cycle_length=min(len(src.tfrecords), 16),
-                                   num_parallel_calls=AUTOTUNE, deterministic=True)
+        records = files.interleave(
+            lambda f: sources.tfrecord_dataset(f, src.compression),
+            cycle_length=min(len(src.tfrecords), 16),
+            num_parallel_calls=AUTOTUNE,
+            deterministic=True,
+        )
     else:
         # Unshuffled means file order, record order: labels given as an array rely on it.
         records = sources.tfrecord_dataset(src.tfrecords, src.compression, buffer_size=8 << 20)
@@ -424,8 +518,7 @@ def _by_global_batch(ds: tf.data.Dataset) -> tf.data.Dataset:
     batch (tf.data's DATA sharding), so the order is one device's; AUTO would give each worker
     other TFRecord files, another order, and fail where files are fewer than workers."""
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = \
-        tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.with_options(options)
 
 
@@ -436,21 +529,25 @@ def _annotate(ds: tf.data.Dataset, src: sources.Source) -> tf.data.Dataset:
     ds.skipped_files = [path for path, _ in src.skipped]
     # The classes the labels need (1 + the largest), where known before reading: labels in
     # an array, an npz or class folders (TFRecords' label features are read while training).
-    ds.label_classes = (int(src.labels.max()) + 1 if src.labels is not None
-                        and len(src.labels) else None)
+    ds.label_classes = (
+        int(src.labels.max()) + 1 if src.labels is not None and len(src.labels) else None
+    )
     return ds
 
 
 def _size_pair(size: Any, name: str) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         pair = (int(size), int(size))
-    elif isinstance(size, (tuple, list)) and len(size) == 2 and all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in size
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in size)
     ):
         pair = (int(size[0]), int(size[1]))
     else:
-        raise ValueError(f"`{name}` must be an int or a (height, width) pair of ints. "
-                         f"Received: {name}={size!r}")
+        raise ValueError(
+            f"`{name}` must be an int or a (height, width) pair of ints. Received: {name}={size!r}"
+        )
     if min(pair) < 1:
         raise ValueError(f"`{name}` must be positive. Received: {name}={size!r}")
     return pair
@@ -461,8 +558,10 @@ def _jitter_size(size: tuple[int, int], jitter_size: Any) -> tuple[int, int]:
         return (round(size[0] * _JITTER_RATIO), round(size[1] * _JITTER_RATIO))
     pair = _size_pair(jitter_size, "jitter_size")
     if pair[0] < size[0] or pair[1] < size[1]:
-        raise ValueError(f"`jitter_size` must be at least `image_size`={size}. "
-                         f"Received: jitter_size={jitter_size!r}")
+        raise ValueError(
+            f"`jitter_size` must be at least `image_size`={size}. "
+            f"Received: jitter_size={jitter_size!r}"
+        )
     return pair
 
 
@@ -474,23 +573,34 @@ def _augment_tokens(augment: Any) -> frozenset:
     elif isinstance(augment, (list, tuple, set, frozenset)):
         tokens = list(augment)
     else:
-        raise ValueError(f"`augment` must be None, a string such as 'jitter+flip', or a list of "
-                         f"{_AUGMENTS}. Received: augment={augment!r}")
+        raise ValueError(
+            f"`augment` must be None, a string such as 'jitter+flip', or a list of "
+            f"{_AUGMENTS}. Received: augment={augment!r}"
+        )
     unknown = [t for t in tokens if t not in _AUGMENTS]
     if unknown:
-        raise ValueError(f"Unknown augmentation {unknown[0]!r} in `augment`; choose from "
-                         f"{_AUGMENTS}. Received: augment={augment!r}")
+        raise ValueError(
+            f"Unknown augmentation {unknown[0]!r} in `augment`; choose from "
+            f"{_AUGMENTS}. Received: augment={augment!r}"
+        )
     return frozenset(tokens)
 
 
 def _check_batch_size(batch_size: Any) -> None:
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
-            or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+    if (
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
 
 
 def _check_enough(src: sources.Source, batch_size: int, drop_remainder: bool, repeat: bool):
     if drop_remainder and not repeat and src.num_images < batch_size:
-        raise ValueError(f"{src.description} holds {src.num_images} images, fewer than "
-                         f"batch_size={batch_size}: with drop_remainder=True an epoch would be "
-                         "empty. Lower `batch_size`, or pass drop_remainder=False.")
+        raise ValueError(
+            f"{src.description} holds {src.num_images} images, fewer than "
+            f"batch_size={batch_size}: with drop_remainder=True an epoch would be "
+            "empty. Lower `batch_size`, or pass drop_remainder=False."
+        )

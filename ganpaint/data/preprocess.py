@@ -17,16 +17,18 @@ def orient(image: tf.Tensor, orientation) -> tf.Tensor:
     """`image` as a viewer shows it, given its EXIF orientation (1-8; 1 and anything else:
     as stored): the transposition PIL's `ImageOps.exif_transpose` applies. A phone's JPEGs
     store the sensor's pixels with the camera's turn in this tag."""
-    transpose = lambda x: tf.transpose(x, [1, 0, 2])  # noqa: E731
-    branches = [lambda: image,                                        # 0, unused
-                lambda: image,                                        # 1: as stored
-                lambda: tf.image.flip_left_right(image),              # 2
-                lambda: tf.image.rot90(image, 2),                     # 3
-                lambda: tf.image.flip_up_down(image),                 # 4
-                lambda: transpose(image),                             # 5
-                lambda: tf.image.rot90(image, 3),                     # 6: turned 90° clockwise
-                lambda: tf.image.rot90(transpose(image), 2),          # 7
-                lambda: tf.image.rot90(image, 1)]                     # 8
+    transpose = lambda x: tf.transpose(x, [1, 0, 2])
+    branches = [
+        lambda: image,  # 0, unused
+        lambda: image,  # 1: as stored
+        lambda: tf.image.flip_left_right(image),  # 2
+        lambda: tf.image.rot90(image, 2),  # 3
+        lambda: tf.image.flip_up_down(image),  # 4
+        lambda: transpose(image),  # 5
+        lambda: tf.image.rot90(image, 3),  # 6: turned 90° clockwise
+        lambda: tf.image.rot90(transpose(image), 2),  # 7
+        lambda: tf.image.rot90(image, 1),
+    ]  # 8
     index = tf.clip_by_value(tf.cast(orientation, tf.int32), 0, 8)
     return tf.switch_case(index, branches)
 
@@ -43,7 +45,7 @@ def exif_orientation(data: tf.Tensor) -> tf.Tensor:
     b = tf.cast(tf.pad(head, [[0, _EXIF_SPAN + 64 - size]]), tf.int32)
     marker = tf.ones([_EXIF_SPAN], tf.bool)
     for k, byte in enumerate(b"Exif\0\0"):
-        marker &= tf.equal(b[k:k + _EXIF_SPAN], byte)
+        marker &= tf.equal(b[k : k + _EXIF_SPAN], byte)
     found = tf.reduce_any(marker)
     tiff = tf.cast(tf.argmax(tf.cast(marker, tf.int32)), tf.int32) + 6
     little = tf.equal(b[tiff], 0x49)  # "II": Intel order; "MM": Motorola
@@ -52,12 +54,14 @@ def exif_orientation(data: tf.Tensor) -> tf.Tensor:
         return tf.gather(b, tf.clip_by_value(offset, 0, _EXIF_SPAN + 63))
 
     def u16(offset):
-        return tf.where(little, at(offset) + 256 * at(offset + 1),
-                        256 * at(offset) + at(offset + 1))
+        return tf.where(
+            little, at(offset) + 256 * at(offset + 1), 256 * at(offset) + at(offset + 1)
+        )
 
     def u32(offset):
-        return tf.where(little, u16(offset) + 65536 * u16(offset + 2),
-                        65536 * u16(offset) + u16(offset + 2))
+        return tf.where(
+            little, u16(offset) + 65536 * u16(offset + 2), 65536 * u16(offset) + u16(offset + 2)
+        )
 
     ifd = tiff + u32(tiff + 4)
     count = tf.minimum(u16(ifd), 64)
@@ -86,14 +90,18 @@ def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
         image = tf.io.decode_image(data, channels=0, expand_animations=False, dtype=tf.uint8)
         # Files that already have the wanted channels skip the float conversion.
         same = tf.equal(tf.shape(image)[-1], channels)
-        return tf.cond(same, lambda: image[..., :channels],
-                       lambda: convert_channels(image, channels))
+        return tf.cond(
+            same, lambda: image[..., :channels], lambda: convert_channels(image, channels)
+        )
 
     # JPEG has no alpha, and libjpeg converts gray <-> RGB itself, fastest of all.
     # Phones store the sensor's pixels and the camera's turn in EXIF: applied, as viewers do.
     is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
-    out = tf.cond(is_jpeg, lambda: orient(tf.io.decode_jpeg(data, channels=channels),
-                                          exif_orientation(data)), any_format)
+    out = tf.cond(
+        is_jpeg,
+        lambda: orient(tf.io.decode_jpeg(data, channels=channels), exif_orientation(data)),
+        any_format,
+    )
     return tf.ensure_shape(out, [None, None, channels])
 
 
@@ -105,7 +113,7 @@ def convert_channels(image: tf.Tensor, channels: int = 3) -> tf.Tensor:
     if static_c == channels:
         return image
     x = tf.cast(image, tf.float32)
-    opaque = lambda: tf.fill(tf.concat([tf.shape(x)[:-1], [1]], 0), 255.0)  # noqa: E731
+    opaque = lambda: tf.fill(tf.concat([tf.shape(x)[:-1], [1]], 0), 255.0)
     branches = [
         lambda: (tf.repeat(x[..., :1], 3, axis=-1), opaque()),  # gray
         lambda: (tf.repeat(x[..., :1], 3, axis=-1), x[..., 1:2]),  # gray + alpha
@@ -154,8 +162,9 @@ def resize(image: tf.Tensor, size: tuple[int, int], mode: str = "stretch") -> tf
     shrinks = tf.logical_or(shape[0] > height, shape[1] > width)
 
     same = tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width))
-    out = tf.cond(same, lambda: image,
-                  lambda: tf.cond(shrinks, lambda: _resize(True), lambda: _resize(False)))
+    out = tf.cond(
+        same, lambda: image, lambda: tf.cond(shrinks, lambda: _resize(True), lambda: _resize(False))
+    )
     return tf.ensure_shape(out, [height, width, image.shape[-1]])
 
 
@@ -199,23 +208,30 @@ def unit_images(images, name: str = "images") -> np.ndarray:
     if x.dtype == np.uint8:
         return x.astype(np.float32) / 127.5 - 1.0
     if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"`{name}` must be images: uint8 in [0, 255] or floats in [-1, 1]. "
-                         f"Received dtype {x.dtype}")
+        raise ValueError(
+            f"`{name}` must be images: uint8 in [0, 255] or floats in [-1, 1]. "
+            f"Received dtype {x.dtype}"
+        )
     if np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"`{name}` has integer dtype {x.dtype}; give uint8 [0, 255] "
-                         f"(`{name}.astype('uint8')`) or floats in [-1, 1].")
+        raise ValueError(
+            f"`{name}` has integer dtype {x.dtype}; give uint8 [0, 255] "
+            f"(`{name}.astype('uint8')`) or floats in [-1, 1]."
+        )
     x = x.astype(np.float32, copy=False)
     if x.size:
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         if bad:
-            raise ValueError(f"`{name}` holds {bad} NaN or infinite value(s); give finite images "
-                             "in [-1, 1].")
+            raise ValueError(
+                f"`{name}` holds {bad} NaN or infinite value(s); give finite images in [-1, 1]."
+            )
         lo, hi = float(np.min(x)), float(np.max(x))
         if lo < -1.01 or hi > 1.01:
-            raise ValueError(f"`{name}` must be floats in [-1, 1] (or uint8 in [0, 255]); "
-                             f"received values in [{lo:.4g}, {hi:.4g}]. From [0, 255]: "
-                             f"`{name} / 127.5 - 1` or `{name}.astype('uint8')`; from [0, 1]: "
-                             f"`2 * {name} - 1`.")
+            raise ValueError(
+                f"`{name}` must be floats in [-1, 1] (or uint8 in [0, 255]); "
+                f"received values in [{lo:.4g}, {hi:.4g}]. From [0, 255]: "
+                f"`{name} / 127.5 - 1` or `{name}.astype('uint8')`; from [0, 1]: "
+                f"`2 * {name} - 1`."
+            )
     return x
 
 
@@ -233,18 +249,24 @@ def to_uint8(images) -> np.ndarray:
     if x.dtype == np.uint8:
         return x  # already [0, 255]: converting again would whiten almost every pixel
     if np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"`to_uint8` takes float images in [-1, 1]; received integer dtype "
-                         f"{x.dtype}. For [0, 255] integers use `x.astype('uint8')`.")
+        raise ValueError(
+            f"`to_uint8` takes float images in [-1, 1]; received integer dtype "
+            f"{x.dtype}. For [0, 255] integers use `x.astype('uint8')`."
+        )
     x = x.astype(np.float32)
     if x.size:
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         if bad:
-            raise ValueError(f"`to_uint8` received {bad} NaN or infinite value(s) (a diverged "
-                             "generator?): they have no colour; check the model, or replace "
-                             "them with `np.nan_to_num(x)` on purpose.")
+            raise ValueError(
+                f"`to_uint8` received {bad} NaN or infinite value(s) (a diverged "
+                "generator?): they have no colour; check the model, or replace "
+                "them with `np.nan_to_num(x)` on purpose."
+            )
         lo, hi = float(np.min(x)), float(np.max(x))
         if lo < -1.01 or hi > 1.01:
-            raise ValueError(f"`to_uint8` takes float images in [-1, 1]; received values in "
-                             f"[{lo:.4g}, {hi:.4g}]. From [0, 255] floats: "
-                             "`x.round().astype('uint8')`; from [0, 1]: `to_uint8(2 * x - 1)`.")
+            raise ValueError(
+                f"`to_uint8` takes float images in [-1, 1]; received values in "
+                f"[{lo:.4g}, {hi:.4g}]. From [0, 255] floats: "
+                "`x.round().astype('uint8')`; from [0, 1]: `to_uint8(2 * x - 1)`."
+            )
     return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)

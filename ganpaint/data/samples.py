@@ -42,17 +42,17 @@ def sample_path(name: str) -> str:
         raise ValueError(f"Unknown sample {name!r}; choose from {sorted(SAMPLES)}")
     path = data_dir() / SAMPLES[name]
     if not path.exists():
-        raise ValueError(f"Bundled sample {name!r} not found at {path}. The samples ship inside "
-                         "the package (ganpaint/data/bundled); if GANPAINT_DATA_DIR is set, it "
-                         "must hold them. `python scripts/make_samples.py` rebuilds them.")
+        raise ValueError(
+            f"Bundled sample {name!r} not found at {path}. The samples ship inside "
+            "the package (ganpaint/data/bundled); if GANPAINT_DATA_DIR is set, it "
+            "must hold them. `python scripts/make_samples.py` rebuilds them."
+        )
     return str(path)
 
 
 # A warm, lifted-shadow palette with softened detail: a stand-in for a painter's style that a
 # translation network can learn, and that we can apply exactly to score it.
-_PALETTE = np.array([[0.95, 0.35, 0.00],
-                     [0.10, 0.80, 0.25],
-                     [0.00, 0.30, 0.55]], np.float32)
+_PALETTE = np.array([[0.95, 0.35, 0.00], [0.10, 0.80, 0.25], [0.00, 0.30, 0.55]], np.float32)
 
 
 def painterly(images: np.ndarray) -> np.ndarray:
@@ -64,8 +64,9 @@ def painterly(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[-1] != 3:
-        raise ValueError(f"`images` must be uint8 RGB [..., H, W, 3]. Received "
-                         f"{images.dtype} {images.shape}")
+        raise ValueError(
+            f"`images` must be uint8 RGB [..., H, W, 3]. Received {images.dtype} {images.shape}"
+        )
     x = images.astype(np.float32) / 255.0
     sigma = [0.0] * (x.ndim - 3) + [1.5, 1.5, 0.0]
     x = ndimage.gaussian_filter(x, sigma=sigma, mode="reflect")
@@ -75,8 +76,9 @@ def painterly(images: np.ndarray) -> np.ndarray:
 
 
 # Map colours from dark to bright: water, park, land, road.
-_MAP_COLOURS = np.array([[170, 211, 223], [200, 225, 180], [236, 228, 210], [255, 255, 255]],
-                        np.uint8)
+_MAP_COLOURS = np.array(
+    [[170, 211, 223], [200, 225, 180], [236, 228, 210], [255, 255, 255]], np.uint8
+)
 
 
 def map_like(images: np.ndarray) -> np.ndarray:
@@ -87,8 +89,9 @@ def map_like(images: np.ndarray) -> np.ndarray:
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[-1] != 3:
-        raise ValueError(f"`images` must be uint8 RGB [..., H, W, 3]. Received "
-                         f"{images.dtype} {images.shape}")
+        raise ValueError(
+            f"`images` must be uint8 RGB [..., H, W, 3]. Received {images.dtype} {images.shape}"
+        )
     lead = [0.0] * (images.ndim - 3)
     luma = (images.astype(np.float32) * np.array([0.2989, 0.587, 0.114], np.float32)).sum(-1)
     luma = ndimage.gaussian_filter(luma, sigma=lead + [2.5, 2.5])

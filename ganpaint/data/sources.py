@@ -72,11 +72,15 @@ def resolve(
     read_labels = labels is True  # labels from the source itself
 
     if isinstance(source, (np.ndarray, tf.Tensor)):
-        resolved = Source("numpy array", len(source), images=array_to_uint8(source, "array", channels))
+        resolved = Source(
+            "numpy array", len(source), images=array_to_uint8(source, "array", channels)
+        )
     elif isinstance(source, (str, os.PathLike)):
         resolved = _resolve_path(os.fspath(source), channels, read_labels, on_error)
-    elif isinstance(source, (list, tuple)) and source and all(
-        isinstance(s, (str, os.PathLike)) for s in source
+    elif (
+        isinstance(source, (list, tuple))
+        and source
+        and all(isinstance(s, (str, os.PathLike)) for s in source)
     ):
         paths = [os.fspath(s) for s in source]
         if all(p.lower().endswith(TFRECORD_EXTENSIONS) for p in paths):
@@ -148,13 +152,17 @@ def array_to_uint8(array: Any, name: str, channels: int = 3) -> np.ndarray:
     """
     array = np.asarray(array)
     if array.dtype == object:
-        raise ValueError(f"{name} holds images of different shapes (an object array); resize "
-                         "them to one size first, as `images_to_npz` does.")
+        raise ValueError(
+            f"{name} holds images of different shapes (an object array); resize "
+            "them to one size first, as `images_to_npz` does."
+        )
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[-1] not in (1, 2, 3, 4):
-        raise ValueError(f"{name} must have shape [N, H, W] or [N, H, W, C] with C in 1..4. "
-                         f"Received shape {array.shape}")
+        raise ValueError(
+            f"{name} must have shape [N, H, W] or [N, H, W, C] with C in 1..4. "
+            f"Received shape {array.shape}"
+        )
     if len(array) == 0:
         raise ValueError(f"{name} holds no images (shape {array.shape})")
     if array.dtype == np.uint8:
@@ -170,13 +178,17 @@ def array_to_uint8(array: Any, name: str, channels: int = 3) -> np.ndarray:
         lo, hi = float(array.min()), float(array.max())
         if hi > 1.0:
             if lo < 0 or hi > 255:
-                raise ValueError(f"{name} has values in [{lo}, {hi}], which fits none of the "
-                                 "ranges [0, 255], [0, 1] or [-1, 1]")
+                raise ValueError(
+                    f"{name} has values in [{lo}, {hi}], which fits none of the "
+                    "ranges [0, 255], [0, 1] or [-1, 1]"
+                )
             scaled = array
         elif lo < 0:
             if lo < -1:
-                raise ValueError(f"{name} has values in [{lo}, {hi}], which fits none of the "
-                                 "ranges [0, 255], [0, 1] or [-1, 1]")
+                raise ValueError(
+                    f"{name} has values in [{lo}, {hi}], which fits none of the "
+                    "ranges [0, 255], [0, 1] or [-1, 1]"
+                )
             scaled = (array + 1.0) * 127.5
         else:
             scaled = array * 255.0
@@ -185,28 +197,36 @@ def array_to_uint8(array: Any, name: str, channels: int = 3) -> np.ndarray:
         raise ValueError(f"{name} has dtype {array.dtype}; expected uint8, integer or float")
     if out.shape[-1] != channels:
         # Chunks keep the float intermediate small for large arrays.
-        out = np.concatenate([
-            preprocess.convert_channels(tf.constant(out[i:i + 512]), channels).numpy()
-            for i in range(0, len(out), 512)
-        ])
+        out = np.concatenate(
+            [
+                preprocess.convert_channels(tf.constant(out[i : i + 512]), channels).numpy()
+                for i in range(0, len(out), 512)
+            ]
+        )
     return out
 
 
 def _check_labels(labels: np.ndarray, num_images: int, name: str) -> np.ndarray:
-    labels = np.asarray(labels).reshape(-1) if np.ndim(labels) == 2 and np.shape(labels)[1] == 1 \
+    labels = (
+        np.asarray(labels).reshape(-1)
+        if np.ndim(labels) == 2 and np.shape(labels)[1] == 1
         else np.asarray(labels)
+    )
     if labels.ndim != 1:
-        raise ValueError(f"{name} must be one integer label per image; received shape "
-                         f"{labels.shape}")
+        raise ValueError(
+            f"{name} must be one integer label per image; received shape {labels.shape}"
+        )
     if len(labels) != num_images:
-        raise ValueError(f"{name} has {len(labels)} labels for {num_images} images; they must "
-                         "match one to one")
+        raise ValueError(
+            f"{name} has {len(labels)} labels for {num_images} images; they must match one to one"
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)
         else:
-            raise ValueError(f"{name} must be integers (class indices); received dtype "
-                             f"{labels.dtype}")
+            raise ValueError(
+                f"{name} must be integers (class indices); received dtype {labels.dtype}"
+            )
     if len(labels) and labels.min() < 0:
         raise ValueError(f"{name} must be non-negative class indices; found {labels.min()}")
     return labels.astype(np.int32)
@@ -220,9 +240,11 @@ def _load_npz(path: str, channels: int) -> Source:
             contents = {key: npz[key] for key in npz.files}
     except ValueError as err:
         if "allow_pickle" in str(err):
-            raise ValueError(f"{path} holds an object array, as np.savez writes for images of "
-                             "different shapes; resize them to one size first (images_to_npz "
-                             "does).") from None
+            raise ValueError(
+                f"{path} holds an object array, as np.savez writes for images of "
+                "different shapes; resize them to one size first (images_to_npz "
+                "does)."
+            ) from None
         raise ValueError(f"{path} is not a readable .npz file: {err}") from None
     except (OSError, EOFError) as err:
         raise ValueError(f"{path} is not a readable .npz file: {err}") from None
@@ -238,24 +260,32 @@ def _load_npz(path: str, channels: int) -> Source:
             ordered = [contents[f"arr_{i}"] for i in range(len(arrays))]
             shapes = {a.shape for a in ordered}
             if len(shapes) > 1:
-                examples = ", ".join(f"arr_{i}: {a.shape}" for i, a in enumerate(ordered[:50])
-                                     if a.shape != ordered[0].shape)
-                raise ValueError(f"{path} holds images of mixed shapes (arr_0: "
-                                 f"{ordered[0].shape}, {examples}); resize them to one size "
-                                 "first (images_to_npz does).")
+                examples = ", ".join(
+                    f"arr_{i}: {a.shape}"
+                    for i, a in enumerate(ordered[:50])
+                    if a.shape != ordered[0].shape
+                )
+                raise ValueError(
+                    f"{path} holds images of mixed shapes (arr_0: "
+                    f"{ordered[0].shape}, {examples}); resize them to one size "
+                    "first (images_to_npz does)."
+                )
             images = np.stack(ordered)
     else:
-        raise ValueError(f"{path} has no `images` or `arr_0` array; it holds "
-                         f"{sorted(contents)}")
+        raise ValueError(f"{path} has no `images` or `arr_0` array; it holds {sorted(contents)}")
     images = array_to_uint8(images, path, channels)
     labels = None
     if "labels" in contents:
         labels = _check_labels(contents["labels"], len(images), f"`labels` in {path}")
     class_names = [str(c) for c in contents["class_names"]] if "class_names" in contents else None
-    names = [str(n) for n in contents["names"]] if "names" in contents and \
-        len(contents["names"]) == len(images) else None
-    return Source(path, len(images), images=images, labels=labels, class_names=class_names,
-                  names=names)
+    names = (
+        [str(n) for n in contents["names"]]
+        if "names" in contents and len(contents["names"]) == len(images)
+        else None
+    )
+    return Source(
+        path, len(images), images=images, labels=labels, class_names=class_names, names=names
+    )
 
 
 def _load_digit_csv(path: str, channels: int) -> Source:
@@ -268,19 +298,19 @@ def _load_digit_csv(path: str, channels: int) -> Source:
     pixel_cols = header[1:] if has_label else header
     side = int(round(len(pixel_cols) ** 0.5))
     if not pixel_cols or side * side != len(pixel_cols) or not pixel_cols[0].startswith("pixel"):
-        raise ValueError(f"{path} is not in the digit-recognizer layout: expected a header "
-                         "`label,pixel0,...` (or `pixel0,...`) with a square number of pixel "
-                         f"columns; found {len(header)} columns starting {header[:3]}")
+        raise ValueError(
+            f"{path} is not in the digit-recognizer layout: expected a header "
+            "`label,pixel0,...` (or `pixel0,...`) with a square number of pixel "
+            f"columns; found {len(header)} columns starting {header[:3]}"
+        )
     try:
-        table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.int64,
-                           ndmin=2)
+        table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     except ValueError as err:
         raise ValueError(f"{path}: could not read pixel rows: {err}") from None
     if table.shape[0] == 0:
         raise ValueError(f"{path} has a header but no rows")
     if table.shape[1] != len(header):
-        raise ValueError(f"{path}: rows have {table.shape[1]} columns, the header "
-                         f"{len(header)}")
+        raise ValueError(f"{path}: rows have {table.shape[1]} columns, the header {len(header)}")
     labels = table[:, 0] if has_label else None
     pixels = table[:, 1:] if has_label else table
     images = array_to_uint8(pixels.reshape(-1, side, side), path, channels)
@@ -304,15 +334,17 @@ def _resolve_path(path: str, channels: int, want_labels: bool, on_error: str) ->
         raise ValueError(f"No such file or folder: {path}")
     if tf.io.gfile.isdir(path):
         names = tf.io.gfile.listdir(path)
-        records = sorted(os.path.join(path, name) for name in names
-                         if name.lower().endswith(TFRECORD_EXTENSIONS))
+        records = sorted(
+            os.path.join(path, name) for name in names if name.lower().endswith(TFRECORD_EXTENSIONS)
+        )
         images = [name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
         if records and images:
             raise ValueError(
                 f"Folder {path} holds both TFRecord files ({len(records)}, e.g. "
                 f"{os.path.basename(records[0])}) and images ({len(images)}, e.g. {images[0]}): "
                 f"give the records as {os.path.join(path, '*.tfrec')!r}, or move the images into "
-                "a folder of their own")
+                "a folder of their own"
+            )
         if records:  # a Kaggle-style folder of shards, e.g. monet_tfrec/
             return _tfrecord_source(records, f"TFRecords in {path}", want_labels, on_error)
         return _folder_source(path, want_labels, on_error)
@@ -322,8 +354,10 @@ def _resolve_path(path: str, channels: int, want_labels: bool, on_error: str) ->
         return _load_digit_csv(path, channels)
     if lower.endswith(TFRECORD_EXTENSIONS):
         return _tfrecord_source([path], path, want_labels, on_error)
-    raise ValueError(f"Don't know how to read {path}: expected a folder, .npz, .csv or TFRecord "
-                     f"file ({', '.join(TFRECORD_EXTENSIONS)})")
+    raise ValueError(
+        f"Don't know how to read {path}: expected a folder, .npz, .csv or TFRecord "
+        f"file ({', '.join(TFRECORD_EXTENSIONS)})"
+    )
 
 
 def list_image_files(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -347,8 +381,9 @@ def list_image_files(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
             elif ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
                 others.append((path, f"{ext} images are not supported; convert to JPEG or PNG"))
             else:
-                others.append((path, "not an image file (expected " +
-                               ", ".join(IMAGE_EXTENSIONS) + ")"))
+                others.append(
+                    (path, "not an image file (expected " + ", ".join(IMAGE_EXTENSIONS) + ")")
+                )
     if passed:
         listing = "; ".join(f"{path} {reason}" for path, reason in passed[:5])
         more = f"; and {len(passed) - 5} more" if len(passed) > 5 else ""
@@ -384,8 +419,13 @@ def _walk(folder: str, passed: list):
     for root, dirs, names in os.walk(folder, followlinks=True):
         info = os.stat(root)
         if (info.st_dev, info.st_ino) in seen:
-            passed.append((root, f"leads back to {os.path.realpath(root)}, already read (a "
-                                 "symlink loop or a second link to one folder)"))
+            passed.append(
+                (
+                    root,
+                    f"leads back to {os.path.realpath(root)}, already read (a "
+                    "symlink loop or a second link to one folder)",
+                )
+            )
             dirs[:] = []
             continue
         seen.add((info.st_dev, info.st_ino))
@@ -419,8 +459,9 @@ def check_image_file(path: str) -> str | None:
         # Some phones and editors append data after the image: look past the headers for
         # the end marker, as viewers (and TensorFlow's decoder) accept such files.
         with tf.io.gfile.GFile(path, "rb") as f:
-            return None if _jpeg_has_end(f.read()) else \
-                "is a truncated JPEG (no end-of-image marker)"
+            return (
+                None if _jpeg_has_end(f.read()) else "is a truncated JPEG (no end-of-image marker)"
+            )
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return None if b"IEND" in tail[-64:] else "is a truncated PNG (no IEND chunk)"
     if head.startswith((b"GIF87a", b"GIF89a")):
@@ -445,7 +486,7 @@ def _jpeg_has_end(data: bytes) -> bool:
             continue
         if marker == 0xDA:  # start of scan: the image data, then (progressive) more segments
             return data.find(b"\xff\xd9", i) >= 0
-        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
     return False
 
 
@@ -455,13 +496,14 @@ def _report(problems: list[tuple[str, str]], on_error: str, what: str) -> None:
     listing = "\n".join(f"  {path}: {reason}" for path, reason in problems[:10])
     more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
     if on_error == "raise":
-        from ganpaint.errors import UserError
+        from ganpaint.errors import UserError, arg
 
-        message = f"{len(problems)} bad file(s) in {what}:\n{listing}{more}\nFix or remove them, "
-        raise UserError(message + "or pass on_error='skip' to leave them out.",
-                        cli=message + "or pass --skip-bad to leave them out.")
-    warnings.warn(f"Skipped {len(problems)} bad file(s) in {what}:\n{listing}{more}",
-                  stacklevel=4)
+        skip = arg("on_error='skip'")
+        raise UserError(
+            f"{len(problems)} bad file(s) in {what}:\n{listing}{more}\nFix or remove them, "
+            f"or pass {skip} to leave them out."
+        )
+    warnings.warn(f"Skipped {len(problems)} bad file(s) in {what}:\n{listing}{more}", stacklevel=4)
 
 
 def _validated(files: list[str], others: list[tuple[str, str]], on_error: str, what: str):
@@ -480,12 +522,15 @@ def _validated(files: list[str], others: list[tuple[str, str]], on_error: str, w
 def _folder_source(folder: str, want_labels: bool, on_error: str) -> Source:
     files, others = list_image_files(folder)
     if not files and not others:
-        raise ValueError(f"Folder {folder} holds no images (looked recursively for "
-                         f"{', '.join(IMAGE_EXTENSIONS)})")
+        raise ValueError(
+            f"Folder {folder} holds no images (looked recursively for "
+            f"{', '.join(IMAGE_EXTENSIONS)})"
+        )
     files, problems = _validated(files, others, on_error, f"folder {folder}")
     if not files:
-        raise ValueError(f"Folder {folder} holds no readable images; all {len(problems)} files "
-                         "were bad")
+        raise ValueError(
+            f"Folder {folder} holds no readable images; all {len(problems)} files were bad"
+        )
     source = Source(f"folder {folder}", len(files), files=files, skipped=problems)
     if want_labels:
         rel = [os.path.relpath(p, folder) for p in files]
@@ -493,9 +538,11 @@ def _folder_source(folder: str, want_labels: bool, on_error: str) -> Source:
         if loose:
             if len(loose) == len(rel):
                 return source  # no class subfolders: resolve() reports labels=True as unmet
-            raise ValueError(f"Folder {folder} mixes images at its top level (e.g. {loose[0]}) "
-                             "with class subfolders; with labels, every image must be inside "
-                             "a class subfolder")
+            raise ValueError(
+                f"Folder {folder} mixes images at its top level (e.g. {loose[0]}) "
+                "with class subfolders; with labels, every image must be inside "
+                "a class subfolder"
+            )
         top = [r.split(os.sep)[0] for r in rel]
         source.class_names = sorted(set(top))
         index = {name: i for i, name in enumerate(source.class_names)}
@@ -547,15 +594,25 @@ def _tfrecord_source(files: list[str], what: str, want_labels: bool, on_error: s
             example = tf.train.Example.FromString(first)
             features = example.features.feature
             if "image" not in features or not features["image"].bytes_list.value:
-                problems.append((path, "has no `image` bytes feature (Kaggle layout: "
-                                 f"image_name, image, target); found {sorted(features)}"))
+                problems.append(
+                    (
+                        path,
+                        "has no `image` bytes feature (Kaggle layout: "
+                        f"image_name, image, target); found {sorted(features)}",
+                    )
+                )
                 continue
             encoded = features["image"].bytes_list.value[0]
             if not encoded.startswith(_IMAGE_MAGIC):
-                problems.append((path, f"holds an `image` of {len(encoded)} bytes that is not "
-                                 "an encoded JPEG, PNG, GIF or BMP (raw pixels?): write the "
-                                 "records with ganpaint.data.write_tfrecords, or encode each "
-                                 "image with tf.io.encode_jpeg"))
+                problems.append(
+                    (
+                        path,
+                        f"holds an `image` of {len(encoded)} bytes that is not "
+                        "an encoded JPEG, PNG, GIF or BMP (raw pixels?): write the "
+                        "records with ganpaint.data.write_tfrecords, or encode each "
+                        "image with tf.io.encode_jpeg",
+                    )
+                )
                 continue
             if want_labels and "label" in features:
                 if not features["label"].int64_list.value:
@@ -563,7 +620,9 @@ def _tfrecord_source(files: list[str], what: str, want_labels: bool, on_error: s
                     continue
             count = int(tfrecord_dataset([path], compression).reduce(0, lambda n, _: n + 1))
         except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as err:
-            problems.append((path, f"is not a readable TFRecord file ({err.message.splitlines()[0]})"))
+            problems.append(
+                (path, f"is not a readable TFRecord file ({err.message.splitlines()[0]})")
+            )
             continue
         except Exception as err:  # protobuf DecodeError has no common base we can import
             if type(err).__name__ != "DecodeError":
@@ -579,15 +638,18 @@ def _tfrecord_source(files: list[str], what: str, want_labels: bool, on_error: s
         raise ValueError(f"No readable TFRecord files in {what}")
     if len(set(compressions)) > 1:
         kinds = {c or "uncompressed": p for p, c in zip(good, compressions)}
-        raise ValueError(f"{what} mixes TFRecord compressions ("
-                         + ", ".join(f"{k}: {p}" for k, p in kinds.items())
-                         + "); give the files of one compression together")
-    source = Source(what, total, tfrecords=good, skipped=problems,
-                    compression=compressions[0])
+        raise ValueError(
+            f"{what} mixes TFRecord compressions ("
+            + ", ".join(f"{k}: {p}" for k, p in kinds.items())
+            + "); give the files of one compression together"
+        )
+    source = Source(what, total, tfrecords=good, skipped=problems, compression=compressions[0])
     if want_labels:
         if not all(has_label):
             missing = [p for p, h in zip(good, has_label) if not h]
-            raise ValueError(f"labels=True but {missing[0]} has no integer `label` feature "
-                             "(write_tfrecords writes one when given integer labels)")
+            raise ValueError(
+                f"labels=True but {missing[0]} has no integer `label` feature "
+                "(write_tfrecords writes one when given integer labels)"
+            )
         source.has_label_feature = True
     return source

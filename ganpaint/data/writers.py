@@ -43,16 +43,18 @@ def load_images(
 
     size = _size_pair(image_size, "image_size")
     if annotations is not None:
-        found = _box_crops(source, annotations, size, None, None, channels, on_error,
-                           box_margin, square)
+        found = _box_crops(
+            source, annotations, size, None, None, channels, on_error, box_margin, square
+        )
         if labels is False:
             found["labels"], found["class_names"] = None, None
         return found
     if isinstance(source, (str, os.PathLike)) and tf.io.gfile.isdir(os.fspath(source)):
         src = sources.resolve(source, channels=channels, labels=False, on_error=on_error)
         if src.files is not None:
-            return _folder_images(os.fspath(source), src, size, channels, labels, resize_mode,
-                                  on_error)
+            return _folder_images(
+                os.fspath(source), src, size, channels, labels, resize_mode, on_error
+            )
     if labels is None:
         try:
             src = sources.resolve(source, channels=channels, labels=True, on_error=on_error)
@@ -63,9 +65,18 @@ def load_images(
     else:
         src = sources.resolve(source, channels=channels, labels=bool(labels), on_error=on_error)
     labelled = src.labels is not None or src.has_label_feature
-    ds = image_dataset(source, image_size=size, batch_size=256, labels=labelled,
-                       channels=channels, resize_mode=resize_mode, shuffle=False, cache=False,
-                       drop_remainder=False, on_error=on_error)
+    ds = image_dataset(
+        source,
+        image_size=size,
+        batch_size=256,
+        labels=labelled,
+        channels=channels,
+        resize_mode=resize_mode,
+        shuffle=False,
+        cache=False,
+        drop_remainder=False,
+        on_error=on_error,
+    )
     images, found = [], []
     for element in ds:
         batch = element[0] if labelled else element
@@ -76,9 +87,13 @@ def load_images(
     if names is None and src.files is not None:
         names = [os.path.basename(f) for f in src.files]
     images = np.concatenate(images)
-    return {"images": images, "labels": np.concatenate(found).astype(np.int32) if labelled
-            else None, "names": names or [str(i) for i in range(len(images))],
-            "class_names": src.class_names, "skipped": list(src.skipped)}
+    return {
+        "images": images,
+        "labels": np.concatenate(found).astype(np.int32) if labelled else None,
+        "names": names or [str(i) for i in range(len(images))],
+        "class_names": src.class_names,
+        "skipped": list(src.skipped),
+    }
 
 
 def _folder_images(folder, src, size, channels, labels, resize_mode, on_error) -> dict:
@@ -86,8 +101,10 @@ def _folder_images(folder, src, size, channels, labels, resize_mode, on_error) -
     rel = [os.path.relpath(f, folder) for f in files]
     in_subfolders = all(os.sep in r for r in rel)
     if labels is True and not in_subfolders:
-        raise ValueError(f"labels=True needs every image of {folder} inside a class subfolder; "
-                         f"{next(r for r in rel if os.sep not in r)} is not")
+        raise ValueError(
+            f"labels=True needs every image of {folder} inside a class subfolder; "
+            f"{next(r for r in rel if os.sep not in r)} is not"
+        )
     use_labels = in_subfolders if labels is None else bool(labels)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
@@ -108,11 +125,17 @@ def _folder_images(folder, src, size, channels, labels, resize_mode, on_error) -
     if not images:
         raise ValueError(f"No image in {folder} could be decoded")
     if len(skipped) > len(src.skipped):
-        names = "\n".join(f"  {f}: {r}" for f, r in skipped[len(src.skipped):][:10])
-        warnings.warn(f"Skipped {len(skipped) - len(src.skipped)} undecodable file(s):\n{names}",
-                      stacklevel=3)
-    result = {"images": np.stack(images), "labels": None, "names": kept, "class_names": None,
-              "skipped": skipped}
+        names = "\n".join(f"  {f}: {r}" for f, r in skipped[len(src.skipped) :][:10])
+        warnings.warn(
+            f"Skipped {len(skipped) - len(src.skipped)} undecodable file(s):\n{names}", stacklevel=3
+        )
+    result = {
+        "images": np.stack(images),
+        "labels": None,
+        "names": kept,
+        "class_names": None,
+        "skipped": skipped,
+    }
     if use_labels:
         top = [k.split(os.sep)[0] for k in kept]
         result["class_names"] = sorted(set(top))
@@ -174,12 +197,23 @@ def images_to_npz(
         path += ".npz"
     if not overwrite:
         refuse_existing(path, "file")
-    if isinstance(source, (str, os.PathLike)) and not tf.io.gfile.exists(os.fspath(source)) \
-            and not any(c in os.fspath(source) for c in "*?["):
+    if (
+        isinstance(source, (str, os.PathLike))
+        and not tf.io.gfile.exists(os.fspath(source))
+        and not any(c in os.fspath(source) for c in "*?[")
+    ):
         raise ValueError(f"No such file or folder: {os.fspath(source)}")
-    found = load_images(source, image_size, channels=channels, labels=labels,
-                        resize_mode=resize_mode, on_error=on_error, annotations=annotations,
-                        box_margin=box_margin, square=square)
+    found = load_images(
+        source,
+        image_size,
+        channels=channels,
+        labels=labels,
+        resize_mode=resize_mode,
+        on_error=on_error,
+        annotations=annotations,
+        box_margin=box_margin,
+        square=square,
+    )
     arrays = {"images": found["images"], "names": np.array(found["names"])}
     if found["labels"] is not None:
         arrays["labels"] = found["labels"]
@@ -190,9 +224,13 @@ def images_to_npz(
     buffer = io.BytesIO()
     (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     fs.write_atomically(path, buffer.getvalue())
-    return {"path": path, "num_images": len(found["images"]),
-            "class_names": found["class_names"], "labelled": found["labels"] is not None,
-            "skipped": found["skipped"]}
+    return {
+        "path": path,
+        "num_images": len(found["images"]),
+        "class_names": found["class_names"],
+        "labelled": found["labels"] is not None,
+        "skipped": found["skipped"],
+    }
 
 
 def write_tfrecords(
@@ -248,8 +286,9 @@ def write_tfrecords(
     if labels is not None and len(labels) != n:
         raise ValueError(f"`labels` has {len(labels)} entries for {n} images")
     if not isinstance(shards, int) or not 1 <= shards <= n:
-        raise ValueError(f"`shards` must be an int in 1..{n} (the number of images). "
-                         f"Received: shards={shards!r}")
+        raise ValueError(
+            f"`shards` must be an int in 1..{n} (the number of images). Received: shards={shards!r}"
+        )
 
     def encode(image):
         if image_format == "png":
@@ -261,9 +300,12 @@ def write_tfrecords(
 
     stem, ext = os.path.splitext(path)
     bounds = np.linspace(0, n, shards + 1).astype(int)
-    shard_paths = [path if shards == 1 else
-                   f"{stem}{shard:02d}-{bounds[shard + 1] - bounds[shard]}{ext or '.tfrec'}"
-                   for shard in range(shards)]
+    shard_paths = [
+        path
+        if shards == 1
+        else f"{stem}{shard:02d}-{bounds[shard + 1] - bounds[shard]}{ext or '.tfrec'}"
+        for shard in range(shards)
+    ]
     if not overwrite:
         for shard_path in shard_paths:
             refuse_existing(shard_path, "TFRecord file")
@@ -291,7 +333,8 @@ def write_tfrecords(
                 }
                 if labels is not None and isinstance(labels[i], (int, np.integer)):
                     feature["label"] = tf.train.Feature(
-                        int64_list=tf.train.Int64List(value=[int(labels[i])]))
+                        int64_list=tf.train.Int64List(value=[int(labels[i])])
+                    )
                 example = tf.train.Example(features=tf.train.Features(feature=feature))
                 writer.write(example.SerializeToString())
         fs.rename(partial, shard_path, overwrite=True)

@@ -12,10 +12,19 @@ Modules: `base` (AdversarialModel: optimizers, distribution, seeds, saving, the 
 tools), `gan` (GAN, ConditionalGAN, ACGAN), `cyclegan` (CycleGAN, ImagePool), `pix2pix`
 (Pix2Pix), `ema` (the moving average of a generator).
 """
+
 from ganpaint.gans.base import AdversarialModel, default_optimizer
 from ganpaint.gans.cyclegan import CycleGAN, ImagePool
 from ganpaint.gans.gan import ACGAN, GAN, ConditionalGAN
 from ganpaint.gans.pix2pix import Pix2Pix
 
-__all__ = ["ACGAN", "AdversarialModel", "ConditionalGAN", "CycleGAN", "GAN", "ImagePool",
-           "Pix2Pix", "default_optimizer"]
+__all__ = [
+    "ACGAN",
+    "AdversarialModel",
+    "ConditionalGAN",
+    "CycleGAN",
+    "GAN",
+    "ImagePool",
+    "Pix2Pix",
+    "default_optimizer",
+]

@@ -19,6 +19,7 @@ Shared behaviour (`AdversarialModel`):
   adaptive probability of each transform), `ema` (a moving average of each generator, used for
   every sample and translation) and `r1_weight` (the R1 penalty on real images, optionally lazy).
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,9 @@ log = logging.getLogger(__name__)
 _LOGGED: dict = {}  # what was logged once per process
 
 
-def default_optimizer(learning_rate: float = 2e-4, beta_1: float = 0.5,
-                      beta_2: float = 0.999) -> keras.optimizers.Optimizer:
+def default_optimizer(
+    learning_rate: float = 2e-4, beta_1: float = 0.5, beta_2: float = 0.999
+) -> keras.optimizers.Optimizer:
     """Adam(2e-4, beta_1=0.5): the DCGAN, pix2pix and CycleGAN papers' optimizer, as
     `ganpaint.optimizers.FusedAdam` (Keras' Adam arithmetic in one kernel per variable)."""
     return FusedAdam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
@@ -56,8 +58,10 @@ def _optimizer(value, name, defaults=None):
     try:
         return keras.optimizers.get(value)
     except ValueError as exc:
-        raise ValueError(f"`{name}` must be a keras optimizer, its name, or a learning rate. "
-                         f"Received: {name}={value!r}") from exc
+        raise ValueError(
+            f"`{name}` must be a keras optimizer, its name, or a learning rate. "
+            f"Received: {name}={value!r}"
+        ) from exc
 
 
 def _uses_float16(models) -> bool:
@@ -66,64 +70,79 @@ def _uses_float16(models) -> bool:
     return any(p.compute_dtype == "float16" for p in policies)
 
 
-def _input_shape(model, index=0):
+def input_shape_of(model, index=0):
     inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
     return tuple(inputs[index].shape[1:])
 
 
-def _output_shape(model, index=0):
+def output_shape_of(model, index=0):
     outputs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
     return tuple(outputs[index].shape[1:])
 
 
-def _check_meet(source, source_shape, target, target_shape, what):
+def check_meet(source, source_shape, target, target_shape, what):
     if source_shape != target_shape:
-        raise ValueError(f"{what}: `{source.name}` outputs images of shape {source_shape} but "
-                         f"`{target.name}` takes {target_shape}.")
+        raise ValueError(
+            f"{what}: `{source.name}` outputs images of shape {source_shape} but "
+            f"`{target.name}` takes {target_shape}."
+        )
 
 
-def _has_batch_norm(model) -> bool:
-    return _has_layer(model, keras.layers.BatchNormalization)
+def has_batch_norm(model) -> bool:
+    return has_layer(model, keras.layers.BatchNormalization)
 
 
-def _has_layer(model, kinds) -> bool:
-    return any(isinstance(layer, kinds)
-               or (isinstance(layer, keras.Model) and _has_layer(layer, kinds))
-               for layer in model.layers)
+def has_layer(model, kinds) -> bool:
+    return any(
+        isinstance(layer, kinds) or (isinstance(layer, keras.Model) and has_layer(layer, kinds))
+        for layer in model.layers
+    )
 
 
-def _non_negative(value, name) -> float:
+def non_negative(value, name) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
     return float(value)
 
 
-def _l1(a, b):
+def mean_l1(a, b):
+    """Mean absolute difference, in float32 (the translators' reconstruction terms)."""
     return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
 
 
-def _as_pair(data, model_name, what):
+def mean_l2(a, b):
+    """Mean squared difference, in float32."""
+    return ops.mean(ops.square(ops.cast(a, "float32") - ops.cast(b, "float32")))
+
+
+def as_pair(data, model_name, what):
     if isinstance(data, (tuple, list)) and len(data) >= 2:
         return data[0], data[1]
-    raise ValueError(f"{model_name} trains on a dataset of ({what}) pairs. Received an element "
-                     f"of type {type(data).__name__}.")
+    raise ValueError(
+        f"{model_name} trains on a dataset of ({what}) pairs. Received an element "
+        f"of type {type(data).__name__}."
+    )
 
 
-def _images_of(data):
+def images_of(data):
     """The images of a dataset element: a batch, or the first item of (images, labels)."""
     return data[0] if isinstance(data, (tuple, list)) else data
-
 
 
 def check_model(model, what: str = "`model`") -> None:
     """Refuse anything that is not a ganpaint model (a plain Keras model has no generator to
     sample or export), naming `what` it was given as."""
     if not isinstance(model, AdversarialModel):
-        kind = (f"a Keras {type(model).__name__}" if isinstance(model, keras.Model)
-                else f"a {type(model).__name__}")
-        raise ValueError(f"{what} is {kind}, not a ganpaint model (GAN, ConditionalGAN, ACGAN, "
-                         "CycleGAN or Pix2Pix): give the model.keras that `ganpaint train` "
-                         "writes, or a ganpaint model saved with `model.save`.")
+        kind = (
+            f"a Keras {type(model).__name__}"
+            if isinstance(model, keras.Model)
+            else f"a {type(model).__name__}"
+        )
+        raise ValueError(
+            f"{what} is {kind}, not a ganpaint model (GAN, ConditionalGAN, ACGAN, "
+            "CycleGAN or Pix2Pix): give the model.keras that `ganpaint train` "
+            "writes, or a ganpaint model saved with `model.save`."
+        )
 
 
 def check_class_labels(labels, num_classes: int, name: str = "labels") -> np.ndarray:
@@ -135,16 +154,20 @@ def check_class_labels(labels, num_classes: int, name: str = "labels") -> np.nda
     if raw.size and not np.issubdtype(raw.dtype, np.integer):
         fraction = raw[~np.isfinite(raw) | (raw != np.round(raw))]
         if fraction.size:
-            raise ValueError(f"`{name}` must be whole class numbers; received "
-                             f"{fraction[0].item()!r} (of {raw.dtype}). Round or cast them on "
-                             "purpose first.")
+            raise ValueError(
+                f"`{name}` must be whole class numbers; received "
+                f"{fraction[0].item()!r} (of {raw.dtype}). Round or cast them on "
+                "purpose first."
+            )
     if raw.size:
         lo, hi = int(raw.min()), int(raw.max())
         if lo < 0 or hi >= num_classes:
             bad = lo if lo < 0 else hi
-            raise ValueError(f"`{name}` holds class {bad}, outside the model's {num_classes} "
-                             f"classes (0 to {num_classes - 1}): build the model with "
-                             f"num_classes={hi + 1}, or relabel the data.")
+            raise ValueError(
+                f"`{name}` holds class {bad}, outside the model's {num_classes} "
+                f"classes (0 to {num_classes - 1}): build the model with "
+                f"num_classes={hi + 1}, or relabel the data."
+            )
     return raw.astype("int32")
 
 
@@ -153,8 +176,9 @@ class _Current(keras.metrics.Metric):
 
     def __init__(self, name):
         super().__init__(name=name)
-        self.current = self.add_variable((), "zeros", aggregation="only_first_replica",
-                                         name="current")
+        self.current = self.add_variable(
+            (), "zeros", aggregation="only_first_replica", name="current"
+        )
 
     def update_state(self, value):
         self.current.assign(tf.cast(value, self.current.dtype))
@@ -167,8 +191,10 @@ def resolve_preset(cls, preset, given: dict) -> dict:
     """The values of `cls.PRESETS[preset]`, with each argument the caller gave (not None) in
     place of the preset's."""
     if preset not in cls.PRESETS:
-        raise ValueError(f"`preset` must be one of {', '.join(map(repr, cls.PRESETS))}. "
-                         f"Received: preset={preset!r}")
+        raise ValueError(
+            f"`preset` must be one of {', '.join(map(repr, cls.PRESETS))}. "
+            f"Received: preset={preset!r}"
+        )
     values = dict(cls.PRESETS[preset])
     values.update({k: v for k, v in given.items() if v is not None})
     return values
@@ -180,8 +206,11 @@ class AdversarialModel(keras.Model):
 
     Subclasses set `_networks` (attribute names of the networks, for `get_config`),
     `_generators` (those that `ema` averages), `_metric_names`, implement `train_step`,
-    `generator_variables` and `discriminator_variables`, and call `_init_small_data()` once
-    their networks are set.
+    `generator_variables` and `discriminator_variables`, and call `init_small_data()` once
+    their networks are set. The step API a `train_step` calls, in order
+    (docs/adding_a_family.md has a template): `begin_step`, `augment`, `generator_loss`,
+    `discriminator_loss`, `apply_loss`, `observe_real`, `update_ema`, `report` (with
+    `draw_noise`, `replica_seed` and `small_data_report` where needed).
 
     Small-data arguments (keyword arguments of every model; `get_config` keeps them):
         diff_augment: str or None. DiffAugment policy ("color,translation,cutout", or any
@@ -207,6 +236,9 @@ class AdversarialModel(keras.Model):
     """
 
     _networks: tuple[str, ...] = ()
+    # The reported losses that are a discriminator's adversarial loss (what `TrainingGuard`
+    # watches for a collapsed discriminator).
+    discriminator_losses: tuple[str, ...] = ("d_loss",)
     _generators: tuple[str, ...] = ()
     # Adam's settings when `compile()` is given no optimizer, and what a recipe's unset
     # `optimizer.*` fields take: the DCGAN paper's. A model with measured ones declares its
@@ -214,15 +246,27 @@ class AdversarialModel(keras.Model):
     preset_optimizer = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}
     _metric_names: tuple[str, ...] = ()
 
-    def __init__(self, *, loss: str = "bce", label_smoothing=None, gp_weight: float = 10.0,
-                 seed: int | None = None, diff_augment: str | None = None,
-                 augment_p: float | None = None, ada_target: float | None = None,
-                 ada_interval: int = 4, ada_kimg: float = 20.0, ema: float | None = None,
-                 ema_rampup: float | None = 0.05, r1_weight: float = 0.0, r1_every: int = 1,
-                 **kwargs):
+    def __init__(
+        self,
+        *,
+        loss: str = "bce",
+        label_smoothing=None,
+        gp_weight: float = 10.0,
+        seed: int | None = None,
+        diff_augment: str | None = None,
+        augment_p: float | None = None,
+        ada_target: float | None = None,
+        ada_interval: int = 4,
+        ada_kimg: float = 20.0,
+        ema: float | None = None,
+        ema_rampup: float | None = 0.05,
+        r1_weight: float = 0.0,
+        r1_every: int = 1,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.adversarial = AdversarialLoss(loss, label_smoothing)
-        self.gp_weight = _non_negative(gp_weight, "gp_weight")
+        self.gp_weight = non_negative(gp_weight, "gp_weight")
         if seed is not None and not isinstance(seed, int):
             raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
         self.seed = seed
@@ -232,11 +276,17 @@ class AdversarialModel(keras.Model):
         self.augmenter = None
         if diff_augment or augment_p is not None or ada_target is not None:
             start = augment_p if augment_p is not None else (0.0 if ada_target is not None else 1.0)
-            self.augmenter = AdaptiveAugment(diff_augment or DEFAULT_POLICY, start, ada_target,
-                                             ada_interval, ada_kimg, name="augment")
+            self.augmenter = AdaptiveAugment(
+                diff_augment or DEFAULT_POLICY,
+                start,
+                ada_target,
+                ada_interval,
+                ada_kimg,
+                name="augment",
+            )
         ema_lib.check_ema(ema, ema_rampup)
         self.ema, self.ema_rampup = ema, ema_rampup
-        self.r1_weight = _non_negative(r1_weight, "r1_weight")
+        self.r1_weight = non_negative(r1_weight, "r1_weight")
         if not isinstance(r1_every, int) or isinstance(r1_every, bool) or r1_every < 1:
             raise ValueError(f"`r1_every` must be an int >= 1. Received: r1_every={r1_every!r}")
         self.r1_every = r1_every
@@ -247,8 +297,11 @@ class AdversarialModel(keras.Model):
             names.append("augment_p")
             if self.augmenter.adaptive:
                 names.append("ada_rt")
-        self.trackers = [self._make_tracker(n) for n in names
-                         if n != "gradient_penalty" or self.adversarial.objective.penalty]
+        self.trackers = [
+            self._make_tracker(n)
+            for n in names
+            if n != "gradient_penalty" or self.adversarial.objective.penalty
+        ]
         self.g_optimizer = self.d_optimizer = None
         self.gradient_norms = None
 
@@ -268,9 +321,18 @@ class AdversarialModel(keras.Model):
     num_classes = None  # labelled models: the number of classes
     directions = ()  # translators: the directions `sample(direction=...)` takes
 
-    def sample(self, n: int | None = None, *, inputs=None, labels=None, noise=None,
-               seed: int | None = None, direction: str = "AtoB", use_ema: bool = True,
-               batch_size: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int | None = None,
+        *,
+        inputs=None,
+        labels=None,
+        noise=None,
+        seed: int | None = None,
+        direction: str = "AtoB",
+        use_ema: bool = True,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
         """Images from this model, float32 in [-1, 1], whatever kind it is: noise models
         generate `n` (or one per row of `noise`; labelled ones every class in turn unless
         `labels` are given); translators translate `inputs` (the first `n` of them). With the
@@ -289,24 +351,31 @@ class AdversarialModel(keras.Model):
         if inputs is None:
             raise ValueError(f"{type(self).__name__} translates images: give the `inputs`.")
         if labels is not None or noise is not None:
-            raise ValueError(f"{type(self).__name__} translates images; `labels` and `noise` "
-                             "are for noise models.")
+            raise ValueError(
+                f"{type(self).__name__} translates images; `labels` and `noise` "
+                "are for noise models."
+            )
         if direction not in self.directions:
-            raise ValueError(f"`direction` must be one of {self.directions} for "
-                             f"{type(self).__name__}. Received: direction={direction!r}")
+            raise ValueError(
+                f"`direction` must be one of {self.directions} for "
+                f"{type(self).__name__}. Received: direction={direction!r}"
+            )
         inputs = unit_images(inputs, "inputs")
         inputs = inputs[:n] if n else inputs
-        return self._translate(self.translator(direction, use_ema), inputs, batch_size or 8)
+        return self.translate_with(self.translator(direction, use_ema), inputs, batch_size or 8)
 
-    def sample_grid(self, n: int = 16, *, inputs=None, seed: int = 0, classes=None,
-                    use_ema: bool = True) -> tuple[np.ndarray, int | None]:
+    def sample_grid(
+        self, n: int = 16, *, inputs=None, seed: int = 0, classes=None, use_ema: bool = True
+    ) -> tuple[np.ndarray, int | None]:
         """The images of a sample grid and its number of columns: each input beside its
         translation (translators), one row per class with the same noise in every row
         (labelled models), or `n` samples of fixed noise."""
         if self.takes_inputs:
             if inputs is None:
-                raise ValueError(f"A sample grid of a {type(self).__name__} needs `inputs` "
-                                 "(images to translate).")
+                raise ValueError(
+                    f"A sample grid of a {type(self).__name__} needs `inputs` "
+                    "(images to translate)."
+                )
             inputs = unit_images(inputs, "inputs")[:n]
             outputs = self.sample(inputs=inputs, use_ema=use_ema)
             pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
@@ -317,8 +386,7 @@ class AdversarialModel(keras.Model):
             return self.sample(noise=noise, use_ema=use_ema), None
         classes = classes or self.num_classes
         labels = np.repeat(np.arange(classes), n)  # the same noise in every row
-        return self.sample(noise=np.tile(noise, (classes, 1)), labels=labels,
-                           use_ema=use_ema), n
+        return self.sample(noise=np.tile(noise, (classes, 1)), labels=labels, use_ema=use_ema), n
 
     def class_labels(self, n: int, start: int = 0) -> np.ndarray | None:
         """Every class in turn for images `start .. start + n` (None for unlabelled models):
@@ -331,17 +399,24 @@ class AdversarialModel(keras.Model):
         """The network that translates in `direction` (translators only)."""
         raise ValueError(f"{type(self).__name__} generates from noise; it has no translator.")
 
-    def export_generator(self, path, format: str | None = None, use_ema: bool = True,
-                         direction: str = "AtoB", overwrite: bool = False) -> str:
+    def export_generator(
+        self,
+        path,
+        format: str | None = None,
+        use_ema: bool = True,
+        direction: str = "AtoB",
+        overwrite: bool = False,
+    ) -> str:
         """Write only the generator (its EMA copy by default) as a SavedModel folder or a
         `.tflite` file, with uint8 serving signatures: images in and out for translators,
         noise (and labels) in for generators. See `ganpaint.export.export_generator`."""
         from ganpaint.export import export_generator
 
-        return export_generator(self, path, format=format, use_ema=use_ema,
-                                direction=direction, overwrite=overwrite)
+        return export_generator(
+            self, path, format=format, use_ema=use_ema, direction=direction, overwrite=overwrite
+        )
 
-    def _init_small_data(self):
+    def init_small_data(self):
         """Make the EMA copies of the generators (after the subclass has set them)."""
         if self.ema is not None:
             for name in self._generators:
@@ -354,7 +429,7 @@ class AdversarialModel(keras.Model):
             return getattr(self, f"ema_{name}")
         return getattr(self, name)
 
-    def _update_ema(self):
+    def update_ema(self):
         """After a generator update: move each EMA copy towards its generator."""
         if self.ema is None:
             return
@@ -362,14 +437,14 @@ class AdversarialModel(keras.Model):
         for name in self._generators:
             ema_lib.update_ema(getattr(self, f"ema_{name}"), getattr(self, name), beta)
 
-    def _augment(self, images, condition=None):
+    def augment(self, images, condition=None):
         """DiffAugment with the model's policy and p (identity when off). One seed for all
         replicas: each takes its slice of the global batch's draws."""
         if self.augmenter is None:
             return images if condition is None else (images, condition)
         return self.augmenter.augment(images, self.seed_generator.next(), condition)
 
-    def _observe_real(self, *real_logits):
+    def observe_real(self, *real_logits):
         """ADA: feed the discriminators' logits on real images to the p controller."""
         if self.augmenter is not None and self.augmenter.adaptive:
             flat = tf.concat([tf.reshape(tf.cast(x, tf.float32), [-1]) for x in real_logits], 0)
@@ -390,7 +465,7 @@ class AdversarialModel(keras.Model):
         due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
         return tf.cond(due, lambda: penalty() * float(self.r1_every), lambda: tf.constant(0.0))
 
-    def _small_data_report(self, r1=None) -> dict:
+    def small_data_report(self, r1=None) -> dict:
         values = {"r1_penalty": r1}
         if self.augmenter is not None:
             values["augment_p"] = self.augmenter.p.value
@@ -428,21 +503,26 @@ class AdversarialModel(keras.Model):
                 raise ValueError(
                     f"`{name}` yields {dtype.name} images; {type(self).__name__} trains on "
                     "floats in [-1, 1]: map them with `ganpaint.data.scale_to_unit`, or build "
-                    "the dataset with `ganpaint.data.image_dataset`.")
+                    "the dataset with `ganpaint.data.image_dataset`."
+                )
             return data
         if isinstance(data, (tuple, list)):
-            return type(data)(self._checked_data(part, f"{name}[{i}]") if i == 0
-                              or self.num_classes is None
-                              else check_class_labels(part, self.num_classes, f"{name}[{i}]")
-                              for i, part in enumerate(data))
+            return type(data)(
+                self._checked_data(part, f"{name}[{i}]")
+                if i == 0 or self.num_classes is None
+                else check_class_labels(part, self.num_classes, f"{name}[{i}]")
+                for i, part in enumerate(data)
+            )
         if not (isinstance(data, np.ndarray) or (tf.is_tensor(data) and tf.executing_eagerly())):
             return data
         if name == "y" and self.num_classes is not None:
             return check_class_labels(data, self.num_classes, "y")
         images = unit_images(data, name)
         if images.ndim == 3:
-            raise ValueError(f"`{name}` has shape {images.shape}: images without a channel "
-                             f"axis (the keras.datasets MNIST habit); pass `{name}[..., None]`.")
+            raise ValueError(
+                f"`{name}` has shape {images.shape}: images without a channel "
+                f"axis (the keras.datasets MNIST habit); pass `{name}[..., None]`."
+            )
         return images
 
     def save(self, filepath, overwrite=True, **kwargs):
@@ -450,14 +530,24 @@ class AdversarialModel(keras.Model):
         these models (two players' optimizers, seeds, image pools): refused by name."""
         name = str(filepath).lower()
         if name.endswith((".h5", ".hdf5")):
-            raise ValueError(f"ganpaint models save as .keras files; {filepath} is Keras' legacy "
-                             f"HDF5 format, which cannot hold them: use "
-                             f"{str(filepath).rsplit('.', 1)[0]}.keras (or `save_weights` to a "
-                             "`.weights.h5` file for the weights alone).")
+            raise ValueError(
+                f"ganpaint models save as .keras files; {filepath} is Keras' legacy "
+                f"HDF5 format, which cannot hold them: use "
+                f"{str(filepath).rsplit('.', 1)[0]}.keras (or `save_weights` to a "
+                "`.weights.h5` file for the weights alone)."
+            )
         return super().save(filepath, overwrite=overwrite, **kwargs)
 
-    def compile(self, g_optimizer=None, d_optimizer=None, *, jit_compile="auto",
-                steps_per_execution: int = 1, run_eagerly: bool = False, **kwargs):
+    def compile(
+        self,
+        g_optimizer=None,
+        d_optimizer=None,
+        *,
+        jit_compile="auto",
+        steps_per_execution: int = 1,
+        run_eagerly: bool = False,
+        **kwargs,
+    ):
         """Set the optimizers and how the step runs.
 
         Args:
@@ -473,27 +563,41 @@ class AdversarialModel(keras.Model):
             run_eagerly: bool. Debug the step eagerly.
         """
         if kwargs:
-            raise ValueError(f"{type(self).__name__}.compile() got unexpected arguments "
-                             f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
-                             "steps_per_execution and run_eagerly; losses are set in the "
-                             "constructor.")
+            raise ValueError(
+                f"{type(self).__name__}.compile() got unexpected arguments "
+                f"{sorted(kwargs)}. It takes g_optimizer, d_optimizer, jit_compile, "
+                "steps_per_execution and run_eagerly; losses are set in the "
+                "constructor."
+            )
         resolved_jit = self._resolve_jit(jit_compile)
         defaults = self.preset_optimizer
         g_opt = _optimizer(g_optimizer, "g_optimizer", defaults)
         d_opt = _optimizer(d_optimizer, "d_optimizer", defaults)
         if g_opt is d_opt:
-            raise ValueError("`g_optimizer` and `d_optimizer` must be two optimizer objects: one "
-                             "optimizer cannot hold the state of both players.")
+            raise ValueError(
+                "`g_optimizer` and `d_optimizer` must be two optimizer objects: one "
+                "optimizer cannot hold the state of both players."
+            )
         # Kept out of Keras' attribute tracking, so checkpoints hold each optimizer once.
-        object.__setattr__(self, "_compile_args", dict(
-            jit_compile=jit_compile, steps_per_execution=steps_per_execution,
-            run_eagerly=run_eagerly))
+        object.__setattr__(
+            self,
+            "_compile_args",
+            dict(
+                jit_compile=jit_compile,
+                steps_per_execution=steps_per_execution,
+                run_eagerly=run_eagerly,
+            ),
+        )
         object.__setattr__(self, "_user_optimizers", (g_opt, d_opt))
         if _uses_float16([getattr(self, n) for n in self._networks]):
             g_opt = keras.optimizers.LossScaleOptimizer(g_opt, name="g_loss_scale_optimizer")
             d_opt = keras.optimizers.LossScaleOptimizer(d_opt, name="d_loss_scale_optimizer")
-        super().compile(optimizer=None, jit_compile=resolved_jit,
-                        steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
+        super().compile(
+            optimizer=None,
+            jit_compile=resolved_jit,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
         self.g_optimizer, self.d_optimizer = g_opt, d_opt
         with self.distribute_strategy.scope():
             g_opt.build(self.generator_variables)
@@ -509,17 +613,22 @@ class AdversarialModel(keras.Model):
         if jit_compile == "auto":
             if not _LOGGED.get("jit"):
                 _LOGGED["jit"] = True
-                log.info("ganpaint: jit_compile='auto' leaves XLA off under %s: Keras 3 "
-                         "compiles no step under tf.distribute, and over CPU devices a "
-                         "compiled step cannot reach the other replicas' variables. Pass "
-                         "jit_compile=True to try it on GPUs.", type(strategy).__name__)
+                log.info(
+                    "ganpaint: jit_compile='auto' leaves XLA off under %s: Keras 3 "
+                    "compiles no step under tf.distribute, and over CPU devices a "
+                    "compiled step cannot reach the other replicas' variables. Pass "
+                    "jit_compile=True to try it on GPUs.",
+                    type(strategy).__name__,
+                )
             return False
         devices = list(getattr(strategy.extended, "worker_devices", ()))
         if jit_compile and devices and all("CPU" in d.upper() for d in devices):
-            raise ValueError(f"jit_compile=True under {type(strategy).__name__} over CPU devices "
-                             f"({', '.join(devices)}) is not supported by TensorFlow (a compiled "
-                             "step cannot reach the other replicas' variables). Pass "
-                             "jit_compile='auto' or False.")
+            raise ValueError(
+                f"jit_compile=True under {type(strategy).__name__} over CPU devices "
+                f"({', '.join(devices)}) is not supported by TensorFlow (a compiled "
+                "step cannot reach the other replicas' variables). Pass "
+                "jit_compile='auto' or False."
+            )
         return jit_compile
 
     def get_compile_config(self):
@@ -557,16 +666,16 @@ class AdversarialModel(keras.Model):
 
     # -- helpers for train steps ----------------------------------------------------------
 
-    def _begin_step(self, images):
+    def begin_step(self, images):
         """What every train step calls first, with a batch of its images: under a strategy,
         the networks' batch norm and dropout set to act on the global batch
         (`layers.prepare_for_replicas`) and this replica's place in the global batch recorded
-        (`distribute.begin_step`), for `_apply` and the global draws."""
+        (`distribute.begin_step`), for `apply_loss` and the global draws."""
         if distribute.num_replicas() > 1:
             prepare_for_replicas(*[getattr(self, n) for n in self._networks])
         distribute.begin_step(tf.shape(images)[0])
 
-    def _apply(self, optimizer, tape, loss, variables):
+    def apply_loss(self, optimizer, tape, loss, variables):
         """Apply the gradient of a per-replica mean loss, as its share of the global mean:
         weighted by this replica's share of the global batch (`distribute.batch_share`), so
         every example counts 1 / global batch, a partial last batch included."""
@@ -589,30 +698,38 @@ class AdversarialModel(keras.Model):
         if self.gradient_norms is None:
             with self.distribute_strategy.scope():
                 norms = {
-                    role: keras.Variable(np.zeros(len(variables), "float32"), trainable=False,
-                                         aggregation="only_first_replica",
-                                         name=f"{role}_gradient_norms")
-                    for role, variables in (("generator", self.generator_variables),
-                                            ("discriminator", self.discriminator_variables))}
+                    role: keras.Variable(
+                        np.zeros(len(variables), "float32"),
+                        trainable=False,
+                        aggregation="only_first_replica",
+                        name=f"{role}_gradient_norms",
+                    )
+                    for role, variables in (
+                        ("generator", self.generator_variables),
+                        ("discriminator", self.discriminator_variables),
+                    )
+                }
             # Not through Keras' attribute tracking: monitoring state stays out of checkpoints.
             object.__setattr__(self, "gradient_norms", norms)
             self.train_function = None
 
     def _record_norms(self, store, optimizer, grads):
-        norms = tf.stack([tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(0.0)
-                          for g in grads])
+        norms = tf.stack(
+            [tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(0.0) for g in grads]
+        )
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             norms = norms / tf.cast(optimizer.dynamic_scale, tf.float32)
         store.assign(norms * distribute.num_replicas())
 
-    def _noise(self, batch, dim):
+    def draw_noise(self, batch, dim):
         """Normal noise [batch, dim] for this replica: its rows of one draw for the global
         batch (`distribute.global_slice`), so N replicas draw what one device draws."""
         seed = self.seed_generator.next()
         return distribute.global_slice(
-            lambda n: tf.random.stateless_normal([n, dim], seed, alg=RNG_ALG), batch)
+            lambda n: tf.random.stateless_normal([n, dim], seed, alg=RNG_ALG), batch
+        )
 
-    def _replica_seed(self):
+    def replica_seed(self):
         """A fresh stateless seed, different on each replica (for state each replica keeps
         apart, as CycleGAN's image pools)."""
         seed = self.seed_generator.next()
@@ -620,7 +737,7 @@ class AdversarialModel(keras.Model):
             return seed
         return tf.random.experimental.stateless_fold_in(seed, distribute.replica_id(), alg=RNG_ALG)
 
-    def _discriminator_loss(self, real_logits, fake_logits, critic=None, real=None, fake=None):
+    def discriminator_loss(self, real_logits, fake_logits, critic=None, real=None, fake=None):
         """The adversarial discriminator loss, plus the gradient penalty for `wgan-gp` and the
         R1 penalty when `r1_weight` is set (`critic`, `real` and `fake` are what the
         discriminator saw, augmented).
@@ -629,8 +746,9 @@ class AdversarialModel(keras.Model):
         """
         # Shared seeds: the losses draw for the global batch and take this replica's rows.
         seed = self.seed_generator.next() if self.adversarial.needs_seed else None
-        loss = self.adversarial.discriminator(real_logits, fake_logits, seed=seed,
-                                              batch_mean=distribute.global_batch_mean)
+        loss = self.adversarial.discriminator(
+            real_logits, fake_logits, seed=seed, batch_mean=distribute.global_batch_mean
+        )
         total, penalty, r1 = loss, None, None
         if self.adversarial.objective.penalty == "gradient_penalty" and critic is not None:
             penalty = gradient_penalty(critic, real, fake, seed=self.seed_generator.next())
@@ -641,11 +759,15 @@ class AdversarialModel(keras.Model):
                 total = total + r1
         return total, loss, penalty, r1
 
-    def _generator_loss(self, real_logits, fake_logits):
-        return self.adversarial.generator(real_logits, fake_logits,
-                                          batch_mean=distribute.global_batch_mean)
+    def generator_loss(self, real_logits, fake_logits):
+        """The adversarial generator loss of the model's `loss`, with global-batch means."""
+        return self.adversarial.generator(
+            real_logits, fake_logits, batch_mean=distribute.global_batch_mean
+        )
 
-    def _report(self, **values):
+    def report(self, **values):
+        """Update the trackers with the step's values (by `_metric_names`) and return what
+        `fit` shows; the last line of every `train_step`."""
         # Each replica's mean counts by its share of the global batch (the metrics' totals
         # and counts are summed over replicas), so a partial last batch reports what one
         # device would; `_Current` values are the same on every replica.
@@ -682,12 +804,21 @@ class AdversarialModel(keras.Model):
         config = {"name": self.name, "trainable": self.trainable}
         for key in self._networks:
             config[key] = keras.saving.serialize_keras_object(getattr(self, key))
-        config.update(loss=self.adversarial.name, label_smoothing=self.adversarial.label_smoothing,
-                      gp_weight=self.gp_weight, seed=self.seed, diff_augment=self.diff_augment,
-                      augment_p=self.augment_p, ada_target=self.ada_target,
-                      ada_interval=self.ada_interval, ada_kimg=self.ada_kimg, ema=self.ema,
-                      ema_rampup=self.ema_rampup, r1_weight=self.r1_weight,
-                      r1_every=self.r1_every)
+        config.update(
+            loss=self.adversarial.name,
+            label_smoothing=self.adversarial.label_smoothing,
+            gp_weight=self.gp_weight,
+            seed=self.seed,
+            diff_augment=self.diff_augment,
+            augment_p=self.augment_p,
+            ada_target=self.ada_target,
+            ada_interval=self.ada_interval,
+            ada_kimg=self.ada_kimg,
+            ema=self.ema,
+            ema_rampup=self.ema_rampup,
+            r1_weight=self.r1_weight,
+            r1_every=self.r1_every,
+        )
         return config
 
     @classmethod
@@ -705,28 +836,35 @@ class AdversarialModel(keras.Model):
         dropout off). Pix2Pix may override it (`inference="per_image"`)."""
         return lambda x: net(x, training=False)
 
-    def _translate(self, net: keras.Model, images, batch_size: int) -> np.ndarray:
+    def translate_with(self, net: keras.Model, images, batch_size: int) -> np.ndarray:
         """`images` (one, or a batch) translated by `net` as the model infers, in batches."""
         images = unit_images(images, "images")
-        expected = _input_shape(net)
+        expected = input_shape_of(net)
         if images.ndim == len(expected):
             images = images[None]
         if tuple(images.shape[1:]) != expected:
-            raise ValueError(f"`images` must have shape [N, {', '.join(map(str, expected))}] "
-                             f"for `{net.name}`. Received: shape {images.shape}")
+            raise ValueError(
+                f"`images` must have shape [N, {', '.join(map(str, expected))}] "
+                f"for `{net.name}`. Received: shape {images.shape}"
+            )
         return self._run_in_batches(self._inference(net), [images], batch_size)
 
     def _run_in_batches(self, fn, inputs: Sequence, batch_size: int):
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+            raise ValueError(
+                f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+            )
         n = len(inputs[0])
-        out = [np.asarray(fn(*[tf.convert_to_tensor(x[i:i + batch_size]) for x in inputs]))
-               for i in range(0, n, batch_size)]
+        out = [
+            np.asarray(fn(*[tf.convert_to_tensor(x[i : i + batch_size]) for x in inputs]))
+            for i in range(0, n, batch_size)
+        ]
         return np.concatenate(out) if out else np.zeros((0,), "float32")
 
 
-class _OneGenerator(AdversarialModel):
-    """A model with one `generator` and one `discriminator` (GAN family, Pix2Pix)."""
+class OneGenerator(AdversarialModel):
+    """A model with one `generator` and one `discriminator` (GAN family, Pix2Pix; the base of
+    a new family of that shape: docs/adding_a_family.md)."""
 
     _networks = ("generator", "discriminator")
     _generators = ("generator",)

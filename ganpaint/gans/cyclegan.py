@@ -1,4 +1,5 @@
 """CycleGAN (two generators, two discriminators, unpaired domains) and its image pool."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,9 +9,18 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganpaint.gans.base import (AdversarialModel, _as_pair, _check_meet, _has_batch_norm,
-                                _has_layer, _input_shape, _l1, _non_negative, _output_shape,
-                                resolve_preset)
+from ganpaint.gans.base import (
+    AdversarialModel,
+    as_pair,
+    check_meet,
+    has_batch_norm,
+    has_layer,
+    input_shape_of,
+    mean_l1,
+    non_negative,
+    output_shape_of,
+    resolve_preset,
+)
 from ganpaint.layers import RNG_ALG
 
 
@@ -36,8 +46,9 @@ class ImagePool(keras.layers.Layer):
     def build(self, image_shape):
         if self.pool_size:
             shape = (self.pool_size, *image_shape[1:])
-            sync = dict(trainable=False, synchronization="on_read",
-                        aggregation="only_first_replica")
+            sync = dict(
+                trainable=False, synchronization="on_read", aggregation="only_first_replica"
+            )
             self.images = keras.Variable(np.zeros(shape, "float32"), name="images", **sync)
             self.count = keras.Variable(np.int32(0), dtype="int32", name="count", **sync)
 
@@ -47,17 +58,24 @@ class ImagePool(keras.layers.Layer):
             return fakes
         batch = fakes.shape[0]
         if batch is not None and batch > self.pool_size:
-            raise ValueError(f"The image pool holds {self.pool_size} images but the per-replica "
-                             f"batch is {batch}. Raise `pool_size` or set it to 0.")
+            raise ValueError(
+                f"The image pool holds {self.pool_size} images but the per-replica "
+                f"batch is {batch}. Raise `pool_size` or set it to 0."
+            )
         n = tf.shape(fakes)[0]
-        pool, count = tf.convert_to_tensor(self.images.value), tf.convert_to_tensor(self.count.value)
+        pool, count = (
+            tf.convert_to_tensor(self.images.value),
+            tf.convert_to_tensor(self.count.value),
+        )
         seed_draw, seed_perm = tf.unstack(tf.random.experimental.stateless_split(seed, 2, RNG_ALG))
         fill_slot = count + tf.range(n)
         filling = fill_slot < self.pool_size
-        swapping = tf.logical_and(tf.logical_not(filling),
-                                  tf.random.stateless_uniform([n], seed_draw, alg=RNG_ALG) < 0.5)
-        distinct = tf.argsort(tf.random.stateless_uniform([self.pool_size], seed_perm,
-                                                             alg=RNG_ALG))[:n]
+        swapping = tf.logical_and(
+            tf.logical_not(filling), tf.random.stateless_uniform([n], seed_draw, alg=RNG_ALG) < 0.5
+        )
+        distinct = tf.argsort(
+            tf.random.stateless_uniform([self.pool_size], seed_perm, alg=RNG_ALG)
+        )[:n]
         slot = tf.where(filling, fill_slot, tf.cast(distinct, tf.int32))
 
         slot_hot = tf.one_hot(slot, self.pool_size)
@@ -121,51 +139,100 @@ class CycleGAN(AdversarialModel):
 
     _networks = ("g_ab", "g_ba", "d_a", "d_b")
     _generators = ("g_ab", "g_ba")
-    _metric_names = ("g_loss", "g_ab_loss", "g_ba_loss", "cycle_loss", "identity_loss",
-                     "d_a_loss", "d_b_loss")
+    discriminator_losses = ("d_a_loss", "d_b_loss")
+    _metric_names = (
+        "g_loss",
+        "g_ab_loss",
+        "g_ba_loss",
+        "cycle_loss",
+        "identity_loss",
+        "d_a_loss",
+        "d_b_loss",
+    )
 
     PRESETS = {
-        "ganpaint": dict(loss="ralsgan", pool_size=0, cycle_weight=5.0, identity_weight=0.5,
-                         learning_rate=4e-4, beta_1=0.5, beta_2=0.999),
-        "paper": dict(loss="lsgan", pool_size=50, cycle_weight=10.0, identity_weight=0.5,
-                      learning_rate=2e-4, beta_1=0.5, beta_2=0.999),
+        "ganpaint": dict(
+            loss="ralsgan",
+            pool_size=0,
+            cycle_weight=5.0,
+            identity_weight=0.5,
+            learning_rate=4e-4,
+            beta_1=0.5,
+            beta_2=0.999,
+        ),
+        "paper": dict(
+            loss="lsgan",
+            pool_size=50,
+            cycle_weight=10.0,
+            identity_weight=0.5,
+            learning_rate=2e-4,
+            beta_1=0.5,
+            beta_2=0.999,
+        ),
     }
 
-    def __init__(self, g_ab: keras.Model, g_ba: keras.Model, d_a: keras.Model, d_b: keras.Model,
-                 *, preset: str = "ganpaint", cycle_weight: float | None = None,
-                 identity_weight: float | None = None, loss: str | None = None,
-                 pool_size: int | None = None, label_smoothing=None, gp_weight: float = 10.0,
-                 seed: int | None = None, **kwargs):
-        values = resolve_preset(CycleGAN, preset, dict(
-            loss=loss, pool_size=pool_size, cycle_weight=cycle_weight,
-            identity_weight=identity_weight))
+    def __init__(
+        self,
+        g_ab: keras.Model,
+        g_ba: keras.Model,
+        d_a: keras.Model,
+        d_b: keras.Model,
+        *,
+        preset: str = "ganpaint",
+        cycle_weight: float | None = None,
+        identity_weight: float | None = None,
+        loss: str | None = None,
+        pool_size: int | None = None,
+        label_smoothing=None,
+        gp_weight: float = 10.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        values = resolve_preset(
+            CycleGAN,
+            preset,
+            dict(
+                loss=loss,
+                pool_size=pool_size,
+                cycle_weight=cycle_weight,
+                identity_weight=identity_weight,
+            ),
+        )
         loss, pool_size = values["loss"], values["pool_size"]
         cycle_weight, identity_weight = values["cycle_weight"], values["identity_weight"]
-        super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
-                         seed=seed, **kwargs)
+        super().__init__(
+            loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight, seed=seed, **kwargs
+        )
         self.preset = preset
         self.preset_optimizer = {k: values[k] for k in ("learning_rate", "beta_1", "beta_2")}
-        shape_a, shape_b = _input_shape(g_ab), _input_shape(g_ba)
-        _check_meet(g_ab, _output_shape(g_ab), d_b, _input_shape(d_b), "G_AB output vs D_B input")
-        _check_meet(g_ba, _output_shape(g_ba), d_a, _input_shape(d_a), "G_BA output vs D_A input")
-        _check_meet(g_ab, _output_shape(g_ab), g_ba, shape_b, "G_AB output vs G_BA input")
-        _check_meet(g_ba, _output_shape(g_ba), g_ab, shape_a, "G_BA output vs G_AB input")
+        shape_a, shape_b = input_shape_of(g_ab), input_shape_of(g_ba)
+        check_meet(
+            g_ab, output_shape_of(g_ab), d_b, input_shape_of(d_b), "G_AB output vs D_B input"
+        )
+        check_meet(
+            g_ba, output_shape_of(g_ba), d_a, input_shape_of(d_a), "G_BA output vs D_A input"
+        )
+        check_meet(g_ab, output_shape_of(g_ab), g_ba, shape_b, "G_AB output vs G_BA input")
+        check_meet(g_ba, output_shape_of(g_ba), g_ab, shape_a, "G_BA output vs G_AB input")
         self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
-        self.cycle_weight = _non_negative(cycle_weight, "cycle_weight")
-        self.identity_weight = _non_negative(identity_weight, "identity_weight")
+        self.cycle_weight = non_negative(cycle_weight, "cycle_weight")
+        self.identity_weight = non_negative(identity_weight, "identity_weight")
         self.pool_size = pool_size
         self.pool_a = ImagePool(pool_size, name="pool_a")
         self.pool_b = ImagePool(pool_size, name="pool_b")
         self.pool_a.build((None, *shape_a))
         self.pool_b.build((None, *shape_b))
-        self.fuse_calls = not any(_has_batch_norm(n) for n in (g_ab, g_ba, d_a, d_b))
-        self._init_small_data()
+        self.fuse_calls = not any(has_batch_norm(n) for n in (g_ab, g_ba, d_a, d_b))
+        self.init_small_data()
         # The discriminators' update sees what the generators' update saw (same weights, same
         # fakes) unless a pool swaps fakes, augmentation redraws, or batch norm / dropout make
         # a second call differ: then one forward pass serves both updates.
-        self.shares_forward = (not pool_size and self.augmenter is None and self.fuse_calls
-                               and not any(_has_layer(d, keras.layers.Dropout)
-                                           for d in (d_a, d_b)))
+        self.shares_forward = (
+            not pool_size
+            and self.augmenter is None
+            and self.fuse_calls
+            and not any(has_layer(d, keras.layers.Dropout) for d in (d_a, d_b))
+        )
         self.built = True
 
     @property
@@ -187,8 +254,9 @@ class CycleGAN(AdversarialModel):
         outputs = net(tf.concat(inputs, axis=0), training=training)
         return tf.split(outputs, [tf.shape(x)[0] for x in inputs], axis=0)
 
-    def generator_losses(self, real_a, real_b, training: bool = True,
-                         real_logits: bool = False) -> dict:
+    def generator_losses(
+        self, real_a, real_b, training: bool = True, real_logits: bool = False
+    ) -> dict:
         """Every term of the generators' objective, and the fakes the discriminators judge.
 
         Returns a dict with `g_ab_loss`, `g_ba_loss` (adversarial), `cycle_a_loss`
@@ -202,50 +270,64 @@ class CycleGAN(AdversarialModel):
         # Calls that do not depend on each other go through each network together.
         fake_b, *same_b = self._calls(self.g_ab, [real_a] + [real_b] * identity, training)
         fake_a, *same_a = self._calls(self.g_ba, [real_b] + [real_a] * identity, training)
-        cycle_a_loss = _l1(self.g_ba(fake_b, training=training), real_a)
-        cycle_b_loss = _l1(self.g_ab(fake_a, training=training), real_b)
-        seen = (lambda x: self._augment(x)) if training else (lambda x: x)  # noqa: E731
+        cycle_a_loss = mean_l1(self.g_ba(fake_b, training=training), real_a)
+        cycle_b_loss = mean_l1(self.g_ab(fake_a, training=training), real_b)
+        seen = (lambda x: self.augment(x)) if training else (lambda x: x)
         logits = {}
-        for domain, d, real, fake in (("b", self.d_b, real_b, fake_b),
-                                      ("a", self.d_a, real_a, fake_a)):
+        for domain, d, real, fake in (
+            ("b", self.d_b, real_b, fake_b),
+            ("a", self.d_a, real_a, fake_a),
+        ):
             if real_logits:  # the discriminators' update differentiates both halves
                 logits[f"real_{domain}_logits"], logits[f"fake_{domain}_logits"] = self._calls(
-                    d, [seen(real), seen(fake)], training)
+                    d, [seen(real), seen(fake)], training
+                )
                 continue
             # The generators' gradient flows through the fakes' half only: the reals' logits
             # come from a call of their own, which the tape does not differentiate.
             logits[f"fake_{domain}_logits"] = d(seen(fake), training=training)
             if needs_real:
                 logits[f"real_{domain}_logits"] = d(seen(real), training=training)
-        g_ab_loss = self._generator_loss(logits.get("real_b_logits"), logits["fake_b_logits"])
-        g_ba_loss = self._generator_loss(logits.get("real_a_logits"), logits["fake_a_logits"])
+        g_ab_loss = self.generator_loss(logits.get("real_b_logits"), logits["fake_b_logits"])
+        g_ba_loss = self.generator_loss(logits.get("real_a_logits"), logits["fake_a_logits"])
         g_loss = g_ab_loss + g_ba_loss + self.cycle_weight * (cycle_a_loss + cycle_b_loss)
         identity_loss = None
         if identity:
-            identity_loss = _l1(same_a[0], real_a) + _l1(same_b[0], real_b)
+            identity_loss = mean_l1(same_a[0], real_a) + mean_l1(same_b[0], real_b)
             g_loss += self.cycle_weight * self.identity_weight * identity_loss
-        return dict(g_ab_loss=g_ab_loss, g_ba_loss=g_ba_loss, cycle_a_loss=cycle_a_loss,
-                    cycle_b_loss=cycle_b_loss, identity_loss=identity_loss, g_loss=g_loss,
-                    fake_a=fake_a, fake_b=fake_b, **logits)
+        return dict(
+            g_ab_loss=g_ab_loss,
+            g_ba_loss=g_ba_loss,
+            cycle_a_loss=cycle_a_loss,
+            cycle_b_loss=cycle_b_loss,
+            identity_loss=identity_loss,
+            g_loss=g_loss,
+            fake_a=fake_a,
+            fake_b=fake_b,
+            **logits,
+        )
 
     def train_step(self, data):
-        real_a, real_b = _as_pair(data, "CycleGAN", "domain A, domain B")
-        self._begin_step(real_a)
+        real_a, real_b = as_pair(data, "CycleGAN", "domain A, domain B")
+        self.begin_step(real_a)
         # With `shares_forward` the discriminators' tape records the generators' forward pass
         # too, and their update reuses its logits: the same numbers as a second pass.
         d_tape = tf.GradientTape()
-        with tf.GradientTape() as g_tape, (d_tape if self.shares_forward
-                                           else contextlib.nullcontext()):
+        with (
+            tf.GradientTape() as g_tape,
+            d_tape if self.shares_forward else contextlib.nullcontext(),
+        ):
             terms = self.generator_losses(real_a, real_b, real_logits=self.shares_forward)
             g_loss = terms["g_loss"]
         fake_a, fake_b = terms["fake_a"], terms["fake_b"]
-        self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
+        self.apply_loss(self.g_optimizer, g_tape, g_loss, self.generator_variables)
 
         pool_seed_a, pool_seed_b = tf.unstack(
-            tf.random.experimental.stateless_split(self._replica_seed(), 2, RNG_ALG))
-        pooled_b = self._augment(self.pool_b.query(fake_b, pool_seed_b))
-        pooled_a = self._augment(self.pool_a.query(fake_a, pool_seed_a))
-        seen_a, seen_b = self._augment(real_a), self._augment(real_b)
+            tf.random.experimental.stateless_split(self.replica_seed(), 2, RNG_ALG)
+        )
+        pooled_b = self.augment(self.pool_b.query(fake_b, pool_seed_b))
+        pooled_a = self.augment(self.pool_a.query(fake_a, pool_seed_a))
+        seen_a, seen_b = self.augment(real_a), self.augment(real_b)
         with d_tape:
             if self.shares_forward:
                 real_a_logits, fake_a_logits = terms["real_a_logits"], terms["fake_a_logits"]
@@ -253,43 +335,56 @@ class CycleGAN(AdversarialModel):
             else:
                 real_a_logits, fake_a_logits = self._calls(self.d_a, [seen_a, pooled_a], True)
                 real_b_logits, fake_b_logits = self._calls(self.d_b, [seen_b, pooled_b], True)
-            d_a_loss, _, _, r1_a = self._discriminator_loss(
-                real_a_logits, fake_a_logits, lambda x: self.d_a(x, training=True), seen_a,
-                pooled_a)
-            d_b_loss, _, _, r1_b = self._discriminator_loss(
-                real_b_logits, fake_b_logits, lambda x: self.d_b(x, training=True), seen_b,
-                pooled_b)
+            d_a_loss, _, _, r1_a = self.discriminator_loss(
+                real_a_logits, fake_a_logits, lambda x: self.d_a(x, training=True), seen_a, pooled_a
+            )
+            d_b_loss, _, _, r1_b = self.discriminator_loss(
+                real_b_logits, fake_b_logits, lambda x: self.d_b(x, training=True), seen_b, pooled_b
+            )
             d_a_loss, d_b_loss = 0.5 * d_a_loss, 0.5 * d_b_loss
             d_loss = d_a_loss + d_b_loss
-        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-        self._observe_real(real_a_logits, real_b_logits)
-        self._update_ema()
+        self.apply_loss(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+        self.observe_real(real_a_logits, real_b_logits)
+        self.update_ema()
         r1 = None if r1_a is None else r1_a + r1_b
-        return self._report(g_loss=g_loss, g_ab_loss=terms["g_ab_loss"],
-                            g_ba_loss=terms["g_ba_loss"],
-                            cycle_loss=terms["cycle_a_loss"] + terms["cycle_b_loss"],
-                            identity_loss=terms["identity_loss"], d_a_loss=d_a_loss,
-                            d_b_loss=d_b_loss, **self._small_data_report(r1))
+        return self.report(
+            g_loss=g_loss,
+            g_ab_loss=terms["g_ab_loss"],
+            g_ba_loss=terms["g_ba_loss"],
+            cycle_loss=terms["cycle_a_loss"] + terms["cycle_b_loss"],
+            identity_loss=terms["identity_loss"],
+            d_a_loss=d_a_loss,
+            d_b_loss=d_b_loss,
+            **self.small_data_report(r1),
+        )
 
     takes_inputs = True
     directions = ("AtoB", "BtoA")
 
     def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
         if direction not in self.directions:
-            raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
+            raise ValueError(
+                f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}"
+            )
         return self.sampling_network("g_ab" if direction == "AtoB" else "g_ba", use_ema)
 
-    def translate(self, images, direction: str = "AtoB", batch_size: int = 8,
-                  use_ema: bool = True) -> np.ndarray:
+    def translate(
+        self, images, direction: str = "AtoB", batch_size: int = 8, use_ema: bool = True
+    ) -> np.ndarray:
         """Translate images in [-1, 1] with G_AB ("AtoB") or G_BA ("BtoA"), in batches; with
         their EMA copies when the model keeps them and `use_ema`."""
         if direction not in ("AtoB", "BtoA"):
-            raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
+            raise ValueError(
+                f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}"
+            )
         net = self.sampling_network("g_ab" if direction == "AtoB" else "g_ba", use_ema)
-        return self._translate(net, images, batch_size)
+        return self.translate_with(net, images, batch_size)
 
     def get_config(self):
-        return {**super().get_config(), "preset": self.preset,
-                "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight,
-                "pool_size": self.pool_size}
-
+        return {
+            **super().get_config(),
+            "preset": self.preset,
+            "cycle_weight": self.cycle_weight,
+            "identity_weight": self.identity_weight,
+            "pool_size": self.pool_size,
+        }

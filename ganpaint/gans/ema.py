@@ -6,6 +6,7 @@ initial weights keep a 0.999^t share (13.5 % after 2,000 steps), so the decay ra
 StyleGAN2-ADA's `ema_rampup` does: the EMA's half-life is `rampup` times the steps so far,
 capped at the half-life of `decay`.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,13 +26,19 @@ def clone_network(net: keras.Model) -> keras.Model:
 
 def check_ema(decay, rampup):
     """Validate `ema` (None or in (0, 1)) and `ema_rampup` (None or > 0)."""
-    if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float))
-                              or not 0.0 < decay < 1.0):
-        raise ValueError(f"`ema` must be None or a decay in (0, 1), e.g. 0.999. Received: ema={decay!r}")
-    if rampup is not None and (isinstance(rampup, bool) or not isinstance(rampup, (int, float))
-                               or rampup <= 0):
-        raise ValueError(f"`ema_rampup` must be None or a number > 0 (StyleGAN2: 0.05). "
-                         f"Received: ema_rampup={rampup!r}")
+    if decay is not None and (
+        isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 < decay < 1.0
+    ):
+        raise ValueError(
+            f"`ema` must be None or a decay in (0, 1), e.g. 0.999. Received: ema={decay!r}"
+        )
+    if rampup is not None and (
+        isinstance(rampup, bool) or not isinstance(rampup, (int, float)) or rampup <= 0
+    ):
+        raise ValueError(
+            f"`ema_rampup` must be None or a number > 0 (StyleGAN2: 0.05). "
+            f"Received: ema_rampup={rampup!r}"
+        )
 
 
 def ema_decay(step, decay: float, rampup: float | None):
@@ -80,8 +87,7 @@ def blend_ema(average: keras.Model, source: keras.Model, beta):
         if "int" in str(avg.dtype):
             avg.assign(var.value)
             continue
-        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value,
-                                                                            tf.float32)
+        new = beta * tf.cast(avg.value, tf.float32) + (1.0 - beta) * tf.cast(var.value, tf.float32)
         avg.assign(tf.cast(new, avg.dtype))
 
 

@@ -1,4 +1,5 @@
 """The one-generator GAN family: GAN (unconditional), ConditionalGAN and ACGAN."""
+
 from __future__ import annotations
 
 import keras
@@ -6,13 +7,21 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _has_batch_norm,
-                                _images_of, _input_shape, _non_negative, _output_shape,
-                                check_class_labels)
+from ganpaint.gans.base import (
+    OneGenerator,
+    as_pair,
+    check_class_labels,
+    check_meet,
+    has_batch_norm,
+    images_of,
+    input_shape_of,
+    non_negative,
+    output_shape_of,
+)
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
-class GAN(_OneGenerator):
+class GAN(OneGenerator):
     """An unconditional GAN (DCGAN and friends) with any loss of `ganpaint.losses`.
 
     Each step: `d_steps` discriminator updates (the last one on the fakes the generator step
@@ -47,40 +56,60 @@ class GAN(_OneGenerator):
 
     _metric_names = ("d_loss", "g_loss", "gradient_penalty")
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model,
-                 latent_dim: int | None = None, *, loss: str = "bce", d_steps: int = 1,
-                 simultaneous: bool = False, label_smoothing=None, gp_weight: float = 10.0,
-                 seed: int | None = None, **kwargs):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        *,
+        loss: str = "bce",
+        d_steps: int = 1,
+        simultaneous: bool = False,
+        label_smoothing=None,
+        gp_weight: float = 10.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
         self._check_networks(generator, discriminator, latent_dim)
-        super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
-                         seed=seed, **kwargs)
+        super().__init__(
+            loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight, seed=seed, **kwargs
+        )
         self.generator, self.discriminator = generator, discriminator
-        self.latent_dim = int(latent_dim or _input_shape(generator)[0])
+        self.latent_dim = int(latent_dim or input_shape_of(generator)[0])
         if not isinstance(d_steps, int) or d_steps < 1:
             raise ValueError(f"`d_steps` must be an int >= 1. Received: d_steps={d_steps!r}")
         self.d_steps = d_steps
         if not isinstance(simultaneous, bool) or (simultaneous and d_steps != 1):
-            raise ValueError(f"`simultaneous` must be a bool, and True only with d_steps=1. "
-                             f"Received: simultaneous={simultaneous!r}, d_steps={d_steps!r}")
+            raise ValueError(
+                f"`simultaneous` must be a bool, and True only with d_steps=1. "
+                f"Received: simultaneous={simultaneous!r}, d_steps={d_steps!r}"
+            )
         self.simultaneous = simultaneous
-        self.fuse_critic = not _has_batch_norm(discriminator)
-        self._init_small_data()
+        self.fuse_critic = not has_batch_norm(discriminator)
+        self.init_small_data()
         self.built = True
 
     def _check_networks(self, generator, discriminator, latent_dim):
         for net, name in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(net, keras.Model):
                 raise ValueError(f"`{name}` must be a keras.Model. Received: {name}={net!r}")
-        noise_shape = _input_shape(generator)
+        noise_shape = input_shape_of(generator)
         if len(noise_shape) != 1 or (latent_dim is not None and noise_shape[0] != latent_dim):
-            raise ValueError(f"The generator's noise input has shape {noise_shape}; expected "
-                             f"({latent_dim or 'latent_dim'},). Received: latent_dim={latent_dim!r}")
-        _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator),
-                    "generator output vs discriminator input")
+            raise ValueError(
+                f"The generator's noise input has shape {noise_shape}; expected "
+                f"({latent_dim or 'latent_dim'},). Received: latent_dim={latent_dim!r}"
+            )
+        check_meet(
+            generator,
+            output_shape_of(generator),
+            discriminator,
+            input_shape_of(discriminator),
+            "generator output vs discriminator input",
+        )
 
     # Hooks the conditional models override.
     def _split(self, data):
-        return _images_of(data), None
+        return images_of(data), None
 
     def _generate(self, noise, labels, training=True, network=None):
         return (network or self.generator)(noise, training=training)
@@ -101,24 +130,25 @@ class GAN(_OneGenerator):
         n = tf.shape(real)[0]
         both_labels = None if labels is None else tf.concat([labels, labels], axis=0)
         logits, classes = self._critic(tf.concat([real, fake], axis=0), both_labels)
-        split = lambda x: (None, None) if x is None else (x[:n], x[n:])  # noqa: E731
+        split = lambda x: (None, None) if x is None else (x[:n], x[n:])
         (real_logits, fake_logits), (real_classes, fake_classes) = split(logits), split(classes)
         return (real_logits, real_classes), (fake_logits, fake_classes)
 
-    def _discriminator_total(self, real_logits, fake_logits, real_classes, fake_classes,
-                             labels, critic, real, fake):
+    def _discriminator_total(
+        self, real_logits, fake_logits, real_classes, fake_classes, labels, critic, real, fake
+    ):
         """The discriminator's loss (adversarial + penalties + class terms), its adversarial
         part, the gradient and R1 penalties, and the class loss on real images (or None)."""
-        d_loss, d_adv, penalty, r1 = self._discriminator_loss(real_logits, fake_logits, critic,
-                                                              real, fake)
+        d_loss, d_adv, penalty, r1 = self.discriminator_loss(
+            real_logits, fake_logits, critic, real, fake
+        )
         real_class_loss = self._class_loss(real_classes, labels)
         if real_class_loss is not None:
-            d_loss += self.class_weight * (real_class_loss
-                                           + self._class_loss(fake_classes, labels))
+            d_loss += self.class_weight * (real_class_loss + self._class_loss(fake_classes, labels))
         return d_loss, d_adv, penalty, r1, real_class_loss
 
     def _generator_total(self, real_logits, fake_logits, fake_classes, labels):
-        g_loss = self._generator_loss(real_logits, fake_logits)
+        g_loss = self.generator_loss(real_logits, fake_logits)
         fake_class_loss = self._class_loss(fake_classes, labels)
         if fake_class_loss is not None:
             g_loss += self.class_weight * fake_class_loss
@@ -126,59 +156,92 @@ class GAN(_OneGenerator):
 
     def train_step(self, data):
         real, labels = self._split(data)
-        self._begin_step(real)
+        self.begin_step(real)
         batch = tf.shape(real)[0]
-        critic = lambda x: self._critic(x, labels)[0]  # noqa: E731 (the penalties' critic)
+        critic = lambda x: self._critic(x, labels)[0]
         if self.simultaneous:
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = self._augment(self._generate(self._noise(batch, self.latent_dim), labels))
-                seen_real = self._augment(real)
-                (real_logits, real_classes), (fake_logits, fake_classes) = \
-                    self._critic_both(seen_real, fake, labels)
+                fake = self.augment(self._generate(self.draw_noise(batch, self.latent_dim), labels))
+                seen_real = self.augment(real)
+                (real_logits, real_classes), (fake_logits, fake_classes) = self._critic_both(
+                    seen_real, fake, labels
+                )
                 d_loss, d_adv, penalty, r1, real_class_loss = self._discriminator_total(
-                    real_logits, fake_logits, real_classes, fake_classes, labels, critic,
-                    seen_real, ops.stop_gradient(fake))
+                    real_logits,
+                    fake_logits,
+                    real_classes,
+                    fake_classes,
+                    labels,
+                    critic,
+                    seen_real,
+                    ops.stop_gradient(fake),
+                )
                 g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
-            self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-            self._observe_real(real_logits)
+            self.apply_loss(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+            self.observe_real(real_logits)
         else:
             for step in range(self.d_steps):
-                noise = self._noise(batch, self.latent_dim)
+                noise = self.draw_noise(batch, self.latent_dim)
                 if step == self.d_steps - 1:  # the generator update reuses these fakes
                     with tf.GradientTape() as g_tape:
                         fake = self._generate(noise, labels)
                 else:
                     fake = self._generate(noise, labels)
-                seen_fake = self._augment(ops.stop_gradient(fake))
-                seen_real = self._augment(real)
+                seen_fake = self.augment(ops.stop_gradient(fake))
+                seen_real = self.augment(real)
                 with tf.GradientTape() as d_tape:
-                    (real_logits, real_classes), (fake_logits, fake_classes) = \
-                        self._critic_both(seen_real, seen_fake, labels)
+                    (real_logits, real_classes), (fake_logits, fake_classes) = self._critic_both(
+                        seen_real, seen_fake, labels
+                    )
                     d_loss, d_adv, penalty, r1, real_class_loss = self._discriminator_total(
-                        real_logits, fake_logits, real_classes, fake_classes, labels, critic,
-                        seen_real, seen_fake)
-                self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-                self._observe_real(real_logits)
+                        real_logits,
+                        fake_logits,
+                        real_classes,
+                        fake_classes,
+                        labels,
+                        critic,
+                        seen_real,
+                        seen_fake,
+                    )
+                self.apply_loss(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+                self.observe_real(real_logits)
             with g_tape:  # judged by the updated discriminator, on freshly augmented images
-                fake_logits, fake_classes = self._critic(self._augment(fake), labels)
-                real_logits = (self._critic(self._augment(real), labels)[0]
-                               if self.adversarial.needs_real_for_generator else None)
+                fake_logits, fake_classes = self._critic(self.augment(fake), labels)
+                real_logits = (
+                    self._critic(self.augment(real), labels)[0]
+                    if self.adversarial.needs_real_for_generator
+                    else None
+                )
                 g_loss = self._generator_total(real_logits, fake_logits, fake_classes, labels)
-        self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
-        self._update_ema()
-        return self._report(d_loss=d_adv, g_loss=g_loss, gradient_penalty=penalty,
-                            **self._small_data_report(r1),
-                            **self._class_report(real_classes, labels, real_class_loss))
+        self.apply_loss(self.g_optimizer, g_tape, g_loss, self.generator_variables)
+        self.update_ema()
+        return self.report(
+            d_loss=d_adv,
+            g_loss=g_loss,
+            gradient_penalty=penalty,
+            **self.small_data_report(r1),
+            **self._class_report(real_classes, labels, real_class_loss),
+        )
 
     def _class_report(self, real_classes, labels, class_loss):
         return {}
 
-    def sample(self, n: int | None = None, *, inputs=None, labels=None, noise=None,
-               seed: int | None = None, direction: str = "AtoB", use_ema: bool = True,
-               batch_size: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int | None = None,
+        *,
+        inputs=None,
+        labels=None,
+        noise=None,
+        seed: int | None = None,
+        direction: str = "AtoB",
+        use_ema: bool = True,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
         if inputs is not None:
-            raise ValueError(f"{type(self).__name__} generates from noise; `inputs` are for "
-                             "translators.")
+            raise ValueError(
+                f"{type(self).__name__} generates from noise; `inputs` are for translators."
+            )
         if noise is None and seed is not None:
             if not isinstance(n, int) or n < 1:
                 raise ValueError(f"Give `n` (a positive int) or `noise`. Received: n={n!r}")
@@ -187,11 +250,22 @@ class GAN(_OneGenerator):
         count = len(noise) if noise is not None else n
         if labels is None and self.num_classes is not None and isinstance(count, int):
             labels = self.class_labels(count)
-        return self.generate(None if noise is not None else n, noise=noise, labels=labels,
-                             batch_size=batch_size or 256, use_ema=use_ema)
+        return self.generate(
+            None if noise is not None else n,
+            noise=noise,
+            labels=labels,
+            batch_size=batch_size or 256,
+            use_ema=use_ema,
+        )
 
-    def generate(self, n: int | None = None, noise=None, labels=None,
-                 batch_size: int = 256, use_ema: bool = True) -> np.ndarray:
+    def generate(
+        self,
+        n: int | None = None,
+        noise=None,
+        labels=None,
+        batch_size: int = 256,
+        use_ema: bool = True,
+    ) -> np.ndarray:
         """Generate images (float32 in [-1, 1]) in batches, for any number of images, with
         the EMA generator when the model keeps one.
 
@@ -214,17 +288,20 @@ class GAN(_OneGenerator):
             noise = self._sampling_rng.standard_normal((n, self.latent_dim), dtype=np.float32)
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
-            raise ValueError(f"`noise` must have shape [N, {self.latent_dim}]. "
-                             f"Received: shape {noise.shape}")
+            raise ValueError(
+                f"`noise` must have shape [N, {self.latent_dim}]. Received: shape {noise.shape}"
+            )
         labels = self._check_labels(labels, len(noise))
         net = self.sampling_network("generator", use_ema)
         if labels is None:
             return self._run_in_batches(
-                lambda z: self._generate(z, None, training=False, network=net), [noise],
-                batch_size)
+                lambda z: self._generate(z, None, training=False, network=net), [noise], batch_size
+            )
         return self._run_in_batches(
-            lambda z, y: self._generate(z, y, training=False, network=net), [noise, labels],
-            batch_size)
+            lambda z, y: self._generate(z, y, training=False, network=net),
+            [noise, labels],
+            batch_size,
+        )
 
     def _check_labels(self, labels, n):
         if labels is not None:
@@ -232,8 +309,12 @@ class GAN(_OneGenerator):
         return None
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "d_steps": self.d_steps,
-                "simultaneous": self.simultaneous}
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "simultaneous": self.simultaneous,
+        }
 
 
 def _labels_column(labels):
@@ -246,14 +327,21 @@ class _LabelledGAN(GAN):
     def _check_networks(self, generator, discriminator, latent_dim):
         inputs = generator.inputs if isinstance(generator.inputs, list) else [generator.inputs]
         if len(inputs) != 2:
-            raise ValueError(f"{type(self).__name__} needs a generator taking [noise, labels] "
-                             f"(e.g. dcgan_generator(num_classes=...)); `{generator.name}` has "
-                             f"{len(inputs)} input(s).")
-        _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator),
-                    "generator output vs discriminator input")
+            raise ValueError(
+                f"{type(self).__name__} needs a generator taking [noise, labels] "
+                f"(e.g. dcgan_generator(num_classes=...)); `{generator.name}` has "
+                f"{len(inputs)} input(s)."
+            )
+        check_meet(
+            generator,
+            output_shape_of(generator),
+            discriminator,
+            input_shape_of(discriminator),
+            "generator output vs discriminator input",
+        )
 
     def _split(self, data):
-        images, labels = _as_pair(data, type(self).__name__, "images, labels")
+        images, labels = as_pair(data, type(self).__name__, "images, labels")
         return images, _labels_column(labels)
 
     def _generate(self, noise, labels, training=True, network=None):
@@ -268,8 +356,9 @@ class _LabelledGAN(GAN):
                 return layer.input_dim
             if hasattr(layer, "num_classes"):
                 return layer.num_classes
-        raise ValueError(f"`{self.generator.name}` has no label Embedding to read the number of "
-                         "classes from.")
+        raise ValueError(
+            f"`{self.generator.name}` has no label Embedding to read the number of classes from."
+        )
 
     def _check_labels(self, labels, n):
         if labels is None:
@@ -308,11 +397,17 @@ class ConditionalGAN(_LabelledGAN):
 
     def _check_networks(self, generator, discriminator, latent_dim):
         super()._check_networks(generator, discriminator, latent_dim)
-        inputs = discriminator.inputs if isinstance(discriminator.inputs, list) else [discriminator.inputs]
+        inputs = (
+            discriminator.inputs
+            if isinstance(discriminator.inputs, list)
+            else [discriminator.inputs]
+        )
         if len(inputs) != 2:
-            raise ValueError("ConditionalGAN needs a discriminator taking [images, labels] (e.g. "
-                             f"dcgan_discriminator(num_classes=...)); `{discriminator.name}` has "
-                             f"{len(inputs)} input(s).")
+            raise ValueError(
+                "ConditionalGAN needs a discriminator taking [images, labels] (e.g. "
+                f"dcgan_discriminator(num_classes=...)); `{discriminator.name}` has "
+                f"{len(inputs)} input(s)."
+            )
 
     def _critic(self, images, labels, training=True):
         return self.discriminator([images, labels], training=training), None
@@ -331,15 +426,22 @@ class ACGAN(_LabelledGAN):
 
     _metric_names = ("d_loss", "g_loss", "d_class_loss", "d_class_accuracy")
 
-    def __init__(self, generator, discriminator, latent_dim=None, *, class_weight: float = 1.0,
-                 **kwargs):
-        outputs = discriminator.outputs if isinstance(discriminator.outputs, list) else [discriminator.outputs]
+    def __init__(
+        self, generator, discriminator, latent_dim=None, *, class_weight: float = 1.0, **kwargs
+    ):
+        outputs = (
+            discriminator.outputs
+            if isinstance(discriminator.outputs, list)
+            else [discriminator.outputs]
+        )
         if len(outputs) != 2:
-            raise ValueError("ACGAN needs a discriminator returning [logit, class_logits] (e.g. "
-                             "dcgan_discriminator(num_classes=..., aux_classifier=True)); "
-                             f"`{discriminator.name}` has {len(outputs)} output(s).")
+            raise ValueError(
+                "ACGAN needs a discriminator returning [logit, class_logits] (e.g. "
+                "dcgan_discriminator(num_classes=..., aux_classifier=True)); "
+                f"`{discriminator.name}` has {len(outputs)} output(s)."
+            )
         super().__init__(generator, discriminator, latent_dim, **kwargs)
-        self.class_weight = _non_negative(class_weight, "class_weight")
+        self.class_weight = non_negative(class_weight, "class_weight")
 
     def _make_tracker(self, name):
         if name == "d_class_accuracy":
@@ -351,8 +453,11 @@ class ACGAN(_LabelledGAN):
         return logit, classes
 
     def _class_loss(self, class_logits, labels):
-        return ops.mean(keras.losses.sparse_categorical_crossentropy(
-            ops.reshape(labels, (-1,)), ops.cast(class_logits, "float32"), from_logits=True))
+        return ops.mean(
+            keras.losses.sparse_categorical_crossentropy(
+                ops.reshape(labels, (-1,)), ops.cast(class_logits, "float32"), from_logits=True
+            )
+        )
 
     def _class_report(self, real_classes, labels, class_loss):
         accuracy = next(t for t in self.trackers if t.name == "d_class_accuracy")
@@ -361,4 +466,3 @@ class ACGAN(_LabelledGAN):
 
     def get_config(self):
         return {**super().get_config(), "class_weight": self.class_weight}
-

@@ -1,4 +1,5 @@
 """pix2pix: a conditional GAN on paired images with an L1 term."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,12 +9,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint.gans.base import (_OneGenerator, _as_pair, _check_meet, _input_shape, _l1,
-                                _non_negative, _output_shape, resolve_preset)
+from ganpaint.gans.base import (
+    OneGenerator,
+    as_pair,
+    check_meet,
+    input_shape_of,
+    mean_l1,
+    non_negative,
+    output_shape_of,
+    resolve_preset,
+)
 
 
 @keras.saving.register_keras_serializable(package="ganpaint")
-class Pix2Pix(_OneGenerator):
+class Pix2Pix(OneGenerator):
     """pix2pix (Isola et al. 2017): a conditional GAN on paired images with an L1 term.
 
     Generator loss: adversarial(D([x, G(x)])) + l1_weight * |G(x) - y|. The discriminator, a
@@ -52,85 +61,129 @@ class Pix2Pix(_OneGenerator):
     PRESETS = {"ganpaint": dict(_PAPER, learning_rate=4e-4), "paper": dict(_PAPER)}
     INFERENCE = ("per_image", "moving_averages")
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
-                 preset: str = "ganpaint", l1_weight: float | None = None,
-                 loss: str | None = None, inference: str = "per_image", label_smoothing=None,
-                 gp_weight: float = 10.0, seed: int | None = None, **kwargs):
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        *,
+        preset: str = "ganpaint",
+        l1_weight: float | None = None,
+        loss: str | None = None,
+        inference: str = "per_image",
+        label_smoothing=None,
+        gp_weight: float = 10.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
         if inference not in self.INFERENCE:
-            raise ValueError(f"`inference` must be one of {', '.join(map(repr, self.INFERENCE))}. "
-                             f"Received: inference={inference!r}")
+            raise ValueError(
+                f"`inference` must be one of {', '.join(map(repr, self.INFERENCE))}. "
+                f"Received: inference={inference!r}"
+            )
         values = resolve_preset(Pix2Pix, preset, dict(loss=loss, l1_weight=l1_weight))
         loss, l1_weight = values["loss"], values["l1_weight"]
-        super().__init__(loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight,
-                         seed=seed, **kwargs)
+        super().__init__(
+            loss=loss, label_smoothing=label_smoothing, gp_weight=gp_weight, seed=seed, **kwargs
+        )
         self.preset, self.inference = preset, inference
         self.preset_optimizer = {k: values[k] for k in ("learning_rate", "beta_1", "beta_2")}
-        inputs = discriminator.inputs if isinstance(discriminator.inputs, list) else [discriminator.inputs]
+        inputs = (
+            discriminator.inputs
+            if isinstance(discriminator.inputs, list)
+            else [discriminator.inputs]
+        )
         if len(inputs) != 2:
-            raise ValueError("Pix2Pix needs a conditional discriminator taking [input, target] "
-                             "(patchgan_discriminator(..., conditional=True)); "
-                             f"`{discriminator.name}` has {len(inputs)} input(s).")
-        _check_meet(generator, _input_shape(generator), discriminator, _input_shape(discriminator, 0),
-                    "generator input vs discriminator input")
-        _check_meet(generator, _output_shape(generator), discriminator, _input_shape(discriminator, 1),
-                    "generator output vs discriminator target")
+            raise ValueError(
+                "Pix2Pix needs a conditional discriminator taking [input, target] "
+                "(patchgan_discriminator(..., conditional=True)); "
+                f"`{discriminator.name}` has {len(inputs)} input(s)."
+            )
+        check_meet(
+            generator,
+            input_shape_of(generator),
+            discriminator,
+            input_shape_of(discriminator, 0),
+            "generator input vs discriminator input",
+        )
+        check_meet(
+            generator,
+            output_shape_of(generator),
+            discriminator,
+            input_shape_of(discriminator, 1),
+            "generator output vs discriminator target",
+        )
         self.generator, self.discriminator = generator, discriminator
-        self.l1_weight = _non_negative(l1_weight, "l1_weight")
-        self._init_small_data()
+        self.l1_weight = non_negative(l1_weight, "l1_weight")
+        self.init_small_data()
         self.built = True
 
     def train_step(self, data):
-        source, target = _as_pair(data, "Pix2Pix", "input, target")
-        self._begin_step(source)
+        source, target = as_pair(data, "Pix2Pix", "input, target")
+        self.begin_step(source)
         needs_real = self.adversarial.needs_real_for_generator
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(source, training=True)
-            real_target, real_source = self._augment(target, source)
-            fake_target, fake_source = self._augment(fake, source)
+            real_target, real_source = self.augment(target, source)
+            fake_target, fake_source = self.augment(fake, source)
             real_logits = self.discriminator([real_source, real_target], training=True)
             fake_logits = self.discriminator([fake_source, fake_target], training=True)
-            gan_loss = self._generator_loss(real_logits if needs_real else None, fake_logits)
-            l1_loss = _l1(fake, target)
+            gan_loss = self.generator_loss(real_logits if needs_real else None, fake_logits)
+            l1_loss = mean_l1(fake, target)
             g_loss = gan_loss + self.l1_weight * l1_loss
             # The penalties' critic judges targets against the source they were seen with.
-            d_loss, _, _, r1 = self._discriminator_loss(
-                real_logits, fake_logits,
-                lambda x: self.discriminator([real_source, x], training=True), real_target,
-                tf.stop_gradient(fake_target))
+            d_loss, _, _, r1 = self.discriminator_loss(
+                real_logits,
+                fake_logits,
+                lambda x: self.discriminator([real_source, x], training=True),
+                real_target,
+                tf.stop_gradient(fake_target),
+            )
             d_loss = 0.5 * d_loss
-        self._apply(self.g_optimizer, g_tape, g_loss, self.generator_variables)
-        self._apply(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
-        self._observe_real(real_logits)
-        self._update_ema()
-        return self._report(g_loss=g_loss, g_gan_loss=gan_loss, g_l1_loss=l1_loss, d_loss=d_loss,
-                            **self._small_data_report(r1))
+        self.apply_loss(self.g_optimizer, g_tape, g_loss, self.generator_variables)
+        self.apply_loss(self.d_optimizer, d_tape, d_loss, self.discriminator_variables)
+        self.observe_real(real_logits)
+        self.update_ema()
+        return self.report(
+            g_loss=g_loss,
+            g_gan_loss=gan_loss,
+            g_l1_loss=l1_loss,
+            d_loss=d_loss,
+            **self.small_data_report(r1),
+        )
 
     takes_inputs = True
     directions = ("AtoB",)  # one generator: input -> target
 
     def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
         if direction != "AtoB":
-            raise ValueError("Pix2Pix has one generator (input -> target): direction='AtoB'. "
-                             f"Received: direction={direction!r}")
+            raise ValueError(
+                "Pix2Pix has one generator (input -> target): direction='AtoB'. "
+                f"Received: direction={direction!r}"
+            )
         return self.sampling_network("generator", use_ema)
 
     def translate(self, images, batch_size: int = 8, use_ema: bool = True) -> np.ndarray:
         """Translate input images in [-1, 1] to targets, in batches (with the EMA generator
         when the model keeps one and `use_ema`)."""
-        return self._translate(self.sampling_network("generator", use_ema), images, batch_size)
+        return self.translate_with(self.sampling_network("generator", use_ema), images, batch_size)
 
     def _inference(self, net):
         if self.inference == "moving_averages":
             return super()._inference(net)
         if net not in _PER_IMAGE:  # traced once per network, not once per call
             ref = weakref.ref(net)
-            _PER_IMAGE[net] = tf.function(lambda x: per_image_inference(ref(), x),
-                                          reduce_retracing=True)
+            _PER_IMAGE[net] = tf.function(
+                lambda x: per_image_inference(ref(), x), reduce_retracing=True
+            )
         return _PER_IMAGE[net]
 
     def get_config(self):
-        return {**super().get_config(), "preset": self.preset, "l1_weight": self.l1_weight,
-                "inference": self.inference}
+        return {
+            **super().get_config(),
+            "preset": self.preset,
+            "l1_weight": self.l1_weight,
+            "inference": self.inference,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -168,10 +221,16 @@ def _per_image_mode(net, dropout: bool):
     """While the call is traced: batch norm layers thawed (a frozen one ignores
     training=True) and, unless `dropout`, dropout rates at 0; both as they were afterwards."""
     layers = list(net._flatten_layers())
-    frozen = [layer for layer in layers
-              if isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable]
-    dropouts = [] if dropout else [(layer, layer.rate) for layer in layers
-                                   if isinstance(layer, keras.layers.Dropout)]
+    frozen = [
+        layer
+        for layer in layers
+        if isinstance(layer, keras.layers.BatchNormalization) and not layer.trainable
+    ]
+    dropouts = (
+        []
+        if dropout
+        else [(layer, layer.rate) for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    )
     for layer in frozen:
         layer.trainable = True
     for layer, _ in dropouts:
