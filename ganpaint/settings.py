@@ -65,6 +65,9 @@ _BUILDER_FIELDS = {
 # -- what each section takes ---------------------------------------------------------------------
 
 
+_FRAMEWORKS = ("keras", "tensorflow", "builtins")
+
+
 def keywords(fn_or_class) -> dict[str, inspect.Parameter]:
     """The keyword parameters of a function, or of a class's constructors along its bases
     (a subclass's `**kwargs` passes the rest on), by name."""
@@ -75,7 +78,7 @@ def keywords(fn_or_class) -> dict[str, inspect.Parameter]:
         else [fn_or_class]
     )
     for owner in chain:
-        if isinstance(fn_or_class, type) and owner.__module__.split(".")[0] != "ganpaint":
+        if isinstance(fn_or_class, type) and owner.__module__.split(".")[0] in _FRAMEWORKS:
             break  # keras.Model's own keywords (name, trainable) are not settings
         fn = owner.__init__ if isinstance(fn_or_class, type) else owner
         params = inspect.signature(fn).parameters
