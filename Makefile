@@ -24,7 +24,8 @@ $(STAMP): requirements.txt setup.cfg pyproject.toml
 # the longest files to one worker at the end): the two workers take them in turn.
 SLOW_TESTS := tests/test_replicas_8.py tests/test_notebooks.py tests/test_replicas.py \
 	tests/test_workers.py tests/test_cli.py tests/test_xla_matrix.py tests/test_real_inputs.py \
-	tests/test_fault_injection.py tests/test_benchmarks.py tests/test_distribute.py
+	tests/test_fault_injection.py tests/test_benchmarks.py tests/test_distribute.py \
+	tests/test_sweeps.py
 TEST_FILES := $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/test_*.py)))
 
 test: venv
