@@ -141,7 +141,7 @@ def test_demo_writes_samples_losses_and_scores_into_the_folder_it_names(tmp_path
 
     # Another seed into the same folder would write its scores under the wrong settings:
     # refused, with the fix on each interface; --fresh moves the whole demo aside.
-    from test_user_path import one_line_error, snapshot
+    from helpers import one_line_error, snapshot
 
     from ganpaint import demo
     from ganpaint.errors import UserError

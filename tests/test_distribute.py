@@ -3,7 +3,6 @@ the same global batch, for every model; a two-process MultiWorkerMirroredStrateg
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import free_ports
 from tiny_models import dataset, model, weights
 
 from ganpaint import distribute, gans
@@ -191,21 +191,11 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
     tests = os.path.dirname(os.path.abspath(__file__))
     script = tmp_path / "worker.py"
     script.write_text(WORKER.format(tests=tests))
-    cluster = {"worker": [f"localhost:{p}" for p in _free_ports(2)]}
+    cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     procs = []
     for index in range(2):
         env = dict(

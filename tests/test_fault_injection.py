@@ -219,7 +219,7 @@ def test_time_limit_stops_before_the_limit_with_state_saved_and_the_rerun_comple
 
 
 def test_read_only_output_folder_fails_before_the_first_step_in_one_line(tmp_path):
-    from test_survival import _read_only_folder
+    from helpers import read_only_folder as _read_only_folder
 
     folder = _read_only_folder(tmp_path)
     proc = subprocess.run(

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from test_layers import round_trip
+from helpers import round_trip
 
 from ganpaint import generators as G
 

@@ -1,16 +1,9 @@
 import keras
 import numpy as np
 import pytest
+from helpers import round_trip
 
 from ganpaint.layers import InstanceNormalization, ReflectionPadding2D
-
-
-def round_trip(model, tmp_path, x):
-    path = str(tmp_path / "m.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    return loaded
 
 
 def test_instance_norm_normalizes_each_channel_of_each_example():

@@ -20,13 +20,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tiny_models
-from test_user_path import kinds, one_line_error  # noqa: F401 (kinds: a fixture)
+from helpers import model_files, one_line_error
 
 from ganpaint import cli, data
 from ganpaint.checkpoints import CheckpointStore
 from ganpaint.data import preprocess, sources
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory):
+    """A .keras file of every model kind, and inputs for the translators."""
+    return model_files(tmp_path_factory.mktemp("kinds"))
 
 
 def blocks(h=48, w=80, seed=0):

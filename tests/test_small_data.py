@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_layers import round_trip
+from helpers import round_trip
 from tiny_models import CLASSES, LATENT, SIZE, arrays, dataset, model, networks
 
 from ganpaint import discriminators as D

@@ -6,11 +6,11 @@ test_fault_injection.py."""
 import csv
 import json
 import os
-import stat
 
 import keras
 import numpy as np
 import pytest
+from helpers import read_only_folder
 from tiny_models import dataset, model
 
 from ganpaint import callbacks, fs, recipes, runs, sessions
@@ -150,35 +150,8 @@ def test_nan_weights_are_never_saved(tmp_path, capsys):
 # -- early checks --------------------------------------------------------------------------------
 
 
-def _read_only_folder(tmp_path):
-    """A folder this process cannot write: chmod 555; as root, who ignores modes, sysfs; and
-    where neither holds, a folder under a plain file (no folder can be made there)."""
-    folder = tmp_path / "read_only"
-    folder.mkdir()
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
-    try:
-        (folder / "probe").write_text("x")
-    except OSError:
-        return folder
-    (folder / "probe").unlink()
-    if os.path.isdir("/sys/kernel") and _cannot_write("/sys/kernel"):
-        return "/sys/kernel"
-    (tmp_path / "a_file").write_text("x")
-    return tmp_path / "a_file" / "read_only"
-
-
-def _cannot_write(folder):
-    try:
-        with open(os.path.join(folder, ".ganpaint-probe"), "w"):
-            pass
-    except OSError:
-        return True
-    os.remove(os.path.join(folder, ".ganpaint-probe"))
-    return False
-
-
 def test_a_read_only_output_folder_fails_before_the_first_step(tmp_path):
-    folder = _read_only_folder(tmp_path)
+    folder = read_only_folder(tmp_path)
     setup = recipes.build("mnist_acgan", smoke=True, out_dir=str(folder))
     before = [keras.ops.convert_to_numpy(v) for v in setup.model.weights]
     with pytest.raises(OSError, match=r"Cannot write to the output folder .*read_only|sys/kernel"):

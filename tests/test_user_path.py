@@ -5,7 +5,6 @@ Commands run in-process through `cli.main(argv)`; a few run as real subprocesses
 what a shell user sees is one line, not a traceback.
 """
 
-import hashlib
 import json
 import os
 import socket
@@ -17,31 +16,12 @@ import numpy as np
 import pytest
 import tiny_models
 from fakes import synthetic_inception_graph
+from helpers import model_files, one_line_error, snapshot
 
 from ganpaint import callbacks, cli, data, metrics, recipes
 from ganpaint.errors import UserError, WeightsUnavailable
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def snapshot(folder) -> dict:
-    """Every file under `folder` by relative path, with its SHA-256: what "intact" means."""
-    found = {}
-    for root, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
-    return found
-
-
-def one_line_error(capsys, *needles):
-    err = capsys.readouterr().err.strip()
-    first = err.splitlines()[0] if err else ""
-    assert "Traceback" not in err, err
-    for needle in needles:
-        assert needle in first, first
-    return first
 
 
 @pytest.fixture
@@ -245,27 +225,7 @@ def test_fresh_moves_the_whole_earlier_run_aside_and_the_new_run_owns_its_best(
 @pytest.fixture(scope="module")
 def kinds(tmp_path_factory):
     """A .keras file of every model kind the commands name, and inputs for the translators."""
-    root = tmp_path_factory.mktemp("kinds")
-    paths = {}
-    for kind in tiny_models.MODELS:
-        model = tiny_models.model(kind)
-        model.compile()
-        paths[kind] = str(root / f"{kind}.keras")
-        model.save(paths[kind])
-    rng = np.random.default_rng(0)
-    np.savez(root / "singles.npz", images=rng.integers(0, 256, (3, 16, 16, 3), dtype=np.uint8))
-    np.savez(root / "pairs.npz", images=rng.integers(0, 256, (3, 16, 32, 3), dtype=np.uint8))
-    bad = root / "bad.keras"
-    bad.write_bytes(b"\x00not a keras file" * 64)
-    truncated = root / "truncated.keras"
-    truncated.write_bytes(open(paths["gan"], "rb").read()[:4000])
-    return {
-        "models": paths,
-        "singles": str(root / "singles.npz"),
-        "pairs": str(root / "pairs.npz"),
-        "bad": str(bad),
-        "truncated": str(truncated),
-    }
+    return model_files(tmp_path_factory.mktemp("kinds"))
 
 
 GENERATORS, TRANSLATORS = ("gan", "cgan", "acgan"), ("cyclegan", "pix2pix")

@@ -11,8 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from helpers import free_ports as _free_ports
 from replica_checks import EACH_KIND
-from test_distribute import _free_ports
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 RUN = ("run.json", "model.keras", "backup", "grids", "history", "tensorboard")
