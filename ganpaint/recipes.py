@@ -20,7 +20,7 @@ import keras
 
 from ganpaint import callbacks as cb
 from ganpaint import data as gdata
-from ganpaint import distribute, families, gans, metrics, runs, settings
+from ganpaint import distribute, families, fs, gans, metrics, runs, settings
 from ganpaint.errors import UserError, arg
 from ganpaint.recipe_presets import RECIPES, SECTIONS, Recipe, get  # noqa: F401 (public here)
 from ganpaint.sweeps import sweep  # noqa: F401 (public here: `gp.recipes.sweep`)
@@ -134,7 +134,7 @@ def build(
         raise UserError(
             f"{arg('annotations')} applies to GAN recipes; {recipe.name} is a {recipe.model}."
         )
-    out_dir = os.fspath(out_dir or os.path.join("outputs", recipe.name))
+    out_dir = os.fspath(out_dir or fs.join("outputs", recipe.name))
     strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
     sources = _sources(recipe, data, smoke)
@@ -302,7 +302,7 @@ def _extractor(recipe):
 def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     found = [
         cb.SampleGrid(
-            os.path.join(out_dir, "grids"),
+            fs.join(out_dir, "grids"),
             every=recipe.sample_every,
             n=8 if recipe.num_classes else 16,
             inputs=None if fixed_inputs is None else fixed_inputs[:8],
@@ -321,7 +321,7 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
     if recipe.fid_every and recipe.fid_features != "off":
         found.append(
             cb.FIDCheckpoint(
-                os.path.join(out_dir, "best"),
+                fs.join(out_dir, "best"),
                 real=real,
                 every=recipe.fid_every,
                 extractor=extractor,
@@ -332,12 +332,12 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
         )
     if recipe.gradient_norms:
         found.append(
-            cb.GradientNorms(os.path.join(out_dir, "gradients"), every=recipe.gradient_norms_every)
+            cb.GradientNorms(fs.join(out_dir, "gradients"), every=recipe.gradient_norms_every)
         )
     # After the scores: each epoch's row of history/epochs.csv holds them (what sweeps read).
-    found.append(cb.LossHistory(os.path.join(out_dir, "history")))
+    found.append(cb.LossHistory(fs.join(out_dir, "history")))
     if recipe.tensorboard:  # last: the grid and the scores of the epoch are there by then
-        found.append(cb.TensorBoardLog(os.path.join(out_dir, "tensorboard"), sample_grid=found[0]))
+        found.append(cb.TensorBoardLog(fs.join(out_dir, "tensorboard"), sample_grid=found[0]))
     # First, so a trip rolls back before anything records or saves this step's state.
     found.insert(
         0,

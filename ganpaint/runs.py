@@ -116,10 +116,11 @@ def _difference(held: dict, identity: dict) -> str:
             "(another image size, width or option)"
         )
     keys = _settings_differing(held, identity)
-    if "settings" in keys:  # the resolved recipes: name the settings that differ
+    nested = [k for k in keys if isinstance(identity[k], dict)]
+    if nested:  # sections of settings (the resolved recipe): name the entries that differ
         from ganpaint.settings import differences
 
-        changed = differences(held["settings"], identity["settings"])
+        changed = [line for k in nested for line in differences(held[k], identity[k])]
         more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
         return (
             f"it holds another run of {_describe(held)} with other settings "

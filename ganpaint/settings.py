@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import json
 import typing
@@ -177,13 +178,9 @@ def parse_value(text):
         return text
 
 
-_HINTS: dict = {}
-
-
+@functools.cache
 def _recipe_hints() -> dict:
-    if not _HINTS:
-        _HINTS.update(typing.get_type_hints(Recipe))
-    return _HINTS
+    return typing.get_type_hints(Recipe)
 
 
 def _parameter_type(p: inspect.Parameter, fn) -> typing.Any:
@@ -476,11 +473,7 @@ def describe(
             held = getattr(recipe, field_name)
             for key, param in option_keys(recipe)[field_name].items():
                 if key in held:
-                    where = (
-                        "set"
-                        if prefix + key in given or f"{section}.{prefix}{key}" in (settings or {})
-                        else "recipe"
-                    )
+                    where = "set" if prefix + key in given else "recipe"
                     rows.append((section, prefix + key, held[key], where))
                 elif field_name == "model_options" and key in preset and param.default is None:
                     rows.append(

@@ -241,10 +241,8 @@ def small_disk(tmp_path):
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
     )
     if done.returncode:
-        pytest.skip(
-            reason="mounting a tmpfs needs root and a kernel that allows it; here: "
-            + (done.stderr.decode().strip()[:80] or "refused")
-        )
+        why = done.stderr.decode().strip()[:80] or "refused"
+        pytest.skip(reason=f"mounting a tmpfs needs root and a kernel that allows it: {why}")
     yield mount
     subprocess.run(["umount", str(mount)], capture_output=True)
 
