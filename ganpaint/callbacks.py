@@ -1,6 +1,7 @@
 """Keras callbacks for GAN training: sample grids, the CycleGAN learning-rate schedule, a
-best-FID checkpoint, loss and gradient-norm histories, and (from `ganpaint.guard`) the session
-deadline `TimeLimit` and the divergence watch `TrainingGuard`.
+best-FID checkpoint, a held-out L1 to known answers, loss and gradient-norm histories, and
+(from `ganpaint.guard`) the session deadline `TimeLimit` and the divergence watch
+`TrainingGuard`.
 
 Each takes the folder it writes to (created when needed, and checked writable before the
 first step) and writes nowhere else. An epoch cut short by a stop (`TimeLimit`, the guard) is
@@ -34,7 +35,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from ganpaint import distribute, fs, plotting
+from ganpaint import distribute, fs, plotting, rates
 from ganpaint.board import TensorBoardLog  # noqa: F401 (public here)
 from ganpaint.checkpoints import (  # noqa: F401
     StepCheckpoint,
@@ -141,7 +142,8 @@ class LinearDecay(keras.callbacks.Callback):
             optimizers' rates when training starts (the first time). Give them for a run
             that may resume from a checkpoint, whose optimizers hold the decayed rates.
 
-    A `TrainingGuard` that lowered the rates (`model.learning_rate_scale`) stays applied.
+    It writes the rates through `ganpaint.rates.set_learning_rates` (its factor), so a
+    `TrainingGuard` that lowered them (its scale) stays applied.
     """
 
     def __init__(
@@ -171,22 +173,17 @@ class LinearDecay(keras.callbacks.Callback):
                     "LinearDecay sets the learning rate itself; give the optimizers "
                     "a constant learning rate, not a schedule."
                 )
-        if self.initial_learning_rates is None:
-            self.initial_learning_rates = [
-                distribute.value(opt.learning_rate) for opt in optimizers
-            ]
-        if len(self.initial_learning_rates) != len(optimizers):
-            raise ValueError(
-                f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
-                f"values for {len(optimizers)} optimizers."
-            )
+        if self.initial_learning_rates is not None:
+            if len(self.initial_learning_rates) != len(optimizers):
+                raise ValueError(
+                    f"`initial_learning_rates` has {len(self.initial_learning_rates)} "
+                    f"values for {len(optimizers)} optimizers."
+                )
+            rates.set_learning_rates(self.model, base=self.initial_learning_rates)
 
     def on_epoch_begin(self, epoch, logs=None):
-        factor = max(0.0, self.factor(epoch)) * getattr(self.model, "learning_rate_scale", 1.0)
-        rates = [lr * factor for lr in self.initial_learning_rates]
-        for opt, rate in zip(optimizers_of(self.model), rates):
-            opt.learning_rate = rate
-        self.history.append((epoch, rates))
+        written = rates.set_learning_rates(self.model, factor=max(0.0, self.factor(epoch)))
+        self.history.append((epoch, written))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -350,6 +347,51 @@ class FIDCheckpoint(keras.callbacks.Callback):
             )
 
 
+class PairedL1(keras.callbacks.Callback):
+    """Every `every` epochs, translates held-out inputs and logs the mean absolute difference
+    to their true targets as `val_l1` (lower is better), so it lands in `history/epochs.csv`,
+    TensorBoard and a sweep's table beside FID.
+
+    For translators with a known answer: pix2pix's validation pairs (the maps dataset's
+    `val/`), or a CycleGAN task whose true translation is known. The model translates as it
+    does for users (`model.translate`: EMA weights when kept, pix2pix's per-image batch norm).
+
+    Args:
+        inputs: images in [-1, 1], [N, H, W, C], what the model translates.
+        targets: images in [-1, 1] of the same shape, their true translations.
+        every: int. Epochs between scores.
+        name: str. The key it logs.
+    """
+
+    def __init__(self, inputs, targets, every: int = 1, name: str = "val_l1"):
+        super().__init__()
+        inputs, targets = np.asarray(inputs, "float32"), np.asarray(targets, "float32")
+        if inputs.ndim != 4 or inputs.shape != targets.shape:
+            raise ValueError(
+                "`inputs` and `targets` must be image batches of one shape [N, H, W, C]. "
+                f"Received: shapes {inputs.shape} and {targets.shape}"
+            )
+        self.inputs, self.targets = inputs, targets
+        self.every, self.name = _every(every), name
+        self.scores: list[tuple[int, float]] = []
+
+    def on_train_begin(self, logs=None):
+        if not hasattr(self.model, "translate"):
+            raise ValueError(
+                f"PairedL1 scores translators (CycleGAN, Pix2Pix); {type(self.model).__name__} "
+                "does not translate."
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every or self.model.stop_training:
+            return
+        translated = self.model.translate(self.inputs)
+        score = float(np.mean(np.abs(translated - self.targets)))
+        self.scores.append((epoch + 1, score))
+        if logs is not None:
+            logs[self.name] = score
+
+
 class LossHistory(keras.callbacks.Callback):
     """Records every reported loss per batch and per epoch, and writes `batches.csv`,
     `epochs.csv` and `losses.png` into `out_dir` at each epoch's end.
@@ -424,7 +466,7 @@ def _read_rows(path, up_to_epoch: int | None = None) -> list[dict]:
     is none."""
     if not fs.exists(path):
         return []
-    rows = plotting._history_rows(path)  # numbers as floats, names as text
+    rows = plotting.history_rows(path)  # numbers as floats, names as text
     for row in rows:
         for key in ("epoch", "step"):
             if key in row:

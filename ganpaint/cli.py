@@ -12,6 +12,9 @@
     ganpaint audit images.zip TRAINING_IMAGES [--weights imagenet|FILE|pixels]
     ganpaint export MODEL.keras --out PATH [--format savedmodel|tflite] [--no-ema]
     ganpaint animate RUN --out progress.gif
+    ganpaint recipes [RECIPE] [--smoke] [--set SECTION.KEY=VALUE ...]
+    ganpaint sweep RECIPE --out DIR [--grid KEY=V1,V2 ... | --variant 'KEY=V KEY=V' ...]
+                   [--seeds 3] [--parallel N] [--smoke] [--set ...]
     ganpaint samples            (where the bundled samples are)
     ganpaint demo [--out DIR] [--epochs 50] [--seed 0] [--fresh]
 
@@ -406,6 +409,14 @@ def _parse_sweep(add) -> None:
         default=[],
         metavar="SECTION.KEY=V1,V2",
         help="values to try for a setting (repeat: every combination is a variant)",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="'SECTION.KEY=V SECTION.KEY=V'",
+        help="one variant's settings, separated by spaces (repeat: one variant each; "
+        "instead of --grid, for the rows of a coordinate search)",
     )
     p.add_argument(
         "--seeds",
@@ -955,9 +966,14 @@ def _recipes(args) -> int:
 def _sweep(args) -> int:
     from ganpaint import sweeps
 
+    if args.grid and args.variant:
+        raise ValueError(
+            "--grid and --variant name the variants two ways; pass one of them (a --grid "
+            "setting can join each --variant instead)."
+        )
     rows = sweeps.sweep(
         args.recipe,
-        sweeps.parse_grid(args.grid),
+        sweeps.parse_variants(args.variant) if args.variant else sweeps.parse_grid(args.grid),
         seeds=args.seeds,
         out_dir=args.out,
         data=_data_argument(args),
@@ -1241,7 +1257,7 @@ def _animate(args) -> int:
     from ganpaint import plotting
 
     path = plotting.progress_animation(args.run, args.out, fps=args.fps, overwrite=args.overwrite)
-    print(f"wrote {len(plotting._grid_files(args.run))} frames to {path}")
+    print(f"wrote {len(plotting.grid_files(args.run))} frames to {path}")
     return 0
 
 

@@ -97,7 +97,7 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
 
 
 def _last_epoch_losses(out_dir) -> dict:
-    rows = plotting._history_rows(fs.join(out_dir, "history", "epochs.csv"))
+    rows = plotting.history_rows(fs.join(out_dir, "history", "epochs.csv"))
     return {k: v for k, v in rows[-1].items() if k != "epoch"} if rows else {}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ganpaint.generators import _check_classes, _image_shape, _label_map, gan_init
+from ganpaint.generators import check_image_shape, check_num_classes, gan_init, label_map_input
 from ganpaint.layers import SpectralConv2D, SpectralDense, conv_block
 
 CONDITIONINGS = ("label_map", "projection")
@@ -69,7 +69,7 @@ def dcgan_discriminator(
     >>> [o.shape for o in d(keras.ops.zeros((2, 28, 28, 1)))]
     [(2, 1), (2, 10)]
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     if aux_classifier and num_classes is None:
         raise ValueError("`aux_classifier=True` needs `num_classes`.")
     conditioning = conditioning or "projection"
@@ -86,7 +86,7 @@ def dcgan_discriminator(
     if norm == "auto":
         norm = None if spectral_norm else "batch"
     if conditional and conditioning == "label_map":
-        label_map = _label_map(num_classes, embedding_dim, image_shape[:2], inputs)
+        label_map = label_map_input(num_classes, embedding_dim, image_shape[:2], inputs)
         x = layers.Concatenate(name="with_label")([x, label_map])
     size, i, width = min(image_shape[:2]), 0, base_filters
     while size > 4 or i == 0:
@@ -110,7 +110,7 @@ def dcgan_discriminator(
     if conditional and conditioning == "projection":
         label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
-        _check_classes(num_classes)
+        check_num_classes(num_classes)
         # Glorot-uniform, as the authors' code: N(0, 0.02) made labels far slower to learn.
         embedded = layers.Embedding(
             num_classes,
@@ -156,7 +156,7 @@ def patchgan_discriminator(
             reference code's InstanceNorm2d.
         spectral_norm: bool. Spectrally normalize every convolution.
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     if receptive_field not in (1, *_PATCHGAN_LAYERS):
         raise ValueError(
             f"`receptive_field` must be 1, 16, 70 or 286. "

@@ -44,6 +44,7 @@ FLAGS = {
     "parallel": "--parallel",
     "seeds": "--seeds",
     "settings": "--set",
+    "val_pairs": "run.val_pairs",
 }
 _MARK = re.compile("\x00([^\x00\x01]*)(?:\x01([^\x00]*))?\x00")
 

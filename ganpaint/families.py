@@ -316,9 +316,11 @@ def _pix2pix_dataset(recipe, sources, batch, seed):
     )
 
 
-def _pix2pix_references(recipe, sources, seed):
+def read_pairs(recipe, source, seed=0):
+    """Every (input, target) pair of a paired source (side-by-side images, as pix2pix's data),
+    at the recipe's size, unaugmented and in order: two arrays in [-1, 1]."""
     pairs = gdata.paired_dataset(
-        sources[0],
+        source,
         batch_size=16,
         augment=None,
         shuffle=False,
@@ -330,7 +332,11 @@ def _pix2pix_references(recipe, sources, seed):
     for x, y in pairs:
         inputs.append(np.asarray(x))
         targets.append(np.asarray(y))
-    inputs, targets = np.concatenate(inputs), np.concatenate(targets)
+    return np.concatenate(inputs), np.concatenate(targets)
+
+
+def _pix2pix_references(recipe, sources, seed):
+    inputs, targets = read_pairs(recipe, sources[0], seed)
     return inputs[: recipe.fid_samples], targets[: recipe.fid_samples]
 
 

@@ -30,7 +30,7 @@ def gan_init() -> keras.initializers.Initializer:
 MIN_AUTO_UNET_DEPTH = 4
 
 
-def _image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
+def check_image_shape(image_shape, name="image_shape") -> tuple[int, int, int]:
     if (
         not isinstance(image_shape, (tuple, list))
         or len(image_shape) != 3
@@ -132,7 +132,7 @@ def dcgan_generator(
     >>> g([keras.random.normal((2, 100)), keras.ops.array([3, 7])]).shape
     (2, 28, 28, 1)
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     if not isinstance(latent_dim, int) or latent_dim < 1:
         raise ValueError(
             f"`latent_dim` must be a positive int. Received: latent_dim={latent_dim!r}"
@@ -150,7 +150,7 @@ def dcgan_generator(
     noise = keras.Input((latent_dim,), name="noise")
     inputs, x = [noise], noise
     if cbn:
-        _check_classes(num_classes)
+        check_num_classes(num_classes)
         label = keras.Input((1,), dtype="int32", name="label")
         inputs.append(label)
         embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
@@ -174,7 +174,7 @@ def dcgan_generator(
     x = layers.Reshape((seed_h, seed_w, widths[0]), name="seed")(x)
     x = norm_act(x, "seed")
     if num_classes is not None and not cbn:
-        label_map = _label_map(num_classes, embedding_dim, (seed_h, seed_w), inputs)
+        label_map = label_map_input(num_classes, embedding_dim, (seed_h, seed_w), inputs)
         x = layers.Concatenate(name="with_label")([x, label_map])
     for i, width in enumerate(widths[1:]):
         if cbn:
@@ -211,16 +211,16 @@ def dcgan_generator(
     return keras.Model(inputs if len(inputs) > 1 else noise, _tanh_output(x), name=name)
 
 
-def _check_classes(num_classes):
+def check_num_classes(num_classes):
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(
             f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
         )
 
 
-def _label_map(num_classes, embedding_dim, spatial, inputs):
+def label_map_input(num_classes, embedding_dim, spatial, inputs):
     """Appends a label input to `inputs` and returns its embedding as a [H, W, 1] map."""
-    _check_classes(num_classes)
+    check_num_classes(num_classes)
     label = keras.Input((1,), dtype="int32", name="label")
     inputs.append(label)
     e = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(label)
@@ -263,7 +263,7 @@ def resnet_generator(
             (docs/defaults.md, "Known-answer tasks").
         output_channels: int. Defaults to the input channels.
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     if residual is None:
         residual = output_channels in (None, image_shape[-1])
     if image_shape[0] % 4 or image_shape[1] % 4:
@@ -331,7 +331,7 @@ def unet_generator(
             at zero, so the generator starts as the identity (`ganpaint.layers.ResidualTanh`).
         output_channels: int. Defaults to the input channels.
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     h, w = image_shape[:2]
     if depth is None:
         depth = 0
@@ -433,7 +433,7 @@ def efficientnet_generator(
     Example:
     >>> g = efficientnet_generator((128, 128, 3), "EfficientNetB0", weights=None)
     """
-    image_shape = _image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     if backbone not in _EFFICIENTNETS:
         raise ValueError(
             f"`backbone` must be one of {sorted(_EFFICIENTNETS)}. Received: backbone={backbone!r}"

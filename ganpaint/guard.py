@@ -17,8 +17,8 @@ import time
 import keras
 import numpy as np
 
-from ganpaint import distribute, fs
-from ganpaint.checkpoints import CheckpointStore, all_finite, optimizers_of, say, training_state
+from ganpaint import fs, rates
+from ganpaint.checkpoints import CheckpointStore, all_finite, say, training_state
 from ganpaint.sessions import parse_duration
 
 
@@ -177,7 +177,9 @@ class TrainingGuard(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         fs.makedirs(self.out_dir)
         self.stopped = False
-        self.model.learning_rate_scale = self.lr_scale  # LinearDecay keeps applying it
+        # The scale of the rates a resumed run's optimizers hold (`ganpaint.rates`): the next
+        # write (a schedule's, a trip's) keeps it.
+        self.model.learning_rate_scale = self.lr_scale
         # A loss with no floor (a Wasserstein critic's) says nothing when it nears 0.
         adversarial = getattr(self.model, "adversarial", None)
         self._watch_d = adversarial is None or not adversarial.objective.can_be_negative
@@ -300,9 +302,7 @@ class TrainingGuard(keras.callbacks.Callback):
         stop = self.on_trip == "stop" or len(self.trips) + 1 >= self.max_trips or good is None
         if not stop:
             self.lr_scale *= self.lr_factor
-            for opt in optimizers_of(self.model):
-                opt.learning_rate = distribute.value(opt.learning_rate) * self.lr_factor
-            self.model.learning_rate_scale = self.lr_scale
+            rates.set_learning_rates(self.model, scale=self.lr_scale)
         for metric in self.model.metrics:
             metric.reset_state()
         self._reset_counters(offset=batch + 1)

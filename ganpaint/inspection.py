@@ -204,9 +204,9 @@ def _numpy(value):
 def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
     """One row per layer: the first `channels` channels of image `index`'s feature maps
     (dense outputs are shown as a strip). Returns the matplotlib Figure; saves it to `path`."""
-    from ganpaint.plotting import _finish, _pyplot
+    from ganpaint.plotting import finish_figure, pyplot
 
-    plt = _pyplot(path)
+    plt = pyplot(path)
 
     if not maps:
         raise ValueError("`maps` is empty.")
@@ -222,4 +222,4 @@ def plot_feature_maps(maps: dict, path=None, channels: int = 8, index: int = 0):
             if value.ndim == 3 and c < value.shape[-1]:
                 ax.imshow(value[..., c], cmap="viridis", aspect="auto")
         row[0].set_title(f"{name} {tuple(value.shape)}", fontsize=7, loc="left")
-    return _finish(fig, path)
+    return finish_figure(fig, path)

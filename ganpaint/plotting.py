@@ -71,7 +71,7 @@ def save_image(path: str | os.PathLike, image: np.ndarray) -> str:
     return path
 
 
-def _pyplot(path):
+def pyplot(path):
     """matplotlib.pyplot, headless (Agg) when only writing files and no backend is chosen."""
     import matplotlib
 
@@ -82,7 +82,7 @@ def _pyplot(path):
     return plt
 
 
-def _finish(fig, path):
+def finish_figure(fig, path):
     """Lay out, save to `path` (creating folders) and close; returns the figure."""
     fig.tight_layout()
     if path is not None:
@@ -109,7 +109,7 @@ def _value(text: str):
         return text
 
 
-def _history_rows(history) -> list[dict]:
+def history_rows(history) -> list[dict]:
     """Rows of {name: value} from a keras History, its `.history` dict, a list of dicts, or a
     CSV path (as `LossHistory` writes)."""
     if isinstance(history, (str, os.PathLike)):
@@ -155,9 +155,9 @@ def plot_history(
     Returns:
         The matplotlib Figure.
     """
-    plt = _pyplot(path)
+    plt = pyplot(path)
 
-    rows = _history_rows(history)
+    rows = history_rows(history)
     if not rows:
         raise ValueError("`history` has no rows to plot.")
     if names is None:
@@ -201,7 +201,7 @@ def plot_history(
         ax.set_xlabel(x)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    return _finish(fig, path)
+    return finish_figure(fig, path)
 
 
 def plot_gradient_norms(rows, path=None):
@@ -210,9 +210,9 @@ def plot_gradient_norms(rows, path=None):
     `rows` are dicts with step, network, layer, norm (what `callbacks.GradientNorms` records)
     or the path of its CSV.
     """
-    plt = _pyplot(path)
+    plt = pyplot(path)
 
-    rows = _history_rows(rows) if isinstance(rows, (str, os.PathLike)) else list(rows)
+    rows = history_rows(rows) if isinstance(rows, (str, os.PathLike)) else list(rows)
     if not rows:
         raise ValueError("No gradient norms to plot.")
     networks = sorted({r["network"] for r in rows})
@@ -235,13 +235,13 @@ def plot_gradient_norms(rows, path=None):
         ax.set_xlabel("step")
         if len(layers) <= 12:
             ax.legend(fontsize=6)
-    return _finish(fig, path)
+    return finish_figure(fig, path)
 
 
 # -- animations ---------------------------------------------------------------------------------
 
 
-def _grid_files(source) -> list[str]:
+def grid_files(source) -> list[str]:
     """The sample grids of a run (`RUN/grids/epoch_*.png`), of a grids folder, or given."""
     from ganpaint import fs
 
@@ -340,7 +340,7 @@ def progress_animation(source, path, fps: float = 2.0, overwrite: bool = False) 
     from ganpaint import fs
 
     frames = []
-    files = _grid_files(source)
+    files = grid_files(source)
     for file in files:
         match = re.search(r"epoch_(\d+)", os.path.basename(file))
         text = f"epoch {int(match.group(1))}" if match else os.path.basename(file)

@@ -78,6 +78,10 @@ class Recipe:
     gradient_norms_every: int = 10  # batches between gradient-norm readings
     sample_every: int = 1
     tensorboard: bool = True  # TensorBoardLog into OUT/tensorboard (`--no-tensorboard`)
+    # Translators: held-out pairs (what pix2pix's data takes: side-by-side input | target
+    # images) scored each epoch by the L1 of the translated input to its target, logged as
+    # `val_l1` (`callbacks.PairedL1`; e.g. the maps dataset's val/).
+    val_pairs: str | None = None
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
     checkpoint_every: int = 500  # steps between checkpoints: what a kill can cost at most
     # Training steps per call of the compiled step; None: the strategy's default
@@ -169,6 +173,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "gradient_norms",
         "gradient_norms_every",
         "tensorboard",
+        "val_pairs",
     ),
 }
 # Where the open-ended options live: section -> (field, prefix of its keys).

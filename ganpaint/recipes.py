@@ -134,6 +134,11 @@ def build(
         raise UserError(
             f"{arg('annotations')} applies to GAN recipes; {recipe.name} is a {recipe.model}."
         )
+    if recipe.val_pairs is not None and family.kind != "translate":
+        raise UserError(
+            f"{arg('val_pairs')} applies to translation recipes (CycleGAN, pix2pix); "
+            f"{recipe.name} is a {recipe.model}, which translates nothing."
+        )
     out_dir = os.fspath(out_dir or fs.join("outputs", recipe.name))
     strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
@@ -149,11 +154,12 @@ def build(
     dataset = make_dataset()  # after the model, which seeds the global generator
     _check_label_classes(recipe, dataset, sources)
     rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
+    pairs = None if recipe.val_pairs is None else families.read_pairs(recipe, recipe.val_pairs)
     return Setup(
         recipe,
         model,
         dataset,
-        _callbacks(recipe, out_dir, fixed_inputs, real, rates),
+        _callbacks(recipe, out_dir, fixed_inputs, real, rates, pairs),
         out_dir,
         fixed_inputs,
         strategy,
@@ -299,7 +305,7 @@ def _extractor(recipe):
     )
 
 
-def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
+def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None):
     found = [
         cb.SampleGrid(
             fs.join(out_dir, "grids"),
@@ -330,6 +336,8 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates):
                 fid_weights=recipe.fid_weights,
             )
         )
+    if pairs is not None:
+        found.append(cb.PairedL1(*pairs))
     if recipe.gradient_norms:
         found.append(
             cb.GradientNorms(fs.join(out_dir, "gradients"), every=recipe.gradient_norms_every)

@@ -117,6 +117,7 @@ def option_keys(recipe: Recipe) -> dict[str, dict[str, inspect.Parameter]]:
 # Named fields a kind of family does not read (its networks or data take no such thing).
 _UNUSED = {
     "generate": {
+        "val_pairs",
         "generator",
         "receptive_field",
         "backbone",
@@ -125,7 +126,7 @@ _UNUSED = {
         "conditioning",
         "g_conditioning",
     },
-    "labelled": {"generator", "receptive_field", "backbone", "backbone_weights"},
+    "labelled": {"generator", "receptive_field", "backbone", "backbone_weights", "val_pairs"},
     "translate": {
         "latent_dim",
         "num_classes",

@@ -28,7 +28,8 @@ from ganpaint import fs
 from ganpaint.errors import UserError, arg
 from ganpaint.recipe_presets import Recipe, get
 
-SCORES = ("fid", "kid", "mifid")  # lower is better for each (what FIDCheckpoint logs)
+# Lower is better for each: what FIDCheckpoint logs, and PairedL1 (`run.val_pairs`).
+SCORES = ("fid", "kid", "mifid", "val_l1")
 RECORD = "sweep.json"  # what sweep a folder holds
 DONE = "sweep_run.json"  # in a run's folder once it finished: its scores and time
 
@@ -73,7 +74,30 @@ def parse_grid(items) -> dict:
     return grid
 
 
-def _label(settings: dict) -> str:
+def parse_variants(items) -> list[dict]:
+    """`["model.loss=ralsgan model.pool_size=0", ...]` (the command line's --variant, each
+    one variant's settings separated by spaces) as a list of variants."""
+    import shlex
+
+    from ganpaint.settings import parse_value
+
+    variants = []
+    for item in items or ():
+        variant = {}
+        for part in shlex.split(item):
+            key, eq, value = part.partition("=")
+            if not eq or not key.strip():
+                raise UserError(
+                    "--variant takes SECTION.KEY=VALUE settings separated by spaces (e.g. "
+                    f"'model.loss=ralsgan model.pool_size=0'). Received: {item!r}"
+                )
+            variant[key.strip()] = parse_value(value)
+        variants.append(variant)
+    return variants
+
+
+def variant_label(settings: dict) -> str:
+    """A variant's name (its folder in the sweep): what it sets, `base` for nothing."""
     if not settings:
         return "base"
     text = ",".join(f"{k.partition('.')[2]}={_show(v)}" for k, v in settings.items())
@@ -84,11 +108,17 @@ def _show(value) -> str:
     return repr(value) if isinstance(value, (tuple, list)) else str(value)
 
 
-def plan(recipe: Recipe, grid: dict, seeds, out_dir: str) -> list[Run]:
-    """The runs of a sweep: each combination of `grid`'s values (in order), for each seed."""
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seeds:
-        raise UserError(f"{arg('seeds')} must be at least 1.")
+def variants_of(grid) -> list[dict]:
+    """The variants a grid names: a dict {"SECTION.KEY": [values]} gives every combination of
+    the values (in order); a list of dicts gives those variants (a coordinate search's rows,
+    each naming only what it changes)."""
+    if isinstance(grid, (list, tuple)):
+        if not grid or not all(isinstance(v, dict) for v in grid):
+            raise UserError(
+                "`grid` as a list must hold one or more dicts of settings, one per "
+                f"variant. Received: {grid!r}"
+            )
+        return [dict(v) for v in grid]
     keys = list(grid)
     for key, values in grid.items():
         if not isinstance(values, (list, tuple)) or not values:
@@ -96,10 +126,22 @@ def plan(recipe: Recipe, grid: dict, seeds, out_dir: str) -> list[Run]:
                 f"grid[{key!r}] must be a non-empty list of values.",
                 cli=f"--grid {key} needs at least one value.",
             )
+    return [dict(zip(keys, c)) for c in itertools.product(*(grid[k] for k in keys))]
+
+
+def grid_keys(grid) -> list[str]:
+    """Every setting a grid varies, in order of appearance."""
+    return list(dict.fromkeys(k for v in variants_of(grid) for k in v))
+
+
+def plan(recipe: Recipe, grid, seeds, out_dir: str) -> list[Run]:
+    """The runs of a sweep: each variant of `grid` (`variants_of`), for each seed."""
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seeds:
+        raise UserError(f"{arg('seeds')} must be at least 1.")
     runs = []
-    for combination in itertools.product(*(grid[k] for k in keys)):
-        settings = dict(zip(keys, combination))
-        label = _label(settings)
+    for settings in variants_of(grid):
+        label = variant_label(settings)
         runs += [
             Run(label, settings, seed, fs.join(out_dir, label, f"seed_{seed}")) for seed in seeds
         ]
@@ -139,12 +181,13 @@ def sweep(
     verbose=0,
     **overrides,
 ) -> list[dict]:
-    """Train every variant of `recipe` (`grid`: {"SECTION.KEY": [values]}) for each seed.
+    """Train every variant of `recipe` (`grid`) for each seed.
 
     Args:
         recipe: a recipe's name, a `Recipe`, or a recipe file.
         grid: dict of "SECTION.KEY" -> list of values; the variants are every combination.
-            None or {}: the recipe alone (a seed study).
+            Or a list of dicts of "SECTION.KEY": value, one per variant (the rows of a
+            coordinate search). None or {}: the recipe alone (a seed study).
         seeds: int (seeds 0..n-1) or a list of seeds.
         out_dir: the sweep's folder (each run in VARIANT/seed_S).
         data, smoke, settings, overrides: as in `ganpaint.recipes.build`, for every run.
@@ -157,14 +200,17 @@ def sweep(
         The rows of `sweep.csv` (one per variant) as dicts.
     """
     base = get(recipe, smoke=smoke, settings=settings, **overrides)
-    grid = dict(grid or {})
-    for key, values in grid.items():  # each value checked before anything trains
-        for value in values if isinstance(values, (list, tuple)) else [values]:
-            get(base, settings={key: value})
+    grid = list(grid) if isinstance(grid, (list, tuple)) else dict(grid or {})
+    for variant in variants_of(grid):  # each variant checked before anything trains
+        get(base, settings=variant)
     runs = plan(base, grid, seeds, out_dir)
     record = {
         "recipe": base.name,
-        "grid": {k: [_show(v) for v in vs] for k, vs in grid.items()},
+        "grid": (
+            [{k: _show(v) for k, v in variant.items()} for variant in grid]
+            if isinstance(grid, list)
+            else {k: [_show(v) for v in vs] for k, vs in grid.items()}
+        ),
         "smoke": smoke,
         "settings": {k: _show(v) for k, v in (settings or {}).items()},
         "overrides": {k: _show(v) for k, v in overrides.items()},
@@ -184,7 +230,7 @@ def sweep(
     else:
         for run in todo:
             train_run(job, run)
-    return write_table(out_dir, runs, list(grid))
+    return write_table(out_dir, runs, grid_keys(grid))
 
 
 def train_run(job: dict, run: Run) -> dict:
@@ -261,7 +307,7 @@ def write_table(out_dir: str, runs: list[Run], keys: list[str]) -> list[dict]:
         first = next(r for r in runs if r.variant == variant)
         row = {
             "variant": variant,
-            **{k: _show(first.settings[k]) for k in keys},
+            **{k: _show(first.settings[k]) if k in first.settings else "" for k in keys},
             "seeds": len(mine),
             "of": sum(r.variant == variant for r in runs),
         }
@@ -325,7 +371,7 @@ def _plot(path, rows, measures):
     from ganpaint import plotting
 
     shown = [m for m in measures if m.startswith("final_")] or ["seconds"]
-    plt = plotting._pyplot(path)
+    plt = plotting.pyplot(path)
     fig, axes = plt.subplots(1, len(shown), figsize=(4 + 1.2 * len(rows), 3.5), squeeze=False)
     for ax, measure in zip(axes[0], shown):
         means = [r[f"{measure}_mean"] or 0.0 for r in rows]
@@ -340,7 +386,7 @@ def _plot(path, rows, measures):
             range(len(rows)), [r["variant"] for r in rows], rotation=30, ha="right", fontsize=8
         )
         ax.set_title(f"{measure} (mean ± sd over seeds)", fontsize=9)
-    plotting._finish(fig, path)
+    plotting.finish_figure(fig, path)
 
 
 def _hparams(folder, results, keys, measures):
@@ -359,7 +405,7 @@ def _hparams(folder, results, keys, measures):
             fs.rmtree(run_folder)  # rewritten whole: one event file per run
         with tf.summary.create_file_writer(run_folder).as_default():
             hp.hparams(
-                {**{k: result[k] for k in keys}, "seed": result["seed"]},
+                {**{k: result.get(k, "") for k in keys}, "seed": result["seed"]},
                 trial_id=f"{result['variant']}/seed_{result['seed']}",
             )
             for measure in measures:

@@ -16,7 +16,7 @@ import pytest
 from fakes import synthetic_inception_graph
 
 import ganpaint as gp
-from ganpaint import cli, data, fs, metrics, recipes
+from ganpaint import cli, data, fs, metrics, recipes, sweeps
 
 RUN = {"run.json", "model.keras", "backup", "grids", "history", "tensorboard", "best"}
 
@@ -208,14 +208,17 @@ def test_sources_of_every_kind_read_from_the_bucket(bucket):
 
 def test_train_and_translate_from_the_command_line_in_the_bucket(bucket, capsys):
     out = f"{bucket}/runs/pix2pix"
-    assert (
-        cli.main(
-            ["train", "maps_pix2pix", "--smoke", "--epochs", "1", "--fid", "pixels", "--out", out]
-        )
-        == 0
-    ), capsys.readouterr().err
+    # Held-out pairs in the bucket, scored each epoch (run.val_pairs), as a sweep reads them.
+    buffer = io.BytesIO()
+    np.savez(buffer, images=np.random.default_rng(0).integers(0, 256, (3, 32, 64, 3), "uint8"))
+    fs.write_atomically(f"{bucket}/val_pairs.npz", buffer.getvalue())
+    argv = ["train", "maps_pix2pix", "--smoke", "--epochs", "1", "--fid", "pixels", "--out", out]
+    argv += ["--set", f"run.val_pairs={bucket}/val_pairs.npz"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
     assert f"written to {out}" in capsys.readouterr().out  # the bucket path, not /cwd/ram:/...
     assert {"run.json", "model.keras", "backup"} <= set(fs.listdir(out))
+    scores = sweeps.scores_of(out)  # what a sweep reads: history/epochs.csv's val_l1
+    assert 0 < scores["final_val_l1"] < 2 and scores["best_val_l1"] <= scores["final_val_l1"]
     pairs = str(data.sample_path("pairs"))
     assert cli.main(["translate", f"{out}/model.keras", pairs, f"{bucket}/translated"]) == 0
     assert len(fs.listdir(f"{bucket}/translated")) == 12

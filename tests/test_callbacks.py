@@ -276,3 +276,57 @@ def test_callbacks_acting_every_n_steps_act_when_a_call_runs_several_steps(tmp_p
     )
     assert setup.model.steps_per_execution == 2
     assert int(keras.ops.convert_to_numpy(setup.model.g_optimizer.iterations)) == 8
+
+
+class _Shift:
+    """A translator whose output is its input plus `shift`: its L1 to any target is known."""
+
+    stop_training = False
+
+    def __init__(self, shift):
+        self.shift = shift
+
+    def translate(self, images, batch_size=8):
+        return np.clip(images + self.shift, -1, 1)
+
+
+def test_paired_l1_logs_the_known_distance_every_n_epochs():
+    rng = np.random.default_rng(0)
+    inputs = rng.uniform(-0.5, 0.5, (5, 8, 8, 3)).astype("float32")
+    targets = rng.uniform(-1, 1, (5, 8, 8, 3)).astype("float32")
+    score = callbacks.PairedL1(inputs, targets, every=2)
+    score.set_model(_Shift(0.25))
+    score.on_train_begin()
+    logs = [{}, {}, {}, {}]
+    for epoch, epoch_logs in enumerate(logs):
+        score.on_epoch_end(epoch, epoch_logs)
+    expected = float(np.mean(np.abs(inputs + 0.25 - targets)))
+    assert [("val_l1" in x) for x in logs] == [False, True, False, True]
+    assert logs[1]["val_l1"] == pytest.approx(expected, rel=1e-6)
+    assert score.scores == [(2, logs[1]["val_l1"]), (4, logs[3]["val_l1"])]
+
+    with pytest.raises(ValueError, match=r"one shape \[N, H, W, C\].*\(5, 8, 8, 3\) and \(4, 8"):
+        callbacks.PairedL1(inputs, targets[:4])
+    noise_model = callbacks.PairedL1(inputs, targets)
+    noise_model.set_model(model("gan"))
+    with pytest.raises(ValueError, match="PairedL1 scores translators.*GAN does not translate"):
+        noise_model.on_train_begin()
+
+
+def test_one_writer_composes_the_schedule_and_the_guards_scale():
+    from ganpaint import rates
+
+    m = model("gan")
+    m.compile(keras.optimizers.Adam(2e-4), keras.optimizers.Adam(1e-4))
+    held = lambda: [float(o.learning_rate) for o in (m.g_optimizer, m.d_optimizer)]
+    assert rates.set_learning_rates(m, factor=0.5) == pytest.approx([1e-4, 5e-5])
+    assert rates.set_learning_rates(m, scale=0.5) == pytest.approx([5e-5, 2.5e-5])  # a trip
+    assert rates.set_learning_rates(m, factor=1.0) == pytest.approx([1e-4, 5e-5])  # next epoch
+    assert held() == pytest.approx([1e-4, 5e-5])
+    # A resumed model: its optimizers hold the scaled rates, the guard's log the scale.
+    resumed = model("gan")
+    resumed.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(5e-5))
+    resumed.learning_rate_scale = 0.5
+    assert rates.set_learning_rates(resumed, scale=0.25) == pytest.approx([5e-5, 2.5e-5])
+    with pytest.raises(ValueError, match="`base` has 1 learning rates for 2 optimizers"):
+        rates.set_learning_rates(m, base=[1e-3])

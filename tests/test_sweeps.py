@@ -135,3 +135,24 @@ def test_grid_values_are_checked_before_anything_trains(tmp_path):
         sweeps.get("dogs_dcgan"), {"model.d_steps": [1, 2], "model.loss": ["bce", "hinge"]}, 2, "o"
     )
     assert len(runs) == 8 and runs[0].out_dir == "o/d_steps=1,loss=bce/seed_0"
+
+
+def test_variants_name_the_rows_of_a_coordinate_search(tmp_path, capsys):
+    variants = sweeps.parse_variants(["", "model.loss=hinge model.d_steps=2", "model.d_steps=3"])
+    assert variants == [{}, {"model.loss": "hinge", "model.d_steps": 2}, {"model.d_steps": 3}]
+    runs = sweeps.plan(sweeps.get("dogs_dcgan"), variants, [0, 1], "o")
+    assert [r.out_dir for r in runs[::2]] == [
+        "o/base/seed_0",
+        "o/loss=hinge,d_steps=2/seed_0",
+        "o/d_steps=3/seed_0",
+    ]
+    assert sweeps.grid_keys(variants) == ["model.loss", "model.d_steps"]
+    with pytest.raises(UserError, match="--variant takes SECTION.KEY=VALUE settings"):
+        sweeps.parse_variants(["model.loss"])
+    with pytest.raises(UserError, match="as a list must hold one or more dicts"):
+        sweeps.plan(sweeps.get("dogs_dcgan"), [], 1, "o")
+    with pytest.raises(UserError, match="Setting model.d_steps takes int"):
+        sweeps.sweep("dogs_dcgan", [{"model.d_steps": "x"}], 1, smoke=True, out_dir=str(tmp_path))
+    argv = ["sweep", "dogs_dcgan", "--smoke", "--out", str(tmp_path / "s")]
+    assert cli.main([*argv, "--grid", "model.d_steps=1,2", "--variant", "model.d_steps=3"]) == 2
+    assert "--grid and --variant name the variants two ways" in capsys.readouterr().err

@@ -97,7 +97,7 @@ def image_dataset(
     """
     crops = None
     if annotations is not None:
-        crops = _box_crops(
+        crops = load_box_crops(
             source,
             annotations,
             image_size,
@@ -255,7 +255,7 @@ def translation_dataset(
     """
     if direction not in ("AtoB", "BtoA"):
         raise ValueError(f"`direction` must be 'AtoB' or 'BtoA'. Received: direction={direction!r}")
-    h, w = _size_pair(image_size, "image_size")
+    h, w = size_pair(image_size, "image_size")
     src = sources.resolve(source, channels=channels, on_error=on_error)
     first_h, first_w = sources.first_image_shape(src)
     if pairs not in (True, False):
@@ -356,13 +356,13 @@ def unpaired_dataset(
 # ---------------------------------------------------------------------------------------------
 
 
-def _box_crops(
+def load_box_crops(
     source, annotations, image_size, augment, jitter_size, channels, on_error, margin, square
 ) -> dict:
     """The annotated objects of an image source, cropped at the pipeline's load size."""
     from ganpaint.data.annotations import box_crops
 
-    size = _size_pair(image_size, "image_size")
+    size = size_pair(image_size, "image_size")
     load_size = _jitter_size(size, jitter_size) if "jitter" in _augment_tokens(augment) else size
     src = sources.resolve(source, channels=channels, on_error=on_error)
     if src.files is None:
@@ -396,7 +396,7 @@ def _setup(
     repeat,
 ):
     """Validates the arguments every pipeline shares, then resolves the source."""
-    size = _size_pair(image_size, "image_size")
+    size = size_pair(image_size, "image_size")
     _check_batch_size(batch_size)
     tokens = _augment_tokens(augment)
     load_size = _jitter_size(size, jitter_size) if "jitter" in tokens else size
@@ -535,7 +535,7 @@ def _annotate(ds: tf.data.Dataset, src: sources.Source) -> tf.data.Dataset:
     return ds
 
 
-def _size_pair(size: Any, name: str) -> tuple[int, int]:
+def size_pair(size: Any, name: str) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
         pair = (int(size), int(size))
     elif (
@@ -556,7 +556,7 @@ def _size_pair(size: Any, name: str) -> tuple[int, int]:
 def _jitter_size(size: tuple[int, int], jitter_size: Any) -> tuple[int, int]:
     if jitter_size is None:
         return (round(size[0] * _JITTER_RATIO), round(size[1] * _JITTER_RATIO))
-    pair = _size_pair(jitter_size, "jitter_size")
+    pair = size_pair(jitter_size, "jitter_size")
     if pair[0] < size[0] or pair[1] < size[1]:
         raise ValueError(
             f"`jitter_size` must be at least `image_size`={size}. "

@@ -39,11 +39,11 @@ def load_images(
         annotations, box_margin, square: one image per annotated object, cropped from its box
             (as `image_dataset` takes them); the objects' names are the labels.
     """
-    from ganpaint.data.pipeline import _box_crops, _size_pair, image_dataset
+    from ganpaint.data.pipeline import image_dataset, load_box_crops, size_pair
 
-    size = _size_pair(image_size, "image_size")
+    size = size_pair(image_size, "image_size")
     if annotations is not None:
-        found = _box_crops(
+        found = load_box_crops(
             source, annotations, size, None, None, channels, on_error, box_margin, square
         )
         if labels is False:

@@ -311,9 +311,11 @@ class AdversarialModel(keras.Model):
         CycleGAN's {"g_ab", "g_ba", "d_a", "d_b"} (EMA copies are `sampling_network`'s)."""
         return {name: getattr(self, name) for name in self._networks}
 
-    # A factor on every learning rate that schedules apply on top of theirs (`LinearDecay`
-    # multiplies by it); `TrainingGuard` lowers it after a trip. Public: a schedule of your own
-    # should honour it too.
+    # The parts of each optimizer's running rate, `base x factor x scale`, which only
+    # `ganpaint.rates.set_learning_rates` writes: the schedule's factor (`LinearDecay`) and the
+    # guard's scale (`TrainingGuard` lowers it after a trip); the base is read when first needed.
+    learning_rate_base = None
+    learning_rate_factor = 1.0
     learning_rate_scale = 1.0
 
     # -- sampling: one entry for every caller (callbacks, guard, submissions, CLI, notebooks) --
