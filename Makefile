@@ -48,7 +48,7 @@ demo: venv
 	$(VENV)/bin/ganpaint demo --out outputs/demo
 
 bench: venv
-	$(PY) benchmarks/run.py --out benchmarks/results
+	$(PY) -m benchmarks --out benchmarks/results
 
 samples: venv
 	$(PY) scripts/make_samples.py

@@ -16,23 +16,23 @@ Each is scored by its set's stored judge (`judges.py`): how often it sees the re
 in 1,000 generated images (100 a class), and FID on its features against the 1,000 held-out
 images.
 
-    python benchmarks/run.py --task conditional_digits
-    python benchmarks/run.py --task conditional_defaults
-    python benchmarks/run.py --task conditional_defaults_long
-    python benchmarks/run.py --task conditional_textures
+    python -m benchmarks --task conditional_digits
+    python -m benchmarks --task conditional_defaults
+    python -m benchmarks --task conditional_defaults_long
+    python -m benchmarks --task conditional_textures
 """
 
 from __future__ import annotations
 
 import tempfile
 
-import judges
 import keras
 import numpy as np
-from common import batches, fit_scoring, summary
-from few_shot import LATENT, digit_networks
-from report import CONDITIONAL_OPTIMIZERS, adam_pair
 
+from benchmarks import judges
+from benchmarks.common import batches, fit_scoring, summary
+from benchmarks.few_shot import LATENT, digit_networks
+from benchmarks.report import CONDITIONAL_OPTIMIZERS, adam_pair
 from ganpaint import demo, discriminators, gans, generators, recipes
 from ganpaint.gans import default_optimizer
 

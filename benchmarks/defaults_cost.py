@@ -4,7 +4,7 @@ defaults (cbn G, projection + spectral-norm D) against the label map. (Pix2Pix's
 the paper's setting: nothing to time.)
 Same networks and batch, alternating windows, float32, no XLA (`small_data_cost`'s method).
 
-    python benchmarks/run.py --only defaults_cost
+    python -m benchmarks --only defaults_cost
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import os
 
 import keras
 import numpy as np
-import small_data_cost
 import tensorflow as tf
-import throughput
 
+from benchmarks import small_data_cost, throughput
 from ganpaint import discriminators, gans, generators
 
 PRESETS = {"paper (the previous default)": {"preset": "paper"}, "ganpaint (default)": {}}

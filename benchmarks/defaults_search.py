@@ -11,9 +11,9 @@ each seed's score, as the quality benchmark does (the same task, networks and sc
   the 30 bundled photos; trained on 24, scored by L1 to the true map of the 6 held out;
   600 steps of batch 1 (the TF tutorial's batch), jitter and flip as the paper.
 
-    python benchmarks/defaults_search.py --family cyclegan [--stage loss] [--steps 600]
-    python benchmarks/defaults_search.py --family pix2pix
-    python benchmarks/defaults_search.py --family cyclegan --steps 2400 --setting '{"loss": "bce"}'
+    python -m benchmarks.defaults_search --family cyclegan [--stage loss] [--steps 600]
+    python -m benchmarks.defaults_search --family pix2pix
+    python -m benchmarks.defaults_search --family cyclegan --steps 2400 --setting '{"loss": "bce"}'
 
 The README's tables were made with the stages at 600 steps, then `--setting` at 2,400 steps
 for the 600-step winner, the paper's setting and the tutorial's objective (pix2pix: the
@@ -29,18 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common
 import keras
 import numpy as np
-import quality
-import textbook
 
+from benchmarks import common, quality, textbook
 from ganpaint import data, discriminators, gans, generators
 from ganpaint.gans.base import default_optimizer
 

@@ -15,16 +15,16 @@ The small-data tools' own benchmark, on real MNIST digits (the bundled 5,000):
 The conditional benchmarks (labels learned on the digits and the textures) are in
 `conditional.py`; they share `digit_networks`.
 
-    python benchmarks/run.py --task few_shot_digits
+    python -m benchmarks --task few_shot_digits
 """
 
 from __future__ import annotations
 
-import judges  # the digit judge, stored once
 import keras
 import numpy as np
-from common import batches, fit_scoring, summary
 
+from benchmarks import judges  # the digit judge, stored once
+from benchmarks.common import batches, fit_scoring, summary
 from ganpaint import augment, discriminators, gans, generators, metrics
 
 SEEDS = (0, 1)

@@ -7,8 +7,8 @@ not the same weights across machines and TensorFlow builds), so figures from two
 compare. Now each is trained once, stored under `benchmarks/judges/` with its SHA-256 in
 `judges.json`, and every record names the file and its hash (`record(name)`).
 
-    python benchmarks/judges.py            # check the stored judges (hash, held-out accuracy)
-    python benchmarks/judges.py --retrain texture_classifier.keras  # train one again
+    python -m benchmarks.judges            # check the stored judges (hash, held-out accuracy)
+    python -m benchmarks.judges --retrain texture_classifier.keras  # train one again
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _train_digits(images, labels):
 
 
 def _train_textures(images, labels):
-    import textures
+    from benchmarks import textures
 
     return textures.classifier(
         images, labels, epochs=TEXTURE_TRAINING["epochs"], seed=TEXTURE_TRAINING["seed"]
@@ -70,7 +70,7 @@ def _train_textures(images, labels):
 
 
 def _textures(split):
-    import textures
+    from benchmarks import textures
 
     return textures.load(split)
 
@@ -112,7 +112,7 @@ def judge(name: str):
     if entry is None or not os.path.exists(path):
         raise FileNotFoundError(
             f"No stored judge at {path}. Train it once with "
-            f"`python benchmarks/judges.py --retrain {name}`."
+            f"`python -m benchmarks.judges --retrain {name}`."
         )
     found = sha256(path)
     if found != entry["sha256"]:

@@ -36,12 +36,12 @@ pix2pix tasks (paired), where the adversarial term can matter (L1 alone blurs st
 | cartoon | posterize plus dark outlines | held out |
 | halftone | dot-screen texture modulated by brightness | held out |
 
-    python benchmarks/known_answer.py --family cyclegan --suite tuning --steps 600
-    python benchmarks/known_answer.py --family cyclegan --suite held_out --steps 600
-    python benchmarks/known_answer.py --suite held_out --steps 2400 \
+    python -m benchmarks.known_answer --family cyclegan --suite tuning --steps 600
+    python -m benchmarks.known_answer --family cyclegan --suite held_out --steps 600
+    python -m benchmarks.known_answer --suite held_out --steps 2400 \
         --setting default --setting paper --setting tutorial
-    python benchmarks/known_answer.py --family pix2pix --suite tuning --steps 600 --seeds 0 1
-    python benchmarks/known_answer.py --family pix2pix --suite held_out --steps 600 \
+    python -m benchmarks.known_answer --family pix2pix --suite tuning --steps 600 --seeds 0 1
+    python -m benchmarks.known_answer --family pix2pix --suite held_out --steps 600 \
         --setting default --setting tutorial
 """
 
@@ -57,9 +57,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from common import l1_to_truth, summary
 from scipy import ndimage
 
+from benchmarks.common import l1_to_truth, summary
 from ganpaint import data
 
 # -- transforms (uint8 [..., H, W, 3] in, uint8 out; sizes in pixels of a 32 px image) --------
@@ -382,7 +382,7 @@ def train_cyclegan(
         task["a"], task["b"], image_size=size, batch_size=1, seed=seed, repeat=True
     )
     if step_kind == "tutorial":
-        import textbook
+        from benchmarks import textbook
 
         return _scores_along(
             budgets,
@@ -394,7 +394,7 @@ def train_cyclegan(
     if order is None:
         model = gans.CycleGAN(*nets, seed=seed, **setting)
     else:
-        import step_variants
+        from benchmarks import step_variants
 
         model = step_variants.OrderedCycleGAN(*nets, seed=seed, order=order, **setting)
     model.compile(learning_rate, learning_rate)
@@ -506,7 +506,7 @@ def train_pix2pix(
     ds = data.paired_dataset(task["pairs"], image_size=size, batch_size=1, seed=seed, repeat=True)
     test = task["test"]
     if step_kind == "tutorial":  # the tutorial translates its batch of 16 in training mode
-        import textbook
+        from benchmarks import textbook
 
         return _scores_along(
             budgets,

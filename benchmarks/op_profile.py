@@ -13,7 +13,7 @@ of the trace (the `name:type` events on TensorFlow's compute threads) is summed 
 Times are op time summed over threads per step (ops run in parallel, so the total exceeds
 the step's wall time, which is reported beside it).
 
-    python benchmarks/run.py --only profile
+    python -m benchmarks --only profile
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ import time
 
 import keras
 import tensorflow as tf
-import throughput
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+from benchmarks import throughput
 
 STEPS = 3
 CASES = ("cyclegan128", "acgan28")  # batch 1 with large layers; batch 64 with small ones

@@ -18,8 +18,8 @@ and reports the mean, the standard deviation and each seed's score. The digit cl
 that judges is trained once and stored (`judges.py`); each digits row names its file and
 SHA-256, so rows from two runs compare.
 
-    python benchmarks/run.py --only quality              # all tasks
-    python benchmarks/run.py --task photo_to_painting
+    python -m benchmarks --only quality              # all tasks
+    python -m benchmarks --task photo_to_painting
 """
 
 from __future__ import annotations
@@ -27,15 +27,12 @@ from __future__ import annotations
 import tempfile
 import time
 
-import conditional
-import few_shot
-import judges
 import keras
 import numpy as np
 import tensorflow as tf
-import textbook
-from common import l1_to_truth, photos_and_paintings, small_cyclegan_networks, summary
 
+from benchmarks import conditional, few_shot, judges, textbook
+from benchmarks.common import l1_to_truth, photos_and_paintings, small_cyclegan_networks, summary
 from ganpaint import data, demo, gans, recipes
 
 # The demo's budget: 50 epochs of the 4,000 training digits the judge was trained on, 50 x 62

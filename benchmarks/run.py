@@ -1,6 +1,6 @@
 """Runs the benchmarks, prints a table and writes JSON: `make bench`.
 
-    python benchmarks/run.py [--out benchmarks/results] [--only throughput] [--case pix2pix256]
+    python -m benchmarks [--out benchmarks/results] [--only throughput] [--case pix2pix256]
                              [--task digits]
 
 Throughput rows replace the same cases' rows in the existing JSON, case by case as they finish,
@@ -18,17 +18,18 @@ import platform
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bf16_layers
-import defaults_cost
-import input_pipeline
-import op_profile
-import quality
-import small_data_cost
-import step_cost
-import throughput
-import xla_cpu
+from benchmarks import (
+    bf16_layers,
+    defaults_cost,
+    input_pipeline,
+    op_profile,
+    quality,
+    small_data_cost,
+    step_cost,
+    throughput,
+    xla_cpu,
+)
 
 BENCHMARKS = {
     "input_pipeline": input_pipeline.run,

@@ -6,7 +6,7 @@ Each case builds the model four ways (plain; `diff_augment="color,translation,cu
 alternating windows (the shared CPU's speed drifts, as `throughput.py` explains) and reports
 each variant's median steps/s and its cost relative to plain, float32, no XLA.
 
-    python benchmarks/run.py --only small_data_cost
+    python -m benchmarks --only small_data_cost
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import statistics
 
 import keras
 import tensorflow as tf
-import throughput
 
+from benchmarks import throughput
 from ganpaint import gans, recipes
 
 WINDOWS = 5

@@ -10,7 +10,7 @@ without it (alternating windows, float32, no XLA; `small_data_cost`'s method):
   identity start), against the plain tanh output, on the builders' ResNet generators (6
   blocks, as the paper at 128 px) and 70 px PatchGANs, default preset.
 
-    python benchmarks/run.py --only step_cost
+    python -m benchmarks --only step_cost
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import os
 from unittest import mock
 
 import keras
-import small_data_cost
 import tensorflow as tf
-import throughput
 
+from benchmarks import small_data_cost, throughput
 from ganpaint import discriminators, gans, generators
 from ganpaint.gans import ema as ema_lib
 

@@ -14,7 +14,7 @@ differentiated (forward + backward), x1 for one that is not; the same task FLOPs
 both implementations, so the achieved fraction of the measured peak (`peak.py`) compares
 useful work.
 
-    python benchmarks/run.py --only throughput [--case cyclegan128 ...]
+    python -m benchmarks --only throughput [--case cyclegan128 ...]
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import flops
 import keras
 import numpy as np
-import peak
 import tensorflow as tf
-import textbook
 
+from benchmarks import flops, peak, textbook
 from ganpaint import discriminators, families, gans, generators, recipes
 
 WINDOWS = 3

@@ -13,7 +13,7 @@ under three process-wide settings (each in its own process: TensorFlow reads the
 The work: one 3x3 convolution (64 -> 64 channels, a 128 px map, batch 1) forward with both
 gradients; the CycleGAN 128 px default step and the AC-GAN 28 px b64 step of `throughput.py`.
 
-    python benchmarks/run.py --only xla_cpu
+    python -m benchmarks --only xla_cpu
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def _conv_fns():
 def _model_fns(name):
     """(the case's name, {jit_compile: a timed window of `throughput.CASES[name]`'s model})."""
     import tensorflow as tf
-    import throughput
+
+    from benchmarks import throughput
 
     case = throughput.CASES[name]()
     batch = case.batch()
@@ -109,7 +110,8 @@ def run() -> dict:
     inherited = {k: v for k, v in os.environ.items() if k not in SETTINGS}  # each names its own
     for name, env in CONFIGURATIONS.items():
         done = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), name],
+            [sys.executable, "-m", "benchmarks.xla_cpu", name],
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # the repository
             env={**inherited, **env},
             capture_output=True,
             text=True,
@@ -131,5 +133,4 @@ def run() -> dict:
 
 if __name__ == "__main__":  # one configuration, in the process `run` started for it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     print(json.dumps(measure(sys.argv[1])), flush=True)

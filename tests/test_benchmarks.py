@@ -2,22 +2,13 @@
 
 import json
 import os
-import sys
 
 import keras
 import numpy as np
 import pytest
 
-BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
-sys.path.insert(0, BENCH)
-
-import common  # noqa: E402
-import flops  # noqa: E402
-import judges  # noqa: E402
-import known_answer  # noqa: E402
-import op_profile  # noqa: E402
-import run as bench_run  # noqa: E402
-import step_variants  # noqa: E402
+from benchmarks import common, flops, judges, known_answer, op_profile, search_sweeps, step_variants
+from benchmarks import run as bench_run
 
 
 def test_flops_are_counted_from_the_layers():
@@ -90,7 +81,7 @@ def test_quality_rows_give_mean_sd_and_each_seed():
 
 
 def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
-    import quality
+    from benchmarks import quality
 
     short = quality.cycle_task_name(quality.CYCLE_SIZE, quality.CYCLE_STEPS)
     long = quality.cycle_task_name(quality.CYCLE_SIZE, 4 * quality.CYCLE_STEPS)
@@ -102,8 +93,7 @@ def test_quality_long_task_rows_do_not_replace_the_short_ones(tmp_path):
 
 
 def test_few_shot_task_runs_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
-    import few_shot
-    import report
+    from benchmarks import few_shot, report
 
     monkeypatch.setattr(few_shot, "CURVE_EVERY", 2)
     rows = few_shot.few_shot_digits(seeds=(0,), rows=("plain", "ada_target 0.6"), budgets={30: 4})
@@ -145,12 +135,12 @@ def test_a_changed_digit_judge_is_refused_with_the_fix(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="digit_classifier.keras has SHA-256 .*--retrain"):
         judges.digit_judge()
     changed.unlink()
-    with pytest.raises(FileNotFoundError, match="judges.py --retrain"):
+    with pytest.raises(FileNotFoundError, match="benchmarks.judges --retrain"):
         judges.digit_judge()
 
 
 def test_the_texture_set_splits_each_photograph_into_disjoint_blocks():
-    import textures
+    from benchmarks import textures
 
     train, train_labels = textures.load("train")
     held_out, held_labels = textures.load("held_out")
@@ -189,8 +179,7 @@ def test_the_stored_texture_judge_is_the_recorded_one_and_reads_textures():
 
 
 def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
-    import conditional
-    import report
+    from benchmarks import conditional, report
 
     rows = conditional.conditional_textures(seeds=(0,), steps=2)
     assert [r["implementation"] for r in rows] == [
@@ -236,7 +225,7 @@ def test_conditional_benchmarks_run_end_to_end_on_both_sets(monkeypatch):
 
 
 def test_the_conditional_optimizer_is_taken_only_where_the_held_out_checks_hold():
-    import report
+    from benchmarks import report
 
     names = list(report.CONDITIONAL_OPTIMIZERS)[:3]  # 2e-4 (the paper's), 4e-4, 8e-4
     rates = {name: report.CONDITIONAL_OPTIMIZERS[name]["learning_rate"] for name in names}
@@ -272,8 +261,7 @@ def test_the_conditional_optimizer_is_taken_only_where_the_held_out_checks_hold(
 
 
 def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatch, tmp_path):
-    import defaults_search
-    import report
+    from benchmarks import defaults_search, report
 
     monkeypatch.setattr(defaults_search, "RESULTS", str(tmp_path / "search_{family}.json"))
     monkeypatch.setattr(
@@ -312,7 +300,7 @@ def test_defaults_search_runs_each_family_end_to_end_at_a_tiny_budget(monkeypatc
 
 
 def test_the_winner_is_taken_at_the_longest_budget_measured_twice():
-    import report
+    from benchmarks import report
 
     def row(name, steps, l1):
         return {"implementation": name, "steps": steps, "l1_to_true_painting": l1, "setting": {}}
@@ -450,7 +438,7 @@ def test_known_answer_pix2pix_runs_end_to_end_and_names_bad_settings(tmp_path, c
 
 
 def test_known_answer_table_gives_mean_and_mean_rank_with_the_best_in_bold():
-    import report
+    from benchmarks import report
 
     def row(task, setting, l1):
         return {
@@ -544,12 +532,11 @@ def test_xla_cpu_runs_each_setting_in_its_own_process_and_keeps_a_failed_one(mon
     import subprocess
     from types import SimpleNamespace
 
-    import report
-    import xla_cpu
+    from benchmarks import report, xla_cpu
 
     calls = []
 
-    def fake_run(argv, env, capture_output, text):
+    def fake_run(argv, cwd, env, capture_output, text):
         calls.append((argv[-1], env.get("TF_ENABLE_ONEDNN_OPTS"), env.get("XLA_FLAGS")))
         if env.get("XLA_FLAGS"):  # an XLA that does not know the flag aborts at start-up
             return SimpleNamespace(
@@ -595,3 +582,15 @@ def test_profile_rows_merge_by_case_and_keep_the_other_cases_top_ops_and_note(tm
     assert merged["note"] == "rows of case a: before and after"
     again = bench_run._write(path, {"rows": [{"case": "a", "v": 3}], "top_op_types_ms": {}}, "case")
     assert [(r["case"], r["v"]) for r in again["rows"]] == [("a", 3), ("b", 2)]
+
+
+def test_the_search_sweeps_rows_are_recipe_settings_and_published_rows():
+    from ganpaint import recipes
+
+    for family, task in search_sweeps.TASKS.items():
+        published = search_sweeps.published_rows(task)
+        for name, variant in task["rows"]:
+            assert name in published, (family, name)
+            recipe = recipes.get(task["recipe"], settings=variant, **task["overrides"])
+            assert (recipe.image_size, recipe.batch_size, recipe.base_filters) == (64, 1, 32)
+            assert recipe.epochs * recipe.steps_per_epoch == search_sweeps.STEPS

@@ -7,20 +7,17 @@ defaults."""
 import inspect
 import json
 import os
-import sys
 
 import keras
 import pytest
 from tiny_models import networks
 
+from benchmarks import report
 from ganpaint import discriminators as D
 from ganpaint import gans, layers, recipes
 from ganpaint import generators as G
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-import report  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +72,7 @@ def test_readme_shows_the_table_of_the_json(chosen):
     table = report.defaults_table(chosen)
     assert table in readme, (
         "README's defaults table differs from docs/benchmarks/defaults.json: "
-        "run `python benchmarks/report.py --figures docs`"
+        "run `python -m benchmarks.report --figures docs`"
     )
 
 
@@ -85,7 +82,7 @@ def test_readme_shows_the_table_of_the_json(chosen):
 def test_the_resnet_generators_output_is_the_held_out_winner():
     # The known-answer suite's "default" (what the held-out table reports) is what the
     # builder gives without arguments; the paper's plain output is one argument away.
-    import known_answer
+    from benchmarks import known_answer
 
     with open(os.path.join(ROOT, "docs", "benchmarks", "known_answer_cyclegan.json")) as f:
         rows = json.load(f)["rows"]
@@ -172,7 +169,7 @@ def test_every_marked_table_of_the_readme_and_docs_is_the_rendering_of_its_json(
                 expected = report.rendered(name, os.path.join(ROOT, "docs", "benchmarks"))
                 assert content == expected, (
                     f"{page}: table {name!r} differs from its JSON: "
-                    "run `python benchmarks/report.py --docs .`"
+                    "run `python -m benchmarks.report --docs .`"
                 )
                 seen.add(name)
     # The README's headline figures are among them, and every renderer is used somewhere.
