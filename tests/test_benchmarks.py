@@ -337,6 +337,18 @@ def test_known_answer_suites_are_fixed_disjoint_and_cover_every_task():
     assert len(known_answer.TRANSLATION) >= 8 and len(known_answer.PAIRED) >= 4
 
 
+def test_each_known_answer_half_has_as_many_far_tasks_as_near_ones():
+    for suite, tasks in known_answer.TRANSLATION_SUITES.items():
+        near = 0
+        for name in tasks:
+            task = known_answer.translation_task(name, 32)
+            near += (
+                float(np.mean(np.abs(task["test"] - task["truth"]))) < known_answer.NEAR_IDENTITY
+            )
+        assert len(tasks) - near >= near, suite
+    assert known_answer.TRANSLATION_SUITES["held_out"][-3:] == ("night", "infrared", "abstraction")
+
+
 def test_known_answer_transforms_do_what_they_say():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (2, 32, 32, 3)).astype("uint8")
