@@ -1,6 +1,6 @@
 """Markdown tables for the README from the JSON that `make bench` writes, and its figures.
 
-python benchmarks/report.py [--results benchmarks/results] [--figures docs]
+python -m benchmarks.report [--results benchmarks/results] [--figures docs]
 """
 
 from __future__ import annotations
@@ -459,6 +459,26 @@ def search_table(family, result) -> str:
     return "\n".join(lines)
 
 
+def search_sweeps_table(result) -> str:
+    """The searches' rows re-run as sweeps over recipes, beside the published rows."""
+    lines = [
+        "| family | steps | setting (what it changes from the paper's) | the sweep's variant "
+        "| as a sweep, mean ± sd | per seed | published, mean ± sd | within 2 sd |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
+        published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
+        agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
+        variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
+        lines.append(
+            f"| {r['family']} | {r['steps']:,} | {r['setting']} | {variant} | "
+            f"{_mean_std(r, 'l1')} | "
+            f"{per_seed} | {published} | {agrees} |"
+        )
+    return "\n".join(lines)
+
+
 def defaults_table(record) -> str:
     """The README's table of the defaults: each family's default and the paper's setting."""
 
@@ -580,6 +600,7 @@ DOC_TABLES = {
     "defaults_search_cyclegan": lambda j: search_table("cyclegan", j("defaults_search_cyclegan")),
     "defaults_search_pix2pix": lambda j: search_table("pix2pix", j("defaults_search_pix2pix")),
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
+    "search_sweeps": lambda j: search_sweeps_table(j("search_sweeps")),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
     "conditional_textures": lambda j: conditional_table(

@@ -118,6 +118,13 @@ def variants_of(grid) -> list[dict]:
                 "`grid` as a list must hold one or more dicts of settings, one per "
                 f"variant. Received: {grid!r}"
             )
+        labels = [variant_label(v) for v in grid]
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise UserError(
+                f"The variants {', '.join(twice)} are named more than once; each variant "
+                "trains once per seed, so name each once."
+            )
         return [dict(v) for v in grid]
     keys = list(grid)
     for key, values in grid.items():

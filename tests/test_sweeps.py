@@ -149,6 +149,8 @@ def test_variants_name_the_rows_of_a_coordinate_search(tmp_path, capsys):
     assert sweeps.grid_keys(variants) == ["model.loss", "model.d_steps"]
     with pytest.raises(UserError, match="--variant takes SECTION.KEY=VALUE settings"):
         sweeps.parse_variants(["model.loss"])
+    with pytest.raises(UserError, match="The variants d_steps=3 are named more than once"):
+        sweeps.variants_of([{"model.d_steps": 3}, {}, {"model.d_steps": 3}])
     with pytest.raises(UserError, match="as a list must hold one or more dicts"):
         sweeps.plan(sweeps.get("dogs_dcgan"), [], 1, "o")
     with pytest.raises(UserError, match="Setting model.d_steps takes int"):
