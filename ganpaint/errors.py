@@ -45,6 +45,9 @@ FLAGS = {
     "seeds": "--seeds",
     "settings": "--set",
     "val_pairs": "run.val_pairs",
+    "path": "--out",  # export's and sample's output
+    "format='tflite'": "--format tflite",
+    "format='savedmodel'": "--format savedmodel",
 }
 _MARK = re.compile("\x00([^\x00\x01]*)(?:\x01([^\x00]*))?\x00")
 

@@ -25,7 +25,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from ganpaint.errors import UserError, refuse_existing
+from ganpaint.errors import UserError, arg, refuse_existing
 
 FORMATS = ("savedmodel", "tflite")
 
@@ -124,13 +124,12 @@ def export_generator(
         format = "tflite" if tflite_name else "savedmodel"
     if format not in FORMATS:
         raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")
+    tflite, savedmodel = arg("format='tflite'"), arg("format='savedmodel'")
     if format == "savedmodel" and tflite_name:
         raise UserError(
-            f"A SavedModel is a folder, and {path} is named as a TFLite file: "
-            "pass format='tflite' (or None), or a folder name.",
-            cli=f"A SavedModel is a folder, and --out {path} is named as a TFLite "
-            "file: drop --format savedmodel (the extension picks TFLite), or give "
-            "a folder name.",
+            f"A SavedModel is a folder, and {arg('path')} {path} is named as a TFLite file: "
+            f"pass {tflite} (or drop {savedmodel}: the "
+            "extension picks TFLite), or a folder name."
         )
     if not overwrite:
         refuse_existing(path, "export")
@@ -148,8 +147,7 @@ def export_generator(
         return path
     if not path.endswith(".tflite"):
         raise UserError(
-            f"a TFLite export is one file ending in .tflite. Received: {path}",
-            cli=f"--out for --format tflite must end in .tflite. Received: {path}",
+            f"{arg('path')} for {tflite} must be one file ending in .tflite. Received: {path}"
         )
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 

@@ -129,10 +129,7 @@ def variants_of(grid) -> list[dict]:
     keys = list(grid)
     for key, values in grid.items():
         if not isinstance(values, (list, tuple)) or not values:
-            raise UserError(
-                f"grid[{key!r}] must be a non-empty list of values.",
-                cli=f"--grid {key} needs at least one value.",
-            )
+            raise UserError(f"grid[{key!r}] must be a non-empty list of values.")
     return [dict(zip(keys, c)) for c in itertools.product(*(grid[k] for k in keys))]
 
 

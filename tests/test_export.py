@@ -141,9 +141,11 @@ def test_the_export_command_and_its_refusals(trained_like, tmp_path, capsys):
     assert cli.main(["export", path, "--format", "tflite", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
     assert cli.main(["export", path, "--format", "tflite", "--out", str(tmp_path / "x")]) == 2
-    assert "must end in .tflite" in capsys.readouterr().err
-    with pytest.raises(UserError, match="ending in .tflite"):
+    assert "--out for --format tflite must be one file ending in .tflite" in capsys.readouterr().err
+    with pytest.raises(UserError, match="`path` for format='tflite' must be one file ending in"):
         trained_like["gan"].export_generator(tmp_path / "y", format="tflite")
+    with pytest.raises(UserError, match="pass format='tflite' \\(or drop format='savedmodel'"):
+        trained_like["gan"].export_generator(tmp_path / "y.tflite", format="savedmodel")
 
 
 def test_a_residual_translator_converts_to_tflite_with_builtin_ops_alone(tmp_path):
