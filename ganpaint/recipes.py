@@ -139,6 +139,15 @@ def build(
             f"{arg('val_pairs')} applies to translation recipes (CycleGAN, pix2pix); "
             f"{recipe.name} is a {recipe.model}, which translates nothing."
         )
+    pairs = None
+    if recipe.val_pairs is not None:
+        try:
+            pairs = families.read_pairs(recipe, recipe.val_pairs)
+        except (ValueError, OSError) as err:
+            raise UserError(
+                f"{arg('val_pairs')} {recipe.val_pairs} could not be read as held-out pairs "
+                f"(side-by-side input | target images): {str(err).splitlines()[0]}"
+            ) from None
     out_dir = os.fspath(out_dir or fs.join("outputs", recipe.name))
     strategy = strategy or distribute.current_strategy()
     global_batch = distribute.global_batch_size(recipe.batch_size, strategy)
@@ -154,7 +163,6 @@ def build(
     dataset = make_dataset()  # after the model, which seeds the global generator
     _check_label_classes(recipe, dataset, sources)
     rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
-    pairs = None if recipe.val_pairs is None else families.read_pairs(recipe, recipe.val_pairs)
     return Setup(
         recipe,
         model,

@@ -158,3 +158,11 @@ def test_variants_name_the_rows_of_a_coordinate_search(tmp_path, capsys):
     argv = ["sweep", "dogs_dcgan", "--smoke", "--out", str(tmp_path / "s")]
     assert cli.main([*argv, "--grid", "model.d_steps=1,2", "--variant", "model.d_steps=3"]) == 2
     assert "--grid and --variant name the variants two ways" in capsys.readouterr().err
+
+
+def test_held_out_pairs_that_cannot_be_read_are_one_line_naming_the_setting(tmp_path, capsys):
+    argv = ["train", "maps_pix2pix", "--smoke", "--out", str(tmp_path / "run")]
+    assert cli.main([*argv, "--set", f"run.val_pairs={tmp_path / 'missing'}"]) == 2
+    err = capsys.readouterr().err
+    assert f"run.val_pairs {tmp_path / 'missing'} could not be read as held-out pairs" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
