@@ -30,13 +30,13 @@ import argparse
 import csv
 import io
 import json
-import math
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from benchmarks import common, defaults_search
 from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,7 +44,6 @@ RESULTS = os.path.join(HERE, "results")
 PUBLISHED = os.path.join(os.path.dirname(HERE), "docs", "benchmarks")
 SEEDS = (0, 1, 2)
 SIZE, STEPS, EPOCHS = 64, 600, 6  # 6 epochs of 100 steps: the score is the last epoch's
-PIX_TRAIN = 24  # pairs trained on; the rest are held out (as defaults_search.PIX_TRAIN)
 
 # What the search's networks, data and budget are as recipe settings (beside each recipe's).
 _RUN = dict(
@@ -107,32 +106,28 @@ def _side_by_side(a, b):
 
 
 def write_task_data(family, folder, source="search") -> tuple:
-    """The task's files: (training data as `build` takes it, the held-out pairs' .npz).
-    `source` "search": the photos and paintings as the search read them, resized to 64 px
-    first (then jittered from 64 px); "folders": the bundled folders, which the pipeline
-    resizes straight from full size (an ablation)."""
+    """The task's files, from the search's own arrays (`common.photos_and_paintings`,
+    `defaults_search.photo_to_map_pairs`): (training data as `build` takes it, the held-out
+    pairs' .npz). `source` "search": the photos and paintings as the search read them,
+    resized to 64 px first (then jittered from 64 px); "folders": the bundled folders, which
+    the pipeline resizes straight from full size (an ablation)."""
     fs.makedirs(folder)
-    photos = _images(data.sample_path("photo"))
     pairs = os.path.join(folder, "val_pairs.npz")
     if family == "cyclegan":
-        np.savez(pairs, **_side_by_side(photos, data.painterly(data.to_uint8(photos))))
+        photos, paintings, truth = common.photos_and_paintings(SIZE)
+        np.savez(pairs, **_side_by_side(photos, truth))
         if source == "folders":
             return (data.sample_path("photo"), data.sample_path("monet")), pairs
         domains = []
-        for name, images in (("photos", photos), ("paintings", _images(data.sample_path("monet")))):
+        for name, images in (("photos", photos), ("paintings", paintings)):
             domains.append(os.path.join(folder, f"{name}.npz"))
             np.savez(domains[-1], images=data.to_uint8(images))
         return tuple(domains), pairs
-    maps = data.map_like(data.to_uint8(photos))
+    train_pairs, held_out, truth = defaults_search.photo_to_map_pairs(SIZE)
     train = os.path.join(folder, "train_pairs.npz")
-    np.savez(train, **_side_by_side(photos[:PIX_TRAIN], maps[:PIX_TRAIN]))
-    np.savez(pairs, **_side_by_side(photos[PIX_TRAIN:], maps[PIX_TRAIN:]))
+    np.savez(train, images=train_pairs)
+    np.savez(pairs, **_side_by_side(held_out, truth))
     return train, pairs
-
-
-def _images(source):
-    batches = data.image_dataset(source, image_size=SIZE, batch_size=30, shuffle=False)
-    return np.concatenate([b.numpy() for b in batches])
 
 
 def published_rows(task) -> dict:
@@ -172,25 +167,22 @@ def run(family, parallel=1, seeds=SEEDS, out=None, augment="recipe", source="sea
     for name, settings in task["rows"]:
         variant = sweeps.variant_label(settings)
         mine = sorted((r for r in runs if r["variant"] == variant), key=lambda r: int(r["seed"]))
-        values = [float(r["final_val_l1"]) for r in mine]
-        mean = sum(values) / len(values)
-        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1))
+        per_seed = [
+            {"seed": r["seed"], "l1": float(r["final_val_l1"]), "seconds": float(r["seconds"])}
+            for r in mine
+        ]
         then = published.get(name)
         row = {
             "family": label,
-            "steps": STEPS,
             "setting": name,
             "variant": settings,
-            "seeds": len(values),
-            "l1": round(mean, 4),
-            "l1_std": round(sd, 4),
-            "l1_per_seed": [round(v, 4) for v in values],
-            "seconds": round(sum(float(r["seconds"]) for r in mine) / max(1, len(mine)), 1),
+            **common.summary(task["recipe"], name, STEPS, per_seed),
         }
         if then is not None:
             row["published"] = then[task["metric"]]
             row["published_std"] = then[f"{task['metric']}_std"]
-            row["agrees"] = abs(mean - row["published"]) <= 2 * max(sd, row["published_std"])
+            spread = 2 * max(row["l1_std"], row["published_std"])
+            row["agrees"] = abs(row["l1"] - row["published"]) <= spread
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

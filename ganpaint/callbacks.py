@@ -354,7 +354,8 @@ class PairedL1(keras.callbacks.Callback):
 
     For translators with a known answer: pix2pix's validation pairs (the maps dataset's
     `val/`), or a CycleGAN task whose true translation is known. The model translates as it
-    does for users (`model.translate`: EMA weights when kept, pix2pix's per-image batch norm).
+    does for users (`model.sample(inputs=...)`: EMA weights when kept, pix2pix's per-image
+    batch norm).
 
     Args:
         inputs: images in [-1, 1], [N, H, W, C], what the model translates.
@@ -376,7 +377,7 @@ class PairedL1(keras.callbacks.Callback):
         self.scores: list[tuple[int, float]] = []
 
     def on_train_begin(self, logs=None):
-        if not hasattr(self.model, "translate"):
+        if not self.model.takes_inputs:
             raise ValueError(
                 f"PairedL1 scores translators (CycleGAN, Pix2Pix); {type(self.model).__name__} "
                 "does not translate."
@@ -385,7 +386,7 @@ class PairedL1(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every or self.model.stop_training:
             return
-        translated = self.model.translate(self.inputs)
+        translated = self.model.sample(inputs=self.inputs)
         score = float(np.mean(np.abs(translated - self.targets)))
         self.scores.append((epoch + 1, score))
         if logs is not None:

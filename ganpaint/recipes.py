@@ -162,12 +162,12 @@ def build(
     model = build_model(recipe, strategy=strategy, seed=seed)
     dataset = make_dataset()  # after the model, which seeds the global generator
     _check_label_classes(recipe, dataset, sources)
-    rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
+    initial_rates = [distribute.value(opt.learning_rate) for opt in runs.optimizers_of(model)]
     return Setup(
         recipe,
         model,
         dataset,
-        _callbacks(recipe, out_dir, fixed_inputs, real, rates, pairs),
+        _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs),
         out_dir,
         fixed_inputs,
         strategy,

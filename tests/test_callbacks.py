@@ -282,12 +282,13 @@ class _Shift:
     """A translator whose output is its input plus `shift`: its L1 to any target is known."""
 
     stop_training = False
+    takes_inputs = True
 
     def __init__(self, shift):
         self.shift = shift
 
-    def translate(self, images, batch_size=8):
-        return np.clip(images + self.shift, -1, 1)
+    def sample(self, *, inputs):
+        return np.clip(inputs + self.shift, -1, 1)
 
 
 def test_paired_l1_logs_the_known_distance_every_n_epochs():
