@@ -11,16 +11,14 @@ on the bundled samples.
 from __future__ import annotations
 
 import os
-import sys
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from ganpaint.families import family
+from ganpaint.recipe_presets import RECIPES
 
-from ganpaint.families import family  # noqa: E402
-from ganpaint.recipe_presets import RECIPES  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 KAGGLE = "/kaggle/input"
 # Where the real data lives on Kaggle, as each notebook's DATA default.

@@ -61,9 +61,7 @@ def _images_in(path) -> int:
 
 
 def real_folder_cases(root, add, fresh, models, cli):
-    import tiny_models
-
-    from ganpaint import data
+    from ganpaint import data, testing
 
     rng = np.random.default_rng(1)
     photos = {f"{i}.jpg": _jpeg(_blocks(32, 32, i)) for i in range(3)}
@@ -234,10 +232,10 @@ def real_folder_cases(root, add, fresh, models, cli):
         x = rng.integers(0, 256, (8, 16, 16, 1), dtype=np.uint8)
         final = []
         for images in (x, x / 127.5 - 1):
-            gan = tiny_models.model("gan")
+            gan = testing.model("gan")
             gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
             gan.fit(images, batch_size=4, epochs=1, verbose=0, shuffle=False)
-            final.append(tiny_models.weights(gan))
+            final.append(testing.weights(gan))
         return max(float(np.abs(a - b).max()) for a, b in zip(*final))
 
     add(
@@ -252,7 +250,7 @@ def real_folder_cases(root, add, fresh, models, cli):
         group="habits",
         call=lambda: _compiled("gan").fit(np.zeros((4, 16, 16), np.uint8), verbose=0),
     )
-    cycle = tiny_models.model("cyclegan")
+    cycle = testing.model("cyclegan")
     photos_u8 = rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
     add(
         "Python: CycleGAN.translate on uint8 photos",
@@ -271,14 +269,14 @@ def real_folder_cases(root, add, fresh, models, cli):
     add(
         "Python: Pix2Pix.translate on floats in [0, 255]",
         group="habits",
-        call=lambda: tiny_models.model("pix2pix").translate(photos_u8.astype("float32")),
+        call=lambda: testing.model("pix2pix").translate(photos_u8.astype("float32")),
     )
     add(
         "Python: to_uint8 on NaN",
         group="habits",
         call=lambda: data.to_uint8(np.array([np.nan, 0.0, 1.0])),
     )
-    cgan = tiny_models.model("cgan")
+    cgan = testing.model("cgan")
     add(
         "Python: ConditionalGAN.sample(labels=[0.5, 1.7])",
         group="labels",
@@ -380,7 +378,7 @@ def real_folder_cases(root, add, fresh, models, cli):
     add(
         "Python: GAN.save('gan.h5')",
         group="files",
-        call=lambda: tiny_models.model("gan").save(fresh("gan.h5")),
+        call=lambda: testing.model("gan").save(fresh("gan.h5")),
     )
     tfl = fresh("gen.tflite")
     add(
@@ -453,9 +451,9 @@ def real_folder_cases(root, add, fresh, models, cli):
 
 
 def _compiled(kind):
-    import tiny_models
+    from ganpaint import testing
 
-    model = tiny_models.model(kind)
+    model = testing.model(kind)
     model.compile()
     return model
 

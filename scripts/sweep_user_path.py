@@ -42,7 +42,6 @@ import warnings
 import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 import numpy as np
 
@@ -810,19 +809,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     root = tempfile.mkdtemp(prefix="ganpaint-sweep-")
     offline(os.path.join(root, "keras_home"))
-    import tiny_models
-
-    from ganpaint import cli, metrics
+    from ganpaint import cli, metrics, testing
 
     models = {}
-    for kind in tiny_models.MODELS:
-        model = tiny_models.model(kind)
+    for kind in testing.MODELS:
+        model = testing.model(kind)
         model.compile()
         models[kind] = os.path.join(root, f"{kind}.keras")
         model.save(models[kind])
-    import fakes
+    from ganpaint import testing
 
-    fakes.synthetic_inception_graph(os.path.join(root, "graph.pb"))
+    testing.synthetic_inception_graph(os.path.join(root, "graph.pb"))
     metrics.WEIGHTS_SEARCH_ROOTS = (
         [os.path.join(root, "kaggle")] if hasattr(metrics, "WEIGHTS_SEARCH_ROOTS") else None
     )

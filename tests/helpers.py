@@ -8,7 +8,8 @@ import stat
 
 import keras
 import numpy as np
-import tiny_models
+
+from ganpaint import testing
 
 
 def snapshot(folder) -> dict:
@@ -81,8 +82,8 @@ def free_ports(n):
 def model_files(root) -> dict:
     """A .keras file of every model kind the commands name, and inputs for the translators."""
     paths = {}
-    for kind in tiny_models.MODELS:
-        model = tiny_models.model(kind)
+    for kind in testing.MODELS:
+        model = testing.model(kind)
         model.compile()
         paths[kind] = str(root / f"{kind}.keras")
         model.save(paths[kind])

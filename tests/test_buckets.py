@@ -13,10 +13,10 @@ import uuid
 import keras
 import numpy as np
 import pytest
-from fakes import synthetic_inception_graph
 
 import ganpaint as gp
 from ganpaint import cli, data, fs, metrics, recipes, sweeps
+from ganpaint.testing import synthetic_inception_graph
 
 RUN = {"run.json", "model.keras", "backup", "grids", "history", "tensorboard", "best"}
 

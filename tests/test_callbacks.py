@@ -7,9 +7,9 @@ import os
 import keras
 import numpy as np
 import pytest
-from tiny_models import arrays, dataset, model
 
 from ganpaint import callbacks
+from ganpaint.testing import arrays, dataset, model
 
 
 def rows(path):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import free_ports
-from tiny_models import dataset, model, weights
 
 from ganpaint import distribute, gans
 from ganpaint.optimizers import FusedAdam
+from ganpaint.testing import dataset, model, weights
 
 TWO_CPUS = ["/cpu:0", "/cpu:1"]
 
@@ -172,11 +172,10 @@ def test_replicas_draw_different_noise(mirrored):
 
 WORKER = textwrap.dedent("""
     import json, os, sys
-    sys.path.insert(0, {tests!r})
     import numpy as np, tensorflow as tf
     from ganpaint import distribute
     from ganpaint.optimizers import FusedAdam
-    from tiny_models import dataset, model, weights
+    from ganpaint.testing import dataset, model, weights
     strategy = distribute.get_strategy()
     assert isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy), strategy
     with strategy.scope():
@@ -192,9 +191,8 @@ WORKER = textwrap.dedent("""
 
 
 def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
-    tests = os.path.dirname(os.path.abspath(__file__))
     script = tmp_path / "worker.py"
-    script.write_text(WORKER.format(tests=tests))
+    script.write_text(WORKER.format())
     cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     procs = []
     for index in range(2):

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-import tiny_models
 
-from ganpaint import cli, export
+from ganpaint import cli, export, testing
 from ganpaint.data import to_uint8
 from ganpaint.errors import UserError
 
@@ -15,7 +14,7 @@ def trained_like():
     """One model per kind, with EMA copies that differ from the trained generators."""
     models = {}
     for kind in ("gan", "acgan", "cyclegan", "pix2pix"):
-        model = tiny_models.model(kind, ema=0.5)
+        model = testing.model(kind, ema=0.5)
         model.compile()
         rng = np.random.default_rng(5)
         for name in ("generator",) if kind in ("gan", "acgan", "pix2pix") else ("g_ab", "g_ba"):
@@ -42,7 +41,7 @@ def assert_same_images(got, expected):
 def _inputs_and_expected(model, kind, use_ema=True):
     rng = np.random.default_rng(0)
     if kind in ("gan", "acgan"):
-        noise = rng.normal(size=(3, tiny_models.LATENT)).astype("float32")
+        noise = rng.normal(size=(3, testing.LATENT)).astype("float32")
         labels = np.array([0, 1, 2], "int32") if kind == "acgan" else None
         inputs = {"noise": noise, **({"labels": labels} if labels is not None else {})}
         return inputs, to_uint8(model.generate(noise=noise, labels=labels, use_ema=use_ema))

@@ -4,9 +4,9 @@ the one-pass EMA and CycleGAN's shared forward pass."""
 import keras
 import numpy as np
 import tensorflow as tf
-from tiny_models import arrays, dataset, model, weights
 
 from ganpaint.gans import ema
+from ganpaint.testing import arrays, dataset, model, weights
 
 
 def test_ema_pass_equals_the_plain_blend_in_graph_and_eager():

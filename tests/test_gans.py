@@ -5,12 +5,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tiny_models import LATENT, SIZE, arrays, dataset, model, networks, weights
 
 from ganpaint import discriminators as D
 from ganpaint import gans, losses
 from ganpaint import generators as G
 from ganpaint.optimizers import FusedAdam
+from ganpaint.testing import LATENT, SIZE, arrays, dataset, model, networks, weights
 
 
 def fit(m, kind, epochs=1, **compile_kwargs):

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 import scipy.linalg
-from fakes import synthetic_inception_graph
 
 from ganpaint import metrics
+from ganpaint.testing import synthetic_inception_graph
 
 
 @pytest.fixture

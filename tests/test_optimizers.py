@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tiny_models import dataset, model, weights
 
 from ganpaint import gans
 from ganpaint.optimizers import FusedAdam
+from ganpaint.testing import dataset, model, weights
 
 
 def _net(seed=0, embedding=False):

@@ -96,16 +96,16 @@ def test_slerp_keeps_the_ends_and_the_norm_of_orthogonal_unit_vectors():
 
 
 def test_interpolation_rows_for_noise_models_and_one_row_per_class(tmp_path):
-    import tiny_models
+    from ganpaint import testing
 
-    gan = tiny_models.model("gan")
+    gan = testing.model("gan")
     images = plotting.interpolation(gan, tmp_path / "walk.png", steps=5, rows=3)
     assert images.shape == (3, 5, 16, 16, 1) and (tmp_path / "walk.png").exists()
-    acgan = tiny_models.model("acgan")
+    acgan = testing.model("acgan")
     walk = plotting.interpolation(acgan, tmp_path / "walk.gif", steps=4)
-    assert walk.shape[:2] == (tiny_models.CLASSES, 4)
+    assert walk.shape[:2] == (testing.CLASSES, 4)
     from PIL import Image
 
     assert Image.open(tmp_path / "walk.gif").n_frames == 4
     with pytest.raises(ValueError, match="translates images"):
-        plotting.interpolation(tiny_models.model("pix2pix"))
+        plotting.interpolation(testing.model("pix2pix"))

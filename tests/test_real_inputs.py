@@ -19,10 +19,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import tiny_models
 from helpers import model_files, one_line_error
 
-from ganpaint import cli, data
+from ganpaint import cli, data, testing
 from ganpaint.checkpoints import CheckpointStore
 from ganpaint.data import preprocess, sources
 
@@ -390,13 +389,13 @@ def test_uint8_arrays_train_and_translate_as_their_scaled_floats():
     x = rng.integers(0, 256, (8, 16, 16, 1), dtype=np.uint8)
     results = []
     for images in (x, x / 127.5 - 1):
-        gan = tiny_models.model("gan")
+        gan = testing.model("gan")
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
         gan.fit(images, batch_size=4, epochs=1, verbose=0, shuffle=False)
-        results.append(tiny_models.weights(gan))
+        results.append(testing.weights(gan))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, atol=1e-6)
-    cycle = tiny_models.model("cyclegan")
+    cycle = testing.model("cyclegan")
     photos = rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
     np.testing.assert_allclose(
         cycle.translate(photos), cycle.translate(photos / 127.5 - 1), atol=1e-6
@@ -427,7 +426,7 @@ def test_uint8_arrays_train_and_translate_as_their_scaled_floats():
     ],
 )
 def test_arrays_outside_the_range_are_refused_with_the_fix(call, needle):
-    gan = tiny_models.model("gan")
+    gan = testing.model("gan")
     gan.compile()
     with pytest.raises(ValueError) as info:
         call(gan)
@@ -435,7 +434,7 @@ def test_arrays_outside_the_range_are_refused_with_the_fix(call, needle):
 
 
 def test_translators_refuse_floats_in_0_255_and_to_uint8_refuses_nan():
-    cycle = tiny_models.model("cyclegan")
+    cycle = testing.model("cyclegan")
     with pytest.raises(ValueError, match=r"`images` must be floats in \[-1, 1\].*/ 127.5 - 1"):
         cycle.translate(np.full((1, 16, 16, 3), 255.0))
     with pytest.raises(ValueError, match=r"`inputs` must be floats"):
@@ -445,7 +444,7 @@ def test_translators_refuse_floats_in_0_255_and_to_uint8_refuses_nan():
 
 
 def test_labels_must_be_whole_classes_of_the_model(tmp_path, capsys):
-    cgan = tiny_models.model("cgan")  # 3 classes
+    cgan = testing.model("cgan")  # 3 classes
     cgan.compile()
     with pytest.raises(ValueError, match=r"whole class numbers; received 0.5"):
         cgan.sample(2, labels=[0.5, 1.7])
@@ -546,7 +545,7 @@ def test_a_plain_keras_model_is_named_as_not_ganpaints(tmp_path, capsys):
 
 
 def test_saving_to_h5_is_refused_with_the_keras_name(tmp_path):
-    gan = tiny_models.model("gan")
+    gan = testing.model("gan")
     with pytest.raises(ValueError, match=r"save as \.keras files.*gan\.keras"):
         gan.save(str(tmp_path / "gan.h5"))
     assert not (tmp_path / "gan.h5").exists()

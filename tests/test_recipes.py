@@ -2,10 +2,10 @@
 
 import keras
 import pytest
-from tiny_models import MODELS
 
 from ganpaint import recipes
 from ganpaint.optimizers import FusedAdam
+from ganpaint.testing import MODELS
 
 
 @pytest.mark.parametrize("name", [n for n in recipes.RECIPES if "efficientnet" not in n])

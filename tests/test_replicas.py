@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from replica_checks import acceptable, compare
-from tiny_models import model, weights
 
 from ganpaint import callbacks, distribute, gans, recipes
+from ganpaint.testing import model, weights
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,9 @@ import pytest
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    sys.path.insert(0, {tests!r})
     import numpy as np, tensorflow as tf, keras
     tf.config.experimental.enable_op_determinism()
-    from tiny_models import dataset, model, weights
+    from ganpaint.testing import dataset, model, weights
 
     CASES = {{
         "gan": ("gan", {{}}),
@@ -78,8 +77,7 @@ SCRIPT = textwrap.dedent("""
 def resume_results(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("resume")
     script = tmp / "resume.py"
-    tests = os.path.dirname(os.path.abspath(__file__))
-    script.write_text(SCRIPT.format(tests=tests, tmp=str(tmp)))
+    script.write_text(SCRIPT.format(tmp=str(tmp)))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600

@@ -2,17 +2,16 @@
 
 import numpy as np
 import pytest
-import tiny_models
 
-from ganpaint import load_model
+from ganpaint import load_model, testing
 
 
-@pytest.mark.parametrize("kind", list(tiny_models.MODELS))
+@pytest.mark.parametrize("kind", list(testing.MODELS))
 def test_every_model_samples_through_one_entry_and_round_trips(kind, tmp_path):
-    model = tiny_models.model(kind)
+    model = testing.model(kind)
     model.compile()
     model.fit(tf_dataset(kind), epochs=1, verbose=0)
-    inputs = tiny_models.arrays(kind)[0][:3] if model.takes_inputs else None
+    inputs = testing.arrays(kind)[0][:3] if model.takes_inputs else None
     images = model.sample(3, inputs=inputs, seed=4)
     assert images.shape[0] == 3 and np.abs(images).max() <= 1.0
     again = model.sample(3, inputs=inputs, seed=4)
@@ -32,11 +31,11 @@ def test_every_model_samples_through_one_entry_and_round_trips(kind, tmp_path):
 def tf_dataset(kind):
     import tensorflow as tf
 
-    return tf.data.Dataset.from_tensor_slices(tiny_models.arrays(kind)).batch(4)
+    return tf.data.Dataset.from_tensor_slices(testing.arrays(kind)).batch(4)
 
 
 def test_wrong_requests_name_the_argument():
-    gan, cycle, p2p = (tiny_models.model(k) for k in ("gan", "cyclegan", "pix2pix"))
+    gan, cycle, p2p = (testing.model(k) for k in ("gan", "cyclegan", "pix2pix"))
     with pytest.raises(ValueError, match="`inputs` are for translators"):
         gan.sample(2, inputs=np.zeros((2, 16, 16, 1), "float32"))
     with pytest.raises(ValueError, match="give the `inputs`"):

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import round_trip
-from tiny_models import CLASSES, LATENT, SIZE, arrays, dataset, model, networks
 
 from ganpaint import discriminators as D
 from ganpaint import gans
 from ganpaint import generators as G
 from ganpaint.gans import ema as ema_lib
 from ganpaint.layers import ClassConditionalNormalization, SpectralConv2D, SpectralDense, conv_block
+from ganpaint.testing import CLASSES, LATENT, SIZE, arrays, dataset, model, networks
 
 
 class _Record(keras.callbacks.Callback):

@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pytest
 from helpers import read_only_folder
-from tiny_models import dataset, model
 
 from ganpaint import callbacks, fs, recipes, runs, sessions
 from ganpaint.runs import CheckpointStore
+from ganpaint.testing import dataset, model
 
 # -- durations and session limits ---------------------------------------------------------------
 

@@ -14,12 +14,11 @@ import zipfile
 
 import numpy as np
 import pytest
-import tiny_models
-from fakes import synthetic_inception_graph
 from helpers import model_files, one_line_error, snapshot
 
-from ganpaint import callbacks, cli, data, metrics, recipes
+from ganpaint import callbacks, cli, data, metrics, recipes, testing
 from ganpaint.errors import UserError, WeightsUnavailable
+from ganpaint.testing import synthetic_inception_graph
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -242,7 +241,7 @@ def _command(command, model, target, kinds, kind):
 
 
 @pytest.mark.parametrize("command", ["sample", "translate", "submit"])
-@pytest.mark.parametrize("kind", list(tiny_models.MODELS))
+@pytest.mark.parametrize("kind", list(testing.MODELS))
 def test_every_command_on_every_model_kind_into_new_and_used_targets(
     command, kind, kinds, tmp_path, capsys
 ):

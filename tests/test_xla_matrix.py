@@ -6,7 +6,8 @@ two corners of the square add no code path: the tools do not depend on the preci
 import keras
 import numpy as np
 import pytest
-from tiny_models import dataset, model, weights
+
+from ganpaint.testing import dataset, model, weights
 
 TOOLS = dict(
     diff_augment="color,translation,cutout",
@@ -47,7 +48,8 @@ def test_every_random_draw_of_a_compiled_step_names_its_generator(kind):
     dropout mask measured 40x slower (`ganpaint.layers.RNG_ALG`). Keras' own Dropout fails
     this test."""
     import tensorflow as tf
-    from tiny_models import MODELS, networks
+
+    from ganpaint.testing import MODELS, networks
 
     extra = {"cyclegan": dict(pool_size=4), "pix2pix": {}}.get(
         kind, dict(label_smoothing=((0.7, 1.2), (0.0, 0.3)))

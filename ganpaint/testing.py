@@ -1,15 +1,22 @@
-"""Tiny networks and data for the training tests: every model of `ganpaint.gans` at 16 px.
+"""Tiny networks, data and stand-ins for testing code built on ganpaint, offline and fast.
 
-`norm=None`/"instance" and no dropout keep a batch's examples independent, so a step split over
-replicas can match a single-device step exactly.
+- `networks(kind)` / `model(kind)`: every model of `ganpaint.gans` at 16 px, with a few
+  filters and weights from a fixed seed. `norm=None`/"instance" and no dropout keep a batch's
+  examples independent, so a step split over replicas can match a single-device step exactly.
+- `arrays(kind)` / `dataset(kind)`: what a dataset of that kind yields, in [-1, 1].
+- `synthetic_inception_graph(path)`: a small frozen graph with the 2015 Inception graph's
+  tensor names and shape contract (what FID, MiFID and the submission audit read), for
+  machines that cannot download the real one.
+
+The repository's tests and scripts use these; so can a user's own tests.
 """
+
+from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import discriminators as D
 from ganpaint import gans
-from ganpaint import generators as G
 
 SIZE, LATENT, CLASSES = 16, 8, 3
 
@@ -18,6 +25,9 @@ def networks(kind, norm=None, dropout=0.0):
     """Fresh networks of one model kind, with weights from a fixed seed; `dropout` in the
     networks that take it (the GANs' discriminators, pix2pix's U-Net)."""
     import keras
+
+    from ganpaint import discriminators as D
+    from ganpaint import generators as G
 
     keras.utils.set_random_seed(7)
     gray, rgb = (SIZE, SIZE, 1), (SIZE, SIZE, 3)
@@ -93,3 +103,29 @@ def dataset(kind, batch=4, n=8):
 
 def weights(m):
     return [np.asarray(v.value) for v in m.generator_variables + m.discriminator_variables]
+
+
+def synthetic_inception_graph(path, depth=8):
+    """A small frozen graph with the 2015 Inception graph's tensor names and shape contract:
+    a batch-1 `ExpandDims` of one decoded image, a resize to 299, a scaling, and `pool_3`
+    [1, 1, 1, D] after a convolution, written to `path` (a local or gs:// path). Returns a
+    numpy function computing the same thing."""
+    kernel = np.random.default_rng(0).normal(size=(3, 3, 3, depth)).astype("float32")
+    graph = tf.Graph()
+    with graph.as_default():
+        decoded = tf.compat.v1.placeholder(tf.float32, [None, None, 3], name="Cast")
+        x = tf.expand_dims(decoded, 0, name="ExpandDims")
+        x = tf.compat.v1.image.resize_bilinear(x, [299, 299], name="ResizeBilinear")
+        x = (x - 128.0) / 128.0
+        x = tf.nn.relu(tf.nn.conv2d(x, tf.constant(kernel), 2, "VALID"))
+        pooled = tf.reduce_mean(x, axis=[1, 2], keepdims=True, name="pool_3")
+        tf.reshape(pooled, [1, depth], name="pool_3/_reshape")  # batch 1, as the real graph
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(graph.as_graph_def().SerializeToString())
+
+    def reference(pixels):
+        x = tf.compat.v1.image.resize_bilinear(tf.constant(pixels, tf.float32), [299, 299])
+        x = tf.nn.relu(tf.nn.conv2d((x - 128.0) / 128.0, kernel, 2, "VALID"))
+        return tf.reduce_mean(x, axis=[1, 2]).numpy()
+
+    return reference
