@@ -378,13 +378,19 @@ def paired_task(name: str, size: int = 32) -> dict:
 # -- CycleGAN on the translation tasks -------------------------------------------------------------
 
 # What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
-# `textbook.cyclegan_step`), the networks' options (`residual` output, `affine` norm), the
-# update `order` (`step_variants.ORDERS`), and any `CycleGAN` argument (preset, loss,
-# pool_size, cycle_weight, identity_weight, ...).
-# "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today;
-# "previous default" what it gave before the search (a plain tanh output).
+# `textbook.cyclegan_step`), the networks' options (`residual` output, `input_skip`, `affine`
+# norm, a candidate `output` of `output_forms`), the update `order` (`step_variants.ORDERS`),
+# and any `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
+# "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today (the
+# residual output whose last convolution also sees the input image, issue 38); "identity
+# start" the default of issues 25 to 38 (the same output without the input skip,
+# `input_skip=False`); "previous default" the one before that (a plain tanh output). The
+# "default, ..." candidates of issue 25's searches are the identity start with one change,
+# and keep the names they were published under.
+IDENTITY_START = {"residual": True, "input_skip": False}
 CYCLE_SETTINGS = {
     "default": {"residual": True},
+    "identity start": IDENTITY_START,
     "previous default": {"residual": False},
     "paper": {"preset": "paper", "residual": False},
     "tutorial": {"step": "tutorial", "residual": False},
@@ -395,40 +401,54 @@ CYCLE_SETTINGS = {
         "pool_size": 0,
         "residual": False,
     },
-    "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, "residual": True},
+    "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, **IDENTITY_START},
     # Candidates for "do no harm" on near-identity tasks (issue 25's second search).
-    "default, ema": {"residual": True, "ema": 0.999},
-    "default, lr 2e-4": {"residual": True, "learning_rate": 2e-4},
-    "default, identity 1": {"residual": True, "identity_weight": 1.0},
-    "default, cycle 10": {"residual": True, "cycle_weight": 10.0},
-    "default, cycle 10, ema": {"residual": True, "cycle_weight": 10.0, "ema": 0.999},
-    "default, cycle 20": {"residual": True, "cycle_weight": 20.0},
+    "default, ema": {**IDENTITY_START, "ema": 0.999},
+    "default, lr 2e-4": {**IDENTITY_START, "learning_rate": 2e-4},
+    "default, identity 1": {**IDENTITY_START, "identity_weight": 1.0},
+    "default, cycle 10": {**IDENTITY_START, "cycle_weight": 10.0},
+    "default, cycle 10, ema": {**IDENTITY_START, "cycle_weight": 10.0, "ema": 0.999},
+    "default, cycle 20": {**IDENTITY_START, "cycle_weight": 20.0},
     # The step itself (issue 25's third search): `order` as in `step_variants.ORDERS`.
-    "default, fresh fakes": {"residual": True, "order": "fresh fakes"},
-    "default, d first": {"residual": True, "order": "d first"},
-    # The default again, run beside later candidates in a later environment (TensorFlow
-    # 2.21), so that they compare in one environment.
-    "default, re-run": {"residual": True},
+    "default, fresh fakes": {**IDENTITY_START, "order": "fresh fakes"},
+    "default, d first": {**IDENTITY_START, "order": "d first"},
+    # The identity start again, run beside later candidates in a later environment
+    # (TensorFlow 2.21), so that they compare in one environment.
+    "identity start, re-run": IDENTITY_START,
     # Less or no identity loss (issue 25's fourth search): does it hold a residual generator
     # at the photo on tasks far from identity?
-    "default, no identity": {"residual": True, "identity_weight": 0.0},
+    "default, no identity": {**IDENTITY_START, "identity_weight": 0.0},
     "default, cycle 10, no identity": {
-        "residual": True,
+        **IDENTITY_START,
         "cycle_weight": 10.0,
         "identity_weight": 0.0,
     },
-    "default, identity 0.25": {"residual": True, "identity_weight": 0.25},
+    "default, identity 0.25": {**IDENTITY_START, "identity_weight": 0.25},
     "default, cycle 10, identity 0.25": {
-        "residual": True,
+        **IDENTITY_START,
         "cycle_weight": 10.0,
         "identity_weight": 0.25,
     },
+    # The generator's output (issue 38's search): forms for tasks near identity and far from
+    # it, each on the identity start's body with the default preset (`output_forms`). The
+    # residual skip won and is now the builder's default ("default").
+    "identity start, gate": {"output": "gate"},
+    "identity start, fade 200": {"output": "fade 200"},
+    "identity start, fade 400": {"output": "fade 400"},
+    "identity start, skip": {"output": "skip"},
+    "identity start, residual skip": {"output": "residual skip"},
+    "identity start, gated skip": {"output": "gated skip"},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
 
 def cyclegan_networks(
-    size: int, seed: int, width: int = 16, residual: bool = False, affine: bool = False
+    size: int,
+    seed: int,
+    width: int = 16,
+    residual: bool = False,
+    affine: bool = False,
+    input_skip: bool = True,
 ):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
     PatchGANs, as a user would build them for 32-64 px."""
@@ -440,7 +460,13 @@ def cyclegan_networks(
     shape = (size, size, 3)
     g = [
         generators.resnet_generator(
-            shape, 3, filters=width, residual=residual, affine_norm=affine, name=name
+            shape,
+            3,
+            filters=width,
+            residual=residual,
+            affine_norm=affine,
+            input_skip=input_skip,
+            name=name,
         )
         for name in ("g", "f")
     ]
@@ -464,8 +490,24 @@ def train_cyclegan(
     step_kind = setting.pop("step", "ganpaint")
     learning_rate = setting.pop("learning_rate", None)  # both players' Adam, beta_1 0.5
     nets = cyclegan_networks(
-        size, seed, width, setting.pop("residual", False), setting.pop("affine", False)
+        size,
+        seed,
+        width,
+        setting.pop("residual", False),
+        setting.pop("affine", False),
+        setting.pop("input_skip", True),
     )
+    callbacks = []
+    output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)
+    if output:
+        from benchmarks import output_forms
+
+        form, fade_steps = (
+            (output.split() + [""])[:2] if output.startswith("fade") else (output, "")
+        )
+        nets = (*(output_forms.with_output(g, form) for g in nets[:2]), *nets[2:])
+        if form == "fade":
+            callbacks.append(output_forms.Fade(nets[:2], int(fade_steps)))
     ds = data.unpaired_dataset(
         task["a"], task["b"], image_size=size, batch_size=1, seed=seed, repeat=True
     )
@@ -487,19 +529,55 @@ def train_cyclegan(
         model = step_variants.OrderedCycleGAN(*nets, seed=seed, order=order, **setting)
     model.compile(learning_rate, learning_rate)
     return _scores_along(
-        budgets, _fit(model, ds), lambda: model.translate(task["test"]), task["truth"]
+        budgets,
+        _fit(model, ds, callbacks),
+        lambda: model.translate(task["test"]),
+        task["truth"],
     )
 
 
 def _scores_along(budgets, advance, translate, truth) -> dict:
-    """{budget: L1 of `translate()` to `truth`}, training `advance(n)` n more steps up to each
-    of `budgets` in turn: one run scored along the way."""
+    """{budget: {"l1_to_truth": ..., "judge_kid": ...}} of `translate()` against `truth`,
+    training `advance(n)` n more steps up to each of `budgets` in turn: one run scored along
+    the way."""
     scores, done = {}, 0
     for budget in sorted(budgets):
         advance(budget - done)
         done = budget
-        scores[budget] = l1_to_truth(translate(), truth)
+        translated = translate()
+        scores[budget] = {
+            "l1_to_truth": l1_to_truth(translated, truth),
+            "judge_kid": judge_kid(translated, truth),
+        }
     return scores
+
+
+@functools.lru_cache(maxsize=1)
+def _judge_features():
+    from benchmarks import judges
+    from ganpaint import metrics
+
+    return metrics.LayerFeatures(judges.texture_judge(), "features")
+
+
+def judge_kid(translated, truth) -> float:
+    """A distribution distance for tasks without a known answer (issue 38): KID between the
+    translated held-out set and the true targets, on the stored texture judge's 128 features
+    (`benchmarks/judges/texture_classifier.keras`, 32 px; larger images are resized), scaled
+    by the targets' root-mean-square feature so that x.y / d is of order 1 as KID's kernel
+    (x.y / d + 1)^3 expects. The unbiased MMD^2 over every image of both sets (it can dip
+    below 0), x 100."""
+    extract = _judge_features()
+    real, fake = (np.asarray(extract(x), dtype="float64") for x in (truth, translated))
+    scale = np.sqrt(np.mean(real**2)) or 1.0
+    real, fake = real / scale, fake / scale
+    d = real.shape[1]
+
+    def within(x):
+        k = (x @ x.T / d + 1) ** 3
+        return (k.sum() - np.trace(k)) / (len(x) * (len(x) - 1))
+
+    return 100.0 * float(within(real) + within(fake) - 2 * ((real @ fake.T / d + 1) ** 3).mean())
 
 
 def _steps(step, ds):
@@ -513,9 +591,11 @@ def _steps(step, ds):
     return advance
 
 
-def _fit(model, ds):
+def _fit(model, ds, callbacks=()):
     """`advance` for a ganpaint model: `fit` for n steps."""
-    return lambda n: model.fit(ds, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False)
+    return lambda n: model.fit(
+        ds, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False, callbacks=list(callbacks)
+    )
 
 
 # -- pix2pix on the paired tasks ------------------------------------------------------------------
@@ -648,12 +728,13 @@ SEEDS = (0, 1, 2)
 
 
 def _key(row):
-    return (row["task"], row["setting"], row["size"], row["width"], row["steps"])
+    return (row["task"], row["setting"], row["size"], row["width"], row["steps"], row.get("round"))
 
 
 def merge_rows(path, rows):
     """`rows` in place of the rows of the JSON at `path` with the same (task, setting, size,
-    width, steps); the file is rewritten after every run, so a long search keeps its rows."""
+    width, steps, round); the file is rewritten after every run, so a long search keeps its
+    rows."""
     old = []
     if os.path.exists(path):
         with open(path) as f:
@@ -666,13 +747,26 @@ def merge_rows(path, rows):
     return merged
 
 
-def task_rows(family, tasks, settings, budgets, seeds=SEEDS, size=32, width="small", path=None):
+def task_rows(
+    family,
+    tasks,
+    settings,
+    budgets,
+    seeds=SEEDS,
+    size=32,
+    width="small",
+    path=None,
+    round_name=None,
+):
     """One row per (task, setting, budget) of `family` ("cyclegan" or "pix2pix"): mean, sd
-    and each seed's L1 to the truth, beside the unchanged input's."""
+    and each seed's L1 to the truth, beside the unchanged input's. `round_name` names a later
+    round of measurements (say "issue 38"): its rows sit beside, not in place of, the rows of
+    the same settings published before."""
     spec, rows = FAMILIES[family], []
     for task_name in tasks:
         task = spec["task"](task_name, size)
         unchanged = l1_to_truth(task["test"], task["truth"])
+        unchanged_kid = judge_kid(task["test"], task["truth"])
         for name in settings:
             runs = {b: [] for b in budgets}
             for seed in seeds:
@@ -682,12 +776,12 @@ def task_rows(family, tasks, settings, budgets, seeds=SEEDS, size=32, width="sma
                 )
                 seconds = time.perf_counter() - start
                 for b in budgets:
-                    runs[b].append({"seed": seed, "l1_to_truth": scores[b], "seconds": seconds})
+                    runs[b].append({"seed": seed, **scores[b], "seconds": seconds})
                 print(
                     task_name,
                     name,
                     seed,
-                    {b: round(v, 4) for b, v in scores.items()},
+                    {b: {k: round(v, 4) for k, v in s.items()} for b, s in scores.items()},
                     f"{seconds:.0f}s",
                     flush=True,
                 )
@@ -699,6 +793,8 @@ def task_rows(family, tasks, settings, budgets, seeds=SEEDS, size=32, width="sma
                     width=width,
                     near_identity=unchanged < NEAR_IDENTITY,
                     unchanged_l1=round(unchanged, 4),
+                    unchanged_judge_kid=round(unchanged_kid, 4),
+                    **({"round": round_name} if round_name else {}),
                     suite=next(s for s, members in spec["suites"].items() if task_name in members),
                 )
                 rows.append(row)
@@ -720,6 +816,12 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--width", choices=tuple(WIDTHS), default="small")
     parser.add_argument("--out", default=None, help="JSON to merge rows into")
+    parser.add_argument(
+        "--round",
+        default=None,
+        help="name a later round of measurements (e.g. 'issue 38'): its rows sit beside the "
+        "published rows of the same settings instead of replacing them",
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -754,6 +856,7 @@ def main(argv=None) -> int:
         args.size,
         args.width,
         path,
+        args.round,
     )
     return 0
 

@@ -621,7 +621,7 @@ _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re
 
 # The settings of `known_answer.CYCLE_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_SETTINGS = [
-    "default",
+    "identity start",
     "previous default",
     "paper",
     "tutorial",
@@ -631,7 +631,7 @@ KNOWN_ANSWER_SETTINGS = [
 ]
 # The second search's candidates (do no harm), beside the default.
 KNOWN_ANSWER_CANDIDATES = [
-    "default",
+    "identity start",
     "default, cycle 10",
     "default, cycle 20",
     "default, cycle 10, ema",
@@ -640,14 +640,24 @@ KNOWN_ANSWER_CANDIDATES = [
     "default, identity 1",
 ]
 # The third search's candidates (the update order), beside the default.
-KNOWN_ANSWER_STEP_SETTINGS = ["default", "default, fresh fakes", "default, d first"]
+KNOWN_ANSWER_STEP_SETTINGS = ["identity start", "default, fresh fakes", "default, d first"]
 # The fourth search's candidates (less or no identity loss), beside the default re-run.
 KNOWN_ANSWER_IDENTITY_SETTINGS = [
-    "default, re-run",
+    "identity start, re-run",
     "default, no identity",
     "default, cycle 10, no identity",
     "default, identity 0.25",
     "default, cycle 10, identity 0.25",
+]
+# Issue 38's search: the generator's output (`output_forms`), beside the identity start.
+KNOWN_ANSWER_OUTPUT_SETTINGS = [
+    "identity start, re-run",
+    "identity start, gate",
+    "identity start, skip",
+    "identity start, residual skip",
+    "identity start, gated skip",
+    "identity start, fade 200",
+    "identity start, fade 400",
 ]
 # The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_PIX2PIX_SETTINGS = [
@@ -679,21 +689,21 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "held_out",
         2400,
-        ["default", "paper", "tutorial", "default, cycle 10"],
+        ["identity start", "paper", "tutorial", "default, cycle 10"],
     ),
     # The same held-out tasks at 64 px (the builders' networks at that size).
     "known_answer_held_out_600_64px": (
         "cyclegan",
         "held_out",
         600,
-        ["default", "paper", "tutorial", "default, cycle 10"],
+        ["identity start", "paper", "tutorial", "default, cycle 10"],
         64,
     ),
     "known_answer_held_out_2400_64px": (
         "cyclegan",
         "held_out",
         2400,
-        ["default", "paper", "tutorial"],
+        ["identity start", "paper", "tutorial"],
         64,
     ),
     # ... and at 32 px with the medium width (32 filters in the generators, 64 in the
@@ -702,7 +712,7 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "held_out",
         600,
-        ["default", "paper", "tutorial", "default, cycle 10"],
+        ["identity start", "paper", "tutorial", "default, cycle 10"],
         32,
         "medium",
     ),
@@ -715,7 +725,21 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "held_out",
         600,
-        ["default", "tutorial", "default, no identity", "default, cycle 10, no identity"],
+        ["identity start", "tutorial", "default, no identity", "default, cycle 10, no identity"],
+    ),
+    # Issue 38: the generator's output, on the balanced suites (near and far tasks).
+    "known_answer_output_tuning_600": ("cyclegan", "tuning", 600, KNOWN_ANSWER_OUTPUT_SETTINGS),
+    "known_answer_balanced_held_out_600": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "identity start", "paper", "tutorial"],
+    ),
+    "known_answer_balanced_held_out_2400": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["default", "paper", "tutorial"],
     ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
@@ -737,28 +761,74 @@ KNOWN_ANSWER_TABLES = {
         KNOWN_ANSWER_PIX2PIX_SETTINGS[:7],
     ),
 }
+# Issue 38's tables: the second round of measurements (rows with "round": "issue 38", which
+# sit beside the first round's rows of the same settings), on every task of the balanced
+# suites. The earlier tables show issue 25's tasks alone (their settings were not run on the
+# others).
+ISSUE_38 = "issue 38"
+ISSUE_38_TABLES = {
+    "known_answer_output_tuning_600",
+    "known_answer_balanced_held_out_600",
+    "known_answer_balanced_held_out_2400",
+}
+ISSUE_25_TASKS = {
+    "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
+    "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly"),
+}
+
+
+def _known_answer_doc_table(name, score="l1_to_truth"):
+    family, suite, steps, settings, *shape = KNOWN_ANSWER_TABLES[name]
+    if name in ISSUE_38_TABLES:
+        where = {"round_name": ISSUE_38}
+    else:
+        where = {"tasks": ISSUE_25_TASKS[suite]} if family == "cyclegan" else {}
+    return lambda j: known_answer_table(
+        j(f"known_answer_{family}"), suite, steps, settings, *shape, score=score, **where
+    )
+
+
+DOC_TABLES.update({name: _known_answer_doc_table(name) for name in KNOWN_ANSWER_TABLES})
+# ... and issue 38's held-out tables by the judge's KID, the distribution distance for styles
+# without a known answer.
 DOC_TABLES.update(
     {
-        name: (
-            lambda family, suite, steps, settings, size=32, width="small": (
-                lambda j: known_answer_table(
-                    j(f"known_answer_{family}"), suite, steps, settings, size, width
-                )
-            )
-        )(*spec)
-        for name, spec in KNOWN_ANSWER_TABLES.items()
+        f"{name}_kid": _known_answer_doc_table(name, score="judge_kid")
+        for name in ("known_answer_balanced_held_out_600", "known_answer_balanced_held_out_2400")
     }
 )
 
 
-def known_answer_table(result, suite, steps, settings=None, size=32, width="small") -> str:
-    """One line per task of `suite` at `steps`: the unchanged input's L1 to the truth, then
-    each setting's mean ± sd over seeds (bold: the best); then each setting's mean L1 and its
-    mean rank among the settings shown (1: closest to the truth; the search's rule)."""
+def known_answer_table(
+    result,
+    suite,
+    steps,
+    settings=None,
+    size=32,
+    width="small",
+    tasks=None,
+    score="l1_to_truth",
+    round_name=None,
+) -> str:
+    """One line per task of `suite` (or of `tasks`) at `steps`: the unchanged input's L1 to
+    the truth, then each setting's mean ± sd over seeds (bold: the best); then each setting's
+    mean L1 and its mean rank among the settings shown (1: closest to the truth; the search's
+    rule). `score="judge_kid"`: the same for the judge's KID (issue 38), x 100. Only the rows
+    of `round_name` (None: those of the first round, before rounds were named)."""
+    key, unchanged_key, places = (
+        ("judge_kid", "unchanged_judge_kid", 1)
+        if score == "judge_kid"
+        else ("l1_to_truth", "unchanged_l1", 3)
+    )
     rows = [
         r
         for r in result["rows"]
-        if r["suite"] == suite and r["steps"] == steps and r["size"] == size and r["width"] == width
+        if r["suite"] == suite
+        and r["steps"] == steps
+        and r["size"] == size
+        and r["width"] == width
+        and (tasks is None or r["task"] in tasks)
+        and r.get("round") == round_name
     ]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
@@ -767,30 +837,28 @@ def known_answer_table(result, suite, steps, settings=None, size=32, width="smal
     means, ranks = {s: [] for s in settings}, {s: [] for s in settings}
     for task in tasks:
         by_setting = {r["setting"]: r for r in rows if r["task"] == task}
-        unchanged = next(iter(by_setting.values()))["unchanged_l1"]
-        best = min(r["l1_to_truth"] for s, r in by_setting.items() if s in settings)
+        unchanged = next(iter(by_setting.values()))[unchanged_key]
+        best = min(r[key] for s, r in by_setting.items() if s in settings)
         cells = []
         for s in settings:
             r = by_setting.get(s)
             if r is None:
                 cells.append("–")
                 continue
-            means[s].append(r["l1_to_truth"])
+            means[s].append(r[key])
             ranks[s].append(
-                1
-                + sum(
-                    o["l1_to_truth"] < r["l1_to_truth"]
-                    for t, o in by_setting.items()
-                    if t in settings
-                )
+                1 + sum(o[key] < r[key] for t, o in by_setting.items() if t in settings)
             )
-            cell = _mean_std(r, "l1_to_truth")
-            cells.append(f"**{cell}**" if r["l1_to_truth"] == best else cell)
+            cell = _mean_std(r, key, places=places)
+            cells.append(f"**{cell}**" if r[key] == best else cell)
         near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
-        lines.append(f"| {task}{near} | {unchanged:.3f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {task}{near} | {unchanged:.{places}f} | " + " | ".join(cells) + " |")
     if len(tasks) > 1:
         complete = [s for s in settings if len(means[s]) == len(tasks)]
-        for label, values, form in (("mean", means, "{:.3f}"), ("mean rank", ranks, "{:.1f}")):
+        for label, values, form in (
+            ("mean", means, f"{{:.{places}f}}"),
+            ("mean rank", ranks, "{:.1f}"),
+        ):
             lines.append(
                 f"| **{label}** | | "
                 + " | ".join(

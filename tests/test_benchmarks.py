@@ -7,7 +7,16 @@ import keras
 import numpy as np
 import pytest
 
-from benchmarks import common, flops, judges, known_answer, op_profile, search_sweeps, step_variants
+from benchmarks import (
+    common,
+    flops,
+    judges,
+    known_answer,
+    op_profile,
+    output_forms,
+    search_sweeps,
+    step_variants,
+)
 from benchmarks import run as bench_run
 
 
@@ -606,3 +615,25 @@ def test_the_search_sweeps_rows_are_recipe_settings_and_published_rows():
             recipe = recipes.get(task["recipe"], settings=variant, **task["overrides"])
             assert (recipe.image_size, recipe.batch_size, recipe.base_filters) == (64, 1, 32)
             assert recipe.epochs * recipe.steps_per_epoch == search_sweeps.STEPS
+
+
+def test_the_output_forms_share_the_body_and_start_where_they_say():
+    from ganpaint import generators
+
+    g = generators.resnet_generator((16, 16, 3), 1, filters=4)
+    x = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 16, 16, 3)).astype("float32")
+    for form in ("gate", "fade", "residual skip", "gated skip"):  # identity starts
+        h = output_forms.with_output(g, form)
+        assert h.get_layer("c7s1_conv") is g.get_layer("c7s1_conv")
+        np.testing.assert_allclose(h(x).numpy(), x, atol=1e-5, err_msg=form)
+    assert np.abs(output_forms.with_output(g, "skip")(x).numpy() - x).mean() > 0.1
+    faded = output_forms.with_output(g, "fade")
+    fade = output_forms.Fade([faded], steps=4)
+    for step in range(5):
+        fade.on_train_batch_begin(step)
+    np.testing.assert_allclose(faded(x).numpy(), 0.0, atol=1e-6)  # the input let go of
+    # The library's default is the residual skip's computation.
+    assert known_answer.CYCLE_SETTINGS["identity start, residual skip"] == {
+        "output": "residual skip"
+    }
+    assert "input_skip" in [layer.name for layer in g.layers]

@@ -10,12 +10,12 @@ import os
 
 import keras
 import pytest
-from tiny_models import networks
 
 from benchmarks import report
 from ganpaint import discriminators as D
 from ganpaint import gans, layers, recipes
 from ganpaint import generators as G
+from ganpaint.testing import networks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,10 +87,16 @@ def test_the_resnet_generators_output_is_the_held_out_winner():
     with open(os.path.join(ROOT, "docs", "benchmarks", "known_answer_cyclegan.json")) as f:
         rows = json.load(f)["rows"]
     held_out = {r["setting"] for r in rows if r["suite"] == "held_out"}
-    assert {"default", "previous default", "paper", "tutorial"} <= held_out
+    assert {"default", "identity start", "previous default", "paper", "tutorial"} <= held_out
     assert known_answer.CYCLE_SETTINGS["default"] == {"residual": True}
+    assert known_answer.CYCLE_SETTINGS["identity start"] == {
+        "residual": True,
+        "input_skip": False,
+    }
     shape = (16, 16, 3)
-    assert isinstance(G.resnet_generator(shape, 1, filters=4).layers[-1], layers.ResidualTanh)
+    default = G.resnet_generator(shape, 1, filters=4)
+    assert isinstance(default.layers[-1], layers.ResidualTanh)
+    assert "input_skip" in [layer.name for layer in default.layers]
     assert not isinstance(
         G.resnet_generator(shape, 1, filters=4, residual=False).layers[-1], layers.ResidualTanh
     )

@@ -30,8 +30,10 @@ def test_dcgan_generator_rejects_impossible_sizes(shape):
 
 
 def test_resnet_generator_matches_the_reference_parameter_count():
-    # The official CycleGAN resnet_9blocks at 256x256x3: 11.378 M.
-    assert G.resnet_generator((256, 256, 3), n_blocks=9).count_params() == 11_378_179
+    # The official CycleGAN resnet_9blocks at 256x256x3: 11.378 M (the paper's plain output;
+    # the default residual output's input skip adds 7 x 7 x 3 x 3 weights).
+    assert G.resnet_generator((256, 256, 3), residual=False).count_params() == 11_378_179
+    assert G.resnet_generator((256, 256, 3)).count_params() == 11_378_179 + 441
 
 
 def test_resnet_generator_small_round_trip(tmp_path):
@@ -46,6 +48,11 @@ def test_resnet_generator_starts_as_the_identity_when_channels_match():
     x = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 16, 16, 3)).astype("float32")
     g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4)  # the default: residual
     np.testing.assert_allclose(g(x).numpy(), x, atol=1e-5)
+    # ... whose last convolution also sees the input (issue 38); without it, issue 25's form.
+    assert "input_skip" in [layer.name for layer in g.layers]
+    before = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, input_skip=False)
+    np.testing.assert_allclose(before(x).numpy(), x, atol=1e-5)
+    assert g.count_params() == before.count_params() + 7 * 7 * 3 * 3
     plain = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, residual=False)
     assert np.abs(plain(x).numpy() - x).mean() > 0.1
     gray_to_rgb = G.resnet_generator((16, 16, 1), n_blocks=1, filters=4, output_channels=3)

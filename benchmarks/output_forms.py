@@ -1,0 +1,101 @@
+"""Candidate outputs for the ResNet generator, searched on the known-answer tasks (issue 38).
+
+The builders' `resnet_generator` starts as the identity (`ResidualTanh`: tanh(delta +
+atanh(image)), delta's convolution at zero). That wins near identity and holds the generator
+at the photo far from it. The candidates keep the network's body and replace its output:
+
+- "gate": tanh(delta + g * atanh(image)), g per channel, learned, starting at 1 (g = 1 +
+  `GATE_RATE` * w, so Adam moves it `GATE_RATE` times faster than a weight);
+- "fade K": tanh(delta + b * atanh(image)), b falling linearly from 1 to 0 over the first K
+  steps (`Fade`, a callback): an identity start that lets go;
+- "skip": the paper's tanh output, its last convolution also seeing the input image: no
+  identity start, but the identity is one linear map away;
+- "residual skip", "gated skip": the identity start (fixed, or with the gate), its last
+  convolution (at zero) also seeing the input image, so that a change of colours that is
+  linear in the input (a channel mix, a hue rotation) is one linear map away.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+GATE_RATE = 10.0
+
+
+def _atanh(image, margin=1e-3):
+    x = ops.clip(ops.cast(image, "float32"), -1.0 + margin, 1.0 - margin)
+    return 0.5 * ops.log((1.0 + x) / (1.0 - x))
+
+
+class GatedResidualTanh(layers.Layer):
+    def build(self, input_shapes):
+        self.w = self.add_weight(
+            shape=(input_shapes[1][-1],), initializer="zeros", name="gate", dtype="float32"
+        )
+
+    def call(self, inputs):
+        delta, image = inputs
+        gate = 1.0 + GATE_RATE * self.w
+        return ops.tanh(ops.cast(delta, "float32") + gate * _atanh(image))
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+
+class FadingResidualTanh(layers.Layer):
+    def build(self, input_shapes):
+        self.blend = self.add_weight(
+            shape=(), initializer="ones", trainable=False, name="blend", dtype="float32"
+        )
+
+    def call(self, inputs):
+        delta, image = inputs
+        return ops.tanh(ops.cast(delta, "float32") + self.blend * _atanh(image))
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+
+class Fade(keras.callbacks.Callback):
+    """Sets every `FadingResidualTanh`'s blend to max(0, 1 - step / `steps`) before each
+    step, counting steps across `fit` calls."""
+
+    def __init__(self, generators, steps):
+        super().__init__()
+        self.layers = [
+            layer for g in generators for layer in g.layers if isinstance(layer, FadingResidualTanh)
+        ]
+        self.steps, self.done = steps, 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        blend = max(0.0, 1.0 - self.done / self.steps)
+        for layer in self.layers:
+            layer.blend.assign(blend)
+        self.done += 1
+
+
+def with_output(generator, form):
+    """`generator` (a `resnet_generator`) with its output replaced by `form` ("gate", "fade",
+    "skip", "residual skip", "gated skip"); the body's weights are shared."""
+    from ganpaint.generators import gan_init
+    from ganpaint.layers import ReflectionPadding2D, ResidualTanh
+
+    inputs = generator.input
+    x = generator.get_layer("out_pad").output
+    channels = inputs.shape[-1]
+    if form.endswith("skip"):  # the last convolution also sees the input image
+        image = ReflectionPadding2D(3, name="skip_pad")(inputs)
+        x = layers.Concatenate(name="skip")([x, image])
+    if form == "skip":
+        y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="skip_conv")(x)
+        out = layers.Activation("tanh", dtype="float32", name="skip_output")(y)
+    elif form in ("residual skip", "gated skip"):
+        delta = layers.Conv2D(channels, 7, kernel_initializer="zeros", name="skip_conv")(x)
+        head = GatedResidualTanh if form == "gated skip" else ResidualTanh
+        out = head(dtype="float32", name="skip_output")([delta, inputs])
+    else:
+        delta = layers.Conv2D(channels, 7, kernel_initializer="zeros", name=f"{form}_conv")(x)
+        head = {"gate": GatedResidualTanh, "fade": FadingResidualTanh}[form]
+        out = head(dtype="float32", name=f"{form}_output")([delta, inputs])
+    return keras.Model(inputs, out, name=generator.name)
