@@ -1,8 +1,10 @@
 """Candidate outputs for the ResNet generator, searched on the known-answer tasks (issue 38).
 
-The builders' `resnet_generator` starts as the identity (`ResidualTanh`: tanh(delta +
-atanh(image)), delta's convolution at zero). That wins near identity and holds the generator
-at the photo far from it. The candidates keep the network's body and replace its output:
+Issue 25's `resnet_generator` started as the identity (`ResidualTanh`: tanh(delta +
+atanh(image)), delta's convolution at zero; now `input_skip=False`). That wins near identity
+and holds the generator at the photo far from it. The candidates keep the network's body and
+replace its output (the "residual skip" won, and is now the builder's default:
+docs/defaults.md, "The generator's output, near identity and far from it"):
 
 - "gate": tanh(delta + g * atanh(image)), g per channel, learned, starting at 1 (g = 1 +
   `GATE_RATE` * w, so Adam moves it `GATE_RATE` times faster than a weight);
