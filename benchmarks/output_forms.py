@@ -8,8 +8,8 @@ docs/defaults.md, "The generator's output, near identity and far from it"):
 
 - "gate": tanh(delta + g * atanh(image)), g per channel, learned, starting at 1 (g = 1 +
   `GATE_RATE` * w, so Adam moves it `GATE_RATE` times faster than a weight);
-- "fade K": tanh(delta + b * atanh(image)), b falling linearly from 1 to 0 over the first K
-  steps (`Fade`, a callback): an identity start that lets go;
+- "fade": tanh(delta + b * atanh(image)), b falling linearly from 1 to 0 over the first
+  `fade_steps` steps (`Fade`, a callback): an identity start that lets go;
 - "skip": the paper's tanh output, its last convolution also seeing the input image: no
   identity start, but the identity is one linear map away;
 - "residual skip", "gated skip": the identity start (fixed, or with the gate), its last
@@ -22,12 +22,9 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from ganpaint.layers import clipped_atanh
+
 GATE_RATE = 10.0
-
-
-def _atanh(image, margin=1e-3):
-    x = ops.clip(ops.cast(image, "float32"), -1.0 + margin, 1.0 - margin)
-    return 0.5 * ops.log((1.0 + x) / (1.0 - x))
 
 
 class GatedResidualTanh(layers.Layer):
@@ -39,7 +36,7 @@ class GatedResidualTanh(layers.Layer):
     def call(self, inputs):
         delta, image = inputs
         gate = 1.0 + GATE_RATE * self.w
-        return ops.tanh(ops.cast(delta, "float32") + gate * _atanh(image))
+        return ops.tanh(ops.cast(delta, "float32") + gate * clipped_atanh(image))
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]
@@ -53,7 +50,7 @@ class FadingResidualTanh(layers.Layer):
 
     def call(self, inputs):
         delta, image = inputs
-        return ops.tanh(ops.cast(delta, "float32") + self.blend * _atanh(image))
+        return ops.tanh(ops.cast(delta, "float32") + self.blend * clipped_atanh(image))
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]

@@ -65,6 +65,16 @@ class InstanceNormalization(layers.GroupNormalization):
         return config
 
 
+def clipped_atanh(image, margin: float = 1e-3):
+    """atanh of an image in [-1, 1] (float32), clipped to +-(1 - `margin`) where atanh is
+    finite: the pre-tanh value that gives the image back (`ResidualTanh`'s skip). Written
+    as 0.5 * log((1 + x) / (1 - x)): TFLite has no Atanh kernel, and an exported translator
+    must convert with the builtin ops alone."""
+    bound = 1.0 - margin
+    x = keras.ops.clip(keras.ops.cast(image, "float32"), -bound, bound)
+    return 0.5 * keras.ops.log((1.0 + x) / (1.0 - x))
+
+
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class ResidualTanh(layers.Layer):
     """A translator's output that starts from its input: `tanh(delta + atanh(image))`.
@@ -83,12 +93,8 @@ class ResidualTanh(layers.Layer):
         self.margin = float(margin)
 
     def call(self, inputs):
-        delta, image = (keras.ops.cast(t, "float32") for t in inputs)
-        bound = 1.0 - self.margin
-        x = keras.ops.clip(image, -bound, bound)
-        # atanh(x) as 0.5 * log((1 + x) / (1 - x)): TFLite has no Atanh kernel, and an
-        # exported translator must convert with the builtin ops alone.
-        return keras.ops.tanh(delta + 0.5 * keras.ops.log((1.0 + x) / (1.0 - x)))
+        delta, image = inputs
+        return keras.ops.tanh(keras.ops.cast(delta, "float32") + clipped_atanh(image, self.margin))
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[0]

@@ -356,6 +356,11 @@ def test_each_known_answer_half_has_as_many_far_tasks_as_near_ones():
             )
         assert len(tasks) - near >= near, suite
     assert known_answer.TRANSLATION_SUITES["held_out"][-3:] == ("night", "infrared", "abstraction")
+    # The tables published before issue 38 show issue 25's members: each suite's first five.
+    from benchmarks import report
+
+    for suite, tasks in report.ISSUE_25_TASKS.items():
+        assert tasks == known_answer.TRANSLATION_SUITES[suite][:5]
 
 
 def test_known_answer_transforms_do_what_they_say():

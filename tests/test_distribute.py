@@ -183,16 +183,16 @@ WORKER = textwrap.dedent("""
         m.compile()
     assert isinstance(m.g_optimizer, FusedAdam)
     history = m.fit(dataset("gan", batch=4, n=12), epochs=1, verbose=0).history
-    print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
+    print(json.dumps({"replicas": strategy.num_replicas_in_sync,
                       "steps": int(m.g_optimizer.iterations.numpy()),
                       "d_loss": history["d_loss"][-1],
-                      "checksum": float(sum(np.abs(w).sum() for w in weights(m)))}}))
+                      "checksum": float(sum(np.abs(w).sum() for w in weights(m)))}))
 """)
 
 
 def test_multi_worker_mirrored_strategy_trains_on_two_local_processes(tmp_path):
     script = tmp_path / "worker.py"
-    script.write_text(WORKER.format())
+    script.write_text(WORKER)
     cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     procs = []
     for index in range(2):
