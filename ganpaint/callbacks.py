@@ -397,8 +397,10 @@ class LossHistory(keras.callbacks.Callback):
     """Records every reported loss per batch and per epoch, and writes `batches.csv`,
     `epochs.csv` and `losses.png` into `out_dir` at each epoch's end.
 
-    Keras hands callbacks running means over the epoch; the per-batch values are recovered
-    from them exactly (`k * mean_k - (k - 1) * mean_(k-1)`). `resumable_fit` calls `flush`
+    Each batch row holds the step's own values, which a ganpaint model declares
+    (`last_step_values`; `fit`'s logs are running means over the epoch), or with another
+    model, its logs. With `steps_per_execution` > 1 a row is the last step of each block.
+    `resumable_fit` calls `flush`
     before each checkpoint and `resume_at` on resume, so after any number of interruptions
     `batches.csv` holds every step once.
     """
@@ -408,7 +410,7 @@ class LossHistory(keras.callbacks.Callback):
         self.out_dir, self.plot = _folder(out_dir), plot
         self.batches: list[dict] = []
         self.epochs: list[dict] = []
-        self._previous, self._seen, self._epoch, self._step = {}, 0, 0, 0
+        self._seen, self._epoch, self._step = 0, 0, 0
         self._started = False
 
     def resume_at(self, step, steps_per_epoch):
@@ -430,7 +432,7 @@ class LossHistory(keras.callbacks.Callback):
                 self.batches = _read_rows(fs.join(self.out_dir, "batches.csv"), epoch)
                 self.epochs = _read_rows(fs.join(self.out_dir, "epochs.csv"), epoch)
                 self._step = int(self.batches[-1]["step"]) if self.batches else 0
-        self._previous, self._seen, self._epoch = {}, 0, epoch
+        self._seen, self._epoch = 0, epoch
 
     def flush(self, step=None):
         """Write the rows so far (before a checkpoint at `step`)."""
@@ -438,16 +440,14 @@ class LossHistory(keras.callbacks.Callback):
         _write_csv(fs.join(self.out_dir, "epochs.csv"), self.epochs)
 
     def on_train_batch_end(self, batch, logs=None):
-        logs = logs or {}
         count = batch + 1  # batches run so far this epoch (steps_per_execution may skip some)
-        new = count - self._seen
-        row = {"epoch": self._epoch + 1, "step": self._step + new}
-        for name, value in logs.items():
-            value = float(np.asarray(value).reshape(-1)[0])
-            previous = self._previous.get(name, 0.0)
-            row[name] = (count * value - self._seen * previous) / new
-            self._previous[name] = value
-        self._seen, self._step = count, self._step + new
+        self._step += count - self._seen
+        self._seen = count
+        row = {"epoch": self._epoch + 1, "step": self._step}
+        if hasattr(self.model, "last_step_values"):
+            row.update(self.model.last_step_values())
+        else:
+            row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()})
         self.batches.append(row)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -84,7 +84,7 @@ class _Generator(tf.Module):
 def _module(model, use_ema: bool, direction: str, antialias: bool = True):
     if model.takes_inputs:
         net = model.translator(direction, use_ema)
-        return _Translator(net, model._inference(net), antialias)
+        return _Translator(net, model.inference_function(net), antialias)
     return _Generator(
         model.sampling_network("generator", use_ema),
         model.latent_dim,

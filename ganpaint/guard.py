@@ -158,12 +158,11 @@ class TrainingGuard(keras.callbacks.Callback):
         self.trips: list[dict] = []
         self.stopped, self.lr_scale, self.step = False, 1.0, 0
         self._epoch = 0
-        self._reset_counters()
+        self._forget_symptoms()
         self._snapshot = None
 
-    def _reset_counters(self, offset=0):
-        """Forget the running means: a new epoch, or metrics reset after batch `offset`."""
-        self._means, self._count, self._offset = {}, 0, offset
+    def _forget_symptoms(self):
+        """Start the collapse counts afresh (after a trip)."""
         self._low_since, self._dull, self._dull_since = None, 0, None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -188,15 +187,14 @@ class TrainingGuard(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._base = epoch, self.step
-        self._means, self._count, self._offset = {}, 0, 0
 
     def on_train_batch_end(self, batch, logs=None):
         previous, self.step = self.step, self._base + batch + 1  # may advance by several
-        values = self._batch_values(logs or {}, batch)
+        values = self._batch_values(logs or {})
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             detail = ", ".join(f"{k}={v}" for k, v in bad.items())
-            return self._trip("non-finite loss", detail, None, batch)
+            return self._trip("non-finite loss", detail, None)
         d = [values[k] for k in getattr(self.model, "discriminator_losses", ()) if k in values]
         if self._watch_d and d and max(d) < self.d_loss_floor:
             if self._low_since is None:
@@ -207,7 +205,6 @@ class TrainingGuard(keras.callbacks.Callback):
                     f"discriminator loss below {self.d_loss_floor:g} for "
                     f"{self.collapse_steps} steps (now {max(d):.2g})",
                     self._low_since,
-                    batch,
                 )
         else:
             self._low_since = None
@@ -225,7 +222,6 @@ class TrainingGuard(keras.callbacks.Callback):
                         f"samples' spread {spread:.3g} of the reference's, below "
                         f"{self.diversity_floor:g} in {self.patience} checks",
                         self._dull_since,
-                        batch,
                     )
             else:
                 self._dull, self._dull_since = 0, None
@@ -248,20 +244,12 @@ class TrainingGuard(keras.callbacks.Callback):
 
     # -- checks -------------------------------------------------------------------------------
 
-    def _batch_values(self, logs, batch):
-        """This batch's value of each loss, recovered from Keras' running means."""
-        count = batch + 1 - self._offset  # batches in the running means
-        values = {}
-        for name, value in logs.items():
-            value = float(np.asarray(value).reshape(-1)[0])
-            previous = self._means.get(name)
-            if previous is None or not math.isfinite(previous) or count <= self._count:
-                values[name] = value
-            else:
-                values[name] = (count * value - self._count * previous) / (count - self._count)
-            self._means[name] = value
-        self._count = count
-        return values
+    def _batch_values(self, logs):
+        """This step's value of each loss: what the model declares (`last_step_values`), or
+        for a model without them, `fit`'s logs."""
+        if hasattr(self.model, "last_step_values"):
+            return self.model.last_step_values()
+        return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in logs.items()}
 
     def _diversity(self):
         model = self.model
@@ -297,7 +285,7 @@ class TrainingGuard(keras.callbacks.Callback):
             variable.assign(value)
         return step
 
-    def _trip(self, symptom, detail, rollback_before, batch):
+    def _trip(self, symptom, detail, rollback_before):
         good = self._rollback(rollback_before)
         stop = self.on_trip == "stop" or len(self.trips) + 1 >= self.max_trips or good is None
         if not stop:
@@ -305,7 +293,7 @@ class TrainingGuard(keras.callbacks.Callback):
             rates.set_learning_rates(self.model, scale=self.lr_scale)
         for metric in self.model.metrics:
             metric.reset_state()
-        self._reset_counters(offset=batch + 1)
+        self._forget_symptoms()
         where = f"rolled back to step {good}" if good is not None else "nothing to roll back to"
         if stop:
             action = f"{where} and stopped"

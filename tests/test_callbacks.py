@@ -140,7 +140,7 @@ def test_linear_decay_rejects_schedules_and_bad_arguments():
         callbacks.LinearDecay(1, -1)
 
 
-def test_loss_history_recovers_per_batch_values_and_writes_files(tmp_path):
+def test_loss_history_records_per_batch_values_and_writes_files(tmp_path):
     m = model("gan")
     m.compile()
     history = callbacks.LossHistory(tmp_path / "history")
@@ -155,6 +155,37 @@ def test_loss_history_recovers_per_batch_values_and_writes_files(tmp_path):
         assert float(epochs[e - 1]["d_loss"]) == pytest.approx(fit.history["d_loss"][e - 1])
     assert len({round(float(r["g_loss"]), 6) for r in batches}) > 1  # really per batch
     assert os.path.getsize(tmp_path / "history" / "losses.png") > 1000
+
+
+def test_the_models_step_values_are_each_steps_own_and_survive_a_metric_reset(tmp_path):
+    # `fit`'s logs are running means; `last_step_values` is each step's value, what the guard
+    # and LossHistory read. A metric reset (a guard's rollback does one) must not bend the
+    # rows after it, as recovering values from the running means did.
+    m = model("gan")
+    m.compile()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append((dict(logs), self.model.last_step_values()))
+            if batch == 1:
+                self.model.reset_metrics()
+
+    history = callbacks.LossHistory(tmp_path / "history", plot=False)
+    m.fit(dataset("gan", batch=2, n=8), epochs=1, verbose=0, callbacks=[Record(), history])
+    logs = [{k: float(np.asarray(v).reshape(-1)[0]) for k, v in l.items()} for l, _ in seen]
+    steps = [s for _, s in seen]
+    assert set(steps[0]) == {t.name for t in m.metrics} == set(logs[0])
+    # Before the reset, the running mean of steps 1..k is the mean of their step values.
+    for k in (0, 1):
+        assert logs[k]["d_loss"] == pytest.approx(np.mean([s["d_loss"] for s in steps[: k + 1]]))
+    # After it, step 3's mean is its own value, step 4's the mean of steps 3 and 4.
+    assert steps[2]["g_loss"] == pytest.approx(logs[2]["g_loss"], rel=1e-6)
+    assert logs[3]["g_loss"] == pytest.approx((steps[2]["g_loss"] + steps[3]["g_loss"]) / 2)
+    rows_ = history.batches
+    assert [r["g_loss"] for r in rows_] == pytest.approx([s["g_loss"] for s in steps])
+    # Not a checkpoint variable: the weights a run saves are what they were.
+    assert not any("step_values" in v.path for v in m.variables)
 
 
 def test_gradient_norms_records_each_layer_and_matches_the_sgd_update(tmp_path):

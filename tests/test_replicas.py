@@ -113,13 +113,16 @@ def test_a_partial_last_batch_weights_every_example_alike(two):
         history = m.fit(
             tf.data.Dataset.from_tensor_slices(images).batch(5), epochs=1, verbose=0
         ).history
-        results.append((weights(m), history))
-    (single, single_history), (split, split_history) = results
+        results.append((weights(m), history, m.last_step_values()))
+    (single, single_history, single_step), (split, split_history, split_step) = results
     for a, b in zip(split, single):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    # The reported losses too: each replica's mean counts by its share.
+    # The reported losses too: each replica's mean counts by its share; and the step's own
+    # values (what the guard reads), which after one step are the logs.
     for key in ("d_loss", "g_loss"):
         np.testing.assert_allclose(split_history[key], single_history[key], rtol=1e-6)
+        np.testing.assert_allclose(split_step[key], single_step[key], rtol=1e-6)
+        np.testing.assert_allclose(split_step[key], split_history[key][0], rtol=1e-6)
 
 
 def test_the_data_order_under_a_strategy_is_one_devices(two):

@@ -159,7 +159,7 @@ def test_r1_is_half_gamma_times_the_squared_input_gradient_of_the_discriminator(
         * 4.0
         * float(tf.reduce_mean(tf.reduce_sum(tf.square(tape.gradient(total, x)), axis=[1, 2, 3])))
     )
-    assert float(m._r1_penalty(critic, x)) == pytest.approx(expected, rel=1e-5)
+    assert float(m.r1_term(critic, x)) == pytest.approx(expected, rel=1e-5)
 
 
 def test_lazy_r1_applies_the_scaled_penalty_every_k_steps():
@@ -170,10 +170,10 @@ def test_lazy_r1_applies_the_scaled_penalty_every_k_steps():
     eager.compile()
     x = tf.constant(arrays("gan", 2)[0])
     critic = lambda v: eager.discriminator(v, training=True)
-    full = float(model("gan", r1_weight=1.0)._r1_penalty(critic, x))
-    assert float(eager._r1_penalty(critic, x)) == pytest.approx(3 * full, rel=1e-5)  # step 0
+    full = float(model("gan", r1_weight=1.0).r1_term(critic, x))
+    assert float(eager.r1_term(critic, x)) == pytest.approx(3 * full, rel=1e-5)  # step 0
     eager.d_optimizer.iterations.assign(1)
-    assert float(eager._r1_penalty(critic, x)) == 0.0
+    assert float(eager.r1_term(critic, x)) == 0.0
     assert history["r1_penalty"][0] > 0
 
 

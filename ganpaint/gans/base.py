@@ -1,4 +1,9 @@
-"""The base of every ganpaint training model (`AdversarialModel`) and the helpers they share.
+"""The base of every ganpaint training model (`AdversarialModel`): its training core.
+
+Its other concerns live beside it, each a base class with its own interface:
+`ganpaint.gans.small_data.SmallData` (DiffAugment / ADA, EMA, R1),
+`ganpaint.gans.sampling.Sampling` (sampling, translation in batches, export), and the helpers
+the families share (`ganpaint.gans.helpers`, re-exported here).
 
 Shared behaviour (`AdversarialModel`):
 - separate optimizers for the generator(s) and the discriminator(s), built in `compile` so a
@@ -23,20 +28,51 @@ Shared behaviour (`AdversarialModel`):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from ganpaint import distribute
-from ganpaint.augment import DEFAULT_POLICY, AdaptiveAugment
 from ganpaint.data.preprocess import unit_images
-from ganpaint.gans import ema as ema_lib
+from ganpaint.gans.helpers import (
+    as_pair,
+    check_class_labels,
+    check_meet,
+    has_batch_norm,
+    has_layer,
+    images_of,
+    input_shape_of,
+    mean_l1,
+    mean_l2,
+    non_negative,
+    output_shape_of,
+)
+from ganpaint.gans.sampling import Sampling
+from ganpaint.gans.small_data import LastValue, SmallData
 from ganpaint.layers import RNG_ALG, prepare_for_replicas
-from ganpaint.losses import AdversarialLoss, gradient_penalty, r1_penalty
+from ganpaint.losses import AdversarialLoss, gradient_penalty
 from ganpaint.optimizers import FusedAdam
+
+# The helpers the families import from here (docs/adding_a_family.md).
+__all__ = [
+    "AdversarialModel",
+    "OneGenerator",
+    "as_pair",
+    "check_class_labels",
+    "check_meet",
+    "check_model",
+    "default_optimizer",
+    "has_batch_norm",
+    "has_layer",
+    "images_of",
+    "input_shape_of",
+    "mean_l1",
+    "mean_l2",
+    "non_negative",
+    "output_shape_of",
+    "resolve_preset",
+]
 
 log = logging.getLogger(__name__)
 _LOGGED: dict = {}  # what was logged once per process
@@ -70,65 +106,6 @@ def _uses_float16(models) -> bool:
     return any(p.compute_dtype == "float16" for p in policies)
 
 
-def input_shape_of(model, index=0):
-    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
-    return tuple(inputs[index].shape[1:])
-
-
-def output_shape_of(model, index=0):
-    outputs = model.outputs if isinstance(model.outputs, (list, tuple)) else [model.outputs]
-    return tuple(outputs[index].shape[1:])
-
-
-def check_meet(source, source_shape, target, target_shape, what):
-    if source_shape != target_shape:
-        raise ValueError(
-            f"{what}: `{source.name}` outputs images of shape {source_shape} but "
-            f"`{target.name}` takes {target_shape}."
-        )
-
-
-def has_batch_norm(model) -> bool:
-    return has_layer(model, keras.layers.BatchNormalization)
-
-
-def has_layer(model, kinds) -> bool:
-    return any(
-        isinstance(layer, kinds) or (isinstance(layer, keras.Model) and has_layer(layer, kinds))
-        for layer in model.layers
-    )
-
-
-def non_negative(value, name) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def mean_l1(a, b):
-    """Mean absolute difference, in float32 (the translators' reconstruction terms)."""
-    return ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
-
-
-def mean_l2(a, b):
-    """Mean squared difference, in float32."""
-    return ops.mean(ops.square(ops.cast(a, "float32") - ops.cast(b, "float32")))
-
-
-def as_pair(data, model_name, what):
-    if isinstance(data, (tuple, list)) and len(data) >= 2:
-        return data[0], data[1]
-    raise ValueError(
-        f"{model_name} trains on a dataset of ({what}) pairs. Received an element "
-        f"of type {type(data).__name__}."
-    )
-
-
-def images_of(data):
-    """The images of a dataset element: a batch, or the first item of (images, labels)."""
-    return data[0] if isinstance(data, (tuple, list)) else data
-
-
 def check_model(model, what: str = "`model`") -> None:
     """Refuse anything that is not a ganpaint model (a plain Keras model has no generator to
     sample or export), naming `what` it was given as."""
@@ -145,48 +122,6 @@ def check_model(model, what: str = "`model`") -> None:
         )
 
 
-def check_class_labels(labels, num_classes: int, name: str = "labels") -> np.ndarray:
-    """Labels as int32 [N], each a class of a model with `num_classes`: whole numbers (floats
-    such as 0.5 are refused, not truncated) in [0, num_classes)."""
-    raw = np.asarray(labels).reshape(-1)
-    if raw.dtype == bool or not np.issubdtype(raw.dtype, np.number):
-        raise ValueError(f"`{name}` must be integer class labels. Received dtype {raw.dtype}")
-    if raw.size and not np.issubdtype(raw.dtype, np.integer):
-        fraction = raw[~np.isfinite(raw) | (raw != np.round(raw))]
-        if fraction.size:
-            raise ValueError(
-                f"`{name}` must be whole class numbers; received "
-                f"{fraction[0].item()!r} (of {raw.dtype}). Round or cast them on "
-                "purpose first."
-            )
-    if raw.size:
-        lo, hi = int(raw.min()), int(raw.max())
-        if lo < 0 or hi >= num_classes:
-            bad = lo if lo < 0 else hi
-            raise ValueError(
-                f"`{name}` holds class {bad}, outside the model's {num_classes} "
-                f"classes (0 to {num_classes - 1}): build the model with "
-                f"num_classes={hi + 1}, or relabel the data."
-            )
-    return raw.astype("int32")
-
-
-class _Current(keras.metrics.Metric):
-    """A metric that reports the last value it was given (ADA's p and r_t), not a mean."""
-
-    def __init__(self, name):
-        super().__init__(name=name)
-        self.current = self.add_variable(
-            (), "zeros", aggregation="only_first_replica", name="current"
-        )
-
-    def update_state(self, value):
-        self.current.assign(tf.cast(value, self.current.dtype))
-
-    def result(self):
-        return self.current.value
-
-
 def resolve_preset(cls, preset, given: dict) -> dict:
     """The values of `cls.PRESETS[preset]`, with each argument the caller gave (not None) in
     place of the preset's."""
@@ -200,9 +135,9 @@ def resolve_preset(cls, preset, given: dict) -> dict:
     return values
 
 
-class AdversarialModel(keras.Model):
-    """Base of the ganpaint models: optimizers, loss averaging, seeds, trackers, saving, and
-    the small-data tools.
+class AdversarialModel(SmallData, Sampling, keras.Model):
+    """Base of the ganpaint models: optimizers, loss averaging, seeds, trackers, saving; the
+    small-data tools (`SmallData`) and sampling and export (`Sampling`).
 
     Subclasses set `_networks` (attribute names of the networks, for `get_config`),
     `_generators` (those that `ema` averages), `_metric_names`, implement `train_step`,
@@ -271,37 +206,36 @@ class AdversarialModel(keras.Model):
             raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
-        self.diff_augment, self.augment_p, self.ada_target = diff_augment, augment_p, ada_target
-        self.ada_interval, self.ada_kimg = ada_interval, ada_kimg
-        self.augmenter = None
-        if diff_augment or augment_p is not None or ada_target is not None:
-            start = augment_p if augment_p is not None else (0.0 if ada_target is not None else 1.0)
-            self.augmenter = AdaptiveAugment(
-                diff_augment or DEFAULT_POLICY,
-                start,
-                ada_target,
-                ada_interval,
-                ada_kimg,
-                name="augment",
-            )
-        ema_lib.check_ema(ema, ema_rampup)
-        self.ema, self.ema_rampup = ema, ema_rampup
-        self.r1_weight = non_negative(r1_weight, "r1_weight")
-        if not isinstance(r1_every, int) or isinstance(r1_every, bool) or r1_every < 1:
-            raise ValueError(f"`r1_every` must be an int >= 1. Received: r1_every={r1_every!r}")
-        self.r1_every = r1_every
         names = list(self._metric_names)
-        if self.r1_weight:
-            names.append("r1_penalty")
-        if self.augmenter is not None:
-            names.append("augment_p")
-            if self.augmenter.adaptive:
-                names.append("ada_rt")
+        names += self.set_small_data(
+            diff_augment,
+            augment_p,
+            ada_target,
+            ada_interval,
+            ada_kimg,
+            ema,
+            ema_rampup,
+            r1_weight,
+            r1_every,
+        )
         self.trackers = [
             self._make_tracker(n)
             for n in names
             if n != "gradient_penalty" or self.adversarial.objective.penalty
         ]
+        # This step's value of each tracker (the trackers hold running means over the epoch):
+        # what `last_step_values` reads. Out of Keras' tracking, as `gradient_norms`, so
+        # checkpoints hold what they held.
+        object.__setattr__(
+            self,
+            "_step_values",
+            keras.Variable(
+                np.zeros(len(self.trackers), "float32"),
+                trainable=False,
+                aggregation="only_first_replica",
+                name="step_values",
+            ),
+        )
         self.g_optimizer = self.d_optimizer = None
         self.gradient_norms = None
 
@@ -317,162 +251,6 @@ class AdversarialModel(keras.Model):
     learning_rate_base = None
     learning_rate_factor = 1.0
     learning_rate_scale = 1.0
-
-    # -- sampling: one entry for every caller (callbacks, guard, submissions, CLI, notebooks) --
-    takes_inputs = False  # translators take images; noise models draw noise
-    num_classes = None  # labelled models: the number of classes
-    directions = ()  # translators: the directions `sample(direction=...)` takes
-
-    def sample(
-        self,
-        n: int | None = None,
-        *,
-        inputs=None,
-        labels=None,
-        noise=None,
-        seed: int | None = None,
-        direction: str = "AtoB",
-        use_ema: bool = True,
-        batch_size: int | None = None,
-    ) -> np.ndarray:
-        """Images from this model, float32 in [-1, 1], whatever kind it is: noise models
-        generate `n` (or one per row of `noise`; labelled ones every class in turn unless
-        `labels` are given); translators translate `inputs` (the first `n` of them). With the
-        EMA generator when the model keeps one and `use_ema`.
-
-        Args:
-            n: int. How many images.
-            inputs: images in [-1, 1] to translate (translators only).
-            labels: int array, the class of each image (labelled models).
-            noise: array [N, latent_dim] (noise models); else drawn (from `seed` if given).
-            seed: int. Draw the noise from this seed, so that calls repeat.
-            direction: "AtoB" or "BtoA" (CycleGAN).
-        """
-        if not self.takes_inputs:
-            raise NotImplementedError  # the noise models override this
-        if inputs is None:
-            raise ValueError(f"{type(self).__name__} translates images: give the `inputs`.")
-        if labels is not None or noise is not None:
-            raise ValueError(
-                f"{type(self).__name__} translates images; `labels` and `noise` "
-                "are for noise models."
-            )
-        if direction not in self.directions:
-            raise ValueError(
-                f"`direction` must be one of {self.directions} for "
-                f"{type(self).__name__}. Received: direction={direction!r}"
-            )
-        inputs = unit_images(inputs, "inputs")
-        inputs = inputs[:n] if n else inputs
-        return self.translate_with(self.translator(direction, use_ema), inputs, batch_size or 8)
-
-    def sample_grid(
-        self, n: int = 16, *, inputs=None, seed: int = 0, classes=None, use_ema: bool = True
-    ) -> tuple[np.ndarray, int | None]:
-        """The images of a sample grid and its number of columns: each input beside its
-        translation (translators), one row per class with the same noise in every row
-        (labelled models), or `n` samples of fixed noise."""
-        if self.takes_inputs:
-            if inputs is None:
-                raise ValueError(
-                    f"A sample grid of a {type(self).__name__} needs `inputs` "
-                    "(images to translate)."
-                )
-            inputs = unit_images(inputs, "inputs")[:n]
-            outputs = self.sample(inputs=inputs, use_ema=use_ema)
-            pairs = np.stack([inputs, outputs], axis=1).reshape(-1, *inputs.shape[1:])
-            return pairs, 2 * min(4, len(inputs))
-        rng = np.random.default_rng(seed)
-        noise = rng.normal(size=(n, self.latent_dim)).astype("float32")
-        if self.num_classes is None:
-            return self.sample(noise=noise, use_ema=use_ema), None
-        classes = classes or self.num_classes
-        labels = np.repeat(np.arange(classes), n)  # the same noise in every row
-        return self.sample(noise=np.tile(noise, (classes, 1)), labels=labels, use_ema=use_ema), n
-
-    def class_labels(self, n: int, start: int = 0) -> np.ndarray | None:
-        """Every class in turn for images `start .. start + n` (None for unlabelled models):
-        the labels of a sample that covers the classes equally."""
-        if self.num_classes is None:
-            return None
-        return (np.arange(start, start + n) % self.num_classes).astype("int32")
-
-    def translator(self, direction: str = "AtoB", use_ema: bool = True) -> keras.Model:
-        """The network that translates in `direction` (translators only)."""
-        raise ValueError(f"{type(self).__name__} generates from noise; it has no translator.")
-
-    def export_generator(
-        self,
-        path,
-        format: str | None = None,
-        use_ema: bool = True,
-        direction: str = "AtoB",
-        overwrite: bool = False,
-    ) -> str:
-        """Write only the generator (its EMA copy by default) as a SavedModel folder or a
-        `.tflite` file, with uint8 serving signatures: images in and out for translators,
-        noise (and labels) in for generators. See `ganpaint.export.export_generator`."""
-        from ganpaint.export import export_generator
-
-        return export_generator(
-            self, path, format=format, use_ema=use_ema, direction=direction, overwrite=overwrite
-        )
-
-    def init_small_data(self):
-        """Make the EMA copies of the generators (after the subclass has set them)."""
-        if self.ema is not None:
-            for name in self._generators:
-                setattr(self, f"ema_{name}", ema_lib.clone_network(getattr(self, name)))
-
-    def sampling_network(self, name: str, use_ema: bool = True) -> keras.Model:
-        """The generator `name` to sample or translate with: its EMA copy when the model keeps
-        one (and `use_ema`), else the trained network itself."""
-        if use_ema and self.ema is not None:
-            return getattr(self, f"ema_{name}")
-        return getattr(self, name)
-
-    def update_ema(self):
-        """After a generator update: move each EMA copy towards its generator."""
-        if self.ema is None:
-            return
-        beta = ema_lib.ema_decay(self.g_optimizer.iterations - 1, self.ema, self.ema_rampup)
-        for name in self._generators:
-            ema_lib.update_ema(getattr(self, f"ema_{name}"), getattr(self, name), beta)
-
-    def augment(self, images, condition=None):
-        """DiffAugment with the model's policy and p (identity when off). One seed for all
-        replicas: each takes its slice of the global batch's draws."""
-        if self.augmenter is None:
-            return images if condition is None else (images, condition)
-        return self.augmenter.augment(images, self.seed_generator.next(), condition)
-
-    def observe_real(self, *real_logits):
-        """ADA: feed the discriminators' logits on real images to the p controller."""
-        if self.augmenter is not None and self.augmenter.adaptive:
-            flat = tf.concat([tf.reshape(tf.cast(x, tf.float32), [-1]) for x in real_logits], 0)
-            self.augmenter.observe(flat, tf.shape(real_logits[0])[0])
-
-    def _r1_penalty(self, critic, real):
-        """gamma/2 * E|grad_x D(x)|^2 on real images, times `r1_every` on every
-        `r1_every`-th discriminator update (0 otherwise); None when off. For patch outputs D(x)
-        is the image's mean logit."""
-        if not self.r1_weight:
-            return None
-
-        def penalty():
-            return 0.5 * self.r1_weight * r1_penalty(critic, real)
-
-        if self.r1_every == 1:
-            return penalty()
-        due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
-        return tf.cond(due, lambda: penalty() * float(self.r1_every), lambda: tf.constant(0.0))
-
-    def small_data_report(self, r1=None) -> dict:
-        values = {"r1_penalty": r1}
-        if self.augmenter is not None:
-            values["augment_p"] = self.augmenter.p.value
-            values["ada_rt"] = self.augmenter.rt.value
-        return values
 
     def _maybe_symbolic_build(self, *args, **kwargs):
         # Keras' TensorFlow trainer draws a batch from the training iterator before the first
@@ -654,8 +432,8 @@ class AdversarialModel(keras.Model):
         return list(self.trackers)
 
     def _make_tracker(self, name):
-        if name in ("augment_p", "ada_rt"):
-            return _Current(name)
+        if name in self.last_value_metrics:
+            return LastValue(name)
         return keras.metrics.Mean(name=name)
 
     @property
@@ -756,7 +534,7 @@ class AdversarialModel(keras.Model):
             penalty = gradient_penalty(critic, real, fake, seed=self.seed_generator.next())
             total = total + self.gp_weight * penalty
         if critic is not None:
-            r1 = self._r1_penalty(critic, real)
+            r1 = self.r1_term(critic, real)
             if r1 is not None:
                 total = total + r1
         return total, loss, penalty, r1
@@ -772,20 +550,49 @@ class AdversarialModel(keras.Model):
         `fit` shows; the last line of every `train_step`."""
         # Each replica's mean counts by its share of the global batch (the metrics' totals
         # and counts are summed over replicas), so a partial last batch reports what one
-        # device would; `_Current` values are the same on every replica.
+        # device would; `LastValue` values are the same on every replica.
         share = distribute.step_share()
         for tracker in self.trackers:
             if tracker.name in values and values[tracker.name] is not None:
-                if isinstance(tracker, _Current):
+                if isinstance(tracker, LastValue):
                     tracker.update_state(values[tracker.name])
                 else:
                     tracker.update_state(values[tracker.name], sample_weight=share)
+        self._record_step_values(values, share)
         results = {t.name: t.result() for t in self.trackers}
         if distribute.is_multi_worker(self.distribute_strategy):
             # Keras 3 reduces a step's outputs across workers with `reduce(MEAN, axis=0)`,
             # which fails on scalars (tensorflow/tensorflow#72388); a [1] vector reduces to one.
             results = {k: tf.reshape(v, [1]) for k, v in results.items()}
         return results
+
+    def _record_step_values(self, values, share):
+        # The global batch's value, as one device computes it: each replica's share, summed.
+        # A value this step did not report keeps the last one.
+        if not self.trackers:
+            return
+        last = tf.unstack(tf.convert_to_tensor(self._step_values.value))
+        step = []
+        for i, tracker in enumerate(self.trackers):
+            value = values.get(tracker.name)
+            value = last[i] if value is None else tf.reduce_mean(tf.cast(value, tf.float32))
+            step.append(value * tf.cast(share, tf.float32))
+        step = tf.stack(step)
+        if distribute.num_replicas() > 1:
+            context = tf.distribute.get_replica_context()
+            step = context.all_reduce(tf.distribute.ReduceOp.SUM, step)
+        self._step_values.assign(step)
+
+    def last_step_values(self) -> dict[str, float]:
+        """Each reported value (`metrics`) at the last train step, over the global batch.
+
+        `fit`'s logs are Keras' running means over the epoch; these are the step's own values,
+        what `TrainingGuard` and `callbacks.LossHistory` read. With `steps_per_execution` > 1
+        they are the last step's of each block. A metric reset (`reset_metrics`, a guard's
+        rollback) does not clear them.
+        """
+        values = keras.ops.convert_to_numpy(self._step_values)
+        return {t.name: float(v) for t, v in zip(self.trackers, values)}
 
     # -- saving ---------------------------------------------------------------------------
 
@@ -811,15 +618,7 @@ class AdversarialModel(keras.Model):
             label_smoothing=self.adversarial.label_smoothing,
             gp_weight=self.gp_weight,
             seed=self.seed,
-            diff_augment=self.diff_augment,
-            augment_p=self.augment_p,
-            ada_target=self.ada_target,
-            ada_interval=self.ada_interval,
-            ada_kimg=self.ada_kimg,
-            ema=self.ema,
-            ema_rampup=self.ema_rampup,
-            r1_weight=self.r1_weight,
-            r1_every=self.r1_every,
+            **self.small_data_config(),
         )
         return config
 
@@ -831,37 +630,6 @@ class AdversarialModel(keras.Model):
         if isinstance(config.get("label_smoothing"), list):
             config["label_smoothing"] = tuple(tuple(r) for r in config["label_smoothing"])
         return cls(**config)
-
-    def _inference(self, net: keras.Model):
-        """The function that `net` (a generator or its EMA copy) translates or generates with,
-        here and in exported models: Keras' inference mode (batch norm on its moving averages,
-        dropout off). Pix2Pix may override it (`inference="per_image"`)."""
-        return lambda x: net(x, training=False)
-
-    def translate_with(self, net: keras.Model, images, batch_size: int) -> np.ndarray:
-        """`images` (one, or a batch) translated by `net` as the model infers, in batches."""
-        images = unit_images(images, "images")
-        expected = input_shape_of(net)
-        if images.ndim == len(expected):
-            images = images[None]
-        if tuple(images.shape[1:]) != expected:
-            raise ValueError(
-                f"`images` must have shape [N, {', '.join(map(str, expected))}] "
-                f"for `{net.name}`. Received: shape {images.shape}"
-            )
-        return self._run_in_batches(self._inference(net), [images], batch_size)
-
-    def _run_in_batches(self, fn, inputs: Sequence, batch_size: int):
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
-            )
-        n = len(inputs[0])
-        out = [
-            np.asarray(fn(*[tf.convert_to_tensor(x[i : i + batch_size]) for x in inputs]))
-            for i in range(0, n, batch_size)
-        ]
-        return np.concatenate(out) if out else np.zeros((0,), "float32")
 
 
 class OneGenerator(AdversarialModel):

@@ -294,10 +294,10 @@ class GAN(OneGenerator):
         labels = self._check_labels(labels, len(noise))
         net = self.sampling_network("generator", use_ema)
         if labels is None:
-            return self._run_in_batches(
+            return self.run_in_batches(
                 lambda z: self._generate(z, None, training=False, network=net), [noise], batch_size
             )
-        return self._run_in_batches(
+        return self.run_in_batches(
             lambda z, y: self._generate(z, y, training=False, network=net),
             [noise, labels],
             batch_size,

@@ -167,9 +167,9 @@ class Pix2Pix(OneGenerator):
         when the model keeps one and `use_ema`)."""
         return self.translate_with(self.sampling_network("generator", use_ema), images, batch_size)
 
-    def _inference(self, net):
+    def inference_function(self, net):
         if self.inference == "moving_averages":
-            return super()._inference(net)
+            return super().inference_function(net)
         if net not in _PER_IMAGE:  # traced once per network, not once per call
             ref = weakref.ref(net)
             _PER_IMAGE[net] = tf.function(
