@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ganpaint import data, discriminators, generators
+from ganpaint import data
 
 
 def summary(task, name, steps, runs):
@@ -51,25 +51,37 @@ def photos_and_paintings(size):
     return photos, paintings, truth
 
 
+def family_networks(model: str, seed: int, names=None, **fields) -> tuple:
+    """A family's networks built by its one network factory (`ganpaint.families`) from a
+    recipe with these `fields` (what a user's recipe would say), with weights from `seed`;
+    in the model's order, or the order of `names`."""
+    from ganpaint import families
+    from ganpaint.recipe_presets import Recipe
+
+    keras.utils.set_random_seed(seed)
+    recipe = Recipe(name=f"benchmark_{model}", summary="benchmarks", model=model, **fields)
+    built = families.family(model).networks(recipe)
+    return tuple(built[n] for n in names) if names else tuple(built.values())
+
+
 def small_cyclegan_networks(
     size, seed, residual=False, norm="instance", receptive_field=16, spectral_norm=False
 ):
     """The task's small U-Nets and PatchGANs (the defaults search varies the options)."""
-    shape = (size, size, 3)
-    keras.utils.set_random_seed(seed)
-    g = [
-        generators.unet_generator(
-            shape, filters=32, max_filters=128, norm=norm, dropout=0.0, residual=residual, name=name
-        )
-        for name in ("g", "f")
-    ]
-    d = [
-        discriminators.patchgan_discriminator(
-            shape, receptive_field, filters=32, norm=norm, spectral_norm=spectral_norm, name=name
-        )
-        for name in ("d_x", "d_y")
-    ]
-    return (*g, *d)
+    return family_networks(
+        "cyclegan",
+        seed,
+        image_size=size,
+        generator="unet",
+        base_filters=32,
+        max_filters=128,
+        norm=norm,
+        d_norm="same",
+        dropout=0.0,
+        receptive_field=receptive_field,
+        spectral_norm=spectral_norm,
+        generator_options={"residual": residual},
+    )
 
 
 def l1_to_truth(translated, truth):

@@ -33,11 +33,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
 import numpy as np
 
 from benchmarks import common, quality, textbook
-from ganpaint import data, discriminators, gans, generators
+from ganpaint import data, gans
 from ganpaint.gans.base import default_optimizer
 
 SEEDS = (0, 1, 2)
@@ -207,21 +206,19 @@ def photo_to_map_pairs(size=quality.CYCLE_SIZE):
 
 
 def pix2pix_networks(size, seed, norm, dropout, receptive_field, spectral_norm):
-    shape = (size, size, 3)
-    keras.utils.set_random_seed(seed)
-    g = generators.unet_generator(
-        shape, filters=32, max_filters=128, norm=norm, dropout=dropout, name="generator"
-    )
-    d = discriminators.patchgan_discriminator(
-        shape,
-        receptive_field,
-        conditional=True,
-        filters=32,
+    return common.family_networks(
+        "pix2pix",
+        seed,
+        image_size=size,
+        generator="unet",
+        base_filters=32,
+        max_filters=128,
         norm=norm,
+        d_norm="same",
+        dropout=dropout,
+        receptive_field=receptive_field,
         spectral_norm=spectral_norm,
-        name="d",
     )
-    return g, d
 
 
 def train_pix2pix(setting, ds, steps, seed, size, held_out):

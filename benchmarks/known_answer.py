@@ -68,7 +68,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from scipy import ndimage
 
-from benchmarks.common import l1_to_truth, summary
+from benchmarks.common import family_networks, l1_to_truth, summary
 from ganpaint import data
 
 # -- transforms (uint8 [..., H, W, 3] in, uint8 out; sizes in pixels of a 32 px image) --------
@@ -452,32 +452,23 @@ def cyclegan_networks(
     input_skip: bool = True,
 ):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
-    PatchGANs, as a user would build them for 32-64 px."""
-    import keras
-
-    from ganpaint import discriminators, generators
-
-    keras.utils.set_random_seed(seed)
-    shape = (size, size, 3)
-    g = [
-        generators.resnet_generator(
-            shape,
-            3,
-            filters=width,
-            residual=residual,
-            affine_norm=affine,
-            input_skip=input_skip,
-            name=name,
-        )
-        for name in ("g", "f")
-    ]
-    d = [
-        discriminators.patchgan_discriminator(
-            shape, 16, filters=2 * width, affine_norm=affine, name=name
-        )
-        for name in ("d_x", "d_y")
-    ]
-    return (*g, *d)
+    PatchGANs of twice their width, as a user would build them for 32-64 px."""
+    return family_networks(
+        "cyclegan",
+        seed,
+        image_size=size,
+        generator="resnet",
+        base_filters=width,
+        norm="instance",
+        receptive_field=16,
+        generator_options={
+            "n_blocks": 3,
+            "residual": residual,
+            "affine_norm": affine,
+            "input_skip": input_skip,
+        },
+        discriminator_options={"filters": 2 * width, "affine_norm": affine},
+    )
 
 
 def train_cyclegan(
@@ -636,26 +627,19 @@ def pix2pix_networks(
     """The builders' pix2pix networks at a task's size, as a user would build them: a U-Net
     (batch norm, dropout) of 2x `width` to 8x `width` filters, a conditional 16 px PatchGAN
     (instance norm); `norm`, when given, for both."""
-    import keras
-
-    from ganpaint import discriminators, generators
-
-    keras.utils.set_random_seed(seed)
-    shape = (size, size, 3)
-    norms = {"norm": norm} if norm else {}
-    g = generators.unet_generator(
-        shape,
-        filters=2 * width,
+    return family_networks(
+        "pix2pix",
+        seed,
+        image_size=size,
+        generator="unet",
+        base_filters=2 * width,
         max_filters=8 * width,
         dropout=dropout,
-        residual=residual,
-        name="generator",
-        **norms,
+        norm=norm or "batch",
+        d_norm=norm or "instance",
+        receptive_field=16,
+        generator_options={"residual": residual},
     )
-    d = discriminators.patchgan_discriminator(
-        shape, 16, conditional=True, filters=2 * width, name="discriminator", **norms
-    )
-    return g, d
 
 
 def train_pix2pix(

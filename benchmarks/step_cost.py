@@ -21,8 +21,8 @@ from unittest import mock
 import keras
 import tensorflow as tf
 
-from benchmarks import small_data_cost, throughput
-from ganpaint import discriminators, gans, generators
+from benchmarks import common, small_data_cost, throughput
+from ganpaint import gans
 from ganpaint.gans import ema as ema_lib
 
 
@@ -45,14 +45,16 @@ def _cyclegan128(options):
 
 
 def _resnet128(options):
-    keras.utils.set_random_seed(0)
-    shape = (128, 128, 3)
-    g = [
-        generators.resnet_generator(shape, 6, residual=options["residual"], name=name)
-        for name in ("g", "f")
-    ]
-    d = [discriminators.patchgan_discriminator(shape, 70, name=name) for name in ("d_x", "d_y")]
-    model = gans.CycleGAN(*g, *d, seed=0)
+    networks = common.family_networks(
+        "cyclegan",
+        0,
+        image_size=128,
+        generator="resnet",
+        norm="instance",
+        receptive_field=70,
+        generator_options={"n_blocks": 6, "residual": options["residual"]},
+    )
+    model = gans.CycleGAN(*networks, seed=0)
     model.compile()
     return model
 

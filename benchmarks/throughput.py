@@ -31,8 +31,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmarks import flops, peak, textbook
-from ganpaint import discriminators, families, gans, generators, recipes
+from benchmarks import common, flops, peak, textbook
+from ganpaint import families, gans, recipes
 
 WINDOWS = 3
 SMALL_VARIANTS = ((False, 1), (True, 1), (True, 8))  # (jit_compile, steps_per_execution)
@@ -272,12 +272,14 @@ def pix2pix_case(size, batch=1):
 
 def cyclegan_networks(size):
     """The CycleGAN tutorial's networks: U-Net generators with instance norm, 70x70 PatchGAN."""
-    shape = (size, size, 3)
-    return (
-        generators.unet_generator(shape, norm="instance", dropout=0.0, name="g"),
-        generators.unet_generator(shape, norm="instance", dropout=0.0, name="f"),
-        discriminators.patchgan_discriminator(shape, 70, name="d_x"),
-        discriminators.patchgan_discriminator(shape, 70, name="d_y"),
+    return common.family_networks(
+        "cyclegan",
+        0,
+        image_size=size,
+        generator="unet",
+        norm="instance",
+        dropout=0.0,
+        receptive_field=70,
     )
 
 

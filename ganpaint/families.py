@@ -142,13 +142,15 @@ def _noise_networks(labelled, aux_classifier):
             shape,
             classes,
             aux_classifier,
-            base_filters=recipe.base_filters,
-            max_filters=recipe.max_filters,
-            norm=_d_norm(recipe),
-            dropout=recipe.dropout,
-            spectral_norm=recipe.spectral_norm,
-            conditioning=recipe.conditioning,
-            **recipe.discriminator_options,
+            **{
+                "base_filters": recipe.base_filters,
+                "max_filters": recipe.max_filters,
+                "norm": _d_norm(recipe),
+                "dropout": recipe.dropout,
+                "spectral_norm": recipe.spectral_norm,
+                "conditioning": recipe.conditioning,
+                **recipe.discriminator_options,  # its own width, if it says one
+            },
         )
         return dict(generator=g, discriminator=d)
 
@@ -273,11 +275,13 @@ def _patchgan(recipe, conditional=False, name=None):
         _shape(recipe),
         recipe.receptive_field,
         conditional=conditional,
-        filters=recipe.base_filters,
-        norm=_d_norm(recipe, "patchgan"),
-        spectral_norm=bool(recipe.spectral_norm),
-        **({"name": name} if name else {}),
-        **recipe.discriminator_options,
+        **{
+            "filters": recipe.base_filters,
+            "norm": _d_norm(recipe, "patchgan"),
+            "spectral_norm": bool(recipe.spectral_norm),
+            **({"name": name} if name else {}),
+            **recipe.discriminator_options,  # its own width, if it says one
+        },
     )
 
 

@@ -62,6 +62,10 @@ _BUILDER_FIELDS = {
     "spectral_norm",
 }
 
+# The discriminator's width may differ from the generator's (`networks.base_filters`):
+# `networks.discriminator.filters` (PatchGAN) or `.base_filters` (DCGAN) sets it alone.
+_D_WIDTH = {"filters", "base_filters"}
+
 
 # -- what each section takes ---------------------------------------------------------------------
 
@@ -110,7 +114,9 @@ def option_keys(recipe: Recipe) -> dict[str, dict[str, inspect.Parameter]]:
     return {
         "model_options": model,
         "generator_options": {k: p for k, p in keywords(g).items() if k not in _BUILDER_FIELDS},
-        "discriminator_options": {k: p for k, p in keywords(d).items() if k not in _BUILDER_FIELDS},
+        "discriminator_options": {
+            k: p for k, p in keywords(d).items() if k not in _BUILDER_FIELDS - _D_WIDTH
+        },
     }
 
 

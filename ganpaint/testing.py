@@ -21,50 +21,61 @@ from ganpaint import gans
 SIZE, LATENT, CLASSES = 16, 8, 3
 
 
-def networks(kind, norm=None, dropout=0.0):
-    """Fresh networks of one model kind, with weights from a fixed seed; `dropout` in the
-    networks that take it (the GANs' discriminators, pix2pix's U-Net)."""
-    import keras
+def recipe(kind, norm=None, dropout=0.0):
+    """The recipe of `networks(kind)`: what a user's recipe says to get these networks from
+    the family's one network factory (`ganpaint.families`)."""
+    from ganpaint.recipe_presets import Recipe
 
-    from ganpaint import discriminators as D
-    from ganpaint import generators as G
-
-    keras.utils.set_random_seed(7)
-    gray, rgb = (SIZE, SIZE, 1), (SIZE, SIZE, 3)
-    if kind == "gan":
-        return [
-            G.dcgan_generator(LATENT, gray, base_filters=8, norm=norm),
-            D.dcgan_discriminator(gray, base_filters=8, norm=norm, dropout=dropout),
-        ]
-    if kind == "cgan":
-        return [
-            G.dcgan_generator(LATENT, gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4),
-            D.dcgan_discriminator(
-                gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4, dropout=dropout
-            ),
-        ]
-    if kind == "acgan":
-        return [
-            G.dcgan_generator(LATENT, gray, CLASSES, base_filters=8, norm=norm, embedding_dim=4),
-            D.dcgan_discriminator(
-                gray, CLASSES, aux_classifier=True, base_filters=8, norm=norm, dropout=dropout
-            ),
-        ]
+    common = dict(name=f"tiny_{kind}", summary="ganpaint.testing", model=kind, image_size=SIZE)
+    if kind in ("gan", "cgan", "acgan"):
+        labelled = kind != "gan"
+        embedding = {"embedding_dim": 4} if labelled else {}
+        return Recipe(
+            **common,
+            channels=1,
+            num_classes=CLASSES if labelled else None,
+            latent_dim=LATENT,
+            base_filters=8,
+            norm=norm,
+            d_norm="same",
+            dropout=dropout,
+            generator_options=embedding,
+            discriminator_options={} if kind == "acgan" else embedding,
+        )
     if kind == "cyclegan":
         # Plain outputs: a residual generator starts as the identity, where the cycle losses'
         # L1 has no gradient, and these tests follow gradients through every term.
-        return [
-            G.resnet_generator(rgb, n_blocks=1, filters=4, residual=False, name="g_ab"),
-            G.resnet_generator(rgb, n_blocks=1, filters=4, residual=False, name="g_ba"),
-            D.patchgan_discriminator(rgb, 16, filters=4, name="d_a"),
-            D.patchgan_discriminator(rgb, 16, filters=4, name="d_b"),
-        ]
+        return Recipe(
+            **common,
+            generator="resnet",
+            base_filters=4,
+            norm="instance",
+            receptive_field=16,
+            generator_options={"n_blocks": 1, "residual": False},
+        )
     if kind == "pix2pix":
-        return [
-            G.unet_generator(rgb, filters=4, norm="instance", dropout=dropout),
-            D.patchgan_discriminator(rgb, 16, conditional=True, filters=4),
-        ]
+        return Recipe(
+            **common,
+            generator="unet",
+            base_filters=4,
+            norm="instance",
+            dropout=dropout,
+            receptive_field=16,
+        )
     raise ValueError(kind)
+
+
+def networks(kind, norm=None, dropout=0.0):
+    """Fresh networks of one model kind, with weights from a fixed seed, in the order the
+    model takes them; `dropout` in the networks that take it (the GANs' discriminators,
+    pix2pix's U-Net). Built by the family's network factory from `recipe(kind)`."""
+    import keras
+
+    from ganpaint import families
+
+    keras.utils.set_random_seed(7)
+    built = families.family(kind).networks(recipe(kind, norm, dropout))
+    return list(built.values())
 
 
 MODELS = {

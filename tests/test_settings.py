@@ -78,6 +78,22 @@ def test_set_reaches_the_builders_of_the_networks():
     assert plain.g_ab.count_params() < nine_blocks.g_ab.count_params()
 
 
+@pytest.mark.parametrize(
+    "name, key", [("monet_cyclegan", "filters"), ("dogs_dcgan", "base_filters")]
+)
+def test_the_discriminators_width_may_differ_from_the_generators(name, key):
+    # networks.base_filters sets both; networks.discriminator.KEY the discriminator alone
+    # (the known-answer benchmarks' PatchGANs are twice their generators' width).
+    def first_conv_filters(net):
+        return next(l for l in net._flatten_layers() if hasattr(l, "filters")).filters
+
+    base = recipes.build_model(name, smoke=True)
+    wide = recipes.build_model(name, smoke=True, settings={f"networks.discriminator.{key}": 16})
+    g, d = ("g_ab", "d_a") if name == "monet_cyclegan" else ("generator", "discriminator")
+    assert first_conv_filters(getattr(wide, d)) == 16 != first_conv_filters(getattr(base, d))
+    assert getattr(wide, g).count_params() == getattr(base, g).count_params()
+
+
 def test_a_new_labelled_recipe_gets_its_models_measured_optimizer():
     """A cgan recipe that names no rate takes ConditionalGAN's 4e-4 and beta_1 0 (measured),
     not the DCGAN paper's 2e-4 / 0.5 that every other family defaults to."""
