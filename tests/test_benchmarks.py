@@ -12,6 +12,7 @@ from benchmarks import (
     flops,
     judges,
     known_answer,
+    known_answer_sweeps,
     op_profile,
     output_forms,
     search_sweeps,
@@ -620,6 +621,40 @@ def test_the_search_sweeps_rows_are_recipe_settings_and_published_rows():
             recipe = recipes.get(task["recipe"], settings=variant, **task["overrides"])
             assert (recipe.image_size, recipe.batch_size, recipe.base_filters) == (64, 1, 32)
             assert recipe.epochs * recipe.steps_per_epoch == search_sweeps.STEPS
+
+
+def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_networks():
+    from ganpaint import families, recipes
+
+    assert known_answer_sweeps.recipe_settings("tutorial") is None  # a step, not a setting
+    assert known_answer_sweeps.recipe_settings("identity start, gate") is None
+    assert known_answer_sweeps.recipe_settings("paper") == {
+        "model.preset": "paper",
+        "networks.generator.residual": False,
+    }
+    assert known_answer_sweeps.recipe_settings("default, lr 2e-4") == {
+        "networks.generator.residual": True,
+        "networks.generator.input_skip": False,
+        "optimizer.g_learning_rate": 2e-4,
+        "optimizer.d_learning_rate": 2e-4,
+    }
+    overrides = known_answer_sweeps.task_overrides(32, 600)
+    mapped = 0
+    for name in known_answer.CYCLE_SETTINGS:
+        variant = known_answer_sweeps.recipe_settings(name)
+        if variant is not None:  # every one a recipe accepts
+            recipes.get("monet_cyclegan", settings=variant, **overrides)
+            mapped += 1
+    assert mapped >= 15
+    # The recipe builds the known-answer networks: the same weights from the same seed.
+    recipe = recipes.get(
+        "monet_cyclegan", settings=known_answer_sweeps.recipe_settings("default"), **overrides
+    )
+    keras.utils.set_random_seed(3)
+    built = families.family("cyclegan").networks(recipe)
+    for mine, theirs in zip(built.values(), known_answer.cyclegan_networks(32, 3, 16, True)):
+        for a, b in zip(mine.get_weights(), theirs.get_weights()):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_the_output_forms_share_the_body_and_start_where_they_say():
