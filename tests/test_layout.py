@@ -52,3 +52,17 @@ def test_the_package_imports_neither_the_benchmarks_nor_the_scripts():
     for path, tree in _sources("ganpaint"):
         reached = sorted(set(_imported(tree)) & {"benchmarks", "scripts"})
         assert not reached, f"{path} imports {reached}"
+
+
+# The tests of the benchmarks package itself (its bookkeeping, its published tables).
+BENCHMARK_TESTS = {"tests/test_benchmarks.py", "tests/test_defaults.py"}
+
+
+def test_tests_import_no_other_test_file_and_only_the_benchmarks_tests_import_benchmarks():
+    test_files = {m for m in TEST_MODULES if m.startswith("test_")}
+    for path, tree in _sources("tests"):
+        imported = set(_imported(tree))
+        reached = sorted(imported & test_files)
+        assert not reached, f"{path} imports test files {reached}: share through tests/helpers.py"
+        if path not in BENCHMARK_TESTS:
+            assert "benchmarks" not in imported, f"{path} imports the benchmarks"
