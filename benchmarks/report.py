@@ -479,6 +479,29 @@ def search_sweeps_table(result) -> str:
     return "\n".join(lines)
 
 
+def known_answer_sweeps_table(result) -> str:
+    """The known-answer rows re-run as sweeps over the monet_cyclegan recipe, beside the
+    published rows of the same task, setting, size and budget."""
+    lines = [
+        "| task | size | steps | setting | the sweep's variant | as a sweep, mean ± sd | per seed "
+        "| published, mean ± sd | within 2 sd |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
+        published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
+        agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
+        variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
+        lines.append(
+            f"| {r['task']} | {r['size']} | {r['steps']:,} | {r['setting']} | {variant} | "
+            f"{_mean_std(r, 'l1')} | {per_seed} | {published} | {agrees} |"
+        )
+    agreed = [r["agrees"] for r in result["rows"] if "agrees" in r]
+    if agreed:
+        lines.append(f"| **agree** | | | | | | | | {sum(agreed)} of {len(agreed)} |")
+    return "\n".join(lines)
+
+
 def defaults_table(record) -> str:
     """The README's table of the defaults: each family's default and the paper's setting."""
 
@@ -601,6 +624,7 @@ DOC_TABLES = {
     "defaults_search_pix2pix": lambda j: search_table("pix2pix", j("defaults_search_pix2pix")),
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "search_sweeps": lambda j: search_sweeps_table(j("search_sweeps")),
+    "known_answer_sweeps": lambda j: known_answer_sweeps_table(j("known_answer_sweeps")),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
     "conditional_textures": lambda j: conditional_table(
@@ -741,6 +765,20 @@ KNOWN_ANSWER_TABLES = {
         2400,
         ["default", "paper", "tutorial"],
     ),
+    "known_answer_balanced_held_out_600_64px": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "paper", "tutorial"],
+        64,
+    ),
+    "known_answer_balanced_held_out_2400_64px": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["default", "tutorial"],
+        64,
+    ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -770,6 +808,8 @@ ISSUE_38_TABLES = {
     "known_answer_output_tuning_600",
     "known_answer_balanced_held_out_600",
     "known_answer_balanced_held_out_2400",
+    "known_answer_balanced_held_out_600_64px",
+    "known_answer_balanced_held_out_2400_64px",
 }
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
@@ -794,7 +834,12 @@ DOC_TABLES.update({name: _known_answer_doc_table(name) for name in KNOWN_ANSWER_
 DOC_TABLES.update(
     {
         f"{name}_kid": _known_answer_doc_table(name, score="judge_kid")
-        for name in ("known_answer_balanced_held_out_600", "known_answer_balanced_held_out_2400")
+        for name in (
+            "known_answer_balanced_held_out_600",
+            "known_answer_balanced_held_out_2400",
+            "known_answer_balanced_held_out_600_64px",
+            "known_answer_balanced_held_out_2400_64px",
+        )
     }
 )
 
