@@ -486,6 +486,11 @@ def describe(
                     rows.append(
                         (section, key, preset[key], f"{cls.__name__} preset {recipe.preset!r}")
                     )
+                elif field_name == "discriminator_options" and key in _D_WIDTH:
+                    # unset, the discriminator's width is the section's
+                    rows.append(
+                        (section, prefix + key, recipe.base_filters, "networks.base_filters")
+                    )
                 else:
                     default = None if param.default is inspect.Parameter.empty else param.default
                     rows.append((section, prefix + key, default, "default"))

@@ -180,6 +180,8 @@ def test_recipes_command_lists_every_setting_and_its_source(capsys):
     assert lines["networks.generator"].split()[1:] == ["'unet'", "recipe"]
     assert "CycleGAN preset 'ganpaint'" in lines["optimizer.g_learning_rate"]
     assert "networks.generator.residual" in lines and "run.epochs" in lines
+    # Unset, the discriminator's width is the section's (4 in smoke mode), and says so.
+    assert lines["networks.discriminator.filters"].split()[1:] == ["4", "networks.base_filters"]
     # Every key listed is one --set takes.
     recipe = recipes.get("monet_cyclegan", smoke=True)
     for key in lines:
