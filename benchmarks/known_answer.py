@@ -439,6 +439,14 @@ CYCLE_SETTINGS = {
     "identity start, skip": {"output": "skip"},
     "identity start, residual skip": {"output": "residual skip"},
     "identity start, gated skip": {"output": "gated skip"},
+    # The identity loss again, on the new default (issue 38's second round): does it hold the
+    # input-skip generator at the photo on far tasks (painterly)?
+    "input skip, no identity": {"residual": True, "identity_weight": 0.0},
+    "input skip, cycle 10, identity 0.25": {
+        "residual": True,
+        "cycle_weight": 10.0,
+        "identity_weight": 0.25,
+    },
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 

@@ -1,22 +1,25 @@
 """The known-answer searches of docs/defaults.md (issues 25 and 38) re-run as sweeps over a
 recipe, beside their published rows.
 
-`known_answer.py` trains hand-assembled models; here each task is the `monet_cyclegan`
-recipe with the known-answer networks and budget said as settings (ResNet generators of 3
-blocks and 16 filters, 16 px PatchGANs of 32, instance norm, batch 1, jitter and flip, no
-decay), trained on the task's domains written to .npz files, and scored by `run.val_pairs`
+`known_answer.py` trains hand-assembled models; here each task is a recipe with the
+known-answer networks and budget said as settings, `monet_cyclegan` (ResNet generators of 3
+blocks and 16 filters, 16 px PatchGANs of 32, instance norm) or `maps_pix2pix` (a U-Net of 32
+to 128 filters with batch norm and dropout 0.5, a 16 px PatchGAN of 32 with instance norm),
+batch 1, jitter and flip, no decay, trained on the task's data written to .npz files (the two
+domains, or the pairs side by side), and scored by `run.val_pairs`
 (`callbacks.PairedL1`: L1 of the translated held-out photos to their true targets, the
-known-answer score). Each setting of `known_answer.CYCLE_SETTINGS` that a recipe can say is
-one variant (`recipe_settings`); the tutorial's step, the update orders and the output
-candidates are not recipe settings and are left out by name.
+known-answer score). Each known-answer setting that a recipe can say is one variant
+(`recipe_settings`); the tutorials' steps, the update orders, the output candidates and the
+"dropout on" scoring are not recipe settings and are left out by name.
 
 A row agrees with the published one when their means are within twice the larger of their
 standard deviations over seeds (the rule of docs/defaults.md).
 
-    python -m benchmarks.known_answer_sweeps --suite held_out --setting default \
-        --setting "identity start" --setting paper --parallel 2
+    python -m benchmarks.known_answer_sweeps --suite held_out --setting default --setting paper
+    python -m benchmarks.known_answer_sweeps --family pix2pix --suite held_out \
+        --setting default --setting paper
 
-Runs go to benchmarks/results/known_answer_sweeps/SIZEpx/TASK (a stopped sweep continues
+Runs go to benchmarks/results/known_answer_sweeps/FAMILY/SIZEpx/TASK (a stopped sweep continues
 when run again), rows to benchmarks/results/known_answer_sweeps.json.
 """
 
@@ -37,79 +40,101 @@ from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-PUBLISHED = os.path.join(os.path.dirname(HERE), "docs", "benchmarks", "known_answer_cyclegan.json")
+PUBLISHED = os.path.join(os.path.dirname(HERE), "docs", "benchmarks", "known_answer_{family}.json")
 EPOCHS = 6  # the score is the last epoch's
+RECIPES = {"cyclegan": "monet_cyclegan", "pix2pix": "maps_pix2pix"}
 
 
-def task_overrides(size: int, steps: int, width: int = 16) -> dict:
-    """What `known_answer.cyclegan_networks` and `train_cyclegan` are, as recipe fields."""
-    return dict(
+def task_overrides(size: int, steps: int, width: int = 16, family: str = "cyclegan") -> dict:
+    """What `known_answer.cyclegan_networks` / `pix2pix_networks` and their training are, as
+    recipe fields."""
+    run = dict(
         image_size=size,
         batch_size=1,
         epochs=EPOCHS,
         steps_per_epoch=steps // EPOCHS,
         decay_epochs=0,
-        generator="resnet",
-        base_filters=width,
-        norm="instance",
         receptive_field=16,
         augment="jitter+flip",
-        generator_options={"n_blocks": 3},
-        discriminator_options={"filters": 2 * width},
         fid_every=0,
         sample_every=EPOCHS,
         tensorboard=False,
         checkpoint_every=steps,
     )
+    if family == "pix2pix":  # a U-Net (batch norm, dropout) and a PatchGAN (instance norm)
+        return dict(
+            run,
+            generator="unet",
+            base_filters=2 * width,
+            max_filters=8 * width,
+            dropout=0.5,
+            norm="batch",
+            d_norm="instance",
+        )
+    return dict(
+        run,
+        generator="resnet",
+        base_filters=width,
+        norm="instance",
+        generator_options={"n_blocks": 3},
+        discriminator_options={"filters": 2 * width},
+    )
 
 
 # A known-answer setting's keys that are not the model's, as recipe settings.
 _NETWORK_KEYS = {
-    "residual": "networks.generator.residual",
-    "input_skip": "networks.generator.input_skip",
+    "residual": ("networks.generator.residual",),
+    "input_skip": ("networks.generator.input_skip",),
+    "affine": ("networks.generator.affine_norm", "networks.discriminator.affine_norm"),
+    "learning_rate": ("optimizer.g_learning_rate", "optimizer.d_learning_rate"),
+    "dropout": ("networks.dropout",),
+    "norm": ("networks.norm", "networks.d_norm"),  # pix2pix: both networks' norm
 }
-_NOT_RECIPE = ("step", "order", "output", "fade_steps")
+_NOT_RECIPE = ("step", "order", "output", "fade_steps", "score")
 
 
-def recipe_settings(name: str) -> dict | None:
-    """`known_answer.CYCLE_SETTINGS[name]` as "SECTION.KEY" settings of a recipe, or None
-    when the setting is not one (the tutorial's step, an update order, an output candidate)."""
-    setting = known_answer.CYCLE_SETTINGS[name]
+def _settings(family):
+    return known_answer.CYCLE_SETTINGS if family == "cyclegan" else known_answer.PIX_SETTINGS
+
+
+def recipe_settings(name: str, family: str = "cyclegan") -> dict | None:
+    """The known-answer setting `name` as "SECTION.KEY" settings of a recipe, or None when it
+    is not one (a tutorial's step, an update order, an output candidate, a scoring rule)."""
+    setting = _settings(family)[name]
     if any(k in setting for k in _NOT_RECIPE):
         return None
     out = {}
     for key, value in setting.items():
-        if key in _NETWORK_KEYS:
-            out[_NETWORK_KEYS[key]] = value
-        elif key == "affine":
-            out["networks.generator.affine_norm"] = value
-            out["networks.discriminator.affine_norm"] = value
-        elif key == "learning_rate":
-            out["optimizer.g_learning_rate"] = out["optimizer.d_learning_rate"] = value
-        else:
-            out[f"model.{key}"] = value
+        for target in _NETWORK_KEYS.get(key, (f"model.{key}",)):
+            out[target] = value
     return out
 
 
-def write_task(name: str, size: int, folder: str) -> tuple:
-    """The task's domains as .npz files and its held-out pairs (photo | truth side by side):
-    ((domain A, domain B), pairs)."""
-    task = known_answer.translation_task(name, size)
+def write_task(name: str, size: int, folder: str, family: str = "cyclegan") -> tuple:
+    """The task's training data as .npz files (CycleGAN: the two domains; pix2pix: the pairs
+    side by side) and its held-out pairs (photo | truth side by side): (data, pairs)."""
     fs.makedirs(folder)
-    domains = []
-    for key in ("a", "b"):
-        domains.append(os.path.join(folder, f"{key}.npz"))
-        np.savez(domains[-1], images=data.to_uint8(task[key]))
     pairs = os.path.join(folder, "val_pairs.npz")
+    if family == "pix2pix":
+        task = known_answer.paired_task(name, size)
+        train = os.path.join(folder, "pairs.npz")
+        np.savez(train, images=task["pairs"])
+    else:
+        task = known_answer.translation_task(name, size)
+        train = []
+        for key in ("a", "b"):
+            train.append(os.path.join(folder, f"{key}.npz"))
+            np.savez(train[-1], images=data.to_uint8(task[key]))
+        train = tuple(train)
     side = np.concatenate([data.to_uint8(task["test"]), data.to_uint8(task["truth"])], axis=2)
     np.savez(pairs, images=side)
-    return tuple(domains), pairs
+    return train, pairs
 
 
-def published_rows(size: int, steps: int) -> dict:
+def published_rows(size: int, steps: int, family: str = "cyclegan") -> dict:
     """{(task, setting): row} of the published known-answer rows, the latest round's where a
     setting was measured in several."""
-    with open(PUBLISHED) as f:
+    with open(PUBLISHED.format(family=family)) as f:
         rows = json.load(f)["rows"]
     found = {}
     for r in rows:
@@ -120,12 +145,22 @@ def published_rows(size: int, steps: int) -> dict:
     return found
 
 
-def run(tasks, settings, size=32, steps=600, seeds=(0, 1, 2), parallel=1, out=None, smoke=False):
+def run(
+    tasks,
+    settings,
+    size=32,
+    steps=600,
+    seeds=(0, 1, 2),
+    parallel=1,
+    out=None,
+    smoke=False,
+    family="cyclegan",
+):
     """Sweep each task over the settings; one row per (task, setting) with the published one
     beside it."""
     variants, names = [], []
     for name in settings:
-        variant = recipe_settings(name)
+        variant = recipe_settings(name, family)
         if variant is None:
             print(f"{name!r}: not a recipe setting (a step, order or output candidate); left out")
             continue
@@ -133,18 +168,18 @@ def run(tasks, settings, size=32, steps=600, seeds=(0, 1, 2), parallel=1, out=No
         names.append(name)
     if smoke:  # two steps, to check the path
         steps = 2
-    root = out or os.path.join(RESULTS, "known_answer_sweeps", f"{size}px")
-    published = published_rows(size, steps)
+    root = out or os.path.join(RESULTS, "known_answer_sweeps", family, f"{size}px")
+    published = published_rows(size, steps, family)
     rows = []
     for task_name in tasks:
         folder = os.path.join(root, task_name)
-        domains, pairs = write_task(task_name, size, os.path.join(folder, "task"))
+        train, pairs = write_task(task_name, size, os.path.join(folder, "task"), family)
         sweeps.sweep(
-            "monet_cyclegan",
+            RECIPES[family],
             variants,
             seeds=list(seeds),
             out_dir=os.path.join(folder, "sweep"),
-            data=domains,
+            data=train,
             parallel=parallel,
             val_pairs=pairs,
             **{
@@ -162,6 +197,7 @@ def run(tasks, settings, size=32, steps=600, seeds=(0, 1, 2), parallel=1, out=No
                 for r in mine
             ]
             row = {
+                "family": family,
                 "task": task_name,
                 "setting": name,
                 "variant": variant,
@@ -179,11 +215,14 @@ def run(tasks, settings, size=32, steps=600, seeds=(0, 1, 2), parallel=1, out=No
     return rows
 
 
+def _key(row):
+    return (row.get("family", "cyclegan"), row["task"], row["setting"], row["size"], row["steps"])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--suite", choices=tuple(known_answer.TRANSLATION_SUITES), default="held_out"
-    )
+    parser.add_argument("--family", choices=tuple(RECIPES), default="cyclegan")
+    parser.add_argument("--suite", choices=("tuning", "held_out"), default="held_out")
     parser.add_argument("--task", action="append", help="tasks (default: the suite's)")
     parser.add_argument("--setting", action="append", help="settings (default: default, paper)")
     parser.add_argument("--size", type=int, default=32)
@@ -191,28 +230,32 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args(argv)
-    unknown = [s for s in args.setting or () if s not in known_answer.CYCLE_SETTINGS]
+    known = _settings(args.family)
+    unknown = [s for s in args.setting or () if s not in known]
     if unknown:
         parser.error(
-            f"--setting {unknown[0]!r} is not a known-answer setting; choose from "
-            f"{', '.join(map(repr, known_answer.CYCLE_SETTINGS))}"
+            f"--setting {unknown[0]!r} is not a known-answer {args.family} setting; choose "
+            f"from {', '.join(map(repr, known))}"
         )
-    tasks = args.task or known_answer.TRANSLATION_SUITES[args.suite]
+    suites = (
+        known_answer.TRANSLATION_SUITES if args.family == "cyclegan" else known_answer.PAIRED_SUITES
+    )
     rows = run(
-        tasks,
+        args.task or suites[args.suite],
         args.setting or ("default", "paper"),
         args.size,
         args.steps,
         range(args.seeds),
         args.parallel,
+        family=args.family,
     )
     path = os.path.join(RESULTS, "known_answer_sweeps.json")
     kept = []
     if os.path.exists(path):
         with open(path) as f:
             kept = json.load(f)["rows"]
-    new = {(r["task"], r["setting"], r["size"], r["steps"]) for r in rows}
-    kept = [r for r in kept if (r["task"], r["setting"], r["size"], r["steps"]) not in new]
+    new = {_key(r) for r in rows}
+    kept = [r for r in kept if _key(r) not in new]
     os.makedirs(RESULTS, exist_ok=True)
     with open(path, "w") as f:
         json.dump({"benchmark": "known_answer_sweeps", "rows": kept + rows}, f, indent=1)

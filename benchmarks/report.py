@@ -483,9 +483,9 @@ def known_answer_sweeps_table(result) -> str:
     """The known-answer rows re-run as sweeps over the monet_cyclegan recipe, beside the
     published rows of the same task, setting, size and budget."""
     lines = [
-        "| task | size | steps | setting | the sweep's variant | as a sweep, mean ± sd | per seed "
-        "| published, mean ± sd | within 2 sd |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| family | task | size | steps | setting | the sweep's variant | as a sweep, mean ± sd "
+        "| per seed | published, mean ± sd | within 2 sd |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
@@ -493,12 +493,13 @@ def known_answer_sweeps_table(result) -> str:
         agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
         variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
         lines.append(
-            f"| {r['task']} | {r['size']} | {r['steps']:,} | {r['setting']} | {variant} | "
+            f"| {r.get('family', 'cyclegan')} | {r['task']} | {r['size']} | {r['steps']:,} | "
+            f"{r['setting']} | {variant} | "
             f"{_mean_std(r, 'l1')} | {per_seed} | {published} | {agrees} |"
         )
     agreed = [r["agrees"] for r in result["rows"] if "agrees" in r]
     if agreed:
-        lines.append(f"| **agree** | | | | | | | | {sum(agreed)} of {len(agreed)} |")
+        lines.append(f"| **agree** | | | | | | | | | {sum(agreed)} of {len(agreed)} |")
     return "\n".join(lines)
 
 

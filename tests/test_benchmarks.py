@@ -655,6 +655,26 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
     for mine, theirs in zip(built.values(), known_answer.cyclegan_networks(32, 3, 16, True)):
         for a, b in zip(mine.get_weights(), theirs.get_weights()):
             np.testing.assert_array_equal(a, b)
+    # pix2pix: the same, with its norm and dropout settings said as the networks section's.
+    assert known_answer_sweeps.recipe_settings("paper, dropout on at inference", "pix2pix") is None
+    assert known_answer_sweeps.recipe_settings("paper, instance norm", "pix2pix") == {
+        "model.preset": "paper",
+        "networks.norm": "instance",
+        "networks.d_norm": "instance",
+    }
+    overrides = known_answer_sweeps.task_overrides(32, 600, family="pix2pix")
+    for name in known_answer.PIX_SETTINGS:
+        variant = known_answer_sweeps.recipe_settings(name, "pix2pix")
+        if variant is not None:
+            recipes.get("maps_pix2pix", settings=variant, **overrides)
+    variant = known_answer_sweeps.recipe_settings("paper, instance norm", "pix2pix")
+    recipe = recipes.get("maps_pix2pix", settings=variant, **overrides)
+    keras.utils.set_random_seed(5)
+    built = families.family("pix2pix").networks(recipe)
+    theirs = known_answer.pix2pix_networks(32, 5, 16, norm="instance")
+    for mine, net in zip(built.values(), theirs):
+        for a, b in zip(mine.get_weights(), net.get_weights()):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_the_output_forms_share_the_body_and_start_where_they_say():
