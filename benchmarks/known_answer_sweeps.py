@@ -81,6 +81,14 @@ def task_overrides(size: int, steps: int, width: int = 16, family: str = "cycleg
     )
 
 
+def run_overrides(family: str, size: int, steps: int, smoke: bool = False) -> dict:
+    """The recipe fields every run of a family's sweep takes (two steps in smoke mode)."""
+    fields = task_overrides(size, steps, family=family)
+    if smoke:
+        fields.update(steps_per_epoch=1, epochs=2)
+    return fields
+
+
 # A known-answer setting's keys that are not the model's, as recipe settings.
 _NETWORK_KEYS = {
     "residual": ("networks.generator.residual",),
@@ -182,10 +190,7 @@ def run(
             data=train,
             parallel=parallel,
             val_pairs=pairs,
-            **{
-                **task_overrides(size, steps),
-                **(dict(steps_per_epoch=1, epochs=2) if smoke else {}),
-            },
+            **run_overrides(family, size, steps, smoke),
         )
         text = fs.read_text(os.path.join(folder, "sweep", "runs.csv"))
         runs = list(csv.DictReader(io.StringIO(text)))

@@ -780,6 +780,19 @@ KNOWN_ANSWER_TABLES = {
         ["default", "tutorial"],
         64,
     ),
+    # Issue 38's second round: the identity loss again, on the input-skip default.
+    "known_answer_identity_skip_tuning_600": (
+        "cyclegan",
+        "tuning",
+        600,
+        ["default", "input skip, no identity", "input skip, cycle 10, identity 0.25"],
+    ),
+    "known_answer_identity_skip_held_out_600": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["default", "input skip, cycle 10, identity 0.25", "tutorial"],
+    ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -811,6 +824,8 @@ ISSUE_38_TABLES = {
     "known_answer_balanced_held_out_2400",
     "known_answer_balanced_held_out_600_64px",
     "known_answer_balanced_held_out_2400_64px",
+    "known_answer_identity_skip_tuning_600",
+    "known_answer_identity_skip_held_out_600",
 }
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),

@@ -638,7 +638,8 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
         "optimizer.g_learning_rate": 2e-4,
         "optimizer.d_learning_rate": 2e-4,
     }
-    overrides = known_answer_sweeps.task_overrides(32, 600)
+    overrides = known_answer_sweeps.run_overrides("cyclegan", 32, 600)
+    assert overrides["generator"] == "resnet"
     mapped = 0
     for name in known_answer.CYCLE_SETTINGS:
         variant = known_answer_sweeps.recipe_settings(name)
@@ -662,7 +663,9 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
         "networks.norm": "instance",
         "networks.d_norm": "instance",
     }
-    overrides = known_answer_sweeps.task_overrides(32, 600, family="pix2pix")
+    overrides = known_answer_sweeps.run_overrides("pix2pix", 32, 600)
+    assert overrides == known_answer_sweeps.task_overrides(32, 600, family="pix2pix")
+    assert (overrides["generator"], overrides["norm"]) == ("unet", "batch")
     for name in known_answer.PIX_SETTINGS:
         variant = known_answer_sweeps.recipe_settings(name, "pix2pix")
         if variant is not None:
