@@ -51,6 +51,22 @@ def photos_and_paintings(size):
     return photos, paintings, truth
 
 
+def sweep_run_fields(image_size: int, steps: int, epochs: int) -> dict:
+    """The recipe fields of a search re-run as a sweep: batch 1, `steps` in `epochs` epochs
+    (the score is the last epoch's), no decay, no FID, one sample grid, one checkpoint."""
+    return dict(
+        image_size=image_size,
+        batch_size=1,
+        epochs=epochs,
+        steps_per_epoch=steps // epochs,
+        decay_epochs=0,
+        fid_every=0,
+        sample_every=epochs,
+        tensorboard=False,
+        checkpoint_every=steps,
+    )
+
+
 def family_networks(model: str, seed: int, names=None, **fields) -> tuple:
     """A family's networks built by its one network factory (`ganpaint.families`) from a
     recipe with these `fields` (what a user's recipe would say), with weights from `seed`;

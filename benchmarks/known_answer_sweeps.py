@@ -49,17 +49,7 @@ def task_overrides(size: int, steps: int, width: int = 16, family: str = "cycleg
     """What `known_answer.cyclegan_networks` / `pix2pix_networks` and their training are, as
     recipe fields."""
     run = dict(
-        image_size=size,
-        batch_size=1,
-        epochs=EPOCHS,
-        steps_per_epoch=steps // EPOCHS,
-        decay_epochs=0,
-        receptive_field=16,
-        augment="jitter+flip",
-        fid_every=0,
-        sample_every=EPOCHS,
-        tensorboard=False,
-        checkpoint_every=steps,
+        common.sweep_run_fields(size, steps, EPOCHS), receptive_field=16, augment="jitter+flip"
     )
     if family == "pix2pix":  # a U-Net (batch norm, dropout) and a PatchGAN (instance norm)
         return dict(

@@ -459,6 +459,16 @@ def search_table(family, result) -> str:
     return "\n".join(lines)
 
 
+def _sweep_cells(r) -> str:
+    """A sweep row's cells beside the published row: the variant, mean ± sd, each seed, the
+    published mean ± sd, and whether they agree."""
+    per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
+    published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
+    agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
+    variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
+    return f"{variant} | {_mean_std(r, 'l1')} | {per_seed} | {published} | {agrees}"
+
+
 def search_sweeps_table(result) -> str:
     """The searches' rows re-run as sweeps over recipes, beside the published rows."""
     lines = [
@@ -467,15 +477,7 @@ def search_sweeps_table(result) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
-        per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
-        published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
-        agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
-        variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
-        lines.append(
-            f"| {r['family']} | {r['steps']:,} | {r['setting']} | {variant} | "
-            f"{_mean_std(r, 'l1')} | "
-            f"{per_seed} | {published} | {agrees} |"
-        )
+        lines.append(f"| {r['family']} | {r['steps']:,} | {r['setting']} | {_sweep_cells(r)} |")
     return "\n".join(lines)
 
 
@@ -488,14 +490,9 @@ def known_answer_sweeps_table(result) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
-        per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
-        published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
-        agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
-        variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
         lines.append(
             f"| {r.get('family', 'cyclegan')} | {r['task']} | {r['size']} | {r['steps']:,} | "
-            f"{r['setting']} | {variant} | "
-            f"{_mean_std(r, 'l1')} | {per_seed} | {published} | {agrees} |"
+            f"{r['setting']} | {_sweep_cells(r)} |"
         )
     agreed = [r["agrees"] for r in result["rows"] if "agrees" in r]
     if agreed:

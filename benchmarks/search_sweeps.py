@@ -47,19 +47,11 @@ SIZE, STEPS, EPOCHS = 64, 600, 6  # 6 epochs of 100 steps: the score is the last
 
 # What the search's networks, data and budget are as recipe settings (beside each recipe's).
 _RUN = dict(
-    image_size=SIZE,
-    batch_size=1,
-    epochs=EPOCHS,
-    steps_per_epoch=STEPS // EPOCHS,
-    decay_epochs=0,
+    common.sweep_run_fields(SIZE, STEPS, EPOCHS),
     base_filters=32,
     max_filters=128,
     receptive_field=16,
     preset="paper",
-    fid_every=0,
-    sample_every=EPOCHS,
-    tensorboard=False,
-    checkpoint_every=STEPS,
 )
 TASKS = {
     "cyclegan": dict(

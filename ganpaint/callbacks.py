@@ -46,7 +46,7 @@ from ganpaint.checkpoints import (  # noqa: F401
     write_atomically,
 )
 from ganpaint.errors import WeightsUnavailable, arg
-from ganpaint.guard import TimeLimit, TrainingGuard  # noqa: F401 (public here)
+from ganpaint.guard import TimeLimit, TrainingGuard, step_values  # noqa: F401 (public here)
 
 log = logging.getLogger(__name__)
 
@@ -444,10 +444,7 @@ class LossHistory(keras.callbacks.Callback):
         self._step += count - self._seen
         self._seen = count
         row = {"epoch": self._epoch + 1, "step": self._step}
-        if hasattr(self.model, "last_step_values"):
-            row.update(self.model.last_step_values())
-        else:
-            row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()})
+        row.update(step_values(self.model, logs))
         self.batches.append(row)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -22,6 +22,14 @@ from ganpaint.checkpoints import CheckpointStore, all_finite, say, training_stat
 from ganpaint.sessions import parse_duration
 
 
+def step_values(model, logs) -> dict[str, float]:
+    """This step's value of each reported loss: what a ganpaint model declares
+    (`last_step_values`), or for another model, `fit`'s logs (running means)."""
+    if hasattr(model, "last_step_values"):
+        return model.last_step_values()
+    return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in (logs or {}).items()}
+
+
 class TimeLimit(keras.callbacks.Callback):
     """Stops training cleanly before a deadline, leaving time to save the state.
 
@@ -190,7 +198,7 @@ class TrainingGuard(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         previous, self.step = self.step, self._base + batch + 1  # may advance by several
-        values = self._batch_values(logs or {})
+        values = step_values(self.model, logs)
         bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             detail = ", ".join(f"{k}={v}" for k, v in bad.items())
@@ -243,13 +251,6 @@ class TrainingGuard(keras.callbacks.Callback):
         )
 
     # -- checks -------------------------------------------------------------------------------
-
-    def _batch_values(self, logs):
-        """This step's value of each loss: what the model declares (`last_step_values`), or
-        for a model without them, `fit`'s logs."""
-        if hasattr(self.model, "last_step_values"):
-            return self.model.last_step_values()
-        return {k: float(np.asarray(v).reshape(-1)[0]) for k, v in logs.items()}
 
     def _diversity(self):
         model = self.model

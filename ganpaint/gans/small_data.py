@@ -55,18 +55,19 @@ class SmallData:
 
     def set_small_data(
         self,
-        diff_augment=None,
-        augment_p=None,
-        ada_target=None,
-        ada_interval=4,
-        ada_kimg=20.0,
-        ema=None,
-        ema_rampup=0.05,
-        r1_weight=0.0,
-        r1_every=1,
+        diff_augment,
+        augment_p,
+        ada_target,
+        ada_interval,
+        ada_kimg,
+        ema,
+        ema_rampup,
+        r1_weight,
+        r1_every,
     ) -> list[str]:
-        """Check and keep the small-data settings; returns the names of the values they
-        report (R1, p, r_t), for the model's trackers."""
+        """Check and keep the small-data settings (the defaults are `AdversarialModel`'s
+        keyword arguments); returns the names of the values they report (R1, p, r_t), for
+        the model's trackers."""
         self.diff_augment, self.augment_p, self.ada_target = diff_augment, augment_p, ada_target
         self.ada_interval, self.ada_kimg = ada_interval, ada_kimg
         self.augmenter = None
