@@ -107,6 +107,12 @@ def judge(name: str):
     """The stored judge `name`, after checking its hash against `judges.json`."""
     import keras
 
+    return keras.saving.load_model(path(name))
+
+
+def path(name: str) -> str:
+    """The stored judge `name`'s file, after checking its hash against `judges.json` (what a
+    recipe's `run.judge` takes)."""
     path = os.path.join(JUDGES, name)
     entry = _manifest().get(name)
     if entry is None or not os.path.exists(path):
@@ -122,7 +128,7 @@ def judge(name: str):
             "with the stored ones. Restore the file (git checkout) or retrain and "
             f"re-run every table it scored (`--retrain {name}`)."
         )
-    return keras.saving.load_model(path)
+    return path
 
 
 def digit_judge():

@@ -71,9 +71,18 @@ def task_overrides(size: int, steps: int, width: int = 16, family: str = "cycleg
     )
 
 
-def run_overrides(family: str, size: int, steps: int, smoke: bool = False) -> dict:
-    """The recipe fields every run of a family's sweep takes (two steps in smoke mode)."""
-    fields = task_overrides(size, steps, family=family)
+def run_overrides(
+    family: str, size: int, steps: int, smoke: bool = False, networks: str = "known_answer"
+) -> dict:
+    """The recipe fields every run of a family's sweep takes (two steps in smoke mode).
+    `networks="recipe"` keeps the recipe's own networks, augmentation and preset (as its users
+    train them) and sets only the task's size and budget; the EfficientNet backbone starts
+    from random weights (`backbone_weights=None`: ImageNet's cannot be downloaded here)."""
+    if networks == "recipe":
+        fields = common.sweep_run_fields(size, steps, EPOCHS)
+        fields["backbone_weights"] = None
+    else:
+        fields = task_overrides(size, steps, family=family)
     if smoke:
         fields.update(steps_per_epoch=1, epochs=2)
     return fields
@@ -91,13 +100,27 @@ _NETWORK_KEYS = {
 _NOT_RECIPE = ("step", "order", "output", "fade_steps", "score")
 
 
-def _settings(family):
+# With the recipe's own networks (`--networks recipe`, issue 38: "every recipe's networks
+# measured"), the settings are the recipe's as its users train it, and one change at a time.
+RECIPE_SETTINGS = {
+    "recipe": {},
+    "recipe, paper preset": {"model.preset": "paper"},
+    "recipe, residual output": {"networks.generator.residual": True},  # U-Net, ResNet
+    "recipe, resnet generator": {"networks.generator": "resnet"},
+}
+
+
+def _settings(family, networks="known_answer"):
+    if networks == "recipe":
+        return RECIPE_SETTINGS
     return known_answer.CYCLE_SETTINGS if family == "cyclegan" else known_answer.PIX_SETTINGS
 
 
-def recipe_settings(name: str, family: str = "cyclegan") -> dict | None:
+def recipe_settings(name: str, family: str = "cyclegan", networks="known_answer") -> dict | None:
     """The known-answer setting `name` as "SECTION.KEY" settings of a recipe, or None when it
     is not one (a tutorial's step, an update order, an output candidate, a scoring rule)."""
+    if networks == "recipe":
+        return dict(RECIPE_SETTINGS[name])
     setting = _settings(family)[name]
     if any(k in setting for k in _NOT_RECIPE):
         return None
@@ -153,12 +176,15 @@ def run(
     out=None,
     smoke=False,
     family="cyclegan",
+    networks="known_answer",
+    recipe=None,
 ):
     """Sweep each task over the settings; one row per (task, setting) with the published one
-    beside it."""
+    beside it (`networks="known_answer"`), or of `recipe`'s own networks (`"recipe"`)."""
+    recipe = recipe or RECIPES[family]
     variants, names = [], []
     for name in settings:
-        variant = recipe_settings(name, family)
+        variant = recipe_settings(name, family, networks)
         if variant is None:
             print(f"{name!r}: not a recipe setting (a step, order or output candidate); left out")
             continue
@@ -166,21 +192,22 @@ def run(
         names.append(name)
     if smoke:  # two steps, to check the path
         steps = 2
-    root = out or os.path.join(RESULTS, "known_answer_sweeps", family, f"{size}px")
-    published = published_rows(size, steps, family)
+    where = family if networks == "known_answer" else recipe
+    root = out or os.path.join(RESULTS, "known_answer_sweeps", where, f"{size}px")
+    published = published_rows(size, steps, family) if networks == "known_answer" else {}
     rows = []
     for task_name in tasks:
         folder = os.path.join(root, task_name)
         train, pairs = write_task(task_name, size, os.path.join(folder, "task"), family)
         sweeps.sweep(
-            RECIPES[family],
+            recipe,
             variants,
             seeds=list(seeds),
             out_dir=os.path.join(folder, "sweep"),
             data=train,
             parallel=parallel,
             val_pairs=pairs,
-            **run_overrides(family, size, steps, smoke),
+            **run_overrides(family, size, steps, smoke, networks),
         )
         text = fs.read_text(os.path.join(folder, "sweep", "runs.csv"))
         runs = list(csv.DictReader(io.StringIO(text)))
@@ -193,6 +220,8 @@ def run(
             ]
             row = {
                 "family": family,
+                "recipe": recipe,
+                "networks": networks,
                 "task": task_name,
                 "setting": name,
                 "variant": variant,
@@ -211,7 +240,15 @@ def run(
 
 
 def _key(row):
-    return (row.get("family", "cyclegan"), row["task"], row["setting"], row["size"], row["steps"])
+    return (
+        row.get("family", "cyclegan"),
+        row.get("recipe", RECIPES[row.get("family", "cyclegan")]),
+        row.get("networks", "known_answer"),
+        row["task"],
+        row["setting"],
+        row["size"],
+        row["steps"],
+    )
 
 
 def main(argv=None):
@@ -219,13 +256,39 @@ def main(argv=None):
     parser.add_argument("--family", choices=tuple(RECIPES), default="cyclegan")
     parser.add_argument("--suite", choices=("tuning", "held_out"), default="held_out")
     parser.add_argument("--task", action="append", help="tasks (default: the suite's)")
-    parser.add_argument("--setting", action="append", help="settings (default: default, paper)")
+    parser.add_argument(
+        "--networks",
+        choices=("known_answer", "recipe"),
+        default="known_answer",
+        help="the known-answer networks (beside the published rows), or the recipe's own",
+    )
+    parser.add_argument(
+        "--recipe",
+        default=None,
+        help="a recipe of the family (default: "
+        f"{', '.join(f'{k}: {v}' for k, v in RECIPES.items())})",
+    )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        help="settings (default: default, paper; with --networks recipe: recipe, "
+        "recipe, paper preset)",
+    )
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args(argv)
-    known = _settings(args.family)
+    if args.recipe is not None:
+        from ganpaint.recipe_presets import RECIPES as ALL
+
+        if args.recipe not in ALL or ALL[args.recipe].model != args.family:
+            mine = sorted(n for n, r in ALL.items() if r.model == args.family)
+            parser.error(
+                f"--recipe {args.recipe!r} is not a {args.family} recipe; choose from "
+                f"{', '.join(mine)}"
+            )
+    known = _settings(args.family, args.networks)
     unknown = [s for s in args.setting or () if s not in known]
     if unknown:
         parser.error(
@@ -237,12 +300,19 @@ def main(argv=None):
     )
     rows = run(
         args.task or suites[args.suite],
-        args.setting or ("default", "paper"),
+        args.setting
+        or (
+            ("recipe", "recipe, paper preset")
+            if args.networks == "recipe"
+            else ("default", "paper")
+        ),
         args.size,
         args.steps,
         range(args.seeds),
         args.parallel,
         family=args.family,
+        networks=args.networks,
+        recipe=args.recipe,
     )
     path = os.path.join(RESULTS, "known_answer_sweeps.json")
     kept = []

@@ -462,22 +462,27 @@ def search_table(family, result) -> str:
 def _sweep_cells(r) -> str:
     """A sweep row's cells beside the published row: the variant, mean ± sd, each seed, the
     published mean ± sd, and whether they agree."""
-    per_seed = ", ".join(f"{v:.3f}" for v in r["l1_per_seed"])
+    measure = r.get("measure", "l1")  # L1 to the truth, or the judge's right-class share
+    per_seed = ", ".join(f"{v:.3f}" for v in r[f"{measure}_per_seed"])
     published = f"{r['published']:.3f} ± {r['published_std']:.3f}" if "published" in r else "-"
     agrees = {True: "yes", False: "**no**"}.get(r.get("agrees"), "-")
     variant = " ".join(f"`{k}={v}`" for k, v in r["variant"].items()) or "(none)"
-    return f"{variant} | {_mean_std(r, 'l1')} | {per_seed} | {published} | {agrees}"
+    return f"{variant} | {_mean_std(r, measure)} | {per_seed} | {published} | {agrees}"
 
 
 def search_sweeps_table(result) -> str:
     """The searches' rows re-run as sweeps over recipes, beside the published rows."""
     lines = [
-        "| family | steps | setting (what it changes from the paper's) | the sweep's variant "
-        "| as a sweep, mean ± sd | per seed | published, mean ± sd | within 2 sd |",
-        "|---|---|---|---|---|---|---|---|",
+        "| family | steps | score | setting (what it changes from the paper's) | the sweep's "
+        "variant | as a sweep, mean ± sd | per seed | published, mean ± sd | within 2 sd |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    scores = {"l1": "L1 to the truth", "right_class": "right class (judge)"}
     for r in result["rows"]:
-        lines.append(f"| {r['family']} | {r['steps']:,} | {r['setting']} | {_sweep_cells(r)} |")
+        score = scores[r.get("measure", "l1")]
+        lines.append(
+            f"| {r['family']} | {r['steps']:,} | {score} | {r['setting']} | {_sweep_cells(r)} |"
+        )
     return "\n".join(lines)
 
 

@@ -11,13 +11,21 @@ of the translated held-out inputs to their true targets, in `history/epochs.csv`
 - pix2pix, photo -> map 64 px: `maps_pix2pix` with the search's networks (filters 32, at most
   128, dropout 0.5, 16x16 PatchGAN), batch 1, jitter and flip, 600 steps, on 24 pairs made by
   `data.map_like`; scored on the 6 held out.
+- Labelled GANs, the optimizer search (`conditional.py`'s "obvious three lines"):
+  `cifar10_cgan` with the builders' defaults (its soft labels, dropout and flips off: the same
+  networks, weights and all, as `dcgan_generator(128, (28, 28, 1), num_classes=10)` and
+  `dcgan_discriminator`), batch 64, 600 steps on the 4,000 training digits; scored by
+  `run.judge`, the stored digit judge (`callbacks.ClassJudge`): the share of 1,000 drawn
+  digits (100 a class) it names as requested, `right_class`, published as `class_accuracy`.
 
-Each variant names only what it changes from the paper's preset, as the search's rows do; the
-default is `model.preset=ganpaint`. A row agrees with the published one when their means are
-within twice the larger of their standard deviations over seeds (the rule of docs/defaults.md).
+Each CycleGAN and pix2pix variant names only what it changes from the paper's preset, as the
+search's rows do; the default is `model.preset=ganpaint`. Each labelled variant names its
+Adam. A row agrees with the published one when their means are within twice the larger of
+their standard deviations over seeds (the rule of docs/defaults.md).
 
     python -m benchmarks.search_sweeps --family cyclegan --parallel 2
     python -m benchmarks.search_sweeps --family pix2pix --parallel 2
+    python -m benchmarks.search_sweeps --family conditional --parallel 2
 
 Runs go to benchmarks/results/search_sweeps/FAMILY (a stopped sweep continues when run again;
 `--augment none` and `--data folders` are the ablations that explain the CycleGAN rows);
@@ -36,7 +44,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from benchmarks import common, defaults_search
+from benchmarks import common, defaults_search, judges
+from benchmarks.report import CONDITIONAL_OPTIMIZERS
 from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,6 +69,7 @@ TASKS = {
         overrides=dict(_RUN, norm="instance", dropout=0.0, augment="jitter+flip"),
         published="defaults_search_cyclegan",
         metric="l1_to_true_painting",
+        score="val_l1",
         # (the published row's name, the variant's settings)
         rows=[
             ("paper setting", {}),
@@ -81,6 +91,7 @@ TASKS = {
         overrides=dict(_RUN, norm="batch", dropout=0.5, augment="jitter+flip"),
         published="defaults_search_pix2pix",
         metric="l1_to_true_map",
+        score="val_l1",
         rows=[
             ("paper setting", {}),
             ("lr_d=0.0004, lr_g=0.0004", {"model.preset": "ganpaint"}),
@@ -93,6 +104,41 @@ TASKS = {
 }
 
 
+def _adam_settings(value) -> dict:
+    """A `report.CONDITIONAL_OPTIMIZERS` value (one Adam, or G's and D's) as recipe settings."""
+    g, d = value if isinstance(value, tuple) else (value, value)
+    if (g["beta_1"], g["beta_2"]) != (d["beta_1"], d["beta_2"]):
+        raise ValueError(f"a recipe gives both players one Adam's betas; {value} does not")
+    return {
+        "optimizer.g_learning_rate": g["learning_rate"],
+        "optimizer.d_learning_rate": d["learning_rate"],
+        "optimizer.beta_1": g["beta_1"],
+        "optimizer.beta_2": g["beta_2"],
+    }
+
+
+CONDITIONAL_TASK = "conditional digits 28px, obvious build, 600 steps"
+TASKS["conditional"] = dict(
+    recipe="cifar10_cgan",
+    # The builders' defaults: the recipe's soft labels, dropout, flips and gradient norms off.
+    overrides=dict(
+        common.sweep_run_fields(28, STEPS, EPOCHS),
+        channels=1,
+        batch_size=64,
+        augment=None,
+        dropout=0.0,
+        label_smoothing=None,
+        gradient_norms=False,
+        judge=judges.path(judges.DIGIT),
+    ),
+    published="quality",
+    published_task=CONDITIONAL_TASK,
+    metric="class_accuracy",
+    score="right_class",
+    rows=[(name, _adam_settings(value)) for name, value in CONDITIONAL_OPTIMIZERS.items()],
+)
+
+
 def _side_by_side(a, b):
     return {"images": np.concatenate([data.to_uint8(a), data.to_uint8(b)], axis=2)}
 
@@ -103,6 +149,8 @@ def write_task_data(family, folder, source="search") -> tuple:
     pairs' .npz). `source` "search": the photos and paintings as the search read them,
     resized to 64 px first (then jittered from 64 px); "folders": the bundled folders, which
     the pipeline resizes straight from full size (an ablation)."""
+    if family == "conditional":  # the judge's training digits, with their labels
+        return judges.data(judges.DIGIT, "train"), None
     fs.makedirs(folder)
     pairs = os.path.join(folder, "val_pairs.npz")
     if family == "cyclegan":
@@ -125,7 +173,11 @@ def write_task_data(family, folder, source="search") -> tuple:
 def published_rows(task) -> dict:
     with open(os.path.join(PUBLISHED, f"{task['published']}.json")) as f:
         rows = json.load(f)["rows"]
-    return {r["implementation"]: r for r in rows if r["steps"] == STEPS}
+    return {
+        r["implementation"]: r
+        for r in rows
+        if r["steps"] == STEPS and r["task"] == task.get("published_task", r["task"])
+    }
 
 
 def run(family, parallel=1, seeds=SEEDS, out=None, augment="recipe", source="search"):
@@ -150,17 +202,23 @@ def run(family, parallel=1, seeds=SEEDS, out=None, augment="recipe", source="sea
         out_dir=out,
         data=train,
         parallel=parallel,
-        val_pairs=pairs,
+        **({} if pairs is None else {"val_pairs": pairs}),
         **task["overrides"],
     )
     runs = list(csv.DictReader(io.StringIO(fs.read_text(os.path.join(out, "runs.csv")))))
     published = published_rows(task)
+    measure = "l1" if task["score"] == "val_l1" else task["score"]  # the rows' key
     rows = []
     for name, settings in task["rows"]:
         variant = sweeps.variant_label(settings)
         mine = sorted((r for r in runs if r["variant"] == variant), key=lambda r: int(r["seed"]))
         per_seed = [
-            {"seed": r["seed"], "l1": float(r["final_val_l1"]), "seconds": float(r["seconds"])}
+            {
+                "seed": r["seed"],
+                measure: float(r[f"final_{task['score']}"]),
+                **({"judge_fid": float(r["final_judge_fid"])} if "final_judge_fid" in r else {}),
+                "seconds": float(r["seconds"]),
+            }
             for r in mine
         ]
         then = published.get(name)
@@ -168,13 +226,16 @@ def run(family, parallel=1, seeds=SEEDS, out=None, augment="recipe", source="sea
             "family": label,
             "setting": name,
             "variant": settings,
+            "measure": measure,
             **common.summary(task["recipe"], name, STEPS, per_seed),
         }
+        if "judge" in task["overrides"]:
+            row.update(judges.record(judges.DIGIT))
         if then is not None:
             row["published"] = then[task["metric"]]
             row["published_std"] = then[f"{task['metric']}_std"]
-            spread = 2 * max(row["l1_std"], row["published_std"])
-            row["agrees"] = abs(row["l1"] - row["published"]) <= spread
+            spread = 2 * max(row[f"{measure}_std"], row["published_std"])
+            row["agrees"] = abs(row[measure] - row["published"]) <= spread
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

@@ -1,5 +1,6 @@
 """Keras callbacks for GAN training: sample grids, the CycleGAN learning-rate schedule, a
-best-FID checkpoint, a held-out L1 to known answers, loss and gradient-norm histories, and
+best-FID checkpoint, a held-out L1 to known answers, a classifier's verdict on the classes a
+labelled model draws, loss and gradient-norm histories, and
 (from `ganpaint.guard`) the session deadline `TimeLimit` and the divergence watch
 `TrainingGuard`.
 
@@ -391,6 +392,110 @@ class PairedL1(keras.callbacks.Callback):
         self.scores.append((epoch + 1, score))
         if logs is not None:
             logs[self.name] = score
+
+
+class ClassJudge(keras.callbacks.Callback):
+    """Every `every` epochs, draws `per_class` images of each class from a labelled model
+    (the same noise each time) and asks a classifier of those classes what they show. Logs
+    `right_class`, the share it names as requested (the mean over classes; higher is better),
+    and, when the classifier has a layer named "features" and `real` images are given,
+    `judge_fid`, FID on that layer's features (lower is better): both land in
+    `history/epochs.csv`, TensorBoard and a sweep's table.
+
+    Inception knows no digits: on MNIST-like data a small classifier trained on the data is
+    the judge that sees whether a conditional GAN draws the class it was asked for (the
+    recipes' `run.judge`; `benchmarks/judges/` stores the benchmarks').
+
+    Args:
+        judge: a `keras.Model` taking images in [-1, 1] (the model's) and giving one score
+            per class, or the path of one saved with `model.save` (.keras; local, gs://).
+        num_classes: int. The model's classes (checked now when given, else when training
+            starts); the judge must give as many scores.
+        real: images in [-1, 1] to compare the features with (optional).
+        per_class: int. Images drawn of each class.
+        every: int. Epochs between scores.
+        seed: int. Seeds the noise.
+    """
+
+    def __init__(
+        self,
+        judge,
+        num_classes: int | None = None,
+        real=None,
+        per_class: int = 100,
+        every: int = 1,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.judge = load_judge(judge) if isinstance(judge, str | os.PathLike) else judge
+        if num_classes is not None:
+            self._check_classes(num_classes)
+        self.per_class = int(per_class)
+        self.real = None if real is None else np.asarray(real, "float32")
+        self.every, self.seed = _every(every), seed
+        self.labels = None
+        self.features = None
+        if self.real is not None and "features" in [l.name for l in self.judge.layers]:
+            from ganpaint import metrics
+
+            self.features = metrics.LayerFeatures(self.judge, "features")
+        self.scores: list[tuple[int, dict]] = []
+        self._real_features = None
+
+    def _check_classes(self, num_classes):
+        classes = self.judge.outputs[0].shape[-1]
+        if classes != num_classes:
+            raise ValueError(
+                f"The judge `{self.judge.name}` gives {classes} class scores; the model has "
+                f"{num_classes} classes. Pass a classifier of the model's classes."
+            )
+
+    def on_train_begin(self, logs=None):
+        num_classes = getattr(self.model, "num_classes", None)
+        if not num_classes:
+            raise ValueError(
+                f"ClassJudge scores labelled models (ConditionalGAN, ACGAN); "
+                f"{type(self.model).__name__} draws no classes."
+            )
+        self._check_classes(num_classes)
+        self.labels = np.repeat(np.arange(num_classes), self.per_class).astype("int32")
+        drawn = tuple(self.model.generator.outputs[0].shape[1:])
+        wanted = tuple(self.judge.inputs[0].shape[1:])
+        if drawn[-1] != wanted[-1]:
+            raise ValueError(
+                f"The judge `{self.judge.name}` takes images of shape {wanted}; the model draws "
+                f"{drawn}. Pass a classifier of the model's images."
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every or self.model.stop_training:
+            return
+        from ganpaint import metrics
+
+        rng = np.random.default_rng(self.seed)
+        noise = rng.normal(size=(len(self.labels), self.model.latent_dim)).astype("float32")
+        fakes = self.model.sample(labels=self.labels, noise=noise)
+        accuracy = metrics.per_class_accuracy(self.judge, fakes, self.labels)
+        score = {"right_class": float(np.mean(list(accuracy.values())))}
+        if self.features is not None:
+            if self._real_features is None:
+                self._real_features = metrics.compute_features(
+                    self.real, self.features, verbose=False
+                )
+            fake_features = metrics.compute_features(fakes, self.features, verbose=False)
+            score["judge_fid"] = metrics.fid_from_features(self._real_features, fake_features)
+        self.scores.append((epoch + 1, score))
+        if logs is not None:
+            logs.update(score)
+
+
+def load_judge(path) -> keras.Model:
+    """A classifier saved with `model.save` (.keras), from a local path or a bucket."""
+    path = os.fspath(path)
+    if not fs.exists(path):
+        raise FileNotFoundError(f"No judge at {path}: pass a classifier saved as .keras.")
+    with fs.local_copy(path) as local:
+        return keras.saving.load_model(local, compile=False)
 
 
 class LossHistory(keras.callbacks.Callback):

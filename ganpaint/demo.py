@@ -76,11 +76,6 @@ def digits(split: str):
     return images[part], labels[part]
 
 
-def per_class_accuracy(classifier, images, labels) -> dict[int, float]:
-    predicted = classifier.predict(images, batch_size=256, verbose=0).argmax(1)
-    return {int(c): float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)}
-
-
 def scores(classifier, real, fakes, fake_labels=None) -> dict:
     """FID and KID on the classifier's features; with `fake_labels`, how often the classifier
     sees the requested class."""
@@ -90,7 +85,7 @@ def scores(classifier, real, fakes, fake_labels=None) -> dict:
     kid_mean, kid_std = metrics.kid_from_features(real_f, fake_f, subsets=50, subset_size=500)
     result = {"fid": metrics.fid_from_features(real_f, fake_f), "kid": kid_mean, "kid_std": kid_std}
     if fake_labels is not None:
-        accuracy = per_class_accuracy(classifier, fakes, fake_labels)
+        accuracy = metrics.per_class_accuracy(classifier, fakes, fake_labels)
         result["class_accuracy"] = float(np.mean(list(accuracy.values())))
         result["class_accuracy_per_class"] = accuracy
     return result

@@ -45,6 +45,7 @@ FLAGS = {
     "seeds": "--seeds",
     "settings": "--set",
     "val_pairs": "run.val_pairs",
+    "judge": "run.judge",
     "path": "--out",  # export's and sample's output
     "format='tflite'": "--format tflite",
     "format='savedmodel'": "--format savedmodel",

@@ -407,6 +407,12 @@ def _load_inception_graph(path, input_name, output_name):
     )
 
 
+def per_class_accuracy(classifier, images, labels) -> dict[int, float]:
+    """{class: the share of that class's `images` that `classifier` names as it}."""
+    predicted = classifier.predict(images, batch_size=256, verbose=0).argmax(1)
+    return {int(c): float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)}
+
+
 class LayerFeatures:
     """Features from any Keras model's layer (flattened), e.g. a digit classifier's penultimate
     layer for MNIST FID. Images are resized to the model's input size when they differ.

@@ -82,6 +82,11 @@ class Recipe:
     # images) scored each epoch by the L1 of the translated input to its target, logged as
     # `val_l1` (`callbacks.PairedL1`; e.g. the maps dataset's val/).
     val_pairs: str | None = None
+    # Labelled recipes: a classifier of the recipe's classes (.keras, images in [-1, 1]) that
+    # scores each `fid_every` epochs (each epoch when 0) how often the generator draws the
+    # class asked for, `right_class`, and FID on its "features" layer, `judge_fid`
+    # (`callbacks.ClassJudge`): Inception knows no digits.
+    judge: str | None = None
     steps_per_epoch: int | None = None  # None: the whole dataset each epoch
     checkpoint_every: int = 500  # steps between checkpoints: what a kill can cost at most
     # Training steps per call of the compiled step; None: the strategy's default
@@ -174,6 +179,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "gradient_norms_every",
         "tensorboard",
         "val_pairs",
+        "judge",
     ),
 }
 # Where the open-ended options live: section -> (field, prefix of its keys).

@@ -139,6 +139,26 @@ def build(
             f"{arg('val_pairs')} applies to translation recipes (CycleGAN, pix2pix); "
             f"{recipe.name} is a {recipe.model}, which translates nothing."
         )
+    if recipe.judge is not None and family.kind != "labelled":
+        raise UserError(
+            f"{arg('judge')} applies to labelled recipes (cgan, acgan); {recipe.name} is a "
+            f"{recipe.model}, which draws no classes."
+        )
+    judge = None
+    if recipe.judge is not None:
+        try:
+            judge = cb.load_judge(recipe.judge)
+        except (ValueError, OSError) as err:
+            raise UserError(
+                f"{arg('judge')} {recipe.judge} could not be loaded as a Keras classifier "
+                f"(saved with model.save as .keras): {str(err).splitlines()[0]}"
+            ) from None
+        channels = judge.inputs[0].shape[-1]
+        if channels != recipe.channels:
+            raise UserError(
+                f"{arg('judge')} {recipe.judge} takes images of {channels} channels; the recipe "
+                f"draws {recipe.channels}. Pass a classifier of the recipe's images."
+            )
     pairs = None
     if recipe.val_pairs is not None:
         try:
@@ -167,7 +187,7 @@ def build(
         recipe,
         model,
         dataset,
-        _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs),
+        _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs, judge),
         out_dir,
         fixed_inputs,
         strategy,
@@ -313,7 +333,7 @@ def _extractor(recipe):
     )
 
 
-def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None):
+def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None, judge=None):
     found = [
         cb.SampleGrid(
             fs.join(out_dir, "grids"),
@@ -346,6 +366,13 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None):
         )
     if pairs is not None:
         found.append(cb.PairedL1(*pairs))
+    if judge is not None:
+        try:
+            found.append(
+                cb.ClassJudge(judge, recipe.num_classes, real=real, every=recipe.fid_every or 1)
+            )
+        except ValueError as err:
+            raise UserError(f"{arg('judge')} {recipe.judge}: {err}") from None
     if recipe.gradient_norms:
         found.append(
             cb.GradientNorms(fs.join(out_dir, "gradients"), every=recipe.gradient_norms_every)

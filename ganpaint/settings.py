@@ -131,6 +131,7 @@ _UNUSED = {
         "num_classes",
         "conditioning",
         "g_conditioning",
+        "judge",
     },
     "labelled": {"generator", "receptive_field", "backbone", "backbone_weights", "val_pairs"},
     "translate": {
@@ -140,6 +141,7 @@ _UNUSED = {
         "g_conditioning",
         "annotations",
         "box_margin",
+        "judge",
     },
 }
 

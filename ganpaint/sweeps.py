@@ -28,8 +28,10 @@ from ganpaint import fs
 from ganpaint.errors import UserError, arg
 from ganpaint.recipe_presets import Recipe, get
 
-# Lower is better for each: what FIDCheckpoint logs, and PairedL1 (`run.val_pairs`).
-SCORES = ("fid", "kid", "mifid", "val_l1")
+# What FIDCheckpoint logs, PairedL1 (`run.val_pairs`) and ClassJudge (`run.judge`). Lower is
+# better for each but those in HIGHER_IS_BETTER: a run's "best" is its lowest, or highest.
+SCORES = ("fid", "kid", "mifid", "val_l1", "right_class", "judge_fid")
+HIGHER_IS_BETTER = frozenset({"right_class"})
 RECORD = "sweep.json"  # what sweep a folder holds
 DONE = "sweep_run.json"  # in a run's folder once it finished: its scores and time
 
@@ -270,8 +272,8 @@ def _spent(out_dir) -> float:
 
 
 def scores_of(out_dir: str) -> dict:
-    """A finished run's scores from its `history/epochs.csv`: the final and the best (lowest)
-    value of each score it took (`SCORES`)."""
+    """A finished run's scores from its `history/epochs.csv`: the final and the best value
+    (the lowest, the highest of those `HIGHER_IS_BETTER`) of each score it took (`SCORES`)."""
     path = fs.join(out_dir, "history", "epochs.csv")
     if not fs.exists(path):
         return {}
@@ -281,7 +283,7 @@ def scores_of(out_dir: str) -> dict:
         values = [float(r[score]) for r in rows if r.get(score) not in (None, "")]
         if values:
             found[f"final_{score}"] = values[-1]
-            found[f"best_{score}"] = min(values)
+            found[f"best_{score}"] = (max if score in HIGHER_IS_BETTER else min)(values)
     return found
 
 

@@ -616,11 +616,32 @@ def test_the_search_sweeps_rows_are_recipe_settings_and_published_rows():
 
     for family, task in search_sweeps.TASKS.items():
         published = search_sweeps.published_rows(task)
+        size, batch, filters = (28, 64, 64) if family == "conditional" else (64, 1, 32)
         for name, variant in task["rows"]:
             assert name in published, (family, name)
             recipe = recipes.get(task["recipe"], settings=variant, **task["overrides"])
-            assert (recipe.image_size, recipe.batch_size, recipe.base_filters) == (64, 1, 32)
+            assert (recipe.image_size, recipe.batch_size, recipe.base_filters) == (
+                size,
+                batch,
+                filters,
+            )
             assert recipe.epochs * recipe.steps_per_epoch == search_sweeps.STEPS
+    # The labelled search's recipe builds the three lines' networks, weights and all, and
+    # each row's Adam.
+    from benchmarks import conditional
+    from ganpaint import families
+
+    task = search_sweeps.TASKS["conditional"]
+    name, variant = task["rows"][3]
+    recipe = recipes.get(task["recipe"], settings=variant, **task["overrides"])
+    assert recipe.label_smoothing is None and recipe.dropout == 0.0 and recipe.augment is None
+    assert (recipe.g_learning_rate, recipe.beta_1, recipe.beta_2) == (4e-4, 0.0, 0.999), name
+    keras.utils.set_random_seed(4)
+    built = families.family("cgan").networks(recipe)
+    theirs = conditional.obvious_conditional(4, (28, 28, 1))
+    for mine, net in zip(built.values(), (theirs.generator, theirs.discriminator)):
+        for a, b in zip(mine.get_weights(), net.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_networks():
@@ -678,6 +699,25 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
     for mine, net in zip(built.values(), theirs):
         for a, b in zip(mine.get_weights(), net.get_weights()):
             np.testing.assert_array_equal(a, b)
+
+
+def test_the_recipes_own_networks_keep_their_generator_and_take_the_task_budget():
+    from ganpaint import recipes
+
+    overrides = known_answer_sweeps.run_overrides("cyclegan", 32, 600, networks="recipe")
+    assert "generator" not in overrides and overrides["backbone_weights"] is None
+    for name, generator in (
+        ("monet_cyclegan", "unet"),
+        ("cans_efficientnet_cyclegan", "efficientnet"),
+    ):
+        for setting in ("recipe", "recipe, paper preset", "recipe, resnet generator"):
+            variant = known_answer_sweeps.recipe_settings(setting, networks="recipe")
+            recipe = recipes.get(name, settings=variant, **overrides)
+            assert (recipe.image_size, recipe.batch_size) == (32, 1)
+            assert recipe.epochs * recipe.steps_per_epoch == 600
+            assert recipe.generator == ("resnet" if "resnet" in setting else generator)
+    with pytest.raises(SystemExit):  # a recipe of another family is refused by name
+        known_answer_sweeps.main(["--networks", "recipe", "--recipe", "mnist_acgan"])
 
 
 def test_the_output_forms_share_the_body_and_start_where_they_say():

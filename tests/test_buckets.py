@@ -224,3 +224,23 @@ def test_train_and_translate_from_the_command_line_in_the_bucket(bucket, capsys)
     assert len(fs.listdir(f"{bucket}/translated")) == 12
     assert cli.main(["translate", f"{out}/model.keras", pairs, f"{bucket}/translated"]) == 2
     assert "is not empty" in capsys.readouterr().err  # refused: it holds an earlier result
+
+
+def test_a_labelled_run_is_judged_by_a_classifier_in_the_bucket(bucket, capsys):
+    """`run.judge`: a classifier of the digits, kept in the bucket, scores each epoch how often
+    the generator draws the class asked for; a sweep reads it as its best (highest) value."""
+    inputs = keras.Input((28, 28, 1))
+    features = keras.layers.GlobalAveragePooling2D(name="features")(inputs)
+    judge = keras.Model(inputs, keras.layers.Dense(10, "softmax")(features), name="digits")
+    local = os.path.join(os.path.dirname(os.getcwd()), "judge.keras")
+    judge.save(local)
+    fs.copy(local, f"{bucket}/judge.keras")
+    out = f"{bucket}/runs/judged"
+    argv = ["train", "mnist_acgan", "--smoke", "--epochs", "2", "--fid", "off", "--out", out]
+    assert cli.main([*argv, "--set", f"run.judge={bucket}/judge.keras"]) == 0, capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(fs.read_text(f"{out}/history/epochs.csv"))))
+    shares = [float(r["right_class"]) for r in rows]
+    assert len(shares) == 2 and all(0 <= s <= 1 for s in shares)
+    assert all(float(r["judge_fid"]) >= 0 for r in rows)
+    scores = sweeps.scores_of(out)
+    assert scores["final_right_class"] == shares[-1] and scores["best_right_class"] == max(shares)

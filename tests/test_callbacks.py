@@ -362,3 +362,69 @@ def test_one_writer_composes_the_schedule_and_the_guards_scale():
     assert rates.set_learning_rates(resumed, scale=0.25) == pytest.approx([5e-5, 2.5e-5])
     with pytest.raises(ValueError, match="`base` has 1 learning rates for 2 optimizers"):
         rates.set_learning_rates(m, base=[1e-3])
+
+
+class _Labelled:
+    """A labelled model that draws class c as an image whose channel c is bright (a judge
+    that averages the channels names it), except `wrong` classes, drawn as class 0."""
+
+    stop_training = False
+    num_classes, latent_dim = 3, 2
+
+    def __init__(self, wrong=()):
+        self.wrong = set(wrong)
+        noise = keras.Input((self.latent_dim,))
+        self.generator = keras.Model(
+            noise,
+            keras.layers.UpSampling2D(8)(
+                keras.layers.Dense(3)(keras.layers.Reshape((1, 1, 2))(noise))
+            ),
+        )
+
+    def sample(self, *, labels, noise):
+        drawn = np.array([0 if c in self.wrong else c for c in labels])
+        images = np.full((len(labels), 8, 8, 3), -0.9, "float32")
+        images[np.arange(len(labels)), :, :, drawn] = 0.9
+        return images + 0.05 * np.tanh(noise[:, :1, None, None])
+
+
+def _channel_judge(classes=3, channels=3):
+    inputs = keras.Input((8, 8, channels))
+    features = keras.layers.GlobalAveragePooling2D(name="features")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(classes, name="scores")(features), name="judge")
+
+
+def test_the_class_judge_logs_the_share_of_right_classes_and_fid_on_its_features(tmp_path):
+    judge = _channel_judge()
+    judge.get_layer("scores").set_weights([np.eye(3, dtype="float32"), np.zeros(3, "float32")])
+    real = _Labelled().sample(labels=np.repeat(np.arange(3), 20), noise=np.zeros((60, 2)))
+    scores = {}
+    for wrong in ((), (2,)):
+        score = callbacks.ClassJudge(judge, 3, real=real, per_class=10, every=2)
+        score.set_model(_Labelled(wrong))
+        score.on_train_begin()
+        logs = [{}, {}]
+        for epoch, epoch_logs in enumerate(logs):
+            score.on_epoch_end(epoch, epoch_logs)
+        assert logs[0] == {}
+        scores[wrong] = logs[1]
+    assert scores[()]["right_class"] == 1.0
+    assert scores[(2,)]["right_class"] == pytest.approx(2 / 3)  # class 2 drawn as class 0
+    assert scores[()]["judge_fid"] < 0.01 < scores[(2,)]["judge_fid"]
+    # Saved and loaded by path (a bucket's too), and refused where it cannot judge.
+    judge.save(tmp_path / "judge.keras")
+    loaded = callbacks.ClassJudge(str(tmp_path / "judge.keras"), per_class=1)
+    loaded.set_model(_Labelled())
+    loaded.on_train_begin()
+    with pytest.raises(ValueError, match="gives 3 class scores; the model has 10 classes"):
+        callbacks.ClassJudge(judge, 10)
+    gray = callbacks.ClassJudge(_channel_judge(channels=1))
+    gray.set_model(_Labelled())
+    with pytest.raises(ValueError, match=r"takes images of shape \(8, 8, 1\); the model draws"):
+        gray.on_train_begin()
+    unlabelled = callbacks.ClassJudge(judge)
+    unlabelled.set_model(model("gan"))
+    with pytest.raises(ValueError, match="ClassJudge scores labelled models.*GAN draws no"):
+        unlabelled.on_train_begin()
+    with pytest.raises(FileNotFoundError, match="No judge at"):
+        callbacks.ClassJudge(str(tmp_path / "missing.keras"))

@@ -166,3 +166,26 @@ def test_held_out_pairs_that_cannot_be_read_are_one_line_naming_the_setting(tmp_
     err = capsys.readouterr().err
     assert f"run.val_pairs {tmp_path / 'missing'} could not be read as held-out pairs" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_a_judge_that_cannot_judge_the_recipe_is_one_line_naming_the_setting(tmp_path, capsys):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    scores = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(inputs))
+    keras.Model(inputs, scores).save(tmp_path / "colour.keras")
+    for recipe, setting, message in (
+        ("dogs_dcgan", "colour.keras", "Setting run.judge does not apply to recipe dogs_dcgan"),
+        ("mnist_acgan", "colour.keras", "takes images of 3 channels; the recipe draws 1"),
+        ("mnist_acgan", "missing.keras", "could not be loaded as a Keras classifier"),
+    ):
+        out = tmp_path / recipe
+        argv = ["train", recipe, "--smoke", "--out", str(out)]
+        assert cli.main([*argv, "--set", f"run.judge={tmp_path / setting}"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+        assert not out.exists()
+    with pytest.raises(UserError, match="`judge` applies to labelled recipes"):  # in Python
+        from ganpaint import recipes
+
+        recipes.build("dogs_dcgan", smoke=True, out_dir=str(tmp_path / "p"), judge="x.keras")
