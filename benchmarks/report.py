@@ -795,6 +795,19 @@ KNOWN_ANSWER_TABLES = {
         600,
         ["default", "input skip, cycle 10, identity 0.25", "tutorial"],
     ),
+    # Issue 38's third round: the paper's preset, a piece at a time, on the input-skip default.
+    "known_answer_preset_pieces_tuning_600": (
+        "cyclegan",
+        "tuning",
+        600,
+        [
+            "default",
+            "input skip, paper preset",
+            "input skip, lsgan",
+            "input skip, lr 2e-4",
+            "input skip, pool 50",
+        ],
+    ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -828,6 +841,7 @@ ISSUE_38_TABLES = {
     "known_answer_balanced_held_out_2400_64px",
     "known_answer_identity_skip_tuning_600",
     "known_answer_identity_skip_held_out_600",
+    "known_answer_preset_pieces_tuning_600",
 }
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),

@@ -352,7 +352,8 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None, j
             )
         )
     extractor = _extractor(recipe)
-    if recipe.fid_every and recipe.fid_features != "off":
+    fid_every = recipe.fid_every if recipe.fid_features != "off" else 0
+    if fid_every:
         found.append(
             cb.FIDCheckpoint(
                 fs.join(out_dir, "best"),
@@ -369,7 +370,7 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None, j
     if judge is not None:
         try:
             found.append(
-                cb.ClassJudge(judge, recipe.num_classes, real=real, every=recipe.fid_every or 1)
+                cb.ClassJudge(judge, recipe.num_classes, real=real, every=fid_every or 1)
             )
         except ValueError as err:
             raise UserError(f"{arg('judge')} {recipe.judge}: {err}") from None
