@@ -383,14 +383,16 @@ def paired_task(name: str, size: int = 32) -> dict:
 # norm, a candidate `output` of `output_forms`), the update `order` (`step_variants.ORDERS`),
 # and any `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
 # "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today (the
-# residual output whose last convolution also sees the input image, issue 38); "identity
-# start" the default of issues 25 to 38 (the same output without the input skip,
-# `input_skip=False`); "previous default" the one before that (a plain tanh output). The
-# "default, ..." candidates of issue 25's searches are the identity start with one change,
-# and keep the names they were published under.
+# blend output, issue 38's fourth round); "input skip" the default before it (the residual
+# output whose last convolution also sees the input image, issue 38's first round; its rows
+# were published as "default"); "identity start" the default of issues 25 to 38 (the same
+# output without the input skip, `input_skip=False`); "previous default" the one before
+# that (a plain tanh output). The "default, ..." candidates of issue 25's searches are the
+# identity start with one change, and keep the names they were published under.
 IDENTITY_START = {"residual": True, "input_skip": False}
 CYCLE_SETTINGS = {
-    "default": {"residual": True},
+    "default": {},
+    "input skip": {"residual": True},
     "identity start": IDENTITY_START,
     "previous default": {"residual": False},
     "paper": {"preset": "paper", "residual": False},
@@ -454,6 +456,10 @@ CYCLE_SETTINGS = {
     "input skip, lsgan": {"residual": True, "loss": "lsgan"},
     "input skip, lr 2e-4": {"residual": True, "learning_rate": 2e-4},
     "input skip, pool 50": {"residual": True, "pool_size": 50},
+    # A per-pixel blend of the photo and a plain output (issue 38's fourth round,
+    # `output_forms`): the residual's atanh makes large moves of dark and bright pixels
+    # costly (painterly lifts the shadows); a blend mask hands such pixels to a plain output.
+    "blend": {"output": "blend"},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
@@ -462,12 +468,13 @@ def cyclegan_networks(
     size: int,
     seed: int,
     width: int = 16,
-    residual: bool = False,
+    residual: bool | None = None,
     affine: bool = False,
     input_skip: bool = True,
 ):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
-    PatchGANs of twice their width, as a user would build them for 32-64 px."""
+    PatchGANs of twice their width, as a user would build them for 32-64 px (`residual`
+    None: the builder's default output)."""
     return family_networks(
         "cyclegan",
         seed,
@@ -500,7 +507,8 @@ def train_cyclegan(
         size,
         seed,
         width,
-        setting.pop("residual", False),
+        # The output candidates replace a plain output's head, as when they were measured.
+        setting.pop("residual", False if "output" in setting else None),
         setting.pop("affine", False),
         setting.pop("input_skip", True),
     )

@@ -15,6 +15,13 @@ docs/defaults.md, "The generator's output, near identity and far from it"):
 - "residual skip", "gated skip": the identity start (fixed, or with the gate), its last
   convolution (at zero) also seeing the input image, so that a change of colours that is
   linear in the input (a channel mix, a hue rotation) is one linear map away.
+- "blend" (issue 38's fourth round): a per-pixel blend of the image and a new picture,
+  image + m * (content - image), as AttentionGAN's and GANimation's attention masks: content
+  is the "skip" output (tanh, its convolution seeing the input image), m = sigmoid(mask), the
+  mask's convolution at zero with a bias of `BLEND_START` (m = 0.047: close to an identity
+  start). Where the target is far from the photo, m -> 1 hands the pixel to a plain output,
+  which reaches any value without the residual's atanh (a dark pixel at -0.95 is 1.8 from
+  the origin in atanh's space, and lifting it to -0.5 asks delta for +1.3).
 """
 
 from __future__ import annotations
@@ -25,6 +32,18 @@ from keras import layers, ops
 from ganpaint.layers import clipped_atanh
 
 GATE_RATE = 10.0
+BLEND_START = -3.0  # the mask's first logit: sigmoid(-3) = 0.047 of the new picture
+
+
+class Blend(layers.Layer):
+    """image + sigmoid(mask) * (content - image), in float32."""
+
+    def call(self, inputs):
+        mask, content, image = (ops.cast(t, "float32") for t in inputs)
+        return image + ops.sigmoid(mask) * (content - image)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[2]
 
 
 class GatedResidualTanh(layers.Layer):
@@ -76,7 +95,7 @@ class Fade(keras.callbacks.Callback):
 
 def with_output(generator, form):
     """`generator` (a `resnet_generator`) with its output replaced by `form` ("gate", "fade",
-    "skip", "residual skip", "gated skip"); the body's weights are shared."""
+    "skip", "residual skip", "gated skip", "blend"); the body's weights are shared."""
     from ganpaint.generators import gan_init
     from ganpaint.layers import ReflectionPadding2D, ResidualTanh
 
@@ -86,7 +105,20 @@ def with_output(generator, form):
     if form.endswith("skip"):  # the last convolution also sees the input image
         image = ReflectionPadding2D(3, name="skip_pad")(inputs)
         x = layers.Concatenate(name="skip")([x, image])
-    if form == "skip":
+    if form == "blend":
+        image = ReflectionPadding2D(3, name="skip_pad")(inputs)
+        both = layers.Concatenate(name="skip")([x, image])
+        y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="content_conv")(both)
+        content = layers.Activation("tanh", dtype="float32", name="content")(y)
+        mask = layers.Conv2D(
+            1,
+            7,
+            kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(BLEND_START),
+            name="mask_conv",
+        )(both)
+        out = Blend(dtype="float32", name="blend_output")([mask, content, inputs])
+    elif form == "skip":
         y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="skip_conv")(x)
         out = layers.Activation("tanh", dtype="float32", name="skip_output")(y)
     elif form in ("residual skip", "gated skip"):

@@ -760,26 +760,26 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "held_out",
         600,
-        ["default", "identity start", "paper", "tutorial"],
+        ["input skip", "identity start", "paper", "tutorial"],
     ),
     "known_answer_balanced_held_out_2400": (
         "cyclegan",
         "held_out",
         2400,
-        ["default", "paper", "tutorial"],
+        ["input skip", "paper", "tutorial"],
     ),
     "known_answer_balanced_held_out_600_64px": (
         "cyclegan",
         "held_out",
         600,
-        ["default", "paper", "tutorial"],
+        ["input skip", "paper", "tutorial"],
         64,
     ),
     "known_answer_balanced_held_out_2400_64px": (
         "cyclegan",
         "held_out",
         2400,
-        ["default", "tutorial"],
+        ["input skip", "tutorial"],
         64,
     ),
     # Issue 38's second round: the identity loss again, on the input-skip default.
@@ -787,13 +787,13 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "tuning",
         600,
-        ["default", "input skip, no identity", "input skip, cycle 10, identity 0.25"],
+        ["input skip", "input skip, no identity", "input skip, cycle 10, identity 0.25"],
     ),
     "known_answer_identity_skip_held_out_600": (
         "cyclegan",
         "held_out",
         600,
-        ["default", "input skip, cycle 10, identity 0.25", "tutorial"],
+        ["input skip", "input skip, cycle 10, identity 0.25", "tutorial"],
     ),
     # Issue 38's third round: the paper's preset, a piece at a time, on the input-skip default.
     "known_answer_preset_pieces_tuning_600": (
@@ -801,12 +801,25 @@ KNOWN_ANSWER_TABLES = {
         "tuning",
         600,
         [
-            "default",
+            "input skip",
             "input skip, paper preset",
             "input skip, lsgan",
             "input skip, lr 2e-4",
             "input skip, pool 50",
         ],
+    ),
+    # Issue 38's fourth round: a per-pixel blend of the photo and a plain output.
+    "known_answer_blend_tuning_600": (
+        "cyclegan",
+        "tuning",
+        600,
+        ["input skip", "blend"],
+    ),
+    "known_answer_blend_held_out_600": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["blend", "input skip", "paper", "tutorial"],
     ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
@@ -842,6 +855,8 @@ ISSUE_38_TABLES = {
     "known_answer_identity_skip_tuning_600",
     "known_answer_identity_skip_held_out_600",
     "known_answer_preset_pieces_tuning_600",
+    "known_answer_blend_tuning_600",
+    "known_answer_blend_held_out_600",
 }
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
@@ -871,6 +886,7 @@ DOC_TABLES.update(
             "known_answer_balanced_held_out_2400",
             "known_answer_balanced_held_out_600_64px",
             "known_answer_balanced_held_out_2400_64px",
+            "known_answer_blend_held_out_600",
         )
     }
 )

@@ -104,6 +104,34 @@ class ResidualTanh(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
+class BlendOutput(layers.Layer):
+    """A translator's output that blends its input with a new picture, pixel by pixel:
+    `image + sigmoid(mask) * (content - image)`, as the attention masks of GANimation
+    (Pumarola et al. 2018) and AttentionGAN (Tang et al. 2019).
+
+    Where the mask is low the output is the input; where it is high, the new picture (a tanh
+    output). With the mask's convolution at zero and its bias negative the generator starts
+    close to the identity, and a pixel far from its target (a shadow lifted, a colour
+    replaced) moves by the mask, without the large pre-tanh change that `ResidualTanh` needs
+    near -1 and 1. The output stays in [-1, 1] when `content` and `image` do.
+
+    Called on `[mask, content, image]` (the mask one channel or one per channel); computes in
+    float32.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, inputs):
+        mask, content, image = (keras.ops.cast(t, "float32") for t in inputs)
+        return image + keras.ops.sigmoid(mask) * (content - image)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[2]
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
 class Dropout(layers.Dropout):
     """`keras.layers.Dropout` with its mask drawn by Philox (`RNG_ALG`), compiled or not, and
     drawn for the whole global batch under a strategy.

@@ -369,9 +369,7 @@ def _callbacks(recipe, out_dir, fixed_inputs, real, initial_rates, pairs=None, j
         found.append(cb.PairedL1(*pairs))
     if judge is not None:
         try:
-            found.append(
-                cb.ClassJudge(judge, recipe.num_classes, real=real, every=fid_every or 1)
-            )
+            found.append(cb.ClassJudge(judge, recipe.num_classes, real=real, every=fid_every or 1))
         except ValueError as err:
             raise UserError(f"{arg('judge')} {recipe.judge}: {err}") from None
     if recipe.gradient_norms:

@@ -668,15 +668,20 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
             recipes.get("monet_cyclegan", settings=variant, **overrides)
             mapped += 1
     assert mapped >= 15
-    # The recipe builds the known-answer networks: the same weights from the same seed.
-    recipe = recipes.get(
-        "monet_cyclegan", settings=known_answer_sweeps.recipe_settings("default"), **overrides
-    )
-    keras.utils.set_random_seed(3)
-    built = families.family("cyclegan").networks(recipe)
-    for mine, theirs in zip(built.values(), known_answer.cyclegan_networks(32, 3, 16, True)):
-        for a, b in zip(mine.get_weights(), theirs.get_weights()):
-            np.testing.assert_array_equal(a, b)
+    # The recipe builds the known-answer networks: the same weights from the same seed, with
+    # the builder's default output (the blend) and with the input skip's.
+    for name, residual in (("default", None), ("input skip", True)):
+        variant = known_answer_sweeps.recipe_settings(name)
+        recipe = recipes.get("monet_cyclegan", settings=variant, **overrides)
+        keras.utils.set_random_seed(3)
+        built = families.family("cyclegan").networks(recipe)
+        theirs = known_answer.cyclegan_networks(32, 3, 16, residual)
+        assert [type(g.layers[-1]).__name__ for g in theirs[:2]] == [
+            "BlendOutput" if residual is None else "ResidualTanh"
+        ] * 2
+        for mine, net in zip(built.values(), theirs, strict=True):
+            for a, b in zip(mine.get_weights(), net.get_weights(), strict=True):
+                np.testing.assert_array_equal(a, b)
     # pix2pix: the same, with its norm and dropout settings said as the networks section's.
     assert known_answer_sweeps.recipe_settings("paper, dropout on at inference", "pix2pix") is None
     assert known_answer_sweeps.recipe_settings("paper, instance norm", "pix2pix") == {
@@ -730,6 +735,9 @@ def test_the_output_forms_share_the_body_and_start_where_they_say():
         assert h.get_layer("c7s1_conv") is g.get_layer("c7s1_conv")
         np.testing.assert_allclose(h(x).numpy(), x, atol=1e-5, err_msg=form)
     assert np.abs(output_forms.with_output(g, "skip")(x).numpy() - x).mean() > 0.1
+    blend = output_forms.with_output(g, "blend")  # 4.7 % of the way to a plain output
+    content = keras.Model(blend.input, blend.get_layer("content").output)(x).numpy()
+    np.testing.assert_allclose(blend(x).numpy(), x + 0.0474 * (content - x), atol=1e-3)
     faded = output_forms.with_output(g, "fade")
     fade = output_forms.Fade([faded], steps=4)
     for step in range(5):

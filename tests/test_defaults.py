@@ -87,16 +87,21 @@ def test_the_resnet_generators_output_is_the_held_out_winner():
     with open(os.path.join(ROOT, "docs", "benchmarks", "known_answer_cyclegan.json")) as f:
         rows = json.load(f)["rows"]
     held_out = {r["setting"] for r in rows if r["suite"] == "held_out"}
-    assert {"default", "identity start", "previous default", "paper", "tutorial"} <= held_out
-    assert known_answer.CYCLE_SETTINGS["default"] == {"residual": True}
+    assert {"input skip", "identity start", "previous default", "paper", "tutorial"} <= held_out
+    assert "blend" in held_out  # the candidate that became the default
+    assert known_answer.CYCLE_SETTINGS["default"] == {}
+    assert known_answer.CYCLE_SETTINGS["input skip"] == {"residual": True}
     assert known_answer.CYCLE_SETTINGS["identity start"] == {
         "residual": True,
         "input_skip": False,
     }
     shape = (16, 16, 3)
     default = G.resnet_generator(shape, 1, filters=4)
-    assert isinstance(default.layers[-1], layers.ResidualTanh)
+    assert isinstance(default.layers[-1], layers.BlendOutput)
     assert "input_skip" in [layer.name for layer in default.layers]
+    input_skip = G.resnet_generator(shape, 1, filters=4, residual=True)
+    assert isinstance(input_skip.layers[-1], layers.ResidualTanh)
+    assert "input_skip" in [layer.name for layer in input_skip.layers]
     assert not isinstance(
         G.resnet_generator(shape, 1, filters=4, residual=False).layers[-1], layers.ResidualTanh
     )

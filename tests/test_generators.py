@@ -4,6 +4,7 @@ import pytest
 from helpers import round_trip
 
 from ganpaint import generators as G
+from ganpaint import layers
 
 
 @pytest.mark.parametrize("size, channels", [(28, 1), (32, 3), (64, 3), (320, 3)])
@@ -31,9 +32,10 @@ def test_dcgan_generator_rejects_impossible_sizes(shape):
 
 def test_resnet_generator_matches_the_reference_parameter_count():
     # The official CycleGAN resnet_9blocks at 256x256x3: 11.378 M (the paper's plain output;
-    # the default residual output's input skip adds 7 x 7 x 3 x 3 weights).
-    assert G.resnet_generator((256, 256, 3), residual=False).count_params() == 11_378_179
-    assert G.resnet_generator((256, 256, 3)).count_params() == 11_378_179 + 441
+    # the default blend output adds its mask's convolution, 7 x 7 x 67 + 1, and the input
+    # skip's 7 x 7 x 3 x 3 weights).
+    assert G.resnet_generator((256, 256, 3), output="tanh").count_params() == 11_378_179
+    assert G.resnet_generator((256, 256, 3)).count_params() == 11_378_179 + 7 * 7 * 67 + 1 + 441
 
 
 def test_resnet_generator_small_round_trip(tmp_path):
@@ -44,17 +46,27 @@ def test_resnet_generator_small_round_trip(tmp_path):
     round_trip(g, tmp_path, x)
 
 
-def test_resnet_generator_starts_as_the_identity_when_channels_match():
+def test_resnet_generator_starts_near_the_identity_when_channels_match():
     x = np.random.default_rng(0).uniform(-0.9, 0.9, (2, 16, 16, 3)).astype("float32")
-    g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4)  # the default: residual
-    np.testing.assert_allclose(g(x).numpy(), x, atol=1e-5)
-    # ... whose last convolution also sees the input (issue 38); without it, issue 25's form.
+    g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4)  # the default: the blend
+    content = keras.Model(g.input, g.get_layer("out_content").output)(x).numpy()
+    blended = x + (1 / (1 + np.exp(3.0))) * (content - x)  # 4.7 % of the way to a new picture
+    np.testing.assert_allclose(g(x).numpy(), blended, atol=1e-5)
+    assert isinstance(g.layers[-1], layers.BlendOutput)
     assert "input_skip" in [layer.name for layer in g.layers]
-    before = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, input_skip=False)
+    # The residual output starts as the identity, its last convolution seeing the input
+    # (issue 38's first form); without that, issue 25's.
+    residual = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, output="residual")
+    np.testing.assert_allclose(residual(x).numpy(), x, atol=1e-5)
+    before = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, residual=True, input_skip=False)
     np.testing.assert_allclose(before(x).numpy(), x, atol=1e-5)
-    assert g.count_params() == before.count_params() + 7 * 7 * 3 * 3
+    assert residual.count_params() == before.count_params() + 7 * 7 * 3 * 3
     plain = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, residual=False)
     assert np.abs(plain(x).numpy() - x).mean() > 0.1
+    with pytest.raises(ValueError, match="`residual=False` is `output='tanh'`; pass one of"):
+        G.resnet_generator((16, 16, 3), 1, output="blend", residual=False)
+    with pytest.raises(ValueError, match=r"`output` must be one of \('blend'"):
+        G.resnet_generator((16, 16, 3), 1, output="gate")
     gray_to_rgb = G.resnet_generator((16, 16, 1), n_blocks=1, filters=4, output_channels=3)
     assert gray_to_rgb.output_shape == (None, 16, 16, 3)  # no residual across channel counts
     with pytest.raises(ValueError, match="input's 1 channels"):
