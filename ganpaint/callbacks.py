@@ -407,8 +407,9 @@ class ClassJudge(keras.callbacks.Callback):
     recipes' `run.judge`; `benchmarks/judges/` stores the benchmarks').
 
     Args:
-        judge: a `keras.Model` taking images in [-1, 1] (the model's) and giving one score
-            per class, or the path of one saved with `model.save` (.keras; local, gs://).
+        judge: a `keras.Model` taking images in [-1, 1] (the model's; resized to its input
+            size when they differ) and giving one score per class, or the path of one saved
+            with `model.save` (.keras; local, gs://).
         num_classes: int. The model's classes (checked now when given, else when training
             starts); the judge must give as many scores.
         real: images in [-1, 1] to compare the features with (optional).
@@ -464,7 +465,7 @@ class ClassJudge(keras.callbacks.Callback):
         if drawn[-1] != wanted[-1]:
             raise ValueError(
                 f"The judge `{self.judge.name}` takes images of shape {wanted}; the model draws "
-                f"{drawn}. Pass a classifier of the model's images."
+                f"{drawn}. Pass a classifier of images with the model's {drawn[-1]} channels."
             )
 
     def on_epoch_end(self, epoch, logs=None):
@@ -475,6 +476,11 @@ class ClassJudge(keras.callbacks.Callback):
         rng = np.random.default_rng(self.seed)
         noise = rng.normal(size=(len(self.labels), self.model.latent_dim)).astype("float32")
         fakes = self.model.sample(labels=self.labels, noise=noise)
+        size = tuple(self.judge.inputs[0].shape[1:3])
+        if None not in size and fakes.shape[1:3] != size:  # as `LayerFeatures` resizes
+            import tensorflow as tf
+
+            fakes = tf.image.resize(fakes, size, antialias=True).numpy()
         accuracy = metrics.per_class_accuracy(self.judge, fakes, self.labels)
         score = {"right_class": float(np.mean(list(accuracy.values())))}
         if self.features is not None:

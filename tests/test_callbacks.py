@@ -416,6 +416,17 @@ def test_the_class_judge_logs_the_share_of_right_classes_and_fid_on_its_features
     loaded = callbacks.ClassJudge(str(tmp_path / "judge.keras"), per_class=1)
     loaded.set_model(_Labelled())
     loaded.on_train_begin()
+    # A judge of another image size sees the drawn images resized to its own.
+    inputs = keras.Input((16, 16, 3))
+    big = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(inputs))
+    bigger = keras.Model(inputs, big)
+    bigger.layers[-1].set_weights([np.eye(3, dtype="float32"), np.zeros(3, "float32")])
+    resized = callbacks.ClassJudge(bigger, 3, per_class=4)
+    resized.set_model(_Labelled())
+    resized.on_train_begin()
+    logs = {}
+    resized.on_epoch_end(0, logs)
+    assert logs == {"right_class": 1.0}
     with pytest.raises(ValueError, match="gives 3 class scores; the model has 10 classes"):
         callbacks.ClassJudge(judge, 10)
     gray = callbacks.ClassJudge(_channel_judge(channels=1))
