@@ -19,6 +19,15 @@ standard deviations over seeds (the rule of docs/defaults.md).
     python -m benchmarks.known_answer_sweeps --family pix2pix --suite held_out \
         --setting default --setting paper
 
+`--networks recipe` measures a recipe's own networks instead, as its users train them (issue
+38: the monet U-Net, the EfficientNet generator of `cans_efficientnet_cyclegan`, the ResNet
+option), with the task's size and budget: each setting of `RECIPE_SETTINGS` is one change
+from the recipe (the EfficientNet's backbone starts from random weights here, as ImageNet's
+cannot be downloaded):
+
+    python -m benchmarks.known_answer_sweeps --networks recipe --recipe monet_cyclegan \
+        --setting recipe --setting "recipe, resnet generator"
+
 Runs go to benchmarks/results/known_answer_sweeps/FAMILY/SIZEpx/TASK (a stopped sweep continues
 when run again), rows to benchmarks/results/known_answer_sweeps.json.
 """
