@@ -821,6 +821,26 @@ KNOWN_ANSWER_TABLES = {
         600,
         ["blend", "input skip", "paper", "tutorial"],
     ),
+    "known_answer_blend_held_out_2400": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["blend", "input skip", "paper", "tutorial"],
+    ),
+    "known_answer_blend_held_out_600_64px": (
+        "cyclegan",
+        "held_out",
+        600,
+        ["blend", "input skip", "paper", "tutorial"],
+        64,
+    ),
+    "known_answer_blend_held_out_2400_64px": (
+        "cyclegan",
+        "held_out",
+        2400,
+        ["blend", "input skip", "tutorial"],
+        64,
+    ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -857,6 +877,9 @@ ISSUE_38_TABLES = {
     "known_answer_preset_pieces_tuning_600",
     "known_answer_blend_tuning_600",
     "known_answer_blend_held_out_600",
+    "known_answer_blend_held_out_2400",
+    "known_answer_blend_held_out_600_64px",
+    "known_answer_blend_held_out_2400_64px",
 }
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
@@ -887,6 +910,9 @@ DOC_TABLES.update(
             "known_answer_balanced_held_out_600_64px",
             "known_answer_balanced_held_out_2400_64px",
             "known_answer_blend_held_out_600",
+            "known_answer_blend_held_out_2400",
+            "known_answer_blend_held_out_600_64px",
+            "known_answer_blend_held_out_2400_64px",
         )
     }
 )
