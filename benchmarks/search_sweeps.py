@@ -25,7 +25,7 @@ their standard deviations over seeds (the rule of docs/defaults.md).
 
     python -m benchmarks.search_sweeps --family cyclegan --parallel 2
     python -m benchmarks.search_sweeps --family pix2pix --parallel 2
-    python -m benchmarks.search_sweeps --family conditional --parallel 2
+    python -m benchmarks.search_sweeps --family conditional
 
 Runs go to benchmarks/results/search_sweeps/FAMILY (a stopped sweep continues when run again;
 `--augment none` and `--data folders` are the ablations that explain the CycleGAN rows);
