@@ -494,14 +494,45 @@ def known_answer_sweeps_table(result) -> str:
         "| per seed | published, mean ± sd | within 2 sd |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in result["rows"]:
+    rows = [r for r in result["rows"] if r.get("networks", "known_answer") == "known_answer"]
+    for r in rows:
         lines.append(
             f"| {r.get('family', 'cyclegan')} | {r['task']} | {r['size']} | {r['steps']:,} | "
             f"{r['setting']} | {_sweep_cells(r)} |"
         )
-    agreed = [r["agrees"] for r in result["rows"] if "agrees" in r]
+    agreed = [r["agrees"] for r in rows if "agrees" in r]
     if agreed:
         lines.append(f"| **agree** | | | | | | | | | {sum(agreed)} of {len(agreed)} |")
+    return "\n".join(lines)
+
+
+def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> str:
+    """Recipes' own networks on the held-out known-answer tasks (`known_answer_sweeps
+    --networks recipe`), beside the builders' default (the blend) and the tutorial's step of
+    issue 38's round: L1 to the truth, mean ± sd over seeds."""
+    rows = [
+        r
+        for r in sweeps_result["rows"]
+        if r.get("networks") == "recipe" and r["size"] == size and r["steps"] == steps
+    ]
+    known = {
+        (r["task"], r["setting"]): r
+        for r in known_result["rows"]
+        if r["size"] == size
+        and r["steps"] == steps
+        and r.get("round") == "issue 38"
+        and r["width"] == "small"
+    }
+    columns = list(dict.fromkeys(f"{r['recipe']}: {r['setting']}" for r in rows))
+    head = ["task", "unchanged input", *columns, "builders' default (blend)", "tutorial"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = {f"{r['recipe']}: {r['setting']}": r for r in rows if r["task"] == task}
+        blend, tutorial = known.get((task, "blend")), known.get((task, "tutorial"))
+        cells = [_mean_std(mine[c], "l1") if c in mine else "-" for c in columns]
+        cells += [_mean_std(r, "l1_to_truth") if r else "-" for r in (blend, tutorial)]
+        unchanged = f"{blend['unchanged_l1']:.3f}" if blend else "-"
+        lines.append(f"| {task} | {unchanged} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -628,6 +659,9 @@ DOC_TABLES = {
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "search_sweeps": lambda j: search_sweeps_table(j("search_sweeps")),
     "known_answer_sweeps": lambda j: known_answer_sweeps_table(j("known_answer_sweeps")),
+    "known_answer_recipe_networks": lambda j: recipe_networks_table(
+        j("known_answer_sweeps"), j("known_answer_cyclegan")
+    ),
     "side_by_side": lambda j: side_by_side_table(j("defaults"), j("quality")),
     "conditional_defaults": lambda j: conditional_table(j("quality"), obvious=True),
     "conditional_textures": lambda j: conditional_table(

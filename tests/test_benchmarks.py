@@ -748,3 +748,44 @@ def test_the_output_forms_share_the_body_and_start_where_they_say():
         "output": "residual skip"
     }
     assert "input_skip" in [layer.name for layer in g.layers]
+
+
+def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
+    from benchmarks import report
+
+    def known(setting, l1):
+        return {
+            "task": "painterly",
+            "setting": setting,
+            "size": 32,
+            "steps": 600,
+            "round": "issue 38",
+            "width": "small",
+            "l1_to_truth": l1,
+            "l1_to_truth_std": 0.01,
+            "seeds": 3,
+            "unchanged_l1": 0.394,
+        }
+
+    sweep_row = {
+        "recipe": "monet_cyclegan",
+        "networks": "recipe",
+        "task": "painterly",
+        "setting": "recipe",
+        "size": 32,
+        "steps": 600,
+        "l1": 0.25,
+        "l1_std": 0.02,
+        "seeds": 3,
+    }
+    published = {**sweep_row, "networks": "known_answer", "setting": "default", "variant": {}}
+    table = report.recipe_networks_table(
+        {"rows": [sweep_row, published]},
+        {"rows": [known("blend", 0.139), known("tutorial", 0.187)]},
+    )
+    assert table.splitlines()[0] == (
+        "| task | unchanged input | monet_cyclegan: recipe | builders' default (blend) | tutorial |"
+    )
+    assert table.splitlines()[2] == (
+        "| painterly | 0.394 | 0.250 ± 0.020 | 0.139 ± 0.010 | 0.187 ± 0.010 |"
+    )
