@@ -18,8 +18,8 @@ docs/defaults.md, "The generator's output, near identity and far from it"):
 - "blend" (issue 38's fourth round): a per-pixel blend of the image and a new picture,
   image + m * (content - image), as AttentionGAN's and GANimation's attention masks: content
   is the "skip" output (tanh, its convolution seeing the input image), m = sigmoid(mask), the
-  mask's convolution at zero with a bias of `BLEND_START` (m = 0.047: close to an identity
-  start). Where the target is far from the photo, m -> 1 hands the pixel to a plain output,
+  mask's convolution at zero with a bias of `generators.BLEND_START` (m = 0.047: close to an
+  identity start), and `ganpaint.layers.BlendOutput`, now the builder's default. Where the target is far from the photo, m -> 1 hands the pixel to a plain output,
   which reaches any value without the residual's atanh (a dark pixel at -0.95 is 1.8 from
   the origin in atanh's space, and lifting it to -0.5 asks delta for +1.3).
 """
@@ -29,21 +29,10 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from ganpaint.layers import clipped_atanh
+from ganpaint.generators import BLEND_START
+from ganpaint.layers import BlendOutput, clipped_atanh
 
 GATE_RATE = 10.0
-BLEND_START = -3.0  # the mask's first logit: sigmoid(-3) = 0.047 of the new picture
-
-
-class Blend(layers.Layer):
-    """image + sigmoid(mask) * (content - image), in float32."""
-
-    def call(self, inputs):
-        mask, content, image = (ops.cast(t, "float32") for t in inputs)
-        return image + ops.sigmoid(mask) * (content - image)
-
-    def compute_output_shape(self, input_shapes):
-        return input_shapes[2]
 
 
 class GatedResidualTanh(layers.Layer):
@@ -117,7 +106,7 @@ def with_output(generator, form):
             bias_initializer=keras.initializers.Constant(BLEND_START),
             name="mask_conv",
         )(both)
-        out = Blend(dtype="float32", name="blend_output")([mask, content, inputs])
+        out = BlendOutput(name="blend_output")([mask, content, inputs])
     elif form == "skip":
         y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="skip_conv")(x)
         out = layers.Activation("tanh", dtype="float32", name="skip_output")(y)

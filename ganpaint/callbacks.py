@@ -476,11 +476,6 @@ class ClassJudge(keras.callbacks.Callback):
         rng = np.random.default_rng(self.seed)
         noise = rng.normal(size=(len(self.labels), self.model.latent_dim)).astype("float32")
         fakes = self.model.sample(labels=self.labels, noise=noise)
-        size = tuple(self.judge.inputs[0].shape[1:3])
-        if None not in size and fakes.shape[1:3] != size:  # as `LayerFeatures` resizes
-            import tensorflow as tf
-
-            fakes = tf.image.resize(fakes, size, antialias=True).numpy()
         accuracy = metrics.per_class_accuracy(self.judge, fakes, self.labels)
         score = {"right_class": float(np.mean(list(accuracy.values())))}
         if self.features is not None:
@@ -496,12 +491,14 @@ class ClassJudge(keras.callbacks.Callback):
 
 
 def load_judge(path) -> keras.Model:
-    """A classifier saved with `model.save` (.keras), from a local path or a bucket."""
+    """A classifier saved with `model.save` (.keras), from a local path or a bucket
+    (`ganpaint.load_model`, which names a truncated or corrupt file)."""
+    import ganpaint
+
     path = os.fspath(path)
     if not fs.exists(path):
         raise FileNotFoundError(f"No judge at {path}: pass a classifier saved as .keras.")
-    with fs.local_copy(path) as local:
-        return keras.saving.load_model(local, compile=False)
+    return ganpaint.load_model(path, compile=False)
 
 
 class LossHistory(keras.callbacks.Callback):

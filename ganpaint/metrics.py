@@ -408,8 +408,10 @@ def _load_inception_graph(path, input_name, output_name):
 
 
 def per_class_accuracy(classifier, images, labels) -> dict[int, float]:
-    """{class: the share of that class's `images` that `classifier` names as it}."""
-    predicted = classifier.predict(images, batch_size=256, verbose=0).argmax(1)
+    """{class: the share of that class's `images` that `classifier` names as it}; images of
+    another size than the classifier's input are resized to it (`LayerFeatures`)."""
+    scores = compute_features(images, LayerFeatures(classifier), batch_size=256, verbose=False)
+    predicted = scores.argmax(1)
     return {int(c): float(np.mean(predicted[labels == c] == c)) for c in np.unique(labels)}
 
 
