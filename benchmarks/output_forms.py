@@ -19,9 +19,10 @@ docs/defaults.md, "The generator's output, near identity and far from it"):
   image + m * (content - image), as AttentionGAN's and GANimation's attention masks: content
   is the "skip" output (tanh, its convolution seeing the input image), m = sigmoid(mask), the
   mask's convolution at zero with a bias of `generators.BLEND_START` (m = 0.047: close to an
-  identity start), and `ganpaint.layers.BlendOutput`, now the builder's default. Where the target is far from the photo, m -> 1 hands the pixel to a plain output,
-  which reaches any value without the residual's atanh (a dark pixel at -0.95 is 1.8 from
-  the origin in atanh's space, and lifting it to -0.5 asks delta for +1.3).
+  identity start), and `ganpaint.layers.BlendOutput`, now the builder's default. Where the
+  target is far from the photo, m -> 1 hands the pixel to a plain output, which reaches any
+  value without the residual's atanh (a dark pixel at -0.95 is 1.8 from the origin in atanh's
+  space, and lifting it to -0.5 asks delta for +1.3).
 """
 
 from __future__ import annotations
