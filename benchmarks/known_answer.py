@@ -460,6 +460,9 @@ CYCLE_SETTINGS = {
     # `output_forms`): the residual's atanh makes large moves of dark and bright pixels
     # costly (painterly lifts the shadows); a blend mask hands such pixels to a plain output.
     "blend": {"output": "blend"},
+    # Why the blend loses abstraction at 64 px / 2,400 steps where the paper's setting wins
+    # (issue 38's fifth round): the paper's preset on the blend (the builder's default).
+    "blend, paper preset": {"preset": "paper"},
 }
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 

@@ -116,6 +116,14 @@ RECIPE_SETTINGS = {
     "recipe, paper preset": {"model.preset": "paper"},
     "recipe, residual output": {"networks.generator.residual": True},  # U-Net, ResNet
     "recipe, resnet generator": {"networks.generator": "resnet"},
+    # The recipes' 70 px PatchGAN is larger than the tasks' 32 px images: its 2x2 logits each
+    # see the whole image, mostly padding, and the monet U-Nets output noise after 600 steps.
+    # The 16 px PatchGAN keeps the patch-to-image ratio of 70 px at 256 (docs/defaults.md).
+    "recipe, 16 px D": {"networks.receptive_field": 16},
+    "recipe, 16 px D, resnet generator": {
+        "networks.receptive_field": 16,
+        "networks.generator": "resnet",
+    },
 }
 
 
@@ -287,7 +295,24 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder of the task folders (default: results/known_answer_sweeps/FAMILY/SIZEpx;"
+        " a sweep of other settings needs its own, as a folder holds one sweep)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="TensorFlow threads (1: run two processes side by side)",
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.recipe is not None:
         from ganpaint.recipe_presets import RECIPES as ALL
 
@@ -322,6 +347,7 @@ def main(argv=None):
         family=args.family,
         networks=args.networks,
         recipe=args.recipe,
+        out=args.out,
     )
     path = os.path.join(RESULTS, "known_answer_sweeps.json")
     kept = []

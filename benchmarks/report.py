@@ -509,7 +509,8 @@ def known_answer_sweeps_table(result) -> str:
 def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> str:
     """Recipes' own networks on the held-out known-answer tasks (`known_answer_sweeps
     --networks recipe`), beside the builders' default (the blend) and the tutorial's step of
-    issue 38's round: L1 to the truth, mean ± sd over seeds."""
+    issue 38's round: L1 to the truth, mean ± sd over seeds (bold: the best), then the mean
+    over the tasks every column has."""
     rows = [
         r
         for r in sweeps_result["rows"]
@@ -526,14 +527,34 @@ def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> st
     columns = list(dict.fromkeys(f"{r['recipe']}: {r['setting']}" for r in rows))
     head = ["task", "unchanged input", *columns, "builders' default (blend)", "tutorial"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for task in dict.fromkeys(r["task"] for r in rows):
+    measured = {r["task"] for r in rows}  # in the suites' order, as the known-answer rows
+    order = [t for t in dict.fromkeys(r["task"] for r in known_result["rows"]) if t in measured]
+    order += sorted(measured - set(order))
+    sums, complete = [0.0] * (len(columns) + 2), 0
+    for task in order:
         mine = {f"{r['recipe']}: {r['setting']}": r for r in rows if r["task"] == task}
         blend, tutorial = known.get((task, "blend")), known.get((task, "tutorial"))
-        cells = [_mean_std(mine[c], "l1") if c in mine else "-" for c in columns]
-        cells += [_mean_std(r, "l1_to_truth") if r else "-" for r in (blend, tutorial)]
+        scored = [(mine.get(c), "l1") for c in columns]
+        scored += [(blend, "l1_to_truth"), (tutorial, "l1_to_truth")]
+        values = [r[key] if r else None for r, key in scored]
+        best = min(v for v in values if v is not None)
+        cells = [
+            "-" if r is None else _bold_if(_mean_std(r, key), r[key] == best) for r, key in scored
+        ]
+        if None not in values:
+            complete += 1
+            sums = [a + b for a, b in zip(sums, values)]
         unchanged = f"{blend['unchanged_l1']:.3f}" if blend else "-"
-        lines.append(f"| {task} | {unchanged} | " + " | ".join(cells) + " |")
+        near = " (near identity)" if blend and blend["near_identity"] else ""
+        lines.append(f"| {task}{near} | {unchanged} | " + " | ".join(cells) + " |")
+    if complete > 1:
+        mean = " | ".join(f"{v / complete:.3f}" for v in sums)
+        lines.append(f"| **mean** ({complete} tasks) | | {mean} |")
     return "\n".join(lines)
+
+
+def _bold_if(cell: str, bold: bool) -> str:
+    return f"**{cell}**" if bold else cell
 
 
 def defaults_table(record) -> str:

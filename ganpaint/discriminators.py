@@ -7,6 +7,8 @@ SpectralConv2D`, `SpectralDense`), as SN-GAN, SAGAN and BigGAN do.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 from keras import layers
 
@@ -127,6 +129,25 @@ def dcgan_discriminator(
     return keras.Model(image, [logit, classes], name=name)
 
 
+def _warn_if_patch_exceeds_image(image_shape, receptive_field) -> None:
+    """A PatchGAN whose patches are larger than the image judges whole images, mostly zero
+    padding, from a few logits: at 32 px the monet recipe's U-Nets with the 70 px PatchGAN
+    learned nothing in 600 steps (noise out), and with the 16 px one they did
+    (docs/defaults.md, "The recipes' own networks")."""
+    side = min(image_shape[:2])
+    if receptive_field <= side:
+        return
+    smaller = max((r for r in (16, 70) if r <= side), default=1)
+    warnings.warn(
+        f"patchgan_discriminator: a receptive field of {receptive_field} px is larger than "
+        f"the {image_shape[0]}x{image_shape[1]} images, so each logit judges the whole image, "
+        f"mostly padding, and training may not start; pass receptive_field={smaller} (a "
+        f"recipe's networks.receptive_field={smaller}) for images this small.",
+        UserWarning,
+        stacklevel=2,
+    )
+
+
 def patchgan_discriminator(
     image_shape: tuple[int, int, int] = (256, 256, 3),
     receptive_field: int = 70,
@@ -162,6 +183,7 @@ def patchgan_discriminator(
             f"`receptive_field` must be 1, 16, 70 or 286. "
             f"Received: receptive_field={receptive_field!r}"
         )
+    _warn_if_patch_exceeds_image(image_shape, receptive_field)
     name = name or f"patchgan{receptive_field}_discriminator"
     target = keras.Input(image_shape, name="target" if conditional else "image")
     if conditional:

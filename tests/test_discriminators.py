@@ -37,6 +37,23 @@ def test_patchgan_errors():
         D.patchgan_discriminator((64, 64, 3), receptive_field=34)
 
 
+def test_patchgan_larger_than_the_image_warns_with_the_size_that_fits(recwarn):
+    # At 32 px the 70 px PatchGAN's 2x2 logits each see the whole image, mostly padding.
+    with pytest.warns(
+        UserWarning,
+        match=r"70 px is larger than the 32x32 images.*"
+        r"receptive_field=16 \(a recipe's networks.receptive_field=16\)",
+    ):
+        d = D.patchgan_discriminator((32, 32, 3), receptive_field=70, filters=4)
+    assert d.output.shape == (None, 2, 2, 1)
+    with pytest.warns(UserWarning, match=r"pass receptive_field=70"):
+        D.patchgan_discriminator((96, 96, 3), receptive_field=286, filters=4)
+    recwarn.clear()
+    D.patchgan_discriminator((32, 32, 3), receptive_field=16, filters=4)
+    D.patchgan_discriminator((70, 70, 3), receptive_field=70, filters=4)
+    assert not [w for w in recwarn if "receptive field" in str(w.message)]
+
+
 def test_dcgan_discriminator_outputs_logits(tmp_path):
     d = D.dcgan_discriminator((32, 32, 3), base_filters=8)
     x = np.random.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
