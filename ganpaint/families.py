@@ -367,3 +367,81 @@ register(
         kind="translate",
     )
 )
+
+
+# -- builder defaults that have changed ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangedDefault:
+    """A builder's default that has changed between versions. A run records it explicitly
+    (`with_recorded_defaults`), so that a later change cannot alter a run's networks; a run
+    folder from before it was recorded is matched against the earlier values
+    (`earlier_settings`), newest first, each with the change that ended it.
+
+    Attributes:
+        key: the setting ("networks.generator.output").
+        value: today's default.
+        applies: recipe -> bool. Whether the recipe's builder takes the default (the recipe
+            leaves the option, and any option that decides it, unset).
+        earlier: ((settings, the change that ended them), ...), newest first.
+    """
+
+    key: str
+    value: object
+    applies: Callable
+    earlier: tuple = ()
+
+
+def _resnet_output_left_to_builder(recipe) -> bool:
+    deciding = ("output", "residual", "output_channels")
+    return (
+        recipe.model in ("cyclegan", "pix2pix")
+        and recipe.generator == "resnet"
+        and not any(k in recipe.generator_options for k in deciding)
+    )
+
+
+CHANGED_DEFAULTS = (
+    ChangedDefault(
+        "networks.generator.output",
+        "blend",
+        _resnet_output_left_to_builder,
+        (
+            ({"networks.generator.output": "residual"}, "the blend output (issue 38)"),
+            (
+                {"networks.generator.output": "residual", "networks.generator.input_skip": False},
+                "the input skip (issue 38)",
+            ),
+            ({"networks.generator.output": "tanh"}, "the identity start (issue 25)"),
+        ),
+    ),
+)
+
+
+def recorded_keys(recipe) -> list[str]:
+    """The settings whose builder default has changed and that this recipe's networks take,
+    set or not: a run record from before they were recorded may lack them."""
+    probe = recipe.replace(generator_options={})
+    return [d.key for d in CHANGED_DEFAULTS if d.applies(probe)]
+
+
+def with_recorded_defaults(recipe):
+    """The recipe with each changed builder default it leaves to the builder said explicitly
+    (`CHANGED_DEFAULTS`), so that the run it trains records the networks it was built with."""
+    from ganpaint.settings import apply
+
+    found = {d.key: d.value for d in CHANGED_DEFAULTS if d.applies(recipe)}
+    return apply(recipe, found) if found else recipe
+
+
+def earlier_settings(recipe) -> list[tuple[dict, str]]:
+    """(settings, the change that ended them) for each earlier default of the builder options
+    this recipe leaves to the builders, newest first: what a run started before a change was
+    built with."""
+    probe = recipe.replace(
+        generator_options={
+            k: v for k, v in recipe.generator_options.items() if k not in ("output", "input_skip")
+        }
+    )
+    return [pair for d in CHANGED_DEFAULTS if d.applies(probe) for pair in d.earlier]

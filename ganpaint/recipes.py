@@ -75,8 +75,11 @@ class Setup:
             "seed": self.model.seed,
             "settings": settings.identity(self.recipe),
             "recipe_settings": settings.record(self.recipe),
+            "recorded_defaults": families.recorded_keys(self.recipe),
             **(run_info or {}),
         }
+        if resume is not False:
+            self._check_earlier_defaults(identity)
         history = runs.resumable_fit(
             self.model,
             self.make_dataset or self.dataset,
@@ -93,6 +96,47 @@ class Setup:
             **kwargs,
         )
         return history
+
+    def _check_earlier_defaults(self, identity):
+        """Refuse a run folder from before a builder default was recorded whose networks were
+        built with an earlier default (`families.CHANGED_DEFAULTS`), in one line that names
+        the settings that continue it; anything else is left to `runs.claim_run_folder`."""
+        held = runs.read_run_record(self.out_dir)
+        if held is None or held.get("recipe") != identity["recipe"]:
+            return
+        if held.get("weights") == runs.run_identity(self.model)["weights"]:
+            return
+        if runs.settings_differing(held, identity):
+            return
+        sections = held.get("settings", {})
+        found = []
+        for earlier, ended_by in families.earlier_settings(self.recipe):
+            section_of = [key.partition(".") for key in earlier]
+            if any(name in sections.get(section, {}) for section, _, name in section_of):
+                continue  # the run recorded these: its shapes differ for another reason
+            model = build_model(self.recipe, self.strategy, settings=earlier)
+            if runs.run_identity(model)["weights"] == held["weights"]:
+                found.append((earlier, ended_by))
+        if not found:
+            return
+        earlier, ended_by = found[0]
+        python = "settings={" + ", ".join(f"{k!r}: {v!r}" for k, v in earlier.items()) + "}"
+        cli = " ".join(
+            f"--set {k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in earlier.items()
+        )
+        what = (
+            f"{self.out_dir}: it holds a run of {self.recipe.name} started before "
+            f"{ended_by} changed the builders' default: its networks were built with "
+            f"{', '.join(f'{k}={v!r}' for k, v in earlier.items())}, the default then"
+            + (
+                f" (or {len(found) - 1} other earlier default of the same shapes)"
+                if len(found) > 1
+                else ""
+            )
+            + ". To continue it, pass {fix}, with the rest of its settings as they were; "
+            f"to start again, pass {arg('resume=False')} (the earlier run is moved aside)."
+        )
+        raise UserError(what.replace("{fix}", python), cli=what.replace("{fix}", cli))
 
 
 def build(
@@ -123,7 +167,7 @@ def build(
             `ganpaint.settings.describe(name)` lists them with their values.
         overrides: any named `Recipe` field.
     """
-    recipe = get(name, smoke=smoke, settings=settings, **overrides)
+    recipe = families.with_recorded_defaults(get(name, smoke=smoke, settings=settings, **overrides))
     family = families.family(recipe.model)
     if overrides.get("num_classes") is not None and family.kind != "labelled":
         raise UserError(

@@ -99,11 +99,33 @@ def _describe(identity: dict) -> str:
     return f"{recipe}model {identity.get('model', '?')}"
 
 
-def _settings_differing(held: dict, identity: dict) -> list[str]:
+def settings_differing(held: dict, identity: dict) -> list[str]:
     """What else identifies a run (`run_info`: a seed, a demo's epochs) and differs between
-    the two records; a key only one of them has (a record from before it was kept) does not."""
+    the two records; a key only one of them has (a record from before it was kept) does not,
+    nor a setting of `identity["recorded_defaults"]` that the held record lacks (a run from
+    before that builder default was recorded: its weights' shapes decide)."""
     derived = _SHAPE_KEYS + ("weight_count", "created", "token", "recipe_settings")
-    return [k for k in identity if k not in derived and k in held and held[k] != identity[k]]
+    derived += ("recorded_defaults",)
+    return [
+        k
+        for k in identity
+        if k not in derived and k in held and _setting_lines(held[k], identity[k], identity)
+    ]
+
+
+def _setting_lines(held, current, identity) -> list[str]:
+    """How one entry of two run records differs: `SECTION.KEY held -> current` lines for
+    sections of settings (the resolved recipe), else one line, or none when they agree."""
+    if not (isinstance(held, dict) and isinstance(current, dict)):
+        return [] if held == current else [f"{held!r} -> {current!r}"]
+    from ganpaint.settings import differences
+
+    optional = []
+    for key in identity.get("recorded_defaults", ()):
+        section, _, name = key.partition(".")
+        if name not in held.get(section, {}):
+            optional.append(key)
+    return differences(held, current, optional=optional)
 
 
 def _difference(held: dict, identity: dict) -> str:
@@ -115,12 +137,10 @@ def _difference(held: dict, identity: dict) -> str:
             f"it holds another run of {_describe(held)} whose networks have other shapes "
             "(another image size, width or option)"
         )
-    keys = _settings_differing(held, identity)
+    keys = settings_differing(held, identity)
     nested = [k for k in keys if isinstance(identity[k], dict)]
     if nested:  # sections of settings (the resolved recipe): name the entries that differ
-        from ganpaint.settings import differences
-
-        changed = [line for k in nested for line in differences(held[k], identity[k])]
+        changed = [line for k in nested for line in _setting_lines(held[k], identity[k], identity)]
         more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
         return (
             f"it holds another run of {_describe(held)} with other settings "
@@ -169,7 +189,7 @@ def claim_run_folder(out_dir: str, identity: dict, resume: bool | str = "auto") 
     held = read_run_record(out_dir)
     if held is not None and (
         any(held.get(k) != identity.get(k) for k in _SHAPE_KEYS)
-        or _settings_differing(held, identity)
+        or settings_differing(held, identity)
     ):
         what = (
             f"{out_dir}: {_difference(held, identity)}; training here would replace "

@@ -418,12 +418,15 @@ def identity(recipe: Recipe) -> dict:
     return found
 
 
-def differences(held: dict, current: dict) -> list[str]:
-    """`SECTION.KEY held -> current` for each setting two `identity` records disagree on."""
+def differences(held: dict, current: dict, optional=()) -> list[str]:
+    """`SECTION.KEY held -> current` for each setting two `identity` records disagree on,
+    leaving out the "SECTION.KEY"s of `optional`."""
     lines = []
     for section in sorted(set(held) | set(current)):
         a, b = held.get(section, {}), current.get(section, {})
         for key in sorted(set(a) | set(b)):
+            if f"{section}.{key}" in optional:
+                continue
             if a.get(key) != b.get(key):
                 lines.append(f"{section}.{key} {a.get(key)!r} -> {b.get(key)!r}")
     return lines

@@ -334,3 +334,51 @@ def test_the_family_template_trains_through_a_recipe(template_family, tmp_path):
     assert settings.from_run(str(tmp_path / "run")).model_options == {"l2_weight": 50.0}
     translated = setup.model.sample(inputs=setup.fixed_inputs[:2])
     assert translated.shape == setup.fixed_inputs[:2].shape
+
+
+def test_a_run_from_before_a_builder_default_changed_continues_with_its_setting(tmp_path, capsys):
+    """The ResNet generator's default output became the blend (issue 38). A run started
+    before, whose record does not say its output, is refused in one line that names the
+    setting that continues it, and continues with it; new runs record the default."""
+    out = str(tmp_path / "run")
+
+    def train(*sets, epochs=1, folder=out):
+        argv = ["train", "monet_cyclegan", "--smoke", "--epochs", str(epochs), "--out", folder]
+        argv += ["--no-tensorboard", "--set", "networks.generator=resnet"]
+        return cli.main(argv + [a for s in sets for a in ("--set", s)])
+
+    assert train("networks.generator.output=residual") == 0
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["recorded_defaults"] == ["networks.generator.output"]
+    for section in (record["settings"], record["recipe_settings"]):  # as runs recorded it then
+        del section["networks"]["generator.output"]
+    del record["recorded_defaults"]
+    (tmp_path / "run" / "run.json").write_text(json.dumps(record))
+    capsys.readouterr()
+
+    assert train(epochs=2) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "started before the blend output (issue 38)" in err
+    assert "pass --set networks.generator.output=residual," in err and "--fresh" in err
+    setup = recipes.build(
+        "monet_cyclegan",
+        smoke=True,
+        out_dir=out,
+        epochs=2,
+        settings={"networks.generator": "resnet"},
+    )
+    with pytest.raises(
+        UserError, match=r"pass settings=\{'networks.generator.output': 'residual'\}"
+    ):
+        setup.fit()
+
+    first_epoch = (tmp_path / "run" / "history" / "epochs.csv").read_text().splitlines()[:2]
+    assert train("networks.generator.output=residual", epochs=2) == 0
+    epochs = (tmp_path / "run" / "history" / "epochs.csv").read_text().splitlines()
+    assert epochs[:2] == first_epoch and len(epochs) == 3  # continued: epoch 1 kept, 2 added
+
+    # A new run records the default it was built with, so a later change cannot alter it.
+    assert train(folder=str(tmp_path / "new")) == 0
+    new = json.loads((tmp_path / "new" / "run.json").read_text())
+    assert new["settings"]["networks"]["generator.output"] == "blend"
