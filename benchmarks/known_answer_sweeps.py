@@ -120,6 +120,15 @@ RECIPE_SETTINGS = {
     # see the whole image, mostly padding, and the monet U-Nets output noise after 600 steps.
     # The 16 px PatchGAN keeps the patch-to-image ratio of 70 px at 256 (docs/defaults.md).
     "recipe, 16 px D": {"networks.receptive_field": 16},
+    # The U-Net's output forms (`unet_generator(output=...)`), for its output round.
+    "recipe, 16 px D, blend output": {
+        "networks.receptive_field": 16,
+        "networks.generator.output": "blend",
+    },
+    "recipe, 16 px D, residual output": {
+        "networks.receptive_field": 16,
+        "networks.generator.output": "residual",
+    },
     "recipe, 16 px D, resnet generator": {
         "networks.receptive_field": 16,
         "networks.generator": "resnet",

@@ -61,8 +61,9 @@ def _translator_output(conv, x, inputs, form, output_channels, kernel_size, inpu
       mask's convolution at zero with a bias of `BLEND_START`, so the generator starts 4.7 %
       of the way from the identity to a plain output.
     With `input_skip` ("residual"; "blend" always) the last convolutions also see the input
-    image (a stride-1 `conv` only), so a change of colours that is linear in the input (a
-    channel mix, a hue rotation) is one linear map away."""
+    image (a stride-1 `conv` only: a transposed convolution's input is half the image's size),
+    so a change of colours that is linear in the input (a channel mix, a hue rotation) is one
+    linear map away."""
     channels = output_channels or inputs.shape[-1]
     if form != "tanh" and channels != inputs.shape[-1]:
         raise ValueError(
@@ -70,7 +71,7 @@ def _translator_output(conv, x, inputs, form, output_channels, kernel_size, inpu
             f"{inputs.shape[-1]} channels. Received: output_channels={output_channels}"
         )
     kwargs = dict(padding="valid") if conv is layers.Conv2D else dict(strides=2, padding="same")
-    if form == "blend" or (form == "residual" and input_skip):
+    if conv is layers.Conv2D and (form == "blend" or (form == "residual" and input_skip)):
         image = ReflectionPadding2D(kernel_size // 2, name="input_skip_pad")(inputs)
         x = layers.Concatenate(name="input_skip")([x, image])
     residual = form == "residual"
@@ -97,9 +98,9 @@ def _translator_output(conv, x, inputs, form, output_channels, kernel_size, inpu
     return BlendOutput(name="output")([mask, content, inputs])
 
 
-def _output_form(output, residual, matches) -> str:
+def _output_form(output, residual, matches, default="blend") -> str:
     """A translator's output form from `output` and the older `residual` (bool or None);
-    `matches`: the output has the input's channels."""
+    `matches`: the output has the input's channels; `default`: the builder's form then."""
     if output is not None and output not in OUTPUTS:
         raise ValueError(f"`output` must be one of {OUTPUTS}. Received: output={output!r}")
     if residual is not None:
@@ -110,7 +111,7 @@ def _output_form(output, residual, matches) -> str:
                 f"Received: output={output!r}, residual={residual}"
             )
         return implied
-    return output or ("blend" if matches else "tanh")
+    return output or (default if matches else "tanh")
 
 
 def _seed_size(image_shape) -> tuple[int, int]:
@@ -365,7 +366,8 @@ def unet_generator(
     norm: str = "batch",
     dropout: float = 0.5,
     dropout_blocks: int = 3,
-    residual: bool = False,
+    output: str | None = None,
+    residual: bool | None = None,
     output_channels: int | None = None,
     name: str = "unet_generator",
 ) -> keras.Model:
@@ -386,11 +388,19 @@ def unet_generator(
         norm: "batch" (pix2pix), "instance" (common in CycleGAN notebooks) or "group".
         dropout: float. Dropout rate on the first `dropout_blocks` decoder blocks; pix2pix's
             only noise source, so keep it on at inference too if you want its variety.
-        residual: bool. Output `tanh(delta + atanh(input))` with the last convolution starting
-            at zero, so the generator starts as the identity (`ganpaint.layers.ResidualTanh`).
+        output: "tanh" (the default, the paper's), "residual" or "blend", as
+            `resnet_generator`'s, without the input skip (the last layer is a transposed
+            convolution of half the image's size): "residual" is `tanh(delta + atanh(input))`
+            with the last convolution at zero, so the generator starts as the identity;
+            "blend" mixes the input and a tanh output by a mask that starts at 0.047. The
+            plain output stays the default: the blend won on the ResNet generator, and the
+            U-Net's output was not searched on the known-answer tasks (docs/defaults.md).
+        residual: bool or None. The older switch: True is `output="residual"`, False
+            `output="tanh"`.
         output_channels: int. Defaults to the input channels.
     """
     image_shape = check_image_shape(image_shape)
+    form = _output_form(output, residual, output_channels in (None, image_shape[-1]), "tanh")
     h, w = image_shape[:2]
     if depth is None:
         depth = 0
@@ -445,14 +455,7 @@ def unet_generator(
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     return keras.Model(
         inputs,
-        _translator_output(
-            layers.Conv2DTranspose,
-            x,
-            inputs,
-            "residual" if residual else "tanh",
-            output_channels,
-            4,
-        ),
+        _translator_output(layers.Conv2DTranspose, x, inputs, form, output_channels, 4),
         name=name,
     )
 

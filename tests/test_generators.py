@@ -111,6 +111,29 @@ def test_unet_small_round_trip(tmp_path):
     round_trip(g, tmp_path, x)
 
 
+def test_unet_outputs_the_paper_s_by_default_and_the_resnet_s_forms_on_request(tmp_path):
+    x = np.random.uniform(-0.9, 0.9, (2, 32, 32, 3)).astype("float32")
+    plain = G.unet_generator((32, 32, 3), filters=8, dropout=0.0)
+    assert plain.layers[-1].name == "output" and not isinstance(
+        plain.layers[-1], layers.BlendOutput
+    )
+    same = G.unet_generator((32, 32, 3), filters=8, dropout=0.0, output="tanh")
+    assert same.count_params() == plain.count_params()
+    residual = G.unet_generator((32, 32, 3), filters=8, dropout=0.0, output="residual")
+    np.testing.assert_allclose(residual(x).numpy(), x, atol=1e-5)  # starts as the identity
+    blend = G.unet_generator((32, 32, 3), filters=8, dropout=0.0, output="blend")
+    content = keras.Model(blend.input, blend.get_layer("out_content").output)(x).numpy()
+    np.testing.assert_allclose(
+        blend(x).numpy(), x + (1 / (1 + np.exp(3.0))) * (content - x), atol=1e-5
+    )
+    # the mask's transposed convolution on the last skip (8 + 8 channels): 4 x 4 x 16 + 1
+    # weights, no input skip
+    assert blend.count_params() == plain.count_params() + 4 * 4 * 16 + 1
+    round_trip(blend, tmp_path, x)
+    with pytest.raises(ValueError, match="`residual=True` is `output='residual'`; pass one of"):
+        G.unet_generator((32, 32, 3), filters=8, output="blend", residual=True)
+
+
 def test_unet_refuses_a_shallow_automatic_depth_but_takes_an_explicit_one():
     with pytest.raises(ValueError, match=r"allows only 2 stride-2 downsamplings.*`depth`"):
         G.unet_generator((300, 300, 3))
