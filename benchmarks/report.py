@@ -680,6 +680,16 @@ DOC_TABLES = {
     "defaults_cost": lambda j: small_data_cost_table(j("defaults_cost")),
     "search_sweeps": lambda j: search_sweeps_table(j("search_sweeps")),
     "known_answer_sweeps": lambda j: known_answer_sweeps_table(j("known_answer_sweeps")),
+    # Why the blend loses abstraction at 64 px / 2,400 steps (issue 38's fifth round).
+    "known_answer_abstraction_2400_64px": lambda j: known_answer_table(
+        j("known_answer_cyclegan"),
+        "held_out",
+        2400,
+        ["blend", "previous default", "blend, paper preset", "paper", "tutorial"],
+        64,
+        tasks=("abstraction",),
+        round_name=ISSUE_38,
+    ),
     "known_answer_recipe_networks": lambda j: recipe_networks_table(
         j("known_answer_sweeps"), j("known_answer_cyclegan")
     ),
@@ -893,7 +903,7 @@ KNOWN_ANSWER_TABLES = {
         "cyclegan",
         "held_out",
         2400,
-        ["blend", "input skip", "tutorial"],
+        ["blend", "input skip", "paper", "tutorial"],
         64,
     ),
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
@@ -936,6 +946,8 @@ ISSUE_38_TABLES = {
     "known_answer_blend_held_out_600_64px",
     "known_answer_blend_held_out_2400_64px",
 }
+# Settings whose issue 25 rows stand in (marked †) where issue 38's round did not re-run them.
+EARLIER_ROWS = {"known_answer_blend_held_out_2400_64px": ("paper",)}
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
     "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly"),
@@ -945,7 +957,7 @@ ISSUE_25_TASKS = {
 def _known_answer_doc_table(name, score="l1_to_truth"):
     family, suite, steps, settings, *shape = KNOWN_ANSWER_TABLES[name]
     if name in ISSUE_38_TABLES:
-        where = {"round_name": ISSUE_38}
+        where = {"round_name": ISSUE_38, "earlier": EARLIER_ROWS.get(name, ())}
     else:
         where = {"tasks": ISSUE_25_TASKS[suite]} if family == "cyclegan" else {}
     return lambda j: known_answer_table(
@@ -983,12 +995,14 @@ def known_answer_table(
     tasks=None,
     score="l1_to_truth",
     round_name=None,
+    earlier=(),
 ) -> str:
     """One line per task of `suite` (or of `tasks`) at `steps`: the unchanged input's L1 to
     the truth, then each setting's mean ± sd over seeds (bold: the best); then each setting's
     mean L1 and its mean rank among the settings shown (1: closest to the truth; the search's
     rule). `score="judge_kid"`: the same for the judge's KID (issue 38), x 100. Only the rows
-    of `round_name` (None: those of the first round, before rounds were named)."""
+    of `round_name` (None: those of the first round, before rounds were named), except that
+    a setting of `earlier` missing from that round takes the first round's row, marked †."""
     key, unchanged_key, places = (
         ("judge_kid", "unchanged_judge_kid", 1)
         if score == "judge_kid"
@@ -1003,6 +1017,20 @@ def known_answer_table(
         and r["width"] == width
         and (tasks is None or r["task"] in tasks)
         and r.get("round") == round_name
+    ]
+    have = {(r["task"], r["setting"]) for r in rows}
+    rows += [
+        dict(r, earlier=True)
+        for r in result["rows"]
+        if r["setting"] in earlier
+        and key in r
+        and r.get("round") is None
+        and (r["task"], r["setting"]) not in have
+        and r["suite"] == suite
+        and r["steps"] == steps
+        and r["size"] == size
+        and r["width"] == width
+        and (tasks is None or r["task"] in tasks)
     ]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
@@ -1023,7 +1051,7 @@ def known_answer_table(
             ranks[s].append(
                 1 + sum(o[key] < r[key] for t, o in by_setting.items() if t in settings)
             )
-            cell = _mean_std(r, key, places=places)
+            cell = _mean_std(r, key, places=places) + (" †" if r.get("earlier") else "")
             cells.append(f"**{cell}**" if r[key] == best else cell)
         near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
         lines.append(f"| {task}{near} | {unchanged:.{places}f} | " + " | ".join(cells) + " |")
