@@ -116,7 +116,9 @@ def settings_differing(held: dict, identity: dict) -> list[str]:
 def _setting_lines(held, current, identity) -> list[str]:
     """How one entry of two run records differs: `SECTION.KEY held -> current` lines for
     sections of settings (the resolved recipe), else one line, or none when they agree."""
-    if not (isinstance(held, dict) and isinstance(current, dict)):
+    sections = [held, current, *(held.values() if isinstance(held, dict) else ())]
+    sections += current.values() if isinstance(current, dict) else ()
+    if not all(isinstance(v, dict) for v in sections):
         return [] if held == current else [f"{held!r} -> {current!r}"]
     from ganpaint.settings import differences
 

@@ -382,3 +382,18 @@ def test_a_run_from_before_a_builder_default_changed_continues_with_its_setting(
     assert train(folder=str(tmp_path / "new")) == 0
     new = json.loads((tmp_path / "new" / "run.json").read_text())
     assert new["settings"]["networks"]["generator.output"] == "blend"
+
+
+def test_a_record_without_a_recorded_default_differs_only_where_it_has_one():
+    from ganpaint import runs
+
+    key = ["networks.generator.output"]
+    old = {"settings": {"networks": {"norm": "instance"}}}
+    new = {"settings": {"networks": {"norm": "instance", "generator.output": "blend"}}}
+    assert runs.settings_differing(old, {**new, "recorded_defaults": key}) == []
+    assert runs.settings_differing(old, new) == ["settings"]  # not a recorded default
+    held = {"settings": {"networks": {"norm": "instance", "generator.output": "tanh"}}}
+    assert runs.settings_differing(held, {**new, "recorded_defaults": key}) == ["settings"]
+    # What else identifies a run may be any JSON: a dict of values is compared as a whole.
+    assert runs.settings_differing({"sizes": {"a": 1}}, {"sizes": {"a": 2}}) == ["sizes"]
+    assert runs.settings_differing({"sizes": {"a": 1}}, {"sizes": {"a": 1}}) == []
