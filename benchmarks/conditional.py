@@ -32,22 +32,13 @@ import numpy as np
 from benchmarks import judges
 from benchmarks.common import batches, fit_scoring, summary
 from benchmarks.few_shot import LATENT, digit_networks
-from benchmarks.report import CONDITIONAL_OPTIMIZERS, adam_pair
+from benchmarks.report import adam_pair
+from benchmarks.settings import CONDITIONAL_OPTIMIZERS, CONDITIONAL_SETTINGS
 from ganpaint import demo, discriminators, gans, generators, recipes
 from ganpaint.gans import default_optimizer
 
 # -- the conditioning study: projection + cbn against the label map --------------------------
 
-CONDITIONAL_ROWS = {
-    "label map (G and D), bce": (("label_map", "label_map"), {}),
-    "cbn G + projection D, bce": (("cbn", "projection"), {}),
-    "cbn G + projection D, hinge": (("cbn", "projection"), dict(loss="hinge")),
-    "cbn G + projection D + spectral norm, bce": (("cbn", "projection"), dict(spectral_norm=True)),
-    "cbn G + projection D + spectral norm, hinge": (
-        ("cbn", "projection"),
-        dict(loss="hinge", spectral_norm=True),
-    ),
-}
 CONDITIONAL_STEPS = (600, 3120)
 CONDITIONAL_EVERY = 120  # divides both budgets
 
@@ -100,13 +91,13 @@ def _rows(labelled_set, builds, rows, seeds, budgets, every, noise, label):
     return out
 
 
-def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_ROWS)):
+def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(CONDITIONAL_SETTINGS)):
     train, train_labels = judges.data(judges.DIGIT, "train")
 
     def build(name):
-        conditioning, extra = CONDITIONAL_ROWS[name]
-        extra = dict(extra)
-        spectral = extra.pop("spectral_norm", False)
+        extra = dict(CONDITIONAL_SETTINGS[name])
+        conditioning = extra.pop("g_conditioning"), extra.pop("conditioning")
+        spectral = extra.pop("spectral_norm")
 
         def make(seed):
             g, d = digit_networks(seed, 10, conditioning, spectral_norm=spectral)
@@ -134,7 +125,7 @@ def conditional_digits(seeds=(0, 1, 2), steps=CONDITIONAL_STEPS, rows=tuple(COND
 DEFAULTS_STEPS = 600
 LABEL_MAP = "ConditionalGAN, label map (G and D, batch norm, no SN), compile(2e-4, 2e-4)"
 # The builders' defaults (cbn G, projection + SN D), compiled with each candidate Adam
-# (`report.CONDITIONAL_OPTIMIZERS`); `ConditionalGAN.compile()`'s default is one of them
+# (`settings.CONDITIONAL_OPTIMIZERS`); `ConditionalGAN.compile()`'s default is one of them
 # (docs/defaults.md says which, and why).
 OPTIMIZER_ROWS = tuple(CONDITIONAL_OPTIMIZERS)
 LONG_STEPS = (600, 2400)  # the candidates' longer budget (`conditional_defaults_long`)

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from benchmarks import common, quality, textbook
+from benchmarks.settings import CYCLE_PAPER, CYCLE_STAGES, PIX_PAPER, PIX_STAGES
 from ganpaint import data, gans
 from ganpaint.gans.base import default_optimizer
 
@@ -45,53 +46,6 @@ RESULTS = os.path.join(
 )
 
 # -- CycleGAN -----------------------------------------------------------------------------------
-
-# What each setting may name: networks (residual, norm, receptive_field, spectral_norm), the
-# objective (loss, pool_size, cycle_weight, identity_weight), the optimizers (lr_g, lr_d,
-# beta_1, beta_2) and the small-data tools (diff_augment, ema).
-CYCLE_PAPER = dict(
-    loss="lsgan",
-    pool_size=50,
-    cycle_weight=10.0,
-    identity_weight=0.5,
-    residual=False,
-    norm="instance",
-    receptive_field=16,
-    spectral_norm=False,
-    lr_g=2e-4,
-    lr_d=2e-4,
-    beta_1=0.5,
-    beta_2=0.999,
-)
-
-CYCLE_STAGES = {
-    "loss": {
-        f"loss={loss}, pool={pool}": dict(loss=loss, pool_size=pool)
-        for loss in ("lsgan", "bce", "hinge", "ralsgan")
-        for pool in (50, 0)
-    },
-    "output": {"residual output": dict(residual=True)},
-    "weights": {
-        f"cycle={c}, identity={i}": dict(cycle_weight=c, identity_weight=i)
-        for c, i in ((10.0, 0.0), (10.0, 1.0), (5.0, 0.5), (20.0, 0.5))
-    },
-    "optimizer": {
-        "lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4),
-        "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
-        "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4),
-        "betas 0, 0.9": dict(beta_1=0.0, beta_2=0.9),
-    },
-    "networks": {
-        "group norm": dict(norm="group"),
-        "spectral norm D": dict(spectral_norm=True),
-        "PatchGAN 70": dict(receptive_field=70),
-        "PatchGAN 1 (PixelGAN)": dict(receptive_field=1),
-    },
-    "small_data": {
-        "diff_augment": dict(diff_augment="color,translation,cutout"),
-        "ema 0.999": dict(ema=0.999),
-    },
-}
 
 
 def train_cyclegan(setting, photos, ds, steps, seed, size):
@@ -157,42 +111,7 @@ def cyclegan_rows(settings, steps, seeds=SEEDS, size=quality.CYCLE_SIZE):
 
 # -- pix2pix -------------------------------------------------------------------------------------
 
-# `inference`: how `Pix2Pix` translates the held-out photos; the paper's per-image batch norm
-# (rows before it existed say "moving_averages", Keras' inference, the rule then).
-PIX_PAPER = dict(
-    loss="bce",
-    l1_weight=100.0,
-    norm="batch",
-    dropout=0.5,
-    receptive_field=16,
-    spectral_norm=False,
-    lr_g=2e-4,
-    lr_d=2e-4,
-    beta_1=0.5,
-    beta_2=0.999,
-    inference="per_image",
-)
 PIX_TRAIN = 24  # photos trained on; the rest are held out and scored
-
-PIX_STAGES = {
-    "loss": {f"loss={loss}": dict(loss=loss) for loss in ("bce", "lsgan", "hinge", "ralsgan")},
-    "l1": {f"l1={w}": dict(l1_weight=w) for w in (50.0, 200.0, 400.0)},
-    "networks": {
-        "instance norm": dict(norm="instance"),
-        "no dropout": dict(dropout=0.0),
-        "spectral norm D": dict(spectral_norm=True),
-        "PatchGAN 70": dict(receptive_field=70),
-    },
-    "optimizer": {
-        "lr 1e-4": dict(lr_g=1e-4, lr_d=1e-4),
-        "lr 4e-4": dict(lr_g=4e-4, lr_d=4e-4),
-        "TTUR g 1e-4, d 4e-4": dict(lr_g=1e-4, lr_d=4e-4),
-    },
-    "small_data": {
-        "diff_augment": dict(diff_augment="color,translation,cutout"),
-        "ema 0.999": dict(ema=0.999),
-    },
-}
 
 
 def photo_to_map_pairs(size=quality.CYCLE_SIZE):

@@ -69,6 +69,7 @@ import numpy as np
 from scipy import ndimage
 
 from benchmarks.common import family_networks, l1_to_truth, summary
+from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS
 from ganpaint import data
 
 # -- transforms (uint8 [..., H, W, 3] in, uint8 out; sizes in pixels of a 32 px image) --------
@@ -378,92 +379,6 @@ def paired_task(name: str, size: int = 32) -> dict:
 
 # -- CycleGAN on the translation tasks -------------------------------------------------------------
 
-# What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
-# `textbook.cyclegan_step`), the networks' options (`residual` output, `input_skip`, `affine`
-# norm, a candidate `output` of `output_forms`), the update `order` (`step_variants.ORDERS`),
-# and any `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
-# "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today (the
-# blend output, issue 38's fourth round); "input skip" the default before it (the residual
-# output whose last convolution also sees the input image, issue 38's first round; its rows
-# were published as "default"); "identity start" the default of issues 25 to 38 (the same
-# output without the input skip, `input_skip=False`); "previous default" the one before
-# that (a plain tanh output). The "default, ..." candidates of issue 25's searches are the
-# identity start with one change, and keep the names they were published under.
-IDENTITY_START = {"residual": True, "input_skip": False}
-CYCLE_SETTINGS = {
-    "default": {},
-    "input skip": {"residual": True},
-    "identity start": IDENTITY_START,
-    "previous default": {"residual": False},
-    "paper": {"preset": "paper", "residual": False},
-    "tutorial": {"step": "tutorial", "residual": False},
-    "paper, no pool": {"preset": "paper", "pool_size": 0, "residual": False},
-    "paper objective, bce, no pool": {
-        "preset": "paper",
-        "loss": "bce",
-        "pool_size": 0,
-        "residual": False,
-    },
-    "paper, no pool, residual output": {"preset": "paper", "pool_size": 0, **IDENTITY_START},
-    # Candidates for "do no harm" on near-identity tasks (issue 25's second search).
-    "default, ema": {**IDENTITY_START, "ema": 0.999},
-    "default, lr 2e-4": {**IDENTITY_START, "learning_rate": 2e-4},
-    "default, identity 1": {**IDENTITY_START, "identity_weight": 1.0},
-    "default, cycle 10": {**IDENTITY_START, "cycle_weight": 10.0},
-    "default, cycle 10, ema": {**IDENTITY_START, "cycle_weight": 10.0, "ema": 0.999},
-    "default, cycle 20": {**IDENTITY_START, "cycle_weight": 20.0},
-    # The step itself (issue 25's third search): `order` as in `step_variants.ORDERS`.
-    "default, fresh fakes": {**IDENTITY_START, "order": "fresh fakes"},
-    "default, d first": {**IDENTITY_START, "order": "d first"},
-    # The identity start again, run beside later candidates in a later environment
-    # (TensorFlow 2.21), so that they compare in one environment.
-    "identity start, re-run": IDENTITY_START,
-    # Less or no identity loss (issue 25's fourth search): does it hold a residual generator
-    # at the photo on tasks far from identity?
-    "default, no identity": {**IDENTITY_START, "identity_weight": 0.0},
-    "default, cycle 10, no identity": {
-        **IDENTITY_START,
-        "cycle_weight": 10.0,
-        "identity_weight": 0.0,
-    },
-    "default, identity 0.25": {**IDENTITY_START, "identity_weight": 0.25},
-    "default, cycle 10, identity 0.25": {
-        **IDENTITY_START,
-        "cycle_weight": 10.0,
-        "identity_weight": 0.25,
-    },
-    # The generator's output (issue 38's search): forms for tasks near identity and far from
-    # it, each on the identity start's body with the default preset (`output_forms`). The
-    # residual skip won and is now the builder's default ("default").
-    "identity start, gate": {"output": "gate"},
-    "identity start, fade 200": {"output": "fade", "fade_steps": 200},
-    "identity start, fade 400": {"output": "fade", "fade_steps": 400},
-    "identity start, skip": {"output": "skip"},
-    "identity start, residual skip": {"output": "residual skip"},
-    "identity start, gated skip": {"output": "gated skip"},
-    # The identity loss again, on the new default (issue 38's second round): does it hold the
-    # input-skip generator at the photo on far tasks (painterly)?
-    "input skip, no identity": {"residual": True, "identity_weight": 0.0},
-    "input skip, cycle 10, identity 0.25": {
-        "residual": True,
-        "cycle_weight": 10.0,
-        "identity_weight": 0.25,
-    },
-    # The paper's preset, a piece at a time, on the new default (issue 38's third round): the
-    # plain output loses painterly with the default preset (0.196) and not with the paper's
-    # (0.173), so is it the preset, not the output, that holds the default back on far tasks?
-    "input skip, paper preset": {"residual": True, "preset": "paper"},
-    "input skip, lsgan": {"residual": True, "loss": "lsgan"},
-    "input skip, lr 2e-4": {"residual": True, "learning_rate": 2e-4},
-    "input skip, pool 50": {"residual": True, "pool_size": 50},
-    # A per-pixel blend of the photo and a plain output (issue 38's fourth round,
-    # `output_forms`): the residual's atanh makes large moves of dark and bright pixels
-    # costly (painterly lifts the shadows); a blend mask hands such pixels to a plain output.
-    "blend": {"output": "blend"},
-    # Why the blend loses abstraction at 64 px / 2,400 steps where the paper's setting wins
-    # (issue 38's fifth round): the paper's preset on the blend (the builder's default).
-    "blend, paper preset": {"preset": "paper"},
-}
 WIDTHS = {"small": 16, "medium": 32}  # the generators' first-layer filters
 
 
@@ -614,32 +529,6 @@ def _fit(model, ds, callbacks=()):
 
 
 # -- pix2pix on the paired tasks ------------------------------------------------------------------
-
-# What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's
-# step, `textbook.pix2pix_step`, which also translates with training=True as the tutorial
-# does), the U-Net's `residual` output, `dropout` and `norm`, `score` ("dropout on":
-# translated by the paper's rule in full, `per_image_inference(..., dropout=True)`, which
-# `Pix2Pix` does not use), and any `Pix2Pix` argument (`preset` and `inference` among them).
-# "default" is `Pix2Pix(g, d)`: the paper's objective with Adam 4e-4, translating with batch
-# norm on each image's own statistics. The other settings change one thing from the paper's
-# (`preset="paper"`, Adam 2e-4), which was the default when they were searched.
-PIX_SETTINGS = {
-    "default": {},
-    "tutorial": {"step": "tutorial"},
-    "paper": {"preset": "paper"},
-    # Keras' inference mode (the moving averages), the rule before per-image inference; and
-    # the paper's rule in full, which also keeps dropout on (one fixed mask).
-    "paper, moving averages": {"preset": "paper", "inference": "moving_averages"},
-    "paper, dropout on at inference": {"preset": "paper", "score": "dropout on"},
-    "paper, instance norm": {"preset": "paper", "norm": "instance"},
-    "paper, no dropout": {"preset": "paper", "dropout": 0.0},
-    "paper, ema": {"preset": "paper", "ema": 0.999},
-    "paper, lsgan": {"preset": "paper", "loss": "lsgan"},
-    "paper, l1 weight 200": {"preset": "paper", "l1_weight": 200.0},
-    "paper, residual output": {"preset": "paper", "residual": True},
-    # The two best of the search under per-image inference, together: Adam 4e-4 and no dropout.
-    "default, no dropout": {"dropout": 0.0},
-}
 
 
 def pix2pix_networks(

@@ -21,7 +21,7 @@ standard deviations over seeds (the rule of docs/defaults.md).
 
 `--networks recipe` measures a recipe's own networks instead, as its users train them (issue
 38: the monet U-Net, the EfficientNet generator of `cans_efficientnet_cyclegan`, the ResNet
-option), with the task's size and budget: each setting of `RECIPE_SETTINGS` is one change
+option), with the task's size and budget: each setting of `settings.RECIPE_SETTINGS` is one change
 from the recipe (the EfficientNet's backbone starts from random weights here, as ImageNet's
 cannot be downloaded):
 
@@ -45,6 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from benchmarks import common, known_answer
+from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS, RECIPE_SETTINGS
 from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,37 +110,10 @@ _NETWORK_KEYS = {
 _NOT_RECIPE = ("step", "order", "output", "fade_steps", "score")
 
 
-# With the recipe's own networks (`--networks recipe`, issue 38: "every recipe's networks
-# measured"), the settings are the recipe's as its users train it, and one change at a time.
-RECIPE_SETTINGS = {
-    "recipe": {},
-    "recipe, paper preset": {"model.preset": "paper"},
-    "recipe, residual output": {"networks.generator.residual": True},  # U-Net, ResNet
-    "recipe, resnet generator": {"networks.generator": "resnet"},
-    # The recipes' 70 px PatchGAN is larger than the tasks' 32 px images: its 2x2 logits each
-    # see the whole image, mostly padding, and the monet U-Nets output noise after 600 steps.
-    # The 16 px PatchGAN keeps the patch-to-image ratio of 70 px at 256 (docs/defaults.md).
-    "recipe, 16 px D": {"networks.receptive_field": 16},
-    # The U-Net's output forms (`unet_generator(output=...)`), for its output round.
-    "recipe, 16 px D, blend output": {
-        "networks.receptive_field": 16,
-        "networks.generator.output": "blend",
-    },
-    "recipe, 16 px D, residual output": {
-        "networks.receptive_field": 16,
-        "networks.generator.output": "residual",
-    },
-    "recipe, 16 px D, resnet generator": {
-        "networks.receptive_field": 16,
-        "networks.generator": "resnet",
-    },
-}
-
-
 def _settings(family, networks="known_answer"):
     if networks == "recipe":
         return RECIPE_SETTINGS
-    return known_answer.CYCLE_SETTINGS if family == "cyclegan" else known_answer.PIX_SETTINGS
+    return CYCLE_SETTINGS if family == "cyclegan" else PIX_SETTINGS
 
 
 def recipe_settings(name: str, family: str = "cyclegan", networks="known_answer") -> dict | None:

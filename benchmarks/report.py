@@ -10,6 +10,8 @@ import json
 import os
 import re
 
+from benchmarks.settings import CONDITIONAL_BASE, CONDITIONAL_OPTIMIZERS, CONDITIONAL_SETTINGS
+
 
 def _load(folder, name):
     path = os.path.join(folder, f"{name}.json")
@@ -271,24 +273,6 @@ _PRESET_KEYS = {
     "pix2pix": ("loss", "l1_weight"),
 }
 _NETWORK_KEYS = ("residual", "norm", "dropout", "receptive_field", "spectral_norm")
-# The conditional digits rows (few_shot.CONDITIONAL_ROWS) as builder settings.
-CONDITIONAL_SETTINGS = {
-    "label map (G and D), bce": dict(
-        g_conditioning="label_map", conditioning="label_map", spectral_norm=False
-    ),
-    "cbn G + projection D, bce": dict(
-        g_conditioning="cbn", conditioning="projection", spectral_norm=False
-    ),
-    "cbn G + projection D, hinge": dict(
-        g_conditioning="cbn", conditioning="projection", spectral_norm=False, loss="hinge"
-    ),
-    "cbn G + projection D + spectral norm, bce": dict(
-        g_conditioning="cbn", conditioning="projection", spectral_norm=True
-    ),
-    "cbn G + projection D + spectral norm, hinge": dict(
-        g_conditioning="cbn", conditioning="projection", spectral_norm=True, loss="hinge"
-    ),
-}
 
 
 def search_winner(family, rows):
@@ -317,34 +301,6 @@ def _as_preset(family, setting):
     preset = {k: setting[k] for k in _PRESET_KEYS[family]}
     preset.update(learning_rate=setting["lr_g"], beta_1=setting["beta_1"], beta_2=setting["beta_2"])
     return preset
-
-
-# The labelled models' optimizer candidates (the obvious build's rows, which `conditional.py`
-# trains), in the order the searches added them: row name -> Adam's settings for both players,
-# or a (G's, D's) pair. The first is the DCGAN paper's, the base every candidate must be no
-# worse than on the checks.
-_ADAM = dict(beta_1=0.5, beta_2=0.999)
-CONDITIONAL_OPTIMIZERS = {
-    **{
-        f"ConditionalGAN, builder defaults, compile({rate}, {rate})": dict(
-            learning_rate=float(rate), **_ADAM
-        )
-        for rate in ("2e-4", "4e-4", "8e-4")
-    },
-    # The second search: Adam's first moment off (SNGAN's and BigGAN's beta_1 = 0), and a
-    # faster discriminator (TTUR).
-    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.999)": dict(
-        learning_rate=4e-4, beta_1=0.0, beta_2=0.999
-    ),
-    "ConditionalGAN, builder defaults, compile(Adam 4e-4, betas 0 / 0.9)": dict(
-        learning_rate=4e-4, beta_1=0.0, beta_2=0.9
-    ),
-    "ConditionalGAN, builder defaults, compile(4e-4, 8e-4)": (
-        dict(learning_rate=4e-4, **_ADAM),
-        dict(learning_rate=8e-4, **_ADAM),
-    ),
-}
-CONDITIONAL_BASE = "ConditionalGAN, builder defaults, compile(2e-4, 2e-4)"
 
 
 def conditional_optimizer(quality: dict, base: str = CONDITIONAL_BASE):
@@ -545,7 +501,7 @@ def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> st
             complete += 1
             sums = [a + b for a, b in zip(sums, values)]
         unchanged = f"{blend['unchanged_l1']:.3f}" if blend else "-"
-        near = " (near identity)" if blend and blend["near_identity"] else ""
+        near = " (near identity)" if blend and blend.get("near_identity") else ""
         lines.append(f"| {task}{near} | {unchanged} | " + " | ".join(cells) + " |")
     if complete > 1:
         mean = " | ".join(f"{v / complete:.3f}" for v in sums)
@@ -711,7 +667,7 @@ DOC_TABLES = {
 _MARKED = re.compile(r"(<!-- table: ([a-z0-9_]+) -->)(.*?)(<!-- /table -->)", re.S)
 
 
-# The settings of `known_answer.CYCLE_SETTINGS` in the order the tables show them.
+# The settings of `settings.CYCLE_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_SETTINGS = [
     "identity start",
     "previous default",
@@ -751,7 +707,7 @@ KNOWN_ANSWER_OUTPUT_SETTINGS = [
     "identity start, fade 200",
     "identity start, fade 400",
 ]
-# The settings of `known_answer.PIX_SETTINGS` in the order the tables show them.
+# The settings of `settings.PIX_SETTINGS` in the order the tables show them.
 KNOWN_ANSWER_PIX2PIX_SETTINGS = [
     "default",
     "default, no dropout",

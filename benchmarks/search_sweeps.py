@@ -45,7 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from benchmarks import common, defaults_search, judges
-from benchmarks.report import CONDITIONAL_OPTIMIZERS
+from benchmarks.settings import CONDITIONAL_OPTIMIZERS
 from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,7 +105,7 @@ TASKS = {
 
 
 def _adam_settings(value) -> dict:
-    """A `report.CONDITIONAL_OPTIMIZERS` value (one Adam, or G's and D's) as recipe settings."""
+    """A `settings.CONDITIONAL_OPTIMIZERS` value (one Adam, or G's and D's) as recipe settings."""
     g, d = value if isinstance(value, tuple) else (value, value)
     if (g["beta_1"], g["beta_2"]) != (d["beta_1"], d["beta_2"]):
         raise ValueError(f"a recipe gives both players one Adam's betas; {value} does not")

@@ -753,9 +753,10 @@ def test_the_output_forms_share_the_body_and_start_where_they_say():
 def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
     from benchmarks import report
 
-    def known(setting, l1):
+    def known(setting, l1, task="painterly", near=False):
         return {
-            "task": "painterly",
+            "task": task,
+            "near_identity": near,
             "setting": setting,
             "size": 32,
             "steps": 600,
@@ -779,13 +780,25 @@ def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
         "seeds": 3,
     }
     published = {**sweep_row, "networks": "known_answer", "setting": "default", "variant": {}}
+    cool = {**sweep_row, "task": "cool", "l1": 0.10}
     table = report.recipe_networks_table(
-        {"rows": [sweep_row, published]},
-        {"rows": [known("blend", 0.139), known("tutorial", 0.187)]},
+        {"rows": [sweep_row, published, cool]},
+        {
+            "rows": [
+                known("blend", 0.139),
+                known("tutorial", 0.187),
+                known("blend", 0.111, "cool", near=True),
+                known("tutorial", 0.274, "cool", near=True),
+            ]
+        },
     )
-    assert table.splitlines()[0] == (
+    lines = table.splitlines()
+    assert lines[0] == (
         "| task | unchanged input | monet_cyclegan: recipe | builders' default (blend) | tutorial |"
     )
-    assert table.splitlines()[2] == (
-        "| painterly | 0.394 | 0.250 ± 0.020 | 0.139 ± 0.010 | 0.187 ± 0.010 |"
+    # In the known-answer rows' order; bold: the closest to the truth; then the mean.
+    assert lines[2] == "| painterly | 0.394 | 0.250 ± 0.020 | **0.139 ± 0.010** | 0.187 ± 0.010 |"
+    assert lines[3] == (
+        "| cool (near identity) | 0.394 | **0.100 ± 0.020** | 0.111 ± 0.010 | 0.274 ± 0.010 |"
     )
+    assert lines[4] == "| **mean** (2 tasks) | | 0.175 | 0.125 | 0.231 |"
