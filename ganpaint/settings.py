@@ -436,8 +436,10 @@ def describe(
     name: str | Recipe, smoke: bool = False, settings: dict | None = None, **overrides
 ) -> list[tuple[str, str, typing.Any, str]]:
     """Every setting of a recipe as (section, key, value, where it came from). Sources:
-    "default" (`Recipe`'s), "recipe", "smoke", "set" (settings or overrides), and for values
-    left to the model, its preset or default by name ("CycleGAN preset 'ganpaint'")."""
+    "default" (`Recipe`'s), "recipe", "smoke", "set" (settings or overrides), for values
+    left to the model, its preset or default by name ("CycleGAN preset 'ganpaint'"), and for
+    a builder default that has changed between versions (`families.CHANGED_DEFAULTS`), the
+    value a run records ("builder's default (recorded)")."""
     base = get(name)
     recipe = apply(get(base, smoke=smoke, **overrides), settings)
     defaults = {
@@ -461,6 +463,10 @@ def describe(
 
     family = _family(recipe)
     cls = family.model_class
+    from ganpaint.families import CHANGED_DEFAULTS
+
+    # the builders' changed defaults this recipe leaves to them (what its runs record)
+    builder_said = {d.key: d.value for d in CHANGED_DEFAULTS if d.applies(recipe)}
     model_defaults = {k: p.default for k, p in keywords(cls).items()}
     preset = dict(getattr(cls, "PRESETS", {}).get(recipe.preset, {}))
     optimizer = (
@@ -496,6 +502,9 @@ def describe(
                     rows.append(
                         (section, prefix + key, recipe.base_filters, "networks.base_filters")
                     )
+                elif f"{section}.{prefix}{key}" in builder_said:
+                    value = builder_said[f"{section}.{prefix}{key}"]
+                    rows.append((section, prefix + key, value, "builder's default (recorded)"))
                 else:
                     default = None if param.default is inspect.Parameter.empty else param.default
                     rows.append((section, prefix + key, default, "default"))

@@ -187,6 +187,16 @@ def test_recipes_command_lists_every_setting_and_its_source(capsys):
     for key in lines:
         section, _, rest = key.partition(".")
         assert rest in settings.section_keys(recipe, section), key
+    # A builder default that has changed is listed as the value its runs record.
+    assert cli.main(["recipes", "monet_cyclegan", "--set", "networks.generator=resnet"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["networks.generator.output"].split()[1:] == [
+        "'blend'",
+        "builder's",
+        "default",
+        "(recorded)",
+    ]
 
 
 def test_recipe_files_yaml_json_and_python(tmp_path):
