@@ -465,8 +465,8 @@ def known_answer_sweeps_table(result) -> str:
 def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> str:
     """Recipes' own networks on the held-out known-answer tasks (`known_answer_sweeps
     --networks recipe`), beside the builders' default (the blend) and the tutorial's step of
-    issue 38's round: L1 to the truth, mean ± sd over seeds (bold: the best), then the mean
-    over the tasks every column has."""
+    issue 38's round: L1 to the truth, mean ± sd over seeds (bold: the best), then each
+    column's mean over the tasks ("-" where it lacks one)."""
     rows = [
         r
         for r in sweeps_result["rows"]
@@ -486,7 +486,7 @@ def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> st
     measured = {r["task"] for r in rows}  # in the suites' order, as the known-answer rows
     order = [t for t in dict.fromkeys(r["task"] for r in known_result["rows"]) if t in measured]
     order += sorted(measured - set(order))
-    sums, complete = [0.0] * (len(columns) + 2), 0
+    per_column = [[] for _ in range(len(columns) + 2)]
     for task in order:
         mine = {f"{r['recipe']}: {r['setting']}": r for r in rows if r["task"] == task}
         blend, tutorial = known.get((task, "blend")), known.get((task, "tutorial"))
@@ -497,15 +497,16 @@ def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> st
         cells = [
             "-" if r is None else _bold_if(_mean_std(r, key), r[key] == best) for r, key in scored
         ]
-        if None not in values:
-            complete += 1
-            sums = [a + b for a, b in zip(sums, values)]
+        for column, value in zip(per_column, values):
+            column.append(value)
         unchanged = f"{blend['unchanged_l1']:.3f}" if blend else "-"
         near = " (near identity)" if blend and blend.get("near_identity") else ""
         lines.append(f"| {task}{near} | {unchanged} | " + " | ".join(cells) + " |")
-    if complete > 1:
-        mean = " | ".join(f"{v / complete:.3f}" for v in sums)
-        lines.append(f"| **mean** ({complete} tasks) | | {mean} |")
+    if len(order) > 1:  # over every task; "-" for a column that lacks one
+        mean = " | ".join(
+            "-" if None in column else f"{sum(column) / len(column):.3f}" for column in per_column
+        )
+        lines.append(f"| **mean** | | {mean} |")
     return "\n".join(lines)
 
 
