@@ -12,6 +12,14 @@ import tensorflow as tf
 from ganpaint import data
 
 
+def limit_threads(threads: int | None) -> None:
+    """TensorFlow's intra- and inter-op threads (1: two benchmark processes side by side on
+    this project's 2-core CPU); None leaves TensorFlow's choice."""
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def summary(task, name, steps, runs):
     """One row: the mean and standard deviation over seeds of each score, and each seed's."""
     row = {"task": task, "implementation": name, "steps": steps, "seeds": len(runs)}

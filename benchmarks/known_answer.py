@@ -68,7 +68,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from scipy import ndimage
 
-from benchmarks.common import family_networks, l1_to_truth, summary
+from benchmarks.common import family_networks, l1_to_truth, limit_threads, summary
 from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS
 from ganpaint import data
 
@@ -737,11 +737,7 @@ def main(argv=None) -> int:
                 f"{option} {unknown[0]!r} is not a {args.family} {option[2:]}; "
                 f"choose from {', '.join(map(repr, known))}"
             )
-    if args.threads:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    limit_threads(args.threads)
     tasks = args.task or spec["suites"][args.suite]
     path = args.out or RESULTS.format(family=args.family)
     task_rows(

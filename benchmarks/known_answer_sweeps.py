@@ -21,9 +21,9 @@ standard deviations over seeds (the rule of docs/defaults.md).
 
 `--networks recipe` measures a recipe's own networks instead, as its users train them (issue
 38: the monet U-Net, the EfficientNet generator of `cans_efficientnet_cyclegan`, the ResNet
-option), with the task's size and budget: each setting of `settings.RECIPE_SETTINGS` is one change
-from the recipe (the EfficientNet's backbone starts from random weights here, as ImageNet's
-cannot be downloaded). At the tasks' 32 px the recipes' 70 px PatchGAN is larger than the
+option), with the task's size and budget: each setting of `settings.RECIPE_SETTINGS` is one
+change from the recipe (the EfficientNet's backbone starts from random weights here, as
+ImageNet's cannot be downloaded). At the tasks' 32 px the recipes' 70 px PatchGAN is larger than the
 image, so the settings that measure the networks fairly there use the 16 px one ("recipe,
 16 px D", ...); a sweep of other settings on the same tasks needs its own `--out`:
 
@@ -48,6 +48,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 from benchmarks import common, known_answer
+from benchmarks.common import limit_threads
 from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS, RECIPE_SETTINGS
 from ganpaint import data, fs, sweeps
 
@@ -294,11 +295,7 @@ def main(argv=None):
         help="TensorFlow threads (1: run two processes side by side)",
     )
     args = parser.parse_args(argv)
-    if args.threads:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    limit_threads(args.threads)
     if args.recipe is not None:
         from ganpaint.recipe_presets import RECIPES as ALL
 
