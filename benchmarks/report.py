@@ -965,7 +965,7 @@ def known_answer_table(
         if score == "judge_kid"
         else ("l1_to_truth", "unchanged_l1", 3)
     )
-    rows = [
+    measured = [
         r
         for r in result["rows"]
         if r["suite"] == suite
@@ -973,21 +973,16 @@ def known_answer_table(
         and r["size"] == size
         and r["width"] == width
         and (tasks is None or r["task"] in tasks)
-        and r.get("round") == round_name
     ]
+    rows = [r for r in measured if r.get("round") == round_name]
     have = {(r["task"], r["setting"]) for r in rows}
     rows += [
         dict(r, earlier=True)
-        for r in result["rows"]
+        for r in measured
         if r["setting"] in earlier
         and key in r
         and r.get("round") is None
         and (r["task"], r["setting"]) not in have
-        and r["suite"] == suite
-        and r["steps"] == steps
-        and r["size"] == size
-        and r["width"] == width
-        and (tasks is None or r["task"] in tasks)
     ]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))

@@ -137,7 +137,7 @@ def _warn_if_patch_exceeds_image(image_shape, receptive_field) -> None:
     side = min(image_shape[:2])
     if receptive_field <= side:
         return
-    smaller = max((r for r in (16, 70) if r <= side), default=1)
+    smaller = max(r for r in (1, *_PATCHGAN_LAYERS) if r <= side)
     warnings.warn(
         f"patchgan_discriminator: a receptive field of {receptive_field} px is larger than "
         f"the {image_shape[0]}x{image_shape[1]} images, so each logit judges the whole image, "

@@ -419,11 +419,25 @@ CHANGED_DEFAULTS = (
 )
 
 
+def _without_own_options(recipe, default: ChangedDefault):
+    """The recipe without the generator options `default` sets (today's or an earlier one's),
+    to ask whether its networks take that default at all."""
+    own = {key for settings, _ in default.earlier for key in settings} | {default.key}
+    names = {key.removeprefix("networks.generator.") for key in own}
+    kept = {k: v for k, v in recipe.generator_options.items() if k not in names}
+    return recipe.replace(generator_options=kept)
+
+
+def recorded_defaults(recipe) -> dict:
+    """{"SECTION.KEY": today's default} of each changed builder default this recipe leaves
+    to its builders (what a run of it records, and `ganpaint recipes` lists)."""
+    return {d.key: d.value for d in CHANGED_DEFAULTS if d.applies(recipe)}
+
+
 def recorded_keys(recipe) -> list[str]:
     """The settings whose builder default has changed and that this recipe's networks take,
     set or not: a run record from before they were recorded may lack them."""
-    probe = recipe.replace(generator_options={})
-    return [d.key for d in CHANGED_DEFAULTS if d.applies(probe)]
+    return [d.key for d in CHANGED_DEFAULTS if d.applies(_without_own_options(recipe, d))]
 
 
 def with_recorded_defaults(recipe):
@@ -431,17 +445,17 @@ def with_recorded_defaults(recipe):
     (`CHANGED_DEFAULTS`), so that the run it trains records the networks it was built with."""
     from ganpaint.settings import apply
 
-    found = {d.key: d.value for d in CHANGED_DEFAULTS if d.applies(recipe)}
+    found = recorded_defaults(recipe)
     return apply(recipe, found) if found else recipe
 
 
 def earlier_settings(recipe) -> list[tuple[dict, str]]:
     """(settings, the change that ended them) for each earlier default of the builder options
-    this recipe leaves to the builders, newest first: what a run started before a change was
-    built with."""
-    probe = recipe.replace(
-        generator_options={
-            k: v for k, v in recipe.generator_options.items() if k not in ("output", "input_skip")
-        }
-    )
-    return [pair for d in CHANGED_DEFAULTS if d.applies(probe) for pair in d.earlier]
+    this recipe's networks take, newest first: what a run started before a change was built
+    with."""
+    return [
+        pair
+        for d in CHANGED_DEFAULTS
+        if d.applies(_without_own_options(recipe, d))
+        for pair in d.earlier
+    ]

@@ -113,12 +113,14 @@ def settings_differing(held: dict, identity: dict) -> list[str]:
     ]
 
 
+def _is_sections(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+
+
 def _setting_lines(held, current, identity) -> list[str]:
     """How one entry of two run records differs: `SECTION.KEY held -> current` lines for
     sections of settings (the resolved recipe), else one line, or none when they agree."""
-    sections = [held, current, *(held.values() if isinstance(held, dict) else ())]
-    sections += current.values() if isinstance(current, dict) else ()
-    if not all(isinstance(v, dict) for v in sections):
+    if not (_is_sections(held) and _is_sections(current)):
         return [] if held == current else [f"{held!r} -> {current!r}"]
     from ganpaint.settings import differences
 

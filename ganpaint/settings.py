@@ -463,10 +463,9 @@ def describe(
 
     family = _family(recipe)
     cls = family.model_class
-    from ganpaint.families import CHANGED_DEFAULTS
+    from ganpaint.families import recorded_defaults
 
-    # the builders' changed defaults this recipe leaves to them (what its runs record)
-    builder_said = {d.key: d.value for d in CHANGED_DEFAULTS if d.applies(recipe)}
+    builder_said = recorded_defaults(recipe)  # what its runs record of the builders' defaults
     model_defaults = {k: p.default for k, p in keywords(cls).items()}
     preset = dict(getattr(cls, "PRESETS", {}).get(recipe.preset, {}))
     optimizer = (
