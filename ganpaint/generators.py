@@ -52,7 +52,16 @@ BLEND_START = -3.0  # the blend mask's first logit: sigmoid(-3) = 0.047 of the n
 OUTPUTS = ("blend", "residual", "tanh")
 
 
-def _translator_output(conv, x, inputs, form, output_channels, kernel_size, input_skip=False):
+def _translator_output(
+    conv,
+    x,
+    inputs,
+    form,
+    output_channels,
+    kernel_size,
+    input_skip=False,
+    content_gradient="masked",
+):
     """The last convolution (`conv`: the layer class) and the output of a translator (`form`):
     - "tanh": a plain tanh output (the papers');
     - "residual": the input plus a learned change (`ResidualTanh`), the convolution starting
@@ -63,7 +72,13 @@ def _translator_output(conv, x, inputs, form, output_channels, kernel_size, inpu
     With `input_skip` ("residual"; "blend" always) the last convolutions also see the input
     image (a stride-1 `conv` only: a transposed convolution's input is half the image's size),
     so a change of colours that is linear in the input (a channel mix, a hue rotation) is one
-    linear map away."""
+    linear map away. `content_gradient` ("blend" only): `BlendOutput`'s."""
+    if content_gradient != "masked" and form != "blend":
+        raise ValueError(
+            "`content_gradient` shapes the blend output's training; this generator's output "
+            f"is {form!r}. Pass output='blend', or leave content_gradient='masked'. Received: "
+            f"content_gradient={content_gradient!r}"
+        )
     channels = output_channels or inputs.shape[-1]
     if form != "tanh" and channels != inputs.shape[-1]:
         raise ValueError(
@@ -95,7 +110,7 @@ def _translator_output(conv, x, inputs, form, output_channels, kernel_size, inpu
         **kwargs,
     )(x)
     content = _tanh_output(delta, name="out_content")
-    return BlendOutput(name="output")([mask, content, inputs])
+    return BlendOutput(content_gradient, name="output")([mask, content, inputs])
 
 
 def _output_form(output, residual, matches, default="blend") -> str:
@@ -285,6 +300,7 @@ def resnet_generator(
     output: str | None = None,
     residual: bool | None = None,
     input_skip: bool = True,
+    content_gradient: str = "masked",
     output_channels: int | None = None,
     name: str = "resnet_generator",
 ) -> keras.Model:
@@ -322,6 +338,9 @@ def resnet_generator(
         input_skip: bool. With `output="residual"`, the last convolution also sees the input
             image (True), so a change of colours that is linear in the input (a channel mix,
             a hue rotation) is one linear map away; False is issue 25's residual output.
+        content_gradient: "masked" (the default) or "full", with `output="blend"`: which
+            gradient trains the blend's new picture (`BlendOutput`): the blend's own, scaled
+            by the mask, or the output's whole, as if the new picture were the output.
         output_channels: int. Defaults to the input channels.
     """
     image_shape = check_image_shape(image_shape)
@@ -352,7 +371,9 @@ def resnet_generator(
     x = ReflectionPadding2D(3, name="out_pad")(x)
     return keras.Model(
         inputs,
-        _translator_output(layers.Conv2D, x, inputs, form, output_channels, 7, input_skip),
+        _translator_output(
+            layers.Conv2D, x, inputs, form, output_channels, 7, input_skip, content_gradient
+        ),
         name=name,
     )
 
@@ -368,6 +389,7 @@ def unet_generator(
     dropout_blocks: int = 3,
     output: str | None = None,
     residual: bool | None = None,
+    content_gradient: str = "masked",
     output_channels: int | None = None,
     name: str = "unet_generator",
 ) -> keras.Model:
@@ -397,6 +419,8 @@ def unet_generator(
             U-Net's output was not searched on the known-answer tasks (docs/defaults.md).
         residual: bool or None. The older switch: True is `output="residual"`, False
             `output="tanh"`.
+        content_gradient: "masked" or "full", with `output="blend"`, as
+            `resnet_generator`'s.
         output_channels: int. Defaults to the input channels.
     """
     image_shape = check_image_shape(image_shape)
@@ -455,7 +479,15 @@ def unet_generator(
         x = layers.Concatenate(name=f"skip{i + 1}")([x, skip])
     return keras.Model(
         inputs,
-        _translator_output(layers.Conv2DTranspose, x, inputs, form, output_channels, 4),
+        _translator_output(
+            layers.Conv2DTranspose,
+            x,
+            inputs,
+            form,
+            output_channels,
+            4,
+            content_gradient=content_gradient,
+        ),
         name=name,
     )
 

@@ -117,15 +117,39 @@ class BlendOutput(layers.Layer):
 
     Called on `[mask, content, image]` (the mask one channel or one per channel); computes in
     float32.
+
+    Args:
+        content_gradient: "masked" (the default) or "full". Which gradient reaches `content`:
+            "masked" is the blend's own, `sigmoid(mask)` times the output's, so while the mask
+            is nearly closed the new picture learns little (trained on a far task it becomes
+            a push towards saturated colours rather than a picture, docs/defaults.md);
+            "full" passes it the output's gradient whole, as if it were the output, while
+            the output and the mask's gradient stay as they are.
     """
 
-    def __init__(self, **kwargs):
+    CONTENT_GRADIENTS = ("masked", "full")
+
+    def __init__(self, content_gradient: str = "masked", **kwargs):
+        if content_gradient not in self.CONTENT_GRADIENTS:
+            raise ValueError(
+                f"`content_gradient` must be one of {self.CONTENT_GRADIENTS}. Received: "
+                f"content_gradient={content_gradient!r}"
+            )
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
+        self.content_gradient = content_gradient
 
     def call(self, inputs):
         mask, content, image = (keras.ops.cast(t, "float32") for t in inputs)
-        return image + keras.ops.sigmoid(mask) * (content - image)
+        weight = keras.ops.sigmoid(mask)
+        out = image + weight * (content - image)
+        if self.content_gradient == "full":  # adds zero; its gradient tops content's up to 1
+            stop = keras.ops.stop_gradient
+            out = out + (1.0 - stop(weight)) * (content - stop(content))
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "content_gradient": self.content_gradient}
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[2]

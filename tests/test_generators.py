@@ -73,6 +73,40 @@ def test_resnet_generator_starts_near_the_identity_when_channels_match():
         G.resnet_generator((16, 16, 1), n_blocks=1, filters=4, output_channels=3, residual=True)
 
 
+def test_the_blend_s_full_content_gradient_changes_its_training_and_not_its_output(tmp_path):
+    """`content_gradient="full"`: the same output and the same gradient to the mask, and the
+    new picture gets the output's gradient whole (as if it were the output) instead of the
+    mask's 4.7 % of it."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(1).uniform(-0.9, 0.9, (2, 16, 16, 3)), "float32")
+    runs = {}
+    for form in ("masked", "full"):
+        keras.utils.set_random_seed(2)
+        g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, content_gradient=form)
+        with tf.GradientTape() as tape:
+            out = g(x)
+            loss = tf.reduce_sum(out * tf.range(1.0, 4.0))  # a different weight per channel
+        grads = tape.gradient(loss, g.trainable_variables)
+        runs[form] = out.numpy(), {v.path: d for v, d in zip(g.trainable_variables, grads)}
+    (masked, masked_grads), (full, full_grads) = runs["masked"], runs["full"]
+    np.testing.assert_allclose(full, masked, atol=1e-6)
+    for path in masked_grads:
+        if "out_mask" in path:  # the mask learns as the blend's does
+            np.testing.assert_allclose(full_grads[path], masked_grads[path], rtol=1e-5)
+    bias = next(p for p in masked_grads if "out_conv" in p and "bias" in p)
+    # the content's bias: the output's gradient (1, 2, 3 per channel, summed over pixels)
+    np.testing.assert_allclose(
+        full_grads[bias].numpy() / masked_grads[bias].numpy(), 1 + np.exp(3.0), rtol=0.05
+    )
+    g = G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, content_gradient="full")
+    assert round_trip(g, tmp_path, x.numpy()).layers[-1].content_gradient == "full"
+    with pytest.raises(ValueError, match="this generator's output is 'tanh'. Pass output='blend'"):
+        G.resnet_generator((16, 16, 3), 1, output="tanh", content_gradient="full")
+    with pytest.raises(ValueError, match=r"`content_gradient` must be one of \('masked', 'full'\)"):
+        G.resnet_generator((16, 16, 3), 1, content_gradient="whole")
+
+
 def test_resnet_generator_rejects_odd_size():
     with pytest.raises(ValueError, match=r"divisible by 4.*\(30, 32, 3\)"):
         G.resnet_generator((30, 32, 3))
