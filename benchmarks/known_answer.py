@@ -389,6 +389,7 @@ def cyclegan_networks(
     residual: bool | None = None,
     affine: bool = False,
     input_skip: bool = True,
+    content_gradient: str = "masked",
 ):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
     PatchGANs of twice their width, as a user would build them for 32-64 px (`residual`
@@ -406,6 +407,7 @@ def cyclegan_networks(
             "residual": residual,
             "affine_norm": affine,
             "input_skip": input_skip,
+            "content_gradient": content_gradient,
         },
         discriminator_options={"filters": 2 * width, "affine_norm": affine},
     )
@@ -429,6 +431,7 @@ def train_cyclegan(
         setting.pop("residual", False if "output" in setting else None),
         setting.pop("affine", False),
         setting.pop("input_skip", True),
+        setting.pop("content_gradient", "masked"),
     )
     callbacks = []
     output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)

@@ -9,8 +9,10 @@ batch 1, jitter and flip, no decay, trained on the task's data written to .npz f
 domains, or the pairs side by side), and scored by `run.val_pairs`
 (`callbacks.PairedL1`: L1 of the translated held-out photos to their true targets, the
 known-answer score). Each known-answer setting that a recipe can say is one variant
-(`recipe_settings`); the tutorials' steps, the update orders, the output candidates and the
-"dropout on" scoring are not recipe settings and are left out by name.
+(`recipe_settings`), and so are the TF CycleGAN tutorial's step and the blend head, which a
+recipe says another way (`settings.CYCLE_RECIPE_EQUIVALENTS`); the pix2pix tutorial's step,
+the update orders, the other output candidates and the "dropout on" scoring are not recipe
+settings and are left out by name.
 
 A row agrees with the published one when their means are within twice the larger of their
 standard deviations over seeds (the rule of docs/defaults.md).
@@ -49,7 +51,12 @@ import numpy as np
 
 from benchmarks import common, known_answer
 from benchmarks.common import limit_threads
-from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS, RECIPE_SETTINGS
+from benchmarks.settings import (
+    CYCLE_RECIPE_EQUIVALENTS,
+    CYCLE_SETTINGS,
+    PIX_SETTINGS,
+    RECIPE_SETTINGS,
+)
 from ganpaint import data, fs, sweeps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,6 +113,7 @@ def run_overrides(
 _NETWORK_KEYS = {
     "residual": ("networks.generator.residual",),
     "input_skip": ("networks.generator.input_skip",),
+    "content_gradient": ("networks.generator.content_gradient",),
     "affine": ("networks.generator.affine_norm", "networks.discriminator.affine_norm"),
     "learning_rate": ("optimizer.g_learning_rate", "optimizer.d_learning_rate"),
     "dropout": ("networks.dropout",),
@@ -122,9 +130,12 @@ def _settings(family, networks="known_answer"):
 
 def recipe_settings(name: str, family: str = "cyclegan", networks="known_answer") -> dict | None:
     """The known-answer setting `name` as "SECTION.KEY" settings of a recipe, or None when it
-    is not one (a tutorial's step, an update order, an output candidate, a scoring rule)."""
+    is not one (the pix2pix tutorial's step, an update order, an output candidate, a scoring
+    rule)."""
     if networks == "recipe":
         return dict(RECIPE_SETTINGS[name])
+    if family == "cyclegan" and name in CYCLE_RECIPE_EQUIVALENTS:  # said another way
+        return dict(CYCLE_RECIPE_EQUIVALENTS[name])
     setting = _settings(family)[name]
     if any(k in setting for k in _NOT_RECIPE):
         return None

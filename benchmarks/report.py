@@ -462,6 +462,34 @@ def known_answer_sweeps_table(result) -> str:
     return "\n".join(lines)
 
 
+def sweep_rows_as_known_answer(sweeps_result, known_result) -> dict:
+    """The known-answer networks' sweep rows (`known_answer_sweeps`, recipe runs) in the shape
+    of `known_answer.py`'s rows, each with its task's suite, unchanged input and nearness
+    from the published rows, so that `known_answer_table` renders them as it renders those."""
+    tasks = {(r["task"], r["size"]): r for r in known_result["rows"]}
+    rows = []
+    for r in sweeps_result["rows"]:
+        task = tasks.get((r["task"], r["size"]))
+        if r.get("networks", "known_answer") != "known_answer" or task is None:
+            continue
+        if r.get("family", "cyclegan") != "cyclegan":
+            continue
+        rows.append(
+            {
+                "task": r["task"],
+                "setting": r["setting"],
+                "steps": r["steps"],
+                "size": r["size"],
+                "width": "small",
+                "l1_to_truth": r["l1"],
+                "l1_to_truth_std": r["l1_std"],
+                "seeds": r["seeds"],
+                **{k: task[k] for k in ("suite", "near_identity", "unchanged_l1")},
+            }
+        )
+    return {"rows": rows}
+
+
 def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> str:
     """Recipes' own networks on the held-out known-answer tasks (`known_answer_sweeps
     --networks recipe`), beside the builders' default (the blend) and the tutorial's step of
@@ -646,6 +674,13 @@ DOC_TABLES = {
         64,
         tasks=("abstraction",),
         round_name=ISSUE_38,
+    ),
+    # The README's held-out table, from recipe runs (`known_answer_sweeps`, issue 37).
+    "known_answer_sweeps_held_out_600": lambda j: known_answer_table(
+        sweep_rows_as_known_answer(j("known_answer_sweeps"), j("known_answer_cyclegan")),
+        "held_out",
+        600,
+        ["blend", "input skip", "paper", "tutorial"],
     ),
     "known_answer_recipe_networks": lambda j: recipe_networks_table(
         j("known_answer_sweeps"), j("known_answer_cyclegan")

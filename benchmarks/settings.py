@@ -99,8 +99,9 @@ PIX_STAGES = {
 
 # What a setting may name: `step` ("ganpaint" or "tutorial": the TF tutorial's step,
 # `textbook.cyclegan_step`), the networks' options (`residual` output, `input_skip`, `affine`
-# norm, a candidate `output` of `output_forms`), the update `order` (`step_variants.ORDERS`),
-# and any `CycleGAN` argument (preset, loss, pool_size, cycle_weight, identity_weight, ...).
+# norm, the blend's `content_gradient`, a candidate `output` of `output_forms`), the update
+# `order` (`step_variants.ORDERS`), and any `CycleGAN` argument (preset, loss, pool_size,
+# cycle_weight, identity_weight, ...).
 # "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today (the
 # blend output, issue 38's fourth round); "input skip" the default before it (the residual
 # output whose last convolution also sees the input image, issue 38's first round; its rows
@@ -182,6 +183,32 @@ CYCLE_SETTINGS = {
     # Why the blend loses abstraction at 64 px / 2,400 steps where the paper's setting wins
     # (issue 38's fifth round): the paper's preset on the blend (the builder's default).
     "blend, paper preset": {"preset": "paper"},
+    # The blend's new picture trained by the output's whole gradient (issue 38's sixth
+    # round): with the mask nearly closed, the blend's own gradient reaches the new picture
+    # scaled by 0.05, and on abstraction it became a push towards saturated colours (L1 0.73
+    # to the truth, the mask at 0.09 on average after 600 steps) rather than a picture.
+    "blend, full content gradient": {"content_gradient": "full"},
+}
+
+# Known-answer settings that `known_answer.py` trains by hand but a recipe can say exactly, as
+# "SECTION.KEY" recipe settings (`known_answer_sweeps.recipe_settings`):
+# - "tutorial": the TF CycleGAN tutorial's step (`textbook.cyclegan_step`) is the paper's
+#   objective with the non-saturating BCE loss and no pool of fakes: cycle weight 10
+#   (`LAMBDA`), identity weight 0.5 of it, Adam 2e-4 with beta_1 0.5, a plain tanh output. Its
+#   discriminator loss is halved, which Adam's scale invariance undoes. Issue 25's tuning rows
+#   measured the two side by side ("paper objective, bce, no pool": warm 0.267 against the
+#   tutorial's 0.262, sepia 0.265 against 0.261, sketch 0.822 against 0.813, each within its
+#   seeds' spread).
+# - "blend": `output_forms`' blend head on the builders' body, the builders' default since
+#   issue 38's fourth round, said explicitly so that the variant keeps meaning the blend.
+CYCLE_RECIPE_EQUIVALENTS = {
+    "tutorial": {
+        "model.preset": "paper",
+        "model.loss": "bce",
+        "model.pool_size": 0,
+        "networks.generator.output": "tanh",
+    },
+    "blend": {"networks.generator.output": "blend"},
 }
 
 # What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's

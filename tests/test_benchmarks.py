@@ -17,6 +17,7 @@ from benchmarks import (
     output_forms,
     search_sweeps,
     step_variants,
+    textbook,
 )
 from benchmarks import run as bench_run
 
@@ -647,8 +648,8 @@ def test_the_search_sweeps_rows_are_recipe_settings_and_published_rows():
 def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_networks():
     from ganpaint import families, recipes
 
-    assert known_answer_sweeps.recipe_settings("tutorial") is None  # a step, not a setting
     assert known_answer_sweeps.recipe_settings("identity start, gate") is None
+    assert known_answer_sweeps.recipe_settings("default, d first") is None  # an update order
     assert known_answer_sweeps.recipe_settings("paper") == {
         "model.preset": "paper",
         "networks.generator.residual": False,
@@ -704,6 +705,35 @@ def test_the_known_answer_settings_are_recipe_variants_with_the_known_answer_net
     for mine, net in zip(built.values(), theirs):
         for a, b in zip(mine.get_weights(), net.get_weights()):
             np.testing.assert_array_equal(a, b)
+
+
+def test_the_tutorials_step_as_a_recipe_is_its_objective_optimizers_and_output():
+    """The TF CycleGAN tutorial's step (`textbook.cyclegan_step`), said as recipe settings:
+    its loss (non-saturating BCE, no pool), its weights (cycle `lam`, identity half of it),
+    its Adam and its plain tanh output; and the blend said explicitly is the builders'."""
+    import inspect
+
+    from ganpaint import families, recipes
+
+    lam = inspect.signature(textbook.cyclegan_step).parameters["lam"].default
+    overrides = known_answer_sweeps.run_overrides("cyclegan", 32, 600)
+    model = recipes.build_model(
+        "monet_cyclegan", settings=known_answer_sweeps.recipe_settings("tutorial"), **overrides
+    )
+    assert (model.adversarial.name, model.pool_size) == ("bce", 0)
+    assert model.cycle_weight == lam and model.identity_weight * model.cycle_weight == lam * 0.5
+    tutorial_adam = textbook._adam()
+    for opt in (model.g_optimizer, model.d_optimizer):
+        assert float(opt.learning_rate) == float(tutorial_adam.learning_rate)
+        assert opt.beta_1 == tutorial_adam.beta_1 and opt.beta_2 == tutorial_adam.beta_2
+    for g in (model.g_ab, model.g_ba):
+        assert g.layers[-1].get_config()["activation"] == "tanh"
+    blend = recipes.get(
+        "monet_cyclegan", settings=known_answer_sweeps.recipe_settings("blend"), **overrides
+    )
+    keras.utils.set_random_seed(0)
+    built = families.family("cyclegan").networks(blend)
+    assert type(built["g_ab"].layers[-1]).__name__ == "BlendOutput"
 
 
 def test_the_recipes_own_networks_keep_their_generator_and_take_the_task_budget():
