@@ -3,6 +3,8 @@ summary over seeds, and the photo -> painting task's data, networks and score.""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 
 import keras
@@ -18,6 +20,27 @@ def limit_threads(threads: int | None) -> None:
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def merge_rows(path: str, rows: list, key, benchmark: str) -> list:
+    """`rows` in place of the rows of the JSON at `path` with the same `key(row)`, the others
+    kept in their order; under a lock and written whole (a temporary file, then a rename),
+    so processes run side by side that end at once keep each other's rows. The merged rows."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = []
+        if os.path.exists(path):
+            with open(path) as f:
+                old = json.load(f)["rows"]
+        new = {key(r) for r in rows}
+        merged = [r for r in old if key(r) not in new] + list(rows)
+        with open(path + ".tmp", "w") as f:
+            json.dump({"benchmark": benchmark, "rows": merged}, f, indent=1)
+        os.replace(path + ".tmp", path)
+    return merged
 
 
 def summary(task, name, steps, runs):

@@ -207,20 +207,14 @@ def load(family) -> list:
 
 
 def save(family, rows):
-    """Merge `rows` into the family's JSON by (steps, implementation), under a lock: several
-    runs (one budget each) may finish at once."""
-    import fcntl
-
-    path = RESULTS.format(family=family)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = lambda r: (r["steps"], r["implementation"])
-    with open(path + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        kept = {key(r): r for r in load(family)}
-        kept.update({key(r): r for r in rows})
-        with open(path + ".tmp", "w") as f:
-            json.dump({"benchmark": "defaults_search", "rows": list(kept.values())}, f, indent=2)
-        os.replace(path + ".tmp", path)
+    """Merge `rows` into the family's JSON by (steps, implementation): several runs (one
+    budget each) may finish at once."""
+    common.merge_rows(
+        RESULTS.format(family=family),
+        rows,
+        lambda r: (r["steps"], r["implementation"]),
+        "defaults_search",
+    )
 
 
 def search(family, stages, steps, seeds):

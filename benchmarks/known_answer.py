@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 import time
@@ -68,6 +67,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from scipy import ndimage
 
+from benchmarks import common
 from benchmarks.common import family_networks, l1_to_truth, limit_threads, summary
 from benchmarks.settings import CYCLE_SETTINGS, PIX_SETTINGS
 from ganpaint import data
@@ -635,16 +635,7 @@ def merge_rows(path, rows):
     """`rows` in place of the rows of the JSON at `path` with the same (task, setting, size,
     width, steps, round); the file is rewritten after every run, so a long search keeps its
     rows."""
-    old = []
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)["rows"]
-    new = {_key(r) for r in rows}
-    merged = [r for r in old if _key(r) not in new] + rows
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump({"benchmark": "known_answer", "rows": merged}, f, indent=1)
-    return merged
+    return common.merge_rows(path, rows, _key, "known_answer")
 
 
 def task_rows(

@@ -344,15 +344,7 @@ def main(argv=None):
         out=args.out,
     )
     path = os.path.join(RESULTS, "known_answer_sweeps.json")
-    kept = []
-    if os.path.exists(path):
-        with open(path) as f:
-            kept = json.load(f)["rows"]
-    new = {_key(r) for r in rows}
-    kept = [r for r in kept if _key(r) not in new]
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(path, "w") as f:
-        json.dump({"benchmark": "known_answer_sweeps", "rows": kept + rows}, f, indent=1)
+    common.merge_rows(path, rows, _key, "known_answer_sweeps")
     print(f"wrote {path}")
 
 

@@ -262,16 +262,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     augment = None if args.augment.lower() == "none" else args.augment
     path = os.path.join(RESULTS, "search_sweeps.json")
-    kept = []
-    if os.path.exists(path):
-        with open(path) as f:
-            kept = json.load(f)["rows"]
     for family in args.family or sorted(TASKS):
         rows = run(family, args.parallel, range(args.seeds), augment=augment, source=args.data)
-        kept = [r for r in kept if r["family"] != rows[0]["family"]] + rows
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(path, "w") as f:
-        json.dump({"benchmark": "search_sweeps", "rows": kept}, f, indent=1)
+        # a family's rows (with its data and augmentation) replace that family's
+        common.merge_rows(path, rows, lambda r: r["family"], "search_sweeps")
     print(f"wrote {path}")
 
 

@@ -77,6 +77,34 @@ def test_throughput_rows_replace_the_same_cases(tmp_path):
     assert json.loads(path.read_text())["rows"] == merged["rows"]
 
 
+def test_result_rows_merge_by_key_and_survive_writers_side_by_side(tmp_path):
+    """`common.merge_rows`, which every search writes its rows with: a row replaces the row of
+    its key and keeps the others in their order; writers in threads of their own (as
+    processes side by side end at once) lose none of each other's rows."""
+    import threading
+
+    path = str(tmp_path / "results" / "rows.json")
+    key = lambda r: (r["task"], r["setting"])
+    common.merge_rows(path, [{"task": "a", "setting": "x", "v": 1}], key, "test")
+    common.merge_rows(path, [{"task": "b", "setting": "x", "v": 2}], key, "test")
+    merged = common.merge_rows(path, [{"task": "a", "setting": "x", "v": 3}], key, "test")
+    assert [(r["task"], r["v"]) for r in merged] == [("b", 2), ("a", 3)]
+
+    def write(i):
+        for j in range(10):
+            common.merge_rows(path, [{"task": f"t{i}", "setting": str(j)}], key, "test")
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with open(path) as f:
+        saved = json.load(f)
+    assert saved["benchmark"] == "test" and len(saved["rows"]) == 2 + 40
+    assert not os.path.exists(path + ".tmp")
+
+
 def test_quality_rows_give_mean_sd_and_each_seed():
     runs = [
         {"seed": 0, "l1": 0.25, "seconds": 10.0},
