@@ -25,11 +25,16 @@ def limit_threads(threads: int | None) -> None:
 def merge_rows(path: str, rows: list, key, benchmark: str) -> list:
     """`rows` in place of the rows of the JSON at `path` with the same `key(row)`, the others
     kept in their order; under a lock and written whole (a temporary file, then a rename),
-    so processes run side by side that end at once keep each other's rows. The merged rows."""
+    so processes run side by side that end at once keep each other's rows. The merged rows.
+    The lock is a file of the system's temporary folder named after `path`, so that none is
+    left beside the JSON (docs/benchmarks)."""
     import fcntl
+    import hashlib
+    import tempfile
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path + ".lock", "w") as lock:
+    name = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:16]
+    with open(os.path.join(tempfile.gettempdir(), f"ganpaint-rows-{name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = []
         if os.path.exists(path):

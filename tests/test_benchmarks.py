@@ -102,7 +102,7 @@ def test_result_rows_merge_by_key_and_survive_writers_side_by_side(tmp_path):
     with open(path) as f:
         saved = json.load(f)
     assert saved["benchmark"] == "test" and len(saved["rows"]) == 2 + 40
-    assert not os.path.exists(path + ".tmp")
+    assert sorted(os.listdir(tmp_path / "results")) == ["rows.json"]  # no lock, no temporary
 
 
 def test_quality_rows_give_mean_sd_and_each_seed():
