@@ -389,7 +389,7 @@ def cyclegan_networks(
     residual: bool | None = None,
     affine: bool = False,
     input_skip: bool = True,
-    content_gradient: str = "masked",
+    content_gradient: str | None = None,
 ):
     """The builders' networks at a task's size: ResNet generators with 3 blocks, 16 px
     PatchGANs of twice their width, as a user would build them for 32-64 px (`residual`
@@ -407,7 +407,8 @@ def cyclegan_networks(
             "residual": residual,
             "affine_norm": affine,
             "input_skip": input_skip,
-            "content_gradient": content_gradient,
+            # the builder's own unless a setting names one
+            **({"content_gradient": content_gradient} if content_gradient else {}),
         },
         discriminator_options={"filters": 2 * width, "affine_norm": affine},
     )
@@ -431,7 +432,7 @@ def train_cyclegan(
         setting.pop("residual", False if "output" in setting else None),
         setting.pop("affine", False),
         setting.pop("input_skip", True),
-        setting.pop("content_gradient", "masked"),
+        setting.pop("content_gradient", None),
     )
     callbacks = []
     output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)

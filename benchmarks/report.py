@@ -898,6 +898,24 @@ KNOWN_ANSWER_TABLES = {
         ["blend", "input skip", "paper", "tutorial"],
         64,
     ),
+    # Issue 38's sixth round: the blend's new picture trained by the output's whole gradient.
+    "known_answer_content_gradient_tuning_600": (
+        "cyclegan",
+        "tuning",
+        600,
+        ["blend", "blend, re-run", "blend, full content gradient"],
+    ),
+    **{
+        f"known_answer_content_gradient_held_out_{steps}{suffix}": (
+            "cyclegan",
+            "held_out",
+            steps,
+            ["blend, full content gradient", "blend", "paper", "tutorial"],
+            size,
+        )
+        for steps in (600, 2400)
+        for size, suffix in ((32, ""), (64, "_64px"))
+    },
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -933,13 +951,21 @@ ISSUE_38_TABLES = {
     "known_answer_identity_skip_held_out_600",
     "known_answer_preset_pieces_tuning_600",
     "known_answer_blend_tuning_600",
+    "known_answer_content_gradient_tuning_600",
+    "known_answer_content_gradient_held_out_600",
+    "known_answer_content_gradient_held_out_2400",
+    "known_answer_content_gradient_held_out_600_64px",
+    "known_answer_content_gradient_held_out_2400_64px",
     "known_answer_blend_held_out_600",
     "known_answer_blend_held_out_2400",
     "known_answer_blend_held_out_600_64px",
     "known_answer_blend_held_out_2400_64px",
 }
 # Settings whose issue 25 rows stand in (marked †) where issue 38's round did not re-run them.
-EARLIER_ROWS = {"known_answer_blend_held_out_2400_64px": ("paper",)}
+EARLIER_ROWS = {
+    "known_answer_blend_held_out_2400_64px": ("paper",),
+    "known_answer_content_gradient_held_out_2400_64px": ("paper",),
+}
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
     "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly"),
@@ -972,6 +998,7 @@ DOC_TABLES.update(
             "known_answer_blend_held_out_2400",
             "known_answer_blend_held_out_600_64px",
             "known_answer_blend_held_out_2400_64px",
+            "known_answer_content_gradient_held_out_2400_64px",
         )
     }
 )

@@ -103,7 +103,8 @@ PIX_STAGES = {
 # `order` (`step_variants.ORDERS`), and any `CycleGAN` argument (preset, loss, pool_size,
 # cycle_weight, identity_weight, ...).
 # "default" is what `CycleGAN(...)` + `compile()` on the builders' networks gives today (the
-# blend output, issue 38's fourth round); "input skip" the default before it (the residual
+# blend output, issue 38's fourth round; "blend" and "blend, re-run" are it too, run in the
+# fourth and sixth rounds); "input skip" the default before it (the residual
 # output whose last convolution also sees the input image, issue 38's first round; its rows
 # were published as "default"); "identity start" the default of issues 25 to 38 (the same
 # output without the input skip, `input_skip=False`); "previous default" the one before
@@ -188,6 +189,9 @@ CYCLE_SETTINGS = {
     # scaled by 0.05, and on abstraction it became a push towards saturated colours (L1 0.73
     # to the truth, the mask at 0.09 on average after 600 steps) rather than a picture.
     "blend, full content gradient": {"content_gradient": "full"},
+    # The builders' blend (the default), run beside the candidate in one environment;
+    # "blend" is `output_forms`' head on the builders' body, run in round four.
+    "blend, re-run": {"content_gradient": "masked"},
 }
 
 # Known-answer settings that `known_answer.py` trains by hand but a recipe can say exactly, as
@@ -200,7 +204,8 @@ CYCLE_SETTINGS = {
 #   tutorial's 0.262, sepia 0.265 against 0.261, sketch 0.822 against 0.813, each within its
 #   seeds' spread).
 # - "blend": `output_forms`' blend head on the builders' body, the builders' default since
-#   issue 38's fourth round, said explicitly so that the variant keeps meaning the blend.
+#   issue 38's fourth round, said explicitly (its content gradient "masked" too) so that the
+#   variant keeps meaning this blend if a default changes.
 CYCLE_RECIPE_EQUIVALENTS = {
     "tutorial": {
         "model.preset": "paper",
@@ -208,7 +213,10 @@ CYCLE_RECIPE_EQUIVALENTS = {
         "model.pool_size": 0,
         "networks.generator.output": "tanh",
     },
-    "blend": {"networks.generator.output": "blend"},
+    "blend": {
+        "networks.generator.output": "blend",
+        "networks.generator.content_gradient": "masked",
+    },
 }
 
 # What a pix2pix setting may name: `step` ("ganpaint" or "tutorial": the TF pix2pix tutorial's

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from benchmarks import (
+    blend_probe,
     common,
     flops,
     judges,
@@ -103,6 +104,15 @@ def test_result_rows_merge_by_key_and_survive_writers_side_by_side(tmp_path):
         saved = json.load(f)
     assert saved["benchmark"] == "test" and len(saved["rows"]) == 2 + 40
     assert sorted(os.listdir(tmp_path / "results")) == ["rows.json"]  # no lock, no temporary
+
+
+def test_the_blend_probe_reads_the_mask_and_the_new_picture_along_training():
+    rows = blend_probe.probe("warm", size=16, budgets=(1, 2), content_gradient="full")
+    assert [r["step"] for r in rows] == [1, 2] and rows[0]["content_gradient"] == "full"
+    for r in rows:
+        assert 0.0 <= r["mask_p10"] <= r["mask_mean"] <= r["mask_p90"] <= 1.0
+        assert r["mask_mean"] < 0.1  # it starts nearly closed: sigmoid(-3) = 0.047
+        assert r["photo"] == rows[0]["photo"] and 0 < r["out"] < 2 and 0 < r["content"] < 2
 
 
 def test_quality_rows_give_mean_sd_and_each_seed():
