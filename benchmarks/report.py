@@ -961,11 +961,6 @@ ISSUE_38_TABLES = {
     "known_answer_blend_held_out_600_64px",
     "known_answer_blend_held_out_2400_64px",
 }
-# Settings whose issue 25 rows stand in (marked †) where issue 38's round did not re-run them.
-EARLIER_ROWS = {
-    "known_answer_blend_held_out_2400_64px": ("paper",),
-    "known_answer_content_gradient_held_out_2400_64px": ("paper",),
-}
 ISSUE_25_TASKS = {
     "tuning": ("warm", "gamma", "sepia", "blur", "sketch"),
     "held_out": ("cool", "contrast", "swap_rb", "sharpen", "painterly"),
@@ -975,7 +970,7 @@ ISSUE_25_TASKS = {
 def _known_answer_doc_table(name, score="l1_to_truth"):
     family, suite, steps, settings, *shape = KNOWN_ANSWER_TABLES[name]
     if name in ISSUE_38_TABLES:
-        where = {"round_name": ISSUE_38, "earlier": EARLIER_ROWS.get(name, ())}
+        where = {"round_name": ISSUE_38}
     else:
         where = {"tasks": ISSUE_25_TASKS[suite]} if family == "cyclegan" else {}
     return lambda j: known_answer_table(
@@ -1014,14 +1009,12 @@ def known_answer_table(
     tasks=None,
     score="l1_to_truth",
     round_name=None,
-    earlier=(),
 ) -> str:
     """One line per task of `suite` (or of `tasks`) at `steps`: the unchanged input's L1 to
     the truth, then each setting's mean ± sd over seeds (bold: the best); then each setting's
     mean L1 and its mean rank among the settings shown (1: closest to the truth; the search's
     rule). `score="judge_kid"`: the same for the judge's KID (issue 38), x 100. Only the rows
-    of `round_name` (None: those of the first round, before rounds were named), except that
-    a setting of `earlier` missing from that round takes the first round's row, marked †."""
+    of `round_name` (None: those of the first round, before rounds were named)."""
     key, unchanged_key, places = (
         ("judge_kid", "unchanged_judge_kid", 1)
         if score == "judge_kid"
@@ -1037,15 +1030,6 @@ def known_answer_table(
         and (tasks is None or r["task"] in tasks)
     ]
     rows = [r for r in measured if r.get("round") == round_name]
-    have = {(r["task"], r["setting"]) for r in rows}
-    rows += [
-        dict(r, earlier=True)
-        for r in measured
-        if r["setting"] in earlier
-        and key in r
-        and r.get("round") is None
-        and (r["task"], r["setting"]) not in have
-    ]
     settings = settings or list(dict.fromkeys(r["setting"] for r in rows))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     head = ["task", "unchanged input"] + settings
@@ -1065,7 +1049,7 @@ def known_answer_table(
             ranks[s].append(
                 1 + sum(o[key] < r[key] for t, o in by_setting.items() if t in settings)
             )
-            cell = _mean_std(r, key, places=places) + (" †" if r.get("earlier") else "")
+            cell = _mean_std(r, key, places=places)
             cells.append(f"**{cell}**" if r[key] == best else cell)
         near = " (near identity)" if next(iter(by_setting.values()))["near_identity"] else ""
         lines.append(f"| {task}{near} | {unchanged:.{places}f} | " + " | ".join(cells) + " |")
