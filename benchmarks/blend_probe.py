@@ -1,8 +1,9 @@
-"""Inside the blend output on a known-answer task (issue 38's sixth round): train the builders'
-CycleGAN (`known_answer.cyclegan_networks`, the default preset) and, at each budget, print
-one JSON line of what G_AB's blend does on the held-out photos: the output's L1 to the truth,
-the new picture's (`out_content`, what the mask blends in) and the photo's, and the mask's
-mean and 10th / 90th percentiles (`sigmoid(out_mask)`).
+"""Inside the blend output on a known-answer task (issue 38's sixth round): train the
+known-answer CycleGAN run of the default setting, or of the full content gradient
+(`known_answer.cyclegan_run`, the same run the searches score), and at each budget print one
+JSON line of what G_AB's blend does on the held-out photos: the output's L1 to the truth, the
+new picture's (`out_content`, what the mask blends in) and the photo's, and the mask's mean
+and 10th / 90th percentiles (`sigmoid(out_mask)`).
 
     python -m benchmarks.blend_probe --task abstraction --size 64 --steps 600 1200 2400
     python -m benchmarks.blend_probe --task abstraction --size 64 --content-gradient full
@@ -21,23 +22,18 @@ import numpy as np
 
 from benchmarks import known_answer
 from benchmarks.common import l1_to_truth, limit_threads
-from ganpaint import data, gans
 
 
 def probe(task_name, size=64, seed=0, budgets=(600, 1200, 2400), content_gradient=None):
     """One dict per budget: the blend's output, new picture and mask on the held-out photos."""
     task = known_answer.translation_task(task_name, size)
-    nets = known_answer.cyclegan_networks(size, seed, content_gradient=content_gradient)
+    setting = {"content_gradient": content_gradient} if content_gradient else {}
+    nets, advance, translate = known_answer.cyclegan_run(task, setting, seed, size)
     g = nets[0]
     inside = keras.Model(g.input, [g.get_layer(n).output for n in ("out_mask", "out_content")])
-    ds = data.unpaired_dataset(
-        task["a"], task["b"], image_size=size, batch_size=1, seed=seed, repeat=True
-    )
-    model = gans.CycleGAN(*nets, seed=seed)
-    model.compile()
     done, rows = 0, []
-    for budget in budgets:
-        model.fit(ds, steps_per_epoch=budget - done, epochs=1, verbose=0, shuffle=False)
+    for budget in sorted(budgets):
+        advance(budget - done)
         done = budget
         mask, content = inside.predict(task["test"], verbose=0)
         mask = 1.0 / (1.0 + np.exp(-mask))
@@ -46,7 +42,7 @@ def probe(task_name, size=64, seed=0, budgets=(600, 1200, 2400), content_gradien
                 "task": task_name,
                 "content_gradient": content_gradient or "masked",
                 "step": budget,
-                "out": l1_to_truth(g.predict(task["test"], verbose=0), task["truth"]),
+                "out": l1_to_truth(translate(), task["truth"]),
                 "content": l1_to_truth(content, task["truth"]),
                 "photo": l1_to_truth(task["test"], task["truth"]),
                 "mask_mean": float(mask.mean()),

@@ -414,11 +414,10 @@ def cyclegan_networks(
     )
 
 
-def train_cyclegan(
-    task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32, width: int = 16
-) -> dict:
-    """{budget: L1 of the held-out translations to the truth} of one run, scored at each of
-    `budgets` (steps of batch 1) along the way."""
+def cyclegan_run(task: dict, setting: dict, seed: int, size: int = 32, width: int = 16):
+    """One known-answer CycleGAN run of `setting`, not yet trained: (the networks G_AB, G_BA,
+    D_A, D_B; `advance(n)`, which trains n more steps of batch 1; `translate()`, G_AB's
+    translation of the held-out photos)."""
     from ganpaint import gans
 
     setting = dict(setting)
@@ -448,11 +447,10 @@ def train_cyclegan(
     if step_kind == "tutorial":
         from benchmarks import textbook
 
-        return _scores_along(
-            budgets,
+        return (
+            nets,
             _steps(textbook.cyclegan_step(*nets), ds),
             lambda: nets[0].predict(task["test"], batch_size=16, verbose=0),
-            task["truth"],
         )
     order = setting.pop("order", None)
     if order is None:
@@ -462,12 +460,16 @@ def train_cyclegan(
 
         model = step_variants.OrderedCycleGAN(*nets, seed=seed, order=order, **setting)
     model.compile(learning_rate, learning_rate)
-    return _scores_along(
-        budgets,
-        _fit(model, ds, callbacks),
-        lambda: model.translate(task["test"]),
-        task["truth"],
-    )
+    return nets, _fit(model, ds, callbacks), lambda: model.translate(task["test"])
+
+
+def train_cyclegan(
+    task: dict, setting: dict, seed: int, budgets=(600,), size: int = 32, width: int = 16
+) -> dict:
+    """{budget: L1 of the held-out translations to the truth} of one run, scored at each of
+    `budgets` (steps of batch 1) along the way."""
+    _, advance, translate = cyclegan_run(task, setting, seed, size, width)
+    return _scores_along(budgets, advance, translate, task["truth"])
 
 
 def _scores_along(budgets, advance, translate, truth) -> dict:

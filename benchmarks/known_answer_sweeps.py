@@ -25,9 +25,9 @@ standard deviations over seeds (the rule of docs/defaults.md).
 38: the monet U-Net, the EfficientNet generator of `cans_efficientnet_cyclegan`, the ResNet
 option), with the task's size and budget: each setting of `settings.RECIPE_SETTINGS` is one
 change from the recipe (the EfficientNet's backbone starts from random weights here, as
-ImageNet's cannot be downloaded). At the tasks' 32 px the recipes' 70 px PatchGAN is larger than the
-image, so the settings that measure the networks fairly there use the 16 px one ("recipe,
-16 px D", ...); a sweep of other settings on the same tasks needs its own `--out`:
+ImageNet's cannot be downloaded). At the tasks' 32 px the recipes' 70 px PatchGAN is larger
+than the image, so the settings that measure the networks fairly there use the 16 px one
+("recipe, 16 px D", ...); a sweep of other settings on the same tasks needs its own `--out`:
 
     python -m benchmarks.known_answer_sweeps --networks recipe --recipe monet_cyclegan \
         --setting "recipe, 16 px D" --out benchmarks/results/known_answer_sweeps/unet16 \

@@ -470,9 +470,8 @@ def sweep_rows_as_known_answer(sweeps_result, known_result) -> dict:
     rows = []
     for r in sweeps_result["rows"]:
         task = tasks.get((r["task"], r["size"]))
-        if r.get("networks", "known_answer") != "known_answer" or task is None:
-            continue
-        if r.get("family", "cyclegan") != "cyclegan":
+        mine = r.get("networks", "known_answer") == "known_answer"
+        if not mine or r.get("family", "cyclegan") != "cyclegan" or task is None:
             continue
         rows.append(
             {

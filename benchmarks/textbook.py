@@ -29,7 +29,8 @@ import tensorflow as tf
 _BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 
 
-def _adam(learning_rate=2e-4, beta_1=0.5):
+def adam(learning_rate=2e-4, beta_1=0.5):
+    """The tutorials' Adam: the papers' 2e-4 and beta_1 0.5 unless a tutorial says other."""
     return keras.optimizers.Adam(learning_rate, beta_1=beta_1)
 
 
@@ -50,7 +51,7 @@ def _generator_loss(generated):
 
 def cyclegan_step(g, f, d_x, d_y, lam=10.0):
     """The TF CycleGAN tutorial's `train_step(real_x, real_y)`."""
-    opts = [_adam() for _ in range(4)]
+    opts = [adam() for _ in range(4)]
 
     def cycle_loss(real, cycled):
         return lam * tf.reduce_mean(tf.abs(real - cycled))
@@ -85,7 +86,7 @@ def cyclegan_step(g, f, d_x, d_y, lam=10.0):
 
 def pix2pix_step(generator, discriminator, l1_weight=100.0):
     """The TF pix2pix tutorial's `train_step(input_image, target)`."""
-    g_opt, d_opt = _adam(), _adam()
+    g_opt, d_opt = adam(), adam()
 
     @tf.function
     def step(input_image, target):
@@ -105,7 +106,7 @@ def pix2pix_step(generator, discriminator, l1_weight=100.0):
 
 def dcgan_step(generator, discriminator, latent_dim):
     """The TF DCGAN tutorial's `train_step(images)` (Adam 1e-4 as there)."""
-    g_opt, d_opt = _adam(1e-4, 0.9), _adam(1e-4, 0.9)
+    g_opt, d_opt = adam(1e-4, 0.9), adam(1e-4, 0.9)
 
     @tf.function
     def step(images):
@@ -127,7 +128,7 @@ def keras_io_gan_step(
     generator, discriminator, latent_dim, labels=False, aux_classifier=False, learning_rate=1e-4
 ):
     """keras-io's `GAN.train_step`: `step(real_images)`, or `step(real_images, labels)`."""
-    d_opt, g_opt = _adam(learning_rate, 0.9), _adam(learning_rate, 0.9)
+    d_opt, g_opt = adam(learning_rate, 0.9), adam(learning_rate, 0.9)
     class_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     seed = keras.random.SeedGenerator(1337)
 

@@ -760,7 +760,7 @@ def test_the_tutorials_step_as_a_recipe_is_its_objective_optimizers_and_output()
     )
     assert (model.adversarial.name, model.pool_size) == ("bce", 0)
     assert model.cycle_weight == lam and model.identity_weight * model.cycle_weight == lam * 0.5
-    tutorial_adam = textbook._adam()
+    tutorial_adam = textbook.adam()
     for opt in (model.g_optimizer, model.d_optimizer):
         assert float(opt.learning_rate) == float(tutorial_adam.learning_rate)
         assert opt.beta_1 == tutorial_adam.beta_1 and opt.beta_2 == tutorial_adam.beta_2
