@@ -7,6 +7,8 @@ DCGAN, pix2pix and CycleGAN papers initialise them.
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import layers
 
@@ -49,6 +51,7 @@ def _tanh_output(x, name="output"):
 
 
 BLEND_START = -3.0  # the blend mask's first logit: sigmoid(-3) = 0.047 of the new picture
+MASK_START_LIMIT = 12.0  # sigmoid(12) = 1 - 6e-6: past it the mask's gradient is gone
 OUTPUTS = ("blend", "residual", "tanh")
 
 
@@ -61,6 +64,7 @@ def _translator_output(
     kernel_size,
     input_skip=False,
     content_gradient="masked",
+    mask_start=BLEND_START,
 ):
     """The last convolution (`conv`: the layer class) and the output of a translator (`form`):
     - "tanh": a plain tanh output (the papers');
@@ -72,12 +76,31 @@ def _translator_output(
     With `input_skip` ("residual"; "blend" always) the last convolutions also see the input
     image (a stride-1 `conv` only: a transposed convolution's input is half the image's size),
     so a change of colours that is linear in the input (a channel mix, a hue rotation) is one
-    linear map away. `content_gradient` ("blend" only): `BlendOutput`'s."""
+    linear map away. `content_gradient` ("blend" only): `BlendOutput`'s; `mask_start`
+    ("blend" only): the mask's bias, its logit where training begins."""
     if content_gradient != "masked" and form != "blend":
         raise ValueError(
             "`content_gradient` shapes the blend output's training; this generator's output "
             f"is {form!r}. Pass output='blend', or leave content_gradient='masked'. Received: "
             f"content_gradient={content_gradient!r}"
+        )
+    if isinstance(mask_start, bool) or not isinstance(mask_start, (int, float)):
+        raise ValueError(
+            "`mask_start` must be a number (the blend mask's logit where training begins: "
+            f"-3.0 starts 4.7 % of the way to the new picture, 0.0 half). Received: "
+            f"mask_start={mask_start!r}"
+        )
+    if not math.isfinite(mask_start) or abs(mask_start) > MASK_START_LIMIT:
+        raise ValueError(
+            f"`mask_start` must be within +-{MASK_START_LIMIT:g} (a logit: sigmoid(+-"
+            f"{MASK_START_LIMIT:g}) is a mask shut or open to 1 part in 10^5, and its "
+            f"gradient with it). Received: mask_start={mask_start!r}"
+        )
+    if mask_start != BLEND_START and form != "blend":
+        raise ValueError(
+            "`mask_start` is where the blend output's mask begins; this generator's output "
+            f"is {form!r}. Pass output='blend', or leave mask_start={BLEND_START}. Received: "
+            f"mask_start={mask_start!r}"
         )
     channels = output_channels or inputs.shape[-1]
     if form != "tanh" and channels != inputs.shape[-1]:
@@ -106,7 +129,7 @@ def _translator_output(
         kernel_size,
         name="out_mask",
         kernel_initializer=keras.initializers.Zeros(),
-        bias_initializer=keras.initializers.Constant(BLEND_START),
+        bias_initializer=keras.initializers.Constant(float(mask_start)),
         **kwargs,
     )(x)
     content = _tanh_output(delta, name="out_content")
@@ -301,6 +324,7 @@ def resnet_generator(
     residual: bool | None = None,
     input_skip: bool = True,
     content_gradient: str = "masked",
+    mask_start: float = BLEND_START,
     output_channels: int | None = None,
     name: str = "resnet_generator",
 ) -> keras.Model:
@@ -341,6 +365,11 @@ def resnet_generator(
         content_gradient: "masked" (the default) or "full", with `output="blend"`: which
             gradient trains the blend's new picture (`BlendOutput`): the blend's own, scaled
             by the mask, or the output's whole, as if the new picture were the output.
+        mask_start: float, with `output="blend"`: the mask's logit where training begins
+            (its convolution's bias; the weights start at zero), so the generator starts
+            `sigmoid(mask_start)` of the way from the input to the new picture: -3.0 (the
+            default) 4.7 %, 0.0 half. A mask that starts half open learns a posterizing,
+            far task faster (docs/defaults.md, "a seventh round").
         output_channels: int. Defaults to the input channels.
     """
     image_shape = check_image_shape(image_shape)
@@ -372,7 +401,15 @@ def resnet_generator(
     return keras.Model(
         inputs,
         _translator_output(
-            layers.Conv2D, x, inputs, form, output_channels, 7, input_skip, content_gradient
+            layers.Conv2D,
+            x,
+            inputs,
+            form,
+            output_channels,
+            7,
+            input_skip,
+            content_gradient,
+            mask_start,
         ),
         name=name,
     )
@@ -390,6 +427,7 @@ def unet_generator(
     output: str | None = None,
     residual: bool | None = None,
     content_gradient: str = "masked",
+    mask_start: float = BLEND_START,
     output_channels: int | None = None,
     name: str = "unet_generator",
 ) -> keras.Model:
@@ -421,6 +459,8 @@ def unet_generator(
             `output="tanh"`.
         content_gradient: "masked" or "full", with `output="blend"`, as
             `resnet_generator`'s.
+        mask_start: float, with `output="blend"`: the mask's logit where training begins, as
+            `resnet_generator`'s (-3.0: 4.7 % of the way to the new picture).
         output_channels: int. Defaults to the input channels.
     """
     image_shape = check_image_shape(image_shape)
@@ -487,6 +527,7 @@ def unet_generator(
             output_channels,
             4,
             content_gradient=content_gradient,
+            mask_start=mask_start,
         ),
         name=name,
     )

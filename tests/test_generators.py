@@ -107,6 +107,33 @@ def test_the_blend_s_full_content_gradient_changes_its_training_and_not_its_outp
         G.resnet_generator((16, 16, 3), 1, content_gradient="whole")
 
 
+def test_the_blend_mask_starts_where_mask_start_says(tmp_path):
+    """`mask_start`: the mask's logit where training begins, so the untrained generator is
+    sigmoid(mask_start) of the way from the input to its new picture, in both builders."""
+    x = np.random.default_rng(3).uniform(-0.9, 0.9, (2, 16, 16, 3)).astype("float32")
+    builders = (
+        lambda **kw: G.resnet_generator((16, 16, 3), n_blocks=1, filters=4, **kw),
+        lambda **kw: G.unet_generator((16, 16, 3), filters=4, output="blend", **kw),
+    )
+    for build in builders:
+        for start in (G.BLEND_START, 0.0, 2):
+            g = build(mask_start=start)
+            content = keras.Model(g.input, g.get_layer("out_content").output)(x).numpy()
+            share = 1 / (1 + np.exp(-start))
+            np.testing.assert_allclose(g(x).numpy(), x + share * (content - x), atol=1e-5)
+    opened = builders[0](mask_start=0.0, content_gradient="full")
+    assert float(round_trip(opened, tmp_path, x).get_layer("out_mask").bias.numpy()[0]) == 0.0
+    with pytest.raises(ValueError, match="this generator's output is 'residual'. Pass output="):
+        G.resnet_generator((16, 16, 3), 1, output="residual", mask_start=0.0)
+    for bad, why in (
+        ("half", "must be a number"),
+        (True, "must be a number"),
+        (40.0, r"must be within \+-12"),
+    ):
+        with pytest.raises(ValueError, match=f"`mask_start` {why}.*Received: mask_start="):
+            G.resnet_generator((16, 16, 3), 1, mask_start=bad)
+
+
 def test_resnet_generator_rejects_odd_size():
     with pytest.raises(ValueError, match=r"divisible by 4.*\(30, 32, 3\)"):
         G.resnet_generator((30, 32, 3))
