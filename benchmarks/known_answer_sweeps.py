@@ -41,9 +41,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import io
 import json
 import os
+import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -224,6 +226,7 @@ def run(
             val_pairs=pairs,
             **run_overrides(family, size, steps, smoke, networks),
         )
+        drop_weights(os.path.join(folder, "sweep"))
         text = fs.read_text(os.path.join(folder, "sweep", "runs.csv"))
         runs = list(csv.DictReader(io.StringIO(text)))
         for name, variant in zip(names, variants):
@@ -252,6 +255,17 @@ def run(
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
+
+
+def drop_weights(sweep_dir: str) -> None:
+    """Delete the finished runs' weights (`model.keras`, `backup/`) under `sweep_dir`: a
+    search needs their scores, which stay; a recipe's run of the monet U-Net keeps 1.1 GB."""
+    for done in glob.glob(os.path.join(sweep_dir, "*", "seed_*", sweeps.DONE)):
+        run_dir = os.path.dirname(done)
+        shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+        model = os.path.join(run_dir, "model.keras")
+        if os.path.exists(model):
+            os.remove(model)
 
 
 def _key(row):

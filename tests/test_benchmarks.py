@@ -772,6 +772,18 @@ def test_the_tutorials_step_as_a_recipe_is_its_objective_optimizers_and_output()
     keras.utils.set_random_seed(0)
     built = families.family("cyclegan").networks(blend)
     assert type(built["g_ab"].layers[-1]).__name__ == "BlendOutput"
+    # The seventh round's candidate, measured on `output_forms`' head, as a recipe says it.
+    opened = recipes.get(
+        "monet_cyclegan",
+        settings=known_answer_sweeps.recipe_settings("blend full, open start"),
+        **overrides,
+    )
+    g = families.family("cyclegan").networks(opened)["g_ab"]
+    assert g.layers[-1].content_gradient == "full"
+    assert float(g.get_layer("out_mask").bias.numpy()[0]) == 0.0
+    task = known_answer.CYCLE_SETTINGS["blend full, open start"]
+    assert (task["output"], task["content_gradient"]) == ("blend, open", "full")
+    assert output_forms.OPEN_START == 0.0
 
 
 def test_the_recipes_own_networks_keep_their_generator_and_take_the_task_budget():
@@ -806,6 +818,14 @@ def test_the_output_forms_share_the_body_and_start_where_they_say():
     blend = output_forms.with_output(g, "blend")  # 4.7 % of the way to a plain output
     content = keras.Model(blend.input, blend.get_layer("content").output)(x).numpy()
     np.testing.assert_allclose(blend(x).numpy(), x + 0.0474 * (content - x), atol=1e-3)
+    # The seventh round's blends: half open; a new picture that does not see the image.
+    opened = output_forms.with_output(g, "blend, open", "full")
+    assert opened.get_layer("blend_output").content_gradient == "full"
+    content = keras.Model(opened.input, opened.get_layer("content").output)(x).numpy()
+    np.testing.assert_allclose(opened(x).numpy(), (x + content) / 2, atol=1e-5)
+    plain = output_forms.with_output(g, "blend, plain content")
+    assert plain.get_layer("content_conv").kernel.shape[-2] == 4  # the body's features only
+    assert blend.get_layer("content_conv").kernel.shape[-2] == 4 + 3
     faded = output_forms.with_output(g, "fade")
     fade = output_forms.Fade([faded], steps=4)
     for step in range(5):
@@ -821,9 +841,10 @@ def test_the_output_forms_share_the_body_and_start_where_they_say():
 def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
     from benchmarks import report
 
-    def known(setting, l1, task="painterly", near=False):
+    def known(setting, l1, task="painterly", near=False, suite="held_out"):
         return {
             "task": task,
+            "suite": suite,
             "near_identity": near,
             "setting": setting,
             "size": 32,
@@ -849,17 +870,17 @@ def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
     }
     published = {**sweep_row, "networks": "known_answer", "setting": "default", "variant": {}}
     cool = {**sweep_row, "task": "cool", "l1": 0.10}
-    table = report.recipe_networks_table(
-        {"rows": [sweep_row, published, cool]},
-        {
-            "rows": [
-                known("blend", 0.139),
-                known("tutorial", 0.187),
-                known("blend", 0.111, "cool", near=True),
-                known("tutorial", 0.274, "cool", near=True),
-            ]
-        },
-    )
+    warm = {**sweep_row, "task": "warm", "l1": 0.12}  # a tuning task: in the tuning table
+    known_rows = {
+        "rows": [
+            known("blend", 0.139),
+            known("tutorial", 0.187),
+            known("blend", 0.111, "cool", near=True),
+            known("tutorial", 0.274, "cool", near=True),
+            known("blend", 0.114, "warm", near=True, suite="tuning"),
+        ]
+    }
+    table = report.recipe_networks_table({"rows": [sweep_row, published, cool, warm]}, known_rows)
     lines = table.splitlines()
     assert lines[0] == (
         "| task | unchanged input | monet_cyclegan: recipe | builders' default (blend) | tutorial |"
@@ -870,3 +891,27 @@ def test_the_recipes_networks_table_sits_beside_the_default_and_the_tutorial():
         "| cool (near identity) | 0.394 | **0.100 ± 0.020** | 0.111 ± 0.010 | 0.274 ± 0.010 |"
     )
     assert lines[4] == "| **mean** | | 0.175 | 0.125 | 0.231 |"
+    assert len(lines) == 5
+    # The recipe rows as known-answer rows, each setting named by its recipe (the U-Net's
+    # output round): the tuning task alone in the tuning table.
+    rows = report.sweep_rows_as_known_answer({"rows": [warm, published]}, known_rows, "recipe")
+    table = report.known_answer_table(rows, "tuning", 600)
+    assert table.splitlines()[0] == "| task | unchanged input | monet_cyclegan: recipe |"
+    assert table.splitlines()[2] == "| warm (near identity) | 0.394 | **0.120 ± 0.020** |"
+
+
+def test_a_searchs_finished_runs_leave_their_scores_and_drop_their_weights(tmp_path):
+    from ganpaint import sweeps
+
+    for seed, done in ((0, True), (1, False)):
+        run = tmp_path / "variant" / f"seed_{seed}"
+        (run / "backup").mkdir(parents=True)
+        (run / "backup" / "step_000000600.weights.h5").write_bytes(b"w")
+        (run / "model.keras").write_bytes(b"m")
+        if done:
+            (run / sweeps.DONE).write_text("{}")
+    known_answer_sweeps.drop_weights(str(tmp_path))
+    finished, cut_short = tmp_path / "variant" / "seed_0", tmp_path / "variant" / "seed_1"
+    assert sorted(p.name for p in finished.iterdir()) == [sweeps.DONE]
+    # A run cut short keeps what it resumes from.
+    assert sorted(p.name for p in cut_short.iterdir()) == ["backup", "model.keras"]
