@@ -431,14 +431,15 @@ def cyclegan_run(task: dict, setting: dict, seed: int, size: int = 32, width: in
         setting.pop("residual", False if "output" in setting else None),
         setting.pop("affine", False),
         setting.pop("input_skip", True),
-        setting.pop("content_gradient", None),
+        None if "output" in setting else setting.pop("content_gradient", None),
     )
     callbacks = []
     output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)
     if output:
         from benchmarks import output_forms
 
-        nets = (*(output_forms.with_output(g, output) for g in nets[:2]), *nets[2:])
+        gradient = setting.pop("content_gradient", "masked")
+        nets = (*(output_forms.with_output(g, output, gradient) for g in nets[:2]), *nets[2:])
         if output == "fade":
             callbacks.append(output_forms.Fade(nets[:2], setting.pop("fade_steps")))
     ds = data.unpaired_dataset(

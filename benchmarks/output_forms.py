@@ -23,6 +23,10 @@ docs/defaults.md, "The generator's output, near identity and far from it"):
   target is far from the photo, m -> 1 hands the pixel to a plain output, which reaches any
   value without the residual's atanh (a dark pixel at -0.95 is 1.8 from the origin in atanh's
   space, and lifting it to -0.5 asks delta for +1.3).
+- "blend, open", "blend, plain content" (issue 38's seventh round, candidates for the far,
+  posterizing task the blend loses at 64 px and 2,400 steps): the mask starting half open
+  (`OPEN_START`), or the new picture's convolution without the input image, so that the
+  photo's detail has no linear path into it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ganpaint.generators import BLEND_START
 from ganpaint.layers import BlendOutput, clipped_atanh
 
 GATE_RATE = 10.0
+OPEN_START = 0.0  # "blend, open": the mask's first logit, sigmoid(0) = 0.5 of the new picture
 
 
 class GatedResidualTanh(layers.Layer):
@@ -83,9 +88,10 @@ class Fade(keras.callbacks.Callback):
         self.done += 1
 
 
-def with_output(generator, form):
+def with_output(generator, form, content_gradient="masked"):
     """`generator` (a `resnet_generator`) with its output replaced by `form` ("gate", "fade",
-    "skip", "residual skip", "gated skip", "blend"); the body's weights are shared."""
+    "skip", "residual skip", "gated skip", "blend", "blend, open", "blend, plain content");
+    the body's weights are shared. `content_gradient`: the blends' (`BlendOutput`'s)."""
     from ganpaint.generators import gan_init
     from ganpaint.layers import ReflectionPadding2D, ResidualTanh
 
@@ -95,19 +101,22 @@ def with_output(generator, form):
     if form.endswith("skip"):  # the last convolution also sees the input image
         image = ReflectionPadding2D(3, name="skip_pad")(inputs)
         x = layers.Concatenate(name="skip")([x, image])
-    if form == "blend":
+    if form.startswith("blend"):
         image = ReflectionPadding2D(3, name="skip_pad")(inputs)
         both = layers.Concatenate(name="skip")([x, image])
-        y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="content_conv")(both)
+        seen = x if form == "blend, plain content" else both
+        y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="content_conv")(seen)
         content = layers.Activation("tanh", dtype="float32", name="content")(y)
         mask = layers.Conv2D(
             1,
             7,
             kernel_initializer="zeros",
-            bias_initializer=keras.initializers.Constant(BLEND_START),
+            bias_initializer=keras.initializers.Constant(
+                OPEN_START if form == "blend, open" else BLEND_START
+            ),
             name="mask_conv",
         )(both)
-        out = BlendOutput(name="blend_output")([mask, content, inputs])
+        out = BlendOutput(content_gradient, name="blend_output")([mask, content, inputs])
     elif form == "skip":
         y = layers.Conv2D(channels, 7, kernel_initializer=gan_init(), name="skip_conv")(x)
         out = layers.Activation("tanh", dtype="float32", name="skip_output")(y)

@@ -462,6 +462,11 @@ def known_answer_sweeps_table(result) -> str:
     return "\n".join(lines)
 
 
+def _far(result, suite) -> set:
+    """The tasks of `suite` far from identity (issue 38), as its rows say."""
+    return {r["task"] for r in result["rows"] if r["suite"] == suite and not r["near_identity"]}
+
+
 def sweep_rows_as_known_answer(sweeps_result, known_result) -> dict:
     """The known-answer networks' sweep rows (`known_answer_sweeps`, recipe runs) in the shape
     of `known_answer.py`'s rows, each with its task's suite, unchanged input and nearness
@@ -494,10 +499,14 @@ def recipe_networks_table(sweeps_result, known_result, size=32, steps=600) -> st
     --networks recipe`), beside the builders' default (the blend) and the tutorial's step of
     issue 38's round: L1 to the truth, mean ± sd over seeds (bold: the best), then each
     column's mean over the tasks ("-" where it lacks one)."""
+    held_out = {r["task"] for r in known_result["rows"] if r["suite"] == "held_out"}
     rows = [
         r
         for r in sweeps_result["rows"]
-        if r.get("networks") == "recipe" and r["size"] == size and r["steps"] == steps
+        if r.get("networks") == "recipe"
+        and r["size"] == size
+        and r["steps"] == steps
+        and r["task"] in held_out
     ]
     known = {
         (r["task"], r["setting"]): r
@@ -674,6 +683,21 @@ DOC_TABLES = {
         tasks=("abstraction",),
         round_name=ISSUE_38,
     ),
+    # The seventh round's candidate on the far held-out tasks at 64 px, both budgets.
+    **{
+        f"known_answer_open_start_far_{steps}_64px": (
+            lambda j, steps=steps: known_answer_table(
+                j("known_answer_cyclegan"),
+                "held_out",
+                steps,
+                ["blend full, open start", "blend", "blend, full content gradient", "tutorial"],
+                64,
+                tasks=_far(j("known_answer_cyclegan"), "held_out"),
+                round_name=ISSUE_38,
+            )
+        )
+        for steps in (600, 2400)
+    },
     # The README's held-out table, from recipe runs (`known_answer_sweeps`, issue 37).
     "known_answer_sweeps_held_out_600": lambda j: known_answer_table(
         sweep_rows_as_known_answer(j("known_answer_sweeps"), j("known_answer_cyclegan")),
@@ -915,6 +939,22 @@ KNOWN_ANSWER_TABLES = {
         for steps in (600, 2400)
         for size, suffix in ((32, ""), (64, "_64px"))
     },
+    # Issue 38's seventh round: the mask starting half open, on the full content gradient.
+    "known_answer_open_start_tuning_600": (
+        "cyclegan",
+        "tuning",
+        600,
+        ["blend, re-run", "blend, full content gradient", "blend full, open start"],
+    ),
+    **{
+        f"known_answer_open_start_held_out_{steps}": (
+            "cyclegan",
+            "held_out",
+            steps,
+            ["blend full, open start", "blend", "blend, full content gradient", "tutorial"],
+        )
+        for steps in (600, 2400)
+    },
     "known_answer_pix2pix_tuning_600": ("pix2pix", "tuning", 600, KNOWN_ANSWER_PIX2PIX_SETTINGS),
     "known_answer_pix2pix_tuning_2400": (
         "pix2pix",
@@ -955,6 +995,9 @@ ISSUE_38_TABLES = {
     "known_answer_content_gradient_held_out_2400",
     "known_answer_content_gradient_held_out_600_64px",
     "known_answer_content_gradient_held_out_2400_64px",
+    "known_answer_open_start_tuning_600",
+    "known_answer_open_start_held_out_600",
+    "known_answer_open_start_held_out_2400",
     "known_answer_blend_held_out_600",
     "known_answer_blend_held_out_2400",
     "known_answer_blend_held_out_600_64px",

@@ -192,6 +192,11 @@ CYCLE_SETTINGS = {
     # The builders' blend (the default), run beside the candidate in one environment;
     # "blend" is `output_forms`' head on the builders' body, run in round four.
     "blend, re-run": {"content_gradient": "masked"},
+    # Candidates for the posterizing far task that the blend loses at 64 px and 2,400 steps
+    # (issue 38's seventh round), on the sixth round's full content gradient: the mask
+    # starting half open, or the new picture's convolution without the input image.
+    "blend full, open start": {"output": "blend, open", "content_gradient": "full"},
+    "blend full, plain content": {"output": "blend, plain content", "content_gradient": "full"},
 }
 
 # Known-answer settings that `known_answer.py` trains by hand but a recipe can say exactly, as
@@ -216,6 +221,11 @@ CYCLE_RECIPE_EQUIVALENTS = {
     "blend": {
         "networks.generator.output": "blend",
         "networks.generator.content_gradient": "masked",
+    },
+    "blend full, open start": {
+        "networks.generator.output": "blend",
+        "networks.generator.content_gradient": "full",
+        "networks.generator.mask_start": 0.0,
     },
 }
 
