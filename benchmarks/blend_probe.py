@@ -31,10 +31,8 @@ def probe(task_name, size=64, seed=0, budgets=(600, 1200, 2400), content_gradien
     nets, advance, translate = known_answer.cyclegan_run(task, setting, seed, size)
     g = nets[0]
     inside = keras.Model(g.input, [g.get_layer(n).output for n in ("out_mask", "out_content")])
-    done, rows = 0, []
-    for budget in sorted(budgets):
-        advance(budget - done)
-        done = budget
+    photo, rows = l1_to_truth(task["test"], task["truth"]), []
+    for budget in known_answer.trained_to(budgets, advance):
         mask, content = inside.predict(task["test"], verbose=0)
         mask = 1.0 / (1.0 + np.exp(-mask))
         rows.append(
@@ -44,7 +42,7 @@ def probe(task_name, size=64, seed=0, budgets=(600, 1200, 2400), content_gradien
                 "step": budget,
                 "out": l1_to_truth(translate(), task["truth"]),
                 "content": l1_to_truth(content, task["truth"]),
-                "photo": l1_to_truth(task["test"], task["truth"]),
+                "photo": photo,
                 "mask_mean": float(mask.mean()),
                 "mask_p10": float(np.percentile(mask, 10)),
                 "mask_p90": float(np.percentile(mask, 90)),

@@ -423,23 +423,24 @@ def cyclegan_run(task: dict, setting: dict, seed: int, size: int = 32, width: in
     setting = dict(setting)
     step_kind = setting.pop("step", "ganpaint")
     learning_rate = setting.pop("learning_rate", None)  # both players' Adam, beta_1 0.5
+    output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)
+    gradient = setting.pop("content_gradient", None)  # the builder's, or the candidate's
     nets = cyclegan_networks(
         size,
         seed,
         width,
         # The output candidates replace a plain output's head, as when they were measured.
-        setting.pop("residual", False if "output" in setting else None),
+        setting.pop("residual", False if output else None),
         setting.pop("affine", False),
         setting.pop("input_skip", True),
-        None if "output" in setting else setting.pop("content_gradient", None),
+        None if output else gradient,
     )
     callbacks = []
-    output = setting.pop("output", None)  # a candidate of `output_forms` (issue 38)
     if output:
         from benchmarks import output_forms
 
-        gradient = setting.pop("content_gradient", "masked")
-        nets = (*(output_forms.with_output(g, output, gradient) for g in nets[:2]), *nets[2:])
+        heads = (output_forms.with_output(g, output, gradient or "masked") for g in nets[:2])
+        nets = (*heads, *nets[2:])
         if output == "fade":
             callbacks.append(output_forms.Fade(nets[:2], setting.pop("fade_steps")))
     ds = data.unpaired_dataset(
@@ -477,16 +478,24 @@ def _scores_along(budgets, advance, translate, truth) -> dict:
     """{budget: {"l1_to_truth": ..., "judge_kid": ...}} of `translate()` against `truth`,
     training `advance(n)` n more steps up to each of `budgets` in turn: one run scored along
     the way."""
-    scores, done = {}, 0
-    for budget in sorted(budgets):
-        advance(budget - done)
-        done = budget
+    scores = {}
+    for budget in trained_to(budgets, advance):
         translated = translate()
         scores[budget] = {
             "l1_to_truth": l1_to_truth(translated, truth),
             "judge_kid": judge_kid(translated, truth),
         }
     return scores
+
+
+def trained_to(budgets, advance):
+    """Each of `budgets` in turn, once `advance(n)` has trained the run up to it: one run
+    looked at along the way (the searches' scores, `blend_probe`'s look inside)."""
+    done = 0
+    for budget in sorted(budgets):
+        advance(budget - done)
+        done = budget
+        yield budget
 
 
 @functools.lru_cache(maxsize=1)

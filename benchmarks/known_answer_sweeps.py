@@ -60,6 +60,7 @@ from benchmarks.settings import (
     RECIPE_SETTINGS,
 )
 from ganpaint import data, fs, sweeps
+from ganpaint.checkpoints import CHECKPOINT_FOLDER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -258,11 +259,11 @@ def run(
 
 
 def drop_weights(sweep_dir: str) -> None:
-    """Delete the finished runs' weights (`model.keras`, `backup/`) under `sweep_dir`: a
+    """Delete the finished runs' weights (`model.keras`, their checkpoints) under `sweep_dir`: a
     search needs their scores, which stay; a recipe's run of the monet U-Net keeps 1.1 GB."""
     for done in glob.glob(os.path.join(sweep_dir, "*", "seed_*", sweeps.DONE)):
         run_dir = os.path.dirname(done)
-        shutil.rmtree(os.path.join(run_dir, "backup"), ignore_errors=True)
+        shutil.rmtree(os.path.join(run_dir, CHECKPOINT_FOLDER), ignore_errors=True)
         model = os.path.join(run_dir, "model.keras")
         if os.path.exists(model):
             os.remove(model)
